@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+// Builds the CLI and one self-contained bundle per Lambda entry point (src/lambda/<name>.ts →
+// dist/lambda/<name>.mjs exporting `handler`, for the nodejs22.x runtime).
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+
+const root = new URL('..', import.meta.url).pathname;
+const dist = join(root, 'dist');
+rmSync(dist, { recursive: true, force: true });
+mkdirSync(dist, { recursive: true });
+
+// ESM bundles that still contain CommonJS dependencies need `require`.
+const banner = {
+  js: "import { createRequire as __lfCreateRequire } from 'node:module'; const require = __lfCreateRequire(import.meta.url);",
+};
+
+const lambdas = readdirSync(join(root, 'src', 'lambda'))
+  .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
+  .map((f) => f.slice(0, -3));
+
+await Promise.all([
+  build({
+    entryPoints: { 'cli/logferry': join(root, 'src', 'cli', 'main.ts') },
+    outdir: dist,
+    outExtension: { '.js': '.mjs' },
+    bundle: true,
+    packages: 'external',
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    sourcemap: true,
+    logLevel: 'warning',
+  }),
+  ...lambdas.map((name) =>
+    build({
+      entryPoints: { [`lambda/${name}`]: join(root, 'src', 'lambda', `${name}.ts`) },
+      outdir: dist,
+      outExtension: { '.js': '.mjs' },
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node22',
+      minify: true,
+      sourcemap: 'linked',
+      banner,
+      legalComments: 'none',
+      logLevel: 'warning',
+    }),
+  ),
+]);
+writeFileSync(join(dist, '.build-stamp'), new Date().toISOString());
+console.error(`logferry: built dist/cli/logferry.mjs and ${lambdas.length} Lambda bundle(s): ${lambdas.join(', ') || '-'}`);

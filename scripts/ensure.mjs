@@ -1,0 +1,32 @@
+#!/usr/bin/env node
+// Makes a fresh clone runnable: installs dependencies when node_modules is missing or stale, and
+// builds dist/ when it is missing or older than the sources. Quiet when there is nothing to do.
+import { execSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const run = (cmd) => execSync(cmd, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+const mtime = (p) => (existsSync(p) ? statSync(p).mtimeMs : 0);
+
+function newest(dir) {
+  let m = 0;
+  if (!existsSync(dir)) return 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    m = Math.max(m, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+  }
+  return m;
+}
+
+const lock = join(root, 'package-lock.json');
+const installed = join(root, 'node_modules', '.package-lock.json');
+if (!existsSync(installed) || mtime(lock) > mtime(installed)) {
+  console.error('logferry: installing dependencies (npm ci)…');
+  run('npm ci --no-audit --no-fund --loglevel=error');
+}
+const stamp = join(root, 'dist', '.build-stamp');
+if (!existsSync(stamp) || Math.max(newest(join(root, 'src')), mtime(join(root, 'scripts', 'build.mjs'))) > mtime(stamp)) {
+  console.error('logferry: building dist/…');
+  run('node scripts/build.mjs');
+}

@@ -1,0 +1,36 @@
+/**
+ * The `logferry` command line. Each subcommand lives in cli/commands/<name>.ts and registers itself
+ * here with one line. This is the only place that exits the process: commands throw LogferryError
+ * and the handler below prints what to do next and picks the exit code (2 for bad config or query,
+ * 1 for runtime failures).
+ */
+import { Command, CommanderError } from 'commander';
+import { LogferryError } from '../core/errors.js';
+import { commands } from './commands/index.js';
+
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command('logferry')
+    .description(
+      'Ferries AWS CloudWatch Logs (EKS control plane, Lambda, ECS, any log group) to S3 archives,\n' +
+        'OpenSearch/Elasticsearch and HTTP log services, and queries them with Logs Insights.',
+    )
+    .version(process.env.LOGFERRY_VERSION ?? '0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  for (const register of commands) register(program);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return Number(process.exitCode ?? 0);
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode;
+    if (e instanceof LogferryError) {
+      process.stderr.write(`logferry: ${e.message}\n`);
+      return e.code === 'CONFIG_INVALID' || e.code === 'QUERY_SYNTAX' ? 2 : 1;
+    }
+    process.stderr.write(`logferry: unexpected error: ${(e as Error)?.stack ?? String(e)}\n`);
+    return 1;
+  }
+}
+
+const code = await main(process.argv.slice(2));
+process.exit(code);

@@ -1,0 +1,56 @@
+/**
+ * The configuration model. Top-level sections are fixed here; the items inside `sources`,
+ * `transforms`, `sinks` and `deadLetter` are validated by each component's own schema, looked up by
+ * `type` in the registries, so every problem is reported with its path in one pass.
+ */
+import { z } from 'zod';
+
+/** Firehose response budget: the documented limit is 6 MB; keep headroom for JSON framing. */
+export const FIREHOSE_MAX_RESPONSE_BYTES = 6_000_000;
+export const FIREHOSE_DEFAULT_RESPONSE_BUDGET = 5_500_000;
+
+export const componentItem = z.looseObject({ type: z.string({ error: 'every component needs a "type"' }) });
+
+export const firehoseSettings = z.strictObject({
+  /** `raw`: each message + newline (the seed's behaviour); `ndjson`: one JSON document per event. */
+  format: z.enum(['raw', 'ndjson']).default('raw'),
+  /** Bytes of response data the handler may return; records past it are re-ingested. */
+  maxResponseBytes: z.number().int().positive().max(FIREHOSE_MAX_RESPONSE_BYTES).default(FIREHOSE_DEFAULT_RESPONSE_BUDGET),
+  /** Re-ingest records that do not fit the response (PutRecordBatch into the source stream). */
+  reingest: z.boolean().default(true),
+  /** Delivery stream to re-ingest into; default: the stream named in the invocation's ARN. */
+  deliveryStreamName: z.string().min(1).optional(),
+  /** Most times one payload may be split and re-ingested (guards against loops). */
+  maxReingestGenerations: z.number().int().min(1).max(20).default(5),
+});
+
+export type FirehoseSettings = z.infer<typeof firehoseSettings>;
+
+export const topLevel = z.strictObject({
+  /** Daemon sources (`logferry run`). */
+  sources: z.array(componentItem).optional(),
+  /** `auto`: parse by source (EKS audit, klog, authenticator, Lambda platform, JSON); `none`: keep messages only. */
+  parse: z.enum(['auto', 'none']).default('auto'),
+  transforms: z.array(componentItem).default([]),
+  /** Masking is on by default; `false` turns it off, an object configures it (fields of the `mask` transform). */
+  mask: z.union([z.literal(false), z.looseObject({})]).optional(),
+  sinks: z.array(componentItem).optional(),
+  deadLetter: componentItem.optional(),
+  firehose: firehoseSettings.optional(),
+});
+
+export type TopLevel = z.infer<typeof topLevel>;
+
+export interface ComponentConfig {
+  type: string;
+  [k: string]: unknown;
+}
+
+/** The validated configuration: components carry their own parsed config objects. */
+export interface Config extends Omit<TopLevel, 'sources' | 'transforms' | 'sinks' | 'deadLetter' | 'firehose'> {
+  sources: ComponentConfig[];
+  transforms: ComponentConfig[];
+  sinks: ComponentConfig[];
+  deadLetter?: ComponentConfig;
+  firehose: FirehoseSettings;
+}

@@ -1,0 +1,38 @@
+/**
+ * How components are registered. Each kind (sources, parsers, transforms, sinks, dead-letter
+ * sinks) has an index file holding one line per component: its `type`, a zod schema for its config
+ * (strict: unknown keys are refused) and a factory. The config loader builds its schema from these,
+ * so adding a component never touches the loader.
+ */
+import type { z } from 'zod';
+
+/** Services a factory may need; all optional so pure components need nothing. */
+export interface BuildContext {
+  /** Resolves `ssm:/name`, `secretsmanager:id[#jsonKey]`, `env:NAME` references. */
+  resolveSecret?: (ref: string) => Promise<string>;
+  /** Structured logger (never pass record contents above debug, never secrets). */
+  log?: Logger;
+  /** Base directory for relative paths in config. */
+  cwd?: string;
+  /** Extra environment (defaults to process.env). */
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface Logger {
+  debug(msg: string, data?: Record<string, unknown>): void;
+  info(msg: string, data?: Record<string, unknown>): void;
+  warn(msg: string, data?: Record<string, unknown>): void;
+  error(msg: string, data?: Record<string, unknown>): void;
+}
+
+export interface ComponentSpec<C extends { type: string }, T> {
+  type: C['type'];
+  /** One sentence for `--help` and docs. */
+  summary: string;
+  // biome-ignore lint/suspicious/noExplicitAny: zod schemas of different shapes share the registry
+  schema: z.ZodType<C, any>;
+  create(config: C, ctx: BuildContext): T | Promise<T>;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: heterogeneous registry
+export type Registry<T> = ReadonlyArray<ComponentSpec<any, T>>;

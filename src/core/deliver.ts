@@ -1,0 +1,189 @@
+/**
+ * The delivery engine: encode → batch within the sink's limits → send → settle, retrying only the
+ * items a sink reports as retriable, with capped exponential backoff and full jitter, bounded by a
+ * deadline. It returns exactly one outcome per input record (same order), so callers can keep the
+ * invariant received = delivered + dropped + rejected + failed.
+ *
+ * Semantics: at-least-once towards the sink (a retried batch may land twice; sinks dedupe with the
+ * record's stable id). A record is `failed` only when attempts or time ran out on a retriable
+ * problem; `rejected` when the sink said the record can never succeed.
+ */
+import { describeError, LogferryError } from './errors.js';
+import type { Outcome } from './outcome.js';
+import type { LogRecord } from './record.js';
+import { backoffDelayMs, DEFAULT_RETRY, type Deadline, NO_DEADLINE, type RetryPolicy, sleep } from './retry.js';
+import type { Encoded, ItemProblem, Sink, SinkLimits } from './sink.js';
+
+export interface DeliverOptions {
+  retry?: RetryPolicy;
+  deadline?: Deadline;
+  /** Batches in flight at once. */
+  concurrency?: number;
+  signal?: AbortSignal;
+  random?: () => number;
+  /** Observability hook: called once per send with its size and result (no record contents). */
+  onSend?: (info: { attempt: number; records: number; bytes: number; problems: number; error?: string }) => void;
+}
+
+interface Item<E> {
+  index: number;
+  enc: Encoded<E>;
+}
+
+const DELIVERED: Outcome = { kind: 'delivered' };
+
+/** Groups items by partition (stable order) and cuts them into batches within the limits. */
+export function chunk<T extends { enc: { bytes: number; partition?: string } }>(
+  items: readonly T[],
+  limits: Pick<SinkLimits, 'maxRecords' | 'maxBytes'>,
+): T[][] {
+  const byPartition = new Map<string, T[]>();
+  for (const it of items) {
+    const key = it.enc.partition ?? '';
+    let list = byPartition.get(key);
+    if (!list) {
+      list = [];
+      byPartition.set(key, list);
+    }
+    list.push(it);
+  }
+  const batches: T[][] = [];
+  for (const list of byPartition.values()) {
+    let cur: T[] = [];
+    let bytes = 0;
+    for (const it of list) {
+      if (cur.length > 0 && (cur.length >= limits.maxRecords || bytes + it.enc.bytes > limits.maxBytes)) {
+        batches.push(cur);
+        cur = [];
+        bytes = 0;
+      }
+      cur.push(it);
+      bytes += it.enc.bytes;
+    }
+    if (cur.length > 0) batches.push(cur);
+  }
+  return batches;
+}
+
+function classifyThrown(e: unknown): { action: 'retry' | 'reject'; code: string; reason: string; retryAfterMs?: number } {
+  if (e instanceof LogferryError) {
+    const retryAfterMs = typeof e.details?.retryAfterMs === 'number' ? e.details.retryAfterMs : undefined;
+    if (e.code === 'SINK_REJECTED' || e.code === 'RECORD_TOO_LARGE') {
+      return { action: 'reject', code: e.code, reason: e.message };
+    }
+    return { action: 'retry', code: e.code, reason: e.message, retryAfterMs };
+  }
+  const code = (e as { code?: unknown })?.code;
+  return { action: 'retry', code: typeof code === 'string' ? code : 'SINK_UNAVAILABLE', reason: describeError(e) };
+}
+
+export async function deliver<E>(
+  sink: Sink<E>,
+  records: readonly LogRecord[],
+  opts: DeliverOptions = {},
+): Promise<Outcome[]> {
+  const policy = opts.retry ?? DEFAULT_RETRY;
+  const deadline = opts.deadline ?? NO_DEADLINE;
+  const concurrency = Math.max(1, opts.concurrency ?? 1);
+  const outcomes: Outcome[] = new Array(records.length);
+  let pending: Item<E>[] = [];
+
+  for (let i = 0; i < records.length; i++) {
+    const enc = sink.encode(records[i]);
+    if ('reject' in enc) {
+      outcomes[i] = { kind: 'rejected', code: enc.code, reason: enc.reject };
+    } else if (enc.bytes > sink.limits.maxRecordBytes) {
+      outcomes[i] = {
+        kind: 'rejected',
+        code: 'RECORD_TOO_LARGE',
+        reason: `encoded record is ${enc.bytes} bytes; ${sink.name} accepts at most ${sink.limits.maxRecordBytes}`,
+      };
+    } else {
+      pending.push({ index: i, enc });
+    }
+  }
+
+  let attempt = 1;
+  while (pending.length > 0) {
+    const retry: { item: Item<E>; problem: ItemProblem }[] = [];
+    const queue = chunk(pending, sink.limits);
+
+    const worker = async () => {
+      for (let batch = queue.shift(); batch; batch = queue.shift()) {
+        if (deadline.remainingMs() <= 0 || opts.signal?.aborted) {
+          for (const item of batch) {
+            outcomes[item.index] = { kind: 'failed', code: 'DEADLINE', reason: 'no time left before the deadline' };
+          }
+          continue;
+        }
+        const bytes = batch.reduce((n, it) => n + it.enc.bytes, 0);
+        try {
+          const res = await sink.send(
+            batch.map((it) => it.enc),
+            { attempt, signal: opts.signal },
+          );
+          opts.onSend?.({ attempt, records: batch.length, bytes, problems: res.problems.length });
+          if (res.tooLarge) {
+            if (batch.length === 1) {
+              outcomes[batch[0].index] = {
+                kind: 'rejected',
+                code: 'RECORD_TOO_LARGE',
+                reason: `${sink.name} refused a request holding only this record (${bytes} bytes) as too large`,
+              };
+            } else {
+              const half = Math.ceil(batch.length / 2);
+              queue.push(batch.slice(0, half), batch.slice(half));
+            }
+            continue;
+          }
+          const seen = new Set<number>();
+          for (const p of res.problems) {
+            const item = batch[p.index];
+            if (!item || seen.has(p.index)) continue;
+            seen.add(p.index);
+            if (p.action === 'reject') outcomes[item.index] = { kind: 'rejected', code: p.code, reason: p.reason };
+            else retry.push({ item, problem: p });
+          }
+          for (let j = 0; j < batch.length; j++) if (!seen.has(j)) outcomes[batch[j].index] = DELIVERED;
+        } catch (e) {
+          const c = classifyThrown(e);
+          opts.onSend?.({ attempt, records: batch.length, bytes, problems: batch.length, error: c.code });
+          for (let j = 0; j < batch.length; j++) {
+            const item = batch[j];
+            if (c.action === 'reject') outcomes[item.index] = { kind: 'rejected', code: c.code, reason: c.reason };
+            else retry.push({ item, problem: { index: j, ...c } });
+          }
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, queue.length || 1) }, worker));
+
+    if (retry.length === 0) break;
+    if (attempt >= policy.maxAttempts) {
+      for (const r of retry) {
+        outcomes[r.item.index] = {
+          kind: 'failed',
+          code: r.problem.code,
+          reason: `${r.problem.reason} (gave up after ${attempt} attempts)`,
+        };
+      }
+      break;
+    }
+    const hint = retry.reduce((m, r) => Math.max(m, r.problem.retryAfterMs ?? 0), 0);
+    const delay = backoffDelayMs(policy, attempt, hint, opts.random);
+    if (deadline.remainingMs() <= delay) {
+      for (const r of retry) {
+        outcomes[r.item.index] = {
+          kind: 'failed',
+          code: r.problem.code,
+          reason: `${r.problem.reason} (stopped before the deadline after ${attempt} attempts)`,
+        };
+      }
+      break;
+    }
+    await sleep(delay, opts.signal);
+    attempt++;
+    pending = retry.map((r) => r.item);
+  }
+  return outcomes;
+}

@@ -1,0 +1,92 @@
+/**
+ * The in-memory stages between decode and route: parse, then transforms, in order. Pure and
+ * synchronous; every record that leaves early is counted as `dropped` with the stage's reason.
+ *
+ * Parsers never throw: they return fields or a failure reason. The shared parse options (which
+ * field to parse, where to put the result, what to do on failure) live here, not in each parser.
+ */
+import type { Outcome, Tally } from './outcome.js';
+import type { LogRecord } from './record.js';
+
+export interface ParseFailure {
+  error: string;
+}
+
+export interface Parser {
+  readonly type: string;
+  /** Returns the fields found in `text`, or a failure reason. Must not throw. */
+  parse(text: string, record: LogRecord): Record<string, unknown> | ParseFailure;
+}
+
+export function isParseFailure(v: unknown): v is ParseFailure {
+  return typeof v === 'object' && v !== null && typeof (v as ParseFailure).error === 'string' && Object.keys(v).length === 1;
+}
+
+export interface ParseStageOptions {
+  /** Which parser to use for a record; `undefined` leaves the record as a plain message. */
+  select: (record: LogRecord) => Parser | undefined;
+  /** Field whose string value is parsed; default the raw message. */
+  from?: string;
+  /** Put parsed fields under this key instead of at the top level. */
+  into?: string;
+  /** On failure: keep the record as is (default) or add `@parseError` with the reason. */
+  onError?: 'keep' | 'annotate';
+}
+
+/** Transforms return the record, `null` to drop it (counted), or several records. */
+export interface Transform {
+  readonly type: string;
+  apply(record: LogRecord): LogRecord | null | LogRecord[];
+  /** Reason code counted when this transform drops a record. */
+  readonly dropCode?: string;
+}
+
+export function parseStage(opts: ParseStageOptions): Transform {
+  const { select, from, into, onError = 'keep' } = opts;
+  return {
+    type: 'parse',
+    apply(record) {
+      const parser = select(record);
+      if (!parser) return record;
+      const src = from === undefined ? record.message : record.fields[from];
+      if (typeof src !== 'string') return record;
+      const res = parser.parse(src, record);
+      if (isParseFailure(res)) {
+        if (onError === 'annotate') record.fields['@parseError'] = `${parser.type}: ${res.error}`;
+        return record;
+      }
+      if (into) record.fields[into] = res;
+      else Object.assign(record.fields, res);
+      return record;
+    },
+  };
+}
+
+export interface PipelineResult {
+  records: LogRecord[];
+  /** Records dropped by a transform, with the outcome to settle them with. */
+  dropped: { record: LogRecord; outcome: Outcome }[];
+}
+
+/** Runs transforms over records in order. Drops are returned (and counted if a tally is given). */
+export function runTransforms(transforms: readonly Transform[], input: readonly LogRecord[], tally?: Tally): PipelineResult {
+  let current: LogRecord[] = input as LogRecord[];
+  const dropped: PipelineResult['dropped'] = [];
+  for (const t of transforms) {
+    const next: LogRecord[] = [];
+    for (const r of current) {
+      const out = t.apply(r);
+      if (out === null) {
+        const outcome: Outcome = { kind: 'dropped', code: t.dropCode ?? `DROPPED_BY_${t.type.toUpperCase()}`, reason: `dropped by ${t.type}` };
+        dropped.push({ record: r, outcome });
+        tally?.settle(r.meta.logGroup, outcome);
+      } else if (Array.isArray(out)) {
+        for (const o of out) next.push(o);
+      } else {
+        next.push(out);
+      }
+    }
+    current = next;
+  }
+  return { records: current, dropped };
+}

@@ -1,0 +1,9 @@
+/** Sink and dead-letter sink registries: one line per component (see core/component.ts). */
+import type { Registry } from '../core/component.js';
+import type { DeadLetterSink } from '../core/dead-letter.js';
+import type { Sink } from '../core/sink.js';
+
+// biome-ignore lint/suspicious/noExplicitAny: sinks encode to different types
+export const sinks: Registry<Sink<any>> = [];
+
+export const deadLetterSinks: Registry<DeadLetterSink> = [];

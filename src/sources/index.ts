@@ -1,0 +1,5 @@
+/** Source registry: one line per source (see core/component.ts). */
+import type { Registry } from '../core/component.js';
+import type { Source } from './source.js';
+
+export const sources: Registry<Source> = [];

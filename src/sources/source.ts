@@ -1,0 +1,31 @@
+/**
+ * The daemon-side source contract: an async iterable of envelopes, each acknowledged once every
+ * record in it has an outcome. Sources checkpoint only acknowledged envelopes, so a crash redrives
+ * rather than loses.
+ */
+import type { Outcome } from '../core/outcome.js';
+import type { LogRecord } from '../core/record.js';
+
+export interface SourceEnvelope {
+  /** Id of the upstream unit (sequence number, file offset, demo counter). */
+  ackId: string;
+  records: LogRecord[];
+  /** Intentional drop (CloudWatch CONTROL_MESSAGE): no records, counted by the pipeline. */
+  control?: boolean;
+  /** Malformed: no records; goes to the dead-letter sink with this reason. */
+  malformed?: { code: string; reason: string; payload?: string };
+  /** Bytes as received (for throughput figures). */
+  bytes: number;
+}
+
+export interface Source {
+  readonly type: string;
+  readonly name: string;
+  /** Yields envelopes until exhausted or `signal` aborts. */
+  envelopes(signal: AbortSignal): AsyncIterable<SourceEnvelope>;
+  /** Called once per envelope with its worst outcome; `failed` means it must be redelivered. */
+  ack(envelope: SourceEnvelope, outcome: Outcome): Promise<void>;
+  /** Progress hint for display: total envelopes if known. */
+  readonly expected?: number;
+  close?(): Promise<void>;
+}

@@ -1,0 +1,41 @@
+/**
+ * A real AWS API emulator for tests: moto's server (S3, SQS, SSM, Secrets Manager, Firehose,
+ * Kinesis, CloudWatch Logs…) on loopback. Installed on first use into a virtualenv in the test
+ * cache from PyPI; `LOGFERRY_MOTO_SERVER` may point at an existing `moto_server` instead.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { cacheDir } from './cache.js';
+import { freePort, type Running, startProcess, waitFor } from './process.js';
+
+const MOTO_SPEC = 'moto[server]>=5.1,<6';
+
+export function ensureMoto(): string {
+  if (process.env.LOGFERRY_MOTO_SERVER) return process.env.LOGFERRY_MOTO_SERVER;
+  const venv = cacheDir('moto-venv');
+  const server = join(venv, 'bin', 'moto_server');
+  if (!existsSync(server)) {
+    console.log(`[test] installing ${MOTO_SPEC} into ${venv} (first run only)…`);
+    execFileSync('python3', ['-m', 'venv', venv], { stdio: 'inherit' });
+    execFileSync(join(venv, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', MOTO_SPEC], {
+      stdio: 'inherit',
+    });
+  }
+  return server;
+}
+
+export async function startMoto(): Promise<Running> {
+  const server = ensureMoto();
+  const port = await freePort();
+  const p = startProcess(server, ['-H', '127.0.0.1', '-p', String(port)], { MOTO_ALLOW_NONEXISTENT_REGION: 'true' });
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitFor('moto_server', async () => (await fetch(`${url}/moto-api/`)).ok, 60_000, p.proc);
+  } catch (e) {
+    console.error(p.output());
+    await p.stop();
+    throw e;
+  }
+  return { url, stop: p.stop };
+}

@@ -1,0 +1,8 @@
+/** Endpoints of the servers started by test/global-setup.ts, for use inside tests. */
+import { inject } from 'vitest';
+
+export function motoUrl(): string {
+  const url = inject('motoUrl');
+  if (!url) throw new Error('moto is not running (LOGFERRY_TEST_SERVICES=none?); this test needs it');
+  return url;
+}
