@@ -1,5 +1,5 @@
 /** Source registry: one line per source (see core/component.ts). */
 import type { Registry } from '../core/component.js';
-import type { Source } from './source.js';
+import type { Source } from '../core/source.js';
 
 export const sources: Registry<Source> = [];

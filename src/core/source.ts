@@ -3,8 +3,8 @@
  * record in it has an outcome. Sources checkpoint only acknowledged envelopes, so a crash redrives
  * rather than loses.
  */
-import type { Outcome } from '../core/outcome.js';
-import type { LogRecord } from '../core/record.js';
+import type { Outcome } from './outcome.js';
+import type { LogRecord } from './record.js';
 
 export interface SourceEnvelope {
   /** Id of the upstream unit (sequence number, file offset, demo counter). */
