@@ -1,0 +1,18 @@
+/**
+ * Builds the in-memory stages every path shares (Lambda handlers and the daemon) from a validated
+ * Config: parse (by source, `auto`) → mask (on by default) → configured transforms, in that order,
+ * so masking sees parsed fields and no later transform or sink sees an unmasked secret.
+ */
+import type { BuildContext } from '../core/component.js';
+import type { Transform } from '../core/pipeline.js';
+import { transforms as registry } from '../transforms/index.js';
+import type { Config } from './schema.js';
+
+export async function buildTransforms(cfg: Config, ctx: BuildContext = {}): Promise<Transform[]> {
+  const out: Transform[] = [];
+  for (const t of cfg.transforms) {
+    const spec = registry.find((s) => s.type === t.type);
+    if (spec) out.push(await spec.create(t, ctx));
+  }
+  return out;
+}
