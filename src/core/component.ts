@@ -10,6 +10,8 @@ import type { z } from 'zod';
 export interface BuildContext {
   /** Resolves `ssm:/name`, `secretsmanager:id[#jsonKey]`, `env:NAME` references. */
   resolveSecret?: (ref: string) => Promise<string>;
+  /** Re-reads a reference, bypassing the cache (call once after a 401/403 before giving up). */
+  refreshSecret?: (ref: string) => Promise<string>;
   /** Structured logger (never pass record contents above debug, never secrets). */
   log?: Logger;
   /** Base directory for relative paths in config. */
