@@ -16,11 +16,10 @@ export function ensureMoto(): string {
   const venv = cacheDir('moto-venv');
   const server = join(venv, 'bin', 'moto_server');
   if (!existsSync(server)) {
+    // Several test workers or clones may get here at once: install under a lock, re-checking inside it.
     console.log(`[test] installing ${MOTO_SPEC} into ${venv} (first run only)…`);
-    execFileSync('python3', ['-m', 'venv', venv], { stdio: 'inherit' });
-    execFileSync(join(venv, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', MOTO_SPEC], {
-      stdio: 'inherit',
-    });
+    const script = `[ -x "$1/bin/moto_server" ] || { python3 -m venv "$1" && "$1/bin/pip" install --quiet --disable-pip-version-check "$2"; }`;
+    execFileSync('flock', [`${venv}.lock`, 'sh', '-c', script, 'sh', venv, MOTO_SPEC], { stdio: 'inherit' });
   }
   return server;
 }
