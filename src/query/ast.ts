@@ -1,0 +1,247 @@
+/**
+ * AST of the CloudWatch Logs Insights query language as logferry parses it. Every node carries a
+ * source span (1-based line and column, 0-based offset) so errors, renderers and push-down
+ * translators can point back into the query text. Nodes are plain JSON-able objects: readers (S3,
+ * OpenSearch) may walk them to push filters down, so shapes here are a stable contract.
+ */
+
+/** A position in the query text. `line`/`column` are 1-based; `offset` is the 0-based UTF-16 index. */
+export interface Pos {
+  line: number;
+  column: number;
+  offset: number;
+}
+
+/** Half-open span [start, end) in the query text. */
+export interface Span {
+  start: Pos;
+  end: Pos;
+}
+
+// ---------------------------------------------------------------- expressions
+
+/** A field reference: `@timestamp`, `verb`, `objectRef.name`, `user.extra.sessionName.0`, `` `a b` ``. */
+export interface FieldRef {
+  kind: 'field';
+  /** The name as Logs Insights sees it (backticks removed; dots kept: resolution is by exact key first, then by walking). */
+  name: string;
+  span: Span;
+}
+
+export interface StringLit {
+  kind: 'string';
+  value: string;
+  span: Span;
+}
+
+export interface NumberLit {
+  kind: 'number';
+  value: number;
+  span: Span;
+}
+
+export interface BooleanLit {
+  kind: 'boolean';
+  value: boolean;
+  span: Span;
+}
+
+export interface NullLit {
+  kind: 'null';
+  span: Span;
+}
+
+/** `/pattern/flags` — flags as written (`i`, `m`, `s`, …); JavaScript RegExp syntax plus `(?<name>…)`. */
+export interface RegexLit {
+  kind: 'regex';
+  source: string;
+  flags: string;
+  span: Span;
+}
+
+/** A time period such as `5m`, `1h`, `30s`, `100ms`, `1d`, `1w`, `1mo`, `1q`, `1y` (argument of `bin`, `datefloor`, …). */
+export interface DurationLit {
+  kind: 'duration';
+  /** Text as written, e.g. `5m`. */
+  text: string;
+  /** Amount and unit separated out; `ms` is the fixed width (months, quarters, years use calendar arithmetic). */
+  amount: number;
+  unit: DurationUnit;
+  /** Width in milliseconds (for mo/q/y: an approximation of 30/91/365 days, used only for display). */
+  ms: number;
+  span: Span;
+}
+
+export type DurationUnit = 'ms' | 's' | 'm' | 'h' | 'd' | 'w' | 'mo' | 'q' | 'y';
+
+/** `[a, b, c]` — right-hand side of `in` / `not in`. */
+export interface ListLit {
+  kind: 'list';
+  items: Expr[];
+  span: Span;
+}
+
+export type UnaryOp = 'not' | '-' | '+';
+
+export interface UnaryExpr {
+  kind: 'unary';
+  op: UnaryOp;
+  operand: Expr;
+  span: Span;
+}
+
+export type ArithmeticOp = '+' | '-' | '*' | '/' | '%' | '^';
+export type ComparisonOp = '=' | '!=' | '<' | '<=' | '>' | '>=';
+export type LogicalOp = 'and' | 'or';
+/**
+ * `like` / `not like`: right side a string (case-sensitive substring) or a regex literal.
+ * `=~` is the same as `like` with a regex. `in` / `not in`: right side a ListLit.
+ * `==` is normalised to `=`.
+ */
+export type MatchOp = 'like' | 'not like' | '=~' | 'in' | 'not in';
+export type BinaryOp = ArithmeticOp | ComparisonOp | LogicalOp | MatchOp;
+
+export interface BinaryExpr {
+  kind: 'binary';
+  op: BinaryOp;
+  left: Expr;
+  right: Expr;
+  span: Span;
+}
+
+/** A function call; `name` is lowercased for lookup, `rawName` as written. `count(*)` has `star: true` and no args. */
+export interface CallExpr {
+  kind: 'call';
+  name: string;
+  rawName: string;
+  args: Expr[];
+  star?: boolean;
+  span: Span;
+}
+
+export type Expr =
+  | FieldRef
+  | StringLit
+  | NumberLit
+  | BooleanLit
+  | NullLit
+  | RegexLit
+  | DurationLit
+  | ListLit
+  | UnaryExpr
+  | BinaryExpr
+  | CallExpr;
+
+// ---------------------------------------------------------------- commands
+
+/** One projected item: `expr [as alias]`. `name` is the output column: alias, else field name, else source text. */
+export interface Projection {
+  expr: Expr;
+  alias?: string;
+  /** Output column name (alias, or the field name, or the expression's source text such as `count(*)`). */
+  name: string;
+  span: Span;
+}
+
+/** `fields a, b as c, concat(x, y) as z` — adds/overwrites fields and sets the displayed columns. */
+export interface FieldsCommand {
+  kind: 'fields';
+  items: Projection[];
+  span: Span;
+}
+
+/** `display a, b` — only sets the displayed columns (the last `display` wins). */
+export interface DisplayCommand {
+  kind: 'display';
+  items: Projection[];
+  span: Span;
+}
+
+export interface FilterCommand {
+  kind: 'filter';
+  expr: Expr;
+  span: Span;
+}
+
+/** `stats agg(x) [as a], … [by k [as b], bin(5m), …]`. Aggregate items may combine aggregates arithmetically. */
+export interface StatsCommand {
+  kind: 'stats';
+  aggregates: Projection[];
+  by: Projection[];
+  span: Span;
+}
+
+export interface SortKey {
+  expr: Expr;
+  direction: 'asc' | 'desc';
+  span: Span;
+}
+
+export interface SortCommand {
+  kind: 'sort';
+  keys: SortKey[];
+  span: Span;
+}
+
+export interface LimitCommand {
+  kind: 'limit';
+  count: number;
+  span: Span;
+}
+
+/**
+ * `parse [field] 'glob * with * stars' as a, b` or `parse [field] /regex (?<name>…)/`.
+ * `source` defaults to `@message`. For globs `names` are the `as` names in order; for a regex
+ * they are the named groups in order.
+ */
+export interface ParseCommand {
+  kind: 'parse';
+  source: Expr;
+  pattern: { kind: 'glob'; text: string; span: Span } | RegexLit;
+  names: string[];
+  span: Span;
+}
+
+/** `dedup a, b` — keeps the first row for each distinct combination (in the order rows arrive at it). */
+export interface DedupCommand {
+  kind: 'dedup';
+  fields: FieldRef[];
+  span: Span;
+}
+
+/** `unmask(@message)` / `unmask @message` — here the message as stored (logferry keeps no masked/unmasked pair). */
+export interface UnmaskCommand {
+  kind: 'unmask';
+  field: FieldRef;
+  span: Span;
+}
+
+/** `unnest field into alias` — one row per element of a JSON list (newest docs). */
+export interface UnnestCommand {
+  kind: 'unnest';
+  field: FieldRef;
+  into: string;
+  span: Span;
+}
+
+export type Command =
+  | FieldsCommand
+  | DisplayCommand
+  | FilterCommand
+  | StatsCommand
+  | SortCommand
+  | LimitCommand
+  | ParseCommand
+  | DedupCommand
+  | UnmaskCommand
+  | UnnestCommand;
+
+export type CommandKind = Command['kind'];
+
+export interface QueryAst {
+  kind: 'query';
+  /** The original text (spans index into it). */
+  text: string;
+  commands: Command[];
+  span: Span;
+}

@@ -1,0 +1,65 @@
+/**
+ * Public types of the query engine shared by the compiler and by readers built on top of it
+ * (archive/S3/OpenSearch scanners, the `logferry query` CLI, renderers).
+ */
+import type { Expr, QueryAst } from './ast.js';
+
+/**
+ * A document as the archive/index stores it: `@timestamp` (epoch ms number, or an ISO string — the
+ * engine normalises it to epoch ms), `@message`, `@logStream`, `@log`, and nested JSON fields.
+ */
+export type Row = Record<string, unknown>;
+
+export interface QueryStats {
+  /** Rows handed to the query (before any filter). */
+  recordsScanned: number;
+  /** Rows that survived the per-row stage (filters, parse, …). */
+  recordsMatched: number;
+}
+
+export interface QueryResult {
+  /** Displayed columns, in order. */
+  fields: string[];
+  /** Flat rows: column → value (only displayed columns). */
+  rows: Row[];
+  stats: QueryStats;
+}
+
+export interface CompileOptions {
+  /** "Now" in epoch ms for `now()` and relative functions; defaults to Date.now() at compile time. */
+  now?: number;
+}
+
+export interface ExecuteOptions {
+  signal?: AbortSignal;
+}
+
+export interface CompiledQuery {
+  ast: QueryAst;
+  /**
+   * Commands that are per-record and stateless (filter, fields, display, parse, unmask, …) up to the
+   * first stateful one. Safe to run in worker threads on each row independently. Returns the
+   * transformed row or null (filtered out). The input row is not mutated.
+   */
+  rowStage(row: Row): Row | null;
+  /** Runs everything (row stage + stateful rest: stats, sort, limit, dedup, second stats…) over rows. */
+  execute(rows: AsyncIterable<Row> | Iterable<Row>, opts?: ExecuteOptions): Promise<QueryResult>;
+  /** Runs only the stateful rest over rows already passed through rowStage (for parallel scans). */
+  finish(rows: AsyncIterable<Row> | Iterable<Row>, opts?: ExecuteOptions): Promise<QueryResult>;
+  /**
+   * Filter expressions that apply to raw records before any command changes them (for push-down into
+   * scans/OpenSearch). A reader may drop any record for which one of them is false; it must still run
+   * rowStage (the filters stay in it).
+   */
+  pushdownFilters: Expr[];
+  /** Field names the query reads (for projection); '*' if unknown (e.g. no `fields`/`display`, or `@message` parsing). */
+  referencedFields: Set<string> | '*';
+  /** True when the query aggregates (stats) — readers may then skip histogram logic. */
+  aggregates: boolean;
+  /** For `stats … by bin(x)`: the bin width in ms (for the CLI's bar chart). */
+  binMs?: number;
+}
+
+/** Logs Insights returns at most this many rows unless `limit` says otherwise.
+ *  https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CWL_QuerySyntax-Limit.html */
+export const DEFAULT_RESULT_LIMIT = 10_000;
