@@ -7,12 +7,14 @@
  * with a clear message rather than silently passing.
  */
 import type { TestProject } from 'vitest/node';
+import { startKinesis } from './infra/kinesis.js';
 import { startMoto } from './infra/moto.js';
 import type { Running } from './infra/process.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     motoUrl: string;
+    kinesisUrl: string;
   }
 }
 
@@ -24,11 +26,13 @@ export async function setup(project: TestProject): Promise<void> {
   process.env.AWS_REGION ??= 'us-east-1';
   if (process.env.LOGFERRY_TEST_SERVICES === 'none') {
     project.provide('motoUrl', '');
+    project.provide('kinesisUrl', '');
     return;
   }
-  const [moto] = await Promise.all([startMoto()]);
-  running.push(moto);
+  const [moto, kinesis] = await Promise.all([startMoto(), startKinesis()]);
+  running.push(moto, kinesis);
   project.provide('motoUrl', moto.url);
+  project.provide('kinesisUrl', kinesis.url);
 }
 
 export async function teardown(): Promise<void> {

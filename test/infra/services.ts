@@ -6,3 +6,10 @@ export function motoUrl(): string {
   if (!url) throw new Error('moto is not running (LOGFERRY_TEST_SERVICES=none?); this test needs it');
   return url;
 }
+
+export function kinesisUrl(): string {
+  const url = inject('kinesisUrl');
+  if (!url)
+    throw new Error('kinesis-local is not running (LOGFERRY_TEST_SERVICES=none?); this test needs it');
+  return url;
+}

@@ -1,0 +1,36 @@
+/**
+ * A local Kinesis Data Streams emulator for tests: `kinesis-local` (npm; kinesis-mock compiled to
+ * JavaScript) on loopback, plain HTTP. It needs `KINESIS_MOCK_CERT_PATH` pointing at its bundled
+ * `server.json` or it fails to start from another directory; the SDK v3 Kinesis client must use an
+ * HTTP/1.1 handler against it (`clientConfig('kinesis')` does that when an endpoint is set).
+ */
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { freePort, type Running, startProcess, waitFor } from './process.js';
+
+export async function startKinesis(): Promise<Running> {
+  const main = createRequire(import.meta.url).resolve('kinesis-local/main.js');
+  const [plain, tls] = await Promise.all([freePort(), freePort()]);
+  const p = startProcess(process.execPath, [main], {
+    KINESIS_MOCK_CERT_PATH: join(dirname(main), 'server.json'),
+    KINESIS_MOCK_PLAIN_PORT: String(plain),
+    KINESIS_MOCK_TLS_PORT: String(tls),
+    SHOULD_PERSIST_DATA: 'false',
+    LOG_LEVEL: 'WARN',
+  });
+  const url = `http://127.0.0.1:${plain}`;
+  try {
+    // Any HTTP answer (even a signature error) means the server is listening.
+    await waitFor(
+      'kinesis-local',
+      async () => (await fetch(url, { method: 'POST', body: '{}' })).status > 0,
+      60_000,
+      p.proc,
+    );
+  } catch (e) {
+    console.error(p.output());
+    await p.stop();
+    throw e;
+  }
+  return { url, stop: p.stop };
+}
