@@ -4,16 +4,19 @@
  * and every credential is a dummy.
  *
  * LOGFERRY_TEST_SERVICES=none skips them (fast unit-only runs); tests that need a service then fail
- * with a clear message rather than silently passing.
+ * with a clear message rather than silently passing. A comma list (`moto`, `moto,opensearch`;
+ * names: moto, kinesis, opensearch) starts only those; unset starts all.
  */
 import type { TestProject } from 'vitest/node';
 import { startKinesis } from './infra/kinesis.js';
 import { startMoto } from './infra/moto.js';
+import { startOpenSearch } from './infra/opensearch.js';
 import type { Running } from './infra/process.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     motoUrl: string;
+    opensearchUrl: string;
     kinesisUrl: string;
   }
 }
@@ -27,12 +30,26 @@ export async function setup(project: TestProject): Promise<void> {
   if (process.env.LOGFERRY_TEST_SERVICES === 'none') {
     project.provide('motoUrl', '');
     project.provide('kinesisUrl', '');
+    project.provide('opensearchUrl', '');
     return;
   }
-  const [moto, kinesis] = await Promise.all([startMoto(), startKinesis()]);
-  running.push(moto, kinesis);
-  project.provide('motoUrl', moto.url);
-  project.provide('kinesisUrl', kinesis.url);
+  const wanted = (process.env.LOGFERRY_TEST_SERVICES ?? 'moto,kinesis,opensearch')
+    .split(',')
+    .map((s) => s.trim());
+  const start = async <T extends Running>(name: string, fn: () => Promise<T>): Promise<T | undefined> => {
+    if (!wanted.includes(name)) return undefined;
+    const r = await fn();
+    running.push(r);
+    return r;
+  };
+  const [moto, kinesis, opensearch] = await Promise.all([
+    start('moto', startMoto),
+    start('kinesis', startKinesis),
+    start('opensearch', () => startOpenSearch()),
+  ]);
+  project.provide('motoUrl', moto?.url ?? '');
+  project.provide('kinesisUrl', kinesis?.url ?? '');
+  project.provide('opensearchUrl', opensearch?.url ?? '');
 }
 
 export async function teardown(): Promise<void> {

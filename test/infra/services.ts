@@ -13,3 +13,12 @@ export function kinesisUrl(): string {
     throw new Error('kinesis-local is not running (LOGFERRY_TEST_SERVICES=none?); this test needs it');
   return url;
 }
+
+export function opensearchUrl(): string {
+  const url = inject('opensearchUrl');
+  if (!url)
+    throw new Error(
+      'OpenSearch is not running (LOGFERRY_TEST_SERVICES without opensearch?); this test needs it',
+    );
+  return url;
+}
