@@ -1,0 +1,131 @@
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import type { Outcome } from '../core/outcome.js';
+import {
+  compareSequence,
+  decodeKinesisEvent,
+  type KinesisEventRecord,
+  kinesisResponse,
+  malformedDeadLetters,
+} from './kinesis-event.js';
+
+const ARN = 'arn:aws:kinesis:us-east-1:123456789012:stream/logs';
+const seq = (n: number) => `4959${String(n).padStart(52, '0')}`;
+const gz = (v: unknown) =>
+  gzipSync(Buffer.from(typeof v === 'string' ? v : JSON.stringify(v))).toString('base64');
+
+function rec(n: number, data: string | undefined, shard = 'shardId-000000000000'): KinesisEventRecord {
+  return {
+    eventID: `${shard}:${seq(n)}`,
+    eventSourceARN: ARN,
+    kinesis: { sequenceNumber: seq(n), partitionKey: 'p', data, approximateArrivalTimestamp: 1700000000 },
+  };
+}
+
+const dataMsg = (events: number) => ({
+  messageType: 'DATA_MESSAGE',
+  owner: '123456789012',
+  logGroup: '/aws/lambda/orders',
+  logStream: '2024/01/01/[$LATEST]abcdef0123456789',
+  subscriptionFilters: ['to-kinesis'],
+  logEvents: Array.from({ length: events }, (_, i) => ({
+    id: `ev${i}`,
+    timestamp: 1700000000000 + i,
+    message: `line ${i}`,
+  })),
+});
+
+const control = {
+  messageType: 'CONTROL_MESSAGE',
+  owner: 'CloudwatchLogs',
+  logGroup: '',
+  logStream: '',
+  subscriptionFilters: [],
+  logEvents: [
+    { id: '', timestamp: 1, message: 'CWL CONTROL MESSAGE: Checking health of destination Kinesis stream.' },
+  ],
+};
+
+describe('decodeKinesisEvent', () => {
+  it('turns each Kinesis record into one envelope keyed by its sequence number', () => {
+    const env = decodeKinesisEvent({
+      Records: [rec(1, gz(dataMsg(3))), rec(2, gz(control)), rec(3, 'not*base64'), rec(4, undefined)],
+    });
+    expect(env).toHaveLength(4);
+    expect(env[0]).toMatchObject({ ackId: seq(1), shard: `${ARN}/shardId-000000000000` });
+    expect(env[0].records.map((r) => [r.message, r.meta.id, r.meta.ackId, r.meta.source])).toEqual([
+      ['line 0', 'ev0', seq(1), 'kinesis-event'],
+      ['line 1', 'ev1', seq(1), 'kinesis-event'],
+      ['line 2', 'ev2', seq(1), 'kinesis-event'],
+    ]);
+    expect(env[1]).toMatchObject({ control: true, records: [] });
+    expect(env[2].malformed).toMatchObject({ code: 'ENVELOPE_BAD_BASE64', payload: 'not*base64' });
+    expect(env[3].malformed).toMatchObject({ code: 'ENVELOPE_EMPTY', payload: '' });
+  });
+
+  it('never throws on a missing or odd event', () => {
+    expect(decodeKinesisEvent({})).toEqual([]);
+    expect(decodeKinesisEvent(undefined as never)).toEqual([]);
+    expect(decodeKinesisEvent({ Records: [{}] })[0].malformed?.code).toBe('ENVELOPE_EMPTY');
+  });
+
+  it('builds dead-letter entries for malformed records with the original payload', () => {
+    const notGzip = Buffer.from('plain text').toString('base64');
+    const env = decodeKinesisEvent({ Records: [rec(1, gz(dataMsg(1))), rec(2, notGzip)] });
+    const { index, entries } = malformedDeadLetters(env, '2024-01-01T00:00:00.000Z');
+    expect(index).toEqual([1]);
+    expect(entries).toEqual([
+      {
+        code: 'ENVELOPE_NOT_GZIP',
+        reason: expect.stringContaining('not gzip'),
+        attempts: 0,
+        source: 'kinesis-event',
+        ackId: seq(2),
+        payload: notGzip,
+        at: '2024-01-01T00:00:00.000Z',
+      },
+    ]);
+  });
+});
+
+describe('kinesisResponse', () => {
+  const ok: Outcome = { kind: 'delivered' };
+  const failed: Outcome = { kind: 'failed', code: 'SINK_THROTTLED' };
+  const rejected: Outcome = { kind: 'rejected', code: 'X' };
+
+  it('is empty when nothing failed (rejected and dropped are not redriven)', () => {
+    const env = decodeKinesisEvent({ Records: [rec(1, gz(dataMsg(1))), rec(2, gz(control)), rec(3, 'x')] });
+    expect(kinesisResponse(env, [ok, { kind: 'dropped', code: 'CONTROL_MESSAGE' }, rejected])).toEqual({
+      batchItemFailures: [],
+    });
+  });
+
+  it('reports the earliest failed sequence number per shard, comparing numerically', () => {
+    const records = [
+      rec(9, gz(dataMsg(1)), 'shardId-000000000001'),
+      rec(10, gz(dataMsg(1)), 'shardId-000000000001'),
+      rec(3, gz(dataMsg(1))),
+      rec(7, gz(dataMsg(1))),
+      rec(5, gz(dataMsg(1))),
+    ];
+    const env = decodeKinesisEvent({ Records: records });
+    const res = kinesisResponse(env, [ok, failed, ok, failed, failed]);
+    expect(res.batchItemFailures).toEqual([{ itemIdentifier: seq(10) }, { itemIdentifier: seq(5) }]);
+  });
+
+  it('fails the whole batch when a failed record has no sequence number', () => {
+    const env = decodeKinesisEvent({ Records: [{ kinesis: { data: gz(dataMsg(1)) } }] });
+    expect(kinesisResponse(env, [failed])).toEqual({ batchItemFailures: [{ itemIdentifier: '' }] });
+  });
+
+  it('orders sequence numbers of different lengths numerically', () => {
+    expect(compareSequence('99', '100')).toBeLessThan(0);
+    expect(
+      compareSequence(
+        '49590000000000000000000000000000000000000000000000000002',
+        '49590000000000000000000000000000000000000000000000000010',
+      ),
+    ).toBeLessThan(0);
+    expect(compareSequence('5', '5')).toBe(0);
+  });
+});

@@ -1,0 +1,141 @@
+/**
+ * The Lambda Kinesis event source: decodes an event from a Kinesis event source mapping
+ * (`Records[].kinesis.data`, base64 CloudWatch Logs subscription payloads) into envelopes — one per
+ * Kinesis record, ack id = its sequence number — and builds the handler's answer from their outcomes.
+ *
+ * Delivery semantics (Lambda with `ReportBatchItemFailures`): Lambda checkpoints at the *lowest*
+ * sequence number listed in `batchItemFailures` and retries every record from there on; an empty
+ * list means the whole batch succeeded, and an empty or unknown `itemIdentifier` fails the whole
+ * batch (https://docs.aws.amazon.com/lambda/latest/dg/services-kinesis-batchfailurereporting.html).
+ * So the answer lists, per shard, the earliest sequence number whose envelope is `failed`; records
+ * after it are redriven even if they were delivered (sinks dedupe by record id). Control messages
+ * are counted drops. Malformed records are not redriven: they go to the dead-letter sink with their
+ * code, reason and original base64 payload, and only if it cannot store them are they reported
+ * failed. Limits: a Kinesis record is ≤ 1 MiB by default (10 MiB when enabled); decoded payloads
+ * are bounded by `MAX_DECODED_PAYLOAD_BYTES` (gzip bombs are refused as malformed).
+ */
+import { type DecodeOptions, decodeBase64Payload, toRecords } from '../aws/cloudwatch-payload.js';
+import type { DeadLetter } from '../core/dead-letter.js';
+import type { Outcome } from '../core/outcome.js';
+import type { SourceEnvelope } from '../core/source.js';
+
+/** Largest Kinesis record by default (https://docs.aws.amazon.com/streams/latest/dev/service-sizes-and-limits.html). */
+export const KINESIS_MAX_RECORD_BYTES = 1024 * 1024;
+
+export const SOURCE_TYPE = 'kinesis-event';
+
+/** The parts of a Lambda Kinesis event record we read (aws-lambda's KinesisStreamRecord). */
+export interface KinesisEventRecord {
+  eventID?: string;
+  eventSourceARN?: string;
+  kinesis?: {
+    sequenceNumber?: string;
+    partitionKey?: string;
+    data?: string;
+    approximateArrivalTimestamp?: number;
+  };
+}
+
+export interface KinesisEvent {
+  Records?: KinesisEventRecord[];
+}
+
+export interface KinesisBatchResponse {
+  batchItemFailures: { itemIdentifier: string }[];
+}
+
+export interface KinesisEnvelope extends SourceEnvelope {
+  /** `<stream ARN>/<shardId>`: sequence numbers are ordered within one shard only. */
+  shard: string;
+}
+
+/** The shard of an event record: `eventID` is `shardId-…:sequenceNumber`. */
+function shardOf(r: KinesisEventRecord): string {
+  const id = r.eventID ?? '';
+  const colon = id.indexOf(':');
+  return `${r.eventSourceARN ?? ''}/${colon > 0 ? id.slice(0, colon) : ''}`;
+}
+
+/**
+ * One envelope per Kinesis record, in event order. Never throws: every record becomes records, a
+ * control drop, or a malformed envelope with a stable code.
+ */
+export function decodeKinesisEvent(event: KinesisEvent, opts?: DecodeOptions): KinesisEnvelope[] {
+  const list = Array.isArray(event?.Records) ? event.Records : [];
+  const out: KinesisEnvelope[] = new Array(list.length);
+  for (let i = 0; i < list.length; i++) {
+    const r = list[i] ?? {};
+    const data = r.kinesis?.data;
+    const ackId = r.kinesis?.sequenceNumber ?? '';
+    const shard = shardOf(r);
+    const bytes = typeof data === 'string' ? Math.floor((data.length * 3) / 4) : 0;
+    const res = decodeBase64Payload(data, opts);
+    if (!res.ok) {
+      out[i] = {
+        ackId,
+        shard,
+        records: [],
+        bytes,
+        malformed: { code: res.code, reason: res.reason, payload: typeof data === 'string' ? data : '' },
+      };
+    } else if (res.message.messageType === 'CONTROL_MESSAGE') {
+      out[i] = { ackId, shard, records: [], bytes, control: true };
+    } else {
+      out[i] = { ackId, shard, records: toRecords(res.message, SOURCE_TYPE, ackId), bytes };
+    }
+  }
+  return out;
+}
+
+/** Dead-letter entries for the malformed envelopes (whole payloads: never redriven). */
+export function malformedDeadLetters(
+  envelopes: readonly KinesisEnvelope[],
+  at = new Date().toISOString(),
+): {
+  index: number[];
+  entries: DeadLetter[];
+} {
+  const index: number[] = [];
+  const entries: DeadLetter[] = [];
+  for (let i = 0; i < envelopes.length; i++) {
+    const m = envelopes[i].malformed;
+    if (!m) continue;
+    index.push(i);
+    entries.push({
+      code: m.code,
+      reason: m.reason,
+      attempts: 0,
+      source: SOURCE_TYPE,
+      ackId: envelopes[i].ackId,
+      payload: m.payload,
+      at,
+    });
+  }
+  return { index, entries };
+}
+
+/** Compares Kinesis sequence numbers (decimal strings of up to 128 bits) numerically. */
+export function compareSequence(a: string, b: string): number {
+  if (a.length !== b.length) return a.length - b.length;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * The handler's answer: for each shard, the earliest sequence number whose envelope failed.
+ * `outcomes[i]` is envelope i's worst outcome. A failed envelope without a sequence number cannot be
+ * named, so the whole batch is failed with an empty identifier (Lambda then retries it all).
+ */
+export function kinesisResponse(
+  envelopes: readonly KinesisEnvelope[],
+  outcomes: readonly Outcome[],
+): KinesisBatchResponse {
+  const earliest = new Map<string, string>();
+  for (let i = 0; i < envelopes.length; i++) {
+    if (outcomes[i]?.kind !== 'failed') continue;
+    const { shard, ackId } = envelopes[i];
+    if (!/^\d+$/.test(ackId)) return { batchItemFailures: [{ itemIdentifier: '' }] };
+    const cur = earliest.get(shard);
+    if (cur === undefined || compareSequence(ackId, cur) < 0) earliest.set(shard, ackId);
+  }
+  return { batchItemFailures: [...earliest.values()].map((itemIdentifier) => ({ itemIdentifier })) };
+}
