@@ -2,8 +2,9 @@
 import type { Registry } from '../core/component.js';
 import type { DeadLetterSink } from '../core/dead-letter.js';
 import type { Sink } from '../core/sink.js';
+import { fileDeadLetterSpec } from './file.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: sinks encode to different types
 export const sinks: Registry<Sink<any>> = [];
 
-export const deadLetterSinks: Registry<DeadLetterSink> = [];
+export const deadLetterSinks: Registry<DeadLetterSink> = [fileDeadLetterSpec];
