@@ -3,8 +3,9 @@ import type { Registry } from '../core/component.js';
 import type { DeadLetterSink } from '../core/dead-letter.js';
 import type { Sink } from '../core/sink.js';
 import { fileDeadLetterSpec } from './file.js';
+import { s3Spec } from './s3.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: sinks encode to different types
-export const sinks: Registry<Sink<any>> = [];
+export const sinks: Registry<Sink<any>> = [s3Spec];
 
 export const deadLetterSinks: Registry<DeadLetterSink> = [fileDeadLetterSpec];

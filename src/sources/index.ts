@@ -1,5 +1,6 @@
 /** Source registry: one line per source (see core/component.ts). */
 import type { Registry } from '../core/component.js';
 import type { Source } from '../core/source.js';
+import { demoSpec } from './demo.js';
 
-export const sources: Registry<Source> = [];
+export const sources: Registry<Source> = [demoSpec];
