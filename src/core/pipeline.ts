@@ -18,8 +18,20 @@ export interface Parser {
   parse(text: string, record: LogRecord): Record<string, unknown> | ParseFailure;
 }
 
+/**
+ * Marks parsed fields that happen to have the shape of a failure (a JSON log line `{"error":"boom"}`)
+ * so the parse stage does not mistake them for one. Set it non-enumerable (it is never copied).
+ */
+export const PARSED_FIELDS: unique symbol = Symbol.for('logferry.parsedFields');
+
 export function isParseFailure(v: unknown): v is ParseFailure {
-  return typeof v === 'object' && v !== null && typeof (v as ParseFailure).error === 'string' && Object.keys(v).length === 1;
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof (v as ParseFailure).error === 'string' &&
+    Object.keys(v).length === 1 &&
+    (v as { [PARSED_FIELDS]?: boolean })[PARSED_FIELDS] !== true
+  );
 }
 
 export interface ParseStageOptions {
@@ -69,7 +81,11 @@ export interface PipelineResult {
 }
 
 /** Runs transforms over records in order. Drops are returned (and counted if a tally is given). */
-export function runTransforms(transforms: readonly Transform[], input: readonly LogRecord[], tally?: Tally): PipelineResult {
+export function runTransforms(
+  transforms: readonly Transform[],
+  input: readonly LogRecord[],
+  tally?: Tally,
+): PipelineResult {
   let current: LogRecord[] = input as LogRecord[];
   const dropped: PipelineResult['dropped'] = [];
   for (const t of transforms) {
@@ -77,7 +93,11 @@ export function runTransforms(transforms: readonly Transform[], input: readonly 
     for (const r of current) {
       const out = t.apply(r);
       if (out === null) {
-        const outcome: Outcome = { kind: 'dropped', code: t.dropCode ?? `DROPPED_BY_${t.type.toUpperCase()}`, reason: `dropped by ${t.type}` };
+        const outcome: Outcome = {
+          kind: 'dropped',
+          code: t.dropCode ?? `DROPPED_BY_${t.type.toUpperCase()}`,
+          reason: `dropped by ${t.type}`,
+        };
         dropped.push({ record: r, outcome });
         tally?.settle(r.meta.logGroup, outcome);
       } else if (Array.isArray(out)) {
