@@ -3,9 +3,10 @@ import type { Registry } from '../core/component.js';
 import type { DeadLetterSink } from '../core/dead-letter.js';
 import type { Sink } from '../core/sink.js';
 import { fileDeadLetterSpec } from './file.js';
+import { sqsDeadLetterSpec } from './sqs.js';
 import { s3Spec } from './s3.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: sinks encode to different types
 export const sinks: Registry<Sink<any>> = [s3Spec];
 
-export const deadLetterSinks: Registry<DeadLetterSink> = [fileDeadLetterSpec];
+export const deadLetterSinks: Registry<DeadLetterSink> = [fileDeadLetterSpec, sqsDeadLetterSpec];
