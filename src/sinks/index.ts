@@ -4,9 +4,10 @@ import type { DeadLetterSink } from '../core/dead-letter.js';
 import type { Sink } from '../core/sink.js';
 import { fileDeadLetterSpec } from './file.js';
 import { sqsDeadLetterSpec } from './sqs.js';
+import { opensearchSinkSpec } from './opensearch.js';
 import { s3Spec } from './s3.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: sinks encode to different types
-export const sinks: Registry<Sink<any>> = [s3Spec];
+export const sinks: Registry<Sink<any>> = [s3Spec, opensearchSinkSpec];
 
 export const deadLetterSinks: Registry<DeadLetterSink> = [fileDeadLetterSpec, sqsDeadLetterSpec];
