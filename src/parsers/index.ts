@@ -1,5 +1,56 @@
 /** Parser registry: one line per parser format (see core/component.ts). */
+import { z } from 'zod';
 import type { Registry } from '../core/component.js';
 import type { Parser } from '../core/pipeline.js';
+import { createEksAuthenticatorParser } from './eks-authenticator.js';
+import { createJsonParser } from './json.js';
+import { createK8sAuditParser } from './k8s-audit.js';
+import { createKlogParser } from './klog.js';
+import { createLambdaPlatformParser } from './lambda-platform.js';
+import { createLogfmtParser } from './logfmt.js';
+import { createRegexParser, regexOptionsSchema } from './regex.js';
 
-export const parsers: Registry<Parser> = [];
+export const parsers: Registry<Parser> = [
+  {
+    type: 'json',
+    summary: 'JSON objects, also after a text prefix; nested structure kept.',
+    schema: z.strictObject({ type: z.literal('json'), prefix: z.boolean().default(true) }),
+    create: (c) => createJsonParser(c),
+  },
+  {
+    type: 'k8s-audit',
+    summary: 'Kubernetes (EKS) audit events, structure kept.',
+    schema: z.strictObject({ type: z.literal('k8s-audit') }),
+    create: () => createK8sAuditParser(),
+  },
+  {
+    type: 'klog',
+    summary: 'klog lines of Kubernetes control-plane components.',
+    schema: z.strictObject({ type: z.literal('klog'), structured: z.boolean().default(true) }),
+    create: (c) => createKlogParser(c),
+  },
+  {
+    type: 'eks-authenticator',
+    summary: 'aws-iam-authenticator key=value lines.',
+    schema: z.strictObject({ type: z.literal('eks-authenticator') }),
+    create: () => createEksAuthenticatorParser(),
+  },
+  {
+    type: 'logfmt',
+    summary: 'Generic logfmt key=value lines.',
+    schema: z.strictObject({ type: z.literal('logfmt') }),
+    create: () => createLogfmtParser(),
+  },
+  {
+    type: 'lambda-platform',
+    summary: 'Lambda START/END/REPORT and runtime lines → Logs Insights @-fields.',
+    schema: z.strictObject({ type: z.literal('lambda-platform') }),
+    create: () => createLambdaPlatformParser(),
+  },
+  {
+    type: 'regex',
+    summary: 'Named groups of a user-supplied regular expression.',
+    schema: regexOptionsSchema,
+    create: (c) => createRegexParser(c),
+  },
+];
