@@ -2,12 +2,15 @@
 import type { Registry } from '../core/component.js';
 import type { DeadLetterSink } from '../core/dead-letter.js';
 import type { Sink } from '../core/sink.js';
+import { blackholeSinkSpec } from './blackhole.js';
 import { fileDeadLetterSpec } from './file.js';
+import { httpSinkSpec } from './http.js';
 import { sqsDeadLetterSpec } from './sqs.js';
 import { opensearchSinkSpec } from './opensearch.js';
 import { s3Spec } from './s3.js';
+import { stdoutSinkSpec } from './stdout.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: sinks encode to different types
-export const sinks: Registry<Sink<any>> = [s3Spec, opensearchSinkSpec];
+export const sinks: Registry<Sink<any>> = [s3Spec, opensearchSinkSpec, httpSinkSpec, blackholeSinkSpec, stdoutSinkSpec];
 
 export const deadLetterSinks: Registry<DeadLetterSink> = [fileDeadLetterSpec, sqsDeadLetterSpec];
