@@ -1,0 +1,257 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import type { Logger } from '../core/component.js';
+import type { DeadLetter, DeadLetterSink } from '../core/dead-letter.js';
+import type { Transform } from '../core/pipeline.js';
+import type { LogRecord } from '../core/record.js';
+import type { Encoded, SendResult, Sink } from '../core/sink.js';
+import { FileDeadLetterSink } from '../sinks/file.js';
+import type { KinesisEventRecord } from './kinesis-event.js';
+import { processKinesisEvent } from './kinesis-handler.js';
+
+const ARN = 'arn:aws:kinesis:us-east-1:123456789012:stream/logs';
+const seq = (n: number) => `4959${String(n).padStart(52, '0')}`;
+const gz = (v: unknown) => gzipSync(Buffer.from(JSON.stringify(v))).toString('base64');
+
+function data(n: number, events: string[], group = '/aws/lambda/orders') {
+  return gz({
+    messageType: 'DATA_MESSAGE',
+    owner: '123456789012',
+    logGroup: group,
+    logStream: '2024/01/01/[$LATEST]abc',
+    subscriptionFilters: ['f'],
+    logEvents: events.map((m, i) => ({ id: `${n}-${i}`, timestamp: 1700000000000 + i, message: m })),
+  });
+}
+const control = gz({
+  messageType: 'CONTROL_MESSAGE',
+  owner: 'CloudwatchLogs',
+  logGroup: '',
+  logStream: '',
+  subscriptionFilters: [],
+  logEvents: [],
+});
+
+function rec(n: number, payload: string, shard = 'shardId-000000000000'): KinesisEventRecord {
+  return {
+    eventID: `${shard}:${seq(n)}`,
+    eventSourceARN: ARN,
+    kinesis: { sequenceNumber: seq(n), partitionKey: 'p', data: payload },
+  };
+}
+
+/** A sink following the contract whose per-message behaviour is scripted by the message text. */
+class ScriptedSink implements Sink<string> {
+  readonly type = 'scripted';
+  readonly limits = { maxRecords: 3, maxBytes: 1 << 20, maxRecordBytes: 1 << 16, maxAgeMs: 1000 };
+  readonly seen: string[] = [];
+  constructor(readonly name = 'scripted') {}
+  encode(r: LogRecord): Encoded<string> {
+    return { record: r, data: r.message, bytes: r.message.length };
+  }
+  async send(batch: readonly Encoded<string>[]): Promise<SendResult> {
+    const problems: SendResult['problems'] = [];
+    batch.forEach((e, index) => {
+      if (e.data.includes(`fail:${this.name}`))
+        problems.push({ index, action: 'retry', code: 'SINK_THROTTLED', reason: '429' });
+      else if (e.data.includes('reject'))
+        problems.push({ index, action: 'reject', code: 'mapper_parsing_exception', reason: 'bad field' });
+      else this.seen.push(e.data);
+    });
+    return { problems };
+  }
+}
+
+class MemoryDlq implements DeadLetterSink {
+  readonly type = 'memory';
+  readonly entries: DeadLetter[] = [];
+  constructor(private readonly ok = true) {}
+  async put(entries: readonly DeadLetter[]) {
+    if (this.ok) this.entries.push(...entries);
+    return entries.map(() => this.ok);
+  }
+}
+
+function capture(): Logger & { lines: { level: string; msg: string; data?: Record<string, unknown> }[] } {
+  const lines: { level: string; msg: string; data?: Record<string, unknown> }[] = [];
+  const at = (level: string) => (msg: string, data?: Record<string, unknown>) =>
+    lines.push({ level, msg, data });
+  return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+}
+
+const fast = { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2 };
+
+describe('processKinesisEvent', () => {
+  it('delivers good records, drops control messages and dead-letters malformed ones (file DLQ)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lf-kh-'));
+    const sink = new ScriptedSink();
+    const dlq = new FileDeadLetterSink(join(dir, 'dlq.ndjson'));
+    const log = capture();
+    const notGzip = Buffer.from('plain').toString('base64');
+    const event = {
+      Records: [rec(1, data(1, ['a', 'b'])), rec(2, control), rec(3, notGzip), rec(4, data(4, ['c']))],
+    };
+    const res = await processKinesisEvent(event, undefined, {
+      transforms: [],
+      sinks: [sink],
+      deadLetter: dlq,
+      log,
+      retry: fast,
+    });
+    expect(res.response).toEqual({ batchItemFailures: [] });
+    expect(res.envelopes.map((o) => o.kind)).toEqual(['delivered', 'dropped', 'rejected', 'delivered']);
+    expect(sink.seen.sort()).toEqual(['a', 'b', 'c']);
+    const dl = JSON.parse(readFileSync(join(dir, 'dlq.ndjson'), 'utf8'));
+    expect(dl).toMatchObject({
+      code: 'ENVELOPE_NOT_GZIP',
+      ackId: seq(3),
+      payload: notGzip,
+      attempts: 0,
+      source: 'kinesis-event',
+    });
+    expect(res.tally.balanced()).toBe(true);
+    expect(res.tally.total).toMatchObject({ received: 3, delivered: 3 });
+    const summary = log.lines.filter((l) => l.msg === 'kinesis batch');
+    expect(summary).toHaveLength(1);
+    expect(summary[0].data).toMatchObject({
+      envelopes: { received: 4, delivered: 2, dropped: 1, rejected: 1, failed: 0 },
+      envelopeReasons: { 'dropped:CONTROL_MESSAGE': 1, 'rejected:ENVELOPE_NOT_GZIP': 1 },
+    });
+    expect(JSON.stringify(log.lines)).not.toMatch(/"a"|plain/);
+  });
+
+  it('reports the earliest failed sequence number per shard when a sink keeps failing', async () => {
+    const sink = new ScriptedSink();
+    const event = {
+      Records: [
+        rec(1, data(1, ['ok'])),
+        rec(2, data(2, ['ok', 'fail:scripted'])),
+        rec(3, data(3, ['fail:scripted'])),
+        rec(4, data(4, ['ok'])),
+        rec(7, data(7, ['fail:scripted']), 'shardId-000000000001'),
+      ],
+    };
+    const log = capture();
+    const res = await processKinesisEvent(event, undefined, {
+      transforms: [],
+      sinks: [sink],
+      log,
+      retry: fast,
+    });
+    expect(res.envelopes.map((o) => o.kind)).toEqual([
+      'delivered',
+      'failed',
+      'failed',
+      'delivered',
+      'failed',
+    ]);
+    expect(res.response.batchItemFailures).toEqual([{ itemIdentifier: seq(2) }, { itemIdentifier: seq(7) }]);
+    expect(res.tally.total).toMatchObject({ received: 6, delivered: 3, failed: 3 });
+    expect(log.lines.at(-1)).toMatchObject({
+      level: 'warn',
+      data: { recordReasons: { 'failed:SINK_THROTTLED': 3 } },
+    });
+  });
+
+  it('sends rejected records to the dead-letter sink, and fails them when it cannot store them', async () => {
+    const event = { Records: [rec(1, data(1, ['fine'])), rec(2, data(2, ['reject me']))] };
+    const dlq = new MemoryDlq();
+    const ok = await processKinesisEvent(event, undefined, {
+      transforms: [],
+      sinks: [new ScriptedSink()],
+      deadLetter: dlq,
+      log: capture(),
+      retry: fast,
+    });
+    expect(ok.response.batchItemFailures).toEqual([]);
+    expect(dlq.entries).toHaveLength(1);
+    expect(dlq.entries[0]).toMatchObject({
+      code: 'mapper_parsing_exception',
+      id: '2-0',
+      ackId: seq(2),
+      record: { message: 'reject me' },
+    });
+
+    const broken = await processKinesisEvent(event, undefined, {
+      transforms: [],
+      sinks: [new ScriptedSink()],
+      deadLetter: new MemoryDlq(false),
+      log: capture(),
+      retry: fast,
+    });
+    expect(broken.response.batchItemFailures).toEqual([{ itemIdentifier: seq(2) }]);
+    const noDlq = await processKinesisEvent({ Records: [rec(5, 'bm90IGd6aXA=')] }, undefined, {
+      transforms: [],
+      sinks: [new ScriptedSink()],
+      log: capture(),
+    });
+    expect(noDlq.response.batchItemFailures).toEqual([{ itemIdentifier: seq(5) }]);
+    expect(noDlq.envelopes[0]).toMatchObject({ kind: 'failed', code: 'DEAD_LETTER_UNAVAILABLE' });
+  });
+
+  it('needs every sink to take a record; counts transform drops', async () => {
+    const a = new ScriptedSink('a');
+    const b = new ScriptedSink('b');
+    const dropDebug: Transform = {
+      type: 'filter',
+      dropCode: 'FILTERED',
+      apply: (r) => (r.message.startsWith('debug') ? null : r),
+    };
+    const event = {
+      Records: [
+        rec(1, data(1, ['x', 'debug y'])),
+        rec(2, data(2, ['fail:b'])),
+        rec(3, data(3, ['debug only'])),
+      ],
+    };
+    const res = await processKinesisEvent(event, undefined, {
+      transforms: [dropDebug],
+      sinks: [a, b],
+      log: capture(),
+      retry: fast,
+    });
+    expect(a.seen).toEqual(expect.arrayContaining(['x', 'fail:b']));
+    expect(res.envelopes.map((o) => [o.kind, o.code])).toEqual([
+      ['dropped', 'FILTERED'],
+      ['failed', 'SINK_THROTTLED'],
+      ['dropped', 'FILTERED'],
+    ]);
+    expect(res.response.batchItemFailures).toEqual([{ itemIdentifier: seq(2) }]);
+    expect(res.tally.total).toEqual({ received: 4, delivered: 1, dropped: 2, rejected: 0, failed: 1 });
+  });
+
+  it('stops retrying before the Lambda deadline and reports the rest failed', async () => {
+    const end = Date.now() + 1_500;
+    const context = { getRemainingTimeInMillis: () => end - Date.now(), awsRequestId: 'req-1' };
+    const slow: Sink<string> = {
+      type: 'slow',
+      name: 'slow',
+      limits: { maxRecords: 1, maxBytes: 1 << 20, maxRecordBytes: 1 << 16, maxAgeMs: 1000 },
+      encode: (r) => ({ record: r, data: r.message, bytes: 1 }),
+      send: async (_b, ctx) => {
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, 60_000);
+          ctx.signal?.addEventListener('abort', () => {
+            clearTimeout(t);
+            resolve();
+          });
+        });
+        throw new Error('socket hang up');
+      },
+    };
+    const t0 = Date.now();
+    const res = await processKinesisEvent({ Records: [rec(1, data(1, ['a', 'b']))] }, context, {
+      transforms: [],
+      sinks: [slow],
+      log: capture(),
+      safetyMs: 500,
+      retry: { maxAttempts: 100, baseDelayMs: 50, maxDelayMs: 100 },
+    });
+    expect(Date.now() - t0).toBeLessThan(1_400);
+    expect(res.response.batchItemFailures).toEqual([{ itemIdentifier: seq(1) }]);
+    expect(res.envelopes[0].kind).toBe('failed');
+  });
+});
