@@ -1,0 +1,200 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { LogRecord } from '../core/record.js';
+import {
+  buildMaskTransform,
+  clearRegisteredSecrets,
+  createMasker,
+  createMaskTransform,
+  maskOptionsSchema,
+  registerSecret,
+  withSecretRegistration,
+} from './mask.js';
+import { transforms } from './index.js';
+
+const rec = (message: string, fields: Record<string, unknown> = {}): LogRecord => ({
+  timestamp: 1,
+  message,
+  fields,
+  meta: { owner: '1', logGroup: 'g', logStream: 's', id: '1', source: 'test', ackId: 'a' },
+});
+
+afterEach(() => clearRegisteredSecrets());
+
+describe('mask: value patterns in text', () => {
+  const m = createMasker();
+  const cases: [string, string][] = [
+    ['GET /login?user=bob&password=hunter2&next=/home', 'GET /login?user=bob&password=****&next=/home'],
+    [
+      'level=info msg="login" password="my secret pw" user=bob',
+      'level=info msg="login" password="****" user=bob',
+    ],
+    [
+      '{"user":"bob","password":"p@ss\\"word","token": 12345, "ok": null}',
+      '{"user":"bob","password":"****","token": ****, "ok": null}',
+    ],
+    [
+      '{"msg":"{\\"client_secret\\":\\"abc123\\",\\"x\\":1}"}',
+      '{"msg":"{\\"client_secret\\":\\"****\\",\\"x\\":1}"}',
+    ],
+    ["{'api_key': 'k-123456'}", "{'api_key': '****'}"],
+    ['Authorization: Bearer abcdef123456.xyz', 'Authorization: Bearer ****'],
+    ['authorization=Bearer abcdef123456', 'authorization=Bearer ****'],
+    ['hdr Basic dXNlcjpwYXNzd29yZA== end', 'hdr Basic **** end'],
+    ['key id AKIAIOSFODNN7EXAMPLE used, session ASIAY34FZKBOKMUTVV7A', 'key id **** used, session ****'],
+    ['aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', 'aws_secret_access_key = ****'],
+    ['SecretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"', 'SecretAccessKey: "****"'],
+    [
+      'connecting to postgres://admin:s3cr3t@db.internal:5432/app',
+      'connecting to postgres://admin:****@db.internal:5432/app',
+    ],
+    ['-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA\n-----END RSA PRIVATE KEY----- after', '**** after'],
+    ['truncated -----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkq', 'truncated ****'],
+    [
+      'id_token eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U ok',
+      'id_token **** ok',
+    ],
+    ['sessionName=alice session=abc123 next_token=abc', 'sessionName=alice session=**** next_token=****'],
+  ];
+  it.each(cases)('%s', (input, expected) => {
+    expect(m.maskString(input)).toBe(expected);
+  });
+
+  it('leaves ordinary text alone (and returns the very same string)', () => {
+    for (const s of [
+      'Basic configuration loaded',
+      'Bearer authentication failed',
+      'Invalid token: expired',
+      'tokenizer=fast maxTokens=5',
+      'https://example.com/path:8080 fine',
+      'password=',
+      '"password":""',
+      'I0613 10:42:07.123456 11 controller.go:611] quota admission added evaluator for: leases',
+      'user@example.com wrote',
+    ]) {
+      expect(m.maskString(s)).toBe(s);
+    }
+  });
+});
+
+describe('mask: fields', () => {
+  it('masks sensitive keys at any depth, case and separators ignored; keeps non-secrets', () => {
+    const r = rec('x', {
+      Password: 'a',
+      db: { connection: { DB_PASSWORD: 'b', host: 'h' } },
+      headers: [{ 'X-Api-Key': 'k' }, { Cookie: 'c=1' }],
+      aws: { SecretAccessKey: 'x', accessKeyId: 'AKIAIOSFODNN7EXAMPLE', sessionToken: 'tok' },
+      credentials: { user: 'u', pass: 'p' },
+      user: { extra: { sessionName: ['alice'] } },
+      tokens_used: 17,
+      retry: true,
+      nested: { note: 'login with password=hunter2 failed' },
+    });
+    createMaskTransform().apply(r);
+    expect(r.fields).toEqual({
+      Password: '****',
+      db: { connection: { DB_PASSWORD: '****', host: 'h' } },
+      headers: [{ 'X-Api-Key': '****' }, { Cookie: '****' }],
+      aws: { SecretAccessKey: '****', accessKeyId: '****', sessionToken: '****' },
+      credentials: '****',
+      user: { extra: { sessionName: ['alice'] } },
+      tokens_used: 17,
+      retry: true,
+      nested: { note: 'login with password=**** failed' },
+    });
+  });
+
+  it('masks the message too (documented exception) unless message: false', () => {
+    const r = rec('token=abcdef');
+    createMaskTransform().apply(r);
+    expect(r.message).toBe('token=****');
+    const r2 = rec('token=abcdef');
+    createMaskTransform({ type: 'mask', message: false }).apply(r2);
+    expect(r2.message).toBe('token=abcdef');
+  });
+
+  it('allocates nothing when nothing matches: same message string, same nested objects', () => {
+    const http = { status: 200, path: '/health' };
+    const tags = ['a', 'b'];
+    const r = rec('GET /health 200', { http, tags, level: 'info' });
+    const before = r.message;
+    createMaskTransform().apply(r);
+    expect(r.message).toBe(before);
+    expect(r.fields.http).toBe(http);
+    expect(r.fields.tags).toBe(tags);
+    expect(r.fields).toEqual({ http: { status: 200, path: '/health' }, tags: ['a', 'b'], level: 'info' });
+  });
+});
+
+describe('mask: configuration', () => {
+  it('replacement, keys add/remove, email, extra patterns, literal secrets', () => {
+    const m = createMasker({
+      type: 'mask',
+      replacement: '[redacted]',
+      keys: { add: ['pin', 'ssn'], remove: ['session'] },
+      patterns: { email: true },
+      extraPatterns: ['\\b\\d{4}-\\d{4}-\\d{4}-\\d{4}\\b'],
+      secrets: ['hunter2-literal'],
+    });
+    expect(m.isSensitiveKey('user_pin')).toBe(true);
+    expect(m.isSensitiveKey('session')).toBe(false);
+    expect(m.isSensitiveKey('password')).toBe(true);
+    expect(m.maskString('pin=1234 session=abc')).toBe('pin=[redacted] session=abc');
+    expect(m.maskString('mail bob@example.com now')).toBe('mail [redacted] now');
+    expect(m.maskString('card 4111-1111-1111-1111 ok')).toBe('card [redacted] ok');
+    expect(m.maskString('the value hunter2-literal leaked')).toBe('the value [redacted] leaked');
+  });
+
+  it('patterns can be turned off one by one', () => {
+    const m = createMasker({ type: 'mask', patterns: { awsAccessKeyId: false, keyValue: false } });
+    expect(m.maskString('AKIAIOSFODNN7EXAMPLE password=x1')).toBe('AKIAIOSFODNN7EXAMPLE password=x1');
+  });
+
+  it('runtime-registered secrets are masked by existing transforms', async () => {
+    const t = createMaskTransform();
+    const r1 = rec('sending with s3cr3t-token-value');
+    t.apply(r1);
+    expect(r1.message).toBe('sending with s3cr3t-token-value');
+    registerSecret('s3cr3t-token-value');
+    registerSecret('abc'); // too short: ignored
+    const r2 = rec('sending with s3cr3t-token-value', { deep: ['s3cr3t-token-value!'] });
+    t.apply(r2);
+    expect(r2.message).toBe('sending with ****');
+    expect(r2.fields.deep).toEqual(['****!']);
+    expect(createMasker().maskString('abc abc')).toBe('abc abc');
+  });
+
+  it('withSecretRegistration registers what the resolver returns; secretRefs are resolved', async () => {
+    const ctx = withSecretRegistration({ resolveSecret: async (ref) => `resolved-${ref}-value` });
+    await ctx.resolveSecret!('ssm:/x');
+    expect(createMasker().maskString('k resolved-ssm:/x-value k')).toBe('k **** k');
+    const t = await buildMaskTransform(maskOptionsSchema.parse({ type: 'mask', secretRefs: ['env:TOKEN'] }), {
+      resolveSecret: async () => 'env-token-123456',
+    });
+    const r = rec('auth env-token-123456');
+    t.apply(r);
+    expect(r.message).toBe('auth ****');
+    await expect(
+      buildMaskTransform(maskOptionsSchema.parse({ type: 'mask', secretRefs: ['env:X'] }), {}),
+    ).rejects.toThrow(/secret resolver/);
+  });
+
+  it('schema is strict and validates patterns and secret length', () => {
+    expect(maskOptionsSchema.safeParse({ type: 'mask' }).success).toBe(true);
+    expect(maskOptionsSchema.safeParse({ type: 'mask', bogus: 1 }).success).toBe(false);
+    expect(maskOptionsSchema.safeParse({ type: 'mask', patterns: { nope: true } }).success).toBe(false);
+    expect(maskOptionsSchema.safeParse({ type: 'mask', extraPatterns: ['(unclosed'] }).success).toBe(false);
+    expect(maskOptionsSchema.safeParse({ type: 'mask', secrets: ['abc'] }).success).toBe(false);
+    const d = maskOptionsSchema.parse({ type: 'mask' });
+    expect(d.replacement).toBe('****');
+    expect(d.patterns.email).toBe(false);
+    expect(d.patterns.jwt).toBe(true);
+  });
+
+  it('is registered as the "mask" transform', async () => {
+    const spec = transforms.find((t) => t.type === 'mask')!;
+    const t = await spec.create(spec.schema.parse({ type: 'mask' }), {});
+    const r = rec('password=x123');
+    t.apply(r);
+    expect(r.message).toBe('password=****');
+  });
+});
