@@ -1,0 +1,105 @@
+/**
+ * Turns a query run into output: `table` (chart + table + footer, fitted to the terminal), `json`
+ * (an array of objects with exactly the displayed fields, times as the console shows them) or `csv`
+ * (RFC 4180, same values). Charts and the footer belong to the table view only, so json/csv stay
+ * machine-readable; for those the footer goes to stderr when it is a terminal.
+ */
+import type { QueryRun, ScanProgress } from '../sources/index.js';
+import { binColumn, displayRows, formatValue, humanBytes, humanCount, timeColumns } from './format.js';
+import { renderBarChart, renderHistogram } from './chart.js';
+import { renderTable } from './table.js';
+
+export type OutputFormat = 'table' | 'json' | 'csv';
+
+export interface RenderOptions {
+  output: OutputFormat;
+  width: number;
+  color: boolean;
+  /** Wall time of the whole run, ms. */
+  elapsedMs: number;
+}
+
+export function renderJson(run: QueryRun): string {
+  const { fields, rows } = run.result;
+  return `${JSON.stringify(displayRows(fields, rows, timeColumns(run.compiled.ast)), null, 2)}\n`;
+}
+
+function csvCell(s: string): string {
+  return /[",\r\n]/.test(s) || /^\s|\s$/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export function renderCsv(run: QueryRun): string {
+  const { fields, rows } = run.result;
+  const times = timeColumns(run.compiled.ast);
+  const lines = [fields.map(csvCell).join(',')];
+  for (const r of rows) lines.push(fields.map((f) => csvCell(formatValue(r[f], times.has(f)))).join(','));
+  return `${lines.join('\r\n')}\r\n`;
+}
+
+export function renderFooter(run: QueryRun, elapsedMs: number): string {
+  const p = run.progress;
+  const s = run.result.stats;
+  const secs = elapsedMs / 1000;
+  const parts = [
+    `${humanCount(run.result.rows.length)} row${run.result.rows.length === 1 ? '' : 's'}`,
+    `${humanCount(s.recordsMatched)} of ${humanCount(s.recordsScanned)} records matched`,
+  ];
+  if (run.source === 'opensearch') {
+    parts.push(`${humanBytes(p.bytesIn)} fetched`);
+  } else {
+    const compressed = p.bytesText > p.bytesIn * 1.05 ? ` (${humanBytes(p.bytesText)} uncompressed)` : '';
+    const pruned = p.objectsPruned ? `, ${humanCount(p.objectsPruned)} pruned` : '';
+    parts.push(
+      `${humanBytes(p.bytesIn)}${compressed} in ${humanCount(p.objectsDone)} object${p.objectsDone === 1 ? '' : 's'}${pruned}`,
+    );
+  }
+  parts.push(`${secs.toFixed(2)} s`);
+  if (secs > 0 && s.recordsScanned > 0)
+    parts.push(`${humanCount(Math.round(s.recordsScanned / secs))} records/s`);
+  let out = `${parts.join(' · ')}\n`;
+  for (const n of run.notes) out += `note: ${n}\n`;
+  if (p.objectsFailed) {
+    out += `warning: ${p.objectsFailed} object(s) could not be read and were skipped:\n`;
+    for (const f of p.failures) out += `  ${f}\n`;
+  }
+  return out;
+}
+
+export function renderTableView(run: QueryRun, opts: RenderOptions): string {
+  const { fields, rows } = run.result;
+  const ast = run.compiled.ast;
+  let out = '';
+  const bin = binColumn(ast);
+  if (run.compiled.aggregates) {
+    if (bin) {
+      const chart = renderBarChart(fields, rows, bin, { width: opts.width });
+      if (chart) out += `${chart}\n`;
+    }
+  } else {
+    const h = renderHistogram(run.histogram, {
+      width: opts.width,
+      startMs: run.range.startMs,
+      endMs: run.range.endMs,
+    });
+    if (h) out += `${h}\n`;
+  }
+  if (rows.length === 0) out += 'No matching records.\n';
+  else out += renderTable(fields, rows, { width: opts.width, times: timeColumns(ast), color: opts.color });
+  out += `\n${renderFooter(run, opts.elapsedMs)}`;
+  return out;
+}
+
+export function render(run: QueryRun, opts: RenderOptions): string {
+  if (opts.output === 'json') return renderJson(run);
+  if (opts.output === 'csv') return renderCsv(run);
+  return renderTableView(run, opts);
+}
+
+/** One status line for stderr on a TTY (the caller redraws it with `\r` and clears it at the end). */
+export function progressLine(p: ScanProgress, width: number): string {
+  const secs = (Date.now() - p.startedAt) / 1000;
+  const total = p.objectsListed - p.objectsPruned;
+  const objs = total > 0 ? `${humanCount(p.objectsDone)}/${humanCount(total)} objects · ` : '';
+  const s = `scanning… ${objs}${humanBytes(p.bytesIn)} · ${humanCount(p.recordsScanned)} records · ${humanCount(p.recordsMatched)} matched · ${secs.toFixed(1)} s`;
+  return s.length > width - 1 ? s.slice(0, width - 1) : s;
+}

@@ -1,0 +1,106 @@
+/**
+ * The result table for a terminal: columns sized to their content and squeezed to fit the width
+ * (widest columns give up space first; a cut cell ends with `…`), `@message` takes the remaining
+ * width and wraps onto up to `messageLines` lines, control characters never reach the terminal.
+ */
+import { formatValue } from './format.js';
+import type { Row } from '../types.js';
+
+export interface TableOptions {
+  width: number;
+  times: Set<string>;
+  /** Lines a wrapped `@message` cell may take (default 3). */
+  messageLines?: number;
+  /** Header and separators in bold/dim (TTY). */
+  color?: boolean;
+}
+
+const MIN_COL = 6;
+const MAX_COL = 60;
+const GAP = '  ';
+
+function clean(s: string): string {
+  // Tabs/newlines → spaces; other control characters → '·' (never send escapes to a terminal).
+  return s.replace(/[\t\n\r]+/g, ' ').replace(/[\x00-\x1f\x7f-\x9f]/g, '·');
+}
+
+export function truncate(s: string, w: number): string {
+  if (s.length <= w) return s;
+  if (w <= 1) return s.slice(0, w);
+  return `${s.slice(0, w - 1)}…`;
+}
+
+function wrap(s: string, w: number, maxLines: number): string[] {
+  const lines: string[] = [];
+  let rest = s;
+  while (rest.length > 0 && lines.length < maxLines) {
+    if (rest.length <= w) {
+      lines.push(rest);
+      rest = '';
+      break;
+    }
+    let cut = rest.lastIndexOf(' ', w);
+    if (cut < w * 0.6) cut = w;
+    lines.push(rest.slice(0, cut));
+    rest = rest.slice(cut).replace(/^ /, '');
+  }
+  if (rest.length > 0) lines[lines.length - 1] = truncate(`${lines[lines.length - 1]} ${rest}`, w);
+  return lines.length ? lines : [''];
+}
+
+export function renderTable(fields: string[], rows: Row[], opts: TableOptions): string {
+  if (fields.length === 0) return '';
+  const cells = rows.map((r) => fields.map((f) => clean(formatValue(r[f], opts.times.has(f)))));
+  const msgIdx = fields.indexOf('@message');
+  const natural = fields.map((f, i) => {
+    let w = f.length;
+    for (const row of cells) if (row[i].length > w) w = row[i].length;
+    return i === msgIdx ? w : Math.min(w, MAX_COL);
+  });
+  const widths = natural.map((w) => Math.max(w, 1));
+  const avail = opts.width - GAP.length * (fields.length - 1);
+  let total = widths.reduce((a, b) => a + b, 0);
+  if (msgIdx >= 0 && total > avail) {
+    // @message gets what the other columns leave, at least a third of the line.
+    const others = total - widths[msgIdx];
+    widths[msgIdx] = Math.max(Math.min(widths[msgIdx], avail - others), Math.floor(avail / 3), MIN_COL);
+    total = widths.reduce((a, b) => a + b, 0);
+  }
+  while (total > avail) {
+    let widest = -1;
+    for (let i = 0; i < widths.length; i++) {
+      if (i === msgIdx && widths.some((w, j) => j !== msgIdx && w > MIN_COL)) continue;
+      if (widths[i] > MIN_COL && (widest < 0 || widths[i] > widths[widest])) widest = i;
+    }
+    if (widest < 0) break;
+    widths[widest]--;
+    total--;
+  }
+  const bold = (s: string) => (opts.color ? `\x1b[1m${s}\x1b[0m` : s);
+  const dim = (s: string) => (opts.color ? `\x1b[2m${s}\x1b[0m` : s);
+  const lastIdx = fields.length - 1;
+  const pad = (s: string, i: number) => (i === lastIdx ? s : s.padEnd(widths[i]));
+  const out: string[] = [];
+  out.push(
+    bold(
+      fields
+        .map((f, i) => pad(truncate(f, widths[i]), i))
+        .join(GAP)
+        .trimEnd(),
+    ),
+  );
+  out.push(dim(widths.map((w) => '─'.repeat(w)).join(GAP)));
+  const maxLines = opts.messageLines ?? 3;
+  for (const row of cells) {
+    const parts = row.map((c, i) => (i === msgIdx ? wrap(c, widths[i], maxLines) : [truncate(c, widths[i])]));
+    const h = Math.max(...parts.map((p) => p.length));
+    for (let l = 0; l < h; l++)
+      out.push(
+        parts
+          .map((p, i) => pad(p[l] ?? '', i))
+          .join(GAP)
+          .trimEnd(),
+      );
+  }
+  return `${out.join('\n')}\n`;
+}

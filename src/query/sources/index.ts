@@ -1,0 +1,133 @@
+/**
+ * Runs a Logs Insights query against where logferry ships logs: a local archive (default
+ * `./logferry-data`, what `logferry run` writes), an S3 archive (`s3://bucket/prefix`) or an
+ * OpenSearch index pattern (`opensearch://host:port/pattern`, `opensearchs://` for TLS). Archives are
+ * pruned by key and scanned in parallel (scan.ts); OpenSearch gets the exact part of the filters as
+ * query DSL (opensearch.ts). Every reader reports progress (objects, bytes, records).
+ */
+import { LogferryError } from '../../core/errors.js';
+import { compileQuery } from '../index.js';
+import type { CompiledQuery, QueryResult, Row } from '../types.js';
+import { listLocal } from './local.js';
+import { listS3 } from './s3.js';
+import { ArchiveScan, DEFAULT_PRUNE_SLACK_MS, type ScanProgress, type ScanTarget } from './scan.js';
+import { parseTimeRange, type TimeRange } from './time-range.js';
+
+export { parseTimeArg, parseTimeRange, type TimeRange } from './time-range.js';
+export type { ScanProgress } from './scan.js';
+
+export const DEFAULT_FROM = './logferry-data';
+
+export type SourceKind = 'local' | 's3' | 'opensearch';
+
+export interface RunQueryOptions {
+  /** Query text (already expanded if it came from a recipe). */
+  query: string;
+  from?: string;
+  start?: string;
+  end?: string;
+  /** Epoch ms anchoring relative times and `now()`. */
+  now?: number;
+  /** Worker threads for archive scans (default: all cores; 0 = inline). */
+  threads?: number;
+  /** Key-time slack for archive pruning (ms); negative turns key-time pruning off. */
+  pruneSlackMs?: number;
+  signal?: AbortSignal;
+  /** Called often during the scan (the CLI throttles drawing). */
+  onProgress?: (p: ScanProgress) => void;
+}
+
+export interface QueryRun {
+  result: QueryResult;
+  compiled: CompiledQuery;
+  source: SourceKind;
+  range: TimeRange;
+  progress: ScanProgress;
+  /** Matched events per minute, for the histogram (archive scans; OpenSearch fills it from hits). */
+  histogram: Map<number, number>;
+  /** What was pushed down where (OpenSearch), for `--explain`-style footers. */
+  notes: string[];
+}
+
+export function sourceKind(from: string): SourceKind {
+  if (/^s3:\/\//i.test(from)) return 's3';
+  if (/^opensearchs?:\/\//i.test(from)) return 'opensearch';
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(from) && !/^file:\/\//i.test(from)) {
+    throw new LogferryError(
+      'CONFIG_INVALID',
+      `--from ${from}: unknown scheme; use a local directory or file, s3://bucket/prefix, or opensearch://host:port/index-pattern (opensearchs:// for TLS)`,
+    );
+  }
+  return 'local';
+}
+
+async function* tap(
+  rows: AsyncIterable<Row>,
+  progress: ScanProgress,
+  onProgress?: (p: ScanProgress) => void,
+): AsyncGenerator<Row> {
+  let n = 0;
+  for await (const r of rows) {
+    if (onProgress && (++n & 1023) === 0) onProgress(progress);
+    yield r;
+  }
+}
+
+export async function runQuery(opts: RunQueryOptions): Promise<QueryRun> {
+  const now = opts.now ?? Date.now();
+  const from = opts.from ?? DEFAULT_FROM;
+  const kind = sourceKind(from);
+  const range = parseTimeRange(opts.start, opts.end, now);
+  const compiled = compileQuery(opts.query, { now });
+  const slackMs = opts.pruneSlackMs ?? DEFAULT_PRUNE_SLACK_MS;
+  if (kind === 'opensearch') {
+    const { runOpenSearchQuery } = await import('./opensearch.js');
+    return runOpenSearchQuery({ ...opts, from, now, range, compiled });
+  }
+  let targets: ScanTarget[];
+  let prunedPrefixes = 0;
+  if (kind === 's3') {
+    const listed = await listS3(from, {
+      filters: compiled.pushdownFilters,
+      range,
+      slackMs,
+      signal: opts.signal,
+    });
+    targets = listed.targets;
+    prunedPrefixes = listed.prunedPrefixes;
+  } else {
+    targets = await listLocal(from.replace(/^file:\/\//i, ''));
+  }
+  const scan = new ArchiveScan(targets, {
+    compiled,
+    queryText: opts.query,
+    now,
+    range,
+    threads: opts.threads,
+    pruneSlackMs: slackMs,
+    signal: opts.signal,
+  });
+  const timer = opts.onProgress ? setInterval(() => opts.onProgress?.(scan.progress), 100) : undefined;
+  try {
+    const result = await compiled.finish(tap(scan.rows(), scan.progress, opts.onProgress), {
+      signal: opts.signal,
+    });
+    result.stats = {
+      recordsScanned: scan.progress.recordsScanned,
+      recordsMatched: scan.progress.recordsMatched,
+    };
+    const notes: string[] = [];
+    if (prunedPrefixes) notes.push(`${prunedPrefixes} prefix(es) pruned while listing`);
+    return {
+      result,
+      compiled,
+      source: kind,
+      range,
+      progress: scan.progress,
+      histogram: scan.histogram,
+      notes,
+    };
+  } finally {
+    if (timer) clearInterval(timer);
+  }
+}

@@ -1,0 +1,193 @@
+/**
+ * `--from opensearch://host:port/index-pattern` (`opensearchs://` for TLS): runs a query against
+ * documents the opensearch sink wrote (`toDocument(r, 'iso')`). The push-down filters and the
+ * `--start`/`--end` range become query DSL (opensearch-dsl.ts — sound, and exact where it can be);
+ * matching documents are read with a scroll (sorted by `_doc`, the cheapest order) and the query's
+ * row stage and stateful rest run locally, so results equal a local evaluation of the same
+ * documents. Credentials: user/password in the URL, or `LOGFERRY_OPENSEARCH_USERNAME` /
+ * `LOGFERRY_OPENSEARCH_PASSWORD`, each a value or a secret reference (`ssm:/…`,
+ * `secretsmanager:…`, `env:…`); never logged.
+ */
+import { Client } from '@opensearch-project/opensearch';
+import { isSecretRef, sharedSecretResolver } from '../../aws/secrets.js';
+import { describeError, LogferryError } from '../../core/errors.js';
+import type { CompiledQuery, Row } from '../types.js';
+import { toEpochMs } from './decode.js';
+import type { QueryRun, RunQueryOptions } from './index.js';
+import { buildSearchQuery, FALLBACK_FIELD, indexMappings } from './opensearch-dsl.js';
+import { newProgress, type ScanProgress } from './scan.js';
+import type { TimeRange } from './time-range.js';
+import { SYSTEM_FIELDS } from '../../core/document.js';
+
+/** Hits per scroll page. `index.max_result_window` (10,000) bounds `size`. */
+export const SCROLL_PAGE_SIZE = 2_000;
+const SCROLL_KEEP_ALIVE = '2m';
+
+export interface OpenSearchTarget {
+  node: string;
+  index: string;
+  username?: string;
+  password?: string;
+}
+
+export function parseOpenSearchUrl(url: string): OpenSearchTarget {
+  const m = /^(opensearchs?):\/\/(?:([^:@/]*)(?::([^@/]*))?@)?([^/]+)\/(.+)$/.exec(url);
+  if (!m)
+    throw new LogferryError(
+      'CONFIG_INVALID',
+      `--from ${url.replace(/\/\/[^@/]*@/, '//…@')}: expected opensearch://host:port/index-pattern (opensearchs:// for TLS), e.g. opensearch://localhost:9200/logs-*`,
+    );
+  const t: OpenSearchTarget = {
+    node: `${m[1] === 'opensearchs' ? 'https' : 'http'}://${m[4]}`,
+    index: decodeURIComponent(m[5]),
+  };
+  if (m[2]) t.username = decodeURIComponent(m[2]);
+  if (m[3] !== undefined) t.password = decodeURIComponent(m[3]);
+  return t;
+}
+
+async function credential(v: string | undefined): Promise<string | undefined> {
+  if (v === undefined) return undefined;
+  return isSecretRef(v) ? sharedSecretResolver().resolve(v) : v;
+}
+
+/** An archived/indexed document → a query row (epoch-ms time, fallback fields restored). */
+export function hitToRow(src: Row): Row {
+  const row = src;
+  const ts = row['@timestamp'];
+  if (typeof ts !== 'number') {
+    const ms = toEpochMs(ts);
+    if (Number.isFinite(ms)) row['@timestamp'] = ms;
+  }
+  const fb = row[FALLBACK_FIELD];
+  if (typeof fb === 'string') {
+    try {
+      const o = JSON.parse(fb) as Record<string, unknown>;
+      for (const k in o) if (!SYSTEM_FIELDS.has(k) && !(k in row)) row[k] = o[k];
+    } catch {
+      // keep it as stored
+    }
+  }
+  let hasFields = false;
+  for (const k in row) if (!SYSTEM_FIELDS.has(k)) hasFields = true;
+  const msg = row['@message'];
+  if (!hasFields && typeof msg === 'string' && msg.trimStart().startsWith('{')) {
+    try {
+      const o = JSON.parse(msg);
+      if (o && typeof o === 'object' && !Array.isArray(o))
+        for (const k in o) if (!SYSTEM_FIELDS.has(k) && !(k in row)) row[k] = o[k];
+    } catch {
+      // not JSON after all
+    }
+  }
+  return row;
+}
+
+export async function openSearchClient(url: string): Promise<{ client: Client; target: OpenSearchTarget }> {
+  const target = parseOpenSearchUrl(url);
+  const username = await credential(target.username ?? process.env.LOGFERRY_OPENSEARCH_USERNAME);
+  const password = await credential(target.password ?? process.env.LOGFERRY_OPENSEARCH_PASSWORD);
+  const client = new Client({
+    node: target.node,
+    auth: username !== undefined ? { username, password: password ?? '' } : undefined,
+    maxRetries: 2,
+    requestTimeout: 60_000,
+  });
+  return { client, target };
+}
+
+function explainError(e: unknown, target: OpenSearchTarget): LogferryError {
+  const status = (e as { meta?: { statusCode?: number } })?.meta?.statusCode;
+  const hint =
+    status === 401 || status === 403
+      ? 'check the credentials (user:password in the URL, or LOGFERRY_OPENSEARCH_USERNAME/PASSWORD, which may be ssm:/… or secretsmanager:… references)'
+      : status === 404
+        ? `no index matches '${target.index}'; check the index pattern (the sink writes logs-YYYY.MM.dd by default)`
+        : `check that OpenSearch is reachable at ${target.node} (opensearchs:// for TLS)`;
+  return new LogferryError(
+    'SOURCE_FAILED',
+    `opensearch ${target.node}/${target.index}: ${describeError(e)}; ${hint}`,
+    { cause: e },
+  );
+}
+
+export async function runOpenSearchQuery(
+  opts: RunQueryOptions & { from: string; now: number; range: TimeRange; compiled: CompiledQuery },
+): Promise<QueryRun> {
+  const { compiled, range, signal } = opts;
+  const { client, target } = await openSearchClient(opts.from);
+  const progress: ScanProgress = newProgress();
+  const histogram = new Map<number, number>();
+  const notes: string[] = [];
+  try {
+    let mappingBody: Record<string, { mappings?: { properties?: Record<string, unknown> } }>;
+    try {
+      const res = await client.indices.getMapping({
+        index: target.index,
+        ignore_unavailable: true,
+        allow_no_indices: true,
+      });
+      mappingBody = res.body as typeof mappingBody;
+    } catch (e) {
+      throw explainError(e, target);
+    }
+    const mappings = indexMappings(mappingBody);
+    const { query, pushed, exact } = buildSearchQuery(compiled.pushdownFilters, mappings, range);
+    notes.push(
+      `${pushed} of ${compiled.pushdownFilters.length} filter(s) pushed down to OpenSearch${pushed ? (exact && pushed === compiled.pushdownFilters.length ? ' (exactly)' : ' (as a pre-filter)') : ''}; the rest runs locally`,
+    );
+    progress.objectsListed = Object.keys(mappingBody).length;
+
+    const rows = async function* (): AsyncGenerator<Row> {
+      let scrollId: string | undefined;
+      try {
+        let res = await client.search({
+          index: target.index,
+          scroll: SCROLL_KEEP_ALIVE,
+          size: SCROLL_PAGE_SIZE,
+          ignore_unavailable: true,
+          allow_no_indices: true,
+          body: { query, sort: ['_doc'] },
+        });
+        for (;;) {
+          signal?.throwIfAborted();
+          const body = res.body as { _scroll_id?: string; hits: { hits: { _source?: Row }[] } };
+          scrollId = body._scroll_id;
+          const hits = body.hits.hits;
+          const len = Number((res.headers as Record<string, string> | undefined)?.['content-length']);
+          if (Number.isFinite(len)) progress.bytesIn += len;
+          if (hits.length === 0) break;
+          progress.objectsDone++;
+          for (const h of hits) {
+            if (!h._source) continue;
+            progress.recordsScanned++;
+            const row = hitToRow(h._source);
+            const ts = row['@timestamp'] as number;
+            const out = compiled.rowStage(row);
+            if (out === null) continue;
+            progress.recordsMatched++;
+            if (Number.isFinite(ts)) {
+              const m = ts - (ts % 60_000);
+              histogram.set(m, (histogram.get(m) ?? 0) + 1);
+            }
+            yield out;
+          }
+          opts.onProgress?.(progress);
+          if (!scrollId) break;
+          res = await client.scroll({ scroll_id: scrollId, scroll: SCROLL_KEEP_ALIVE });
+        }
+      } catch (e) {
+        if (e instanceof LogferryError || signal?.aborted) throw e;
+        throw explainError(e, target);
+      } finally {
+        if (scrollId) await client.clearScroll({ scroll_id: scrollId }).catch(() => {});
+      }
+    };
+    const result = await compiled.finish(rows(), { signal });
+    progress.bytesText = progress.bytesIn;
+    result.stats = { recordsScanned: progress.recordsScanned, recordsMatched: progress.recordsMatched };
+    return { result, compiled, source: 'opensearch', range, progress, histogram, notes };
+  } finally {
+    await client.close().catch(() => {});
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * What an archive object's key (or a local file's path below `--from`) says about its contents, so
+ * a scan can skip objects without reading them and give `raw`-format lines their provenance:
+ *
+ *  - the seed's EKS layout written by the S3 sink and the Firehose handler,
+ *    `_aws_eks_<cluster>_cluster/<component>/<logStream>/<name>-YYYY-MM-dd-HH-mm-ss-<hash>.gz`
+ *    (log group, component and the exact log stream — EKS stream names contain no `/`);
+ *  - Hive-style keys `cluster=…/component=…/log_stream=…/dt=YYYY-MM-DD/hour=HH` (any subset);
+ *  - Firehose's default time prefix `YYYY/MM/dd/HH/`;
+ *  - Firehose-style object names carrying `YYYY-MM-dd-HH-mm-ss`.
+ *
+ * Key times are not event times (Firehose uses arrival time, our sink the first event's time), so
+ * pruning widens every key window by a slack (default 1 h) on both sides; see docs/query.md.
+ */
+import { EKS_COMPONENTS } from '../../aws/classify.js';
+
+export interface ObjectInfo {
+  /** Key or path relative to the scan root, `/`-separated. */
+  key: string;
+  logGroup?: string;
+  /** Exact log stream, when the layout names it unambiguously. */
+  logStream?: string;
+  /** A prefix every log stream in the object starts with (EKS component), when known. */
+  streamPrefix?: string;
+  cluster?: string;
+  /** Window the key's time fields describe, epoch ms, inclusive start / exclusive end. */
+  keyFromMs?: number;
+  keyToMs?: number;
+  /** Best single time for lines that carry none: the object name's time, else the window start. */
+  keyTimeMs?: number;
+}
+
+const EKS_GROUP_SEGMENT = /^_aws_eks_(.+)_cluster$/;
+const NAME_TIME = /(\d{4})-(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{2})(?=[-_.])/;
+const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+const EKS_SET = new Set<string>(EKS_COMPONENTS);
+
+function utc(y: string, mo: string, d: string, h = '0', mi = '0', s = '0'): number {
+  return Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s));
+}
+
+export function parseObjectKey(key: string): ObjectInfo {
+  const info: ObjectInfo = { key };
+  const segs = key.split('/');
+  const name = segs[segs.length - 1];
+  const dirs = segs.slice(0, -1);
+  let dt: string | undefined;
+  let hour: string | undefined;
+  let ymd: [string, string, string] | undefined;
+  for (let i = 0; i < dirs.length; i++) {
+    const s = dirs[i];
+    const eks = EKS_GROUP_SEGMENT.exec(s);
+    if (eks && EKS_SET.has(dirs[i + 1] ?? '')) {
+      info.cluster = eks[1];
+      info.logGroup = `/aws/eks/${eks[1]}/cluster`;
+      info.streamPrefix = dirs[i + 1];
+      const stream = dirs[i + 2];
+      if (stream?.startsWith(dirs[i + 1]) && !stream.includes('=')) info.logStream = stream;
+      continue;
+    }
+    const eq = s.indexOf('=');
+    if (eq > 0) {
+      const k = s.slice(0, eq);
+      const v = decodeURIComponent(s.slice(eq + 1));
+      if (k === 'cluster' && v !== 'none') info.cluster = v;
+      else if (k === 'component' && EKS_SET.has(v)) info.streamPrefix = v;
+      else if (k === 'log_stream' && v && !v.includes('_')) info.logStream = v;
+      else if (k === 'dt' && /^\d{4}-\d{2}-\d{2}$/.test(v)) dt = v;
+      else if (k === 'hour' && /^\d{1,2}$/.test(v)) hour = v;
+      else if (k === 'year' && /^\d{4}$/.test(v)) ymd = [v, ymd?.[1] ?? '', ymd?.[2] ?? ''];
+      else if (k === 'month' && /^\d{1,2}$/.test(v) && ymd) ymd[1] = v;
+      else if (k === 'day' && /^\d{1,2}$/.test(v) && ymd) ymd[2] = v;
+      continue;
+    }
+    // Firehose default prefix YYYY/MM/dd/HH/
+    if (/^\d{4}$/.test(s) && /^\d{2}$/.test(dirs[i + 1] ?? '') && /^\d{2}$/.test(dirs[i + 2] ?? '')) {
+      ymd = [s, dirs[i + 1], dirs[i + 2]];
+      if (/^\d{2}$/.test(dirs[i + 3] ?? '')) {
+        hour = dirs[i + 3];
+        i += 3;
+      } else i += 2;
+    }
+  }
+  if (info.cluster && !info.logGroup && info.streamPrefix) info.logGroup = `/aws/eks/${info.cluster}/cluster`;
+  if (dt) ymd = dt.split('-') as [string, string, string];
+  if (ymd?.[1] && ymd[2]) {
+    if (hour !== undefined) {
+      info.keyFromMs = utc(ymd[0], ymd[1], ymd[2], hour);
+      info.keyToMs = info.keyFromMs + HOUR_MS;
+    } else {
+      info.keyFromMs = utc(ymd[0], ymd[1], ymd[2]);
+      info.keyToMs = info.keyFromMs + DAY_MS;
+    }
+    info.keyTimeMs = info.keyFromMs;
+  }
+  const nt = NAME_TIME.exec(name);
+  if (nt) {
+    const t = utc(nt[1], nt[2], nt[3], nt[4], nt[5], nt[6]);
+    if (Number.isFinite(t)) {
+      info.keyTimeMs = t;
+      if (info.keyFromMs === undefined) {
+        info.keyFromMs = t;
+        info.keyToMs = t + 1000;
+      }
+    }
+  }
+  return info;
+}

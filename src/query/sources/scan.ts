@@ -1,0 +1,281 @@
+/**
+ * Parallel archive scan: prunes objects by key (time window, log stream / component), then scans
+ * the rest on all cores — one worker_thread per core, one object at a time each, running the
+ * query's row stage — and streams the matched rows to the caller (the query's stateful `finish`).
+ * Local files are read by the workers themselves; remote objects (S3) are fetched by the main
+ * thread, a few ahead, and their bytes transferred. Small scans (or `threads: 0`) run inline.
+ *
+ * Memory: bounded by (workers × 4 chunks × 1,000 rows) in flight plus prefetched remote objects;
+ * the caller's `finish` decides the rest (constant for non-aggregating queries with a limit).
+ * An object that fails to read or decompress is counted and reported, and the scan goes on.
+ */
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { CompiledQuery, Row } from '../types.js';
+import { AsyncQueue } from './async-queue.js';
+import type { ObjectInfo } from './partition-path.js';
+import { lineRequirement, mayMatch } from './prune.js';
+import { projectionFor, scanObject } from './scan-object.js';
+import type { WorkerInit, WorkerMessage, WorkerTask } from './scan-worker.js';
+import type { TimeRange } from './time-range.js';
+
+/** Below this many bytes in total a scan runs inline: starting workers would cost more. */
+export const INLINE_SCAN_MAX_BYTES = 8 * 1024 * 1024;
+/** Remote objects fetched ahead of the workers. */
+const PREFETCH = 2;
+
+export interface ScanTarget {
+  info: ObjectInfo;
+  size?: number;
+  /** Local file path (workers open it). */
+  path?: string;
+  /** Remote object: fetches all its bytes. */
+  fetch?: (signal?: AbortSignal) => Promise<Uint8Array>;
+}
+
+export interface ScanProgress {
+  objectsListed: number;
+  objectsPruned: number;
+  objectsDone: number;
+  objectsFailed: number;
+  /** First few failures, `key: reason`. */
+  failures: string[];
+  bytesIn: number;
+  bytesText: number;
+  recordsScanned: number;
+  recordsMatched: number;
+  startedAt: number;
+}
+
+export interface ScanOptions {
+  compiled: CompiledQuery;
+  queryText: string;
+  now: number;
+  range: TimeRange;
+  /** Worker threads; default: all cores. 0 runs inline. */
+  threads?: number;
+  /** Key-time slack for pruning, ms (default 1 h); negative disables time pruning by key. */
+  pruneSlackMs?: number;
+  signal?: AbortSignal;
+}
+
+export const DEFAULT_PRUNE_SLACK_MS = 3_600_000;
+
+export function newProgress(): ScanProgress {
+  return {
+    objectsListed: 0,
+    objectsPruned: 0,
+    objectsDone: 0,
+    objectsFailed: 0,
+    failures: [],
+    bytesIn: 0,
+    bytesText: 0,
+    recordsScanned: 0,
+    recordsMatched: 0,
+    startedAt: Date.now(),
+  };
+}
+
+function workerEntry(): { url: URL; execArgv: string[] } | undefined {
+  const here = import.meta.url;
+  if (here.endsWith('.ts')) {
+    const url = new URL('./scan-worker.ts', here);
+    return existsSync(fileURLToPath(url)) ? { url, execArgv: ['--import', 'tsx'] } : undefined;
+  }
+  // Bundled CLI: dist/cli/logferry.mjs beside dist/cli/query-worker.mjs.
+  const url = new URL('./query-worker.mjs', here);
+  return existsSync(fileURLToPath(url)) ? { url, execArgv: [] } : undefined;
+}
+
+export class ArchiveScan {
+  readonly progress: ScanProgress = newProgress();
+  /** Matched events per minute (epoch ms of the minute → count). */
+  readonly histogram = new Map<number, number>();
+  private readonly targets: ScanTarget[];
+  private readonly workers: Worker[] = [];
+  private stopped = false;
+
+  constructor(
+    targets: ScanTarget[],
+    private readonly opts: ScanOptions,
+  ) {
+    const slack = opts.pruneSlackMs ?? DEFAULT_PRUNE_SLACK_MS;
+    this.progress.objectsListed = targets.length;
+    this.targets = targets.filter((t) => mayMatch(t.info, opts.compiled.pushdownFilters, opts.range, slack));
+    this.progress.objectsPruned = targets.length - this.targets.length;
+  }
+
+  private fail(info: ObjectInfo, message: string): void {
+    this.progress.objectsFailed++;
+    if (this.progress.failures.length < 5) this.progress.failures.push(`${info.key}: ${message}`);
+  }
+
+  private addStats(s: {
+    bytesIn: number;
+    bytesText: number;
+    recordsScanned: number;
+    recordsMatched: number;
+  }): void {
+    const p = this.progress;
+    p.bytesIn += s.bytesIn;
+    p.bytesText += s.bytesText;
+    p.recordsScanned += s.recordsScanned;
+    p.recordsMatched += s.recordsMatched;
+  }
+
+  /** Matched rows (after the row stage), in no particular order. */
+  async *rows(): AsyncGenerator<Row> {
+    const totalBytes = this.targets.reduce((n, t) => n + (t.size ?? INLINE_SCAN_MAX_BYTES), 0);
+    let threads = this.opts.threads ?? availableParallelism();
+    threads = Math.min(threads, this.targets.length);
+    const entry = threads > 0 && totalBytes >= INLINE_SCAN_MAX_BYTES ? workerEntry() : undefined;
+    const queue = new AsyncQueue<Row[]>(threads > 0 ? threads * 4 : 4);
+    const done = entry ? this.runWorkers(queue, threads, entry) : this.runInline(queue);
+    done.then(
+      () => queue.close(),
+      (e) => queue.close(e),
+    );
+    let finished = false;
+    try {
+      for await (const chunk of queue) yield* chunk;
+      await done;
+      finished = true;
+    } finally {
+      if (!finished) {
+        // The consumer stopped early or the scan failed: stop the workers, drop what is in flight.
+        this.stopped = true;
+        queue.close();
+        await Promise.all(this.workers.map((w) => w.terminate()));
+        await done.catch(() => {});
+      }
+    }
+  }
+
+  private async runInline(queue: AsyncQueue<Row[]>): Promise<void> {
+    const { compiled, range, signal } = this.opts;
+    const requirement = lineRequirement(compiled.pushdownFilters);
+    for (const t of this.targets) {
+      signal?.throwIfAborted();
+      if (this.stopped) return;
+      try {
+        const source: AsyncIterable<Buffer | Uint8Array> = t.path
+          ? (await import('node:fs')).createReadStream(t.path, { highWaterMark: 1 << 20 })
+          : (async function* () {
+              if (t.fetch) yield await t.fetch(signal);
+            })();
+        const stats = await scanObject(source, {
+          info: t.info,
+          range,
+          requirement,
+          rowStage: (r) => compiled.rowStage(r),
+          histogram: this.histogram,
+          emit: (rows) => queue.push(rows),
+        });
+        this.addStats(stats);
+      } catch (e) {
+        if (signal?.aborted) throw e;
+        this.fail(t.info, (e as Error)?.message ?? String(e));
+      }
+      this.progress.objectsDone++;
+    }
+  }
+
+  private async runWorkers(
+    queue: AsyncQueue<Row[]>,
+    threads: number,
+    entry: { url: URL; execArgv: string[] },
+  ): Promise<void> {
+    const { compiled, range, signal } = this.opts;
+    const keep = projectionFor(compiled.referencedFields);
+    const init: WorkerInit = {
+      queryText: this.opts.queryText,
+      now: this.opts.now,
+      range,
+      requirement: lineRequirement(compiled.pushdownFilters),
+      keep: keep ? [...keep.names] : undefined,
+    };
+    const targets = this.targets;
+    let next = 0;
+    // Remote prefetch: a sliding window of fetches started ahead of the workers.
+    const fetched = new Map<number, Promise<Uint8Array>>();
+    const prefetch = () => {
+      for (let i = next; i < Math.min(targets.length, next + threads + PREFETCH); i++) {
+        const t = targets[i];
+        if (!t.path && t.fetch && !fetched.has(i)) {
+          const p = t.fetch(signal);
+          p.catch(() => {});
+          fetched.set(i, p);
+        }
+      }
+    };
+    const workers = this.workers;
+    try {
+      await Promise.all(
+        Array.from({ length: threads }, async () => {
+          const w = new Worker(entry.url, { workerData: init, execArgv: entry.execArgv });
+          workers.push(w);
+          let current: { resolve: () => void; reject: (e: unknown) => void; info: ObjectInfo } | undefined;
+          let workerError: unknown;
+          w.on('message', (m: WorkerMessage) => {
+            if (m.type === 'rows') {
+              queue.push(m.rows).then(() => w.postMessage({ type: 'ack' }));
+            } else if (m.type === 'done') {
+              this.addStats(m.stats);
+              for (const [k, v] of m.histogram) this.histogram.set(k, (this.histogram.get(k) ?? 0) + v);
+              current?.resolve();
+            } else if (m.type === 'failed') {
+              if (current) this.fail(current.info, m.message);
+              current?.resolve();
+            }
+          });
+          w.on('error', (e) => {
+            workerError = e;
+            current?.reject(e);
+          });
+          w.on('exit', (code) => {
+            if (code !== 0 && current)
+              current.reject(workerError ?? new Error(`scan worker exited with code ${code}`));
+          });
+          for (;;) {
+            signal?.throwIfAborted();
+            if (workerError) throw workerError;
+            if (this.stopped) break;
+            const i = next++;
+            if (i >= targets.length) break;
+            prefetch();
+            const t = targets[i];
+            const task: WorkerTask = { type: 'task', id: i, info: t.info };
+            const transfer: ArrayBuffer[] = [];
+            if (t.path) task.path = t.path;
+            else {
+              try {
+                const bytes = await (fetched.get(i) ??
+                  (t.fetch ? t.fetch(signal) : Promise.resolve(new Uint8Array())));
+                fetched.delete(i);
+                task.bytes = bytes;
+                if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength)
+                  transfer.push(bytes.buffer as ArrayBuffer);
+              } catch (e) {
+                fetched.delete(i);
+                if (signal?.aborted) throw e;
+                this.fail(t.info, (e as Error)?.message ?? String(e));
+                this.progress.objectsDone++;
+                continue;
+              }
+            }
+            await new Promise<void>((resolve, reject) => {
+              current = { resolve, reject, info: t.info };
+              w.postMessage(task, transfer);
+            });
+            current = undefined;
+            this.progress.objectsDone++;
+          }
+        }),
+      );
+    } finally {
+      await Promise.all(workers.map((w) => w.terminate()));
+    }
+  }
+}
