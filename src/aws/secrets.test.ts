@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import type { LogRecord } from '../core/record.js';
 import { clearSecretsForTests, registeredSecrets } from '../core/secrets-registry.js';
+import { createMaskTransform } from '../transforms/mask.js';
 import { isSecretRef, parseSecretRef, SecretResolver, secretContext } from './secrets.js';
 
 afterEach(() => clearSecretsForTests());
@@ -88,5 +90,21 @@ describe('SecretResolver (env references)', () => {
     expect(await ctx.resolveSecret('env:S')).toBe('value-two');
     env.S = 'value-three';
     expect(await ctx.refreshSecret('env:S')).toBe('value-three');
+  });
+});
+
+describe('bridge to the mask transform', () => {
+  it('masks a value as soon as a resolver resolves it', async () => {
+    const mask = createMaskTransform();
+    const r = new SecretResolver({ env: { TOK: 'bridge-secret-value-123' } });
+    const rec = () => ({
+      timestamp: 1,
+      message: 'sent bridge-secret-value-123 upstream',
+      fields: {},
+      meta: {} as LogRecord['meta'],
+    });
+    expect((mask.apply(rec()) as LogRecord).message).toBe('sent bridge-secret-value-123 upstream');
+    await r.resolve('env:TOK');
+    expect((mask.apply(rec()) as LogRecord).message).toBe('sent **** upstream');
   });
 });
