@@ -4,12 +4,19 @@
  * so masking sees parsed fields and no later transform or sink sees an unmasked secret.
  */
 import type { BuildContext } from '../core/component.js';
-import type { Transform } from '../core/pipeline.js';
+import { parseStage, type Transform } from '../core/pipeline.js';
+import { createAutoSelect } from '../parsers/auto.js';
 import { transforms as registry } from '../transforms/index.js';
+import { buildMaskTransform, maskOptionsSchema } from '../transforms/mask.js';
 import type { Config } from './schema.js';
 
 export async function buildTransforms(cfg: Config, ctx: BuildContext = {}): Promise<Transform[]> {
   const out: Transform[] = [];
+  if (cfg.parse === 'auto') out.push(parseStage({ select: createAutoSelect() }));
+  if (cfg.mask !== false) {
+    // `mask` was validated by the loader; parse again here to apply its defaults.
+    out.push(await buildMaskTransform(maskOptionsSchema.parse({ ...(cfg.mask ?? {}), type: 'mask' }), ctx));
+  }
   for (const t of cfg.transforms) {
     const spec = registry.find((s) => s.type === t.type);
     if (spec) out.push(await spec.create(t, ctx));
