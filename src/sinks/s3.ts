@@ -51,7 +51,16 @@ export const s3Config = z.strictObject({
   type: z.literal('s3'),
   name: z.string().min(1).optional(),
   /** `s3://bucket/prefix`, `file:///abs/dir`, `file://./rel/dir` or a plain directory path. */
-  url: z.string().min(1, 'url is required: s3://bucket/prefix or a local directory'),
+  url: z
+    .string()
+    .min(1, 'url is required: s3://bucket/prefix or a local directory')
+    .superRefine((url, ctx) => {
+      try {
+        parseTarget(url);
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', message: describeError(e) });
+      }
+    }),
   format: z.enum(['ndjson', 'raw']).default('ndjson'),
   /**
    * Partition path under the prefix; `${key}` placeholders from: object_prefix, cluster, component,

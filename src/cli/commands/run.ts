@@ -1,0 +1,428 @@
+/**
+ * `logferry run [config.yaml]`: runs the daemon. With no config it uses the embedded defaults —
+ * realistic demo CloudWatch payloads (EKS control plane, Lambda, ECS, control messages) through the
+ * shared transforms (parse `auto`, masking) into a local archive in the S3 layout
+ * (`./logferry-data`), with a dead-letter file beside it. Bounded by default (~20,000 events);
+ * `--events N` ships about N, `--follow` runs until Ctrl-C (first Ctrl-C: stop reading, flush, print
+ * the summary; second: give up on deliveries still retrying).
+ *
+ * Output: a progress bar on a TTY (plain periodic lines otherwise; never one per record) on stderr,
+ * then a summary table on stdout (`--json`: the summary as one JSON document). Config problems are
+ * all listed at once and exit 2 (main.ts owns exit codes).
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { classifyStream, componentLabel } from '../../aws/classify.js';
+import { buildDaemon, DEFAULT_DATA_DIR, withDefaults } from '../../config/build.js';
+import { parseConfigText, validateConfig } from '../../config/load.js';
+import { applyShorthands } from '../../config/shorthands.js';
+import type { Logger } from '../../core/component.js';
+import { type DaemonProgress, type DaemonResult, runDaemon } from '../../core/daemon.js';
+import { describeError, LogferryError } from '../../core/errors.js';
+import type { Counts } from '../../core/outcome.js';
+import type { LogRecord } from '../../core/record.js';
+
+/** Demo events per envelope unless the config says otherwise (matches the demo source default). */
+const DEMO_EVENTS_PER_ENVELOPE = 50;
+
+export interface RunOptions {
+  events?: string;
+  follow?: boolean;
+  out?: string;
+  json?: boolean;
+}
+
+const EXAMPLES = `
+Examples:
+  $ logferry run                          ~20,000 demo events → ./logferry-data (S3 layout), then a summary
+  $ logferry run --events 200000          ship about 200,000 demo events
+  $ logferry run --follow                 keep shipping until Ctrl-C (flushes, then prints the summary)
+  $ logferry run --out /tmp/archive --json
+  $ logferry run logferry.yaml            sources, transforms and sinks from a config file
+
+With no config: source demo → parse (auto) → mask → s3 sink at file://./logferry-data (ndjson),
+dead letters in ./logferry-data/dead-letter. A config file that leaves out sources, sinks or
+deadLetter gets these defaults for that section. See docs/configuration.md.`;
+
+export function registerRun(program: Command): void {
+  program
+    .command('run')
+    .description(
+      'Run the ferry: read sources, parse and mask, deliver to sinks (demo → local S3-layout archive by default).',
+    )
+    .argument('[config]', 'YAML or JSON config file (default: embedded defaults)')
+    .option('--events <n>', 'demo sources: ship about N events (default ~20,000)')
+    .option('--follow', 'demo sources: keep producing until interrupted (Ctrl-C)')
+    .option(
+      '--out <dir>',
+      `archive directory for the default sink and dead letters (default ${DEFAULT_DATA_DIR})`,
+    )
+    .option('--json', 'print the summary as JSON on stdout')
+    .addHelpText('after', EXAMPLES)
+    .action(async (configPath: string | undefined, opts: RunOptions) => {
+      await run(configPath, opts);
+    });
+  program.addHelpText(
+    'after',
+    `
+Quick start:
+  $ logferry run                 demo CloudWatch logs (EKS, Lambda, ECS) → ./logferry-data, with a summary
+  $ logferry run --help          options and examples for running the ferry`,
+  );
+}
+
+function stderrLogger(): Logger {
+  const verbose = process.env.LOGFERRY_LOG_LEVEL === 'debug' || process.env.LOGFERRY_LOG_LEVEL === 'info';
+  const write = (level: string, msg: string, data?: Record<string, unknown>) =>
+    process.stderr.write(`${JSON.stringify({ level, msg, ...data })}\n`);
+  return {
+    debug: (m, d) => process.env.LOGFERRY_LOG_LEVEL === 'debug' && write('debug', m, d),
+    info: (m, d) => verbose && write('info', m, d),
+    warn: (m, d) => write('warn', m, d),
+    error: (m, d) => write('error', m, d),
+  };
+}
+
+function loadDoc(configPath: string | undefined): { doc: Record<string, unknown>; origin: string } {
+  if (!configPath) return { doc: {}, origin: 'embedded defaults' };
+  let text: string;
+  try {
+    text = readFileSync(configPath, 'utf8');
+  } catch (e) {
+    throw new LogferryError('CONFIG_INVALID', `cannot read config file ${configPath}: ${describeError(e)}`);
+  }
+  const doc = parseConfigText(text, configPath);
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
+    throw new LogferryError(
+      'CONFIG_INVALID',
+      `${configPath} is invalid: the top level must be a mapping (sources:, sinks:, …)`,
+    );
+  }
+  return { doc: doc as Record<string, unknown>, origin: configPath };
+}
+
+function applyRunFlags(doc: Record<string, unknown>, opts: RunOptions): void {
+  let events: number | undefined;
+  if (opts.events !== undefined) {
+    events = Number(opts.events.replace(/[_,]/g, ''));
+    if (!Number.isInteger(events) || events < 1) {
+      throw new LogferryError(
+        'CONFIG_INVALID',
+        `--events must be a positive whole number (got "${opts.events}")`,
+      );
+    }
+  }
+  if (events === undefined && !opts.follow) return;
+  const sources = Array.isArray(doc.sources) ? (doc.sources as Record<string, unknown>[]) : [];
+  const demos = sources.filter((s) => s && typeof s === 'object' && s.type === 'demo');
+  if (demos.length === 0) {
+    throw new LogferryError(
+      'CONFIG_INVALID',
+      '--events and --follow apply to demo sources, and this config has none',
+    );
+  }
+  for (const d of demos) {
+    if (opts.follow) d.follow = true;
+    if (events !== undefined) {
+      const per = typeof d.eventsPerEnvelope === 'number' ? d.eventsPerEnvelope : DEMO_EVENTS_PER_ENVELOPE;
+      d.envelopes = Math.ceil(events / demos.length / per);
+    }
+  }
+}
+
+/** EKS component / lambda / ecs / default, cached per stream (the label depends on group and stream only). */
+function componentCache(): (r: LogRecord) => string {
+  const cache = new Map<string, string>();
+  return (r) => {
+    const key = `${r.meta.logGroup}\u0000${r.meta.logStream}`;
+    let v = cache.get(key);
+    if (v === undefined) {
+      if (cache.size > 10_000) cache.clear();
+      v = componentLabel(classifyStream(r.meta.logGroup, r.meta.logStream));
+      cache.set(key, v);
+    }
+    return v;
+  };
+}
+
+export async function run(configPath: string | undefined, opts: RunOptions): Promise<void> {
+  const dataDir = resolve(opts.out ?? DEFAULT_DATA_DIR);
+  const { doc: fileDoc, origin } = loadDoc(configPath);
+  const doc = withDefaults(applyShorthands(fileDoc, process.env), { dataDir });
+  applyRunFlags(doc, opts);
+  const cfg = validateConfig(doc, origin);
+  const log = stderrLogger();
+  const built = await buildDaemon(cfg, {
+    cwd: configPath ? dirname(resolve(configPath)) : process.cwd(),
+    log,
+  });
+
+  const stop = new AbortController();
+  const hard = new AbortController();
+  const onSignal = () => {
+    if (!stop.signal.aborted) {
+      stop.abort();
+      progress.note('stopping: flushing what was read (Ctrl-C again to give up on retries)…');
+    } else hard.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const progress = new ProgressDisplay(process.stderr, !!opts.json);
+  let result: DaemonResult;
+  try {
+    result = await runDaemon({
+      ...built,
+      signal: stop.signal,
+      abortDelivery: hard.signal,
+      componentOf: componentCache(),
+      log,
+      onProgress: (p) => progress.update(p),
+      progressIntervalMs: 100,
+    });
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    progress.end();
+  }
+  const summary = buildSummary(result, {
+    targets: built.sinks.map((s) => (s as { describe?: () => string }).describe?.() ?? s.name),
+    deadLetter: cfg.deadLetter ? describeDeadLetter(cfg.deadLetter) : undefined,
+    interrupted: stop.signal.aborted,
+  });
+  process.stdout.write(opts.json ? `${JSON.stringify(summary, null, 2)}\n` : formatSummary(summary));
+  if (result.sourceErrors.length > 0) {
+    throw new LogferryError(
+      'SOURCE_FAILED',
+      result.sourceErrors.map((e) => `source ${e.source} stopped: ${e.error}`).join('; '),
+    );
+  }
+  if (result.tally.total.failed > 0) process.exitCode = 1;
+}
+
+function describeDeadLetter(d: { type: string; [k: string]: unknown }): string {
+  if (typeof d.path === 'string') return `${d.type}: ${d.path}`;
+  if (typeof d.queueUrl === 'string') return `${d.type}: ${d.queueUrl}`;
+  return d.type;
+}
+
+// ── Summary ──────────────────────────────────────────────────────────────────────────────────────
+
+export interface RunSummary {
+  ok: boolean;
+  interrupted: boolean;
+  balanced: boolean;
+  elapsedMs: number;
+  events: Counts;
+  byComponent: Record<string, Counts>;
+  byLogGroup: Record<string, Counts>;
+  /** `kind:CODE` → count, for drops, rejections and failures. */
+  byReason: Record<string, number>;
+  envelopes: { read: number; acked: number };
+  bytesIn: number;
+  throughput: { eventsPerSecond: number; bytesInPerSecond: number };
+  sinks: {
+    name: string;
+    type: string;
+    target: string;
+    records: number;
+    sends: number;
+    objects?: number;
+    bytes?: number;
+    rawBytes?: number;
+  }[];
+  deadLetter?: string;
+}
+
+export function buildSummary(
+  r: DaemonResult,
+  info: { targets: string[]; deadLetter?: string; interrupted: boolean },
+): RunSummary {
+  const secs = Math.max(r.elapsedMs, 1) / 1000;
+  const events = { ...r.tally.total };
+  return {
+    ok: r.balanced && events.failed === 0 && r.sourceErrors.length === 0,
+    interrupted: info.interrupted,
+    balanced: r.balanced,
+    elapsedMs: r.elapsedMs,
+    events,
+    byComponent: Object.fromEntries(r.components.byGroup),
+    byLogGroup: Object.fromEntries(r.tally.byGroup),
+    byReason: Object.fromEntries(r.tally.byReason),
+    envelopes: { read: r.envelopes.read, acked: r.envelopes.acked },
+    bytesIn: r.bytesIn,
+    throughput: {
+      eventsPerSecond: Math.round(events.received / secs),
+      bytesInPerSecond: Math.round(r.bytesIn / secs),
+    },
+    sinks: r.sinks.map((s, i) => {
+      const st = (s.stats ?? {}) as { objects?: number; bytes?: number; rawBytes?: number };
+      return {
+        name: s.name,
+        type: s.type,
+        target: info.targets[i] ?? s.name,
+        records: s.records,
+        sends: s.sends,
+        ...(typeof st.objects === 'number'
+          ? { objects: st.objects, bytes: st.bytes, rawBytes: st.rawBytes }
+          : {}),
+      };
+    }),
+    ...(info.deadLetter ? { deadLetter: info.deadLetter } : {}),
+  };
+}
+
+const int = (n: number) => n.toLocaleString('en-US');
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n / 1024;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[u]}`;
+}
+
+function formatDuration(ms: number): string {
+  if (ms < 1000) return `${ms} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const m = Math.floor(ms / 60_000);
+  return `${m} min ${Math.round((ms % 60_000) / 1000)} s`;
+}
+
+const REASON_HINTS: Record<string, string> = {
+  CONTROL_MESSAGE: 'CloudWatch subscription health checks',
+  ENVELOPE_GZIP_TRUNCATED: 'payload cut short in transit',
+  ENVELOPE_NOT_GZIP: 'payload is not gzip',
+  DEAD_LETTER_UNAVAILABLE: 'the dead-letter sink could not store them',
+};
+
+export function formatSummary(s: RunSummary): string {
+  const lines: string[] = [];
+  const head = s.interrupted
+    ? 'interrupted; everything read was flushed'
+    : s.ok
+      ? 'done'
+      : 'finished with problems';
+  lines.push('', `logferry run: ${head} in ${formatDuration(s.elapsedMs)}`, '');
+  const cols = ['received', 'delivered', 'dropped', 'rejected', 'failed'] as const;
+  const rows = Object.entries(s.byComponent).sort((a, b) => b[1].received - a[1].received);
+  const nameW = Math.max(20, ...rows.map(([n]) => n.length)) + 2;
+  const w = Math.max(10, int(s.events.received).length + 2);
+  const row = (name: string, c: Counts) =>
+    `  ${name.padEnd(nameW)}${cols.map((k) => int(c[k]).padStart(w)).join('')}`;
+  lines.push(`  ${'events by component'.padEnd(nameW)}${cols.map((k) => k.padStart(w)).join('')}`);
+  for (const [name, c] of rows) lines.push(row(name, c));
+  lines.push(`  ${'─'.repeat(nameW + w * cols.length)}`);
+  lines.push(row('total', s.events));
+  lines.push('');
+  const label = (l: string) => `  ${l.padEnd(13)}`;
+  for (const sink of s.sinks) {
+    const what =
+      sink.objects !== undefined
+        ? `${int(sink.objects)} objects, ${formatBytes(sink.bytes ?? 0)} gzip (${formatBytes(sink.rawBytes ?? 0)} uncompressed), ${int(sink.records)} records`
+        : `${int(sink.records)} records in ${int(sink.sends)} requests`;
+    lines.push(`${label(`${sink.type} sink`)}${sink.target}`);
+    lines.push(`${label('')}${what}`);
+  }
+  const reasons = (kind: string) =>
+    Object.entries(s.byReason)
+      .filter(([k]) => k.startsWith(`${kind}:`))
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, n]) => {
+        const code = k.slice(kind.length + 1);
+        return `${int(n)} × ${code}${REASON_HINTS[code] ? ` (${REASON_HINTS[code]})` : ''}`;
+      });
+  for (const kind of ['dropped', 'rejected', 'failed']) {
+    const list = reasons(kind);
+    lines.push(`${label(kind)}${list.length === 0 ? '–' : list[0]}`);
+    for (const more of list.slice(1)) lines.push(`${label('')}${more}`);
+  }
+  if (s.deadLetter)
+    lines.push(
+      `${label('dead letters')}${s.deadLetter}${s.events.rejected > 0 ? ` (${int(s.events.rejected)} entries)` : ''}`,
+    );
+  lines.push(
+    `${label('throughput')}${int(s.throughput.eventsPerSecond)} events/s, ${formatBytes(s.throughput.bytesInPerSecond)}/s of compressed payloads`,
+  );
+  lines.push(`${label('elapsed')}${formatDuration(s.elapsedMs)} (${int(s.envelopes.read)} payloads)`);
+  if (!s.balanced)
+    lines.push(
+      '',
+      '  WARNING: received ≠ delivered + dropped + rejected + failed — please report this as a bug.',
+    );
+  if (s.events.failed > 0)
+    lines.push(
+      '',
+      `  ${int(s.events.failed)} events failed after retries; the source was told to redrive them.`,
+    );
+  lines.push('');
+  return `${lines.join('\n')}\n`;
+}
+
+// ── Progress ─────────────────────────────────────────────────────────────────────────────────────
+
+const SPIN = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+const PLAIN_EVERY_MS = 2_000;
+
+/** A one-line progress bar on a TTY (redrawn in place); a plain line every 2 s otherwise. */
+export class ProgressDisplay {
+  private frame = 0;
+  private lastPlain = 0;
+  private drawn = false;
+  private readonly tty: boolean;
+  private readonly quiet: boolean;
+
+  constructor(
+    private readonly out: NodeJS.WriteStream,
+    quietWhenPlain: boolean,
+  ) {
+    this.tty = !!out.isTTY;
+    this.quiet = !this.tty && quietWhenPlain;
+  }
+
+  update(p: DaemonProgress): void {
+    if (this.quiet || p.phase === 'done') return;
+    const t = p.tally.total;
+    const secs = Math.max(p.elapsedMs, 1) / 1000;
+    const rate = Math.round(t.received / secs);
+    const objects = p.sinks.reduce((n, s) => n + (((s.stats ?? {}) as { objects?: number }).objects ?? 0), 0);
+    const written = p.sinks.reduce((n, s) => n + (((s.stats ?? {}) as { bytes?: number }).bytes ?? 0), 0);
+    const frac = p.envelopes.expected ? Math.min(1, p.envelopes.read / p.envelopes.expected) : undefined;
+    const stats = `${int(t.received)} events  ${int(rate)} ev/s  ${int(objects)} objects  ${formatBytes(written)}${p.phase === 'flushing' ? '  flushing…' : ''}`;
+    if (this.tty) {
+      const cols = this.out.columns || 100;
+      let line: string;
+      if (frac !== undefined) {
+        const width = Math.max(10, Math.min(30, cols - stats.length - 16));
+        const full = Math.round(frac * width);
+        line = ` ${SPIN[this.frame++ % SPIN.length]} [${'█'.repeat(full)}${'░'.repeat(width - full)}] ${String(Math.floor(frac * 100)).padStart(3)}%  ${stats}`;
+      } else line = ` ${SPIN[this.frame++ % SPIN.length]} following (Ctrl-C to stop)  ${stats}`;
+      this.out.write(`\r\x1b[2K${line.slice(0, cols - 1)}`);
+      this.drawn = true;
+      return;
+    }
+    const now = Date.now();
+    if (now - this.lastPlain < PLAIN_EVERY_MS) return;
+    if (this.lastPlain === 0) {
+      this.lastPlain = now; // skip the first tick: short runs print only the summary
+      return;
+    }
+    this.lastPlain = now;
+    this.out.write(`logferry: ${frac !== undefined ? `${Math.floor(frac * 100)}%, ` : ''}${stats}\n`);
+  }
+
+  /** Prints a message on its own line (keeping the bar intact on a TTY). */
+  note(msg: string): void {
+    if (this.tty && this.drawn) this.out.write('\r\x1b[2K');
+    this.out.write(`logferry: ${msg}\n`);
+  }
+
+  end(): void {
+    if (this.tty && this.drawn) this.out.write('\r\x1b[2K');
+    this.drawn = false;
+  }
+}
