@@ -144,3 +144,17 @@ describe('lambda-platform parser', () => {
     }
   });
 });
+
+describe('lambda-platform REPORT tolerance', () => {
+  it('reads REPORT parts separated by spaces as well as tabs', () => {
+    const msg = `REPORT RequestId: ${RID} Duration: 12.30 ms Billed Duration: 13 ms Memory Size: 512 MB Max Memory Used: 99 MB\n`;
+    expect(createLambdaPlatformParser().parse(msg, rec)).toEqual({
+      '@type': 'REPORT',
+      '@requestId': RID,
+      '@duration': 12.3,
+      '@billedDuration': 13,
+      '@memorySize': 512_000_000,
+      '@maxMemoryUsed': 99_000_000,
+    });
+  });
+});

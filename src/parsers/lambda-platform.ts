@@ -30,13 +30,18 @@ const NOT_LAMBDA: ParseFailure = Object.freeze({
   error: 'not a Lambda platform or runtime line',
 }) as ParseFailure;
 
-const REPORT_KEYS: Record<string, { field: string; mb?: boolean }> = {
+const REPORT_FIELDS: Record<string, { field: string; mb?: boolean; text?: boolean }> = {
   Duration: { field: '@duration' },
   'Billed Duration': { field: '@billedDuration' },
   'Memory Size': { field: '@memorySize', mb: true },
   'Max Memory Used': { field: '@maxMemoryUsed', mb: true },
   'Init Duration': { field: '@initDuration' },
+  'XRAY TraceId': { field: '@xrayTraceId', text: true },
+  SegmentId: { field: '@xraySegmentId', text: true },
 };
+// Longest names first so `Billed Duration` is not read as `Duration`; tabs or spaces between parts.
+const REPORT_PART =
+  /(Billed Restore Duration|Restore Duration|Billed Duration|Init Duration|Max Memory Used|Memory Size|Duration|XRAY TraceId|SegmentId): (\S+)/g;
 
 /** Reads the request id after `RequestId: ` at `from`, up to a tab, space or newline. */
 function readRequestId(text: string, from: number): { id: string; end: number } {
@@ -52,17 +57,16 @@ function readRequestId(text: string, from: number): { id: string; end: number } 
 function parseReport(text: string, from: number): Record<string, unknown> {
   const { id, end } = readRequestId(text, from);
   const fields: Record<string, unknown> = { '@type': 'REPORT', '@requestId': id };
-  for (const part of text.slice(end).split(/[\t\n]/)) {
-    const colon = part.indexOf(': ');
-    if (colon < 0) continue;
-    const key = part.slice(0, colon).trim();
-    const raw = part.slice(colon + 2).trim();
-    const spec = REPORT_KEYS[key];
-    if (spec) {
-      const n = Number.parseFloat(raw);
+  REPORT_PART.lastIndex = end;
+  for (let m = REPORT_PART.exec(text); m !== null; m = REPORT_PART.exec(text)) {
+    const spec = REPORT_FIELDS[m[1]];
+    if (!spec) continue; // Restore durations: not a Logs Insights field
+    if (spec.text) {
+      fields[spec.field] = m[2];
+    } else {
+      const n = Number.parseFloat(m[2]);
       if (Number.isFinite(n)) fields[spec.field] = spec.mb ? n * LAMBDA_MB_BYTES : n;
-    } else if (key === 'XRAY TraceId') fields['@xrayTraceId'] = raw;
-    else if (key === 'SegmentId') fields['@xraySegmentId'] = raw;
+    }
   }
   return fields;
 }
