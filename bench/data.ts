@@ -175,11 +175,14 @@ export function events(
 ): LogEvent[] {
   const out: LogEvent[] = new Array(n);
   let ts = startMs;
+  // CloudWatch ids of one batch share a long prefix and count up (they encode time and sequence).
+  let base = '';
+  for (let k = 0; k < 32; k++) base += Math.floor(r() * 10);
+  let seq = Math.floor(r() * 1e9);
   for (let i = 0; i < n; i++) {
     ts += Math.floor(r() * 50);
-    let id = '';
-    for (let k = 0; k < 56; k++) id += Math.floor(r() * 10);
-    out[i] = { id, timestamp: ts, message: message(kind, r, ts) };
+    seq += 1 + Math.floor(r() * 1000);
+    out[i] = { id: `${base}${String(seq).padStart(24, '0')}`, timestamp: ts, message: message(kind, r, ts) };
   }
   return out;
 }
