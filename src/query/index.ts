@@ -7,11 +7,7 @@
 export type * from './ast.js';
 export type { CompiledQuery, CompileOptions, ExecuteOptions, QueryResult, QueryStats, Row } from './types.js';
 export { DEFAULT_RESULT_LIMIT } from './types.js';
-
-import type { QueryAst } from './ast.js';
-import type { CompiledQuery, CompileOptions } from './types.js';
-
-/** Parses a Logs Insights query. Throws LogferryError('QUERY_SYNTAX') with details.problems = [{line, column, message}]. */
-export declare function parseQuery(text: string): QueryAst;
-/** Compiles a query (text or parsed AST) into per-row and streaming closures. */
-export declare function compileQuery(text: string | QueryAst, opts?: CompileOptions): CompiledQuery;
+export { compileQuery, LAMBDA_FIELDS } from './compile.js';
+export { formatProblem, parseQuery, type QueryProblem } from './parser.js';
+export { compileExpr } from './compile-expr.js';
+export { fieldGetter, toEpochMs } from './values.js';

@@ -23,6 +23,8 @@ export interface QueryResult {
   /** Flat rows: column → value (only displayed columns). */
   rows: Row[];
   stats: QueryStats;
+  /** Displayed columns whose values are epoch-ms timestamps (`@timestamp`, `bin(…)`, `latest(@timestamp)`…), for renderers. */
+  timeFields?: string[];
 }
 
 export interface CompileOptions {

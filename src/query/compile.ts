@@ -1,0 +1,454 @@
+/**
+ * Planner and executor. `compileQuery` turns the AST into:
+ *   - `rowStage`: the leading per-row commands (filter, fields, parse, display, unmask) fused into one
+ *     function — safe for worker threads; filters that follow a `sort` are hoisted before it when they
+ *     cannot change its keys, so they run per row too;
+ *   - a chain of push operators for the rest (sort, limit, dedup, stats, unnest, later per-row
+ *     commands), fed by `execute` (everything) or `finish` (rows already through `rowStage`);
+ *   - facts for readers: push-down filters, referenced fields, `aggregates`, `binMs`.
+ * Logs Insights defaults: without `sort` and `stats`, results are newest first (`@timestamp desc`);
+ * without `limit`, at most 10,000 rows; without `fields`/`display`, `@timestamp` and `@message` show.
+ */
+import { LogferryError } from '../core/errors.js';
+import { parseLambda } from '../parsers/lambda-platform.js';
+import type { Command, Expr, QueryAst, StatsCommand } from './ast.js';
+import { collectFields, type ExprContext, isTimeExpr } from './compile-expr.js';
+import { lookupFunction } from './functions/registry.js';
+import { parseQuery } from './parser.js';
+import { compileRowCommand, ROW_COMMANDS, type RowStep, writtenFields } from './row-commands.js';
+import {
+  dedupOperator,
+  limitOperator,
+  type Sink,
+  sortKeys,
+  sortOperator,
+  statsOperator,
+  unnestOperator,
+} from './stateful-commands.js';
+import {
+  type CompiledQuery,
+  type CompileOptions,
+  DEFAULT_RESULT_LIMIT,
+  type ExecuteOptions,
+  type QueryResult,
+  type Row,
+} from './types.js';
+import { fieldGetter, TIME_FIELDS, toEpochMs } from './values.js';
+
+/** Fields Logs Insights discovers in Lambda logs; derived from `@message` on read when a row lacks them. */
+export const LAMBDA_FIELDS = new Set([
+  '@type',
+  '@requestId',
+  '@duration',
+  '@billedDuration',
+  '@memorySize',
+  '@maxMemoryUsed',
+  '@initDuration',
+  '@xrayTraceId',
+  '@xraySegmentId',
+]);
+
+const DEFAULT_DISPLAY = ['@timestamp', '@message'];
+
+/** How often (rows) `execute` checks the abort signal and yields. */
+const ABORT_CHECK_EVERY = 1024;
+
+function isStateful(c: Command): boolean {
+  return !ROW_COMMANDS.has(c.kind);
+}
+
+function fieldsOf(e: Expr): Set<string> {
+  const s = new Set<string>();
+  collectFields(e, s);
+  return s;
+}
+
+/**
+ * Moves per-row commands that directly follow a `sort` in front of it when they don't write a field
+ * the sort keys read: sorting commutes with them, and they then run in the parallel row stage.
+ */
+function hoistPastSorts(commands: Command[]): Command[] {
+  const out = commands.slice();
+  let moved = true;
+  while (moved) {
+    moved = false;
+    for (let i = 0; i + 1 < out.length; i++) {
+      const s = out[i];
+      const n = out[i + 1];
+      if (s.kind !== 'sort' || isStateful(n)) continue;
+      const keys = new Set<string>();
+      for (const k of s.keys) collectFields(k.expr, keys);
+      if (writtenFields(n).some((w) => keys.has(w))) continue;
+      out[i] = n;
+      out[i + 1] = s;
+      moved = true;
+    }
+  }
+  return out;
+}
+
+/** Output columns as Logs Insights shows them (see module comment). */
+function displayColumns(commands: Command[]): string[] {
+  let fields: string[] | undefined;
+  let display: string[] | undefined;
+  for (const c of commands) {
+    if (c.kind === 'stats') {
+      fields = [...c.by, ...c.aggregates].map((p) => p.name);
+      display = undefined;
+    } else if (c.kind === 'fields') {
+      fields = [...(fields ?? []), ...c.items.map((p) => p.name)];
+    } else if (c.kind === 'display') {
+      display = c.items.map((p) => p.name);
+    } else if (c.kind === 'unnest' && fields) {
+      fields = [...fields, c.into];
+    }
+  }
+  return [...new Set(display ?? fields ?? DEFAULT_DISPLAY)];
+}
+
+function timeColumns(commands: Command[], columns: string[]): string[] {
+  const time = new Set<string>(TIME_FIELDS);
+  for (const c of commands) {
+    if (c.kind === 'fields') {
+      for (const p of c.items) {
+        if (isTimeExpr(p.expr, time)) time.add(p.name);
+        else if (p.alias) time.delete(p.name);
+      }
+    } else if (c.kind === 'stats') {
+      const next = new Set<string>();
+      for (const p of [...c.by, ...c.aggregates]) if (isTimeExpr(p.expr, time)) next.add(p.name);
+      time.clear();
+      for (const n of next) time.add(n);
+    }
+  }
+  return columns.filter((c) => time.has(c));
+}
+
+function firstBinMs(commands: Command[]): number | undefined {
+  const stats = commands.find((c): c is StatsCommand => c.kind === 'stats');
+  if (!stats) return undefined;
+  for (const b of stats.by) {
+    if (b.expr.kind === 'call' && b.expr.name === 'bin' && b.expr.args[0]?.kind === 'duration') {
+      return b.expr.args[0].ms;
+    }
+  }
+  return undefined;
+}
+
+/** Raw fields the query reads before producing them itself. */
+function referencedFields(commands: Command[], columns: string[]): Set<string> {
+  const written = new Set<string>();
+  const refs = new Set<string>();
+  const read = (names: Iterable<string>) => {
+    for (const n of names) if (!written.has(n)) refs.add(n);
+  };
+  let aggregated = false;
+  for (const c of commands) {
+    if (aggregated) break;
+    switch (c.kind) {
+      case 'filter':
+        read(fieldsOf(c.expr));
+        break;
+      case 'fields':
+      case 'display':
+        for (const p of c.items) read(fieldsOf(p.expr));
+        break;
+      case 'sort':
+        for (const k of c.keys) read(fieldsOf(k.expr));
+        break;
+      case 'parse':
+        read(fieldsOf(c.source));
+        break;
+      case 'dedup':
+        read(c.fields.map((f) => f.name));
+        break;
+      case 'unmask':
+        read([c.field.name]);
+        break;
+      case 'unnest':
+        read([c.field.name]);
+        break;
+      case 'stats':
+        for (const p of [...c.aggregates, ...c.by]) read(fieldsOf(p.expr));
+        aggregated = true;
+        break;
+      default:
+        break;
+    }
+    for (const w of writtenFields(c)) written.add(w);
+  }
+  if (!aggregated) {
+    read(columns);
+    refs.add('@timestamp');
+  }
+  if ([...refs].some((r) => LAMBDA_FIELDS.has(r))) refs.add('@message');
+  return refs;
+}
+
+/** Row-stage preamble: @timestamp → epoch ms; Lambda @-fields derived from @message when absent. */
+function normaliser(lambdaFields: string[]): RowStep {
+  const needLambda = lambdaFields.length > 0;
+  return (row) => {
+    let out = row;
+    const ts = row['@timestamp'];
+    if (ts !== undefined && typeof ts !== 'number') {
+      out = { ...row, '@timestamp': toEpochMs(ts) };
+    }
+    if (needLambda) {
+      let missing = false;
+      for (const f of lambdaFields) if (row[f] === undefined) missing = true;
+      const msg = row['@message'];
+      if (missing && typeof msg === 'string') {
+        const parsed = parseLambda(msg);
+        if (!('error' in parsed && Object.keys(parsed).length === 1)) {
+          if (out === row) out = { ...row };
+          for (const [k, v] of Object.entries(parsed))
+            if (k.startsWith('@') && out[k] === undefined) out[k] = v;
+        }
+      }
+    }
+    return out;
+  };
+}
+
+function fuse(steps: RowStep[]): (row: Row) => Row | null {
+  switch (steps.length) {
+    case 1:
+      return steps[0];
+    case 2: {
+      const [a, b] = steps;
+      return (r) => {
+        const x = a(r);
+        return x === null ? null : b(x);
+      };
+    }
+    default:
+      return (r) => {
+        let x: Row | null = r;
+        for (let i = 0; i < steps.length && x !== null; i++) x = steps[i](x);
+        return x;
+      };
+  }
+}
+
+/** Makes calls like `count(*)` after a stats read the stats column of that name. */
+function postStatsContext(ctx: ExprContext, text: string, statsNames: Set<string>): ExprContext {
+  return {
+    ...ctx,
+    call: (e) => {
+      const src = text.slice(e.span.start.offset, e.span.end.offset).trim();
+      if (lookupFunction(e.name)?.kind === 'aggregate' && statsNames.has(src)) {
+        return fieldGetter(src);
+      }
+      return undefined;
+    },
+  };
+}
+
+class Collector implements Sink {
+  readonly rows: Row[] = [];
+  private readonly getters;
+  constructor(private readonly columns: string[]) {
+    this.getters = columns.map((c) => fieldGetter(c));
+  }
+  push(row: Row): boolean {
+    const out: Row = {};
+    for (let i = 0; i < this.columns.length; i++) {
+      const v = this.getters[i](row);
+      out[this.columns[i]] = v === undefined ? null : v;
+    }
+    this.rows.push(out);
+    return true;
+  }
+  end(): void {}
+}
+
+function isAsyncIterable(x: unknown): x is AsyncIterable<Row> {
+  return typeof (x as AsyncIterable<Row>)[Symbol.asyncIterator] === 'function';
+}
+
+function abortError(signal: AbortSignal): unknown {
+  return signal.reason ?? new LogferryError('QUERY_RUNTIME', 'query aborted');
+}
+
+/** Compiles a query (text or parsed AST) into per-row and streaming closures. */
+export function compileQuery(input: string | QueryAst, opts: CompileOptions = {}): CompiledQuery {
+  const ast = typeof input === 'string' ? parseQuery(input) : input;
+  const ctx: ExprContext = { now: opts.now ?? Date.now() };
+  try {
+    return build(ast, ctx);
+  } catch (e) {
+    if (e instanceof LogferryError && e.code === 'QUERY_SYNTAX' && !e.details) {
+      // Errors raised while compiling (e.g. a regex given as a string to =~) get the caret format too.
+      throw new LogferryError('QUERY_SYNTAX', e.message, { details: { problems: [] } });
+    }
+    throw e;
+  }
+}
+
+function build(ast: QueryAst, ctx: ExprContext): CompiledQuery {
+  const commands = hoistPastSorts(ast.commands);
+  const firstStateful = commands.findIndex(isStateful);
+  const prefix = firstStateful < 0 ? commands : commands.slice(0, firstStateful);
+  const rest = firstStateful < 0 ? [] : commands.slice(firstStateful);
+
+  const columns = displayColumns(commands);
+  const timeFields = timeColumns(commands, columns);
+  const aggregates = commands.some((c) => c.kind === 'stats');
+  const hasSort = commands.some((c) => c.kind === 'sort');
+  const hasLimit = commands.some((c) => c.kind === 'limit');
+  const refs = referencedFields(commands, columns);
+
+  // Push-down: filters in the row prefix that read only fields no earlier command wrote.
+  const pushdownFilters: Expr[] = [];
+  const written = new Set<string>();
+  for (const c of prefix) {
+    if (c.kind === 'filter' && ![...fieldsOf(c.expr)].some((f) => written.has(f)))
+      pushdownFilters.push(c.expr);
+    for (const w of writtenFields(c)) written.add(w);
+  }
+
+  // Row stage.
+  const lambdaRefs = [...refs].filter((r) => LAMBDA_FIELDS.has(r));
+  const steps: RowStep[] = [normaliser(lambdaRefs)];
+  for (const c of prefix) {
+    const s = compileRowCommand(c, ctx);
+    if (s) steps.push(s);
+  }
+  const rowStage = fuse(steps);
+
+  // Stateful rest, built back to front as a chain of sinks.
+  type Factory = (next: Sink) => Sink;
+  const factories: Factory[] = [];
+  let statsNames = new Set<string>();
+  let localCtx = ctx;
+  let pendingRow: RowStep[] = [];
+  const flushRow = () => {
+    if (pendingRow.length === 0) return;
+    const f = fuse(pendingRow);
+    pendingRow = [];
+    factories.push((next) => ({
+      push(row) {
+        const r = f(row);
+        return r === null ? true : next.push(r);
+      },
+      end() {
+        next.end();
+      },
+    }));
+  };
+  // Without sort and stats, Logs Insights shows the newest events first: sort before the first
+  // limit/dedup (or at the end) by @timestamp desc.
+  let implicitSortPlaced = hasSort || aggregates;
+  const placeImplicitSort = (limitHint?: number) => {
+    if (implicitSortPlaced) return;
+    implicitSortPlaced = true;
+    flushRow();
+    const keys = [{ get: fieldGetter('@timestamp'), desc: true }];
+    factories.push((next) => sortOperator(keys, limitHint, next));
+  };
+  for (let i = 0; i < rest.length; i++) {
+    const c = rest[i];
+    if (!isStateful(c)) {
+      const s = compileRowCommand(c, localCtx);
+      if (s) pendingRow.push(s);
+      continue;
+    }
+    flushRow();
+    switch (c.kind) {
+      case 'sort': {
+        const keys = sortKeys(c, localCtx);
+        const nxt = rest[i + 1];
+        // sort directly before limit n keeps n rows; a last sort without any limit keeps the result cap.
+        const lastStateful = !rest.slice(i + 1).some(isStateful);
+        const limitHint =
+          nxt?.kind === 'limit' ? nxt.count : !hasLimit && lastStateful ? DEFAULT_RESULT_LIMIT : undefined;
+        factories.push((next) => sortOperator(keys, limitHint, next));
+        break;
+      }
+      case 'limit':
+        placeImplicitSort(c.count);
+        factories.push((next) => limitOperator(c.count, next));
+        break;
+      case 'dedup':
+        placeImplicitSort();
+        factories.push((next) => dedupOperator(c, next));
+        break;
+      case 'unnest':
+        factories.push((next) => unnestOperator(c, next));
+        break;
+      case 'stats': {
+        const sctx = localCtx;
+        factories.push((next) => statsOperator(c, sctx, next));
+        statsNames = new Set([...c.by, ...c.aggregates].map((p) => p.name));
+        localCtx = postStatsContext(ctx, ast.text, statsNames);
+        break;
+      }
+      default:
+        throw new LogferryError('INTERNAL', `no operator for ${c.kind}`);
+    }
+  }
+  flushRow();
+  placeImplicitSort(hasLimit ? undefined : DEFAULT_RESULT_LIMIT);
+  if (!hasLimit) factories.push((next) => limitOperator(DEFAULT_RESULT_LIMIT, next));
+
+  const makeChain = (collector: Collector): Sink => {
+    let sink: Sink = collector;
+    for (let i = factories.length - 1; i >= 0; i--) sink = factories[i](sink);
+    return sink;
+  };
+
+  async function run(
+    rows: AsyncIterable<Row> | Iterable<Row>,
+    stage: ((row: Row) => Row | null) | null,
+    options: ExecuteOptions | undefined,
+  ): Promise<QueryResult> {
+    const signal = options?.signal;
+    const collector = new Collector(columns);
+    const chain = makeChain(collector);
+    let scanned = 0;
+    let matched = 0;
+    const handle = (row: Row): boolean => {
+      scanned++;
+      const r = stage ? stage(row) : row;
+      if (r === null) return true;
+      matched++;
+      return chain.push(r);
+    };
+    if (signal?.aborted) throw abortError(signal);
+    if (isAsyncIterable(rows)) {
+      for await (const row of rows) {
+        if (!handle(row)) break;
+        if (signal && scanned % ABORT_CHECK_EVERY === 0 && signal.aborted) throw abortError(signal);
+      }
+    } else {
+      for (const row of rows) {
+        if (!handle(row)) break;
+        if (signal && scanned % ABORT_CHECK_EVERY === 0) {
+          if (signal.aborted) throw abortError(signal);
+          // Let an abort from a timer or another task be seen during long synchronous scans.
+          await new Promise<void>((r) => setImmediate(r));
+        }
+      }
+    }
+    if (signal?.aborted) throw abortError(signal);
+    chain.end();
+    return {
+      fields: columns,
+      rows: collector.rows,
+      stats: { recordsScanned: scanned, recordsMatched: matched },
+      timeFields,
+    };
+  }
+
+  return {
+    ast,
+    rowStage,
+    execute: (rows, o) => run(rows, rowStage, o),
+    finish: (rows, o) => run(rows, null, o),
+    pushdownFilters,
+    referencedFields: refs,
+    aggregates,
+    ...(firstBinMs(commands) !== undefined ? { binMs: firstBinMs(commands) } : {}),
+  };
+}

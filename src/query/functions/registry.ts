@@ -1,0 +1,556 @@
+/**
+ * Every Logs Insights function logferry knows: string, numeric, datetime, general, IP, JSON and
+ * the `stats` aggregates. Each entry declares its arity (checked by the parser so all problems are
+ * reported at once), optional argument checks, and a builder that turns compiled arguments into a
+ * closure once per query — no per-row lookups, no per-row regex compilation. Names are matched
+ * case-insensitively. Null/missing arguments propagate as null unless the function is about
+ * presence (`ispresent`, `isempty`, `isblank`, `coalesce`).
+ */
+import type { Expr } from '../ast.js';
+import type { Row } from '../types.js';
+import {
+  fieldGetter,
+  type Getter,
+  isMissing,
+  sortCompare,
+  toEpochMs,
+  toNumber,
+  toStr,
+  truthy,
+} from '../values.js';
+import { ceilTime, floorTime, type Period } from './datetime.js';
+import { isIpInSubnet, isIpv4InSubnet, isIpv6InSubnet, isValidIp, isValidIpV4, isValidIpV6 } from './ip.js';
+
+export interface CompiledArg {
+  expr: Expr;
+  get: Getter;
+}
+
+export interface FnContext {
+  /** Query start time, epoch ms. */
+  now: number;
+}
+
+export interface ScalarSpec {
+  kind: 'scalar';
+  min: number;
+  max: number;
+  /** True when the result is an epoch-ms timestamp (renderers show it as a date). */
+  returnsTime?: boolean;
+  /** Static argument check; returns a problem message (the parser adds the position). */
+  check?(args: Expr[]): string | undefined;
+  build(args: CompiledArg[], ctx: FnContext): Getter;
+}
+
+export interface Accumulator {
+  add(row: Row): void;
+  result(): unknown;
+}
+
+export interface AggregateSpec {
+  kind: 'aggregate';
+  min: number;
+  max: number;
+  /** Whether the result is a timestamp, given whether the first argument is one. */
+  returnsTime?: (argIsTime: boolean) => boolean;
+  check?(args: Expr[]): string | undefined;
+  /** Returns a factory of per-group accumulators. */
+  create(args: CompiledArg[], ctx: FnContext, star: boolean): () => Accumulator;
+}
+
+export type FunctionSpec = ScalarSpec | AggregateSpec;
+
+// ------------------------------------------------------------------ helpers
+
+/** Builds a scalar from a pure function of argument values, specialised by arity to avoid spreads. */
+function pure(
+  min: number,
+  max: number,
+  fn: (...a: unknown[]) => unknown,
+  extra: Partial<ScalarSpec> = {},
+): ScalarSpec {
+  return {
+    kind: 'scalar',
+    min,
+    max,
+    ...extra,
+    build(args) {
+      const g = args.map((a) => a.get);
+      switch (g.length) {
+        case 0:
+          return () => fn();
+        case 1: {
+          const [a] = g;
+          return (r) => fn(a(r));
+        }
+        case 2: {
+          const [a, b] = g;
+          return (r) => fn(a(r), b(r));
+        }
+        case 3: {
+          const [a, b, c] = g;
+          return (r) => fn(a(r), b(r), c(r));
+        }
+        default:
+          return (r) => fn(...g.map((x) => x(r)));
+      }
+    },
+  };
+}
+
+/** Unary string function; missing input → null. */
+function str1(fn: (s: string) => unknown): ScalarSpec {
+  return pure(1, 1, (v) => (isMissing(v) ? null : fn(toStr(v))));
+}
+
+/** Unary numeric function; missing or non-numeric → null. */
+function num1(fn: (n: number) => number): ScalarSpec {
+  return pure(1, 1, (v) => {
+    const n = toNumber(v);
+    if (Number.isNaN(n)) return null;
+    const r = fn(n);
+    return Number.isFinite(r) ? r : null;
+  });
+}
+
+function trimChars(s: string, chars: string | undefined, left: boolean, right: boolean): string {
+  if (chars === undefined) return left && right ? s.trim() : left ? s.trimStart() : s.trimEnd();
+  let a = 0;
+  let b = s.length;
+  if (left) while (a < b && chars.includes(s[a])) a++;
+  if (right) while (b > a && chars.includes(s[b - 1])) b--;
+  return s.slice(a, b);
+}
+
+function trimSpec(left: boolean, right: boolean): ScalarSpec {
+  return pure(1, 2, (v, c) =>
+    isMissing(v) ? null : trimChars(toStr(v), isMissing(c) ? undefined : toStr(c), left, right),
+  );
+}
+
+function periodArg(e: Expr | undefined): Period | undefined {
+  return e?.kind === 'duration' ? { amount: e.amount, unit: e.unit } : undefined;
+}
+
+const NEEDS_PERIOD = 'expects a time period such as 5m, 1h or 1d';
+
+function greatestLeast(sign: 1 | -1): ScalarSpec {
+  return pure(1, Number.POSITIVE_INFINITY, (...vals) => {
+    let best: number | null = null;
+    for (const v of vals) {
+      const n = toNumber(v);
+      if (Number.isNaN(n)) continue;
+      if (best === null || (sign === 1 ? n > best : n < best)) best = n;
+    }
+    return best;
+  });
+}
+
+function ipFn(fn: (...a: unknown[]) => boolean, arity: number): ScalarSpec {
+  return pure(arity, arity, (...a) => (isMissing(a[0]) ? null : fn(...a)));
+}
+
+// ------------------------------------------------------------------ aggregates
+
+function numericAgg(init: () => { add(n: number): void; result(): unknown }): AggregateSpec['create'] {
+  return (args) => {
+    const get = args[0].get;
+    return () => {
+      const s = init();
+      return {
+        add(row) {
+          const n = toNumber(get(row));
+          if (!Number.isNaN(n)) s.add(n);
+        },
+        result: () => s.result(),
+      };
+    };
+  };
+}
+
+/** min/max: numeric when any value is numeric, else the natural-sort extreme of the texts. */
+function extremeAgg(sign: 1 | -1): AggregateSpec {
+  return {
+    kind: 'aggregate',
+    min: 1,
+    max: 1,
+    returnsTime: (t) => t,
+    create(args) {
+      const get = args[0].get;
+      return () => {
+        let bestNum: number | null = null;
+        let bestOther: unknown = null;
+        return {
+          add(row) {
+            const v = get(row);
+            if (isMissing(v)) return;
+            const n = toNumber(v);
+            if (!Number.isNaN(n)) {
+              if (bestNum === null || (sign === 1 ? n > bestNum : n < bestNum)) bestNum = n;
+            } else if (bestOther === null || sign * sortCompare(v, bestOther) > 0) {
+              bestOther = v;
+            }
+          },
+          result: () => (bestNum !== null ? bestNum : bestOther),
+        };
+      };
+    },
+  };
+}
+
+const timestampGet = fieldGetter('@timestamp');
+
+/** earliest/latest: the value from the row with the smallest/largest @timestamp. */
+function byTimeAgg(sign: 1 | -1): AggregateSpec {
+  return {
+    kind: 'aggregate',
+    min: 1,
+    max: 1,
+    returnsTime: (t) => t,
+    create(args) {
+      const get = args[0].get;
+      return () => {
+        let bestTs: number | null = null;
+        let best: unknown = null;
+        return {
+          add(row) {
+            const v = get(row);
+            if (isMissing(v)) return;
+            const ts = toEpochMs(timestampGet(row));
+            if (ts === null) return;
+            if (bestTs === null || (sign === 1 ? ts > bestTs : ts < bestTs)) {
+              bestTs = ts;
+              best = v;
+            }
+          },
+          result: () => best,
+        };
+      };
+    },
+  };
+}
+
+/** sortsFirst/sortsLast: the value that sorts first/last with the `sort` order. */
+function bySortAgg(sign: 1 | -1): AggregateSpec {
+  return {
+    kind: 'aggregate',
+    min: 1,
+    max: 1,
+    returnsTime: (t) => t,
+    create(args) {
+      const get = args[0].get;
+      return () => {
+        let best: unknown = null;
+        let have = false;
+        return {
+          add(row) {
+            const v = get(row);
+            if (isMissing(v)) return;
+            if (!have || sign * sortCompare(v, best) > 0) {
+              best = v;
+              have = true;
+            }
+          },
+          result: () => best,
+        };
+      };
+    },
+  };
+}
+
+function distinctKey(v: unknown): string {
+  return typeof v === 'string' ? `s${v}` : typeof v === 'object' ? `o${JSON.stringify(v)}` : `p${String(v)}`;
+}
+
+// ------------------------------------------------------------------ registry
+
+const FUNCTIONS: Record<string, FunctionSpec> = {
+  // String functions
+  strlen: str1((s) => s.length),
+  toupper: str1((s) => s.toUpperCase()),
+  tolower: str1((s) => s.toLowerCase()),
+  trim: trimSpec(true, true),
+  ltrim: trimSpec(true, false),
+  rtrim: trimSpec(false, true),
+  substr: pure(2, 3, (v, start, len) => {
+    if (isMissing(v)) return null;
+    const s = toStr(v);
+    const a = Math.max(0, Math.trunc(toNumber(start)) || 0);
+    if (isMissing(len)) return s.substring(a);
+    const n = Math.trunc(toNumber(len));
+    return Number.isNaN(n) ? null : s.substring(a, a + Math.max(0, n));
+  }),
+  replace: pure(3, 3, (v, search, repl) => {
+    if (isMissing(v)) return null;
+    const s = toStr(v);
+    const needle = toStr(search);
+    return needle === '' ? s : s.split(needle).join(toStr(repl));
+  }),
+  strcontains: pure(2, 2, (v, search) => (isMissing(v) ? null : toStr(v).includes(toStr(search)) ? 1 : 0)),
+  concat: pure(1, Number.POSITIVE_INFINITY, (...vals) => vals.map((v) => toStr(v)).join('')),
+  isempty: pure(1, 1, (v) => isMissing(v) || v === ''),
+  isblank: pure(1, 1, (v) => isMissing(v) || (typeof v === 'string' && v.trim() === '')),
+
+  // Numeric functions
+  abs: num1(Math.abs),
+  ceil: num1(Math.ceil),
+  floor: num1(Math.floor),
+  log: num1(Math.log),
+  sqrt: num1(Math.sqrt),
+  greatest: greatestLeast(1),
+  least: greatestLeast(-1),
+
+  // Datetime functions
+  bin: {
+    kind: 'scalar',
+    min: 1,
+    max: 1,
+    returnsTime: true,
+    check: (a) => (periodArg(a[0]) ? undefined : `bin() ${NEEDS_PERIOD}`),
+    build(args) {
+      const p = periodArg(args[0].expr)!;
+      return (r) => {
+        const ts = timestampGet(r);
+        return typeof ts === 'number' ? floorTime(ts, p) : null;
+      };
+    },
+  },
+  datefloor: {
+    kind: 'scalar',
+    min: 2,
+    max: 2,
+    returnsTime: true,
+    check: (a) => (periodArg(a[1]) ? undefined : `datefloor() ${NEEDS_PERIOD} as its second argument`),
+    build(args) {
+      const p = periodArg(args[1].expr)!;
+      const get = args[0].get;
+      return (r) => {
+        const ts = toEpochMs(get(r));
+        return ts === null ? null : floorTime(ts, p);
+      };
+    },
+  },
+  dateceil: {
+    kind: 'scalar',
+    min: 2,
+    max: 2,
+    returnsTime: true,
+    check: (a) => (periodArg(a[1]) ? undefined : `dateceil() ${NEEDS_PERIOD} as its second argument`),
+    build(args) {
+      const p = periodArg(args[1].expr)!;
+      const get = args[0].get;
+      return (r) => {
+        const ts = toEpochMs(get(r));
+        return ts === null ? null : ceilTime(ts, p);
+      };
+    },
+  },
+  frommillis: pure(
+    1,
+    1,
+    (v) => {
+      const n = toNumber(v);
+      return Number.isNaN(n) ? null : n;
+    },
+    { returnsTime: true },
+  ),
+  tomillis: pure(1, 1, (v) => toEpochMs(v)),
+  /** Query start time in epoch seconds, as documented. */
+  now: {
+    kind: 'scalar',
+    min: 0,
+    max: 0,
+    build(_args, ctx) {
+      const s = Math.floor(ctx.now / 1000);
+      return () => s;
+    },
+  },
+
+  // General functions
+  ispresent: pure(1, 1, (v) => !isMissing(v)),
+  coalesce: pure(1, Number.POSITIVE_INFINITY, (...vals) => {
+    for (const v of vals) if (!isMissing(v)) return v;
+    return null;
+  }),
+  if: {
+    kind: 'scalar',
+    min: 2,
+    max: 3,
+    build(args) {
+      const [c, a, b] = args.map((x) => x.get);
+      return b ? (r) => (truthy(c(r)) ? a(r) : b(r)) : (r) => (truthy(c(r)) ? a(r) : null);
+    },
+  },
+  /** logferry stores the message as delivered (after its own masking), so unmask returns it unchanged. */
+  unmask: pure(1, 1, (v) => (isMissing(v) ? null : v)),
+
+  // IP address functions
+  isvalidip: ipFn(isValidIp, 1),
+  isvalidipv4: ipFn(isValidIpV4, 1),
+  isvalidipv6: ipFn(isValidIpV6, 1),
+  isipinsubnet: ipFn(isIpInSubnet, 2),
+  isipv4insubnet: ipFn(isIpv4InSubnet, 2),
+  isipv6insubnet: ipFn(isIpv6InSubnet, 2),
+
+  // JSON functions
+  jsonparse: pure(1, 1, (v) => {
+    if (isMissing(v)) return null;
+    if (typeof v === 'object') return v;
+    try {
+      return JSON.parse(toStr(v));
+    } catch {
+      return null;
+    }
+  }),
+  jsonstringify: pure(1, 1, (v) => (isMissing(v) ? null : JSON.stringify(v))),
+
+  // Aggregates
+  count: {
+    kind: 'aggregate',
+    min: 0,
+    max: 1,
+    create(args, _ctx, star) {
+      if (star || args.length === 0) {
+        return () => {
+          let n = 0;
+          return {
+            add() {
+              n++;
+            },
+            result: () => n,
+          };
+        };
+      }
+      const get = args[0].get;
+      return () => {
+        let n = 0;
+        return {
+          add(row) {
+            if (!isMissing(get(row))) n++;
+          },
+          result: () => n,
+        };
+      };
+    },
+  },
+  count_distinct: {
+    kind: 'aggregate',
+    min: 1,
+    max: 1,
+    create(args) {
+      const get = args[0].get;
+      return () => {
+        const seen = new Set<string>();
+        return {
+          add(row) {
+            const v = get(row);
+            if (!isMissing(v)) seen.add(distinctKey(v));
+          },
+          result: () => seen.size,
+        };
+      };
+    },
+  },
+  sum: {
+    kind: 'aggregate',
+    min: 1,
+    max: 1,
+    create: numericAgg(() => {
+      let s = 0;
+      let n = 0;
+      return {
+        add(x) {
+          s += x;
+          n++;
+        },
+        result: () => (n === 0 ? null : s),
+      };
+    }),
+  },
+  avg: {
+    kind: 'aggregate',
+    min: 1,
+    max: 1,
+    create: numericAgg(() => {
+      let s = 0;
+      let n = 0;
+      return {
+        add(x) {
+          s += x;
+          n++;
+        },
+        result: () => (n === 0 ? null : s / n),
+      };
+    }),
+  },
+  stddev: {
+    kind: 'aggregate',
+    min: 1,
+    max: 1,
+    // Welford's online algorithm; sample standard deviation (n − 1), 0 for a single value.
+    create: numericAgg(() => {
+      let n = 0;
+      let mean = 0;
+      let m2 = 0;
+      return {
+        add(x) {
+          n++;
+          const d = x - mean;
+          mean += d / n;
+          m2 += d * (x - mean);
+        },
+        result: () => (n === 0 ? null : n === 1 ? 0 : Math.sqrt(m2 / (n - 1))),
+      };
+    }),
+  },
+  min: extremeAgg(-1),
+  max: extremeAgg(1),
+  pct: {
+    kind: 'aggregate',
+    min: 2,
+    max: 2,
+    returnsTime: (t) => t,
+    check: (a) => {
+      const p = a[1];
+      return p?.kind === 'number' && p.value >= 0 && p.value <= 100
+        ? undefined
+        : 'pct() expects a percentile between 0 and 100 as its second argument';
+    },
+    create(args) {
+      const get = args[0].get;
+      const p = (args[1].expr as { value: number }).value;
+      return () => {
+        const vals: number[] = [];
+        return {
+          add(row) {
+            const n = toNumber(get(row));
+            if (!Number.isNaN(n)) vals.push(n);
+          },
+          result() {
+            if (vals.length === 0) return null;
+            vals.sort((x, y) => x - y);
+            // Nearest-rank percentile: the smallest value with at least p% of values ≤ it.
+            const rank = Math.max(1, Math.ceil((p / 100) * vals.length));
+            return vals[rank - 1];
+          },
+        };
+      };
+    },
+  },
+  earliest: byTimeAgg(-1),
+  latest: byTimeAgg(1),
+  sortsfirst: bySortAgg(-1),
+  sortslast: bySortAgg(1),
+};
+
+export function lookupFunction(name: string): FunctionSpec | undefined {
+  const spec = FUNCTIONS[name.toLowerCase()];
+  return spec && Object.hasOwn(FUNCTIONS, name.toLowerCase()) ? spec : undefined;
+}
+
+export function isAggregateName(name: string): boolean {
+  return lookupFunction(name)?.kind === 'aggregate';
+}
+
+/** All known function names (lowercase), for error hints and docs. */
+export const FUNCTION_NAMES: readonly string[] = Object.keys(FUNCTIONS);

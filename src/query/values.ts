@@ -1,0 +1,191 @@
+/**
+ * Value semantics shared by the evaluator, the functions and the commands: field resolution
+ * (exact key first, then walking nested objects/arrays), timestamp normalisation, numeric
+ * coercion of number-like strings, and the total order used by `sort`, `min`/`max` and comparisons.
+ * `undefined` and `null` both mean "missing" and propagate as null (see docs/query-language.md).
+ */
+import type { Row } from './types.js';
+
+export type Getter = (row: Row) => unknown;
+
+/** Fields holding epoch-ms timestamps in rows (ISO strings are normalised on read). */
+export const TIME_FIELDS = new Set(['@timestamp', '@ingestionTime']);
+
+/** Walks `obj` along `parts[i…]`, trying the longest joined remainder as an exact key at each level. */
+function walk(obj: unknown, parts: string[], i: number): unknown {
+  let cur = obj;
+  while (i < parts.length) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    const o = cur as Record<string, unknown>;
+    // Keys that contain dots (`app.kubernetes.io/name`) are found by trying longer joins first.
+    if (parts.length - i > 1) {
+      let key = parts[i];
+      let found = -1;
+      for (let j = i + 1; j < parts.length; j++) {
+        key += `.${parts[j]}`;
+        if (Object.hasOwn(o, key)) found = j;
+      }
+      if (found >= 0) {
+        const joined = parts.slice(i, found + 1).join('.');
+        const r = walk(o[joined], parts, found + 1);
+        if (r !== undefined) return r;
+      }
+    }
+    cur = Array.isArray(o) ? o[Number(parts[i])] : o[parts[i]];
+    i++;
+  }
+  return cur;
+}
+
+/** Parses an ISO-8601 (or `YYYY-MM-DD HH:MM:SS.mmm`, taken as UTC) timestamp string; NaN when not a date. */
+export function parseTime(s: string): number {
+  if (/^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(s))
+    return Date.parse(`${s.replace(' ', 'T')}Z`);
+  if (/^-?\d+(\.\d+)?$/.test(s)) return Number(s);
+  return Date.parse(s);
+}
+
+/** Normalises a timestamp value (epoch ms number, numeric string, ISO string, Date) to epoch ms, else null. */
+export function toEpochMs(v: unknown): number | null {
+  if (typeof v === 'number') return Number.isFinite(v) ? v : null;
+  if (typeof v === 'string') {
+    const n = parseTime(v);
+    return Number.isFinite(n) ? n : null;
+  }
+  if (v instanceof Date) return v.getTime();
+  return null;
+}
+
+/** Compiles a field read. Dotted names resolve by exact key first, then by walking objects/arrays. */
+export function fieldGetter(name: string): Getter {
+  const parts = name.split('.');
+  const get: Getter =
+    parts.length === 1 || parts.some((p) => p === '')
+      ? (row) => row[name]
+      : (row) => {
+          const v = row[name];
+          return v !== undefined ? v : walk(row, parts, 0);
+        };
+  if (TIME_FIELDS.has(name)) {
+    return (row) => {
+      const v = get(row);
+      return typeof v === 'number' || v === undefined || v === null ? v : toEpochMs(v);
+    };
+  }
+  return get;
+}
+
+export function isMissing(v: unknown): v is null | undefined {
+  return v === undefined || v === null;
+}
+
+const NUMERIC_RE = /^\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*$/;
+
+/** A number, or a string that looks like one (Logs Insights compares such strings numerically), else NaN. */
+export function toNumber(v: unknown): number {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string') return NUMERIC_RE.test(v) ? Number(v) : Number.NaN;
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  return Number.NaN;
+}
+
+/** Text form of a value for string functions and string comparison. */
+export function toStr(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'object') return JSON.stringify(v);
+  return String(v);
+}
+
+/**
+ * Equality as Logs Insights does it: numbers (and number-like strings) compare numerically, else
+ * as text; booleans also equal their text (`true`). Missing never equals anything.
+ */
+export function looseEquals(a: unknown, b: unknown): boolean {
+  if (isMissing(a) || isMissing(b)) return false;
+  if (typeof a === typeof b && typeof a !== 'object') return a === b;
+  const na = toNumber(a);
+  const nb = toNumber(b);
+  if (!Number.isNaN(na) && !Number.isNaN(nb) && typeof a !== 'boolean' && typeof b !== 'boolean')
+    return na === nb;
+  return toStr(a) === toStr(b);
+}
+
+/**
+ * Ordering for `<`, `>` etc.: numeric when both sides are numeric, else by text (code units).
+ * Returns NaN when either side is missing (every comparison is then false).
+ */
+export function compareValues(a: unknown, b: unknown): number {
+  if (isMissing(a) || isMissing(b)) return Number.NaN;
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  const na = toNumber(a);
+  const nb = toNumber(b);
+  if (!Number.isNaN(na) && !Number.isNaN(nb)) return na - nb;
+  const sa = toStr(a);
+  const sb = toStr(b);
+  return sa < sb ? -1 : sa > sb ? 1 : 0;
+}
+
+/**
+ * Natural comparison of two texts as Logs Insights documents for `sort`: runs of digits compare by
+ * length, then by value; everything else by Unicode code unit. Allocation-free.
+ * https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CWL_QuerySyntax-Sort.html
+ */
+export function naturalCompare(a: string, b: string): number {
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    const ca = a.charCodeAt(i);
+    const cb = b.charCodeAt(j);
+    const da = ca >= 48 && ca <= 57;
+    const db = cb >= 48 && cb <= 57;
+    if (da && db) {
+      let ie = i;
+      while (ie < a.length && a.charCodeAt(ie) >= 48 && a.charCodeAt(ie) <= 57) ie++;
+      let je = j;
+      while (je < b.length && b.charCodeAt(je) >= 48 && b.charCodeAt(je) <= 57) je++;
+      const la = ie - i;
+      const lb = je - j;
+      if (la !== lb) return la - lb;
+      for (let k = 0; k < la; k++) {
+        const d = a.charCodeAt(i + k) - b.charCodeAt(j + k);
+        if (d !== 0) return d;
+      }
+      i = ie;
+      j = je;
+      continue;
+    }
+    if (ca !== cb) return ca - cb;
+    i++;
+    j++;
+  }
+  return a.length - i - (b.length - j);
+}
+
+const PLAIN_NUMBER_RE = /^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$/;
+
+/**
+ * Total order for `sort`, `min`/`max`, `sortsFirst`: as documented, every non-number value sorts
+ * before every number value; numbers compare numerically (ties by text), texts naturally. Missing
+ * values are handled by the caller (they go last in both directions).
+ */
+export function sortCompare(a: unknown, b: unknown): number {
+  if (typeof a === 'number' && typeof b === 'number') return a < b ? -1 : a > b ? 1 : 0;
+  const an = typeof a === 'number' || (typeof a === 'string' && PLAIN_NUMBER_RE.test(a));
+  const bn = typeof b === 'number' || (typeof b === 'string' && PLAIN_NUMBER_RE.test(b));
+  if (an && bn) {
+    const d = Number(a) - Number(b);
+    if (d !== 0) return d < 0 ? -1 : 1;
+    const sa = String(a);
+    const sb = String(b);
+    return sa < sb ? -1 : sa > sb ? 1 : 0;
+  }
+  if (an) return 1;
+  if (bn) return -1;
+  return naturalCompare(toStr(a), toStr(b));
+}
+
+/** Filter truthiness: `true` and non-zero numbers keep a row; everything else (incl. missing) drops it. */
+export function truthy(v: unknown): boolean {
+  return v === true || (typeof v === 'number' && v !== 0 && !Number.isNaN(v));
+}
