@@ -554,7 +554,11 @@ export class OpenSearchSink implements Sink<string> {
       querystring: this.cfg.pipeline ? { pipeline: this.cfg.pipeline } : {},
       bulkBody: body,
     });
-    const abort = () => req.abort();
+    // Block body on purpose: `abort()` returns the request's thenable, and an EventTarget listener
+    // that returns a thenable has its rejection rethrown as an uncaught exception by Node.
+    const abort = () => {
+      req.abort();
+    };
     signal?.addEventListener('abort', abort, { once: true });
     try {
       const res = await req;
