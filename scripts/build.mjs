@@ -21,7 +21,11 @@ const lambdas = readdirSync(join(root, 'src', 'lambda'))
 
 await Promise.all([
   build({
-    entryPoints: { 'cli/logferry': join(root, 'src', 'cli', 'main.ts') },
+    entryPoints: {
+      'cli/logferry': join(root, 'src', 'cli', 'main.ts'),
+      // `logferry query` scans archives on all cores with worker_threads running this entry.
+      'cli/query-worker': join(root, 'src', 'query', 'sources', 'scan-worker.ts'),
+    },
     outdir: dist,
     outExtension: { '.js': '.mjs' },
     bundle: true,

@@ -66,11 +66,16 @@ export function renderTable(fields: string[], rows: Row[], opts: TableOptions): 
     widths[msgIdx] = Math.max(Math.min(widths[msgIdx], avail - others), Math.floor(avail / 3), MIN_COL);
     total = widths.reduce((a, b) => a + b, 0);
   }
+  // Squeeze the widest column first; times and @message give way only when nothing else can.
+  const rigid = (i: number) => i === msgIdx || opts.times.has(fields[i]);
   while (total > avail) {
     let widest = -1;
-    for (let i = 0; i < widths.length; i++) {
-      if (i === msgIdx && widths.some((w, j) => j !== msgIdx && w > MIN_COL)) continue;
-      if (widths[i] > MIN_COL && (widest < 0 || widths[i] > widths[widest])) widest = i;
+    for (const pass of [false, true]) {
+      for (let i = 0; i < widths.length; i++) {
+        if (rigid(i) !== pass && !pass) continue;
+        if (widths[i] > MIN_COL && (widest < 0 || widths[i] > widths[widest])) widest = i;
+      }
+      if (widest >= 0) break;
     }
     if (widest < 0) break;
     widths[widest]--;

@@ -32,6 +32,8 @@ export interface RunQueryOptions {
   threads?: number;
   /** Key-time slack for archive pruning (ms); negative turns key-time pruning off. */
   pruneSlackMs?: number;
+  /** Archive scans below this many bytes run inline (no workers); tests set 0 to force workers. */
+  inlineMaxBytes?: number;
   signal?: AbortSignal;
   /** Called often during the scan (the CLI throttles drawing). */
   onProgress?: (p: ScanProgress) => void;
@@ -47,6 +49,11 @@ export interface QueryRun {
   histogram: Map<number, number>;
   /** What was pushed down where (OpenSearch), for `--explain`-style footers. */
   notes: string[];
+}
+
+function envBytes(name: string): number | undefined {
+  const v = process.env[name];
+  return v !== undefined && /^\d+$/.test(v) ? Number(v) : undefined;
 }
 
 export function sourceKind(from: string): SourceKind {
@@ -105,6 +112,7 @@ export async function runQuery(opts: RunQueryOptions): Promise<QueryRun> {
     range,
     threads: opts.threads,
     pruneSlackMs: slackMs,
+    inlineMaxBytes: opts.inlineMaxBytes ?? envBytes('LOGFERRY_QUERY_INLINE_MAX_BYTES'),
     signal: opts.signal,
   });
   const timer = opts.onProgress ? setInterval(() => opts.onProgress?.(scan.progress), 100) : undefined;

@@ -7,7 +7,7 @@
  *    (log group, component and the exact log stream — EKS stream names contain no `/`);
  *  - Hive-style keys `cluster=…/component=…/log_stream=…/dt=YYYY-MM-DD/hour=HH` (any subset);
  *  - Firehose's default time prefix `YYYY/MM/dd/HH/`;
- *  - Firehose-style object names carrying `YYYY-MM-dd-HH-mm-ss`.
+ *  - Firehose-style object names carrying `YYYY-MM-dd-HH-mm-ss` (dates raw lines only).
  *
  * Key times are not event times (Firehose uses arrival time, our sink the first event's time), so
  * pruning widens every key window by a slack (default 1 h) on both sides; see docs/query.md.
@@ -97,13 +97,9 @@ export function parseObjectKey(key: string): ObjectInfo {
   const nt = NAME_TIME.exec(name);
   if (nt) {
     const t = utc(nt[1], nt[2], nt[3], nt[4], nt[5], nt[6]);
-    if (Number.isFinite(t)) {
-      info.keyTimeMs = t;
-      if (info.keyFromMs === undefined) {
-        info.keyFromMs = t;
-        info.keyToMs = t + 1000;
-      }
-    }
+    // Not a bound on the object's events (our sink: the first event's time; Firehose: delivery
+    // time), so it only dates raw lines that carry no time, and never prunes.
+    if (Number.isFinite(t)) info.keyTimeMs = t;
   }
   return info;
 }

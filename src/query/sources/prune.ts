@@ -13,6 +13,7 @@
  * that lacks the literal is still parsed when it contains a `\u` or `\/` escape (the only escapes that
  * could spell those characters).
  */
+import { EKS_COMPONENTS } from '../../aws/classify.js';
 import type { BinaryExpr, Expr, RegexLit } from '../ast.js';
 import type { ObjectInfo } from './partition-path.js';
 import { overlaps, type TimeRange } from './time-range.js';
@@ -136,6 +137,9 @@ function streamTruth(e: BinaryExpr, info: ObjectInfo): Tri {
     if (lit !== undefined) {
       if (p.startsWith(lit)) t = true;
       else if (!lit.startsWith(p)) t = false;
+      // The stream was classified as `p`, so it does not start with a longer component name that
+      // classification tests first (kube-apiserver-audit before kube-apiserver).
+      else if (EKS_COMPONENTS.some((d) => d !== p && d.startsWith(p) && lit.startsWith(d))) t = false;
       else return undefined;
     } else if (t === undefined) return undefined;
   } else return undefined;
@@ -159,7 +163,7 @@ function groupTruth(e: BinaryExpr, group: string): Tri {
 /** True when an object may hold records the query keeps. */
 export function mayMatch(info: ObjectInfo, filters: Expr[], range: TimeRange, slackMs: number): boolean {
   if (info.keyFromMs !== undefined && info.keyToMs !== undefined && slackMs >= 0) {
-    if (!overlaps(info.keyFromMs - slackMs, info.keyToMs + slackMs, range)) return false;
+    if (!overlaps(info.keyFromMs - slackMs, info.keyToMs - 1 + slackMs, range)) return false;
   }
   for (const f of filters) if (keyTruth(f, info) === false) return false;
   return true;

@@ -11,7 +11,8 @@
  */
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { CompiledQuery, Row } from '../types.js';
 import { AsyncQueue } from './async-queue.js';
@@ -46,6 +47,8 @@ export interface ScanProgress {
   bytesText: number;
   recordsScanned: number;
   recordsMatched: number;
+  /** Worker threads the scan used (0: inline). */
+  threads: number;
   startedAt: number;
 }
 
@@ -58,6 +61,8 @@ export interface ScanOptions {
   threads?: number;
   /** Key-time slack for pruning, ms (default 1 h); negative disables time pruning by key. */
   pruneSlackMs?: number;
+  /** Scans smaller than this many bytes run inline (default INLINE_SCAN_MAX_BYTES). */
+  inlineMaxBytes?: number;
   signal?: AbortSignal;
 }
 
@@ -74,19 +79,38 @@ export function newProgress(): ScanProgress {
     bytesText: 0,
     recordsScanned: 0,
     recordsMatched: 0,
+    threads: 0,
     startedAt: Date.now(),
   };
 }
 
-function workerEntry(): { url: URL; execArgv: string[] } | undefined {
+type WorkerEntry = { url: URL } | { code: string };
+
+/**
+ * The worker script: the bundled `dist/cli/query-worker.mjs` beside the CLI bundle, or — running
+ * from source (tests, tsx) — `scan-worker.ts` loaded through tsx's loader in the worker.
+ */
+function workerEntry(): WorkerEntry | undefined {
   const here = import.meta.url;
   if (here.endsWith('.ts')) {
     const url = new URL('./scan-worker.ts', here);
-    return existsSync(fileURLToPath(url)) ? { url, execArgv: ['--import', 'tsx'] } : undefined;
+    if (!existsSync(fileURLToPath(url))) return undefined;
+    let api: string;
+    try {
+      api = pathToFileURL(
+        createRequire(here)
+          .resolve('tsx/esm/api')
+          .replace(/\.cjs$/, '.mjs'),
+      ).href;
+    } catch {
+      return undefined;
+    }
+    return {
+      code: `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); });`,
+    };
   }
-  // Bundled CLI: dist/cli/logferry.mjs beside dist/cli/query-worker.mjs.
   const url = new URL('./query-worker.mjs', here);
-  return existsSync(fileURLToPath(url)) ? { url, execArgv: [] } : undefined;
+  return existsSync(fileURLToPath(url)) ? { url } : undefined;
 }
 
 export class ArchiveScan {
@@ -127,11 +151,15 @@ export class ArchiveScan {
 
   /** Matched rows (after the row stage), in no particular order. */
   async *rows(): AsyncGenerator<Row> {
-    const totalBytes = this.targets.reduce((n, t) => n + (t.size ?? INLINE_SCAN_MAX_BYTES), 0);
+    const totalBytes = this.targets.reduce((n, t) => n + (t.size ?? Number.POSITIVE_INFINITY), 0);
     let threads = this.opts.threads ?? availableParallelism();
     threads = Math.min(threads, this.targets.length);
-    const entry = threads > 0 && totalBytes >= INLINE_SCAN_MAX_BYTES ? workerEntry() : undefined;
+    const entry =
+      threads > 0 && totalBytes >= (this.opts.inlineMaxBytes ?? INLINE_SCAN_MAX_BYTES)
+        ? workerEntry()
+        : undefined;
     const queue = new AsyncQueue<Row[]>(threads > 0 ? threads * 4 : 4);
+    this.progress.threads = entry ? threads : 0;
     const done = entry ? this.runWorkers(queue, threads, entry) : this.runInline(queue);
     done.then(
       () => queue.close(),
@@ -182,11 +210,7 @@ export class ArchiveScan {
     }
   }
 
-  private async runWorkers(
-    queue: AsyncQueue<Row[]>,
-    threads: number,
-    entry: { url: URL; execArgv: string[] },
-  ): Promise<void> {
+  private async runWorkers(queue: AsyncQueue<Row[]>, threads: number, entry: WorkerEntry): Promise<void> {
     const { compiled, range, signal } = this.opts;
     const keep = projectionFor(compiled.referencedFields);
     const init: WorkerInit = {
@@ -214,7 +238,10 @@ export class ArchiveScan {
     try {
       await Promise.all(
         Array.from({ length: threads }, async () => {
-          const w = new Worker(entry.url, { workerData: init, execArgv: entry.execArgv });
+          const w =
+            'url' in entry
+              ? new Worker(entry.url, { workerData: init })
+              : new Worker(entry.code, { eval: true, workerData: init });
           workers.push(w);
           let current: { resolve: () => void; reject: (e: unknown) => void; info: ObjectInfo } | undefined;
           let workerError: unknown;

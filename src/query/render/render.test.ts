@@ -1,0 +1,135 @@
+import { describe, expect, it } from 'vitest';
+import { compileQuery } from '../index.js';
+import type { QueryRun } from '../sources/index.js';
+import { newProgress } from '../sources/scan.js';
+import { renderBarChart, renderHistogram } from './chart.js';
+import { formatTimestamp, timeColumns } from './format.js';
+import { renderCsv, renderJson, renderTableView } from './index.js';
+import { renderTable } from './table.js';
+
+const T = Date.UTC(2026, 10, 22, 9, 5, 7, 89);
+
+function run(
+  query: string,
+  fields: string[],
+  rows: Record<string, unknown>[],
+  histogram = new Map<number, number>(),
+): QueryRun {
+  const compiled = compileQuery(query);
+  return {
+    result: { fields, rows, stats: { recordsScanned: 100, recordsMatched: rows.length } },
+    compiled,
+    source: 'local',
+    range: {},
+    progress: {
+      ...newProgress(),
+      objectsDone: 2,
+      bytesIn: 2048,
+      bytesText: 9000,
+      recordsScanned: 100,
+      recordsMatched: rows.length,
+    },
+    histogram,
+    notes: [],
+  };
+}
+
+describe('format', () => {
+  it('renders times like the console, in UTC', () => {
+    expect(formatTimestamp(T)).toBe('2026-11-22 09:05:07.089');
+  });
+  it('knows which columns are times from the query', () => {
+    const c = compileQuery('stats count(*) as n, latest(@timestamp) as last by bin(5m)');
+    expect([...timeColumns(c.ast)]).toEqual(expect.arrayContaining(['@timestamp', 'bin(5m)', 'last']));
+    expect(timeColumns(c.ast).has('n')).toBe(false);
+  });
+});
+
+describe('json and csv', () => {
+  it('json has exactly the displayed fields, times formatted, nested values kept', () => {
+    const r = run(
+      'fields @timestamp, verb, objectRef',
+      ['@timestamp', 'verb', 'objectRef'],
+      [
+        { '@timestamp': T, verb: 'patch', objectRef: { name: 'aws-auth' }, hidden: 1 },
+        { '@timestamp': T, objectRef: null },
+      ],
+    );
+    expect(JSON.parse(renderJson(r))).toEqual([
+      { '@timestamp': '2026-11-22 09:05:07.089', verb: 'patch', objectRef: { name: 'aws-auth' } },
+      { '@timestamp': '2026-11-22 09:05:07.089', verb: null, objectRef: null },
+    ]);
+  });
+  it('csv quotes what needs quoting', () => {
+    const r = run(
+      'fields @timestamp, @message',
+      ['@timestamp', '@message'],
+      [{ '@timestamp': T, '@message': 'say "hi", then\nleave' }],
+    );
+    expect(renderCsv(r)).toBe('@timestamp,@message\r\n2026-11-22 09:05:07.089,"say ""hi"", then\nleave"\r\n');
+  });
+});
+
+describe('table', () => {
+  it('fits the width: cuts cells with …, wraps @message, never prints control characters', () => {
+    const rows = [
+      {
+        '@timestamp': T,
+        user: 'system:serviceaccount:kube-system:replicaset-controller',
+        '@message': `${'word '.repeat(60)}\u001b[31mred`,
+      },
+    ];
+    const out = renderTable(['@timestamp', 'user', '@message'], rows, {
+      width: 80,
+      times: new Set(['@timestamp']),
+    });
+    const lines = out.trimEnd().split('\n');
+    for (const l of lines) expect(l.length).toBeLessThanOrEqual(80);
+    expect(out).toContain('2026-11-22 09:05:07.089');
+    expect(out).toContain('…');
+    expect(out).not.toContain('\u001b');
+    expect(lines.length).toBe(2 + 3); // header, rule, 3 wrapped message lines
+  });
+});
+
+describe('charts', () => {
+  it('draws a histogram over the range with totals', () => {
+    const h = new Map<number, number>([
+      [Date.UTC(2026, 10, 22, 9, 0), 10],
+      [Date.UTC(2026, 10, 22, 9, 30), 5],
+    ]);
+    const out = renderHistogram(h, { width: 80 });
+    expect(out).toMatch(/1m bins · peak 10 · 15 total/);
+    expect(out).toContain('█');
+    expect(out).toContain('2026-11-22 09:00');
+    expect(renderHistogram(new Map(), { width: 80 })).toBe('');
+  });
+  it('draws one bar per bin, longest for the largest value', () => {
+    const rows = [
+      { 'bin(1h)': Date.UTC(2026, 10, 22, 10), n: 5 },
+      { 'bin(1h)': Date.UTC(2026, 10, 22, 9), n: 10 },
+    ];
+    const out = renderBarChart(['bin(1h)', 'n'], rows, 'bin(1h)', { width: 60 }).trimEnd().split('\n');
+    expect(out[0]).toBe('n by bin(1h)');
+    expect(out[1]).toMatch(/^2026-11-22 09:00:00 10 █+$/);
+    expect(out[2]).toMatch(/^2026-11-22 10:00:00 {2}5 █+[▏▎▍▌▋▊▉]?$/);
+    expect(out[1].length).toBeGreaterThan(out[2].length);
+  });
+  it('the table view shows a histogram for plain queries and a footer', () => {
+    const r = run(
+      'fields @timestamp, @message',
+      ['@timestamp', '@message'],
+      [{ '@timestamp': T, '@message': 'hi' }],
+      new Map([[T - (T % 60000), 1]]),
+    );
+    const out = renderTableView(r, { output: 'table', width: 100, color: false, elapsedMs: 1500 });
+    expect(out).toMatch(/matching events over time/);
+    expect(out).toMatch(
+      /1 row · 1 of 100 records matched · 2\.0 KB \(8\.8 KB uncompressed\) in 2 objects · 1\.50 s/,
+    );
+    const empty = run('fields @message', ['@message'], []);
+    expect(renderTableView(empty, { output: 'table', width: 100, color: false, elapsedMs: 1 })).toMatch(
+      /No matching records/,
+    );
+  });
+});

@@ -1,0 +1,154 @@
+/**
+ * `logferry query` over a local archive written by the real S3 sink (ndjson, raw, Hive layout):
+ * results equal answers computed from the fixture itself, inline and with scan workers, with time
+ * pruning and with the line pre-check facing JSON escapes.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isLogferryError } from '../src/core/errors.js';
+import { runQuery } from '../src/query/sources/index.js';
+import {
+  AUDIT_STREAM,
+  AWS_AUTH_QUERY,
+  expectedAwsAuth,
+  type Fixture,
+  makeFixture,
+  T0,
+  TASK_ID,
+  writeArchive,
+} from './query-fixtures.js';
+
+const HOUR = 3_600_000;
+// biome-ignore lint/suspicious/noTemplateCurlyInString: the S3 sink's key template syntax
+const HIVE = 'cluster=${cluster}/component=${component}/dt=${year}-${month}-${day}/hour=${hour}';
+let dir: string;
+let fx: Fixture;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'lf-query-local-'));
+  fx = makeFixture();
+  await writeArchive(join(dir, 'ndjson'), fx.records);
+  await writeArchive(join(dir, 'raw'), fx.records, { format: 'raw' });
+  await writeArchive(join(dir, 'hive'), fx.records, { keyTemplate: HIVE, maxRecords: 40 });
+});
+
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+function summary(rows: Record<string, unknown>[]) {
+  return rows.map((r) => [r['@timestamp'], r.verb, r['user.username']]);
+}
+
+describe('local archive', () => {
+  it('answers the seed aws-auth query from an ndjson archive (fields parsed on read when absent)', async () => {
+    const run = await runQuery({ query: AWS_AUTH_QUERY, from: join(dir, 'ndjson'), threads: 0 });
+    const want = expectedAwsAuth(fx);
+    expect(want.length).toBeGreaterThan(5);
+    expect(summary(run.result.rows)).toEqual(want.map((a) => [a.ts, a.verb, a.user]));
+    expect(run.result.fields).toEqual([
+      '@timestamp',
+      'verb',
+      'user.username',
+      'objectRef.resource',
+      'objectRef.namespace',
+      'objectRef.name',
+      'responseObject.code',
+      '@message',
+    ]);
+    // The escaped event (aws\u002dauth) is found although its line lacks the literal.
+    expect(run.result.rows.some((r) => r['@timestamp'] === fx.escapedTs)).toBe(true);
+    expect(run.result.stats.recordsMatched).toBe(want.length);
+    // Key pruning: only the audit stream's objects and `default/` are read.
+    expect(run.progress.objectsPruned).toBeGreaterThan(0);
+    expect(run.progress.recordsScanned).toBeLessThan(fx.records.length);
+  });
+
+  it('gives the same answer from a raw archive (stream from the path, time from the audit event)', async () => {
+    const run = await runQuery({ query: AWS_AUTH_QUERY, from: join(dir, 'raw'), threads: 0 });
+    expect(summary(run.result.rows)).toEqual(expectedAwsAuth(fx).map((a) => [a.ts, a.verb, a.user]));
+    expect(run.result.rows.every((r) => typeof r['@message'] === 'string')).toBe(true);
+  });
+
+  it('gives the same answer with scan workers as inline', async () => {
+    const q =
+      'filter @logStream like /^kube-apiserver-audit/ | stats count(*) as n by verb, objectRef.resource | sort n desc, verb asc, objectRef.resource asc';
+    const inline = await runQuery({ query: q, from: join(dir, 'hive'), threads: 0 });
+    const workers = await runQuery({ query: q, from: join(dir, 'hive'), threads: 2, inlineMaxBytes: 0 });
+    expect(inline.progress.threads).toBe(0);
+    expect(workers.progress.threads).toBe(2);
+    expect(workers.result.rows).toEqual(inline.result.rows);
+    expect(workers.progress.recordsScanned).toBe(inline.progress.recordsScanned);
+    const total = inline.result.rows.reduce((n, r) => n + Number(r.n), 0);
+    expect(total).toBe(fx.audit.length);
+    const plain = await runQuery({
+      query: AWS_AUTH_QUERY,
+      from: join(dir, 'ndjson'),
+      threads: 2,
+      inlineMaxBytes: 0,
+    });
+    expect(summary(plain.result.rows)).toEqual(expectedAwsAuth(fx).map((a) => [a.ts, a.verb, a.user]));
+    expect([...plain.histogram.values()].reduce((a, b) => a + b, 0)).toBe(expectedAwsAuth(fx).length);
+  });
+
+  it('prunes Hive partitions by --start/--end and still answers exactly', async () => {
+    const startMs = T0 + HOUR + 15 * 60_000;
+    const endMs = T0 + 2 * HOUR;
+    const run = await runQuery({
+      query: AWS_AUTH_QUERY,
+      from: join(dir, 'hive'),
+      start: new Date(startMs).toISOString(),
+      end: new Date(endMs).toISOString(),
+      pruneSlackMs: 0,
+      threads: 0,
+    });
+    expect(summary(run.result.rows)).toEqual(
+      expectedAwsAuth(fx, { startMs, endMs }).map((a) => [a.ts, a.verb, a.user]),
+    );
+    expect(run.progress.objectsPruned).toBeGreaterThan(run.progress.objectsDone);
+  });
+
+  it('counts access denied per hour for the bar chart (stats … by bin)', async () => {
+    const run = await runQuery({
+      query:
+        'filter @logStream like /^authenticator/ | filter @message like "access denied" | stats count(*) as denied by bin(1h)',
+      from: join(dir, 'ndjson'),
+      threads: 0,
+    });
+    expect(run.compiled.binMs).toBe(HOUR);
+    const want = new Map<number, number>();
+    for (const t of fx.denied) want.set(t - (t % HOUR), (want.get(t - (t % HOUR)) ?? 0) + 1);
+    const got = new Map(run.result.rows.map((r) => [Number(r['bin(1h)']), Number(r.denied)]));
+    expect(got).toEqual(want);
+  });
+
+  it('reads ECS task lines and Lambda lines from the default prefix', async () => {
+    const run = await runQuery({
+      query: `fields @timestamp, @message | filter @logStream like "${TASK_ID}" | filter @message like "ERROR"`,
+      from: join(dir, 'raw'),
+      threads: 0,
+    });
+    // raw objects under default/ carry no stream in their key: ECS rows have no @logStream there.
+    expect(run.result.rows.length).toBe(0);
+    const nd = await runQuery({
+      query: `fields @timestamp, @message | filter @logStream like "${TASK_ID}" | filter @message like "ERROR"`,
+      from: join(dir, 'ndjson'),
+      threads: 0,
+    });
+    expect(nd.result.rows.length).toBe(6);
+  });
+
+  it('reads one file directly, and says what to do when --from does not exist', async () => {
+    const run = await runQuery({
+      query: `filter @logStream = "${AUDIT_STREAM}" | stats count(*) as n`,
+      from: join(dir, 'ndjson'),
+      threads: 0,
+    });
+    expect(Number(run.result.rows[0]?.n)).toBe(fx.audit.length);
+    const err = await runQuery({ query: 'limit 1', from: join(dir, 'nope') }).catch((e) => e);
+    expect(isLogferryError(err, 'CONFIG_INVALID')).toBe(true);
+    expect(String(err.message)).toMatch(/logferry run/);
+  });
+});
