@@ -2,5 +2,6 @@
 import type { Registry } from '../core/component.js';
 import type { Source } from '../core/source.js';
 import { demoSpec } from './demo.js';
+import { kinesisSourceSpec } from './kinesis.js';
 
-export const sources: Registry<Source> = [demoSpec];
+export const sources: Registry<Source> = [demoSpec, kinesisSourceSpec];

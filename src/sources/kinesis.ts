@@ -1,0 +1,595 @@
+/**
+ * The `kinesis` daemon source: reads every shard of a Kinesis data stream that CloudWatch Logs
+ * subscriptions write to, with GetShardIterator/GetRecords, and yields one envelope per Kinesis
+ * record (a gzip CloudWatch payload: `CONTROL_MESSAGE`s become counted drops, undecodable data a
+ * `malformed` envelope with its reason). It is resharding-aware: ListShards gives each shard's
+ * parent and adjacent parent, and a child is read only once its parents are finished (read to
+ * SHARD_END and every record acknowledged), so records of one partition key stay in order across
+ * splits and merges.
+ *
+ * Delivery: at-least-once. The checkpoint (a local JSON file, written atomically) holds, per shard,
+ * the highest sequence number whose record and all earlier ones were acknowledged with an outcome
+ * other than `failed`, and whether the shard is finished; a restart resumes AFTER_SEQUENCE_NUMBER.
+ * A `failed` acknowledgement rewinds that shard to its checkpoint (records after it are read again;
+ * sinks dedupe by record id). Nothing behind a checkpoint is delivered again.
+ *
+ * Limits: GetRecords returns at most 10,000 records / 10 MiB per call and each shard allows 5 calls
+ * per second (https://docs.aws.amazon.com/kinesis/latest/APIReference/API_GetRecords.html), so a
+ * reader never polls a shard more often than every 200 ms and idles `pollIntervalMs` on an empty
+ * shard; ProvisionedThroughputExceededException backs off exponentially with jitter; a shard
+ * iterator expires after 5 minutes (ExpiredIteratorException: re-acquired after the last record read).
+ */
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname, resolve as resolvePath } from 'node:path';
+import {
+  GetRecordsCommand,
+  type GetRecordsCommandOutput,
+  GetShardIteratorCommand,
+  type GetShardIteratorCommandInput,
+  KinesisClient,
+  type KinesisClientConfig,
+  ListShardsCommand,
+  type ListShardsCommandInput,
+  type Shard,
+} from '@aws-sdk/client-kinesis';
+import { z } from 'zod';
+import { clientConfig } from '../aws/clients.js';
+import { decodeGzipPayload, toRecords } from '../aws/cloudwatch-payload.js';
+import type { BuildContext, ComponentSpec, Logger } from '../core/component.js';
+import { describeError, LogferryError } from '../core/errors.js';
+import type { Outcome } from '../core/outcome.js';
+import { sleep } from '../core/retry.js';
+import type { Source, SourceEnvelope } from '../core/source.js';
+
+/** GetRecords: at most 10,000 records per call — https://docs.aws.amazon.com/kinesis/latest/APIReference/API_GetRecords.html */
+export const GET_RECORDS_MAX_RECORDS = 10_000;
+/** GetRecords: 5 transactions per second per shard — same page. */
+export const GET_RECORDS_MIN_INTERVAL_MS = 200;
+/** Back-off cap after ProvisionedThroughputExceededException or an API error. */
+export const MAX_BACKOFF_MS = 10_000;
+/** Bytes of an undecodable record kept (base64) for the dead-letter sink. */
+const MALFORMED_PAYLOAD_BYTES = 256 * 1024;
+
+const STREAM_ARN = /^arn:aws[a-z-]*:kinesis:[a-z0-9-]+:\d{12}:stream\/[A-Za-z0-9_.-]+$/;
+
+export const kinesisSourceConfig = z
+  .strictObject({
+    type: z.literal('kinesis'),
+    name: z.string().min(1).optional(),
+    /** Stream name, or use `streamArn`. */
+    stream: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,128}$/)
+      .optional(),
+    streamArn: z.string().regex(STREAM_ARN, 'not a Kinesis stream ARN').optional(),
+    /** Local checkpoint file (relative paths resolve against the config's directory). */
+    checkpointPath: z.string().min(1),
+    /** Where to start on the very first run (no checkpoint file yet). */
+    startPosition: z.enum(['TRIM_HORIZON', 'LATEST', 'AT_TIMESTAMP']).default('TRIM_HORIZON'),
+    /** For AT_TIMESTAMP: ISO 8601 time or epoch ms. */
+    startTimestamp: z.union([z.iso.datetime({ offset: true }), z.number().int().nonnegative()]).optional(),
+    /** Idle wait on an empty shard. */
+    pollIntervalMs: z.number().int().min(GET_RECORDS_MIN_INTERVAL_MS).default(1_000),
+    maxRecords: z.number().int().min(1).max(GET_RECORDS_MAX_RECORDS).default(1_000),
+    /** How often to look for new shards (children appear on resharding). */
+    shardSyncIntervalMs: z.number().int().min(1_000).default(30_000),
+    /** Coalesce checkpoint writes (0: write after every acknowledgement that advances it). */
+    checkpointIntervalMs: z.number().int().min(0).default(1_000),
+    /** Envelopes read ahead of the consumer before readers pause. */
+    readAhead: z.number().int().min(1).default(2_000),
+    region: z.string().min(1).optional(),
+    endpoint: z.url().optional(),
+  })
+  .superRefine((c, ctx) => {
+    if (!c.stream === !c.streamArn) {
+      ctx.addIssue({ code: 'custom', path: ['stream'], message: 'set exactly one of stream or streamArn' });
+    }
+    if (c.startPosition === 'AT_TIMESTAMP' && c.startTimestamp === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['startTimestamp'],
+        message: 'AT_TIMESTAMP needs startTimestamp',
+      });
+    }
+  });
+
+export type KinesisSourceConfig = z.infer<typeof kinesisSourceConfig>;
+
+/** The subset of the SDK client the source uses (injectable for tests of throttling). */
+export interface KinesisApi {
+  send(command: ListShardsCommand | GetShardIteratorCommand | GetRecordsCommand): Promise<unknown>;
+}
+
+interface CheckpointFile {
+  version: 1;
+  stream: string;
+  shards: Record<string, { seq?: string; finished?: boolean }>;
+}
+
+interface PendingSeq {
+  seq: string;
+  done: boolean;
+}
+
+interface ShardState {
+  id: string;
+  parents: string[];
+  /** waiting: parents unfinished; reading; ended: SHARD_END read, acks outstanding; finished. */
+  status: 'waiting' | 'reading' | 'ended' | 'finished';
+  running: boolean;
+  gen: number;
+  pending: PendingSeq[];
+  lastRead?: string;
+  rewind: boolean;
+  /** Start position for a shard with no checkpoint. */
+  initial: 'configured' | 'TRIM_HORIZON';
+}
+
+interface InFlight {
+  shard: string;
+  gen: number;
+  entry: PendingSeq;
+}
+
+export interface KinesisSourceStats {
+  envelopes: number;
+  records: number;
+  throttled: number;
+  errors: number;
+  rewinds: number;
+  checkpointWrites: number;
+  /** Shard id → MillisBehindLatest of its last GetRecords. */
+  behindMs: Record<string, number>;
+}
+
+function errorName(e: unknown): string {
+  return (e as { name?: string })?.name ?? '';
+}
+
+export class KinesisSource implements Source {
+  readonly type = 'kinesis';
+  readonly name: string;
+  readonly stats: KinesisSourceStats = {
+    envelopes: 0,
+    records: 0,
+    throttled: 0,
+    errors: 0,
+    rewinds: 0,
+    checkpointWrites: 0,
+    behindMs: {},
+  };
+  private readonly cfg: KinesisSourceConfig;
+  private readonly client: KinesisApi;
+  private readonly log?: Logger;
+  private readonly checkpointPath: string;
+  private readonly streamKey: string;
+  private readonly random: () => number;
+
+  private readonly shards = new Map<string, ShardState>();
+  private checkpoint: CheckpointFile;
+  private firstRun = false;
+  private readonly inflight = new Map<string, InFlight>();
+  private queue: { env: SourceEnvelope; shard: string; gen: number }[] = [];
+  private wakeConsumer?: () => void;
+  private wakeReaders: (() => void)[] = [];
+  private signal?: AbortSignal;
+  private dirty = false;
+  private flushTimer?: NodeJS.Timeout;
+  private writing: Promise<void> = Promise.resolve();
+  private syncing?: Promise<void>;
+  private failure?: unknown;
+
+  constructor(
+    cfg: KinesisSourceConfig,
+    ctx: BuildContext = {},
+    deps: { client?: KinesisApi; random?: () => number } = {},
+  ) {
+    this.cfg = cfg;
+    this.name = cfg.name ?? 'kinesis';
+    this.log = ctx.log;
+    this.random = deps.random ?? Math.random;
+    this.checkpointPath = resolvePath(ctx.cwd ?? process.cwd(), cfg.checkpointPath);
+    this.streamKey = cfg.streamArn ?? (cfg.stream as string);
+    this.checkpoint = { version: 1, stream: this.streamKey, shards: {} };
+    this.client =
+      deps.client ??
+      new KinesisClient(
+        clientConfig('kinesis', {
+          region: cfg.region,
+          endpoint: cfg.endpoint,
+          env: ctx.env,
+        }) as KinesisClientConfig,
+      );
+  }
+
+  /** The persisted checkpoint (for tests and `logferry status`). */
+  async readCheckpoint(): Promise<CheckpointFile | undefined> {
+    try {
+      return JSON.parse(await readFile(this.checkpointPath, 'utf8')) as CheckpointFile;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw new LogferryError(
+        'SOURCE_FAILED',
+        `${this.name}: checkpoint ${this.checkpointPath} is unreadable: ${describeError(e)}`,
+        { cause: e },
+      );
+    }
+  }
+
+  async *envelopes(outer: AbortSignal): AsyncIterable<SourceEnvelope> {
+    // Readers stop when the caller aborts or stops iterating.
+    const stop = new AbortController();
+    const signal = stop.signal;
+    const onOuterAbort = () => stop.abort();
+    if (outer.aborted) stop.abort();
+    else outer.addEventListener('abort', onOuterAbort, { once: true });
+    this.signal = signal;
+    const saved = await this.readCheckpoint();
+    if (saved) {
+      if (saved.stream !== this.streamKey) {
+        throw new LogferryError(
+          'SOURCE_FAILED',
+          `${this.name}: checkpoint ${this.checkpointPath} belongs to stream ${saved.stream}, not ${this.streamKey}; use another checkpointPath`,
+        );
+      }
+      this.checkpoint = { version: 1, stream: saved.stream, shards: saved.shards ?? {} };
+    } else {
+      this.firstRun = true;
+    }
+    await this.syncShards();
+    this.firstRun = false;
+    const timer = setInterval(() => {
+      this.syncShards().catch((e) =>
+        this.log?.warn('kinesis: shard sync failed', { source: this.name, error: describeError(e) }),
+      );
+    }, this.cfg.shardSyncIntervalMs);
+    timer.unref();
+    const onAbort = () => this.wake();
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      while (!signal.aborted) {
+        if (this.failure) throw this.failure;
+        const next = this.queue.shift();
+        if (next) {
+          if (this.queue.length < this.cfg.readAhead) this.wakeAllReaders();
+          yield next.env;
+          continue;
+        }
+        await new Promise<void>((r) => {
+          this.wakeConsumer = r;
+        });
+        this.wakeConsumer = undefined;
+      }
+    } finally {
+      clearInterval(timer);
+      signal.removeEventListener('abort', onAbort);
+      outer.removeEventListener('abort', onOuterAbort);
+      stop.abort();
+      this.wakeAllReaders();
+    }
+  }
+
+  async ack(envelope: SourceEnvelope, outcome: Outcome): Promise<void> {
+    const f = this.inflight.get(envelope.ackId);
+    if (!f) return;
+    this.inflight.delete(envelope.ackId);
+    const shard = this.shards.get(f.shard);
+    if (!shard || shard.gen !== f.gen) return; // acknowledgement of a rewound generation
+    if (outcome.kind === 'failed') {
+      this.rewindShard(shard, outcome);
+      return;
+    }
+    f.entry.done = true;
+    let advanced: string | undefined;
+    while (shard.pending.length > 0 && shard.pending[0].done)
+      advanced = (shard.pending.shift() as PendingSeq).seq;
+    if (advanced !== undefined) {
+      const cp = this.checkpoint.shards[shard.id] ?? {};
+      cp.seq = advanced;
+      this.checkpoint.shards[shard.id] = cp;
+      await this.scheduleFlush();
+    }
+    if (shard.status === 'ended' && shard.pending.length === 0) await this.finishShard(shard);
+  }
+
+  async close(): Promise<void> {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    await this.flush();
+  }
+
+  // ---- shards ---------------------------------------------------------------------------------
+
+  private async listShards(): Promise<Shard[]> {
+    const out: Shard[] = [];
+    let token: string | undefined;
+    do {
+      const input: ListShardsCommandInput = token
+        ? { NextToken: token }
+        : this.cfg.streamArn
+          ? { StreamARN: this.cfg.streamArn }
+          : { StreamName: this.cfg.stream };
+      const res = (await this.client.send(new ListShardsCommand(input))) as {
+        Shards?: Shard[];
+        NextToken?: string;
+      };
+      out.push(...(res.Shards ?? []));
+      token = res.NextToken;
+    } while (token);
+    return out;
+  }
+
+  /** Lists shards, records new ones, and starts readers for every shard whose parents are finished. */
+  private syncShards(): Promise<void> {
+    this.syncing ??= (async () => {
+      try {
+        const listed = await this.listShards();
+        const present = new Set(listed.map((s) => s.ShardId as string));
+        for (const s of listed) {
+          const id = s.ShardId as string;
+          if (this.shards.has(id)) continue;
+          const cp = this.checkpoint.shards[id];
+          this.shards.set(id, {
+            id,
+            parents: [s.ParentShardId, s.AdjacentParentShardId].filter(
+              (p): p is string => !!p && present.has(p),
+            ),
+            status: cp?.finished ? 'finished' : 'waiting',
+            running: false,
+            gen: 0,
+            pending: [],
+            rewind: false,
+            // The configured start applies only to shards seen on the very first run; every shard
+            // found later (children of a reshard, or while we were down) is read from its start.
+            initial: this.firstRun ? 'configured' : 'TRIM_HORIZON',
+          });
+        }
+        this.startEligible();
+      } finally {
+        this.syncing = undefined;
+      }
+    })();
+    return this.syncing;
+  }
+
+  private startEligible(): void {
+    if (this.signal?.aborted) return;
+    for (const shard of this.shards.values()) {
+      if (shard.status !== 'waiting') continue;
+      const ready = shard.parents.every((p) => this.shards.get(p)?.status === 'finished');
+      if (!ready) continue;
+      shard.status = 'reading';
+      this.startReader(shard);
+    }
+  }
+
+  private startReader(shard: ShardState): void {
+    if (shard.running) return;
+    shard.running = true;
+    this.readShard(shard)
+      .catch((e) => {
+        // Unexpected errors (e.g. the stream was deleted) end the source with SOURCE_FAILED.
+        this.failure = new LogferryError(
+          'SOURCE_FAILED',
+          `${this.name}: reading ${shard.id} failed: ${describeError(e)}`,
+          { cause: e },
+        );
+        this.wake();
+      })
+      .finally(() => {
+        shard.running = false;
+      });
+  }
+
+  private async finishShard(shard: ShardState): Promise<void> {
+    if (shard.status === 'finished') return;
+    shard.status = 'finished';
+    const cp = this.checkpoint.shards[shard.id] ?? {};
+    cp.finished = true;
+    this.checkpoint.shards[shard.id] = cp;
+    this.dirty = true;
+    await this.flush();
+    this.log?.info('kinesis: shard finished', { source: this.name, shard: shard.id });
+    // Its children may be eligible now (and may not be listed yet: look).
+    this.startEligible();
+    await this.syncShards();
+  }
+
+  private rewindShard(shard: ShardState, outcome: Outcome): void {
+    this.stats.rewinds++;
+    this.log?.warn('kinesis: delivery failed; re-reading the shard from its checkpoint', {
+      source: this.name,
+      shard: shard.id,
+      code: outcome.code,
+    });
+    shard.gen++;
+    shard.pending = [];
+    shard.rewind = true;
+    // Drop queued envelopes of the old generation: they will be read again.
+    this.queue = this.queue.filter((q) => {
+      if (q.shard !== shard.id) return true;
+      this.inflight.delete(q.env.ackId);
+      return false;
+    });
+    if (shard.status === 'ended') shard.status = 'reading';
+    if (shard.status === 'reading') this.startReader(shard);
+  }
+
+  // ---- reading --------------------------------------------------------------------------------
+
+  private async iterator(shard: ShardState, after?: string): Promise<string | undefined> {
+    const base: GetShardIteratorCommandInput = this.cfg.streamArn
+      ? { StreamARN: this.cfg.streamArn, ShardId: shard.id, ShardIteratorType: 'TRIM_HORIZON' }
+      : { StreamName: this.cfg.stream, ShardId: shard.id, ShardIteratorType: 'TRIM_HORIZON' };
+    const seq = after ?? this.checkpoint.shards[shard.id]?.seq;
+    if (seq) {
+      base.ShardIteratorType = 'AFTER_SEQUENCE_NUMBER';
+      base.StartingSequenceNumber = seq;
+    } else if (shard.initial === 'configured') {
+      base.ShardIteratorType = this.cfg.startPosition;
+      if (this.cfg.startPosition === 'AT_TIMESTAMP')
+        base.Timestamp = new Date(this.cfg.startTimestamp as string | number);
+    }
+    const res = (await this.client.send(new GetShardIteratorCommand(base))) as { ShardIterator?: string };
+    return res.ShardIterator;
+  }
+
+  private backoffMs(attempt: number): number {
+    const cap = Math.min(MAX_BACKOFF_MS, GET_RECORDS_MIN_INTERVAL_MS * 2 ** Math.min(attempt, 10));
+    return Math.max(GET_RECORDS_MIN_INTERVAL_MS, Math.floor(this.random() * cap));
+  }
+
+  private async readShard(shard: ShardState): Promise<void> {
+    const signal = this.signal as AbortSignal;
+    let iterator: string | undefined;
+    let needIterator = true;
+    let failures = 0;
+    let gen = shard.gen;
+    while (!signal.aborted) {
+      if (shard.rewind || gen !== shard.gen) {
+        shard.rewind = false;
+        gen = shard.gen;
+        shard.lastRead = undefined;
+        needIterator = true;
+        // Give the failing destination a moment before the same records come again.
+        await sleep(this.backoffMs(++failures), signal);
+        continue;
+      }
+      if (this.queue.length >= this.cfg.readAhead) {
+        await new Promise<void>((r) => this.wakeReaders.push(r));
+        continue;
+      }
+      let res: GetRecordsCommandOutput;
+      try {
+        if (needIterator) {
+          iterator = await this.iterator(shard, shard.lastRead);
+          needIterator = false;
+        }
+        if (!iterator) break;
+        res = (await this.client.send(
+          new GetRecordsCommand({ ShardIterator: iterator, Limit: this.cfg.maxRecords }),
+        )) as GetRecordsCommandOutput;
+        failures = 0;
+      } catch (e) {
+        const name = errorName(e);
+        if (name === 'ResourceNotFoundException') throw e;
+        if (name === 'ProvisionedThroughputExceededException' || name === 'LimitExceededException')
+          this.stats.throttled++;
+        else if (name === 'ExpiredIteratorException') needIterator = true;
+        else {
+          this.stats.errors++;
+          this.log?.warn('kinesis: GetRecords failed; backing off', {
+            source: this.name,
+            shard: shard.id,
+            error: describeError(e),
+          });
+        }
+        await sleep(this.backoffMs(++failures), signal);
+        continue;
+      }
+      if (gen !== shard.gen) continue; // rewound while the call was in flight
+      const records = res.Records ?? [];
+      this.stats.behindMs[shard.id] = res.MillisBehindLatest ?? 0;
+      for (const r of records) {
+        const seq = r.SequenceNumber as string;
+        const env = this.toEnvelope(shard.id, seq, r.Data ?? new Uint8Array());
+        const entry: PendingSeq = { seq, done: false };
+        shard.pending.push(entry);
+        shard.lastRead = seq;
+        this.inflight.set(env.ackId, { shard: shard.id, gen, entry });
+        this.queue.push({ env, shard: shard.id, gen });
+      }
+      if (records.length > 0) this.wake();
+      iterator = res.NextShardIterator;
+      if (!iterator) {
+        // SHARD_END: finished once every record read is acknowledged.
+        shard.status = 'ended';
+        if (shard.pending.length === 0) await this.finishShard(shard);
+        return;
+      }
+      const behind = res.MillisBehindLatest ?? 0;
+      await sleep(
+        records.length === 0 || behind === 0 ? this.cfg.pollIntervalMs : GET_RECORDS_MIN_INTERVAL_MS,
+        signal,
+      );
+    }
+  }
+
+  private toEnvelope(shardId: string, seq: string, data: Uint8Array): SourceEnvelope {
+    const ackId = `${shardId}/${seq}`;
+    this.stats.envelopes++;
+    const res = decodeGzipPayload(data);
+    if (!res.ok) {
+      return {
+        ackId,
+        records: [],
+        malformed: {
+          code: res.code,
+          reason: `${res.reason} (stream ${this.streamKey}, ${shardId}, sequence ${seq})`,
+          payload: Buffer.from(data.subarray(0, MALFORMED_PAYLOAD_BYTES)).toString('base64'),
+        },
+        bytes: data.length,
+      };
+    }
+    if (res.message.messageType === 'CONTROL_MESSAGE')
+      return { ackId, records: [], control: true, bytes: data.length };
+    const records = toRecords(res.message, 'kinesis', ackId);
+    this.stats.records += records.length;
+    return { ackId, records, bytes: data.length };
+  }
+
+  // ---- plumbing -------------------------------------------------------------------------------
+
+  private wake(): void {
+    this.wakeConsumer?.();
+  }
+
+  private wakeAllReaders(): void {
+    const w = this.wakeReaders;
+    this.wakeReaders = [];
+    for (const r of w) r();
+  }
+
+  /** With `checkpointIntervalMs: 0` the write completes before the acknowledgement returns. */
+  private async scheduleFlush(): Promise<void> {
+    this.dirty = true;
+    if (this.cfg.checkpointIntervalMs === 0) return this.flush();
+    if (this.flushTimer) return;
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = undefined;
+      void this.flush();
+    }, this.cfg.checkpointIntervalMs);
+    this.flushTimer.unref();
+  }
+
+  /** Writes the checkpoint atomically (temp file + rename); writes never overlap. */
+  private flush(): Promise<void> {
+    this.writing = this.writing.then(async () => {
+      if (!this.dirty) return;
+      this.dirty = false;
+      const text = `${JSON.stringify(this.checkpoint, null, 1)}\n`;
+      const tmp = `${this.checkpointPath}.tmp`;
+      try {
+        await mkdir(dirname(this.checkpointPath), { recursive: true });
+        await writeFile(tmp, text);
+        await rename(tmp, this.checkpointPath);
+        this.stats.checkpointWrites++;
+      } catch (e) {
+        this.dirty = true;
+        this.log?.error('kinesis: cannot write checkpoint', {
+          source: this.name,
+          path: this.checkpointPath,
+          error: describeError(e),
+        });
+      }
+    });
+    return this.writing;
+  }
+}
+
+export const kinesisSourceSpec: ComponentSpec<KinesisSourceConfig, KinesisSource> = {
+  type: 'kinesis',
+  summary: 'Reads every shard of a Kinesis data stream (resharding-aware) with a local checkpoint.',
+  schema: kinesisSourceConfig,
+  create: (config, ctx) => new KinesisSource(config, ctx),
+};
