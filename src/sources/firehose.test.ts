@@ -19,7 +19,10 @@ import type { Logger } from '../core/component.js';
 import type { Transform } from '../core/pipeline.js';
 import { deadlineIn } from '../core/retry.js';
 import { firehoseSettings } from '../config/schema.js';
+import { buildTransforms } from '../config/build-pipeline.js';
+import { validateConfig } from '../config/load.js';
 import {
+  buildFirehoseTransforms,
   FirehoseTransformer,
   type FirehoseTransformationEvent,
   GENERATION_FIELD,
@@ -313,6 +316,40 @@ describe('FirehoseTransformer', () => {
     expect(r2.records.every((o) => o.result === 'ProcessingFailed')).toBe(true);
     expect(again.api.calls.length).toBeGreaterThan(1);
     expect(again.api.calls.length).toBeLessThan(50);
+  });
+
+  it('raw skips parsing (fields are not written) yet masks exactly as the full pipeline does', async () => {
+    const r = rng(10);
+    const stream = streamFor('kube-apiserver-audit', r);
+    const secrets = [
+      '{"user":"alice","password":"hunter2hunter2","note":"x"}',
+      'GET /login?user=bob&token=abcdef123456789 HTTP/1.1 200',
+      'using key AKIAIOSFODNN7EXAMPLE for upload',
+    ];
+    const evs = [
+      ...events('kube-apiserver-audit', 20, r),
+      ...secrets.map((m, i) => ({ id: `s${i}`, timestamp: 1_763_800_000_000 + i, message: m })),
+    ];
+    const input = ev(firehoseEvent([cwPayload(stream, evs)]));
+    const cfg = validateConfig({});
+    const lean = await buildFirehoseTransforms(cfg);
+    const full = await buildTransforms(cfg);
+    expect(lean.map((x) => x.type)).toEqual(['mask']);
+    expect(full.map((x) => x.type)).toEqual(['parse', 'mask']);
+    const settings = firehoseSettings.parse({});
+    const a = await new FirehoseTransformer(settings, { transforms: lean, log: capture().log }).transform(
+      input,
+    );
+    const b = await new FirehoseTransformer(settings, { transforms: full, log: capture().log }).transform(
+      structuredClone(input),
+    );
+    const out = decodeOut(a.response.records[0].data);
+    expect(out).toBe(decodeOut(b.response.records[0].data));
+    for (const secret of ['hunter2hunter2', 'abcdef123456789', 'AKIAIOSFODNN7EXAMPLE'])
+      expect(out).not.toContain(secret);
+    // ndjson writes fields, so it keeps parsing.
+    const nd = validateConfig({ firehose: { format: 'ndjson' } });
+    expect((await buildFirehoseTransforms(nd)).map((x) => x.type)).toEqual(['parse', 'mask']);
   });
 
   it('reads stream name and region from the ARN', () => {

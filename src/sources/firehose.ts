@@ -24,7 +24,7 @@ import { clientConfig, endpointFor } from '../aws/clients.js';
 import { type DataMessage, decodeBase64Payload, toRecords } from '../aws/cloudwatch-payload.js';
 import { FIREHOSE_MAX_RECORD_BYTES, type ReingestReport, reingest } from '../aws/firehose-reingest.js';
 import { type PartitionKeys, partitionKeys } from '../aws/partition.js';
-import type { Logger } from '../core/component.js';
+import type { BuildContext, Logger } from '../core/component.js';
 import { toDocument } from '../core/document.js';
 import { type Outcome, Tally } from '../core/outcome.js';
 import { runTransforms, type Transform } from '../core/pipeline.js';
@@ -32,7 +32,7 @@ import type { LogRecord } from '../core/record.js';
 import { type Deadline, lambdaDeadline, NO_DEADLINE, type RetryPolicy } from '../core/retry.js';
 import { buildTransforms } from '../config/build-pipeline.js';
 import { configOnce } from '../config/env.js';
-import { FIREHOSE_MAX_RESPONSE_BYTES, type FirehoseSettings } from '../config/schema.js';
+import { type Config, FIREHOSE_MAX_RESPONSE_BYTES, type FirehoseSettings } from '../config/schema.js';
 
 /** The documented 6 MB limit of a transformation Lambda's response (https://docs.aws.amazon.com/firehose/latest/dev/data-transformation.html). */
 export const FIREHOSE_RESPONSE_LIMIT_BYTES = FIREHOSE_MAX_RESPONSE_BYTES;
@@ -540,6 +540,16 @@ export function jsonLogger(
   return { debug: emit('debug'), info: emit('info'), warn: emit('warn'), error: emit('error') };
 }
 
+/**
+ * The shared stages for this handler. `raw` output is the messages alone, so parsed fields would be
+ * thrown away: parsing is skipped unless configured transforms (which may read fields) follow.
+ * Masking still runs on every message (it does not need parsed fields to rewrite the message).
+ */
+export function buildFirehoseTransforms(cfg: Config, ctx: BuildContext = {}): Promise<Transform[]> {
+  const fieldsUnused = cfg.firehose.format === 'raw' && cfg.transforms.length === 0;
+  return buildTransforms(fieldsUnused ? { ...cfg, parse: 'none' } : cfg, ctx);
+}
+
 export interface LambdaContextLike {
   getRemainingTimeInMillis(): number;
   awsRequestId?: string;
@@ -558,7 +568,11 @@ export function firehoseLambdaHandler(): (
   const init = async () => {
     const log = jsonLogger({ source: 'firehose' });
     const cfg = await configOnce();
-    const transforms = await buildTransforms(cfg, { log });
+    const transforms = await buildFirehoseTransforms(cfg, { log });
+    log.info('firehose transformer ready', {
+      format: cfg.firehose.format,
+      transforms: transforms.map((t) => t.type),
+    });
     return new FirehoseTransformer(cfg.firehose, { transforms, log });
   };
   return async (event, context) => {

@@ -1,0 +1,286 @@
+/**
+ * Scenario `firehose-transform`: the Firehose transformation Lambda's work per invocation (decode,
+ * validate, shared transforms from the default config, format, partition keys, response budget,
+ * response JSON) against a naive implementation of the seed's transformation
+ * (bench/naive/firehose-seed.ts) on the same invocations in the same run. Data: hundreds of
+ * CloudWatch payloads of ~100 KB gzip each (EKS audit JSON, klog components, authenticator, Lambda,
+ * ECS, generic) from the deterministic generator, grouped into invocations whose output fits one
+ * response (as a 0.2–0.3 MB processor buffer yields). Each variant runs in its own Node process so
+ * peak RSS is its own; variants alternate over rounds; the best timed pass counts (one warm-up pass).
+ *
+ *   node --import tsx bench/firehose-transform.ts          (or: npm run bench -- firehose-transform)
+ *   BENCH_RECORDS=240 BENCH_RECORD_KB=100 BENCH_PASSES=3 BENCH_ROUNDS=2 BENCH_SEED=42
+ *
+ * Results go to stdout and bench/results/firehose-transform.json.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { validateConfig } from '../src/config/load.js';
+import type { Logger } from '../src/core/component.js';
+import {
+  buildFirehoseTransforms,
+  FirehoseTransformer,
+  type FirehoseTransformationEvent,
+} from '../src/sources/firehose.js';
+import { firehoseEvent, payloadOfSize, rng, type StreamKind } from './data.js';
+import { naiveSeedHandler } from './naive/firehose-seed.js';
+
+const env = process.env;
+const RECORDS = Number(env.BENCH_RECORDS ?? 240);
+const RECORD_KB = Number(env.BENCH_RECORD_KB ?? 100);
+const PASSES = Number(env.BENCH_PASSES ?? 3);
+const ROUNDS = Number(env.BENCH_ROUNDS ?? 2);
+const SEED = Number(env.BENCH_SEED ?? 42);
+/** Decoded bytes per invocation: ndjson of this fits the 5.5 MB budget with room. */
+const INVOCATION_DECODED_BYTES = 2_000_000;
+
+const VARIANTS = ['naive', 'raw', 'ndjson'] as const;
+type Variant = (typeof VARIANTS)[number];
+
+/** Weighted like an EKS-heavy account: audit dominates volume. */
+const MIX: StreamKind[] = [
+  'kube-apiserver-audit',
+  'kube-apiserver-audit',
+  'kube-apiserver-audit',
+  'kube-apiserver',
+  'authenticator',
+  'kube-controller-manager',
+  'cloud-controller-manager',
+  'kube-scheduler',
+  'lambda',
+  'ecs',
+  'generic',
+];
+
+const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+interface DataFile {
+  invocations: FirehoseTransformationEvent[];
+  records: number;
+  events: number;
+  gzipBytes: number;
+  decodedBytes: number;
+}
+
+interface ChildResult {
+  variant: Variant;
+  bestSeconds: number;
+  passSeconds: number[];
+  responseBytes: number;
+  ok: number;
+  dropped: number;
+  failed: number;
+  maxRssMB: number;
+  transforms: string[];
+}
+
+async function makeHandler(
+  variant: Variant,
+): Promise<{ handle: (ev: FirehoseTransformationEvent) => Promise<unknown>; transforms: string[] }> {
+  if (variant === 'naive') return { handle: (ev) => naiveSeedHandler(ev), transforms: [] };
+  const cfg = validateConfig({ firehose: { format: variant, reingest: false } }, 'bench');
+  const transforms = await buildFirehoseTransforms(cfg, { log: silent });
+  const t = new FirehoseTransformer(cfg.firehose, { transforms, log: silent });
+  return {
+    handle: async (ev) => (await t.transform(ev)).response,
+    transforms: transforms.map((x) => x.type),
+  };
+}
+
+async function child(variant: Variant, file: string): Promise<void> {
+  const data = JSON.parse(readFileSync(file, 'utf8')) as DataFile;
+  const { handle, transforms } = await makeHandler(variant);
+  const passSeconds: number[] = [];
+  let responseBytes = 0;
+  const counts = { ok: 0, dropped: 0, failed: 0 };
+  for (let p = 0; p <= PASSES; p++) {
+    responseBytes = 0;
+    counts.ok = counts.dropped = counts.failed = 0;
+    const t0 = process.hrtime.bigint();
+    for (const ev of data.invocations) {
+      const res = (await handle(ev)) as { records: { result: string }[] };
+      // The Lambda runtime serialises the answer: part of the cost.
+      responseBytes += JSON.stringify(res).length;
+      for (const r of res.records) {
+        if (r.result === 'Ok') counts.ok++;
+        else if (r.result === 'Dropped') counts.dropped++;
+        else counts.failed++;
+      }
+    }
+    const s = Number(process.hrtime.bigint() - t0) / 1e9;
+    if (p > 0) passSeconds.push(s); // pass 0 warms up
+  }
+  const out: ChildResult = {
+    variant,
+    bestSeconds: Math.min(...passSeconds),
+    passSeconds,
+    responseBytes,
+    ...counts,
+    maxRssMB: process.resourceUsage().maxRSS / 1024,
+    transforms,
+  };
+  process.stdout.write(`${JSON.stringify(out)}\n`);
+}
+
+function generate(): DataFile {
+  const r = rng(SEED);
+  const payloads = [];
+  let events = 0;
+  let gzipBytes = 0;
+  let decodedBytes = 0;
+  for (let i = 0; i < RECORDS; i++) {
+    const p = payloadOfSize(MIX[i % MIX.length], RECORD_KB * 1000, r);
+    const decoded = gunzipSync(p.gzip).length;
+    payloads.push({ gzip: p.gzip, decoded });
+    events += p.events.length;
+    gzipBytes += p.gzip.length;
+    decodedBytes += decoded;
+  }
+  const invocations: FirehoseTransformationEvent[] = [];
+  let group: Buffer[] = [];
+  let size = 0;
+  const flush = () => {
+    if (group.length === 0) return;
+    invocations.push(
+      firehoseEvent(group, { invocationId: `bench-${invocations.length}` }) as FirehoseTransformationEvent,
+    );
+    group = [];
+    size = 0;
+  };
+  for (const p of payloads) {
+    if (size + p.decoded > INVOCATION_DECODED_BYTES) flush();
+    group.push(p.gzip);
+    size += p.decoded;
+  }
+  flush();
+  return { invocations, records: RECORDS, events, gzipBytes, decodedBytes };
+}
+
+/** raw must reproduce the seed's bytes exactly (when no transform rewrites messages). */
+async function checkRawMatchesSeed(
+  data: DataFile,
+): Promise<{ compared: number; equal: number; transforms: string[] }> {
+  const mine = await makeHandler('raw');
+  let compared = 0;
+  let equal = 0;
+  for (const ev of data.invocations.slice(0, 20)) {
+    const a = (await naiveSeedHandler(ev)).records as {
+      data?: string;
+      metadata?: { partitionKeys: { object_prefix: string } };
+    }[];
+    const b = (await mine.handle(ev)) as {
+      records: { data: string; metadata?: { partitionKeys: { object_prefix: string } } }[];
+    };
+    a.forEach((rec, i) => {
+      compared++;
+      const same =
+        rec.data === b.records[i].data &&
+        rec.metadata?.partitionKeys.object_prefix === b.records[i].metadata?.partitionKeys.object_prefix;
+      if (same) equal++;
+    });
+  }
+  return { compared, equal, transforms: mine.transforms };
+}
+
+async function main(): Promise<void> {
+  const t0 = Date.now();
+  const data = generate();
+  const dir = mkdtempSync(join(tmpdir(), 'logferry-bench-'));
+  const file = join(dir, 'invocations.json');
+  writeFileSync(file, JSON.stringify(data));
+  console.error(
+    `firehose-transform: ${data.records} records (${(data.gzipBytes / 1e6).toFixed(1)} MB gzip, ${(data.decodedBytes / 1e6).toFixed(1)} MB decoded, ${data.events} events) in ${data.invocations.length} invocations; generated in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+  );
+  const check = await checkRawMatchesSeed(data);
+  const runs: ChildResult[] = [];
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      const order = round % 2 === 0 ? VARIANTS : [...VARIANTS].reverse();
+      for (const v of order) {
+        const res = spawnSync(
+          process.execPath,
+          ['--import', 'tsx', new URL(import.meta.url).pathname, '--child', v, file],
+          {
+            encoding: 'utf8',
+            env: { ...env, LOGFERRY_LOG_LEVEL: 'error' },
+            maxBuffer: 1 << 24,
+          },
+        );
+        if (res.status !== 0) throw new Error(`${v} run failed:\n${res.stderr}`);
+        const line = res.stdout.trim().split('\n').pop()!;
+        runs.push(JSON.parse(line));
+        console.error(`  round ${round + 1} ${v}: ${runs[runs.length - 1].bestSeconds.toFixed(3)} s`);
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  const best = (v: Variant) => {
+    const mine = runs.filter((r) => r.variant === v);
+    const fastest = mine.reduce((a, b) => (b.bestSeconds < a.bestSeconds ? b : a));
+    return { ...fastest, maxRssMB: Math.max(...mine.map((r) => r.maxRssMB)) };
+  };
+  const naive = best('naive');
+  const figures = VARIANTS.map((v) => {
+    const b = best(v);
+    return {
+      variant: v,
+      seconds: +b.bestSeconds.toFixed(4),
+      recordsPerSec: Math.round(data.records / b.bestSeconds),
+      eventsPerSec: Math.round(data.events / b.bestSeconds),
+      compressedMBps: +(data.gzipBytes / 1e6 / b.bestSeconds).toFixed(1),
+      decodedMBps: +(data.decodedBytes / 1e6 / b.bestSeconds).toFixed(1),
+      peakRssMB: Math.round(b.maxRssMB),
+      throughputVsNaive: +(naive.bestSeconds / b.bestSeconds).toFixed(3),
+      rssVsNaive: +(b.maxRssMB / naive.maxRssMB).toFixed(3),
+      ok: b.ok,
+      dropped: b.dropped,
+      failed: b.failed,
+      responseMB: +(b.responseBytes / 1e6).toFixed(1),
+      transforms: b.transforms,
+    };
+  });
+  const result = {
+    scenario: 'firehose-transform',
+    date: new Date().toISOString(),
+    node: process.version,
+    cpus: (await import('node:os')).cpus().length,
+    params: {
+      records: RECORDS,
+      recordKB: RECORD_KB,
+      passes: PASSES,
+      rounds: ROUNDS,
+      seed: SEED,
+      invocations: data.invocations.length,
+    },
+    data: {
+      records: data.records,
+      events: data.events,
+      gzipMB: +(data.gzipBytes / 1e6).toFixed(1),
+      decodedMB: +(data.decodedBytes / 1e6).toFixed(1),
+    },
+    rawMatchesSeed: check,
+    figures,
+  };
+  const outDir = new URL('./results/', import.meta.url).pathname;
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, 'firehose-transform.json'), `${JSON.stringify(result, null, 2)}\n`);
+  console.log('variant   records/s  events/s   MB/s gz  MB/s dec  peak RSS  vs naive  ok/dropped/failed');
+  for (const f of figures) {
+    console.log(
+      `${f.variant.padEnd(8)} ${String(f.recordsPerSec).padStart(9)} ${String(f.eventsPerSec).padStart(9)} ${String(f.compressedMBps).padStart(9)} ${String(f.decodedMBps).padStart(9)} ${`${f.peakRssMB} MB`.padStart(9)} ${`${f.throughputVsNaive}×`.padStart(9)}  ${f.ok}/${f.dropped}/${f.failed}`,
+    );
+  }
+  console.log(
+    `raw output identical to the seed's: ${check.equal}/${check.compared} records (transforms: ${check.transforms.join(', ') || 'none'})`,
+  );
+}
+
+const argv = process.argv;
+const at = argv.indexOf('--child');
+if (at >= 0) await child(argv[at + 1] as Variant, argv[at + 2]);
+else await main();
