@@ -163,8 +163,9 @@ class Parser {
     }
   }
 
-  private fail(message: string, pos: Pos = this.cur.start): never {
-    throw new ParseError(pos, message);
+  /** Defaults to the current token; when that is `|` or the end, points just after the previous token. */
+  private fail(message: string, pos?: Pos): never {
+    throw new ParseError(pos ?? (this.atCommandEnd() ? this.prevEnd : this.cur.start), message);
   }
 
   private span(start: Pos): Span {
@@ -607,9 +608,17 @@ class Parser {
 
 type Problems = { pos: Pos; message: string }[];
 
-function validateExpr(e: Expr, where: 'row' | 'agg' | 'inAgg', problems: Problems): void {
+interface ValidateCtx {
+  text: string;
+  /** Output columns of the latest stats: later commands may name them by their text, e.g. `count(*)`. */
+  statsNames: Set<string>;
+}
+
+function validateExpr(e: Expr, where: 'row' | 'agg' | 'inAgg', problems: Problems, vc: ValidateCtx): void {
   switch (e.kind) {
     case 'call': {
+      if (where === 'row' && vc.statsNames.has(vc.text.slice(e.span.start.offset, e.span.end.offset).trim()))
+        return;
       const spec = lookupFunction(e.name);
       if (!spec) {
         problems.push({
@@ -650,18 +659,18 @@ function validateExpr(e: Expr, where: 'row' | 'agg' | 'inAgg', problems: Problem
         }
       }
       const inner = spec?.kind === 'aggregate' ? 'inAgg' : where;
-      for (const a of e.args) validateExpr(a, inner, problems);
+      for (const a of e.args) validateExpr(a, inner, problems, vc);
       return;
     }
     case 'binary':
-      validateExpr(e.left, where, problems);
-      validateExpr(e.right, where, problems);
+      validateExpr(e.left, where, problems, vc);
+      validateExpr(e.right, where, problems, vc);
       return;
     case 'unary':
-      validateExpr(e.operand, where, problems);
+      validateExpr(e.operand, where, problems, vc);
       return;
     case 'list':
-      for (const i of e.items) validateExpr(i, where, problems);
+      for (const i of e.items) validateExpr(i, where, problems, vc);
       return;
     case 'duration':
       return;
@@ -692,21 +701,22 @@ function containsAggregate(e: Expr): boolean {
 }
 
 function validate(ast: QueryAst, problems: Problems): void {
+  const vc: ValidateCtx = { text: ast.text, statsNames: new Set() };
   for (const c of ast.commands) {
     switch (c.kind) {
       case 'fields':
       case 'display':
-        for (const p of c.items) validateExpr(p.expr, 'row', problems);
+        for (const p of c.items) validateExpr(p.expr, 'row', problems, vc);
         break;
       case 'filter':
-        validateExpr(c.expr, 'row', problems);
+        validateExpr(c.expr, 'row', problems, vc);
         break;
       case 'sort':
-        for (const k of c.keys) validateExpr(k.expr, 'row', problems);
+        for (const k of c.keys) validateExpr(k.expr, 'row', problems, vc);
         break;
       case 'stats':
         for (const p of c.aggregates) {
-          validateExpr(p.expr, 'agg', problems);
+          validateExpr(p.expr, 'agg', problems, vc);
           if (!containsAggregate(p.expr) && !problems.some((x) => x.pos.offset === p.span.start.offset)) {
             problems.push({
               pos: p.span.start,
@@ -714,7 +724,8 @@ function validate(ast: QueryAst, problems: Problems): void {
             });
           }
         }
-        for (const p of c.by) validateExpr(p.expr, 'row', problems);
+        for (const p of c.by) validateExpr(p.expr, 'row', problems, vc);
+        vc.statsNames = new Set([...c.by, ...c.aggregates].map((p) => p.name));
         break;
       default:
         break;
