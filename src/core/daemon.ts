@@ -10,7 +10,8 @@
  * the sink's `maxRecords`/`maxBytes` (bytes estimated from the message; `deliver` then cuts exactly
  * by encoded size and partition), when its oldest record has waited `maxAgeMs` (checked on a timer
  * tick, so the batcher itself stays timer-free and testable), when the in-flight bound is reached
- * (everything open is flushed so envelopes can complete), and at shutdown.
+ * (everything open is flushed half-way there, so reading overlaps delivery, and again at the
+ * bound), and at shutdown.
  *
  * Semantics: an envelope is acknowledged once every record has an outcome from every sink, with
  * its worst record's outcome (`failed` tells the source to redrive it); acknowledgements may come
@@ -120,6 +121,8 @@ const CONTROL_DROP: Outcome = {
   code: 'CONTROL_MESSAGE',
   reason: 'CloudWatch Logs control message (subscription health check)',
 };
+/** Longest stretch of reading without letting timers and signal handlers run. */
+const YIELD_EVERY_MS = 20;
 /** Estimated framing per record on top of the message, for batch sizing before encoding. */
 const RECORD_OVERHEAD_BYTES = 256;
 
@@ -280,6 +283,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<DaemonResult> {
     }
   }
 
+  const idle = (l: Lane) => l.flushing.size === 0 && l.queue.length === 0;
+
   function flushAll(): void {
     for (const lane of lanes) for (const b of lane.batcher.drain()) flush(lane, b.items);
   }
@@ -417,8 +422,12 @@ export async function runDaemon(opts: DaemonOptions): Promise<DaemonResult> {
 
   const sourceErrors: DaemonResult['sourceErrors'] = [];
   async function runSource(source: Source): Promise<void> {
+    let lastYield = Date.now();
     try {
       for await (const env of source.envelopes(signal)) {
+        // Half-way to the bound, send what is open while reading goes on (overlap, not stop-and-go).
+        if ((inFlight >= maxEnvelopes / 2 || inFlightRecords >= maxRecords / 2) && lanes.every(idle))
+          flushAll();
         while (inFlight >= maxEnvelopes || inFlightRecords >= maxRecords) {
           // Everything open must go out for envelopes to complete and free room.
           flushAll();
@@ -426,6 +435,12 @@ export async function runDaemon(opts: DaemonOptions): Promise<DaemonResult> {
         }
         await take(env, source);
         if (signal.aborted) break;
+        // A source that never waits (demo, a file read from cache) would starve timers and signal
+        // handlers (age flushes, progress, Ctrl-C) through microtasks alone: yield now and then.
+        if (Date.now() - lastYield >= YIELD_EVERY_MS) {
+          await new Promise<void>((r) => setImmediate(r));
+          lastYield = Date.now();
+        }
       }
     } catch (e) {
       log?.error('source stopped with an error', { source: source.name, error: describeError(e) });

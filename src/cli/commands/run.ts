@@ -26,8 +26,12 @@ import type { LogRecord } from '../../core/record.js';
 /** Demo events per envelope unless the config says otherwise (matches the demo source default). */
 const DEMO_EVENTS_PER_ENVELOPE = 50;
 
+/** `--follow` paces demo sources at this many events per second unless told otherwise. */
+const DEFAULT_FOLLOW_RATE = 2_000;
+
 export interface RunOptions {
   events?: string;
+  rate?: string;
   follow?: boolean;
   out?: string;
   json?: boolean;
@@ -37,7 +41,8 @@ const EXAMPLES = `
 Examples:
   $ logferry run                          ~20,000 demo events → ./logferry-data (S3 layout), then a summary
   $ logferry run --events 200000          ship about 200,000 demo events
-  $ logferry run --follow                 keep shipping until Ctrl-C (flushes, then prints the summary)
+  $ logferry run --follow                 keep shipping (2,000 events/s) until Ctrl-C: flushes, then the summary
+  $ logferry run --follow --rate 20000    follow at a higher rate
   $ logferry run --out /tmp/archive --json
   $ logferry run logferry.yaml            sources, transforms and sinks from a config file
 
@@ -54,6 +59,10 @@ export function registerRun(program: Command): void {
     .argument('[config]', 'YAML or JSON config file (default: embedded defaults)')
     .option('--events <n>', 'demo sources: ship about N events (default ~20,000)')
     .option('--follow', 'demo sources: keep producing until interrupted (Ctrl-C)')
+    .option(
+      '--rate <n>',
+      `demo sources: events per second (default: as fast as possible; ${DEFAULT_FOLLOW_RATE} with --follow)`,
+    )
     .option(
       '--out <dir>',
       `archive directory for the default sink and dead letters (default ${DEFAULT_DATA_DIR})`,
@@ -102,28 +111,36 @@ function loadDoc(configPath: string | undefined): { doc: Record<string, unknown>
   return { doc: doc as Record<string, unknown>, origin: configPath };
 }
 
-function applyRunFlags(doc: Record<string, unknown>, opts: RunOptions): void {
-  let events: number | undefined;
-  if (opts.events !== undefined) {
-    events = Number(opts.events.replace(/[_,]/g, ''));
-    if (!Number.isInteger(events) || events < 1) {
-      throw new LogferryError(
-        'CONFIG_INVALID',
-        `--events must be a positive whole number (got "${opts.events}")`,
-      );
-    }
+function positiveNumber(flag: string, v: string | undefined, integer: boolean): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v.replace(/[_,]/g, ''));
+  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
+    throw new LogferryError(
+      'CONFIG_INVALID',
+      `${flag} must be a positive ${integer ? 'whole ' : ''}number (got "${v}")`,
+    );
   }
-  if (events === undefined && !opts.follow) return;
+  return n;
+}
+
+function applyRunFlags(doc: Record<string, unknown>, opts: RunOptions): void {
+  const events = positiveNumber('--events', opts.events, true);
+  const rate = positiveNumber('--rate', opts.rate, false);
+  if (events === undefined && rate === undefined && !opts.follow) return;
   const sources = Array.isArray(doc.sources) ? (doc.sources as Record<string, unknown>[]) : [];
   const demos = sources.filter((s) => s && typeof s === 'object' && s.type === 'demo');
   if (demos.length === 0) {
     throw new LogferryError(
       'CONFIG_INVALID',
-      '--events and --follow apply to demo sources, and this config has none',
+      '--events, --rate and --follow apply to demo sources, and this config has none',
     );
   }
   for (const d of demos) {
-    if (opts.follow) d.follow = true;
+    if (opts.follow) {
+      d.follow = true;
+      if (d.rate === undefined) d.rate = DEFAULT_FOLLOW_RATE;
+    }
+    if (rate !== undefined) d.rate = rate;
     if (events !== undefined) {
       const per = typeof d.eventsPerEnvelope === 'number' ? d.eventsPerEnvelope : DEMO_EVENTS_PER_ENVELOPE;
       d.envelopes = Math.ceil(events / demos.length / per);
