@@ -258,6 +258,27 @@ describe('runDaemon', () => {
     });
   });
 
+  it('lets timers run while a source never waits (progress, age flushes and Ctrl-C keep working)', async () => {
+    const sink = new MemorySink({ maxRecords: 1_000_000, maxBytes: 1e12, maxRecordBytes: 1e6, maxAgeMs: 50 });
+    const src = new ListSource([{ ackId: 'e', records: records(0, 2), bytes: 1 }], 0, true);
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 200);
+    let ticks = 0;
+    const res = await runDaemon({
+      sources: [src],
+      transforms: [],
+      sinks: [sink],
+      signal: ac.signal,
+      maxInFlightEnvelopes: 1e9,
+      maxInFlightRecords: 1e12,
+      onProgress: () => ticks++,
+      progressIntervalMs: 20,
+    });
+    expect(ticks).toBeGreaterThan(2);
+    expect(sink.batches.length).toBeGreaterThan(1);
+    expect(res.tally.total.delivered).toBe(res.envelopes.read * 2);
+  });
+
   it('fans out to several sinks; a record rejected by one is rejected overall', async () => {
     const a = new MemorySink();
     const b = new MemorySink(undefined, new Set(['0-1']));
