@@ -218,8 +218,8 @@ export async function run(configPath: string | undefined, opts: RunOptions): Pro
 }
 
 function describeDeadLetter(d: { type: string; [k: string]: unknown }): string {
-  if (typeof d.path === 'string') return `${d.type}: ${d.path}`;
-  if (typeof d.queueUrl === 'string') return `${d.type}: ${d.queueUrl}`;
+  if (typeof d.path === 'string') return `${d.path} (${d.type})`;
+  if (typeof d.queueUrl === 'string') return `${d.queueUrl} (${d.type})`;
   return d.type;
 }
 
