@@ -79,6 +79,7 @@ describe('s3 sink on moto S3', () => {
     const sink = new S3Sink({
       url: `s3://${bucket}/retry`,
       endpoint: motoUrl(),
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the sink's own placeholders
       keyTemplate: 'component=${component}',
     });
     const byPartition = new Map<string, Encoded<string>[]>();

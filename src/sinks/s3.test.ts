@@ -99,6 +99,7 @@ describe('S3Sink (local directory)', () => {
       url: `file://${dir}`,
       format: 'raw',
       objectName: 'eks-archive',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the sink's own placeholders
       keyTemplate: 'cluster=${cluster}/component=${component}/dt=${year}-${month}-${day}/hour=${hour}',
     });
     const a = rec(1);
@@ -183,6 +184,7 @@ describe('classifyS3Error', () => {
 
 describe('s3Config', () => {
   it('refuses unknown placeholders and keys', () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the sink's own placeholders
     const r = s3Config.safeParse({ type: 's3', url: 'x', keyTemplate: 'a=${nope}', extra: 1 });
     expect(r.success).toBe(false);
     expect(r.error?.issues.map((i) => i.code)).toEqual(

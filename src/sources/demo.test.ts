@@ -83,6 +83,7 @@ describe('DemoGenerator', () => {
         (a) => a.kind === 'Event' && typeof a.verb === 'string' && a.objectRef && a.user && a.responseStatus,
       ),
     ).toBe(true);
+    // biome-ignore lint/suspicious/noExplicitAny: ad-hoc probes into parsed audit JSON
     const has = (f: (a: Record<string, any>) => boolean) => audit.some(f);
     expect(has((a) => a.objectRef.name === 'aws-auth' && a.verb === 'patch')).toBe(true);
     expect(has((a) => a.objectRef.subresource === 'eviction')).toBe(true);
