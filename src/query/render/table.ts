@@ -61,9 +61,9 @@ export function renderTable(fields: string[], rows: Row[], opts: TableOptions): 
   const avail = opts.width - GAP.length * (fields.length - 1);
   let total = widths.reduce((a, b) => a + b, 0);
   if (msgIdx >= 0 && total > avail) {
-    // @message gets what the other columns leave, at least a third of the line.
+    // @message gets what the other columns leave, at least a quarter of the line.
     const others = total - widths[msgIdx];
-    widths[msgIdx] = Math.max(Math.min(widths[msgIdx], avail - others), Math.floor(avail / 3), MIN_COL);
+    widths[msgIdx] = Math.max(Math.min(widths[msgIdx], avail - others), Math.floor(avail / 4), MIN_COL);
     total = widths.reduce((a, b) => a + b, 0);
   }
   // Squeeze the widest column first; times and @message give way only when nothing else can.
