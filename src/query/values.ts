@@ -11,27 +11,26 @@ export type Getter = (row: Row) => unknown;
 /** Fields holding epoch-ms timestamps in rows (ISO strings are normalised on read). */
 export const TIME_FIELDS = new Set(['@timestamp', '@ingestionTime']);
 
-/** Walks `obj` along `parts[i…]`, trying the longest joined remainder as an exact key at each level. */
-function walk(obj: unknown, parts: string[], i: number): unknown {
+/**
+ * Walks `obj` along `parts[i…]`. At each level a key that itself contains dots
+ * (`app.kubernetes.io/name`) is tried first, longest first; `joins[i][j]` holds
+ * `parts[i..j].join('.')` precomputed so walking allocates nothing.
+ */
+function walk(obj: unknown, parts: string[], joins: string[][], i: number): unknown {
   let cur = obj;
   while (i < parts.length) {
     if (cur === null || typeof cur !== 'object') return undefined;
     const o = cur as Record<string, unknown>;
-    // Keys that contain dots (`app.kubernetes.io/name`) are found by trying longer joins first.
-    if (parts.length - i > 1) {
-      let key = parts[i];
-      let found = -1;
-      for (let j = i + 1; j < parts.length; j++) {
-        key += `.${parts[j]}`;
-        if (Object.hasOwn(o, key)) found = j;
-      }
-      if (found >= 0) {
-        const joined = parts.slice(i, found + 1).join('.');
-        const r = walk(o[joined], parts, found + 1);
-        if (r !== undefined) return r;
+    if (!Array.isArray(o)) {
+      for (let j = parts.length - 1; j > i; j--) {
+        const key = joins[i][j];
+        if (Object.hasOwn(o, key)) {
+          const r = walk(o[key], parts, joins, j + 1);
+          if (r !== undefined) return r;
+        }
       }
     }
-    cur = Array.isArray(o) ? o[Number(parts[i])] : o[parts[i]];
+    cur = o[parts[i]];
     i++;
   }
   return cur;
@@ -59,12 +58,13 @@ export function toEpochMs(v: unknown): number | null {
 /** Compiles a field read. Dotted names resolve by exact key first, then by walking objects/arrays. */
 export function fieldGetter(name: string): Getter {
   const parts = name.split('.');
+  const joins = parts.map((_, i) => parts.map((__, j) => (j >= i ? parts.slice(i, j + 1).join('.') : '')));
   const get: Getter =
     parts.length === 1 || parts.some((p) => p === '')
       ? (row) => row[name]
       : (row) => {
           const v = row[name];
-          return v !== undefined ? v : walk(row, parts, 0);
+          return v !== undefined ? v : walk(row, parts, joins, 0);
         };
   if (TIME_FIELDS.has(name)) {
     return (row) => {
