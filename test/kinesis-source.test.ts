@@ -16,6 +16,7 @@ import {
   KinesisClient,
   type KinesisClientConfig,
   ListShardsCommand,
+  MergeShardsCommand,
   PutRecordsCommand,
   SplitShardCommand,
 } from '@aws-sdk/client-kinesis';
@@ -306,13 +307,61 @@ describe('kinesis source (kinesis-local)', () => {
     expect(cp.shards[parent].finished).toBe(true);
   });
 
-  it('runs under the daemon runner: every record delivered, control dropped, tally balanced', async () => {
+  it('after a merge, reads both parents before the child', async () => {
+    const name = await createStream(2);
+    const low = '1';
+    const high = (2n ** 128n - 2n).toString();
+    await put(
+      name,
+      Array.from({ length: 8 }, (_, i) => ({ data: payload(i, 1), key: `a${i}`, hash: i % 2 ? high : low })),
+    );
+    const listed = await kinesis.send(new ListShardsCommand({ StreamName: name }));
+    const [a, b] = (listed.Shards ?? []).map((s) => s.ShardId as string);
+    await kinesis.send(
+      new MergeShardsCommand({ StreamName: name, ShardToMerge: a, AdjacentShardToMerge: b }),
+    );
+    await waitActive(name);
+    await put(
+      name,
+      Array.from({ length: 4 }, (_, i) => ({ data: payload(50 + i, 1), key: `m${i}` })),
+    );
+    const src = new KinesisSource(config(name, join(dir, `${name}.json`)));
+    const seen = await collect(src, async (env, all) => {
+      await src.ack(env, delivered);
+      return all.length >= 12 ? 'stop' : 'continue';
+    });
+    await src.close();
+    const order = seen.map(shardOf);
+    expect(order.slice(0, 8).every((s) => s === a || s === b)).toBe(true);
+    expect(new Set(order.slice(8)).size).toBe(1);
+    expect([a, b]).not.toContain(order[8]);
+    expect(idsOf(seen.slice(8))).toEqual(['p50-0', 'p51-0', 'p52-0', 'p53-0']);
+  });
+
+  it('fails clearly when the stream does not exist', async () => {
+    const src = new KinesisSource(config('no-such-stream', join(dir, 'none.json')));
+    await expect(collect(src, async () => 'stop', 10_000)).rejects.toThrow(
+      /cannot list the shards of no-such-stream/,
+    );
+  });
+
+  it('runs under the daemon runner (stream given by ARN): every record delivered, control dropped, tally balanced', async () => {
     const name = await createStream(2);
     await put(name, [
       ...Array.from({ length: 20 }, (_, i) => ({ data: payload(i, 5), key: `k${i}` })),
       { data: CONTROL, key: 'c' },
     ]);
-    const src = new KinesisSource(config(name, join(dir, `${name}.json`)));
+    const arn = `arn:aws:kinesis:us-east-1:000000000000:stream/${name}`;
+    const src = new KinesisSource(
+      kinesisSourceConfig.parse({
+        type: 'kinesis',
+        streamArn: arn,
+        checkpointPath: join(dir, `${name}.json`),
+        endpoint: url,
+        pollIntervalMs: 200,
+        checkpointIntervalMs: 0,
+      }),
+    );
     const sink = new BlackholeSink(blackholeSinkConfig.parse({ type: 'blackhole', maxAgeMs: 50 }));
     const ac = new AbortController();
     const done = runDaemon({
@@ -331,6 +380,8 @@ describe('kinesis source (kinesis-local)', () => {
     expect(sink.stats.records).toBe(100);
     expect(res.balanced).toBe(true);
     expect(res.tally.total.delivered).toBe(100);
+    expect(res.tally.byReason.get('dropped:CONTROL_MESSAGE')).toBe(1);
+    expect(res.tally.byReason.get('dropped:CONTROL_MESSAGE')).toBe(1);
     const cp = JSON.parse(readFileSync(join(dir, `${name}.json`), 'utf8'));
     expect(Object.keys(cp.shards).length).toBe(2);
   });

@@ -236,7 +236,25 @@ export class KinesisSource implements Source {
     } else {
       this.firstRun = true;
     }
-    await this.syncShards();
+    // The first listing may be throttled (ListShards is rate-limited: LimitExceededException) or
+    // the endpoint briefly unreachable: retry with back-off before giving up.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.syncShards();
+        break;
+      } catch (e) {
+        if (errorName(e) === 'ResourceNotFoundException' || attempt >= 8 || signal.aborted) {
+          throw new LogferryError(
+            'SOURCE_FAILED',
+            `${this.name}: cannot list the shards of ${this.streamKey}: ${describeError(e)}`,
+            {
+              cause: e,
+            },
+          );
+        }
+        await sleep(this.backoffMs(attempt), signal);
+      }
+    }
     this.firstRun = false;
     const timer = setInterval(() => {
       this.syncShards().catch((e) =>
