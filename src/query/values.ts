@@ -59,12 +59,17 @@ export function toEpochMs(v: unknown): number | null {
 export function fieldGetter(name: string): Getter {
   const parts = name.split('.');
   const joins = parts.map((_, i) => parts.map((__, j) => (j >= i ? parts.slice(i, j + 1).join('.') : '')));
+  // Rows are JSON documents: inherited members (`toString`, `__proto__`) are never fields.
   const get: Getter =
     parts.length === 1 || parts.some((p) => p === '')
-      ? (row) => row[name]
+      ? (row) => {
+          const v = row[name];
+          return typeof v === 'function' || v === Object.prototype ? undefined : v;
+        }
       : (row) => {
           const v = row[name];
-          return v !== undefined ? v : walk(row, parts, joins, 0);
+          const r = v !== undefined ? v : walk(row, parts, joins, 0);
+          return typeof r === 'function' || r === Object.prototype ? undefined : r;
         };
   if (TIME_FIELDS.has(name)) {
     return (row) => {
