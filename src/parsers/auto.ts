@@ -45,7 +45,7 @@ export const genericAutoParser: Parser = {
     if (text.charCodeAt(firstNonSpace(text)) === 123) return parseJsonObject(text);
     if (text.indexOf('=') < 0) return NO_FIELDS;
     const fields: Record<string, unknown> = {};
-    return isClearlyLogfmt(scanLogfmt(text, fields)) ? fields : NO_FIELDS;
+    return isClearlyLogfmt(scanLogfmt(text, fields, 0, true, true)) ? fields : NO_FIELDS;
   },
 };
 

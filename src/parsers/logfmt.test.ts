@@ -70,3 +70,15 @@ describe('logfmt parser', () => {
     expect(isParseFailure(p.parse('', rec))).toBe(true);
   });
 });
+
+describe('logfmt detection mode', () => {
+  it('stopOnBare returns at the first bare word without writing it', () => {
+    const f: Record<string, unknown> = {};
+    const s = scanLogfmt('a=1 Starting server b=2', f, 0, true, true);
+    expect(s).toEqual({ pairs: 1, bare: 1 });
+    expect(f).toEqual({ a: '1' });
+    const g: Record<string, unknown> = {};
+    expect(scanLogfmt('"q" a=1', g, 0, true, true)).toEqual({ pairs: 0, bare: 1 });
+    expect(g).toEqual({});
+  });
+});

@@ -86,12 +86,16 @@ export function readQuoted(text: string, open: number): { value: string; end: nu
 /**
  * Tokenizes logfmt from `start`, writing pairs into `into`. With `overwrite` false, keys already in
  * `into` are kept (callers use this to protect fields they set themselves). Bare keys become `true`.
+ * With `stopOnBare`, returns at the first bare word without writing it: detection of clearly-logfmt
+ * lines stays cheap on prose (and never adds prose words as property names, which would grow V8's
+ * hidden-class tree with one-off keys).
  */
 export function scanLogfmt(
   text: string,
   into: Record<string, unknown>,
   start = 0,
   overwrite = true,
+  stopOnBare = false,
 ): LogfmtScan {
   let pairs = 0;
   let bare = 0;
@@ -103,8 +107,9 @@ export function scanLogfmt(
     const c0 = text.charCodeAt(i);
     if (c0 === QUOTE) {
       // A quoted word where a key should be: not logfmt, skip it.
-      i = readQuoted(text, i).end;
       bare++;
+      if (stopOnBare) break;
+      i = readQuoted(text, i).end;
       continue;
     }
     const keyStart = i;
@@ -128,18 +133,21 @@ export function scanLogfmt(
       }
       if (key.length === 0) {
         bare++;
+        if (stopOnBare) break;
         continue;
       }
       pairs++;
       if (overwrite || !(key in into)) into[key] = value;
     } else if (key.length > 0) {
       bare++;
+      if (stopOnBare) break;
       if (overwrite || !(key in into)) into[key] = true;
     } else {
       // A quote straight after a key (`key"x"`): skip the quoted part.
+      bare++;
+      if (stopOnBare) break;
       if (i < n && text.charCodeAt(i) === QUOTE) i = readQuoted(text, i).end;
       else i++;
-      bare++;
     }
   }
   return { pairs, bare };

@@ -192,7 +192,8 @@ function buildPattern(
     );
   }
   if (p.urlCredentials) {
-    branches.push('(?<urlp>\\b[A-Za-z][A-Za-z0-9+.-]*://[^\\s:/?#@"\']+:)(?<urlw>[^\\s/?#@"\']+)(?=@)');
+    // Anchored on `://` (rare) rather than on every word start.
+    branches.push(`(?<urlp>://[^\\s:/?#@"']+:)(?<urlw>[^\\s/?#@"']+)(?=@)`);
   }
   if (p.awsSecretKey) {
     // A 40-character AWS secret access key next to its name, whatever the separator style.
@@ -202,8 +203,9 @@ function buildPattern(
     );
   }
   if (p.keyValue && keys.length > 0) {
-    // key, then: quoted key + `:`/`=`, or `=`, or `:` directly followed by the value, or `: "quoted"`.
-    const sep = '(?:\\\\?["\']\\s*[:=]\\s*|\\s*=\\s*|:(?=[^\\s/])|:\\s+(?=\\\\?["\']))';
+    // key, then: quoted key + `:`/`=`; `=`; `:` directly followed by the value; `: "quoted"`.
+    // (Tried: the key in a lookbehind, matching from the separator. V8 ran it 10× slower.)
+    const sep = '(?:\\\\?["\']\\s*[:=]\\s*|\\s*=>?\\s*|:(?=[^\\s/])|:\\s+(?=\\\\?["\']))';
     const scheme = '(?:(?:[Bb]earer|Basic|[Tt]oken)\\s+)?';
     const value =
       '(?:\\\\"(?<v2>(?:[^"\\\\]|\\\\[^"])*)\\\\"' +

@@ -1,0 +1,174 @@
+/**
+ * Parse + mask micro-benchmark: the default in-memory stages (auto parse by stream, then mask) over
+ * a realistic mix of EKS control-plane, Lambda, ECS and generic records from bench/data.ts, with a
+ * few secrets planted, against naive baselines in the same run:
+ *   - naive-parse: `JSON.parse` every message in try/catch (exceptions on every non-JSON line);
+ *   - naive-parse+mask: that, plus one `replace` per secret pattern over the message and every
+ *     string field (what a straightforward implementation does).
+ * Reports records/s, MB/s (of message text) and RSS. Run: `npx tsx bench/parse-mask.ts [records]`.
+ */
+import { performance } from 'node:perf_hooks';
+import { parseStage, type Transform } from '../src/core/pipeline.js';
+import type { LogRecord } from '../src/core/record.js';
+import { createAutoSelect } from '../src/parsers/auto.js';
+import { createMaskTransform } from '../src/transforms/mask.js';
+import { ALL_KINDS, events, rng, type StreamKind, streamFor } from './data.js';
+
+const N = Number(process.argv[2] ?? 100_000);
+const ROUNDS = 5;
+
+// Realistic mix: audit logs dominate EKS volume; Lambda and ECS app logs follow.
+const WEIGHTS: Record<StreamKind, number> = {
+  'kube-apiserver-audit': 35,
+  'kube-apiserver': 8,
+  authenticator: 5,
+  'kube-controller-manager': 5,
+  'cloud-controller-manager': 2,
+  'kube-scheduler': 3,
+  lambda: 20,
+  ecs: 15,
+  generic: 7,
+};
+
+const SECRETS = [
+  ' password=hunter2hunter2',
+  ' Authorization: Bearer abcDEF123456ghiJKL789',
+  ' key=AKIAIOSFODNN7EXAMPLE',
+  ' url=postgres://app:s3cr3tpw@db:5432/x',
+];
+
+interface Proto {
+  message: string;
+  meta: LogRecord['meta'];
+  timestamp: number;
+}
+
+function corpus(): Proto[] {
+  const r = rng(42);
+  const out: Proto[] = [];
+  const total = Object.values(WEIGHTS).reduce((a, b) => a + b, 0);
+  for (const kind of ALL_KINDS) {
+    const n = Math.round((N * WEIGHTS[kind]) / total);
+    const stream = streamFor(kind, r);
+    for (const e of events(kind, n, r)) {
+      let message = e.message;
+      // Plant a secret in about 2% of the text lines (not inside JSON, which would break it).
+      if (out.length % 50 === 7 && !message.startsWith('{'))
+        message = message.replace(/\n$/, '') + SECRETS[out.length % SECRETS.length];
+      out.push({
+        message,
+        timestamp: e.timestamp,
+        meta: {
+          owner: stream.owner,
+          logGroup: stream.logGroup,
+          logStream: stream.logStream,
+          id: e.id,
+          source: 'bench',
+          ackId: 'b',
+        },
+      });
+    }
+  }
+  // Envelope-like runs of one stream, as they arrive.
+  return out;
+}
+
+const fresh = (ps: Proto[]): LogRecord[] =>
+  ps.map((p) => ({ timestamp: p.timestamp, message: p.message, fields: {}, meta: p.meta }));
+
+// ---- baselines --------------------------------------------------------------------------------
+
+const naiveParse: Transform = {
+  type: 'naive-parse',
+  apply(r) {
+    try {
+      const v = JSON.parse(r.message);
+      if (v && typeof v === 'object') Object.assign(r.fields, v);
+    } catch {
+      // not JSON
+    }
+    return r;
+  },
+};
+
+const NAIVE_PATTERNS: [RegExp, string][] = [
+  [/(password|passwd|secret|token|api_?key|authorization)(["']?\s*[:=]\s*["']?)[^\s"'&]+/gi, '$1$2****'],
+  [/\b(?:AKIA|ASIA)[A-Z0-9]{16}\b/g, '****'],
+  [/\bBearer\s+[A-Za-z0-9._~+/-]+=*/g, 'Bearer ****'],
+  [/\beyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g, '****'],
+  [/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g, '****'],
+  [/(:\/\/[^\s:/@]+:)[^\s/@]+@/g, '$1****@'],
+];
+const SENSITIVE = /password|passwd|secret|token|apikey|api_key|authorization|cookie/i;
+
+function naiveMaskString(s: string): string {
+  let out = s;
+  for (const [re, rep] of NAIVE_PATTERNS) out = out.replace(re, rep);
+  return out;
+}
+function naiveMaskObject(o: Record<string, unknown>): void {
+  for (const k of Object.keys(o)) {
+    const v = o[k];
+    if (SENSITIVE.test(k)) o[k] = '****';
+    else if (typeof v === 'string') o[k] = naiveMaskString(v);
+    else if (v && typeof v === 'object') naiveMaskObject(v as Record<string, unknown>);
+  }
+}
+const naiveMask: Transform = {
+  type: 'naive-mask',
+  apply(r) {
+    r.message = naiveMaskString(r.message);
+    naiveMaskObject(r.fields);
+    return r;
+  },
+};
+
+// ---- run ----------------------------------------------------------------------------------------
+
+function runOnce(stages: Transform[], records: LogRecord[]): number {
+  const t0 = performance.now();
+  for (const r of records) {
+    let cur: LogRecord = r;
+    for (const s of stages) cur = s.apply(cur) as LogRecord;
+  }
+  return performance.now() - t0;
+}
+
+function scenario(name: string, make: () => Transform[], protos: Proto[], bytes: number) {
+  const times: number[] = [];
+  let sample: LogRecord[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    const records = fresh(protos);
+    const stages = make();
+    times.push(runOnce(stages, records));
+    sample = records;
+  }
+  times.sort((a, b) => a - b);
+  const ms = times[Math.floor(times.length / 2)];
+  const rss = process.memoryUsage().rss / 2 ** 20;
+  const leaked = sample.filter((r) =>
+    /hunter2hunter2|abcDEF123456ghiJKL789|AKIAIOSFODNN7EXAMPLE|s3cr3tpw/.test(r.message),
+  ).length;
+  const withFields = sample.filter((r) => Object.keys(r.fields).length > 0).length;
+  console.log(
+    `${name.padEnd(22)} ${((protos.length / ms) * 1000).toFixed(0).padStart(9)} rec/s ${((bytes / 2 ** 20 / ms) * 1000).toFixed(1).padStart(7)} MB/s  median ${ms.toFixed(1).padStart(7)} ms  rss ${rss.toFixed(0)} MB  parsed ${withFields}/${protos.length}  secrets left ${leaked}`,
+  );
+}
+
+const protos = corpus();
+const bytes = protos.reduce((a, p) => a + Buffer.byteLength(p.message), 0);
+console.log(
+  `parse-mask: ${protos.length} records, ${(bytes / 2 ** 20).toFixed(1)} MB of messages, median of ${ROUNDS} rounds, node ${process.version}`,
+);
+
+scenario('naive-parse', () => [naiveParse], protos, bytes);
+scenario('auto-parse', () => [parseStage({ select: createAutoSelect() })], protos, bytes);
+scenario('naive-parse+mask', () => [naiveParse, naiveMask], protos, bytes);
+scenario(
+  'auto-parse+mask',
+  () => [parseStage({ select: createAutoSelect() }), createMaskTransform()],
+  protos,
+  bytes,
+);
+scenario('mask-only (unparsed)', () => [createMaskTransform()], protos, bytes);
+console.log(`peak rss ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
