@@ -1,21 +1,22 @@
 /**
  * Translates a query's push-down filters into OpenSearch query DSL, **soundly**: every document the
  * filter keeps is matched by the DSL (the DSL may match more; the row stage still runs locally on
- * every hit). Each translation also says whether it is *exact* (matches exactly the kept documents);
- * only exact translations may be negated (`not`, `!=`, `not in`, `not like`).
+ * every hit, so results equal a local evaluation). A translation is *exact* when it matches exactly
+ * the kept documents; only exact translations are negated under `not (…)`.
  *
- * Decisions per field come from the index mapping (GET <pattern>/_mapping):
- *  - `keyword` fields: `=`/`in` → term/terms (exact when the literal fits `ignore_above`);
- *    `like "s"` → wildcard `*s*`; `like /^lit/` → prefix; a regex that is only a literal → exact,
- *    otherwise its literal run (sound, not exact).
- *  - `text` fields with a `.keyword` sub-field (OpenSearch's dynamic mapping, `ignore_above: 256`):
- *    the same on `.keyword`, but substring/prefix matches also keep documents whose value was too
- *    long to be indexed there (`must_not exists` on the sub-field), so they are never exact.
- *  - numeric fields: comparisons with number literals → term/range (exact).
- *  - `ispresent(f)` → exists (exact).
- * Literals that look like numbers are not pushed for string fields (Logs Insights compares them
- * numerically). Documents the sink stored in its mapping-conflict fallback form (`@fields_json`)
- * are always fetched, because their fields are not where the DSL looks.
+ * Per leaf (field op literal), from the index mapping (GET <pattern>/_mapping):
+ *  - `keyword` fields, or `text` with a `.keyword` sub-field (dynamic mapping, `ignore_above: 256`):
+ *    `=`/`in` → term/terms; `like "s"` → wildcard `*s*`; `like /^lit/` → prefix; another regex → its
+ *    literal run (over-approximate, never negated).
+ *  - numeric fields with number literals: term/range.
+ *  - `!=`, `not in`, `not like` → `must_not` of a core that has no false positives.
+ * Only the document's own fields (`@message`, `@logStream`, `@log`) are sure to be indexed as the
+ * row sees them. Any other field may be absent from the index yet present in the row (JSON messages
+ * are parsed on read; the sink's `@fields_json` fallback), and values over `ignore_above` are not in
+ * the keyword index, so a positive leaf on them also keeps documents without the value indexed
+ * (`must_not exists`). Literals that look like numbers are not pushed for string fields (Logs
+ * Insights compares them numerically). A field holding a list matches term queries element-wise;
+ * logferry assumes the scalar fields it filters on are scalars.
  */
 import type { Expr } from '../ast.js';
 import { regexLiteralPrefix } from './prune.js';
@@ -93,61 +94,153 @@ interface KeywordTarget {
   field: string;
   /** Values longer than this are not in the keyword index. */
   ignoreAbove: number;
-  /** True when long values exist only in a text field (substring matches must keep unindexed docs). */
-  viaSubField: boolean;
 }
 
 function keywordTarget(m: FieldMapping | 'conflict' | undefined, name: string): KeywordTarget | undefined {
   if (!m || m === 'conflict') return undefined;
-  if (m.type === 'keyword')
-    return { field: name, ignoreAbove: m.ignoreAbove ?? Number.POSITIVE_INFINITY, viaSubField: false };
+  if (m.type === 'keyword') return { field: name, ignoreAbove: m.ignoreAbove ?? Number.POSITIVE_INFINITY };
   if (m.type === 'text' && m.keywordSub)
-    return {
-      field: m.keywordSub,
-      ignoreAbove: m.subIgnoreAbove ?? Number.POSITIVE_INFINITY,
-      viaSubField: true,
-    };
+    return { field: m.keywordSub, ignoreAbove: m.subIgnoreAbove ?? Number.POSITIVE_INFINITY };
   return undefined;
 }
+
+/** Fields every document the sink writes carries, as stored (never derived on read). */
+const DOC_FIELDS = new Set(['@message', '@logStream', '@log', '@id']);
 
 function escapeWildcard(s: string): string {
   return s.replace(/[\\*?]/g, '\\$&');
 }
 
-function stringEq(t: KeywordTarget, v: string): Translation | undefined {
-  if (NUMBER_LIKE.test(v) || v.length > t.ignoreAbove) return undefined;
-  return { q: { term: { [t.field]: v } }, exact: true };
+/**
+ * A leaf predicate as a DSL `core` that matches no document whose stored value fails the predicate
+ * (no false positives), and that misses only documents whose value is not in the index
+ * (`complete` = misses none of those that have the field indexed).
+ */
+interface Core {
+  q: Dsl;
+  /** The field the core looks at (for "not indexed there" checks). */
+  field: string;
+  complete: boolean;
+  /** False when the core over-approximates (e.g. the literal run of a non-literal regex). */
+  noFalsePositives: boolean;
 }
 
-/** A substring/prefix match: exact on a pure keyword field without length limit. */
-function partial(t: KeywordTarget, q: Dsl): Translation {
-  if (t.viaSubField || Number.isFinite(t.ignoreAbove)) {
-    // Values too long for the keyword index are kept and checked locally.
-    return {
-      q: {
-        bool: {
-          should: [q, { bool: { must_not: { exists: { field: t.field } } } }],
-          minimum_should_match: 1,
-        },
-      },
-      exact: false,
-    };
-  }
-  return { q, exact: true };
+function notExists(field: string): Dsl {
+  return { bool: { must_not: { exists: { field } } } };
+}
+
+/** Sound (and, on stored fields, exact) form of a positive predicate. */
+function positive(core: Core, name: string): Translation {
+  const stored = DOC_FIELDS.has(name);
+  if (stored && core.complete) return { q: core.q, exact: core.noFalsePositives };
+  // Documents without the value indexed (fields parsed on read, values over ignore_above) are kept.
+  return { q: { bool: { should: [core.q, notExists(core.field)], minimum_should_match: 1 } }, exact: false };
+}
+
+/** Sound form of a negated predicate: drop only documents the core proves match. */
+function negative(core: Core, name: string): Translation {
+  if (!core.noFalsePositives) return MATCH_ALL;
+  return { q: { bool: { must_not: core.q } }, exact: DOC_FIELDS.has(name) && core.complete };
 }
 
 function not(t: Translation): Translation {
   return t.exact ? { q: { bool: { must_not: t.q } }, exact: true } : MATCH_ALL;
 }
 
+function leafCore(
+  e: Expr & { kind: 'binary' },
+  name: string,
+  m: FieldMapping | 'conflict' | undefined,
+): { core: Core; negated: boolean } | undefined {
+  const r = e.right;
+  if (m && m !== 'conflict' && NUMERIC.has(m.type)) {
+    if (r.kind !== 'number') return undefined;
+    const v = r.value;
+    const mk = (q: Dsl, negated = false) => ({
+      core: { q, field: name, complete: true, noFalsePositives: true },
+      negated,
+    });
+    switch (e.op) {
+      case '=':
+        return mk({ term: { [name]: v } });
+      case '!=':
+        return mk({ term: { [name]: v } }, true);
+      case '<':
+        return mk({ range: { [name]: { lt: v } } });
+      case '<=':
+        return mk({ range: { [name]: { lte: v } } });
+      case '>':
+        return mk({ range: { [name]: { gt: v } } });
+      case '>=':
+        return mk({ range: { [name]: { gte: v } } });
+      default:
+        return undefined;
+    }
+  }
+  const t = keywordTarget(m, name);
+  if (!t) return undefined;
+  const full = !Number.isFinite(t.ignoreAbove);
+  switch (e.op) {
+    case '=':
+    case '!=': {
+      if (r.kind !== 'string' || NUMBER_LIKE.test(r.value) || r.value.length > t.ignoreAbove)
+        return undefined;
+      // A value equal to the literal is short enough to be indexed: equality is complete.
+      return {
+        core: { q: { term: { [t.field]: r.value } }, field: t.field, complete: true, noFalsePositives: true },
+        negated: e.op === '!=',
+      };
+    }
+    case 'in':
+    case 'not in': {
+      if (r.kind !== 'list') return undefined;
+      const values: string[] = [];
+      for (const it of r.items) {
+        if (it.kind !== 'string' || NUMBER_LIKE.test(it.value) || it.value.length > t.ignoreAbove)
+          return undefined;
+        values.push(it.value);
+      }
+      return {
+        core: { q: { terms: { [t.field]: values } }, field: t.field, complete: true, noFalsePositives: true },
+        negated: e.op === 'not in',
+      };
+    }
+    case 'like':
+    case 'not like':
+    case '=~': {
+      const negated = e.op === 'not like';
+      if (r.kind === 'string') {
+        if (r.value === '') return undefined;
+        return {
+          core: {
+            q: { wildcard: { [t.field]: { value: `*${escapeWildcard(r.value)}*` } } },
+            field: t.field,
+            complete: full,
+            noFalsePositives: true,
+          },
+          negated,
+        };
+      }
+      if (r.kind === 'regex') {
+        const p = regexLiteralPrefix(r);
+        if (!p || p.lit.length === 0) return undefined;
+        const q = p.anchored
+          ? { prefix: { [t.field]: p.lit } }
+          : { wildcard: { [t.field]: { value: `*${escapeWildcard(p.lit)}*` } } };
+        return {
+          core: { q, field: t.field, complete: full, noFalsePositives: p.whole && !/[gy]/.test(r.flags) },
+          negated,
+        };
+      }
+      return undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
 export function translate(e: Expr, mappings: MappingIndex): Translation {
   if (e.kind === 'unary' && e.op === 'not') return not(translate(e.operand, mappings));
-  if (e.kind === 'call' && e.name === 'ispresent' && e.args.length === 1 && e.args[0].kind === 'field') {
-    const name = e.args[0].name;
-    const m = mappings.get(name);
-    if (m && m !== 'conflict') return { q: { exists: { field: name } }, exact: true };
-    return MATCH_ALL;
-  }
   if (e.kind !== 'binary') return MATCH_ALL;
   if (e.op === 'and') {
     const a = translate(e.left, mappings);
@@ -162,75 +255,9 @@ export function translate(e: Expr, mappings: MappingIndex): Translation {
   }
   if (e.left.kind !== 'field') return MATCH_ALL;
   const name = e.left.name;
-  const m = mappings.get(name);
-  const r = e.right;
-  if (m && m !== 'conflict' && NUMERIC.has(m.type)) {
-    if (r.kind !== 'number') return MATCH_ALL;
-    const v = r.value;
-    switch (e.op) {
-      case '=':
-        return { q: { term: { [name]: v } }, exact: true };
-      case '!=':
-        return not({ q: { term: { [name]: v } }, exact: true });
-      case '<':
-        return { q: { range: { [name]: { lt: v } } }, exact: true };
-      case '<=':
-        return { q: { range: { [name]: { lte: v } } }, exact: true };
-      case '>':
-        return { q: { range: { [name]: { gt: v } } }, exact: true };
-      case '>=':
-        return { q: { range: { [name]: { gte: v } } }, exact: true };
-      default:
-        return MATCH_ALL;
-    }
-  }
-  const t = keywordTarget(m, name);
-  if (!t) return MATCH_ALL;
-  switch (e.op) {
-    case '=':
-    case '!=': {
-      if (r.kind !== 'string') return MATCH_ALL;
-      const eq = stringEq(t, r.value);
-      if (!eq) return MATCH_ALL;
-      return e.op === '=' ? eq : not(eq);
-    }
-    case 'in':
-    case 'not in': {
-      if (r.kind !== 'list') return MATCH_ALL;
-      const values: string[] = [];
-      for (const it of r.items) {
-        if (it.kind !== 'string' || NUMBER_LIKE.test(it.value) || it.value.length > t.ignoreAbove)
-          return MATCH_ALL;
-        values.push(it.value);
-      }
-      const q: Translation = { q: { terms: { [t.field]: values } }, exact: true };
-      return e.op === 'in' ? q : not(q);
-    }
-    case 'like':
-    case 'not like':
-    case '=~': {
-      let tr: Translation | undefined;
-      if (r.kind === 'string') {
-        if (r.value === '') tr = { q: { exists: { field: name } }, exact: false };
-        else tr = partial(t, { wildcard: { [t.field]: { value: `*${escapeWildcard(r.value)}*` } } });
-      } else if (r.kind === 'regex') {
-        const p = regexLiteralPrefix(r);
-        if (p && p.lit.length > 0) {
-          const q = p.anchored
-            ? { prefix: { [t.field]: p.lit } }
-            : { wildcard: { [t.field]: { value: `*${escapeWildcard(p.lit)}*` } } };
-          const part = partial(t, q);
-          // Only a regex that is exactly `^literal` or `literal` keeps its exactness; `s`/`m`/`u` flags are
-          // irrelevant to a plain literal.
-          tr = { q: part.q, exact: part.exact && p.whole && !/[gy]/.test(r.flags) };
-        }
-      }
-      if (!tr) return MATCH_ALL;
-      return e.op === 'not like' ? not(tr) : tr;
-    }
-    default:
-      return MATCH_ALL;
-  }
+  const leaf = leafCore(e, name, mappings.get(name));
+  if (!leaf) return MATCH_ALL;
+  return leaf.negated ? negative(leaf.core, name) : positive(leaf.core, name);
 }
 
 /** The whole search query: time range, translated filters, and the fallback documents. */
