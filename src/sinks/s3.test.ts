@@ -134,6 +134,15 @@ describe('S3Sink (local directory)', () => {
     expect(out[0]).toMatchObject({ kind: 'rejected', code: 'SINK_REJECTED' });
   });
 
+  it('archives a 1 MB event whose parsed fields double its document; refuses only records larger than an object', async () => {
+    const big = rec(1);
+    big.message = 'x'.repeat(1_000_000);
+    big.fields.parsed = big.message;
+    expect((await deliver(new S3Sink({ url: dir }), [big]))[0].kind).toBe('delivered');
+    const small = await deliver(new S3Sink({ url: dir, maxBytes: 500_000 }), [big, rec(2)]);
+    expect(small.map((o) => o.code ?? o.kind)).toEqual(['RECORD_TOO_LARGE', 'delivered']);
+  });
+
   it('rejects records that cannot be serialised and keeps the rest', async () => {
     const sink = new S3Sink({ url: dir });
     const bad = rec(2);

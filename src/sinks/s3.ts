@@ -13,8 +13,7 @@
  * NoSuchBucket and other 4xx reject the whole batch (to the dead-letter sink) with a message that
  * says what to fix. Limits: objects are cut at `maxBytes` of uncompressed data (default 64 MiB,
  * well under the 5 GB single-PUT limit) and `maxRecords`; the daemon flushes partial batches after
- * `maxAgeMs`. One record may be at most `maxRecordBytes` (default 1 MiB plus framing, the CloudWatch
- * event limit).
+ * `maxAgeMs`. A record larger than `maxBytes` on its own is rejected (RECORD_TOO_LARGE).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
@@ -36,10 +35,6 @@ const gzip = promisify(gzipCb);
 
 /** Largest object one PutObject may upload (https://docs.aws.amazon.com/AmazonS3/latest/userguide/upload-objects.html). */
 export const S3_MAX_PUT_BYTES = 5 * 1024 ** 3;
-/** CloudWatch Logs event size limit (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/cloudwatch_limits_cwl.html). */
-export const CLOUDWATCH_MAX_EVENT_BYTES = 1024 * 1024;
-/** Per-record framing allowance on top of the message (JSON document keys, escapes). */
-const DOC_OVERHEAD_BYTES = 64 * 1024;
 /** S3 asks clients to back off on SlowDown; start retries no sooner than this. */
 const SLOWDOWN_RETRY_AFTER_MS = 1_000;
 
@@ -303,7 +298,9 @@ export class S3Sink implements Sink<string> {
     this.limits = {
       maxRecords: this.cfg.maxRecords,
       maxBytes: this.cfg.maxBytes,
-      maxRecordBytes: Math.min(this.cfg.maxBytes, CLOUDWATCH_MAX_EVENT_BYTES + DOC_OVERHEAD_BYTES),
+      // An archive has no per-record limit; parsed fields can double a 1 MB event's document, so
+      // only a record larger than a whole object is refused.
+      maxRecordBytes: this.cfg.maxBytes,
       maxAgeMs: this.cfg.maxAgeMs,
     };
     const parts = this.cfg.keyTemplate.split(PLACEHOLDER);
