@@ -242,6 +242,36 @@ describe('kinesis source (kinesis-local)', () => {
     expect(src.stats.rewinds).toBe(1);
   });
 
+  it('a rewind before any checkpoint (start at LATEST) re-reads from the first record, not from LATEST', async () => {
+    const name = await createStream(1);
+    const src = new KinesisSource(config(name, join(dir, `${name}.json`), { startPosition: 'LATEST' }));
+    // Written only once the reader holds its LATEST iterator.
+    const writer = new Promise((r) => setTimeout(r, 1_500)).then(() =>
+      put(
+        name,
+        [0, 1].map((i) => ({ data: payload(i, 1), key: 'k' })),
+      ),
+    );
+    let failed = false;
+    const seen = await collect(
+      src,
+      async (env, all) => {
+        if (!failed) {
+          failed = true;
+          await src.ack(env, { kind: 'failed', code: 'SINK_UNAVAILABLE', reason: 'down' });
+        } else await src.ack(env, delivered);
+        const ids = idsOf(all);
+        return ids.filter((i) => i === 'p1-0').length >= 1 && ids.filter((i) => i === 'p0-0').length === 2
+          ? 'stop'
+          : 'continue';
+      },
+      20_000,
+    );
+    await writer;
+    await src.close();
+    expect(idsOf(seen).filter((i) => i === 'p0-0')).toHaveLength(2);
+  });
+
   it('after a split, reads the parent to its end before either child, then both children', async () => {
     const name = await createStream(1);
     await put(

@@ -120,6 +120,8 @@ interface ShardState {
   gen: number;
   pending: PendingSeq[];
   lastRead?: string;
+  /** First record read while the shard had no checkpoint: where a rewind restarts then. */
+  firstSeq?: string;
   rewind: boolean;
   /** Start position for a shard with no checkpoint. */
   initial: 'configured' | 'TRIM_HORIZON';
@@ -396,6 +398,8 @@ export class KinesisSource implements Source {
       })
       .finally(() => {
         shard.running = false;
+        // A rewind that arrived while this reader was on its way out needs a new reader.
+        if (shard.rewind && shard.status === 'reading' && !this.signal?.aborted) this.startReader(shard);
       });
   }
 
@@ -443,6 +447,10 @@ export class KinesisSource implements Source {
     if (seq) {
       base.ShardIteratorType = 'AFTER_SEQUENCE_NUMBER';
       base.StartingSequenceNumber = seq;
+    } else if (shard.firstSeq) {
+      // Rewound before anything was checkpointed: LATEST/AT_TIMESTAMP would skip the failed records.
+      base.ShardIteratorType = 'AT_SEQUENCE_NUMBER';
+      base.StartingSequenceNumber = shard.firstSeq;
     } else if (shard.initial === 'configured') {
       base.ShardIteratorType = this.cfg.startPosition;
       if (this.cfg.startPosition === 'AT_TIMESTAMP')
@@ -514,6 +522,7 @@ export class KinesisSource implements Source {
         const entry: PendingSeq = { seq, done: false };
         shard.pending.push(entry);
         shard.lastRead = seq;
+        if (shard.firstSeq === undefined && !this.checkpoint.shards[shard.id]?.seq) shard.firstSeq = seq;
         this.inflight.set(env.ackId, { shard: shard.id, gen, entry });
         this.queue.push({ env, shard: shard.id, gen });
       }
