@@ -2,6 +2,7 @@
 import type { Registry } from '../core/component.js';
 import type { Transform } from '../core/pipeline.js';
 import { buildMaskTransform, maskOptionsSchema } from './mask.js';
+import { createParseTransform, parseTransformSchema } from './parse.js';
 
 export const transforms: Registry<Transform> = [
   {
@@ -9,5 +10,11 @@ export const transforms: Registry<Transform> = [
     summary: 'Masks secrets in fields and messages (on by default).',
     schema: maskOptionsSchema,
     create: buildMaskTransform,
+  },
+  {
+    type: 'parse',
+    summary: 'Runs one parser (regex, logfmt, json, …) on selected records.',
+    schema: parseTransformSchema,
+    create: createParseTransform,
   },
 ];
