@@ -4,7 +4,7 @@
  * shared transforms (parse `auto`, masking) into a local archive in the S3 layout
  * (`./logferry-data`), with a dead-letter file beside it. Bounded by default (~20,000 events);
  * `--events N` ships about N, `--follow` runs until Ctrl-C (first Ctrl-C: stop reading, flush, print
- * the summary; second: give up on deliveries still retrying).
+ * the summary; second: stop without waiting — records not yet delivered count as `failed`).
  *
  * Output: a progress bar on a TTY (plain periodic lines otherwise; never one per record) on stderr,
  * then a summary table on stdout (`--json`: the summary as one JSON document). Config problems are
@@ -180,8 +180,11 @@ export async function run(configPath: string | undefined, opts: RunOptions): Pro
   const onSignal = () => {
     if (!stop.signal.aborted) {
       stop.abort();
-      progress.note('stopping: flushing what was read (Ctrl-C again to give up on retries)…');
-    } else hard.abort();
+      progress.note('stopping: flushing what was read (Ctrl-C again to stop without waiting)…');
+    } else if (!hard.signal.aborted) {
+      hard.abort();
+      progress.note('stopping now: records not yet delivered are counted as failed');
+    }
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -206,6 +209,7 @@ export async function run(configPath: string | undefined, opts: RunOptions): Pro
     targets: built.sinks.map((s) => (s as { describe?: () => string }).describe?.() ?? s.name),
     deadLetter: cfg.deadLetter ? describeDeadLetter(cfg.deadLetter) : undefined,
     interrupted: stop.signal.aborted,
+    abandoned: hard.signal.aborted,
   });
   process.stdout.write(opts.json ? `${JSON.stringify(summary, null, 2)}\n` : formatSummary(summary));
   if (result.sourceErrors.length > 0) {
@@ -228,6 +232,8 @@ function describeDeadLetter(d: { type: string; [k: string]: unknown }): string {
 export interface RunSummary {
   ok: boolean;
   interrupted: boolean;
+  /** Interrupted twice: deliveries in progress were abandoned (their records are `failed`). */
+  abandoned: boolean;
   balanced: boolean;
   elapsedMs: number;
   events: Counts;
@@ -253,13 +259,14 @@ export interface RunSummary {
 
 export function buildSummary(
   r: DaemonResult,
-  info: { targets: string[]; deadLetter?: string; interrupted: boolean },
+  info: { targets: string[]; deadLetter?: string; interrupted: boolean; abandoned?: boolean },
 ): RunSummary {
   const secs = Math.max(r.elapsedMs, 1) / 1000;
   const events = { ...r.tally.total };
   return {
     ok: r.balanced && events.failed === 0 && r.sourceErrors.length === 0,
     interrupted: info.interrupted,
+    abandoned: !!info.abandoned,
     balanced: r.balanced,
     elapsedMs: r.elapsedMs,
     events,
@@ -315,15 +322,18 @@ const REASON_HINTS: Record<string, string> = {
   ENVELOPE_GZIP_TRUNCATED: 'payload cut short in transit',
   ENVELOPE_NOT_GZIP: 'payload is not gzip',
   DEAD_LETTER_UNAVAILABLE: 'the dead-letter sink could not store them',
+  DEADLINE: 'delivery stopped before it finished',
 };
 
 export function formatSummary(s: RunSummary): string {
   const lines: string[] = [];
-  const head = s.interrupted
-    ? 'interrupted; everything read was flushed'
-    : s.ok
-      ? 'done'
-      : 'finished with problems';
+  const head = s.abandoned
+    ? 'stopped without waiting for deliveries in progress'
+    : s.interrupted
+      ? 'interrupted; everything read was flushed'
+      : s.ok
+        ? 'done'
+        : 'finished with problems';
   lines.push('', `logferry run: ${head} in ${formatDuration(s.elapsedMs)}`, '');
   const cols = ['received', 'delivered', 'dropped', 'rejected', 'failed'] as const;
   const rows = Object.entries(s.byComponent).sort((a, b) => b[1].received - a[1].received);
@@ -374,7 +384,7 @@ export function formatSummary(s: RunSummary): string {
   if (s.events.failed > 0)
     lines.push(
       '',
-      `  ${int(s.events.failed)} events failed after retries; the source was told to redrive them.`,
+      `  ${int(s.events.failed)} events were not delivered${s.abandoned ? ' (stopped without waiting)' : ' after retries'}; the source was told to redrive them.`,
     );
   lines.push('');
   return `${lines.join('\n')}\n`;
