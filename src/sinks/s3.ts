@@ -289,6 +289,7 @@ export class S3Sink implements Sink<string> {
   private readonly render: (k: PartitionKeys) => string;
   /** (group, stream, hour) → rendered partition: the finest key is the hour, so this is exact. */
   private readonly prefixes = new Map<string, string>();
+  private readonly memo = { hour: Number.NaN, group: '', stream: '', prefix: '' };
   private client?: S3Client;
 
   constructor(cfg: Partial<S3Config> & { url: string }, ctx: BuildContext = {}) {
@@ -324,6 +325,9 @@ export class S3Sink implements Sink<string> {
 
   partitionOf(r: LogRecord): string {
     const hour = Math.floor(r.timestamp / HOUR_MS);
+    // Consecutive records almost always share group, stream and hour: skip building the cache key.
+    const m = this.memo;
+    if (m.hour === hour && m.group === r.meta.logGroup && m.stream === r.meta.logStream) return m.prefix;
     const key = `${r.meta.logGroup}\u0000${r.meta.logStream}\u0000${hour}`;
     let p = this.prefixes.get(key);
     if (p === undefined) {
@@ -331,6 +335,10 @@ export class S3Sink implements Sink<string> {
       p = this.render(partitionKeys(r.meta.logGroup, r.meta.logStream, r.timestamp));
       this.prefixes.set(key, p);
     }
+    m.hour = hour;
+    m.group = r.meta.logGroup;
+    m.stream = r.meta.logStream;
+    m.prefix = p;
     return p;
   }
 

@@ -151,7 +151,14 @@ function applyRunFlags(doc: Record<string, unknown>, opts: RunOptions): void {
 /** EKS component / lambda / ecs / default, cached per stream (the label depends on group and stream only). */
 function componentCache(): (r: LogRecord) => string {
   const cache = new Map<string, string>();
+  // Records of one envelope share group and stream: a one-entry memo skips building the key.
+  let lastGroup = '';
+  let lastStream = '';
+  let last = '';
   return (r) => {
+    if (r.meta.logGroup === lastGroup && r.meta.logStream === lastStream && last !== '') return last;
+    lastGroup = r.meta.logGroup;
+    lastStream = r.meta.logStream;
     const key = `${r.meta.logGroup}\u0000${r.meta.logStream}`;
     let v = cache.get(key);
     if (v === undefined) {
@@ -159,6 +166,7 @@ function componentCache(): (r: LogRecord) => string {
       v = componentLabel(classifyStream(r.meta.logGroup, r.meta.logStream));
       cache.set(key, v);
     }
+    last = v;
     return v;
   };
 }
