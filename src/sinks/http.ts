@@ -52,6 +52,8 @@ export const SPLUNK_DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024;
 export const NDJSON_DEFAULT_MAX_REQUEST_BYTES = 5 * 1024 * 1024;
 
 const DEFAULT_TIMEOUT_MS = 30_000;
+/** Distinct CloudWatch streams whose Loki label sets are kept (bounded: cleared when full). */
+const LABEL_CACHE_ENTRIES = 10_000;
 /** Characters of a server's error body kept in reasons (bodies never carry our token). */
 const BODY_EXCERPT = 300;
 
@@ -259,6 +261,7 @@ export class HttpSink implements Sink<HttpItem> {
   private readonly refreshSecret?: (ref: string) => Promise<string>;
   private readonly log?: Logger;
   private readonly staticLabelText: string;
+  private readonly streamLabels = new Map<string, string>();
 
   constructor(cfg: HttpSinkConfig, ctx: BuildContext = {}) {
     this.cfg = cfg;
@@ -326,7 +329,22 @@ export class HttpSink implements Sink<HttpItem> {
     return ev;
   }
 
+  /**
+   * The stream's label set, serialised once per (owner, log group, log stream): records of one
+   * CloudWatch stream arrive together, so the cache saves the classification and string building.
+   */
   private lokiStream(r: LogRecord): string {
+    const key = `${r.meta.owner}\u0000${r.meta.logGroup}\u0000${r.meta.logStream}`;
+    let labels = this.streamLabels.get(key);
+    if (labels === undefined) {
+      if (this.streamLabels.size >= LABEL_CACHE_ENTRIES) this.streamLabels.clear();
+      labels = this.buildLokiStream(r);
+      this.streamLabels.set(key, labels);
+    }
+    return labels;
+  }
+
+  private buildLokiStream(r: LogRecord): string {
     let s = '{';
     let first = true;
     for (const src of this.cfg.labels) {
