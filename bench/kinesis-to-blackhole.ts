@@ -1,0 +1,243 @@
+/**
+ * Scenario `kinesis-to-blackhole`: the CPU cost of logferry's Kinesis Lambda path without any
+ * network — decode (base64 → gunzip → JSON) → parse `auto` → mask → OpenSearch `_bulk` encoding
+ * (the real opensearch sink's `encode`) → a blackhole that counts and discards — run through
+ * `processKinesisEvent` exactly as the handler does (outcomes, tally, answer). Baseline in the same
+ * run: a naive decode-and-ship (decode, `JSON.parse`, `JSON.stringify` each event into bulk lines;
+ * no parsing of messages, no masking, no accounting). Each run is a child process (clean peak RSS);
+ * phases alternate (naive, logferry, …) so background load falls on both; the median run is
+ * reported. Figures: events/s, MB/s of compressed input and of decoded JSON, bulk bytes out, peak
+ * RSS, and logferry's throughput as a ratio of the baseline.
+ *
+ *   node --import tsx bench/kinesis-to-blackhole.ts        (or: node scripts/bench.mjs kinesis-to-blackhole)
+ *   BENCH_INVOCATIONS=100 BENCH_RECORDS=10 BENCH_EVENTS=100 BENCH_RUNS=3 BENCH_SEED=11
+ *
+ * Results go to stdout and bench/results/kinesis-to-blackhole.json.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { buildTransforms } from '../src/config/build-pipeline.js';
+import { validateConfig } from '../src/config/load.js';
+import type { Logger } from '../src/core/component.js';
+import type { LogRecord } from '../src/core/record.js';
+import type { Sink } from '../src/core/sink.js';
+import { BlackholeSink } from '../src/sinks/blackhole.js';
+import { createOpenSearchSink, opensearchSinkConfig } from '../src/sinks/opensearch.js';
+import type { KinesisEvent } from '../src/sources/kinesis-event.js';
+import { processKinesisEvent } from '../src/sources/kinesis-handler.js';
+import { ALL_KINDS, cwPayload, events, rng, streamFor } from './data.js';
+
+const env = process.env;
+const INVOCATIONS = Number(env.BENCH_INVOCATIONS ?? 100);
+const RECORDS = Number(env.BENCH_RECORDS ?? 10);
+const EVENTS = Number(env.BENCH_EVENTS ?? 100);
+const RUNS = Number(env.BENCH_RUNS ?? 3);
+const SEED = Number(env.BENCH_SEED ?? 11);
+
+interface PhaseResult {
+  phase: 'naive' | 'logferry';
+  events: number;
+  inBytes: number;
+  decodedBytes: number;
+  outBytes: number;
+  wallMs: number;
+  peakRssMb: number;
+  rssAfterDataMb: number;
+}
+
+function makeEvents(): { events: KinesisEvent[]; inBytes: number; decodedBytes: number; total: number } {
+  const r = rng(SEED);
+  const out: KinesisEvent[] = [];
+  let seq = 49_600_000_000_000_000_000_000_000_000_000_000_000_000_000n;
+  let start = Date.UTC(2026, 10, 22, 0, 0, 0);
+  let inBytes = 0;
+  let decodedBytes = 0;
+  let total = 0;
+  for (let i = 0; i < INVOCATIONS; i++) {
+    const Records: NonNullable<KinesisEvent['Records']> = [];
+    for (let k = 0; k < RECORDS; k++) {
+      const kind = ALL_KINDS[(i * RECORDS + k) % ALL_KINDS.length];
+      const stream = streamFor(kind, r);
+      const evs = events(kind, EVENTS, r, start);
+      start = evs[evs.length - 1].timestamp;
+      const gz = cwPayload(stream, evs);
+      inBytes += gz.length;
+      decodedBytes += gunzipSync(gz).length;
+      total += evs.length;
+      seq += 1n;
+      Records.push({
+        eventID: `shardId-000000000000:${seq}`,
+        eventSourceARN: 'arn:aws:kinesis:us-east-1:123456789012:stream/logs',
+        kinesis: { sequenceNumber: String(seq), partitionKey: stream.logStream, data: gz.toString('base64') },
+      });
+    }
+    out.push({ Records });
+  }
+  return { events: out, inBytes, decodedBytes, total };
+}
+
+/** The naive forwarder: decode, parse the payload JSON, emit bulk lines. Nothing else. */
+function naive(evs: KinesisEvent[]): { events: number; outBytes: number } {
+  let n = 0;
+  let outBytes = 0;
+  for (const e of evs) {
+    let body = '';
+    for (const rec of e.Records ?? []) {
+      const msg = JSON.parse(gunzipSync(Buffer.from(rec.kinesis?.data ?? '', 'base64')).toString('utf8'));
+      if (msg.messageType !== 'DATA_MESSAGE') continue;
+      for (const ev of msg.logEvents) {
+        const ts = new Date(ev.timestamp).toISOString();
+        body += `${JSON.stringify({ create: { _index: `logs-${ts.slice(0, 10).replace(/-/g, '.')}`, _id: ev.id } })}\n`;
+        body += `${JSON.stringify({ '@timestamp': ts, '@message': ev.message, '@logStream': msg.logStream, '@log': `${msg.owner}:${msg.logGroup}`, '@id': ev.id })}\n`;
+        n++;
+      }
+    }
+    outBytes += Buffer.byteLength(body);
+  }
+  return { events: n, outBytes };
+}
+
+/** Bulk-encodes with the real opensearch sink and discards like the blackhole sink. */
+async function bulkBlackhole(): Promise<{ sink: Sink<string | null>; bytes: () => number }> {
+  const os = await createOpenSearchSink(
+    opensearchSinkConfig.parse({ type: 'opensearch', url: 'http://127.0.0.1:9' }),
+  );
+  const hole = new BlackholeSink({
+    type: 'blackhole',
+    encode: 'none',
+    maxRecords: 5_000,
+    maxBytes: 10 * 1024 * 1024,
+    maxAgeMs: 1_000,
+  });
+  let bytes = 0;
+  const sink: Sink<string | null> = {
+    type: 'blackhole',
+    name: 'bulk-blackhole',
+    limits: os.limits,
+    encode(r: LogRecord) {
+      const enc = os.encode(r);
+      if ('reject' in enc) return enc;
+      bytes += enc.bytes;
+      return enc;
+    },
+    send: (batch) => hole.send(batch),
+  };
+  return { sink, bytes: () => bytes };
+}
+
+async function child(phase: 'naive' | 'logferry'): Promise<PhaseResult> {
+  const data = makeEvents();
+  global.gc?.();
+  const rssAfterDataMb = Math.round(process.memoryUsage().rss / 1048576);
+  let count = 0;
+  let outBytes = 0;
+  let wallMs = 0;
+  if (phase === 'naive') {
+    const t0 = performance.now();
+    const r = naive(data.events);
+    wallMs = performance.now() - t0;
+    count = r.events;
+    outBytes = r.outBytes;
+  } else {
+    const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+    const transforms = await buildTransforms(validateConfig({}), { log: silent });
+    const { sink, bytes } = await bulkBlackhole();
+    const t0 = performance.now();
+    for (const e of data.events) {
+      const res = await processKinesisEvent(e, undefined, { transforms, sinks: [sink], log: silent });
+      if (res.response.batchItemFailures.length > 0) throw new Error('a batch failed in the blackhole run');
+      count += res.tally.total.delivered;
+    }
+    wallMs = performance.now() - t0;
+    outBytes = bytes();
+  }
+  if (count !== data.total) throw new Error(`${phase}: ${count} events out of ${data.total}`);
+  return {
+    phase,
+    events: count,
+    inBytes: data.inBytes,
+    decodedBytes: data.decodedBytes,
+    outBytes,
+    wallMs,
+    peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+    rssAfterDataMb,
+  };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function main() {
+  const arg = process.argv.find((a) => a.startsWith('--phase='));
+  if (arg) {
+    const res = await child(arg.slice('--phase='.length) as 'naive' | 'logferry');
+    process.stdout.write(`RESULT ${JSON.stringify(res)}\n`);
+    return;
+  }
+  const runs: PhaseResult[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    for (const phase of i % 2 === 0 ? (['naive', 'logferry'] as const) : (['logferry', 'naive'] as const)) {
+      const r = spawnSync(
+        process.execPath,
+        ['--import', 'tsx', new URL(import.meta.url).pathname, `--phase=${phase}`],
+        {
+          encoding: 'utf8',
+          env: { ...env, LOGFERRY_LOG_LEVEL: 'error' },
+          maxBuffer: 16 * 1024 * 1024,
+        },
+      );
+      const line = r.stdout.split('\n').find((l) => l.startsWith('RESULT '));
+      if (r.status !== 0 || !line) throw new Error(`${phase} run failed:\n${r.stderr}`);
+      runs.push(JSON.parse(line.slice(7)));
+    }
+  }
+  const summary = (phase: 'naive' | 'logferry') => {
+    const mine = runs.filter((r) => r.phase === phase);
+    const wallMs = median(mine.map((r) => r.wallMs));
+    const r = mine[0];
+    return {
+      phase,
+      events: r.events,
+      wallMs: Math.round(wallMs),
+      eventsPerSec: Math.round(r.events / (wallMs / 1000)),
+      inMBPerSec: +(r.inBytes / 1048576 / (wallMs / 1000)).toFixed(1),
+      decodedMBPerSec: +(r.decodedBytes / 1048576 / (wallMs / 1000)).toFixed(1),
+      bulkOutMB: +(median(mine.map((x) => x.outBytes)) / 1048576).toFixed(1),
+      peakRssMb: Math.max(...mine.map((x) => x.peakRssMb)),
+      rssAfterDataMb: Math.max(...mine.map((x) => x.rssAfterDataMb)),
+      runsMs: mine.map((x) => Math.round(x.wallMs)),
+    };
+  };
+  const naiveS = summary('naive');
+  const lf = summary('logferry');
+  const result = {
+    scenario: 'kinesis-to-blackhole',
+    at: new Date().toISOString(),
+    cpus: cpus().length,
+    loadAverage: loadavg().map((x) => +x.toFixed(1)),
+    shape: {
+      invocations: INVOCATIONS,
+      recordsPerInvocation: RECORDS,
+      eventsPerRecord: EVENTS,
+      inputMB: +(runs[0].inBytes / 1048576).toFixed(1),
+      decodedMB: +(runs[0].decodedBytes / 1048576).toFixed(1),
+    },
+    phases: [naiveS, lf],
+    logferryThroughputVsNaive: +(lf.eventsPerSec / naiveS.eventsPerSec).toFixed(2),
+  };
+  for (const p of result.phases) {
+    console.log(
+      `${p.phase.padEnd(9)} ${String(p.eventsPerSec).padStart(8)} events/s  ${String(p.inMBPerSec).padStart(6)} MB/s gzip in  ${String(p.decodedMBPerSec).padStart(6)} MB/s decoded  ${p.bulkOutMB} MB bulk out  peak RSS ${p.peakRssMb} MB (data ${p.rssAfterDataMb} MB)  runs ${p.runsMs.join('/')} ms`,
+    );
+  }
+  console.log(
+    `logferry throughput = ${result.logferryThroughputVsNaive} × naive (load average ${result.loadAverage.join(' ')})`,
+  );
+  const dir = join(new URL('..', import.meta.url).pathname, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'kinesis-to-blackhole.json'), `${JSON.stringify(result, null, 2)}\n`);
+}
+
+await main();
