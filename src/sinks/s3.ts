@@ -19,8 +19,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import { gzip as gzipCb } from 'node:zlib';
+import { createGzip } from 'node:zlib';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { clientConfig } from '../aws/clients.js';
@@ -31,7 +30,34 @@ import { describeError, LogferryError } from '../core/errors.js';
 import type { LogRecord } from '../core/record.js';
 import type { Encoded, ItemProblem, SendContext, SendResult, Sink, SinkLimits } from '../core/sink.js';
 
-const gzip = promisify(gzipCb);
+/** Lines are handed to zlib in pieces of about this size (no joined copy of the whole object). */
+const GZIP_PIECE_CHARS = 1 << 20;
+
+/**
+ * Compresses the lines of a batch without first joining them into one string and buffer (which
+ * would hold the object uncompressed twice); zlib works off the event loop, piece by piece.
+ */
+async function gzipLines(items: readonly Encoded<string>[], level: number): Promise<Buffer> {
+  const z = createGzip({ level });
+  const chunks: Buffer[] = [];
+  z.on('data', (c: Buffer) => chunks.push(c));
+  const done = new Promise<void>((resolve, reject) => {
+    z.once('end', resolve);
+    z.once('error', reject);
+  });
+  let piece = '';
+  for (const it of items) {
+    piece += it.data;
+    if (piece.length >= GZIP_PIECE_CHARS) {
+      // `done` rejects if zlib fails, so a failed stream cannot leave us waiting for 'drain'.
+      if (!z.write(piece)) await Promise.race([new Promise<void>((r) => z.once('drain', r)), done]);
+      piece = '';
+    }
+  }
+  z.end(piece);
+  await done;
+  return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+}
 
 /** Largest object one PutObject may upload (https://docs.aws.amazon.com/AmazonS3/latest/userguide/upload-objects.html). */
 export const S3_MAX_PUT_BYTES = 5 * 1024 ** 3;
@@ -386,12 +412,11 @@ export class S3Sink implements Sink<string> {
       const items = idx.length === batch.length ? batch : idx.map((i) => batch[i]);
       const key = this.keyFor(partition, items);
       try {
-        const raw = Buffer.from(items.length === 1 ? items[0].data : items.map((it) => it.data).join(''));
-        const body = await gzip(raw, { level: this.cfg.compressionLevel });
+        const body = await gzipLines(items, this.cfg.compressionLevel);
         await this.put(key, body, ctx.signal);
         this.stats.objects++;
         this.stats.bytes += body.length;
-        this.stats.rawBytes += raw.length;
+        for (const it of items) this.stats.rawBytes += it.bytes;
         this.stats.records += items.length;
       } catch (e) {
         const where =
