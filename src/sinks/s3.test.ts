@@ -138,7 +138,19 @@ describe('S3Sink (local directory)', () => {
     const big = rec(1);
     big.message = 'x'.repeat(1_000_000);
     big.fields.parsed = big.message;
-    expect((await deliver(new S3Sink({ url: dir }), [big]))[0].kind).toBe('delivered');
+    expect((await deliver(new S3Sink({ url: dir }), [big, rec(2), rec(3)])).map((o) => o.kind)).toEqual([
+      'delivered',
+      'delivered',
+      'delivered',
+    ]);
+    // Larger than one gzip piece (1 Mi chars): the object still reads back line for line.
+    const lines = gunzipSync(readFileSync(join(dir, files(dir)[0])))
+      .toString('utf8')
+      .trimEnd()
+      .split('\n');
+    expect(lines.map((l) => JSON.parse(l)['@id'])).toEqual(['1001', '1002', '1003']);
+    expect(JSON.parse(lines[0]).parsed).toHaveLength(1_000_000);
+    rmSync(dir, { recursive: true, force: true });
     const small = await deliver(new S3Sink({ url: dir, maxBytes: 500_000 }), [big, rec(2)]);
     expect(small.map((o) => o.code ?? o.kind)).toEqual(['RECORD_TOO_LARGE', 'delivered']);
   });
