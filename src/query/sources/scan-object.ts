@@ -114,7 +114,67 @@ export async function scanObject(
   let pending: Row[] = [];
   let carry: Buffer | undefined;
 
+  const processLine = async (line: string) => {
+    const row = decodeLine(line, info);
+    if (row === undefined) return;
+    const ts = row['@timestamp'] as number;
+    if (timed && !(ts >= start && ts < end)) return;
+    const out = rowStage(row);
+    if (out === null) return;
+    stats.recordsMatched++;
+    if (Number.isFinite(ts)) {
+      const m = ts - (ts % HISTOGRAM_RESOLUTION_MS);
+      histogram.set(m, (histogram.get(m) ?? 0) + 1);
+    }
+    pending.push(keep ? project(out, row, keep) : out);
+    if (pending.length >= EMIT_CHUNK_ROWS) {
+      const rows = pending;
+      pending = [];
+      await spec.emit(rows);
+    }
+  };
+
+  // Grep-style fast path: when a chunk has no JSON escape that could hide a literal, jump straight
+  // to the lines holding the first required literal instead of visiting every line.
+  // The anchor is the rarest single-literal requirement, measured on the object's first chunk.
+  const singles = requirement.filter((c) => c.length === 1).map((c) => c[0]);
+  let anchor: string | undefined = singles[0];
+  let anchorChosen = singles.length <= 1;
+  const chooseAnchor = (s: string) => {
+    anchorChosen = true;
+    let best = Number.POSITIVE_INFINITY;
+    for (const lit of singles) {
+      let n = 0;
+      for (let i = s.indexOf(lit); i !== -1 && n < best; i = s.indexOf(lit, i + lit.length)) n++;
+      if (n < best) {
+        best = n;
+        anchor = lit;
+      }
+    }
+  };
+  const grep = async (s: string) => {
+    // Records scanned: non-empty lines.
+    let prev = -1;
+    for (let nl = s.indexOf('\n'); nl !== -1; nl = s.indexOf('\n', nl + 1)) {
+      if (nl > prev + 1 && !(nl === prev + 2 && s.charCodeAt(nl - 1) === 13)) stats.recordsScanned++;
+      prev = nl;
+    }
+    if (prev < s.length - 1) stats.recordsScanned++;
+    let at = s.indexOf(anchor as string);
+    while (at !== -1) {
+      const ls = s.lastIndexOf('\n', at) + 1;
+      let le = s.indexOf('\n', at);
+      if (le === -1) le = s.length;
+      let line = s.slice(ls, le);
+      if (line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
+      if (linePasses(line, requirement)) await processLine(line);
+      at = le >= s.length ? -1 : s.indexOf(anchor as string, le + 1);
+    }
+  };
+
   const handle = async (s: string) => {
+    if (!anchorChosen) chooseAnchor(s);
+    if (anchor !== undefined && !s.includes('\\u') && !s.includes('\\/')) return grep(s);
     let from = 0;
     for (;;) {
       let nl = s.indexOf('\n', from);
@@ -122,31 +182,10 @@ export async function scanObject(
       if (last) nl = s.length;
       let line = s.slice(from, nl);
       from = nl + 1;
+      if (line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
       if (line.length > 0) {
-        if (line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
         stats.recordsScanned++;
-        if (!hasReq || linePasses(line, requirement)) {
-          const row = decodeLine(line, info);
-          if (row !== undefined) {
-            const ts = row['@timestamp'] as number;
-            if (!timed || (ts >= start && ts < end)) {
-              const out = rowStage(row);
-              if (out !== null) {
-                stats.recordsMatched++;
-                if (Number.isFinite(ts)) {
-                  const m = ts - (ts % HISTOGRAM_RESOLUTION_MS);
-                  histogram.set(m, (histogram.get(m) ?? 0) + 1);
-                }
-                pending.push(keep ? project(out, row, keep) : out);
-                if (pending.length >= EMIT_CHUNK_ROWS) {
-                  const rows = pending;
-                  pending = [];
-                  await spec.emit(rows);
-                }
-              }
-            }
-          }
-        }
+        if (!hasReq || linePasses(line, requirement)) await processLine(line);
       }
       if (last) return;
     }
