@@ -5,6 +5,7 @@ import { deliver } from '../core/deliver.js';
 import { isLogferryError } from '../core/errors.js';
 import type { LogRecord } from '../core/record.js';
 import {
+  awsEndpointRegion,
   classifyItem,
   compileIndexTemplate,
   createOpenSearchSink,
@@ -153,6 +154,19 @@ describe('config and encoding', () => {
       false,
     );
     await Promise.all([s1.close(), s2.close()]);
+  });
+
+  it('validates the index template with the rest of the config', () => {
+    const r = opensearchSinkConfig.safeParse({ type: 'opensearch', url: 'http://h', index: 'logs-{nope}' });
+    expect(r.success).toBe(false);
+    expect(JSON.stringify(r.error?.issues)).toMatch(/unknown \{nope\}/);
+  });
+
+  it('reads the SigV4 region from Amazon OpenSearch endpoints', () => {
+    expect(awsEndpointRegion('search-logs-abc123.eu-west-1.es.amazonaws.com')).toBe('eu-west-1');
+    expect(awsEndpointRegion('vpc-logs-abc.us-gov-west-1.es.amazonaws.com')).toBe('us-gov-west-1');
+    expect(awsEndpointRegion('x1y2z3.us-east-1.aoss.amazonaws.com')).toBe('us-east-1');
+    expect(awsEndpointRegion('opensearch.internal')).toBeUndefined();
   });
 
   it('encodes one create action and one ISO-timestamped document per record', async () => {

@@ -81,7 +81,17 @@ export const opensearchSinkConfig = z
       .optional(),
     /** Index name template: `{component}`, `{cluster}`, `{logGroup}`, `{logStream}`, `{owner}`,
      * `{function}`, `{source}`, `{fields.a.b}`; UTC event time `YYYY`, `MM`, `dd`, `HH`. */
-    index: z.string().min(1).default(DEFAULT_INDEX_TEMPLATE),
+    index: z
+      .string()
+      .min(1)
+      .default(DEFAULT_INDEX_TEMPLATE)
+      .superRefine((t, ctx) => {
+        try {
+          compileIndexTemplate(t);
+        } catch (e) {
+          ctx.addIssue({ code: 'custom', message: describeError(e) });
+        }
+      }),
     /** `stable`: `_id` from the CloudWatch event id (idempotent); `none`: server-generated ids
      * (needed for OpenSearch Serverless time-series collections; a redrive may duplicate). */
     documentId: z.enum(['stable', 'none']).default('stable'),
@@ -352,6 +362,13 @@ interface Credentials {
   password: string;
 }
 
+/** `search-x.eu-west-1.es.amazonaws.com`, `abc.us-east-1.aoss.amazonaws.com` → the region. */
+const AWS_ENDPOINT_REGION = /\.([a-z]{2}(?:-gov)?-[a-z]+-\d)\.(?:es|aoss)\.amazonaws\.com(?:\.cn)?$/;
+
+export function awsEndpointRegion(hostname: string): string | undefined {
+  return AWS_ENDPOINT_REGION.exec(hostname.toLowerCase())?.[1];
+}
+
 function redactUrl(u: URL): string {
   return `${u.protocol}//${u.host}${u.pathname === '/' ? '' : u.pathname}`;
 }
@@ -416,7 +433,11 @@ export class OpenSearchSink implements Sink<string> {
     const auth = this.cfg.auth;
     if (auth?.type === 'sigv4') {
       const region =
-        auth.region ?? this.ctx.env?.AWS_REGION ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+        auth.region ??
+        awsEndpointRegion(this.endpoint.hostname) ??
+        this.ctx.env?.AWS_REGION ??
+        process.env.AWS_REGION ??
+        process.env.AWS_DEFAULT_REGION;
       if (!region)
         throw new LogferryError(
           'CONFIG_INVALID',
