@@ -354,7 +354,8 @@ export function formatSummary(s: RunSummary): string {
   lines.push(`  ${'─'.repeat(nameW + w * cols.length)}`);
   lines.push(row('total', s.events));
   lines.push('');
-  const label = (l: string) => `  ${l.padEnd(13)}`;
+  const labelW = Math.max(14, ...s.sinks.map((k) => k.type.length + 6));
+  const label = (l: string) => `  ${l.padEnd(labelW)}`;
   for (const sink of s.sinks) {
     const what =
       sink.objects !== undefined
