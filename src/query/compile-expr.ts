@@ -74,6 +74,12 @@ function arithmetic(op: string, a: Getter, b: Getter): Getter {
 /** Builds a matcher for `like` / `=~` against a compiled right side. */
 function matcher(right: Expr, ctx: ExprContext): (s: string, r: Record<string, unknown>) => boolean {
   if (right.kind === 'regex') {
+    // `/^kube-apiserver-audit/` and `/literal/` (no metacharacters, no flags) need no regex engine.
+    const lit = /^(\^?)((?:[^\\^$.|?*+()[\]{}]|\\[/\-.])*)$/.exec(right.source);
+    if (lit && right.flags === '') {
+      const text = lit[2].replace(/\\(.)/g, '$1');
+      return lit[1] ? (s) => s.startsWith(text) : (s) => s.includes(text);
+    }
     const { re } = toJsRegex(right.source, right.flags);
     // test() on a non-global regex keeps no state between rows.
     return (s) => re.test(s);

@@ -185,31 +185,29 @@ function referencedFields(commands: Command[], columns: string[]): Set<string> {
   return refs;
 }
 
-/** Row-stage preamble: @timestamp → epoch ms; Lambda @-fields derived from @message when absent. */
-function normaliser(lambdaFields: string[]): RowStep {
-  const needLambda = lambdaFields.length > 0;
+/** Row-stage preamble: Lambda @-fields derived from `@message` when the query reads them and the row lacks them. */
+function lambdaDeriver(lambdaFields: string[]): RowStep {
   return (row) => {
-    let out = row;
-    const ts = row['@timestamp'];
-    if (ts !== undefined && typeof ts !== 'number') {
-      out = { ...row, '@timestamp': toEpochMs(ts) };
-    }
-    if (needLambda) {
-      let missing = false;
-      for (const f of lambdaFields) if (row[f] === undefined) missing = true;
-      const msg = row['@message'];
-      if (missing && typeof msg === 'string') {
-        const parsed = parseLambda(msg);
-        if (!('error' in parsed && Object.keys(parsed).length === 1)) {
-          if (out === row) out = { ...row };
-          for (const [k, v] of Object.entries(parsed))
-            if (k.startsWith('@') && out[k] === undefined) out[k] = v;
-        }
-      }
-    }
+    let missing = false;
+    for (const f of lambdaFields) if (row[f] === undefined) missing = true;
+    const msg = row['@message'];
+    if (!missing || typeof msg !== 'string') return row;
+    const parsed = parseLambda(msg);
+    if ('error' in parsed && Object.keys(parsed).length === 1) return row;
+    const out: Row = { ...row };
+    for (const [k, v] of Object.entries(parsed)) if (k.startsWith('@') && out[k] === undefined) out[k] = v;
     return out;
   };
 }
+
+/**
+ * Row-stage epilogue: `@timestamp` as epoch ms. Getters normalise on read, so this runs last and only
+ * rows that survive the filters pay for the copy.
+ */
+const normaliseTimestamp: RowStep = (row) => {
+  const ts = row['@timestamp'];
+  return ts === undefined || typeof ts === 'number' ? row : { ...row, '@timestamp': toEpochMs(ts) };
+};
 
 function fuse(steps: RowStep[]): (row: Row) => Row | null {
   switch (steps.length) {
@@ -310,11 +308,12 @@ function build(ast: QueryAst, ctx: ExprContext): CompiledQuery {
 
   // Row stage.
   const lambdaRefs = [...refs].filter((r) => LAMBDA_FIELDS.has(r));
-  const steps: RowStep[] = [normaliser(lambdaRefs)];
+  const steps: RowStep[] = lambdaRefs.length > 0 ? [lambdaDeriver(lambdaRefs)] : [];
   for (const c of prefix) {
     const s = compileRowCommand(c, ctx);
     if (s) steps.push(s);
   }
+  steps.push(normaliseTimestamp);
   const rowStage = fuse(steps);
 
   // Stateful rest, built back to front as a chain of sinks.

@@ -18,39 +18,48 @@ export interface Sink {
 
 // ------------------------------------------------------------------ sort
 
-export type RowComparator = (a: Row, b: Row) => number;
-
 export interface SortKeySpec {
   get: Getter;
   desc: boolean;
 }
 
-/** Missing values go last in both directions; ties keep arrival order (the caller adds a sequence). */
-export function keyComparator(keys: SortKeySpec[]): (a: unknown[], b: unknown[]) => number {
-  return (a, b) => {
-    for (let i = 0; i < keys.length; i++) {
-      const x = a[i];
-      const y = b[i];
-      const mx = isMissing(x);
-      const my = isMissing(y);
-      if (mx || my) {
-        if (mx && my) continue;
-        return mx ? 1 : -1;
-      }
-      const c = sortCompare(x, y);
-      if (c !== 0) return keys[i].desc ? -c : c;
-    }
-    return 0;
-  };
-}
-
 interface Keyed {
-  keys: unknown[];
+  /** First key (most sorts have one key: kept out of an array). */
+  k0: unknown;
+  /** All keys when there are several. */
+  keys: unknown[] | undefined;
   seq: number;
   row: Row;
 }
 
-/** Binary max-heap on "worse than" so the root is the row to evict first. */
+/** Compares one key pair: numbers fast, missing last in both directions, else the documented sort order. */
+function compareKey(x: unknown, y: unknown, desc: boolean): number {
+  if (typeof x === 'number' && typeof y === 'number') return x === y ? 0 : x < y !== desc ? -1 : 1;
+  const mx = isMissing(x);
+  const my = isMissing(y);
+  if (mx || my) return mx && my ? 0 : mx ? 1 : -1;
+  const c = sortCompare(x, y);
+  return desc ? -c : c;
+}
+
+function keyedComparator(keys: SortKeySpec[]): (a: Keyed, b: Keyed) => number {
+  if (keys.length === 1) {
+    const desc = keys[0].desc;
+    return (a, b) => compareKey(a.k0, b.k0, desc) || a.seq - b.seq;
+  }
+  const n = keys.length;
+  return (a, b) => {
+    const ak = a.keys!;
+    const bk = b.keys!;
+    for (let i = 0; i < n; i++) {
+      const c = compareKey(ak[i], bk[i], keys[i].desc);
+      if (c !== 0) return c;
+    }
+    return a.seq - b.seq;
+  };
+}
+
+/** Binary max-heap on "sorts later" so the root is the row to evict first. Sifts move a hole (no swaps). */
 class BoundedHeap {
   private readonly items: Keyed[] = [];
   constructor(
@@ -58,24 +67,23 @@ class BoundedHeap {
     private readonly cmp: (a: Keyed, b: Keyed) => number,
   ) {}
 
+  get size(): number {
+    return this.items.length;
+  }
+
+  /** The row that would be evicted next (only when full). */
+  root(): Keyed {
+    return this.items[0];
+  }
+
   offer(k: Keyed): void {
     const h = this.items;
     if (h.length < this.cap) {
       h.push(k);
       this.up(h.length - 1);
     } else if (this.cmp(k, h[0]) < 0) {
-      h[0] = k;
-      this.down(0);
+      this.down(k);
     }
-  }
-
-  /** Wouldn't be kept: lets the caller skip building keys' row copies. */
-  full(): boolean {
-    return this.items.length >= this.cap;
-  }
-
-  worst(): Keyed | undefined {
-    return this.items[0];
   }
 
   sorted(): Keyed[] {
@@ -84,41 +92,57 @@ class BoundedHeap {
 
   private up(i: number): void {
     const h = this.items;
+    const x = h[i];
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (this.cmp(h[i], h[p]) <= 0) break;
-      [h[i], h[p]] = [h[p], h[i]];
+      if (this.cmp(x, h[p]) <= 0) break;
+      h[i] = h[p];
       i = p;
     }
+    h[i] = x;
   }
 
-  private down(i: number): void {
+  /** Replaces the root with x and sifts it down. */
+  private down(x: Keyed): void {
     const h = this.items;
+    const n = h.length;
+    let i = 0;
     for (;;) {
       const l = 2 * i + 1;
+      if (l >= n) break;
       const r = l + 1;
-      let m = i;
-      if (l < h.length && this.cmp(h[l], h[m]) > 0) m = l;
-      if (r < h.length && this.cmp(h[r], h[m]) > 0) m = r;
-      if (m === i) break;
-      [h[i], h[m]] = [h[m], h[i]];
+      const m = r < n && this.cmp(h[r], h[l]) > 0 ? r : l;
+      if (this.cmp(h[m], x) <= 0) break;
+      h[i] = h[m];
       i = m;
     }
+    h[i] = x;
   }
 }
 
 export function sortOperator(keys: SortKeySpec[], limit: number | undefined, next: Sink): Sink {
-  const kc = keyComparator(keys);
-  const cmp = (a: Keyed, b: Keyed) => kc(a.keys, b.keys) || a.seq - b.seq;
+  const cmp = keyedComparator(keys);
   let seq = 0;
   const heap = limit !== undefined ? new BoundedHeap(limit, cmp) : undefined;
   const all: Keyed[] = [];
   const n = keys.length;
+  const first = keys[0].get;
+  const desc0 = keys[0].desc;
   return {
     push(row) {
-      const k = new Array(n);
-      for (let i = 0; i < n; i++) k[i] = keys[i].get(row);
-      const item = { keys: k, seq: seq++, row };
+      const k0 = first(row);
+      // A full heap rejects most rows on the first key alone: no allocation for them.
+      if (heap && heap.size === limit && compareKey(k0, heap.root().k0, desc0) > 0) {
+        seq++;
+        return true;
+      }
+      let ks: unknown[] | undefined;
+      if (n > 1) {
+        ks = new Array(n);
+        ks[0] = k0;
+        for (let i = 1; i < n; i++) ks[i] = keys[i].get(row);
+      }
+      const item: Keyed = { k0, keys: ks, seq: seq++, row };
       if (heap) heap.offer(item);
       else all.push(item);
       return true;
@@ -230,6 +254,14 @@ interface Group {
 }
 
 const SLOT_PREFIX = '\u0000agg';
+const MISSING_KEY = Symbol('missing');
+
+/** Group-map key of a value: strings, numbers, booleans as they are (1 and "1" stay apart), objects as JSON. */
+function mapKey(v: unknown): unknown {
+  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return v;
+  if (v === undefined || v === null) return MISSING_KEY;
+  return `\u0000o${JSON.stringify(v)}`;
+}
 
 /**
  * Compiles `stats`: each aggregate call becomes a slot; an aggregate item is then an expression over
@@ -257,9 +289,12 @@ export function statsOperator(c: StatsCommand, ctx: ExprContext, next: Sink): Si
   const by = c.by.map((b) => ({ name: b.name, get: compileExpr(b.expr, ctx) }));
   const binIndex = c.by.findIndex((b) => b.expr.kind === 'call' && b.expr.name === 'bin');
 
-  const groups = new Map<string, Group>();
+  const groups = new Map<unknown, Group>();
   const newGroup = (keys: unknown[]): Group => ({ keys, accs: slots.map((s) => s.create()) });
   let single: Group | undefined;
+  const oneKey = by.length === 1 ? by[0].get : undefined;
+  /** Groups in first-seen order (the Maps may be nested). */
+  const ordered: Group[] = [];
 
   return {
     push(row) {
@@ -267,25 +302,35 @@ export function statsOperator(c: StatsCommand, ctx: ExprContext, next: Sink): Si
       if (by.length === 0) {
         single ??= newGroup([]);
         g = single;
-      } else {
-        const keys = new Array(by.length);
-        let key = '';
-        for (let i = 0; i < by.length; i++) {
-          const v = by[i].get(row);
-          keys[i] = v;
-          key +=
-            typeof v === 'string'
-              ? `s${v}\u0000`
-              : v === undefined || v === null
-                ? 'n\u0000'
-                : typeof v === 'object'
-                  ? `o${JSON.stringify(v)}\u0000`
-                  : `p${String(v)}\u0000`;
-        }
+      } else if (oneKey) {
+        // One key (the common case): strings and numbers are Map keys as they are, no key string built.
+        const v = oneKey(row);
+        const key = mapKey(v);
         g = groups.get(key);
         if (!g) {
-          g = newGroup(keys);
+          g = newGroup([v]);
           groups.set(key, g);
+          ordered.push(g);
+        }
+      } else {
+        // Several keys: nested Maps, one level per key, so no key string is built per row.
+        let level = groups as Map<unknown, unknown>;
+        const last = by.length - 1;
+        for (let i = 0; i < last; i++) {
+          const k = mapKey(by[i].get(row));
+          let nextLevel = level.get(k) as Map<unknown, unknown> | undefined;
+          if (!nextLevel) {
+            nextLevel = new Map();
+            level.set(k, nextLevel);
+          }
+          level = nextLevel;
+        }
+        const lk = mapKey(by[last].get(row));
+        g = level.get(lk) as Group | undefined;
+        if (!g) {
+          g = newGroup(by.map((b) => b.get(row)));
+          level.set(lk, g);
+          ordered.push(g);
         }
       }
       const accs = g.accs;
@@ -293,7 +338,7 @@ export function statsOperator(c: StatsCommand, ctx: ExprContext, next: Sink): Si
       return true;
     },
     end() {
-      let list: Group[] = by.length === 0 ? [single ?? newGroup([])] : [...groups.values()];
+      let list: Group[] = by.length === 0 ? [single ?? newGroup([])] : ordered;
       if (binIndex >= 0) {
         list = list.slice().sort((a, b) => {
           const x = a.keys[binIndex];

@@ -124,6 +124,27 @@ describe('edge cases through the whole engine', () => {
     expect(r.rows).toEqual([{ m: 'xa.b(y' }]);
   });
 
+  it('gives literal-looking regexes (run without the regex engine) the same meaning as regexes', async () => {
+    const rows = [
+      { '@timestamp': 1, m: 'kube-apiserver-audit-1' },
+      { '@timestamp': 2, m: 'x kube-apiserver-audit' },
+      { '@timestamp': 3, m: 'ecs/app/1' },
+      { '@timestamp': 4, m: 'axb' },
+      { '@timestamp': 5, m: 'KUBE-apiserver' },
+    ];
+    const hits = async (re: string) =>
+      (await run(`filter m like ${re} | fields m | sort @timestamp asc`, rows)).rows.map((r) => r.m);
+    expect(await hits('/^kube-apiserver-audit/')).toEqual(['kube-apiserver-audit-1']);
+    expect(await hits('/kube-apiserver-audit/')).toEqual([
+      'kube-apiserver-audit-1',
+      'x kube-apiserver-audit',
+    ]);
+    expect(await hits('/ecs\\/app\\//')).toEqual(['ecs/app/1']);
+    expect(await hits('/a.b/')).toEqual(['axb']);
+    expect(await hits('/^kube/i')).toEqual(['kube-apiserver-audit-1', 'KUBE-apiserver']);
+    expect(await hits('/\\-apiserver$/')).toEqual(['KUBE-apiserver']);
+  });
+
   it('handles unicode, empty strings and numbers in text functions', async () => {
     const r = await run('fields toupper(s) as u, strlen(s) as n, concat(s, 1, true) as c', [
       { '@timestamp': 1, s: 'ünï' },
