@@ -15,7 +15,7 @@ type Entry = { Id: string; MessageBody: string; MessageAttributes?: Record<strin
 type Script = (
   entries: Entry[],
   call: number,
-) => { fail?: { id: string; senderFault: boolean }[]; status?: number };
+) => { fail?: { id: string; senderFault: boolean }[]; status?: number; delayMs?: number };
 
 let server: Server;
 let url = '';
@@ -37,6 +37,12 @@ beforeAll(async () => {
       const entries: Entry[] = JSON.parse(body).Entries;
       calls.push(entries);
       const r = script(entries, calls.length);
+      if (r.delayMs) {
+        setTimeout(() => {
+          if (!res.writableEnded) res.writeHead(500).end('{}');
+        }, r.delayMs);
+        return;
+      }
       if (r.status) {
         res.writeHead(r.status, { 'content-type': 'application/x-amz-json-1.0' });
         res.end(JSON.stringify({ __type: 'com.amazonaws.sqs#InternalError', message: 'stand-in outage' }));
@@ -138,6 +144,15 @@ describe('sqs dead-letter sink (scripted SQS)', () => {
     calls.length = 0;
     script = (_e, call) => (call < 3 ? { status: 500 } : {});
     expect(await sink({ maxAttempts: 3 }).put([entry(0)])).toEqual([true]);
+  });
+
+  it('gives up within timeoutMs when SQS does not answer', async () => {
+    calls.length = 0;
+    script = () => ({ delayMs: 5_000 });
+    const t0 = Date.now();
+    const res = await sink({ timeoutMs: 400, maxAttempts: 10 }).put([entry(0), entry(1)]);
+    expect(res).toEqual([false, false]);
+    expect(Date.now() - t0).toBeLessThan(1_500);
   });
 
   it('reports an oversize entry unstored when no overflow bucket is configured, without sending it', async () => {

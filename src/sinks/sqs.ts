@@ -52,7 +52,7 @@ export const sqsDeadLetterConfig = z.strictObject({
   maxMessageBytes: z.number().int().min(1024).max(SQS_MAX_MESSAGE_BYTES).default(SQS_DEFAULT_MESSAGE_BYTES),
   maxAttempts: z.number().int().min(1).max(10).default(4),
   /** Total time one `put` may spend, including retries. */
-  timeoutMs: z.number().int().min(100).max(60_000).default(5_000),
+  timeoutMs: z.number().int().min(100).max(60_000).default(3_000),
   region: z.string().min(1).optional(),
 });
 
@@ -136,16 +136,18 @@ export class SqsDeadLetterSink implements DeadLetterSink {
       const p = this.prepare(entries[i], i);
       if (p) pending.push(p);
     }
-    for (let attempt = 1; pending.length > 0; attempt++) {
+    const left = () => this.cfg.timeoutMs - (Date.now() - started);
+    for (let attempt = 1; pending.length > 0 && left() > 0; attempt++) {
       const retry: Pending[] = [];
-      await this.uploadOverflow(pending, retry);
+      await this.uploadOverflow(pending, retry, left());
       const ready = pending.filter((p) => !p.overflow);
       for (const batch of this.batches(ready)) {
-        await this.sendBatch(batch, stored, retry);
+        if (left() <= 0) retry.push(...batch);
+        else await this.sendBatch(batch, stored, retry, left());
       }
       if (retry.length === 0 || attempt >= this.policy.maxAttempts) break;
       const delay = backoffDelayMs(this.policy, attempt, 0, this.deps.random);
-      if (Date.now() - started + delay >= this.cfg.timeoutMs) break;
+      if (delay >= left()) break;
       await sleep(delay);
       this.stats.retriedEntries += retry.length;
       pending = retry;
@@ -202,7 +204,7 @@ export class SqsDeadLetterSink implements DeadLetterSink {
     };
   }
 
-  private async uploadOverflow(pending: Pending[], retry: Pending[]): Promise<void> {
+  private async uploadOverflow(pending: Pending[], retry: Pending[], budgetMs: number): Promise<void> {
     const todo = pending.filter((p) => p.overflow);
     if (todo.length === 0) return;
     this.s3 ??=
@@ -220,6 +222,7 @@ export class SqsDeadLetterSink implements DeadLetterSink {
               Body: o.text,
               ContentType: 'application/json',
             }),
+            { abortSignal: AbortSignal.timeout(Math.max(1, budgetMs)) },
           );
           p.overflow = undefined;
         } catch (err) {
@@ -245,7 +248,12 @@ export class SqsDeadLetterSink implements DeadLetterSink {
     if (cur.length > 0) yield cur;
   }
 
-  private async sendBatch(batch: Pending[], stored: boolean[], retry: Pending[]): Promise<void> {
+  private async sendBatch(
+    batch: Pending[],
+    stored: boolean[],
+    retry: Pending[],
+    budgetMs: number,
+  ): Promise<void> {
     this.stats.batches++;
     try {
       const out = await this.sqs.send(
@@ -260,7 +268,7 @@ export class SqsDeadLetterSink implements DeadLetterSink {
               : {}),
           })),
         }),
-        { abortSignal: AbortSignal.timeout(Math.max(100, this.cfg.timeoutMs)) },
+        { abortSignal: AbortSignal.timeout(Math.max(1, budgetMs)) },
       );
       for (const ok of out.Successful ?? []) {
         const p = batch[Number(ok.Id?.slice(1))];
