@@ -11,8 +11,8 @@ import { commands } from './commands/index.js';
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('logferry')
     .description(
-      'Ferries AWS CloudWatch Logs (EKS control plane, Lambda, ECS, any log group) to S3 archives,\n' +
-        'OpenSearch/Elasticsearch and HTTP log services, and queries them with Logs Insights.',
+      'Ferries AWS CloudWatch Logs (EKS control plane, Lambda, ECS, any log group) to S3 archives, ' +
+        'OpenSearch/Elasticsearch and HTTP log services, and queries them with the Logs Insights language.',
     )
     .version(process.env.LOGFERRY_VERSION ?? '0.1.0')
     .showHelpAfterError('(run with --help for usage)')
