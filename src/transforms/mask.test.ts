@@ -59,6 +59,15 @@ describe('mask: value patterns in text', () => {
     expect(m.maskString(input)).toBe(expected);
   });
 
+  it('short strings: still masked when they hold a credential', () => {
+    expect(m.maskString('Bearer abc123xyz9')).toBe('Bearer ****');
+    expect(m.maskString('token=abc')).toBe('token=****');
+    expect(m.maskString('eyJhbGc.eyJzdWI.x')).toBe('****');
+    expect(m.maskString('plain short')).toBe('plain short');
+    registerSecret('tiny-secret');
+    expect(createMasker().maskString('a tiny-secret b')).toBe('a **** b');
+  });
+
   it('leaves ordinary text alone (and returns the very same string)', () => {
     for (const s of [
       'Basic configuration loaded',
