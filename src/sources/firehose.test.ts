@@ -187,6 +187,7 @@ describe('FirehoseTransformer', () => {
       malformed.map((m, i) => [input.records[3 + i].recordId, m[1]]),
     );
     expect(JSON.stringify(lines)).not.toContain(secret);
+    expect(JSON.stringify(lines)).not.toContain('SURPRISE');
     expect(summary.tally.balanced()).toBe(true);
     expect(Object.fromEntries(summary.tally.byReason)).toMatchObject({
       'dropped:CONTROL_MESSAGE': 1,
@@ -252,6 +253,13 @@ describe('FirehoseTransformer', () => {
     const { response } = await t.transform(ev(firehoseEvent([looped])));
     expect(response.records[0].result).toBe('ProcessingFailed');
     expect(lines.find((l) => l.msg === 'record ProcessingFailed')?.code).toBe('REINGEST_LIMIT');
+    const { t: kin, lines: kinLines } = transformer({ maxResponseBytes: 10_000 });
+    const fromKinesis = {
+      ...ev(firehoseEvent([p.gzip])),
+      sourceKinesisStreamArn: 'arn:aws:kinesis:us-east-1:123456789012:stream/logs',
+    };
+    expect((await kin.transform(fromKinesis)).response.records[0].result).toBe('ProcessingFailed');
+    expect(kinLines.find((l) => l.msg === 'record ProcessingFailed')?.code).toBe('REINGEST_UNSUPPORTED');
     const { t: off, lines: offLines } = transformer({ maxResponseBytes: 10_000, reingest: false });
     const { response: r2 } = await off.transform(ev(firehoseEvent([p.gzip])));
     expect(r2.records[0].result).toBe('ProcessingFailed');

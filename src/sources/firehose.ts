@@ -118,7 +118,10 @@ const GROUP_UNKNOWN = '(unknown)';
 
 /** Reasons safe to log: decoder messages for non-JSON input may quote the input, so never log those. */
 function safeReason(code: string, reason: string): string {
-  return code === 'ENVELOPE_NOT_JSON' ? 'decompressed payload is not JSON' : reason;
+  if (code === 'ENVELOPE_NOT_JSON') return 'decompressed payload is not JSON';
+  if (code === 'ENVELOPE_UNKNOWN_TYPE')
+    return 'unknown messageType (expected DATA_MESSAGE or CONTROL_MESSAGE)';
+  return reason;
 }
 
 /** Bytes of one response entry, JSON-encoded, plus the separating comma. */
@@ -346,6 +349,15 @@ export class FirehoseTransformer {
           s,
           'REINGEST_NO_STREAM',
           'cannot re-ingest: no delivery stream name (event ARN or firehose.deliveryStreamName)',
+        );
+        continue;
+      }
+      if (event.sourceKinesisStreamArn) {
+        // Firehose refuses PutRecordBatch on a stream that reads from Kinesis Data Streams.
+        fail(
+          s,
+          'REINGEST_UNSUPPORTED',
+          'cannot re-ingest: the delivery stream reads from a Kinesis data stream',
         );
         continue;
       }
