@@ -14,7 +14,7 @@ import { parseLambda } from '../parsers/lambda-platform.js';
 import type { Command, Expr, QueryAst, StatsCommand } from './ast.js';
 import { collectFields, type ExprContext, isTimeExpr } from './compile-expr.js';
 import { lookupFunction } from './functions/registry.js';
-import { parseQuery } from './parser.js';
+import { parseQuery, queryError } from './parser.js';
 import { compileRowCommand, ROW_COMMANDS, type RowStep, writtenFields } from './row-commands.js';
 import {
   dedupOperator,
@@ -277,8 +277,9 @@ export function compileQuery(input: string | QueryAst, opts: CompileOptions = {}
     return build(ast, ctx);
   } catch (e) {
     if (e instanceof LogferryError && e.code === 'QUERY_SYNTAX' && !e.details) {
-      // Errors raised while compiling (e.g. a regex given as a string to =~) get the caret format too.
-      throw new LogferryError('QUERY_SYNTAX', e.message, { details: { problems: [] } });
+      // The parser validates what it can; anything found only while compiling (an AST built by hand)
+      // still gets the problem-list format, pointing at the start of the query.
+      throw queryError(ast.text, [{ line: 1, column: 1, message: e.message }]);
     }
     throw e;
   }

@@ -164,6 +164,7 @@ describe('parseQuery: errors', () => {
     ['filter a like /x', 1, 15, 'unterminated regular expression'],
     ['filter a like /(x/', 1, 15, 'invalid regular expression'],
     ['filter a like /x/g', 1, 15, "unsupported regex flag 'g'"],
+    ['filter a =~ "(x"', 1, 13, 'invalid regular expression'],
     ['filter a = 1 = 2', 1, 14, 'comparisons cannot be chained'],
     ['filter a not b', 1, 10, "expected 'like' or 'in' after 'not'"],
     ['filter a in "x"', 1, 13, "expected '[' to open the list"],

@@ -439,6 +439,13 @@ class Parser {
       right = this.parseList();
     } else {
       right = this.parseAdditive();
+      if (op === '=~' && right.kind === 'string') {
+        try {
+          toJsRegex(right.value, '');
+        } catch (e) {
+          this.problems.push({ pos: right.span.start, message: (e as Error).message });
+        }
+      }
       if (
         (op === 'like' || op === 'not like' || op === '=~') &&
         right.kind !== 'regex' &&
