@@ -10,7 +10,8 @@ import type { LogRecord } from '../core/record.js';
 import type { Encoded, SendResult, Sink } from '../core/sink.js';
 import { FileDeadLetterSink } from '../sinks/file.js';
 import type { KinesisEventRecord } from './kinesis-event.js';
-import { processKinesisEvent } from './kinesis-handler.js';
+import { resetConfigCache } from '../config/env.js';
+import { kinesisLambdaHandler, processKinesisEvent } from './kinesis-handler.js';
 
 const ARN = 'arn:aws:kinesis:us-east-1:123456789012:stream/logs';
 const seq = (n: number) => `4959${String(n).padStart(52, '0')}`;
@@ -253,5 +254,52 @@ describe('processKinesisEvent', () => {
     expect(Date.now() - t0).toBeLessThan(1_400);
     expect(res.response.batchItemFailures).toEqual([{ itemIdentifier: seq(1) }]);
     expect(res.envelopes[0].kind).toBe('failed');
+  });
+});
+
+describe('kinesisLambdaHandler (start-up from the environment)', () => {
+  it('refuses to start without a sink, and retries the start on the next invocation', async () => {
+    resetConfigCache();
+    const handler = kinesisLambdaHandler({ env: {} });
+    await expect(handler({ Records: [rec(1, data(1, ['a']))] })).rejects.toThrow(/no sink configured/);
+    await expect(handler({ Records: [] })).rejects.toThrow(/no sink configured/);
+    resetConfigCache();
+  });
+
+  it('builds sinks and the dead-letter sink from LOGFERRY_CONFIG and shorthands, then answers batches', async () => {
+    resetConfigCache();
+    const dir = mkdtempSync(join(tmpdir(), 'lf-kh-'));
+    const lines: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((c: string) => lines.push(String(c)) > 0) as typeof process.stdout.write;
+    try {
+      const handler = kinesisLambdaHandler({
+        env: {
+          LOGFERRY_CONFIG: 'sinks:\n  - type: blackhole\n',
+          LOGFERRY_DLQ: `file://${dir}/dlq.ndjson`,
+          LOGFERRY_MASK: 'false',
+        },
+      });
+      const res = await handler(
+        { Records: [rec(1, data(1, ['a', 'b'])), rec(2, 'bm90IGd6aXA=')] },
+        { getRemainingTimeInMillis: () => 60_000 },
+      );
+      expect(res).toEqual({ batchItemFailures: [] });
+    } finally {
+      process.stdout.write = write;
+      resetConfigCache();
+    }
+    expect(JSON.parse(readFileSync(join(dir, 'dlq.ndjson'), 'utf8'))).toMatchObject({
+      code: 'ENVELOPE_NOT_GZIP',
+      ackId: seq(2),
+    });
+    const ready = JSON.parse(lines.find((l) => l.includes('kinesis handler ready')) ?? '{}');
+    expect(ready).toMatchObject({ sinks: ['blackhole'], deadLetter: 'file', transforms: ['parse'] });
+    const summary = JSON.parse(lines.find((l) => l.includes('"msg":"kinesis batch"')) ?? '{}');
+    expect(summary).toMatchObject({
+      level: 'info',
+      records: { received: 2, delivered: 2 },
+      envelopes: { rejected: 1 },
+    });
   });
 });
