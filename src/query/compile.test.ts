@@ -397,6 +397,29 @@ describe('reader-facing facts', () => {
     ).rejects.toBeDefined();
   });
 
+  it('rowStage returns the very same row when nothing is written (no copy), null when filtered out', () => {
+    const q = compileQuery('filter status >= 200 | fields path | display path');
+    expect(q.rowStage(rows[0])).toBe(rows[0]);
+    expect(q.rowStage(rows[3])).toBeNull();
+    const iso = { '@timestamp': '2026-11-22T10:00:00Z', status: 200 };
+    expect(q.rowStage(iso)).toEqual({ '@timestamp': base, status: 200 });
+  });
+
+  it('reports problems found only while compiling a hand-built AST in the same format', () => {
+    const ast = compileQuery('filter a = 1').ast;
+    const bad = structuredClone(ast);
+    const f = bad.commands[0];
+    if (f.kind !== 'filter') throw new Error('fixture');
+    f.expr = { kind: 'call', name: 'nosuch', rawName: 'nosuch', args: [], span: f.expr.span };
+    try {
+      compileQuery(bad);
+      expect.unreachable();
+    } catch (e) {
+      expect(isLogferryError(e, 'QUERY_SYNTAX')).toBe(true);
+      expect((e as Error).message).toContain("line 1, column 1: unknown function 'nosuch'");
+    }
+  });
+
   it('compiles from an AST too and rejects bad text with QUERY_SYNTAX', async () => {
     const q1 = compileQuery('fields a');
     const q2 = compileQuery(q1.ast);
