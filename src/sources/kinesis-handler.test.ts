@@ -303,3 +303,21 @@ describe('kinesisLambdaHandler (start-up from the environment)', () => {
     });
   });
 });
+
+describe('deadline margin', () => {
+  it('keeps back at most a quarter of a short invocation, so a 3 s function still delivers', async () => {
+    const end = Date.now() + 3_000;
+    const sink = new ScriptedSink();
+    const res = await processKinesisEvent(
+      { Records: [rec(1, data(1, ['a']))] },
+      { getRemainingTimeInMillis: () => end - Date.now() },
+      {
+        transforms: [],
+        sinks: [sink],
+        log: capture(),
+      },
+    );
+    expect(res.response.batchItemFailures).toEqual([]);
+    expect(sink.seen).toEqual(['a']);
+  });
+});

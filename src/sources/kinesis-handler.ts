@@ -9,11 +9,12 @@
  * failed sequence number of the shard — sinks dedupe redriven records by their stable id. Control
  * messages are counted drops; malformed records and rejected records go to the dead-letter sink and
  * are not redriven. Retries stop before the Lambda deadline (`lambdaDeadline(context)`, minus
- * `LOGFERRY_DEADLINE_SAFETY_MS`, default 5 s, which leaves time for the dead-letter hand-off and
- * the answer): what is left is reported failed instead of timing out, because a timed-out
- * invocation retries the whole batch. One structured summary line per invocation (counts by
- * outcome and reason), never record contents or secrets. A bad config throws, so the invocation
- * fails loudly and the batch is retried rather than lost.
+ * `LOGFERRY_DEADLINE_SAFETY_MS`, default 5 s but at most a quarter of the time the invocation
+ * starts with, which leaves time for the dead-letter hand-off and the answer): what is left is
+ * reported failed instead of timing out, because a timed-out invocation retries the whole batch.
+ * One structured summary line per invocation (counts by outcome and reason), never record contents
+ * or secrets. A bad config throws, so the invocation fails loudly and the batch is retried rather
+ * than lost.
  */
 import { sharedSecretResolver, secretContext } from '../aws/secrets.js';
 import { buildTransforms } from '../config/build-pipeline.js';
@@ -79,7 +80,14 @@ export async function processKinesisEvent(
   deps: KinesisHandlerDeps,
 ): Promise<KinesisInvocationResult> {
   const started = Date.now();
-  const deadline = lambdaDeadline(context, deps.safetyMs ?? DEFAULT_DEADLINE_SAFETY_MS);
+  // Never keep back more than a quarter of the time the invocation starts with: a short function
+  // timeout (3 s by default) must still leave time to deliver, or every batch would be redriven.
+  const initialMs = context?.getRemainingTimeInMillis?.();
+  const safetyMs = Math.min(
+    deps.safetyMs ?? DEFAULT_DEADLINE_SAFETY_MS,
+    initialMs ? Math.floor(initialMs / 4) : Number.POSITIVE_INFINITY,
+  );
+  const deadline = lambdaDeadline(context, safetyMs);
   const envelopes = decodeKinesisEvent(event);
   const envOut: (Outcome | undefined)[] = new Array(envelopes.length);
   const tally = new Tally();
