@@ -187,6 +187,30 @@ describe('applyShorthands', () => {
 });
 
 describe('loadConfigFromEnv with shorthands', () => {
+  it('produces opensearch sinks the opensearch sink schema accepts', async () => {
+    const basic = await loadConfigFromEnv({
+      LOGFERRY_OPENSEARCH_URL: 'https://ferry:s3cret-pass@search.example.com:9200',
+      LOGFERRY_INDEX: 'logs-{component}-YYYY.MM.dd',
+    });
+    expect(basic.sinks).toEqual([
+      expect.objectContaining({
+        type: 'opensearch',
+        url: 'https://search.example.com:9200',
+        auth: { type: 'basic', username: 'ferry', password: 's3cret-pass' },
+        index: 'logs-{component}-YYYY.MM.dd',
+      }),
+    ]);
+    const aws = await loadConfigFromEnv({
+      LOGFERRY_OPENSEARCH_URL: 'https://search-logs-x1.eu-west-1.es.amazonaws.com',
+    });
+    expect(aws.sinks[0]).toMatchObject({
+      auth: { type: 'sigv4', service: 'es', region: 'eu-west-1' },
+      index: 'logs-YYYY.MM.dd',
+    });
+    expect(aws.parse).toBe('auto');
+    expect(aws.mask).toBeUndefined();
+  });
+
   it('validates the dead-letter and mask shorthands through the registries', async () => {
     const cfg = await loadConfigFromEnv({
       LOGFERRY_DLQ: 'https://sqs.eu-west-1.amazonaws.com/123456789012/dlq',
