@@ -47,15 +47,23 @@ interface Line {
 type Ev = ReturnType<typeof firehoseEvent>;
 
 beforeAll(() => {
-  const b = spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs')], {
-    cwd: root,
-    encoding: 'utf8',
-  });
-  if (b.status !== 0) throw new Error(`build failed:\n${b.stderr}`);
-  // Private copy: other test files may rebuild dist/ while these run.
   work = mkdtempSync(join(tmpdir(), 'logferry-firehose-'));
   bundle = join(work, 'firehose.mjs');
-  copyFileSync(join(root, 'dist', 'lambda', 'firehose.mjs'), bundle);
+  // Private copy: other test files may rebuild (and first delete) dist/ while these run; if one
+  // does so between our build and the copy, build again.
+  for (let attempt = 1; ; attempt++) {
+    const b = spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs')], {
+      cwd: root,
+      encoding: 'utf8',
+    });
+    try {
+      if (b.status !== 0) throw new Error(`build failed:\n${b.stderr}`);
+      copyFileSync(join(root, 'dist', 'lambda', 'firehose.mjs'), bundle);
+      return;
+    } catch (e) {
+      if (attempt >= 3) throw e;
+    }
+  }
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
