@@ -207,3 +207,28 @@ describe('mask: configuration', () => {
     expect(r.message).toBe('password=****');
   });
 });
+
+describe('mask: pathological input', () => {
+  it('finishes linearly on long runs that almost match (no catastrophic backtracking)', () => {
+    const m = createMasker({ type: 'mask', patterns: { email: true } });
+    const n = 200_000;
+    const inputs = [
+      'x'.repeat(n),
+      'a.'.repeat(n / 2),
+      `password="${'x'.repeat(n)}`,
+      `Bearer ${'a'.repeat(n)}`,
+      '-----BEGIN PRIVATE KEY-----'.repeat(n / 27),
+      'https://'.repeat(n / 8),
+      `${'eyJabcd.'.repeat(n / 8)}`,
+      `${'a'.repeat(n)}@${'b.'.repeat(n / 4)}`,
+      'password:'.repeat(n / 9),
+    ];
+    for (const s of inputs) {
+      const out = m.maskString(s);
+      expect(typeof out).toBe('string');
+    }
+    // A truncated line: the unterminated quoted value is masked to the end of the line.
+    expect(m.maskString(`password="${'x'.repeat(10)}`)).toBe('password="****');
+    expect(m.maskString('a password="hunter2\nnext line')).toBe('a password="****\nnext line');
+  });
+});

@@ -222,7 +222,8 @@ export function buildPatterns(
     const scheme = '(?:(?:[Bb]earer|Basic|[Tt]oken)\\s+)?';
     const value =
       '(?:\\\\"(?<v2>(?:[^"\\\\]|\\\\[^"])*)\\\\"' +
-      '|"(?<v1>(?:[^"\\\\\\n]|\\\\.)*)"' +
+      // An unterminated quoted value (a truncated line) is masked to the end of the line.
+      '|"(?<v1>(?:[^"\\\\\\n]|\\\\.)*)(?:"|(?=\\n)|$)' +
       "|'(?<v3>[^'\\n]*)'" +
       '|(?<v4>(?!(?:null|true|false)\\b)[^\\s&,;"\'<>{}\\[\\]\\\\]+))';
     branches.push(`(?<kvk>(?:${keyAlternation(keys)})${sep}${scheme})${value}`);
@@ -239,7 +240,9 @@ export function buildPatterns(
     branches.push(`(?<lit>${lits.join('|')})`);
   }
   if (p.email)
-    branches.push('(?<email>\\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}\\b)');
+    branches.push(
+      '(?<email>(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}\\b)',
+    );
   if (branches.length === 0) return {};
   const src = branches.join('|');
   return { test: new RegExp(src), combined: new RegExp(src, 'g') };
@@ -290,7 +293,10 @@ export function createMasker(options: MaskOptions = { type: 'mask' }): Masker {
   const replacer = (match: string, ...args: unknown[]): string => {
     const g = args[args.length - 1] as Groups;
     if (g.kvk !== undefined) {
-      if (g.v1 !== undefined) return g.v1 === '' ? match : `${g.kvk}"${R}"`;
+      if (g.v1 !== undefined) {
+        if (g.v1 === '') return match;
+        return match.endsWith('"') ? `${g.kvk}"${R}"` : `${g.kvk}"${R}`;
+      }
       if (g.v2 !== undefined) return g.v2 === '' ? match : `${g.kvk}\\"${R}\\"`;
       if (g.v3 !== undefined) return g.v3 === '' ? match : `${g.kvk}'${R}'`;
       return g.kvk + R;
