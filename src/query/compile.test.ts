@@ -61,6 +61,17 @@ describe('defaults', () => {
     expect(r.rows.map((x) => x.path)).toEqual([null, '/b']);
   });
 
+  it('takes the newest events for a limit or stats that comes before any sort', async () => {
+    const r = await run('limit 2 | sort ms asc | fields ms', rows);
+    expect(r.rows.map((x) => x.ms)).toEqual([80, null]);
+    const s = await run('limit 2 | stats count(*) as n by @logStream | sort n desc', rows);
+    // Groups in first-seen order (newest first), kept by the stable sort on equal counts.
+    expect(s.rows).toEqual([
+      { '@logStream': 's3', n: 1 },
+      { '@logStream': 's2', n: 1 },
+    ]);
+  });
+
   it('normalises ISO @timestamp strings to epoch ms', async () => {
     const r = await run('fields @timestamp', [
       { '@timestamp': '2026-11-22T10:00:00.500Z' },

@@ -337,9 +337,10 @@ function build(ast: QueryAst, ctx: ExprContext): CompiledQuery {
       },
     }));
   };
-  // Without sort and stats, Logs Insights shows the newest events first: sort before the first
-  // limit/dedup (or at the end) by @timestamp desc.
-  let implicitSortPlaced = hasSort || aggregates;
+  // Logs Insights shows the newest events first unless the query orders them: a limit or dedup met
+  // before any sort/stats works on the newest events, and a query without sort and stats ends in
+  // newest-first order.
+  let implicitSortPlaced = false;
   const placeImplicitSort = (limitHint?: number) => {
     if (implicitSortPlaced) return;
     implicitSortPlaced = true;
@@ -357,6 +358,7 @@ function build(ast: QueryAst, ctx: ExprContext): CompiledQuery {
     flushRow();
     switch (c.kind) {
       case 'sort': {
+        implicitSortPlaced = true;
         const keys = sortKeys(c, localCtx);
         const nxt = rest[i + 1];
         // sort directly before limit n keeps n rows; a last sort without any limit keeps the result cap.
@@ -378,6 +380,7 @@ function build(ast: QueryAst, ctx: ExprContext): CompiledQuery {
         factories.push((next) => unnestOperator(c, next));
         break;
       case 'stats': {
+        implicitSortPlaced = true;
         const sctx = localCtx;
         factories.push((next) => statsOperator(c, sctx, next));
         statsNames = new Set([...c.by, ...c.aggregates].map((p) => p.name));
@@ -389,7 +392,7 @@ function build(ast: QueryAst, ctx: ExprContext): CompiledQuery {
     }
   }
   flushRow();
-  placeImplicitSort(hasLimit ? undefined : DEFAULT_RESULT_LIMIT);
+  if (!hasSort && !aggregates) placeImplicitSort(hasLimit ? undefined : DEFAULT_RESULT_LIMIT);
   if (!hasLimit) factories.push((next) => limitOperator(DEFAULT_RESULT_LIMIT, next));
 
   const makeChain = (collector: Collector): Sink => {
