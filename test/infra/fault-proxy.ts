@@ -96,6 +96,8 @@ function forward(
 ): Promise<Upstream> {
   const h = { ...headers, host: target.host, 'content-length': String(body.length) };
   delete h['content-encoding'];
+  // Bulk answers are rewritten here: ask the node for plain JSON.
+  delete h['accept-encoding'];
   delete h.connection;
   return new Promise((resolve, reject) => {
     const req = httpRequest({ host: target.hostname, port: target.port, method, path, headers: h }, (res) => {
