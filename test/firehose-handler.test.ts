@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { CreateDeliveryStreamCommand, FirehoseClient } from '@aws-sdk/client-firehose';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ALL_KINDS,
@@ -216,6 +217,39 @@ describe('firehose Lambda bundle', () => {
         '@id': evs[i].id,
       });
       expect(typeof d['@message']).toBe('string');
+    });
+  });
+
+  it('reads its config from an SSM parameter (moto)', async () => {
+    const name = '/logferry/firehose-test/config';
+    await new SSMClient({
+      endpoint: motoUrl(),
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+    }).send(
+      new PutParameterCommand({
+        Name: name,
+        Type: 'SecureString',
+        Value: 'firehose:\n  format: ndjson\nmask: false\n',
+        Overwrite: true,
+      }),
+    );
+    const r = rng(18);
+    const stream = streamFor('ecs', r);
+    const evs = events('ecs', 4, r);
+    const ev = firehoseEvent([cwPayload(stream, evs)]);
+    const { responses, lines } = await invoke([ev], {
+      LOGFERRY_CONFIG_PARAMETER: name,
+      LOGFERRY_SSM_ENDPOINT: motoUrl(),
+    });
+    const docs = decode(responses[0].records[0].data)
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(docs.map((d) => d['@message'])).toEqual(evs.map((e) => e.message));
+    expect(lines.find((l) => l.msg === 'firehose transformer ready')).toMatchObject({
+      format: 'ndjson',
+      transforms: ['parse'],
     });
   });
 
