@@ -34,17 +34,26 @@ const EVENT = JSON.stringify({
   annotations: { 'authorization.k8s.io/decision': 'allow', 'authorization.k8s.io/reason': '' },
 });
 
+/** The value at a Logs Insights-style dotted path (`objectRef.resource`, `user.extra.sessionName.0`). */
+const at = (o: unknown, path: string): unknown =>
+  path
+    .split('.')
+    .reduce<unknown>(
+      (v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined),
+      o,
+    );
+
 describe('k8s-audit parser', () => {
   const p = createK8sAuditParser();
 
   it('keeps the event structure as Logs Insights addresses it', () => {
-    const f = p.parse(EVENT, rec) as Record<string, any>;
+    const f = p.parse(EVENT, rec) as Record<string, unknown>;
     expect(f.verb).toBe('patch');
-    expect(f.objectRef.resource).toBe('configmaps');
-    expect(f.objectRef.name).toBe('aws-auth');
-    expect(f.user.username).toBe('kubernetes-admin');
-    expect(f.user.extra.sessionName[0]).toBe('alice');
-    expect(f.responseStatus.code).toBe(200);
+    expect(at(f, 'objectRef.resource')).toBe('configmaps');
+    expect(at(f, 'objectRef.name')).toBe('aws-auth');
+    expect(at(f, 'user.username')).toBe('kubernetes-admin');
+    expect(at(f, 'user.extra.sessionName.0')).toBe('alice');
+    expect(at(f, 'responseStatus.code')).toBe(200);
     expect(f.requestURI).toBe('/api/v1/namespaces/kube-system/configmaps/aws-auth');
     expect(f.userAgent).toMatch(/^kubectl/);
     expect(f.sourceIPs).toEqual(['203.0.113.10']);
