@@ -91,12 +91,14 @@ describe('auto parser selection', () => {
 
   it('ECS / generic: JSON, clear logfmt, else message only', () => {
     const ecs = 'ecs/web/0123456789abcdef0123456789abcdef';
-    const [json, lf, prose, half, broken] = run([
+    const [json, lf, prose, half, broken, prefixed, braces] = run([
       rec('/ecs/web', ecs, '{"level":"info","msg":"ok","http":{"status":200}}'),
       rec('/ecs/web', ecs, 'level=info msg="request done" status=200'),
       rec('/ecs/web', ecs, 'GET /health 200 in 3ms'),
       rec('/custom/app', 'host-1', 'Starting server with port=8080'),
       rec('/custom/app', 'host-1', '{"level":"info",'),
+      rec('/ecs/web', ecs, '2024-01-01T00:00:00Z INFO {"user":"alice","ok":true}'),
+      rec('/ecs/web', ecs, 'config map[a:b] {not json}'),
     ]);
     expect(json.fields).toEqual({ level: 'info', msg: 'ok', http: { status: 200 } });
     expect(lf.fields).toEqual({ level: 'info', msg: 'request done', status: '200' });
@@ -104,6 +106,8 @@ describe('auto parser selection', () => {
     expect(half.fields).toEqual({});
     // Broken JSON that looked like JSON is a real parse failure: annotated when asked.
     expect(String(broken.fields['@parseError'])).toMatch(/^json: invalid JSON/);
+    expect(prefixed.fields).toEqual({ user: 'alice', ok: true });
+    expect(braces.fields).toEqual({});
   });
 
   it('never changes the event time or the message', () => {

@@ -2,7 +2,8 @@
  * Picks a parser per record from the stream it came from (`classifyStream(logGroup, logStream)`):
  * EKS `kube-apiserver-audit` → k8s-audit; `authenticator` → eks-authenticator; other EKS
  * components → klog; Lambda → lambda-platform, then json (a JSON object after a prefix), else the
- * message alone; ECS and anything else → json when the line opens with `{`, else logfmt
+ * message alone; ECS and anything else → json when the line opens with `{` (or ends with `}` and
+ * holds a JSON object after a prefix), else logfmt
  * only when the whole line is clearly logfmt (≥ 2 pairs, no bare words), else the message alone
  * (no fields, not a failure). The classification is cached per (logGroup, logStream) in a bounded
  * map, and the last one is kept at hand since the records of one envelope share it. Never changes
@@ -12,7 +13,7 @@ import { classifyStream, type StreamClass } from '../aws/classify.js';
 import { isParseFailure, type ParseFailure, type Parser } from '../core/pipeline.js';
 import type { LogRecord } from '../core/record.js';
 import { createEksAuthenticatorParser } from './eks-authenticator.js';
-import { firstNonSpace, parseJsonMessage, parseJsonObject } from './json.js';
+import { firstNonSpace, lastNonSpace, parseJsonMessage, parseJsonObject } from './json.js';
 import { createK8sAuditParser } from './k8s-audit.js';
 import { createKlogParser } from './klog.js';
 import { parseLambda } from './lambda-platform.js';
@@ -43,6 +44,11 @@ export const genericAutoParser: Parser = {
   parse(text): Record<string, unknown> | ParseFailure {
     // A line opening with `{` is meant as JSON: a truncated or broken one is a real failure.
     if (text.charCodeAt(firstNonSpace(text)) === 123) return parseJsonObject(text);
+    // `2024-01-01T00:00:00Z INFO {"a":1}`: a JSON object after a prefix (a guess: no failure).
+    if (text.charCodeAt(lastNonSpace(text)) === 125) {
+      const j = parseJsonMessage(text, true);
+      if (!isParseFailure(j)) return j;
+    }
     if (text.indexOf('=') < 0) return NO_FIELDS;
     const fields: Record<string, unknown> = {};
     return isClearlyLogfmt(scanLogfmt(text, fields, 0, true, true)) ? fields : NO_FIELDS;
