@@ -2,9 +2,8 @@
  * The Kinesis daemon source against kinesis-local (a real Kinesis Data Streams emulator on
  * loopback): all shards read, checkpoint after acknowledgement, restart without loss or re-delivery
  * behind the checkpoint, a failed acknowledgement rewinds, a split shard's children are read after
- * their parent, and the daemon runner drives it end to end. Throttling
- * (ProvisionedThroughputExceededException) cannot be provoked on the emulator, so that one case uses
- * a scripted client.
+ * their parent, and the daemon runner drives it end to end. Throttling and iterator expiry cannot be
+ * provoked on the emulator: src/sources/kinesis.test.ts covers them with a scripted client.
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,7 +24,7 @@ import { clientConfig } from '../src/aws/clients.js';
 import { runDaemon } from '../src/core/daemon.js';
 import type { SourceEnvelope } from '../src/core/source.js';
 import { BlackholeSink, blackholeSinkConfig } from '../src/sinks/blackhole.js';
-import { type KinesisApi, KinesisSource, kinesisSourceConfig } from '../src/sources/kinesis.js';
+import { KinesisSource, kinesisSourceConfig } from '../src/sources/kinesis.js';
 import { kinesisUrl } from './infra/services.js';
 
 let url: string;
@@ -414,41 +413,5 @@ describe('kinesis source (kinesis-local)', () => {
     expect(res.tally.byReason.get('dropped:CONTROL_MESSAGE')).toBe(1);
     const cp = JSON.parse(readFileSync(join(dir, `${name}.json`), 'utf8'));
     expect(Object.keys(cp.shards).length).toBe(2);
-  });
-});
-
-describe('kinesis source throttling (scripted client: the emulator never throttles)', () => {
-  it('backs off on ProvisionedThroughputExceededException and then reads', async () => {
-    let getRecords = 0;
-    const client: KinesisApi = {
-      async send(cmd) {
-        const name = cmd.constructor.name;
-        if (name === 'ListShardsCommand') return { Shards: [{ ShardId: 'shardId-000000000000' }] };
-        if (name === 'GetShardIteratorCommand') return { ShardIterator: 'it-1' };
-        getRecords++;
-        if (getRecords <= 2) {
-          throw Object.assign(new Error('Rate exceeded for shard'), {
-            name: 'ProvisionedThroughputExceededException',
-          });
-        }
-        return {
-          Records: [{ SequenceNumber: '1', Data: payload(7, 2) }],
-          NextShardIterator: undefined,
-          MillisBehindLatest: 0,
-        };
-      },
-    };
-    const src = new KinesisSource(
-      config('throttled', join(dir, 'throttled.json')),
-      {},
-      { client, random: () => 0 },
-    );
-    const seen = await collect(src, async (env) => {
-      await src.ack(env, delivered);
-      return 'stop';
-    });
-    expect(idsOf(seen)).toEqual(['p7-0', 'p7-1']);
-    expect(src.stats.throttled).toBe(2);
-    expect(getRecords).toBe(3);
   });
 });

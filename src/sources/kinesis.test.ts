@@ -1,0 +1,201 @@
+/**
+ * Unit tests of the Kinesis source's config and of what the emulator cannot provoke (throttling,
+ * iterator expiry), with a scripted client. The emulator-backed tests are in test/kinesis-source.test.ts.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import type { GetShardIteratorCommandInput } from '@aws-sdk/client-kinesis';
+import { describe, expect, it } from 'vitest';
+import type { SourceEnvelope } from '../core/source.js';
+import { type KinesisApi, KinesisSource, kinesisSourceConfig } from './kinesis.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'logferry-kinesis-unit-'));
+
+function payload(id: string): Uint8Array {
+  return gzipSync(
+    JSON.stringify({
+      messageType: 'DATA_MESSAGE',
+      owner: '1',
+      logGroup: '/g',
+      logStream: 's',
+      subscriptionFilters: [],
+      logEvents: [{ id, timestamp: 1, message: id }],
+    }),
+  );
+}
+
+function cfg(file: string, extra: Record<string, unknown> = {}) {
+  return kinesisSourceConfig.parse({
+    type: 'kinesis',
+    stream: 'logs',
+    checkpointPath: join(dir, file),
+    pollIntervalMs: 200,
+    ...extra,
+  });
+}
+
+/** A scripted client: one shard; `records` answers GetRecords calls in turn. */
+function scripted(records: (() => unknown)[]) {
+  const iterators: GetShardIteratorCommandInput[] = [];
+  let calls = 0;
+  const client: KinesisApi = {
+    async send(cmd) {
+      const name = cmd.constructor.name;
+      if (name === 'ListShardsCommand') return { Shards: [{ ShardId: 'shardId-000000000000' }] };
+      if (name === 'GetShardIteratorCommand') {
+        iterators.push(cmd.input as GetShardIteratorCommandInput);
+        return { ShardIterator: `it-${iterators.length}` };
+      }
+      const next = records[calls++];
+      if (!next) return new Promise(() => {}); // nothing more: hang like an idle shard
+      return next();
+    },
+  };
+  return { client, iterators, calls: () => calls };
+}
+
+async function take(src: KinesisSource, n: number): Promise<SourceEnvelope[]> {
+  const ac = new AbortController();
+  const t = setTimeout(() => ac.abort(), 10_000);
+  const out: SourceEnvelope[] = [];
+  for await (const env of src.envelopes(ac.signal)) {
+    out.push(env);
+    await src.ack(env, { kind: 'delivered' });
+    if (out.length >= n) break;
+  }
+  clearTimeout(t);
+  return out;
+}
+
+const throttle = () => {
+  throw Object.assign(new Error('Rate exceeded for shard'), {
+    name: 'ProvisionedThroughputExceededException',
+  });
+};
+
+describe('kinesis source config', () => {
+  it('needs exactly one of stream or streamArn, and a timestamp for AT_TIMESTAMP', () => {
+    const base = { type: 'kinesis', checkpointPath: 'cp.json' };
+    expect(kinesisSourceConfig.safeParse(base).success).toBe(false);
+    expect(
+      kinesisSourceConfig.safeParse({
+        ...base,
+        stream: 's',
+        streamArn: 'arn:aws:kinesis:us-east-1:123456789012:stream/s',
+      }).success,
+    ).toBe(false);
+    expect(
+      kinesisSourceConfig.safeParse({ ...base, streamArn: 'arn:aws:kinesis:us-east-1:123456789012:stream/s' })
+        .success,
+    ).toBe(true);
+    expect(kinesisSourceConfig.safeParse({ ...base, streamArn: 'not-an-arn' }).success).toBe(false);
+    expect(
+      kinesisSourceConfig.safeParse({ ...base, stream: 's', startPosition: 'AT_TIMESTAMP' }).success,
+    ).toBe(false);
+    expect(
+      kinesisSourceConfig.safeParse({
+        ...base,
+        stream: 's',
+        startPosition: 'AT_TIMESTAMP',
+        startTimestamp: '2026-11-22T00:00:00Z',
+      }).success,
+    ).toBe(true);
+    expect(kinesisSourceConfig.safeParse({ ...base, stream: 's', maxRecords: 10_001 }).success).toBe(false);
+    expect(kinesisSourceConfig.safeParse({ ...base, stream: 's', pollIntervalMs: 50 }).success).toBe(false);
+  });
+});
+
+describe('kinesis source (scripted client)', () => {
+  it('backs off on ProvisionedThroughputExceededException and then reads', async () => {
+    const s = scripted([
+      throttle,
+      throttle,
+      () => ({
+        Records: [{ SequenceNumber: '1', Data: payload('a') }],
+        NextShardIterator: 'n',
+        MillisBehindLatest: 0,
+      }),
+    ]);
+    const src = new KinesisSource(cfg('throttle.json'), {}, { client: s.client, random: () => 0 });
+    const seen = await take(src, 1);
+    expect(seen[0].records[0].meta.id).toBe('a');
+    expect(src.stats.throttled).toBe(2);
+    expect(s.calls()).toBe(3);
+  });
+
+  it('re-acquires an expired iterator after the last record read, not from the start', async () => {
+    const s = scripted([
+      () => ({
+        Records: [{ SequenceNumber: '11', Data: payload('a') }],
+        NextShardIterator: 'n1',
+        MillisBehindLatest: 5,
+      }),
+      () => {
+        throw Object.assign(new Error('Iterator expired'), { name: 'ExpiredIteratorException' });
+      },
+      () => ({
+        Records: [{ SequenceNumber: '12', Data: payload('b') }],
+        NextShardIterator: 'n2',
+        MillisBehindLatest: 0,
+      }),
+    ]);
+    const src = new KinesisSource(cfg('expired.json'), {}, { client: s.client, random: () => 0 });
+    const seen = await take(src, 2);
+    expect(seen.map((e) => e.records[0].meta.id)).toEqual(['a', 'b']);
+    expect(s.iterators.map((i) => [i.ShardIteratorType, i.StartingSequenceNumber])).toEqual([
+      ['TRIM_HORIZON', undefined],
+      ['AFTER_SEQUENCE_NUMBER', '11'],
+    ]);
+  });
+
+  it('resumes AFTER_SEQUENCE_NUMBER from the checkpoint and refuses a checkpoint of another stream', async () => {
+    writeFileSync(
+      join(dir, 'resume.json'),
+      JSON.stringify({ version: 1, stream: 'logs', shards: { 'shardId-000000000000': { seq: '41' } } }),
+    );
+    const s = scripted([
+      () => ({
+        Records: [{ SequenceNumber: '42', Data: payload('c') }],
+        NextShardIterator: 'n',
+        MillisBehindLatest: 0,
+      }),
+    ]);
+    const src = new KinesisSource(cfg('resume.json', { startPosition: 'LATEST' }), {}, { client: s.client });
+    await take(src, 1);
+    expect(s.iterators[0]).toMatchObject({
+      ShardIteratorType: 'AFTER_SEQUENCE_NUMBER',
+      StartingSequenceNumber: '41',
+    });
+
+    writeFileSync(
+      join(dir, 'other.json'),
+      JSON.stringify({ version: 1, stream: 'someone-else', shards: {} }),
+    );
+    const other = new KinesisSource(cfg('other.json'), {}, { client: scripted([]).client });
+    await expect(take(other, 1)).rejects.toThrow(/belongs to stream someone-else/);
+  });
+
+  it('keeps the checkpoint at the highest sequence with every earlier one acknowledged', async () => {
+    const s = scripted([
+      () => ({
+        Records: ['1', '2', '3'].map((n) => ({ SequenceNumber: n, Data: payload(n) })),
+        NextShardIterator: 'n',
+        MillisBehindLatest: 0,
+      }),
+    ]);
+    const src = new KinesisSource(cfg('order.json', { checkpointIntervalMs: 0 }), {}, { client: s.client });
+    const ac = new AbortController();
+    const got: SourceEnvelope[] = [];
+    for await (const env of src.envelopes(ac.signal)) {
+      got.push(env);
+      if (got.length === 3) break;
+    }
+    await src.ack(got[2], { kind: 'delivered' });
+    await src.ack(got[0], { kind: 'rejected', code: 'X', reason: 'dead-lettered counts as handled' });
+    expect((await src.readCheckpoint())?.shards['shardId-000000000000'].seq).toBe('1');
+    await src.ack(got[1], { kind: 'dropped', code: 'Y', reason: 'filtered' });
+    expect((await src.readCheckpoint())?.shards['shardId-000000000000'].seq).toBe('3');
+  });
+});
