@@ -5,8 +5,10 @@
  * redriving from the earliest reported failure — against a real OpenSearch node behind the fault
  * proxy (429 items, 503s, connection resets, slow responses that run into the Lambda deadline) and
  * moto's SQS (dead-letter queue), SSM (the sink password) and S3 (dead-letter overflow).
- * Asserts: every event is in the index exactly once (by `_id`) or its Kinesis record is in the
- * dead-letter queue with its reason; no injected secret reaches the index, the queue or the logs.
+ * Asserts: every event is in the index exactly once (by `_id`), or its Kinesis record (malformed)
+ * or the event itself (refused by OpenSearch: a 300 KB immense keyword term, stored via S3 overflow)
+ * is in the dead-letter queue with its reason; no injected secret reaches the index, the queue or
+ * the logs.
  */
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync } from 'node:fs';
@@ -14,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   CreateQueueCommand,
   DeleteMessageBatchCommand,
@@ -50,12 +52,15 @@ interface ShardRecord {
   events: string[];
   malformed?: string;
   control?: boolean;
+  /** Event keys OpenSearch refuses for good (dead-lettered with the record). */
+  refused?: string[];
 }
 
 let proxy: FaultProxy;
 let handler: Handler;
 let queueUrl: string;
 let sqs: SQSClient;
+let s3: S3Client;
 const logLines: string[] = [];
 const savedEnv = { ...process.env };
 
@@ -113,6 +118,21 @@ function buildShards(): ShardRecord[][] {
     events: secretMsg.logEvents.map((e) => keyOf(secretMsg, e.id)),
   });
   add(0, Buffer.from('definitely not gzip').toString('base64'), { malformed: 'ENVELOPE_NOT_GZIP' });
+  // A 300 KB message: the index maps @message as keyword, so OpenSearch refuses it as an immense
+  // term (in the safe form too); the record is dead-lettered, and too large for one SQS message.
+  const hugeMsg: DataMessage = {
+    ...secretMsg,
+    logStream: 'ecs/app/0123456789abcdef0123456789abcdef',
+    logGroup: '/ecs/storefront',
+    logEvents: [
+      { id: `${unique}-h1`, timestamp: Date.now() - 2000, message: 'small neighbour line' },
+      { id: `${unique}-h2`, timestamp: Date.now() - 1000, message: 'lorem ipsum '.repeat(25_000) },
+    ],
+  };
+  add(0, gzipSync(JSON.stringify(hugeMsg)).toString('base64'), {
+    events: [keyOf(hugeMsg, `${unique}-h1`)],
+    refused: [keyOf(hugeMsg, `${unique}-h2`)],
+  });
   add(1, 'this is *not* base64!', { malformed: 'ENVELOPE_BAD_BASE64' });
   const full = gzipSync(
     JSON.stringify({ ...secretMsg, logEvents: [{ id: 'x', timestamp: 1, message: 'cut short' }] }),
@@ -134,15 +154,15 @@ beforeAll(async () => {
   execFileSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { cwd: root, stdio: 'pipe' });
   // Other test runs may rebuild dist/ at any moment: import a private copy of the bundle.
   const dir = mkdtempSync(join(tmpdir(), 'lf-kinesis-bundle-'));
-  copyFileSync(join(root, 'dist', 'lambda', 'kinesis.mjs'), join(dir, 'kinesis.mjs'));
+  for (const f of ['kinesis.mjs', 'kinesis.mjs.map'])
+    copyFileSync(join(root, 'dist', 'lambda', f), join(dir, f));
 
   const creds = { accessKeyId: 'testing', secretAccessKey: 'testing' };
   const aws = { endpoint: motoUrl(), region: 'us-east-1', credentials: creds };
   sqs = new SQSClient(aws);
   queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: `${unique}-dlq` }))).QueueUrl!;
-  await new S3Client({ ...aws, forcePathStyle: true }).send(
-    new CreateBucketCommand({ Bucket: `${unique}-dlq` }),
-  );
+  s3 = new S3Client({ ...aws, forcePathStyle: true });
+  await s3.send(new CreateBucketCommand({ Bucket: `${unique}-dlq` }));
   await new SSMClient(aws).send(
     new PutParameterCommand({
       Name: `/logferry/${unique}/opensearch-password`,
@@ -150,6 +170,16 @@ beforeAll(async () => {
       Type: 'SecureString',
     }),
   );
+
+  const template = await fetch(`${opensearchUrl()}/_index_template/${unique}`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      index_patterns: [`${unique}-*`],
+      template: { mappings: { properties: { '@message': { type: 'keyword' } } } },
+    }),
+  });
+  expect(template.ok).toBe(true);
 
   proxy = await startFaultProxy(opensearchUrl(), {
     seed: 11,
@@ -307,7 +337,29 @@ describe('Kinesis Lambda bundle against OpenSearch through faults', () => {
       });
       expect(String(m?.body.reason).length).toBeGreaterThan(5);
     }
-    expect(new Set(dlq.map((d) => d.body.ackId)).size).toBe(bad.length);
+    // Records OpenSearch refused for good are dead-lettered with the reason; the 300 KB one went to
+    // S3 behind a pointer because it does not fit an SQS message.
+    const refused = shards.flat().filter((r) => r.refused);
+    for (const r of refused) {
+      const m = dlq.find(
+        (d) => d.body.ackId === r.rec.kinesis?.sequenceNumber && d.body.id === `${unique}-h2`,
+      );
+      expect(m?.body).toMatchObject({
+        code: 'illegal_argument_exception',
+        source: 'kinesis-event',
+        logGroup: '/ecs/storefront',
+      });
+      expect(String(m?.body.reason)).toMatch(/immense term/);
+      const ov = m?.body.overflow as { bucket: string; key: string };
+      const obj = await s3.send(new GetObjectCommand({ Bucket: ov.bucket, Key: ov.key }));
+      const full = JSON.parse(await obj.Body!.transformToString());
+      expect(full.record.message).toHaveLength(300_000);
+      for (const k of r.refused ?? []) expect(seen.has(k)).toBe(false);
+    }
+    // A redrive may dead-letter an entry again (at-least-once), never a different one.
+    expect(new Set(dlq.map((d) => `${d.body.ackId}/${d.body.id ?? ''}`)).size).toBe(
+      bad.length + refused.length,
+    );
 
     // No secret anywhere: documents, dead letters, logs.
     const everything = [JSON.stringify(hits), ...dlq.map((d) => d.raw), ...logLines].join('\n');
