@@ -11,47 +11,67 @@ import { runQuery } from '../src/query/sources/index.js';
 import { hitToRow } from '../src/query/sources/opensearch.js';
 import { OpenSearchSink, opensearchSinkConfig } from '../src/sinks/opensearch.js';
 import { opensearchUrl } from './infra/services.js';
-import { AWS_AUTH_QUERY, expectedAwsAuth, type Fixture, makeFixture, T0, TASK_ID } from './query-fixtures.js';
+import {
+  AUTH_STREAM,
+  AWS_AUTH_QUERY,
+  expectedAwsAuth,
+  type Fixture,
+  makeFixture,
+  T0,
+  TASK_ID,
+} from './query-fixtures.js';
 
 const PREFIX = `lfq${process.pid}`;
 let base: string;
 let from: string;
 let fx: Fixture;
 let allDocs: Record<string, unknown>[];
+/** A second index where every audit event carries its parsed fields (as with the json parser on). */
+let fromParsed: string;
+let parsedDocs: Record<string, unknown>[];
 
-beforeAll(async () => {
-  base = opensearchUrl().replace(/\/$/, '');
-  from = `opensearch://${new URL(base).host}/${PREFIX}-*`;
-  fx = makeFixture();
+async function load(index: string, records: Fixture['records']): Promise<Record<string, unknown>[]> {
   const sink = new OpenSearchSink(
-    opensearchSinkConfig.parse({ type: 'opensearch', url: base, index: `${PREFIX}-YYYY.MM.dd` }),
+    opensearchSinkConfig.parse({ type: 'opensearch', url: base, index: `${index}-YYYY.MM.dd` }),
     {},
   );
-  const enc = fx.records.map((r) => sink.encode(r)) as Encoded<string>[];
+  const enc = records.map((r) => sink.encode(r)) as Encoded<string>[];
   for (let i = 0; i < enc.length; i += 200) {
     const res = await sink.send(enc.slice(i, i + 200), { attempt: 1 });
     expect(res.problems).toEqual([]);
   }
   await sink.close?.();
-  await fetch(`${base}/${PREFIX}-*/_refresh`, { method: 'POST' });
-  const res = await fetch(`${base}/${PREFIX}-*/_search?size=10000`, {
+  await fetch(`${base}/${index}-*/_refresh`, { method: 'POST' });
+  const res = await fetch(`${base}/${index}-*/_search?size=10000`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ query: { match_all: {} } }),
   });
   const body = (await res.json()) as { hits: { hits: { _source: Record<string, unknown> }[] } };
-  allDocs = body.hits.hits.map((h) => h._source);
+  return body.hits.hits.map((h) => h._source);
+}
+
+beforeAll(async () => {
+  base = opensearchUrl().replace(/\/$/, '');
+  from = `opensearch://${new URL(base).host}/${PREFIX}-*`;
+  fx = makeFixture();
+  allDocs = await load(PREFIX, fx.records);
   expect(allDocs.length).toBe(fx.records.length);
+  const parsed = fx.records.map((r) =>
+    r.message.startsWith('{') ? { ...r, fields: JSON.parse(r.message) as Record<string, unknown> } : r,
+  );
+  parsedDocs = await load(`${PREFIX}p`, parsed);
+  fromParsed = `opensearch://${new URL(base).host}/${PREFIX}p-*`;
 }, 300_000);
 
 afterAll(async () => {
-  if (base) await fetch(`${base}/${PREFIX}-*`, { method: 'DELETE' }).catch(() => {});
+  if (base) await fetch(`${base}/${PREFIX}-*,${PREFIX}p-*`, { method: 'DELETE' }).catch(() => {});
 });
 
 /** The same query evaluated locally over every document in the index. */
-async function local(query: string, range: { startMs?: number; endMs?: number } = {}) {
+async function local(query: string, range: { startMs?: number; endMs?: number } = {}, docs = allDocs) {
   const compiled = compileQuery(query);
-  const rows = allDocs
+  const rows = docs
     .map((d) => hitToRow(structuredClone(d)))
     .filter(
       (r) =>
@@ -82,6 +102,32 @@ describe('OpenSearch reader', () => {
       expect(pushed.notes.join(' ')).toMatch(/pushed down to OpenSearch/);
     });
   }
+
+  const AGG_QUERIES = [
+    `filter @logStream = "${AUTH_STREAM}" and @message like "access denied" | stats count(*) as n by bin(1h)`,
+    'filter @logStream like /^kube-apiserver-audit/ and verb != "get" | stats count(*) as n, sum(responseStatus.code) as s, avg(responseStatus.code), min(responseStatus.code) as lo, max(responseStatus.code) as hi by objectRef.resource, bin(30m) | sort n desc, objectRef.resource asc, lo asc | limit 20',
+    'filter @logStream like /^kube-apiserver-audit/ | filter verb in ["delete", "patch"] and responseStatus.code >= 400 | stats count(*) as n, count(user.username) as users by verb | sort verb asc',
+    'filter @logStream like /^kube-apiserver-audit/ | stats count(*) as events',
+  ];
+  for (const q of AGG_QUERIES) {
+    it(`stats pushed down as aggregations equal local evaluation: ${q.slice(0, 80)}`, async () => {
+      const pushed = await runQuery({ query: q, from: fromParsed });
+      const want = await local(q, {}, parsedDocs);
+      expect(pushed.notes.join(' ')).toMatch(/stats pushed down to OpenSearch as aggregations/);
+      expect(pushed.result.fields).toEqual(want.fields);
+      expect(pushed.result.rows).toEqual(want.rows);
+      expect(want.rows.length).toBeGreaterThan(0);
+    });
+  }
+
+  it('keeps stats local when documents lack indexed values (fields parsed on read)', async () => {
+    const q = 'filter objectRef.resource = "configmaps" | stats count(*) as n by verb | sort verb asc';
+    const run = await runQuery({ query: q, from });
+    expect(run.notes.join(' ')).toMatch(
+      /stats evaluated locally: \d+ matching document\(s\) lack an indexed value/,
+    );
+    expect(run.result.rows).toEqual((await local(q)).rows);
+  });
 
   it('fetches only what the filters allow, and matches the fixture', async () => {
     const run = await runQuery({ query: AWS_AUTH_QUERY, from });

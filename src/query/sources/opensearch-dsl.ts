@@ -129,8 +129,19 @@ function notExists(field: string): Dsl {
   return { bool: { must_not: { exists: { field } } } };
 }
 
+export interface TranslateOptions {
+  /**
+   * Assume every document considered has each leaf's field indexed (the caller verifies it with a
+   * count): positive leaves are then their cores alone, and exact when the core has no false positives.
+   */
+  verified?: boolean;
+  /** Collects the indexed fields the leaves look at (for that verification). */
+  fields?: Set<string>;
+}
+
 /** Sound (and, on stored fields, exact) form of a positive predicate. */
-function positive(core: Core, name: string): Translation {
+function positive(core: Core, name: string, opts: TranslateOptions): Translation {
+  if (opts.verified) return { q: core.q, exact: core.noFalsePositives };
   const stored = DOC_FIELDS.has(name);
   if (stored && core.complete) return { q: core.q, exact: core.noFalsePositives };
   // Documents without the value indexed (fields parsed on read, values over ignore_above) are kept.
@@ -138,9 +149,12 @@ function positive(core: Core, name: string): Translation {
 }
 
 /** Sound form of a negated predicate: drop only documents the core proves match. */
-function negative(core: Core, name: string): Translation {
+function negative(core: Core, name: string, opts: TranslateOptions): Translation {
   if (!core.noFalsePositives) return MATCH_ALL;
-  return { q: { bool: { must_not: core.q } }, exact: DOC_FIELDS.has(name) && core.complete };
+  return {
+    q: { bool: { must_not: core.q } },
+    exact: opts.verified === true || (DOC_FIELDS.has(name) && core.complete),
+  };
 }
 
 function not(t: Translation): Translation {
@@ -239,17 +253,17 @@ function leafCore(
   }
 }
 
-export function translate(e: Expr, mappings: MappingIndex): Translation {
-  if (e.kind === 'unary' && e.op === 'not') return not(translate(e.operand, mappings));
+export function translate(e: Expr, mappings: MappingIndex, opts: TranslateOptions = {}): Translation {
+  if (e.kind === 'unary' && e.op === 'not') return not(translate(e.operand, mappings, opts));
   if (e.kind !== 'binary') return MATCH_ALL;
   if (e.op === 'and') {
-    const a = translate(e.left, mappings);
-    const b = translate(e.right, mappings);
+    const a = translate(e.left, mappings, opts);
+    const b = translate(e.right, mappings, opts);
     return { q: { bool: { filter: [a.q, b.q] } }, exact: a.exact && b.exact };
   }
   if (e.op === 'or') {
-    const a = translate(e.left, mappings);
-    const b = translate(e.right, mappings);
+    const a = translate(e.left, mappings, opts);
+    const b = translate(e.right, mappings, opts);
     if (a.q.match_all || b.q.match_all) return MATCH_ALL;
     return { q: { bool: { should: [a.q, b.q], minimum_should_match: 1 } }, exact: a.exact && b.exact };
   }
@@ -257,7 +271,8 @@ export function translate(e: Expr, mappings: MappingIndex): Translation {
   const name = e.left.name;
   const leaf = leafCore(e, name, mappings.get(name));
   if (!leaf) return MATCH_ALL;
-  return leaf.negated ? negative(leaf.core, name) : positive(leaf.core, name);
+  opts.fields?.add(leaf.core.field);
+  return leaf.negated ? negative(leaf.core, name, opts) : positive(leaf.core, name, opts);
 }
 
 /** The whole search query: time range, translated filters, and the fallback documents. */

@@ -11,10 +11,12 @@
 import { Client } from '@opensearch-project/opensearch';
 import { isSecretRef, sharedSecretResolver } from '../../aws/secrets.js';
 import { describeError, LogferryError } from '../../core/errors.js';
-import type { CompiledQuery, Row } from '../types.js';
+import { compileQuery } from '../index.js';
+import type { CompiledQuery, QueryResult, Row } from '../types.js';
 import { toEpochMs } from './decode.js';
 import type { QueryRun, RunQueryOptions } from './index.js';
-import { buildSearchQuery, FALLBACK_FIELD, indexMappings } from './opensearch-dsl.js';
+import { type AggPlan, planAggregation } from './opensearch-aggs.js';
+import { buildSearchQuery, type Dsl, FALLBACK_FIELD, indexMappings } from './opensearch-dsl.js';
 import { newProgress, type ScanProgress } from './scan.js';
 import type { TimeRange } from './time-range.js';
 import { SYSTEM_FIELDS } from '../../core/document.js';
@@ -138,6 +140,14 @@ export async function runOpenSearchQuery(
     );
     progress.objectsListed = Object.keys(mappingBody).length;
 
+    const plan = planAggregation(compiled, mappings);
+    if (plan) {
+      const agg = await aggregate(client, target, plan, query, progress, notes).catch((e) => {
+        throw e instanceof LogferryError ? e : explainError(e, target);
+      });
+      if (agg) return { result: agg, compiled, source: 'opensearch', range, progress, histogram, notes };
+    }
+
     const rows = async function* (): AsyncGenerator<Row> {
       let scrollId: string | undefined;
       try {
@@ -190,4 +200,118 @@ export async function runOpenSearchQuery(
   } finally {
     await client.close().catch(() => {});
   }
+}
+
+const COMPOSITE_PAGE = 1_000;
+
+function bytesOf(res: { headers?: unknown }): number {
+  const len = Number((res.headers as Record<string, string> | undefined)?.['content-length']);
+  return Number.isFinite(len) ? len : 0;
+}
+
+/**
+ * Runs the planned aggregation, or returns undefined when it would not be exact (a matching
+ * document lacks an indexed value) or there is nothing to aggregate — the scroll path then runs.
+ */
+async function aggregate(
+  client: Client,
+  target: OpenSearchTarget,
+  plan: AggPlan,
+  sound: Dsl,
+  progress: ScanProgress,
+  notes: string[],
+): Promise<QueryResult | undefined> {
+  const base: Dsl = { bool: { filter: [sound, ...plan.filters] } };
+  const count = async (query: Dsl) => {
+    const res = await client.count({
+      index: target.index,
+      ignore_unavailable: true,
+      allow_no_indices: true,
+      body: { query },
+    });
+    progress.bytesIn += bytesOf(res);
+    return Number((res.body as { count: number }).count);
+  };
+  if (plan.verifyFields.length) {
+    // Over the sound pre-filter, not `base`: a document lacking a value would fail the verified
+    // filters there and hide exactly what this check must find.
+    const missing = await count({
+      bool: {
+        filter: [sound],
+        should: plan.verifyFields.map((f) => ({ bool: { must_not: { exists: { field: f } } } })),
+        minimum_should_match: 1,
+      },
+    });
+    if (missing > 0) {
+      notes.push(
+        `stats evaluated locally: ${missing} matching document(s) lack an indexed value for ${plan.verifyFields.join(', ')}`,
+      );
+      return undefined;
+    }
+  }
+  const total = await count(base);
+  if (total === 0) return undefined;
+  const metricAggs: Dsl = {};
+  for (const m of plan.metrics) if (m.agg) metricAggs[m.name] = m.agg;
+  const rows: Row[] = [];
+  type Bucket = { key?: Record<string, unknown>; doc_count: number } & Record<string, { value?: unknown }>;
+  const toRow = (b: Bucket, docCount: number) => {
+    const row: Row = {};
+    plan.keyTo.forEach((put, i) => {
+      put(row, b.key?.[`g${i}`]);
+    });
+    for (const m of plan.metrics) row[m.name] = m.agg ? (b[m.name]?.value ?? null) : docCount;
+    return row;
+  };
+  if (plan.sources.length === 0) {
+    const res = await client.search({
+      index: target.index,
+      ignore_unavailable: true,
+      allow_no_indices: true,
+      body: { size: 0, query: base, aggs: metricAggs },
+    });
+    progress.bytesIn += bytesOf(res);
+    rows.push(
+      toRow(
+        { doc_count: total, ...((res.body as { aggregations?: Bucket }).aggregations ?? {}) } as Bucket,
+        total,
+      ),
+    );
+  } else {
+    let after: Record<string, unknown> | undefined;
+    do {
+      const res = await client.search({
+        index: target.index,
+        ignore_unavailable: true,
+        allow_no_indices: true,
+        body: {
+          size: 0,
+          query: base,
+          aggs: {
+            g: {
+              composite: { size: COMPOSITE_PAGE, sources: plan.sources, ...(after ? { after } : {}) },
+              aggs: metricAggs,
+            },
+          },
+        } as Dsl,
+      });
+      progress.bytesIn += bytesOf(res);
+      progress.objectsDone++;
+      const g = (
+        res.body as { aggregations?: { g?: { buckets: Bucket[]; after_key?: Record<string, unknown> } } }
+      ).aggregations?.g;
+      const buckets = g?.buckets ?? [];
+      for (const b of buckets) rows.push(toRow(b, b.doc_count));
+      after = buckets.length === COMPOSITE_PAGE ? g?.after_key : undefined;
+    } while (after);
+  }
+  const result = await compileQuery(plan.rest).execute(rows);
+  progress.recordsScanned = total;
+  progress.recordsMatched = total;
+  progress.bytesText = progress.bytesIn;
+  result.stats = { recordsScanned: total, recordsMatched: total };
+  notes.push(
+    `stats pushed down to OpenSearch as aggregations (${rows.length} group(s) over ${total} documents)`,
+  );
+  return result;
 }
