@@ -204,6 +204,22 @@ describe('http sink: splunk-hec', () => {
     expect(h.events[1].event).toEqual({ level: 'warn', message: 'message 2', '@id': 'id-2' });
   });
 
+  it('accepts a URL that already names the endpoint (HEC /services/collector alias)', async () => {
+    const h = await startHecServer({ token: 'k' });
+    open.push(h);
+    const { s } = sink(
+      { flavor: 'splunk-hec', url: `${h.url}/services/collector`, token: 'env:HEC' },
+      { 'env:HEC': ['k'] },
+    );
+    const { s: s2 } = sink(
+      { flavor: 'splunk-hec', url: `${h.url}/services/collector/event/`, token: 'env:HEC' },
+      { 'env:HEC': ['k'] },
+    );
+    expect((await deliver(s, [rec(1)], { retry: FAST }))[0].kind).toBe('delivered');
+    expect((await deliver(s2, [rec(2)], { retry: FAST }))[0].kind).toBe('delivered');
+    expect(h.requests.map((r) => r.url)).toEqual(['/services/collector', '/services/collector/event/']);
+  });
+
   it('on invalid-event-number: earlier events delivered, the invalid one rejected, later ones re-sent once', async () => {
     const h = await startHecServer({ token: 'k' });
     open.push(h);

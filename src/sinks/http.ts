@@ -270,8 +270,11 @@ export class HttpSink implements Sink<HttpItem> {
     this.limits = {
       maxRecords: cfg.maxRecords ?? d.maxRecords,
       // Every line costs more than `encode` counts: its newline, or Loki's `["<ns>",…]` framing.
-      maxBytes:
-        (cfg.maxBytes ?? d.maxBytes) - (cfg.maxRecords ?? d.maxRecords) * (cfg.flavor === 'loki' ? 40 : 1),
+      maxBytes: framedBudget(
+        cfg.maxBytes ?? d.maxBytes,
+        cfg.maxRecords ?? d.maxRecords,
+        cfg.flavor === 'loki' ? 40 : 1,
+      ),
       maxRecordBytes: cfg.maxRecordBytes ?? d.maxRecordBytes,
       maxAgeMs: cfg.maxAgeMs,
     };
@@ -445,7 +448,7 @@ export class HttpSink implements Sink<HttpItem> {
         break;
       }
       case 'splunk-hec':
-        url = joinPath(url, '/services/collector/event');
+        url = joinPath(url, '/services/collector/event', '/services/collector');
         headers.authorization = `Splunk ${token}`;
         break;
       case 'loki':
@@ -634,9 +637,20 @@ export class HttpSink implements Sink<HttpItem> {
   }
 }
 
-function joinPath(base: string, path: string): string {
+/** The payload budget left once `records` lines of `perRecord` framing bytes are set aside. */
+function framedBudget(maxBytes: number, records: number, perRecord: number): number {
+  return Math.max(Math.floor(maxBytes / 2), maxBytes - records * perRecord);
+}
+
+/**
+ * Appends the API path unless the configured URL already names the endpoint (`/services/collector`
+ * is HEC's alias of `/services/collector/event`).
+ */
+function joinPath(base: string, path: string, alias?: string): string {
   const u = new URL(base);
-  if (!u.pathname.endsWith(path)) u.pathname = u.pathname.replace(/\/+$/, '') + path;
+  const p = u.pathname.replace(/\/+$/, '');
+  if (p.endsWith(path) || (alias && p.endsWith(alias))) return u.toString();
+  u.pathname = p + path;
   return u.toString();
 }
 

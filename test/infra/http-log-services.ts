@@ -191,7 +191,8 @@ export async function startHecServer(opts: {
 }): Promise<HecServer> {
   const events: Record<string, unknown>[] = [];
   const svc = await serve((req, body, _cap, res) => {
-    if (!req.url?.startsWith('/services/collector/event')) {
+    // `/services/collector` is HEC's alias of `/services/collector/event`.
+    if (!/^\/services\/collector(\/event)?\/?(\?|$)/.test(req.url ?? '')) {
       json(res, 404, { text: 'The requested URL was not found on this server.', code: 404 });
       return;
     }
