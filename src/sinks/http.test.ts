@@ -364,6 +364,17 @@ describe('http sink: ndjson', () => {
     expect(out2[0].reason).toContain('schema mismatch');
   });
 
+  it('redacts the token when a server echoes it in an error body', async () => {
+    const n = await startNdjsonServer({ bearer: 'tok-echoed-123' });
+    open.push(n);
+    const { s } = sink({ flavor: 'ndjson', url: n.url, token: 'env:B' }, { 'env:B': ['tok-echoed-123'] });
+    n.failNext(1, 400, 'bad request: Authorization: Bearer tok-echoed-123');
+    const out = await deliver(s, [rec(1)], { retry: FAST });
+    expect(out[0]).toMatchObject({ kind: 'rejected', code: 'SINK_REJECTED' });
+    expect(out[0].reason).toContain('Bearer [redacted]');
+    expect(out[0].reason).not.toContain('tok-echoed-123');
+  });
+
   it('fails as SINK_UNAVAILABLE when nothing listens', async () => {
     const n = await startNdjsonServer();
     const url = n.url;
