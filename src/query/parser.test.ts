@@ -214,6 +214,16 @@ describe('parseQuery: errors', () => {
     expect(ps.map((p) => p.column)).toEqual([9, 19, 30, 44]);
   });
 
+  it('refuses absurdly deep nesting with a problem instead of overflowing the stack', () => {
+    const ps = problemsOf(`filter ${'('.repeat(5000)}a = 1${')'.repeat(5000)}`);
+    expect(ps[0].message).toMatch(/nested more than 256 levels/);
+    expect(problemsOf(`filter ${'not '.repeat(5000)}a = 1`)[0].message).toMatch(/nested more than/);
+    expect(problemsOf(`fields ${'-'.repeat(5000)}a`)[0].message).toMatch(/nested more than/);
+    expect(problemsOf(`fields a${' ^ a'.repeat(5000)}`)[0].message).toMatch(/nested more than/);
+    expect(problemsOf(`fields ${'['.repeat(5000)}`)[0].message).toMatch(/nested more than/);
+    expect(parseQuery(`filter ${'('.repeat(100)}a = 1${')'.repeat(100)}`).commands.length).toBe(1);
+  });
+
   it('renders tabs as spaces so the caret lines up', () => {
     try {
       parseQuery('fields a\n\t| oops');

@@ -53,6 +53,9 @@ const REFUSED_COMMANDS: Record<string, string> = {
   lookup: 'lookup tables are not supported by logferry',
 };
 
+/** Deepest expression nesting accepted (parentheses, calls, prefix operators). */
+const MAX_NESTING = 256;
+
 const COMMANDS = [
   'fields',
   'display',
@@ -193,6 +196,7 @@ class Parser {
         continue;
       }
       try {
+        this.depth = 0; // an error may have left a nested level open
         commands.push(this.parseCommand());
         if (!this.atCommandEnd()) {
           this.fail(
@@ -383,8 +387,16 @@ class Parser {
 
   // ---------------------------------------------------------- expressions
 
+  private depth = 0;
+
   parseExpr(): Expr {
-    return this.parseOr();
+    // Nesting is bounded so a hostile query cannot overflow the stack (RangeError instead of a problem).
+    if (++this.depth > MAX_NESTING) this.fail(`expression nested more than ${MAX_NESTING} levels deep`);
+    try {
+      return this.parseOr();
+    } finally {
+      this.depth--;
+    }
   }
 
   private bin(op: BinaryOp, left: Expr, right: Expr): Expr {
@@ -412,7 +424,9 @@ class Parser {
   private parseNot(): Expr {
     if (this.isWord('not')) {
       const s = this.advance().start;
+      if (++this.depth > MAX_NESTING) this.fail(`expression nested more than ${MAX_NESTING} levels deep`);
       const operand = this.parseNot();
+      this.depth--;
       return { kind: 'unary', op: 'not', operand, span: { start: s, end: operand.span.end } };
     }
     return this.parseComparison();
@@ -469,6 +483,7 @@ class Parser {
 
   private parseList(): Expr {
     const s = this.cur.start;
+    if (++this.depth > MAX_NESTING) this.fail(`expression nested more than ${MAX_NESTING} levels deep`);
     this.expectOp('[', "to open the list after 'in'");
     const items: Expr[] = [];
     if (!this.isOp(']')) {
@@ -478,6 +493,7 @@ class Parser {
       } while (this.isOp(','));
     }
     this.expectOp(']', 'to close the list');
+    this.depth--;
     return { kind: 'list', items, span: this.span(s) };
   }
 
@@ -502,7 +518,9 @@ class Parser {
   private parseUnary(): Expr {
     if (this.isOp('-') || this.isOp('+')) {
       const t = this.advance();
+      if (++this.depth > MAX_NESTING) this.fail(`expression nested more than ${MAX_NESTING} levels deep`);
       const operand = this.parseUnary();
+      this.depth--;
       if (operand.kind === 'number' && t.value === '-') {
         return { kind: 'number', value: -operand.value, span: { start: t.start, end: operand.span.end } };
       }
@@ -520,7 +538,10 @@ class Parser {
     const base = this.parsePrimary();
     if (this.isOp('^')) {
       this.advance();
-      return this.bin('^', base, this.parseUnary());
+      if (++this.depth > MAX_NESTING) this.fail(`expression nested more than ${MAX_NESTING} levels deep`);
+      const right = this.parseUnary();
+      this.depth--;
+      return this.bin('^', base, right);
     }
     return base;
   }
