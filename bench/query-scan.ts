@@ -9,11 +9,12 @@
  *
  * The archive is generated once (deterministic seed, about a minute) and cached in
  * ~/.cache/logferry-bench/query-scan-v1-<gb>gb. jq must be installed (`apt-get install -y jq`).
- * Peak RSS comes from GNU time (`/usr/bin/time -f %M`) for both tools.
+ * Peak RSS comes from GNU time (`/usr/bin/time -f %M`) for both tools. Results also go to
+ * bench/results/query-scan.json.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { cpus, homedir, loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { LogRecord } from '../src/core/record.js';
 import type { Encoded } from '../src/core/sink.js';
@@ -225,6 +226,37 @@ async function main(): Promise<void> {
   console.log(
     `  (in-process query time ${(lfr.elapsedMs / 1000).toFixed(2)} s; the rest is node/tsx start-up)`,
   );
+  const phase = (name: string, ms: number, matched: number, rss: number) => ({
+    phase: name,
+    records: meta.events,
+    bytes: meta.rawBytes,
+    matched,
+    wallMs: Math.round(ms),
+    recordsPerSec: Math.round(meta.events / (ms / 1000)),
+    mbPerSec: Math.round((meta.rawBytes / 1e6 / (ms / 1000)) * 10) / 10,
+    peakRssMb: Math.round(rss / 1e6),
+  });
+  const results = {
+    scenario: 'query-scan',
+    at: new Date().toISOString(),
+    cpus: cpus().length,
+    loadAverage: loadavg().map((l) => Math.round(l * 10) / 10),
+    archive: { objects: files.length, gzipBytes: gzBytes, bytes: meta.rawBytes, events: meta.events },
+    query: 'seed aws-auth changes',
+    phases: [
+      {
+        ...phase('logferry', lfWallMs, lfr.matched, lfRss),
+        threads: lfr.threads,
+        scannedAfterPruning: lfr.scanned,
+        inProcessMs: Math.round(lfr.elapsedMs),
+      },
+      ...(jq ? [phase('jq', jq.elapsedMs, jq.matched, jq.rss)] : []),
+    ],
+    speedupVsJq: jq ? Math.round((jq.elapsedMs / lfWallMs) * 100) / 100 : null,
+  };
+  const resultsDir = new URL('./results/', import.meta.url).pathname;
+  mkdirSync(resultsDir, { recursive: true });
+  writeFileSync(join(resultsDir, 'query-scan.json'), `${JSON.stringify(results, null, 2)}\n`);
   if (jq) {
     console.log(row('jq (gzip -dc | jq)', jq.elapsedMs, jq.matched, jq.rss));
     console.log(
