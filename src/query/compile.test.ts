@@ -345,6 +345,16 @@ describe('lambda discovered fields', () => {
     expect((await q.execute(lines)).rows).toEqual([{ n: 2, maxD: 102.25, cold: 1, mem: 71_000_000 }]);
   });
 
+  it('derives @requestId from runtime lines, and nothing from other lines or JSON that looks like a failure', async () => {
+    const r = await run('filter ispresent(@requestId) | stats count(*) as n by @requestId', [
+      { '@timestamp': 1, '@message': '2026-11-22T10:00:00.000Z\tc0ffee00-1111\tINFO\torder placed' },
+      { '@timestamp': 2, '@message': 'END RequestId: c0ffee00-1111' },
+      { '@timestamp': 3, '@message': 'plain print' },
+      { '@timestamp': 4, '@message': '{"error":"boom"}' },
+    ]);
+    expect(r.rows).toEqual([{ '@requestId': 'c0ffee00-1111', n: 2 }]);
+  });
+
   it('prefers stored fields over derived ones', async () => {
     const r = await run('fields @duration', [
       { '@timestamp': 1, '@message': 'REPORT RequestId: x\tDuration: 1 ms', '@duration': 5 },

@@ -10,6 +10,7 @@
  * without `limit`, at most 10,000 rows; without `fields`/`display`, `@timestamp` and `@message` show.
  */
 import { LogferryError } from '../core/errors.js';
+import { isParseFailure } from '../core/pipeline.js';
 import { parseLambda } from '../parsers/lambda-platform.js';
 import type { Command, Expr, QueryAst, StatsCommand } from './ast.js';
 import { collectFields, type ExprContext, isTimeExpr } from './compile-expr.js';
@@ -193,7 +194,7 @@ function lambdaDeriver(lambdaFields: string[]): RowStep {
     const msg = row['@message'];
     if (!missing || typeof msg !== 'string') return row;
     const parsed = parseLambda(msg);
-    if ('error' in parsed && Object.keys(parsed).length === 1) return row;
+    if (isParseFailure(parsed)) return row;
     const out: Row = { ...row };
     for (const [k, v] of Object.entries(parsed)) if (k.startsWith('@') && out[k] === undefined) out[k] = v;
     return out;
