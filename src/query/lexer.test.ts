@@ -55,6 +55,24 @@ describe('lexer', () => {
     expect(toks.slice(4, 11).map((t) => t.unit)).toEqual(['m', 'ms', 'h', 'd', 'mo', 'q', 'y']);
   });
 
+  it('accepts every documented unit spelling, plurals included', () => {
+    const units =
+      'ms msec msecs millisecond milliseconds s sec secs second seconds m min mins minute minutes h hr hrs hour hours d day days w week weeks mo mon mons month months q qtr qtrs quarter quarters y yr yrs year years';
+    const lx = new Lexer(
+      units
+        .split(' ')
+        .map((u) => `2${u}`)
+        .join(' '),
+    );
+    const got: string[] = [];
+    for (let t = lx.next(false); t.kind !== 'eof'; t = lx.next(false)) got.push(`${t.kind}:${t.unit}`);
+    expect(lx.problems).toEqual([]);
+    expect(new Set(got)).toEqual(
+      new Set(['ms', 's', 'm', 'h', 'd', 'w', 'mo', 'q', 'y'].map((u) => `duration:${u}`)),
+    );
+    expect(got.length).toBe(units.split(' ').length);
+  });
+
   it('reports an unknown time unit', () => {
     const lx = new Lexer('5parsecs');
     lx.next(false);

@@ -37,6 +37,10 @@ export interface LexProblem {
   message: string;
 }
 
+/**
+ * Time units as documented for `bin` (multi-letter forms may take a plural s).
+ * https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CWL_QuerySyntax-Stats.html
+ */
 const UNIT_ALIASES: Record<string, DurationUnit> = {
   ms: 'ms',
   msec: 'ms',
@@ -66,6 +70,7 @@ const UNIT_ALIASES: Record<string, DurationUnit> = {
   weeks: 'w',
   mo: 'mo',
   mon: 'mo',
+  mons: 'mo',
   month: 'mo',
   months: 'mo',
   q: 'q',
