@@ -7,6 +7,8 @@
  * ECS, generic) from the deterministic generator, grouped into invocations whose output fits one
  * response (as a 0.2–0.3 MB processor buffer yields). Each variant runs in its own Node process so
  * peak RSS is its own; variants alternate over rounds; the best timed pass counts (one warm-up pass).
+ * A last process runs all variants taking turns per invocation ("paired"): its CPU-time ratio is the
+ * steadier one on a loaded machine.
  *
  *   node --import tsx bench/firehose-transform.ts          (or: npm run bench -- firehose-transform)
  *   BENCH_RECORDS=160 BENCH_RECORD_KB=100 BENCH_PASSES=2 BENCH_ROUNDS=2 BENCH_SEED=42
@@ -73,6 +75,9 @@ interface ChildResult {
   bestWallSeconds: number;
   passSeconds: number[];
   passWallSeconds: number[];
+  /** Wall ms per invocation (handler + response JSON) over the timed passes. */
+  p50Ms: number;
+  p99Ms: number;
   responseBytes: number;
   ok: number;
   dropped: number;
@@ -103,6 +108,7 @@ async function child(variant: Variant, file: string): Promise<void> {
   const { handle, transforms } = await makeHandler(variant);
   const passSeconds: number[] = [];
   const passWallSeconds: number[] = [];
+  const latencies: number[] = [];
   let responseBytes = 0;
   const counts = { ok: 0, dropped: 0, failed: 0 };
   for (let p = 0; p <= PASSES; p++) {
@@ -111,9 +117,11 @@ async function child(variant: Variant, file: string): Promise<void> {
     const t0 = process.hrtime.bigint();
     const c0 = process.cpuUsage();
     for (const ev of data.invocations) {
+      const i0 = process.hrtime.bigint();
       const res = (await handle(ev)) as { records: { result: string }[] };
       // The Lambda runtime serialises the answer: part of the cost.
       responseBytes += JSON.stringify(res).length;
+      if (p > 0) latencies.push(Number(process.hrtime.bigint() - i0) / 1e6);
       for (const r of res.records) {
         if (r.result === 'Ok') counts.ok++;
         else if (r.result === 'Dropped') counts.dropped++;
@@ -129,18 +137,47 @@ async function child(variant: Variant, file: string): Promise<void> {
     }
   }
   const best = passSeconds.indexOf(Math.min(...passSeconds));
+  latencies.sort((a, b) => a - b);
+  const pct = (q: number) =>
+    +latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))].toFixed(1);
   const out: ChildResult = {
     variant,
     bestSeconds: passSeconds[best],
     bestWallSeconds: passWallSeconds[best],
     passSeconds,
     passWallSeconds,
+    p50Ms: pct(0.5),
+    p99Ms: pct(0.99),
     responseBytes,
     ...counts,
     maxRssMB: process.resourceUsage().maxRSS / 1024,
     transforms,
   };
   process.stdout.write(`${JSON.stringify(out)}\n`);
+}
+
+/**
+ * All variants in one process, taking turns invocation by invocation (order rotated), so machine
+ * load drifts hit them alike: the CPU-time ratio from this run is the steadier one.
+ */
+async function paired(file: string): Promise<void> {
+  const data = JSON.parse(readFileSync(file, 'utf8')) as DataFile;
+  const handlers = await Promise.all(VARIANTS.map((v) => makeHandler(v)));
+  const cpu = VARIANTS.map(() => 0);
+  for (let p = 0; p <= PASSES; p++) {
+    for (let i = 0; i < data.invocations.length; i++) {
+      for (let k = 0; k < VARIANTS.length; k++) {
+        const v = (i + k) % VARIANTS.length;
+        const c0 = process.cpuUsage();
+        JSON.stringify(await handlers[v].handle(data.invocations[i]));
+        const c = process.cpuUsage(c0);
+        if (p > 0) cpu[v] += (c.user + c.system) / 1e6;
+      }
+    }
+  }
+  process.stdout.write(
+    `${JSON.stringify(Object.fromEntries(VARIANTS.map((v, k) => [v, cpu[k] / PASSES])))}\n`,
+  );
 }
 
 function generate(): DataFile {
@@ -214,6 +251,7 @@ async function main(): Promise<void> {
   );
   const check = await checkRawMatchesSeed(data);
   const runs: ChildResult[] = [];
+  let pairedCpu: Record<Variant, number> = { naive: 0, raw: 0, 'raw-nomask': 0, ndjson: 0 };
   try {
     for (let round = 0; round < ROUNDS; round++) {
       const order = round % 2 === 0 ? VARIANTS : [...VARIANTS].reverse();
@@ -233,6 +271,18 @@ async function main(): Promise<void> {
         console.error(`  round ${round + 1} ${v}: ${runs[runs.length - 1].bestSeconds.toFixed(3)} s`);
       }
     }
+    const res = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', new URL(import.meta.url).pathname, '--paired', file],
+      {
+        encoding: 'utf8',
+        env: { ...env, LOGFERRY_LOG_LEVEL: 'error' },
+        maxBuffer: 1 << 24,
+      },
+    );
+    if (res.status !== 0) throw new Error(`paired run failed:\n${res.stderr}`);
+    pairedCpu = JSON.parse(res.stdout.trim().split('\n').pop()!);
+    console.error(`  paired: ${JSON.stringify(pairedCpu)}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -254,9 +304,13 @@ async function main(): Promise<void> {
       compressedMBps: +(data.gzipBytes / 1e6 / b.bestSeconds).toFixed(1),
       decodedMBps: +(data.decodedBytes / 1e6 / b.bestSeconds).toFixed(1),
       peakRssMB: Math.round(b.maxRssMB),
+      invocationP50Ms: b.p50Ms,
+      invocationP99Ms: b.p99Ms,
       throughputVsNaive: +(naive.bestSeconds / b.bestSeconds).toFixed(3),
       wallThroughputVsNaive: +(naive.bestWallSeconds / b.bestWallSeconds).toFixed(3),
       rssVsNaive: +(b.maxRssMB / naive.maxRssMB).toFixed(3),
+      pairedCpuSeconds: +pairedCpu[v].toFixed(4),
+      pairedThroughputVsNaive: +(pairedCpu.naive / pairedCpu[v]).toFixed(3),
       ok: b.ok,
       dropped: b.dropped,
       failed: b.failed,
@@ -290,10 +344,12 @@ async function main(): Promise<void> {
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, 'firehose-transform.json'), `${JSON.stringify(result, null, 2)}\n`);
   console.log('rates per CPU-second (best pass; the machine is shared, so wall time is noisier)');
-  console.log('variant      records/s  events/s   MB/s gz  MB/s dec  peak RSS  vs naive  ok/dropped/failed');
+  console.log(
+    'variant      records/s  events/s   MB/s gz  MB/s dec  peak RSS  vs naive  paired  p50/p99 ms  ok/dropped/failed',
+  );
   for (const f of figures) {
     console.log(
-      `${f.variant.padEnd(11)} ${String(f.recordsPerSec).padStart(9)} ${String(f.eventsPerSec).padStart(9)} ${String(f.compressedMBps).padStart(9)} ${String(f.decodedMBps).padStart(9)} ${`${f.peakRssMB} MB`.padStart(9)} ${`${f.throughputVsNaive}×`.padStart(9)}  ${f.ok}/${f.dropped}/${f.failed}`,
+      `${f.variant.padEnd(11)} ${String(f.recordsPerSec).padStart(9)} ${String(f.eventsPerSec).padStart(9)} ${String(f.compressedMBps).padStart(9)} ${String(f.decodedMBps).padStart(9)} ${`${f.peakRssMB} MB`.padStart(9)} ${`${f.throughputVsNaive}×`.padStart(9)} ${`${f.pairedThroughputVsNaive}×`.padStart(7)}  ${`${f.invocationP50Ms}/${f.invocationP99Ms}`.padStart(10)}  ${f.ok}/${f.dropped}/${f.failed}`,
     );
   }
   console.log(
@@ -303,5 +359,7 @@ async function main(): Promise<void> {
 
 const argv = process.argv;
 const at = argv.indexOf('--child');
+const pairedAt = argv.indexOf('--paired');
 if (at >= 0) await child(argv[at + 1] as Variant, argv[at + 2]);
+else if (pairedAt >= 0) await paired(argv[pairedAt + 1]);
 else await main();
