@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isLogferryError } from '../src/core/errors.js';
+import { expandRecipe, findRecipe } from '../src/query/recipes/index.js';
 import { runQuery } from '../src/query/sources/index.js';
 import {
   AUDIT_STREAM,
@@ -150,5 +151,32 @@ describe('local archive', () => {
     const err = await runQuery({ query: 'limit 1', from: join(dir, 'nope') }).catch((e) => e);
     expect(isLogferryError(err, 'CONFIG_INVALID')).toBe(true);
     expect(String(err.message)).toMatch(/logferry run/);
+  });
+
+  it('recipes answer over the archive as computed from the fixture', async () => {
+    const run = (name: string, params: Record<string, string> = {}) =>
+      runQuery({ query: expandRecipe(findRecipe(name), params), from: join(dir, 'ndjson'), threads: 0 }).then(
+        (r) => r.result.rows,
+      );
+    expect((await run('eks/access-denied', { cluster: 'prod' })).map((r) => r['@timestamp'])).toEqual(
+      [...fx.denied].reverse(),
+    );
+    expect(await run('eks/access-denied', { cluster: 'staging' })).toEqual([]);
+    expect((await run('eks/aws-auth-changes')).map((r) => r['@timestamp'])).toEqual(
+      expectedAwsAuth(fx).map((a) => a.ts),
+    );
+    const podDeletes = fx.audit
+      .filter((a) => a.verb === 'delete' && a.resource === 'pods')
+      .map((a) => a.ts)
+      .sort((a, b) => b - a);
+    expect((await run('eks/pod-deletes')).map((r) => r['@timestamp'])).toEqual(podDeletes);
+    const nodeDeletes = fx.audit.filter((a) => a.verb === 'delete' && a.resource === 'nodes').length;
+    expect(await run('eks/node-deletes')).toHaveLength(nodeDeletes);
+    expect(await run('eks/errors-by-component')).toEqual([{ component: 'kube-apiserver', errors: 5 }]);
+    expect((await run('lambda/cold-starts')).map((r) => r.coldStarts)).toEqual([1]);
+    expect(await run('ecs/task-logs', { task: TASK_ID })).toHaveLength(30);
+    const byResource = await run('eks/non-read-by-resource');
+    const want = fx.audit.filter((a) => !['get', 'list', 'watch'].includes(a.verb)).length;
+    expect(byResource.reduce((n, r) => n + Number(r.events), 0)).toBe(want);
   });
 });

@@ -293,7 +293,8 @@ export const RECIPES: Recipe[] = [
     description: 'Error lines (klog E…, "error", "fail") per control-plane component',
     params: [cluster],
     query: [
-      'filter @logStream not like /^kube-apiserver-audit/',
+      'filter @log like "/aws/eks/"',
+      '| filter @logStream not like /^kube-apiserver-audit/',
       CLUSTER_LINE,
       '| filter @message like /^E\\d{4} / or @message like /error|fail/i',
       '| parse @logStream /^(?<component>[a-z-]+?)-[0-9a-f]{32}$/',
