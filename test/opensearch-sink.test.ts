@@ -3,6 +3,9 @@
  * and through the fault-injecting proxy: exactly one document per record after faults and
  * redrives, 409s counted as delivered, mapping conflicts, 413 splitting, index templates, SigV4 and
  * basic auth on the wire.
+ *
+ * `LOGFERRY_TEST_ELASTICSEARCH=8.19.21,7.17.29` runs the same suite against Elasticsearch nodes
+ * (integ-test zips from Maven Central, started here) as well.
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,52 +18,11 @@ import {
   opensearchSinkConfig,
 } from '../src/sinks/opensearch.js';
 import { type FaultProxy, startFaultProxy } from './infra/fault-proxy.js';
+import { type RunningOpenSearch, startElasticsearch } from './infra/opensearch.js';
 import { opensearchUrl } from './infra/services.js';
 
 const FAST_RETRY = { maxAttempts: 40, baseDelayMs: 5, maxDelayMs: 100 };
 const run = randomBytes(4).toString('hex');
-
-let os: string;
-let proxy: FaultProxy;
-const sinks: OpenSearchSink[] = [];
-
-beforeAll(async () => {
-  os = opensearchUrl();
-  proxy = await startFaultProxy(os);
-});
-
-afterAll(async () => {
-  await Promise.all(sinks.map((s) => s.close()));
-  await proxy?.stop();
-  await fetch(`${os}/t${run}-*`, { method: 'DELETE' });
-});
-
-async function sink(cfg: Record<string, unknown>, ctx = {}): Promise<OpenSearchSink> {
-  const s = await createOpenSearchSink(opensearchSinkConfig.parse({ type: 'opensearch', ...cfg }), ctx);
-  sinks.push(s);
-  return s;
-}
-
-async function api<T = Record<string, unknown>>(path: string, init?: RequestInit): Promise<T> {
-  const res = await fetch(`${os}${path}`, {
-    ...init,
-    headers: { 'content-type': 'application/json', ...(init?.headers ?? {}) },
-  });
-  return (await res.json()) as T;
-}
-
-async function docs(
-  index: string,
-): Promise<{ _id: string; _index: string; _source: Record<string, unknown> }[]> {
-  await api(`/${index}/_refresh`, { method: 'POST' });
-  const r = await api<{
-    hits: { hits: { _id: string; _index: string; _source: Record<string, unknown> }[] };
-  }>(`/${index}/_search`, {
-    method: 'POST',
-    body: JSON.stringify({ size: 10_000, query: { match_all: {} } }),
-  });
-  return r.hits.hits;
-}
 
 const GROUPS = [
   { logGroup: '/aws/eks/prod/cluster', logStream: 'kube-apiserver-audit-1a2b' },
@@ -86,7 +48,50 @@ function records(n: number, tag: string): LogRecord[] {
   });
 }
 
-describe('opensearch sink on a real node', () => {
+function suite(start: () => Promise<string>, stopNode?: () => Promise<void>) {
+  let os: string;
+  let proxy: FaultProxy;
+  const sinks: OpenSearchSink[] = [];
+
+  beforeAll(async () => {
+    os = await start();
+    proxy = await startFaultProxy(os);
+  });
+
+  afterAll(async () => {
+    await Promise.all(sinks.map((s) => s.close()));
+    await proxy?.stop();
+    if (os) await fetch(`${os}/t${run}-*`, { method: 'DELETE' });
+    await stopNode?.();
+  });
+
+  async function sink(cfg: Record<string, unknown>, ctx = {}): Promise<OpenSearchSink> {
+    const s = await createOpenSearchSink(opensearchSinkConfig.parse({ type: 'opensearch', ...cfg }), ctx);
+    sinks.push(s);
+    return s;
+  }
+
+  async function api<T = Record<string, unknown>>(path: string, init?: RequestInit): Promise<T> {
+    const res = await fetch(`${os}${path}`, {
+      ...init,
+      headers: { 'content-type': 'application/json', ...(init?.headers ?? {}) },
+    });
+    return (await res.json()) as T;
+  }
+
+  async function docs(
+    index: string,
+  ): Promise<{ _id: string; _index: string; _source: Record<string, unknown> }[]> {
+    await api(`/${index}/_refresh`, { method: 'POST' });
+    const r = await api<{
+      hits: { hits: { _id: string; _index: string; _source: Record<string, unknown> }[] };
+    }>(`/${index}/_search`, {
+      method: 'POST',
+      body: JSON.stringify({ size: 10_000, query: { match_all: {} } }),
+    });
+    return r.hits.hits;
+  }
+
   it('stores every record exactly once through item 429s, 503s, resets and a full redrive', async () => {
     proxy.setOptions({
       seed: 42,
@@ -157,7 +162,7 @@ describe('opensearch sink on a real node', () => {
       '@message': b.message,
       '@fields_json': JSON.stringify(b.fields),
     });
-    expect(stored.get(b.meta.id)?.['@mapping_error']).toMatch(/^mapper_parsing_exception: /);
+    expect(stored.get(b.meta.id)?.['@mapping_error']).toMatch(/^(mapper|document)_parsing_exception: /);
     expect(stored.get(b.meta.id)?.user).toBeUndefined();
     // A redrive of the fallen-back record is a 409: still exactly one document.
     expect(await deliver(s, [b])).toEqual([{ kind: 'delivered' }]);
@@ -172,7 +177,8 @@ describe('opensearch sink on a real node', () => {
     b.fields = { user: 'bob' };
     const out = await deliver(s, [a, b]);
     expect(out[0]).toEqual({ kind: 'delivered' });
-    expect(out[1]).toMatchObject({ kind: 'rejected', code: 'mapper_parsing_exception' });
+    expect(out[1]).toMatchObject({ kind: 'rejected' });
+    expect(out[1].code).toMatch(/^(mapper|document)_parsing_exception$/);
     expect(out[1].reason).toMatch(/user/);
   });
 
@@ -199,7 +205,9 @@ describe('opensearch sink on a real node', () => {
     extra.fields = { surprise: 1 };
     const out = await deliver(s, [plain, extra]);
     expect(out[0]).toEqual({ kind: 'delivered' });
-    expect(out[1]).toMatchObject({ kind: 'rejected', code: 'strict_dynamic_mapping_exception' });
+    expect(out[1]).toMatchObject({ kind: 'rejected' });
+    expect(out[1].code).toMatch(/^(strict_dynamic_mapping|document_parsing)_exception$/);
+    expect(out[1].reason).toMatch(/strict/);
     expect(out[1].reason).toMatch(/safe form .* refused too/);
   });
 
@@ -295,4 +303,21 @@ describe('opensearch sink on a real node', () => {
     expect(proxy.stats.authFailed).toBe(1);
     expect(proxy.headers.at(-1)?.authorization).toBe(`Basic ${Buffer.from('logs:v2').toString('base64')}`);
   });
+}
+
+describe('opensearch sink on a real OpenSearch node', () => {
+  suite(async () => opensearchUrl());
 });
+
+for (const version of (process.env.LOGFERRY_TEST_ELASTICSEARCH ?? '').split(',').filter(Boolean)) {
+  describe(`opensearch sink on a real Elasticsearch ${version} node`, () => {
+    let node: RunningOpenSearch | undefined;
+    suite(
+      async () => {
+        node = await startElasticsearch(version);
+        return node.url;
+      },
+      async () => node?.stop(),
+    );
+  });
+}

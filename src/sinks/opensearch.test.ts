@@ -332,6 +332,31 @@ describe('send against a scripted server', () => {
     await sink.close();
   });
 
+  it('goes on when GET / is forbidden or not served (writer-only roles, minimal builds)', async () => {
+    for (const status of [403, 405]) {
+      const srv = await scripted(({ method, url, body }, res) => {
+        if (method === 'GET' && url === '/') return json(res, status, { error: 'no' });
+        json(res, 200, {
+          errors: false,
+          items: bulkItems(body).map((c) => ({ create: { ...c, status: 201 } })),
+        });
+      });
+      const warned: string[] = [];
+      const log = { debug() {}, info() {}, warn: (m: string) => warned.push(m), error() {} };
+      const sink = await createOpenSearchSink(
+        opensearchSinkConfig.parse({ type: 'opensearch', url: srv.url }),
+        { log },
+      );
+      expect(await deliver(sink, records.slice(0, 2))).toEqual([
+        { kind: 'delivered' },
+        { kind: 'delivered' },
+      ]);
+      expect(warned).toEqual(['opensearch: could not read the server version; assuming a supported server']);
+      expect(srv.requests.filter((r) => r.url === '/')).toHaveLength(1);
+      await sink.close();
+    }
+  });
+
   it('answers a whole-request 413 with tooLarge, so the core splits', async () => {
     const srv = await scripted(({ url, body }, res) => {
       if (url === '/') return json(res, 200, { version: { distribution: 'opensearch', number: '2.19.1' } });

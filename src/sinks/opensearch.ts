@@ -24,7 +24,7 @@ import { classifyStream, componentLabel } from '../aws/classify.js';
 import { isSecretRef } from '../aws/secrets.js';
 import type { BuildContext, ComponentSpec, Logger } from '../core/component.js';
 import { toDocument } from '../core/document.js';
-import { describeError, LogferryError } from '../core/errors.js';
+import { describeError, isLogferryError, LogferryError } from '../core/errors.js';
 import { type LogRecord, recordKey } from '../core/record.js';
 import {
   ALL_DELIVERED,
@@ -326,7 +326,8 @@ function itemReason(item: BulkItemResult): string {
 
 /** What `GET /` said about the server. */
 export interface ServerInfo {
-  flavor: 'opensearch' | 'elasticsearch' | 'aoss';
+  /** `unknown`: `GET /` was not allowed or not understood; the sink goes on with the common API. */
+  flavor: 'opensearch' | 'elasticsearch' | 'aoss' | 'unknown';
   version: string;
   major: number;
 }
@@ -350,7 +351,7 @@ export function detectServer(body: unknown): ServerInfo {
 
 /** OpenSearch 1–3 and Elasticsearch 7–9 take `_bulk` without `_type` and with plain JSON media types. */
 export function isSupported(s: ServerInfo): boolean {
-  if (s.flavor === 'aoss') return true;
+  if (s.flavor === 'aoss' || s.flavor === 'unknown') return true;
   if (s.flavor === 'opensearch') return s.major >= 1 && s.major <= 3;
   return s.major >= 7 && s.major <= 9;
 }
@@ -492,14 +493,24 @@ export class OpenSearchSink implements Sink<string> {
 
   private async ensureServer(): Promise<ServerInfo> {
     if (this.server) return this.server;
-    let body: unknown;
+    let info: ServerInfo;
     try {
-      body = (await this.client.info()).body;
+      info = detectServer((await this.client.info()).body);
     } catch (e) {
-      await this.onRequestError(e);
-      throw e; // onRequestError always throws; keeps the type checker honest
+      // A writer-only role may not read `GET /` (403), some builds do not serve it (404/405), a proxy
+      // may answer something else: the version check is a courtesy, so go on with the API every
+      // supported version shares. 401 (bad credentials) and unreachable servers still fail.
+      const status = statusOf(e);
+      const unreadable =
+        status === 403 || status === 404 || status === 405 || (status === undefined && isLogferryError(e));
+      if (!unreadable) await this.onRequestError(e);
+      this.log?.warn('opensearch: could not read the server version; assuming a supported server', {
+        sink: this.name,
+        status,
+      });
+      this.server = { flavor: 'unknown', version: 'unknown', major: Number.NaN };
+      return this.server;
     }
-    const info = detectServer(body);
     if (!isSupported(info)) {
       this.log?.error('opensearch: unsupported server version', {
         sink: this.name,

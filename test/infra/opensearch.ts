@@ -9,6 +9,9 @@
  * picks another 2.x/3.x release; `LOGFERRY_OPENSEARCH_JAVA_HOME` (or `OPENSEARCH_JAVA_HOME`/`JAVA_HOME`)
  * picks the JDK, otherwise the one behind `java` on PATH is used. As root, the node runs in a user
  * namespace (`unshare`, util-linux) because OpenSearch refuses to run as root.
+ *
+ * `startElasticsearch(version)` does the same with Elasticsearch's `integ-test-zip` (7.x/8.x, no
+ * x-pack, so no security), for the compatibility matrix of the opensearch sink.
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -29,7 +32,13 @@ import { cacheDir } from './cache.js';
 import { freePort, type Running, startProcess, waitFor } from './process.js';
 
 export const OPENSEARCH_VERSION = process.env.LOGFERRY_OPENSEARCH_VERSION ?? '2.19.1';
-const MAVEN = 'https://repo1.maven.org/maven2/org/opensearch/distribution/integ-test-zip/opensearch';
+
+type Distribution = 'opensearch' | 'elasticsearch';
+
+const MAVEN: Record<Distribution, string> = {
+  opensearch: 'https://repo1.maven.org/maven2/org/opensearch/distribution/integ-test-zip/opensearch',
+  elasticsearch: 'https://repo1.maven.org/maven2/org/elasticsearch/distribution/integ-test-zip/elasticsearch',
+};
 
 async function download(url: string): Promise<Buffer> {
   const res = await fetch(url);
@@ -38,13 +47,17 @@ async function download(url: string): Promise<Buffer> {
 }
 
 /** Returns the unpacked OpenSearch home directory, downloading and unzipping it on first use. */
-export async function ensureOpenSearch(version = OPENSEARCH_VERSION): Promise<string> {
-  const root = cacheDir('opensearch');
-  const home = join(root, `opensearch-${version}`);
-  if (existsSync(join(home, 'bin', 'opensearch'))) return home;
+export function ensureOpenSearch(version = OPENSEARCH_VERSION): Promise<string> {
+  return ensureDistribution('opensearch', version);
+}
 
-  const zipPath = join(root, `opensearch-${version}.zip`);
-  const url = `${MAVEN}/${version}/opensearch-${version}.zip`;
+async function ensureDistribution(dist: Distribution, version: string): Promise<string> {
+  const root = cacheDir(dist);
+  const home = join(root, `${dist}-${version}`);
+  if (existsSync(join(home, 'bin', dist))) return home;
+
+  const zipPath = join(root, `${dist}-${version}.zip`);
+  const url = `${MAVEN[dist]}/${version}/${dist}-${version}.zip`;
   const expected = (await download(`${url}.sha1`)).toString('utf8').trim().split(/\s+/)[0]?.toLowerCase();
   let zip: Buffer | undefined;
   if (existsSync(zipPath)) {
@@ -52,11 +65,11 @@ export async function ensureOpenSearch(version = OPENSEARCH_VERSION): Promise<st
     if (createHash('sha1').update(zip).digest('hex') !== expected) zip = undefined;
   }
   if (!zip) {
-    console.log(`[test] downloading OpenSearch ${version} from Maven Central (first run only)…`);
+    console.log(`[test] downloading ${dist} ${version} from Maven Central (first run only)…`);
     zip = await download(url);
     const actual = createHash('sha1').update(zip).digest('hex');
     if (actual !== expected)
-      throw new Error(`OpenSearch ${version} zip sha1 mismatch: got ${actual}, expected ${expected}`);
+      throw new Error(`${dist} ${version} zip sha1 mismatch: got ${actual}, expected ${expected}`);
     // Write then rename, so a concurrent run never sees half a file.
     const part = `${zipPath}.${process.pid}.part`;
     writeFileSync(part, zip);
@@ -68,13 +81,13 @@ export async function ensureOpenSearch(version = OPENSEARCH_VERSION): Promise<st
   const staging = mkdtempSync(join(root, '.unzip-'));
   try {
     execFileSync('unzip', ['-q', zipPath, '-d', staging], { stdio: 'inherit' });
-    const top = readdirSync(staging).find((d) => d.startsWith('opensearch-'));
+    const top = readdirSync(staging).find((d) => d.startsWith(`${dist}-`));
     if (!top) throw new Error(`unexpected layout in ${zipPath}`);
     for (const f of readdirSync(join(staging, top, 'bin'))) chmodSync(join(staging, top, 'bin', f), 0o755);
     try {
       renameSync(join(staging, top), home);
     } catch (e) {
-      if (!existsSync(join(home, 'bin', 'opensearch'))) throw e;
+      if (!existsSync(join(home, 'bin', dist))) throw e;
     }
   } finally {
     rmSync(staging, { recursive: true, force: true });
@@ -104,9 +117,25 @@ export async function startOpenSearch(
     const info = (await (await fetch(url)).json()) as { version: { number: string } };
     return { url, version: info.version.number, stop: async () => {} };
   }
-  const home = await ensureOpenSearch();
+  return startNode('opensearch', OPENSEARCH_VERSION, opts);
+}
+
+/** An Elasticsearch single node from its integ-test zip (7.x, 8.x; runs on the machine's JDK 17+). */
+export function startElasticsearch(
+  version: string,
+  opts: { heapMb?: number; timeoutMs?: number } = {},
+): Promise<RunningOpenSearch> {
+  return startNode('elasticsearch', version, opts);
+}
+
+async function startNode(
+  dist: Distribution,
+  version: string,
+  opts: { heapMb?: number; timeoutMs?: number },
+): Promise<RunningOpenSearch> {
+  const home = await ensureDistribution(dist, version);
   const [httpPort, transportPort] = [await freePort(), await freePort()];
-  const work = mkdtempSync(join(tmpdir(), 'logferry-opensearch-'));
+  const work = mkdtempSync(join(tmpdir(), `logferry-${dist}-`));
   const heap = opts.heapMb ?? 512;
   const settings: Record<string, string> = {
     'cluster.name': `logferry-test-${process.pid}`,
@@ -121,21 +150,25 @@ export async function startOpenSearch(
     'action.destructive_requires_name': 'false',
     // Tests look documents up right after writing them and say so with `refresh`; nothing else needed.
   };
+  if (dist === 'elasticsearch') {
+    // 8.x turns on security (TLS, passwords) by itself; tests talk plain HTTP.
+    if (Number.parseInt(version, 10) >= 8) settings['xpack.security.enabled'] = 'false';
+  }
   const args = Object.entries(settings).map(([k, v]) => `-E${k}=${v}`);
   // OpenSearch refuses to run as root. When we are root (CI containers), run it in a fresh user
   // namespace mapped to an unprivileged id: inside it is not root, while file access still happens
   // as our own user, so the cache and the temp data directory need no chown.
-  const bin = join(home, 'bin', 'opensearch');
+  const bin = join(home, 'bin', dist);
+  const javaEnv =
+    dist === 'opensearch'
+      ? { OPENSEARCH_JAVA_HOME: javaHome(), OPENSEARCH_JAVA_OPTS: `-Xms${heap}m -Xmx${heap}m` }
+      : { ES_JAVA_HOME: javaHome(), ES_JAVA_OPTS: `-Xms${heap}m -Xmx${heap}m` };
   const asRoot = process.getuid?.() === 0;
   const p = startProcess(
     asRoot ? 'unshare' : bin,
     asRoot ? ['--user', '--map-user=1000', '--map-group=1000', bin, ...args] : args,
-    {
-      OPENSEARCH_JAVA_HOME: javaHome(),
-      OPENSEARCH_JAVA_OPTS: `-Xms${heap}m -Xmx${heap}m`,
-      // The distribution's own JAVA_HOME check warns when both are set; keep one.
-      JAVA_HOME: '',
-    },
+    // The distribution's own JAVA_HOME check warns when both are set; keep one.
+    { ...javaEnv, JAVA_HOME: '' },
     home,
   );
   const url = `http://127.0.0.1:${httpPort}`;
@@ -145,7 +178,7 @@ export async function startOpenSearch(
   };
   try {
     await waitFor(
-      'opensearch',
+      dist,
       async () => {
         const res = await fetch(`${url}/_cluster/health?wait_for_status=yellow&timeout=1s`);
         if (!res.ok) return false;
@@ -155,11 +188,20 @@ export async function startOpenSearch(
       opts.timeoutMs ?? 240_000,
       p.proc,
     );
+    // Elasticsearch 8's integ-test zip lacks the module serving `GET /`; ask the node itself then.
+    const info = (await (await fetch(url)).json()) as { version?: { number?: string } };
+    let version = info.version?.number;
+    if (!version) {
+      const nodes = (await (await fetch(`${url}/_nodes/_local?filter_path=nodes.*.version`)).json()) as {
+        nodes?: Record<string, { version?: string }>;
+      };
+      version = Object.values(nodes.nodes ?? {})[0]?.version;
+    }
+    if (!version) throw new Error(`${dist}: could not read its version`);
+    return { url, version, stop };
   } catch (e) {
     console.error(p.output());
     await stop();
     throw e;
   }
-  const info = (await (await fetch(url)).json()) as { version: { number: string } };
-  return { url, version: info.version.number, stop };
 }
