@@ -126,6 +126,12 @@ export async function runQuery(opts: RunQueryOptions): Promise<QueryRun> {
     };
     const notes: string[] = [];
     if (prunedPrefixes) notes.push(`${prunedPrefixes} prefix(es) pruned while listing`);
+    if (targets.length === 0 && prunedPrefixes === 0)
+      notes.push(`no archive objects under ${from}: is this where \`logferry run\` or the S3 sink writes?`);
+    else if (scan.progress.objectsListed > 0 && scan.progress.objectsPruned === scan.progress.objectsListed)
+      notes.push(
+        'every object was pruned by its key (time range or @logStream filters); --prune-slack widens the time window',
+      );
     return {
       result,
       compiled,

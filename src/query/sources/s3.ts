@@ -57,6 +57,12 @@ export async function listS3(
     if (!res.Body) return new Uint8Array();
     return res.Body.transformToByteArray();
   };
+  const stream = (key: string) => async (signal?: AbortSignal) => {
+    const res = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }), {
+      abortSignal: signal,
+    });
+    return (res.Body ?? []) as AsyncIterable<Uint8Array>;
+  };
   const walk = async (p: string): Promise<void> => {
     let token: string | undefined;
     do {
@@ -92,7 +98,7 @@ export async function listS3(
         if (!o.Key || o.Key.endsWith('/')) continue;
         const rel = o.Key.slice(prefix.length);
         if (rel.split('/').some((s) => s.startsWith('.')) || rel.startsWith('dead-letter/')) continue;
-        targets.push({ info: parseObjectKey(rel), size: o.Size, fetch: fetch(o.Key) });
+        targets.push({ info: parseObjectKey(rel), size: o.Size, fetch: fetch(o.Key), stream: stream(o.Key) });
       }
       for (const cp of page.CommonPrefixes ?? []) {
         if (!cp.Prefix) continue;

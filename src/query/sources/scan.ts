@@ -32,8 +32,10 @@ export interface ScanTarget {
   size?: number;
   /** Local file path (workers open it). */
   path?: string;
-  /** Remote object: fetches all its bytes. */
+  /** Remote object: fetches all its bytes (to hand to a worker). */
   fetch?: (signal?: AbortSignal) => Promise<Uint8Array>;
+  /** Remote object as a byte stream (inline scans: constant memory whatever the object's size). */
+  stream?: (signal?: AbortSignal) => Promise<AsyncIterable<Uint8Array>>;
 }
 
 export interface ScanProgress {
@@ -190,9 +192,11 @@ export class ArchiveScan {
       try {
         const source: AsyncIterable<Buffer | Uint8Array> = t.path
           ? (await import('node:fs')).createReadStream(t.path, { highWaterMark: 1 << 20 })
-          : (async function* () {
-              if (t.fetch) yield await t.fetch(signal);
-            })();
+          : t.stream
+            ? await t.stream(signal)
+            : (async function* () {
+                if (t.fetch) yield await t.fetch(signal);
+              })();
         const stats = await scanObject(source, {
           info: t.info,
           range,
