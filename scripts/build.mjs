@@ -54,4 +54,6 @@ await Promise.all([
   ),
 ]);
 writeFileSync(join(dist, '.build-stamp'), new Date().toISOString());
-console.error(`logferry: built dist/cli/logferry.mjs and ${lambdas.length} Lambda bundle(s): ${lambdas.join(', ') || '-'}`);
+console.error(
+  `logferry: built dist/cli/logferry.mjs and ${lambdas.length} Lambda bundle(s): ${lambdas.join(', ') || '-'}`,
+);

@@ -28,7 +28,10 @@ if (!existsSync(installed) || mtime(lock) > mtime(installed)) {
   run('npm install --no-audit --no-fund --loglevel=error');
 }
 const stamp = join(root, 'dist', '.build-stamp');
-if (!existsSync(stamp) || Math.max(newest(join(root, 'src')), mtime(join(root, 'scripts', 'build.mjs'))) > mtime(stamp)) {
+if (
+  !existsSync(stamp) ||
+  Math.max(newest(join(root, 'src')), mtime(join(root, 'scripts', 'build.mjs'))) > mtime(stamp)
+) {
   console.error('logferry: building dist/…');
   run('node scripts/build.mjs');
 }

@@ -21,11 +21,19 @@ let ok = step('typecheck', bin('tsc'), ['-p', 'tsconfig.json', '--noEmit']);
 ok = step('lint', bin('biome'), ['check', '--diagnostic-level=error', '.']) && ok;
 mkdirSync(join(root, 'build'), { recursive: true });
 const report = join(root, 'build', 'vitest-report.json');
-const vitestOk = step('tests', bin('vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...extra]);
+const vitestOk = step('tests', bin('vitest'), [
+  'run',
+  '--reporter=default',
+  '--reporter=json',
+  `--outputFile.json=${report}`,
+  ...extra,
+]);
 ok = vitestOk && ok;
 if (existsSync(report)) {
   const r = JSON.parse(readFileSync(report, 'utf8'));
-  console.log(`\ntests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`);
+  console.log(
+    `\ntests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`,
+  );
   if (r.numTotalTests === 0) ok = false;
 }
 process.exit(ok ? 0 : 1);

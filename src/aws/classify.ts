@@ -26,7 +26,8 @@ export type StreamClass =
 const EKS_GROUP = /^\/aws\/eks\/([^/]+)\/cluster$/;
 const LAMBDA_GROUP = /^\/aws\/lambda\/(.+)$/;
 const LAMBDA_STREAM = /^\d{4}\/\d{2}\/\d{2}\/\[([^\]]*)\](.*)$/;
-const ECS_STREAM = /^([^/]+)\/([^/]+)\/([0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+const ECS_STREAM =
+  /^([^/]+)\/([^/]+)\/([0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
 
 /** The EKS component a stream name belongs to, by prefix, as EKS names them. */
 export function eksComponentOf(logStream: string): EksComponent | undefined {

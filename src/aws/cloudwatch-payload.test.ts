@@ -11,7 +11,8 @@ const data = {
   logEvents: [{ id: '3719', timestamp: 1700000000123, message: '{"verb":"get"}' }],
   policyLevel: 'ACCOUNT_LEVEL_POLICY',
 };
-const b64 = (v: unknown) => gzipSync(Buffer.from(typeof v === 'string' ? v : JSON.stringify(v))).toString('base64');
+const b64 = (v: unknown) =>
+  gzipSync(Buffer.from(typeof v === 'string' ? v : JSON.stringify(v))).toString('base64');
 
 describe('decodeBase64Payload', () => {
   it('decodes a DATA_MESSAGE and tolerates extra fields', () => {
@@ -21,7 +22,11 @@ describe('decodeBase64Payload', () => {
     expect(r.message.policyLevel).toBe('ACCOUNT_LEVEL_POLICY');
     const recs = toRecords(r.message, 'test', 'ack-1');
     expect(recs).toHaveLength(1);
-    expect(recs[0]).toMatchObject({ timestamp: 1700000000123, message: '{"verb":"get"}', meta: { id: '3719', ackId: 'ack-1' } });
+    expect(recs[0]).toMatchObject({
+      timestamp: 1700000000123,
+      message: '{"verb":"get"}',
+      meta: { id: '3719', ackId: 'ack-1' },
+    });
   });
 
   it('accepts base64 wrapped over lines', () => {
@@ -29,7 +34,18 @@ describe('decodeBase64Payload', () => {
   });
 
   it('recognises control messages', () => {
-    const r = decodeBase64Payload(b64({ messageType: 'CONTROL_MESSAGE', owner: 'CloudwatchLogs', logGroup: '', logStream: '', subscriptionFilters: [], logEvents: [{ id: '', timestamp: 1, message: 'CWL CONTROL MESSAGE: Checking health of destination Firehose.' }] }));
+    const r = decodeBase64Payload(
+      b64({
+        messageType: 'CONTROL_MESSAGE',
+        owner: 'CloudwatchLogs',
+        logGroup: '',
+        logStream: '',
+        subscriptionFilters: [],
+        logEvents: [
+          { id: '', timestamp: 1, message: 'CWL CONTROL MESSAGE: Checking health of destination Firehose.' },
+        ],
+      }),
+    );
     expect(r.ok && r.message.messageType).toBe('CONTROL_MESSAGE');
   });
 
@@ -42,9 +58,17 @@ describe('decodeBase64Payload', () => {
     ['base64url alphabet', b64(data).replace(/\+/g, '-').replace(/\//g, '_'), 'ENVELOPE_BAD_BASE64'],
     ['not gzip', Buffer.from('hello world').toString('base64'), 'ENVELOPE_NOT_GZIP'],
     ['truncated gzip', full.subarray(0, full.length - 12).toString('base64'), 'ENVELOPE_GZIP_TRUNCATED'],
-    ['corrupt gzip', Buffer.concat([full.subarray(0, 10), Buffer.alloc(40, 0xff)]).toString('base64'), 'ENVELOPE_GZIP_CORRUPT'],
+    [
+      'corrupt gzip',
+      Buffer.concat([full.subarray(0, 10), Buffer.alloc(40, 0xff)]).toString('base64'),
+      'ENVELOPE_GZIP_CORRUPT',
+    ],
     ['gzip of non-JSON', b64('this is not json'), 'ENVELOPE_NOT_JSON'],
-    ['invalid UTF-8', gzipSync(Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d])).toString('base64'), 'ENVELOPE_INVALID_UTF8'],
+    [
+      'invalid UTF-8',
+      gzipSync(Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d])).toString('base64'),
+      'ENVELOPE_INVALID_UTF8',
+    ],
     ['unknown messageType', b64({ ...data, messageType: 'SURPRISE' }), 'ENVELOPE_UNKNOWN_TYPE'],
     ['no logEvents', b64({ ...data, logEvents: undefined }), 'ENVELOPE_BAD_SHAPE'],
     ['event without message', b64({ ...data, logEvents: [{ id: '1', timestamp: 1 }] }), 'ENVELOPE_BAD_SHAPE'],
@@ -61,7 +85,9 @@ describe('decodeBase64Payload', () => {
   });
 
   it('refuses gzip bombs past the decoded limit', () => {
-    const r = decodeBase64Payload(gzipSync(Buffer.alloc(5_000_000, 0x20)).toString('base64'), { maxDecodedBytes: 1_000_000 });
+    const r = decodeBase64Payload(gzipSync(Buffer.alloc(5_000_000, 0x20)).toString('base64'), {
+      maxDecodedBytes: 1_000_000,
+    });
     expect(r.ok ? 'ok' : r.code).toBe('ENVELOPE_TOO_LARGE');
   });
 });

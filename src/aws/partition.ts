@@ -32,7 +32,12 @@ export function slashToUnderscore(s: string): string {
   return s.replace(/\//g, '_');
 }
 
-export function partitionKeys(logGroup: string, logStream: string, eventTimeMs: number, cls?: StreamClass): PartitionKeys {
+export function partitionKeys(
+  logGroup: string,
+  logStream: string,
+  eventTimeMs: number,
+  cls?: StreamClass,
+): PartitionKeys {
   const c = cls ?? classifyStream(logGroup, logStream);
   const group = slashToUnderscore(logGroup);
   const stream = slashToUnderscore(logStream);

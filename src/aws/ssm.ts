@@ -20,9 +20,13 @@ export async function getParameter(name: string, env: NodeJS.ProcessEnv = proces
     if (v === undefined) throw new Error('parameter has no value');
     return v;
   } catch (e) {
-    throw new LogferryError('SECRET_UNAVAILABLE', `cannot read SSM parameter ${name}: ${(e as Error).name}: ${(e as Error).message}`, {
-      cause: e,
-    });
+    throw new LogferryError(
+      'SECRET_UNAVAILABLE',
+      `cannot read SSM parameter ${name}: ${(e as Error).name}: ${(e as Error).message}`,
+      {
+        cause: e,
+      },
+    );
   }
 }
 

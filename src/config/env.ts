@@ -19,7 +19,11 @@ export async function loadConfigFromEnv(env: NodeJS.ProcessEnv = process.env): P
     doc = (parseConfigText(env.LOGFERRY_CONFIG, origin) as Record<string, unknown>) ?? {};
   } else if (env.LOGFERRY_CONFIG_PARAMETER) {
     origin = `SSM parameter ${env.LOGFERRY_CONFIG_PARAMETER}`;
-    doc = (parseConfigText(await getParameter(env.LOGFERRY_CONFIG_PARAMETER, env), origin) as Record<string, unknown>) ?? {};
+    doc =
+      (parseConfigText(await getParameter(env.LOGFERRY_CONFIG_PARAMETER, env), origin) as Record<
+        string,
+        unknown
+      >) ?? {};
   }
   return validateConfig(applyShorthands(doc, env), origin);
 }

@@ -24,7 +24,10 @@ function pathOf(path: readonly PropertyKey[]): string {
   return s || '(top level)';
 }
 
-function issuesToProblems(issues: readonly z.core.$ZodIssue[], prefix: (string | number)[] = []): ConfigProblem[] {
+function issuesToProblems(
+  issues: readonly z.core.$ZodIssue[],
+  prefix: (string | number)[] = [],
+): ConfigProblem[] {
   return issues.map((i) => {
     let message = i.message;
     if (i.code === 'unrecognized_keys') message = `unknown key(s): ${i.keys.join(', ')}`;
@@ -68,7 +71,10 @@ function checkComponents<T>(
     const at = [...path, i];
     if (!spec) {
       const known = registry.map((s) => s.type).join(', ') || '(none)';
-      problems.push({ path: pathOf([...at, 'type']), message: `unknown ${kind} type "${item.type}"; known: ${known}` });
+      problems.push({
+        path: pathOf([...at, 'type']),
+        message: `unknown ${kind} type "${item.type}"; known: ${known}`,
+      });
       return;
     }
     const res = spec.schema.safeParse(item);
@@ -87,8 +93,20 @@ export function validateConfig(value: unknown, origin = 'config'): Config {
   const cfg: Config = {
     parse: t.parse,
     mask: t.mask,
-    sources: checkComponents('source', sources, (t.sources ?? []) as ComponentConfig[], ['sources'], problems),
-    transforms: checkComponents('transform', transforms, t.transforms as ComponentConfig[], ['transforms'], problems),
+    sources: checkComponents(
+      'source',
+      sources,
+      (t.sources ?? []) as ComponentConfig[],
+      ['sources'],
+      problems,
+    ),
+    transforms: checkComponents(
+      'transform',
+      transforms,
+      t.transforms as ComponentConfig[],
+      ['transforms'],
+      problems,
+    ),
     sinks: checkComponents('sink', sinks, (t.sinks ?? []) as ComponentConfig[], ['sinks'], problems),
     firehose: t.firehose ?? firehoseSettings.parse({}),
   };
@@ -96,7 +114,13 @@ export function validateConfig(value: unknown, origin = 'config'): Config {
     checkComponents('transform', transforms, [{ type: 'mask', ...t.mask }], ['mask'], problems);
   }
   if (t.deadLetter) {
-    const [dl] = checkComponents('dead-letter sink', deadLetterSinks, [t.deadLetter as ComponentConfig], ['deadLetter'], problems);
+    const [dl] = checkComponents(
+      'dead-letter sink',
+      deadLetterSinks,
+      [t.deadLetter as ComponentConfig],
+      ['deadLetter'],
+      problems,
+    );
     cfg.deadLetter = dl;
   }
   if (problems.length > 0) throw configError(origin, problems);

@@ -15,7 +15,12 @@ export const firehoseSettings = z.strictObject({
   /** `raw`: each message + newline (the seed's behaviour); `ndjson`: one JSON document per event. */
   format: z.enum(['raw', 'ndjson']).default('raw'),
   /** Bytes of response data the handler may return; records past it are re-ingested. */
-  maxResponseBytes: z.number().int().positive().max(FIREHOSE_MAX_RESPONSE_BYTES).default(FIREHOSE_DEFAULT_RESPONSE_BUDGET),
+  maxResponseBytes: z
+    .number()
+    .int()
+    .positive()
+    .max(FIREHOSE_MAX_RESPONSE_BYTES)
+    .default(FIREHOSE_DEFAULT_RESPONSE_BUDGET),
   /** Re-ingest records that do not fit the response (PutRecordBatch into the source stream). */
   reingest: z.boolean().default(true),
   /** Delivery stream to re-ingest into; default: the stream named in the invocation's ARN. */
@@ -47,7 +52,8 @@ export interface ComponentConfig {
 }
 
 /** The validated configuration: components carry their own parsed config objects. */
-export interface Config extends Omit<TopLevel, 'sources' | 'transforms' | 'sinks' | 'deadLetter' | 'firehose'> {
+export interface Config
+  extends Omit<TopLevel, 'sources' | 'transforms' | 'sinks' | 'deadLetter' | 'firehose'> {
   sources: ComponentConfig[];
   transforms: ComponentConfig[];
   sinks: ComponentConfig[];

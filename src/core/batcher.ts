@@ -24,7 +24,11 @@ export class Batcher<T> {
   add(item: T, bytes: number, partition = '', now = Date.now()): T[] | undefined {
     let cur = this.open.get(partition);
     let full: T[] | undefined;
-    if (cur && cur.items.length > 0 && (cur.items.length >= this.limits.maxRecords || cur.bytes + bytes > this.limits.maxBytes)) {
+    if (
+      cur &&
+      cur.items.length > 0 &&
+      (cur.items.length >= this.limits.maxRecords || cur.bytes + bytes > this.limits.maxBytes)
+    ) {
       full = cur.items;
       cur = undefined;
     }
@@ -51,7 +55,9 @@ export class Batcher<T> {
 
   /** Everything still open (on shutdown). */
   drain(): { partition: string; items: T[] }[] {
-    const out = [...this.open].filter(([, c]) => c.items.length > 0).map(([partition, c]) => ({ partition, items: c.items }));
+    const out = [...this.open]
+      .filter(([, c]) => c.items.length > 0)
+      .map(([partition, c]) => ({ partition, items: c.items }));
     this.open.clear();
     return out;
   }

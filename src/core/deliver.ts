@@ -11,7 +11,14 @@
 import { describeError, LogferryError } from './errors.js';
 import type { Outcome } from './outcome.js';
 import type { LogRecord } from './record.js';
-import { backoffDelayMs, DEFAULT_RETRY, type Deadline, NO_DEADLINE, type RetryPolicy, sleep } from './retry.js';
+import {
+  backoffDelayMs,
+  DEFAULT_RETRY,
+  type Deadline,
+  NO_DEADLINE,
+  type RetryPolicy,
+  sleep,
+} from './retry.js';
 import type { Encoded, ItemProblem, Sink, SinkLimits } from './sink.js';
 
 export interface DeliverOptions {
@@ -22,7 +29,13 @@ export interface DeliverOptions {
   signal?: AbortSignal;
   random?: () => number;
   /** Observability hook: called once per send with its size and result (no record contents). */
-  onSend?: (info: { attempt: number; records: number; bytes: number; problems: number; error?: string }) => void;
+  onSend?: (info: {
+    attempt: number;
+    records: number;
+    bytes: number;
+    problems: number;
+    error?: string;
+  }) => void;
 }
 
 interface Item<E> {
@@ -65,7 +78,12 @@ export function chunk<T extends { enc: { bytes: number; partition?: string } }>(
   return batches;
 }
 
-function classifyThrown(e: unknown): { action: 'retry' | 'reject'; code: string; reason: string; retryAfterMs?: number } {
+function classifyThrown(e: unknown): {
+  action: 'retry' | 'reject';
+  code: string;
+  reason: string;
+  retryAfterMs?: number;
+} {
   if (e instanceof LogferryError) {
     const retryAfterMs = typeof e.details?.retryAfterMs === 'number' ? e.details.retryAfterMs : undefined;
     if (e.code === 'SINK_REJECTED' || e.code === 'RECORD_TOO_LARGE') {
@@ -74,7 +92,11 @@ function classifyThrown(e: unknown): { action: 'retry' | 'reject'; code: string;
     return { action: 'retry', code: e.code, reason: e.message, retryAfterMs };
   }
   const code = (e as { code?: unknown })?.code;
-  return { action: 'retry', code: typeof code === 'string' ? code : 'SINK_UNAVAILABLE', reason: describeError(e) };
+  return {
+    action: 'retry',
+    code: typeof code === 'string' ? code : 'SINK_UNAVAILABLE',
+    reason: describeError(e),
+  };
 }
 
 export async function deliver<E>(
@@ -112,7 +134,11 @@ export async function deliver<E>(
       for (let batch = queue.shift(); batch; batch = queue.shift()) {
         if (deadline.remainingMs() <= 0 || opts.signal?.aborted) {
           for (const item of batch) {
-            outcomes[item.index] = { kind: 'failed', code: 'DEADLINE', reason: 'no time left before the deadline' };
+            outcomes[item.index] = {
+              kind: 'failed',
+              code: 'DEADLINE',
+              reason: 'no time left before the deadline',
+            };
           }
           continue;
         }
@@ -141,7 +167,8 @@ export async function deliver<E>(
             const item = batch[p.index];
             if (!item || seen.has(p.index)) continue;
             seen.add(p.index);
-            if (p.action === 'reject') outcomes[item.index] = { kind: 'rejected', code: p.code, reason: p.reason };
+            if (p.action === 'reject')
+              outcomes[item.index] = { kind: 'rejected', code: p.code, reason: p.reason };
             else retry.push({ item, problem: p });
           }
           for (let j = 0; j < batch.length; j++) if (!seen.has(j)) outcomes[batch[j].index] = DELIVERED;
@@ -150,7 +177,8 @@ export async function deliver<E>(
           opts.onSend?.({ attempt, records: batch.length, bytes, problems: batch.length, error: c.code });
           for (let j = 0; j < batch.length; j++) {
             const item = batch[j];
-            if (c.action === 'reject') outcomes[item.index] = { kind: 'rejected', code: c.code, reason: c.reason };
+            if (c.action === 'reject')
+              outcomes[item.index] = { kind: 'rejected', code: c.code, reason: c.reason };
             else retry.push({ item, problem: { index: j, ...c } });
           }
         }

@@ -32,7 +32,11 @@ export class LogferryError extends Error {
   /** Extra structured facts (never secrets): problem lists, positions, limits. */
   readonly details?: Record<string, unknown>;
 
-  constructor(code: ErrorCode, message: string, options: { cause?: unknown; details?: Record<string, unknown> } = {}) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { cause?: unknown; details?: Record<string, unknown> } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'LogferryError';
     this.code = code;

@@ -10,7 +10,11 @@ export interface RetryPolicy {
   maxDelayMs: number;
 }
 
-export const DEFAULT_RETRY: RetryPolicy = Object.freeze({ maxAttempts: 8, baseDelayMs: 100, maxDelayMs: 20_000 });
+export const DEFAULT_RETRY: RetryPolicy = Object.freeze({
+  maxAttempts: 8,
+  baseDelayMs: 100,
+  maxDelayMs: 20_000,
+});
 
 /** Delay before retry number `attempt` (1 = first retry). `random` is injectable for tests. */
 export function backoffDelayMs(
@@ -38,7 +42,10 @@ export function deadlineIn(ms: number, now: () => number = Date.now): Deadline {
 }
 
 /** Lambda's context, minus a safety margin for answering after the last attempt. */
-export function lambdaDeadline(context: { getRemainingTimeInMillis(): number } | undefined, safetyMs = 3_000): Deadline {
+export function lambdaDeadline(
+  context: { getRemainingTimeInMillis(): number } | undefined,
+  safetyMs = 3_000,
+): Deadline {
   if (!context || typeof context.getRemainingTimeInMillis !== 'function') return NO_DEADLINE;
   return { remainingMs: () => context.getRemainingTimeInMillis() - safetyMs };
 }

@@ -11,6 +11,12 @@ import { s3Spec } from './s3.js';
 import { stdoutSinkSpec } from './stdout.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: sinks encode to different types
-export const sinks: Registry<Sink<any>> = [s3Spec, opensearchSinkSpec, httpSinkSpec, blackholeSinkSpec, stdoutSinkSpec];
+export const sinks: Registry<Sink<any>> = [
+  s3Spec,
+  opensearchSinkSpec,
+  httpSinkSpec,
+  blackholeSinkSpec,
+  stdoutSinkSpec,
+];
 
 export const deadLetterSinks: Registry<DeadLetterSink> = [fileDeadLetterSpec, sqsDeadLetterSpec];

@@ -7,7 +7,9 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 
 export function cacheDir(...parts: string[]): string {
-  const base = process.env.LOGFERRY_TEST_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'logferry-test');
+  const base =
+    process.env.LOGFERRY_TEST_CACHE ??
+    join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'logferry-test');
   const dir = join(base, ...parts);
   mkdirSync(dir, { recursive: true });
   return dir;

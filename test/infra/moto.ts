@@ -27,7 +27,9 @@ export function ensureMoto(): string {
 export async function startMoto(): Promise<Running> {
   const server = ensureMoto();
   const port = await freePort();
-  const p = startProcess(server, ['-H', '127.0.0.1', '-p', String(port)], { MOTO_ALLOW_NONEXISTENT_REGION: 'true' });
+  const p = startProcess(server, ['-H', '127.0.0.1', '-p', String(port)], {
+    MOTO_ALLOW_NONEXISTENT_REGION: 'true',
+  });
   const url = `http://127.0.0.1:${port}`;
   try {
     await waitFor('moto_server', async () => (await fetch(`${url}/moto-api/`)).ok, 60_000, p.proc);

@@ -15,7 +15,12 @@ export function freePort(): Promise<number> {
   });
 }
 
-export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number, proc?: ChildProcess): Promise<void> {
+export async function waitFor(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+  proc?: ChildProcess,
+): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
     if (proc && proc.exitCode !== null) throw new Error(`${what} exited early with code ${proc.exitCode}`);
@@ -36,7 +41,12 @@ export interface Running {
 
 /** Spawns a server; its output is kept (last 64 KiB) and printed only if it fails to start. */
 export function startProcess(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string) {
-  const proc = spawn(cmd, args, { env: { ...process.env, ...env }, cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const proc = spawn(cmd, args, {
+    env: { ...process.env, ...env },
+    cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   let out = '';
   const keep = (d: Buffer) => {
     out = (out + d.toString()).slice(-65536);
