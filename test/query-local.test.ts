@@ -3,7 +3,7 @@
  * results equal answers computed from the fixture itself, inline and with scan workers, with time
  * pruning and with the line pre-check facing JSON escapes.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -178,5 +178,20 @@ describe('local archive', () => {
     const byResource = await run('eks/non-read-by-resource');
     const want = fx.audit.filter((a) => !['get', 'list', 'watch'].includes(a.verb)).length;
     expect(byResource.reduce((n, r) => n + Number(r.events), 0)).toBe(want);
+  });
+
+  it('reports an object that cannot be decompressed and goes on, inline and with workers', async () => {
+    const copy = join(dir, 'corrupt');
+    cpSync(join(dir, 'ndjson'), copy, { recursive: true });
+    writeFileSync(
+      join(copy, 'default', 'broken-2026-11-20-10-00-00-ffff.gz'),
+      Buffer.from([0x1f, 0x8b, 8, 0, 1, 2, 3, 4, 5, 6, 7]),
+    );
+    for (const threads of [0, 2]) {
+      const run = await runQuery({ query: AWS_AUTH_QUERY, from: copy, threads, inlineMaxBytes: 0 });
+      expect(run.progress.objectsFailed).toBe(1);
+      expect(run.progress.failures[0]).toMatch(/^default\/broken-2026-11-20-10-00-00-ffff\.gz: /);
+      expect(summary(run.result.rows)).toEqual(expectedAwsAuth(fx).map((a) => [a.ts, a.verb, a.user]));
+    }
   });
 });
