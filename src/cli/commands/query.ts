@@ -143,6 +143,10 @@ Examples:
           }
         : undefined;
       const started = Date.now();
+      // Ctrl-C stops the scan (workers, S3/OpenSearch requests) and reports; a second one kills.
+      const abort = new AbortController();
+      const onSigint = () => abort.abort();
+      process.once('SIGINT', onSigint);
       let run: Awaited<ReturnType<typeof runQuery>>;
       try {
         run = await runQuery({
@@ -153,8 +157,17 @@ Examples:
           threads,
           pruneSlackMs: flags.pruneSlack ? durationMs(flags.pruneSlack, '--prune-slack') : undefined,
           onProgress,
+          signal: abort.signal,
         });
+      } catch (e) {
+        if (abort.signal.aborted)
+          throw new LogferryError(
+            'QUERY_RUNTIME',
+            `interrupted after ${((Date.now() - started) / 1000).toFixed(1)} s`,
+          );
+        throw e;
       } finally {
+        process.off('SIGINT', onSigint);
         if (tty && lastDraw) process.stderr.write('\r\x1b[2K');
       }
       const elapsedMs = Date.now() - started;
