@@ -82,17 +82,20 @@ async function create<T>(
   }
 }
 
-/**
- * Creates every component; problems found while creating them (an unreadable secret, a bad
- * endpoint) are reported together, like validation problems.
- */
-export async function buildDaemon(cfg: Config, ctx: BuildContext = {}): Promise<BuiltDaemon> {
-  const problems: string[] = [];
-  const built: BuiltDaemon = { sources: [], transforms: [], sinks: [] };
-  for (const [i, s] of cfg.sources.entries()) {
-    const src = await create('source', sourceRegistry, s, ctx, `sources[${i}]`, problems);
-    if (src) built.sources.push(src);
-  }
+function refuse(problems: string[]): LogferryError {
+  return new LogferryError(
+    'CONFIG_INVALID',
+    `cannot start (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+    { details: { problems } },
+  );
+}
+
+async function createSinks(
+  cfg: Config,
+  ctx: BuildContext,
+  problems: string[],
+): Promise<Pick<BuiltDaemon, 'sinks' | 'deadLetter'>> {
+  const built: Pick<BuiltDaemon, 'sinks' | 'deadLetter'> = { sinks: [] };
   for (const [i, s] of cfg.sinks.entries()) {
     const sink = await create('sink', sinkRegistry, s, ctx, `sinks[${i}]`, problems);
     if (sink) built.sinks.push(sink);
@@ -106,6 +109,38 @@ export async function buildDaemon(cfg: Config, ctx: BuildContext = {}): Promise<
       'deadLetter',
       problems,
     );
+  return built;
+}
+
+/**
+ * Creates the configured sinks and dead-letter sink (Lambda handlers need no source). Problems
+ * found while creating them are reported together.
+ */
+export async function buildSinks(
+  cfg: Config,
+  ctx: BuildContext = {},
+): Promise<Pick<BuiltDaemon, 'sinks' | 'deadLetter'>> {
+  const problems: string[] = [];
+  const built = await createSinks(cfg, ctx, problems);
+  if (problems.length > 0) {
+    await Promise.all(built.sinks.map((s) => s.close?.().catch(() => {})));
+    throw refuse(problems);
+  }
+  return built;
+}
+
+/**
+ * Creates every component; problems found while creating them (an unreadable secret, a bad
+ * endpoint) are reported together, like validation problems.
+ */
+export async function buildDaemon(cfg: Config, ctx: BuildContext = {}): Promise<BuiltDaemon> {
+  const problems: string[] = [];
+  const built: BuiltDaemon = { sources: [], transforms: [], sinks: [] };
+  for (const [i, s] of cfg.sources.entries()) {
+    const src = await create('source', sourceRegistry, s, ctx, `sources[${i}]`, problems);
+    if (src) built.sources.push(src);
+  }
+  Object.assign(built, await createSinks(cfg, ctx, problems));
   try {
     built.transforms = await buildTransforms(cfg, ctx);
   } catch (e) {
@@ -116,11 +151,7 @@ export async function buildDaemon(cfg: Config, ctx: BuildContext = {}): Promise<
   if (built.sinks.length === 0 && problems.length === 0) problems.push('sinks: at least one sink is needed');
   if (problems.length > 0) {
     await Promise.all(built.sinks.map((s) => s.close?.().catch(() => {})));
-    throw new LogferryError(
-      'CONFIG_INVALID',
-      `cannot start (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems.map((p) => `  - ${p}`).join('\n')}`,
-      { details: { problems } },
-    );
+    throw refuse(problems);
   }
   return built;
 }

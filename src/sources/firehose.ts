@@ -24,6 +24,7 @@ import { clientConfig, endpointFor } from '../aws/clients.js';
 import { type DataMessage, decodeBase64Payload, toRecords } from '../aws/cloudwatch-payload.js';
 import { FIREHOSE_MAX_RECORD_BYTES, type ReingestReport, reingest } from '../aws/firehose-reingest.js';
 import { type PartitionKeys, partitionKeys } from '../aws/partition.js';
+import { secretContext, sharedSecretResolver } from '../aws/secrets.js';
 import type { BuildContext, Logger } from '../core/component.js';
 import { toDocument } from '../core/document.js';
 import { type Outcome, Tally } from '../core/outcome.js';
@@ -580,7 +581,7 @@ export function firehoseLambdaHandler(): (
   const init = async () => {
     const log = jsonLogger({ source: 'firehose' });
     const cfg = await configOnce();
-    const transforms = await buildFirehoseTransforms(cfg, { log });
+    const transforms = await buildFirehoseTransforms(cfg, { log, ...secretContext(sharedSecretResolver()) });
     log.info('firehose transformer ready', {
       format: cfg.firehose.format,
       transforms: transforms.map((t) => t.type),

@@ -29,7 +29,7 @@ import { runTransforms, type Transform } from '../core/pipeline.js';
 import type { LogRecord } from '../core/record.js';
 import { lambdaDeadline, type RetryPolicy } from '../core/retry.js';
 import type { Sink } from '../core/sink.js';
-import { deadLetterSinks, sinks as sinkRegistry } from '../sinks/index.js';
+import { buildSinks } from '../config/build.js';
 import { jsonLogger } from './firehose.js';
 import {
   decodeKinesisEvent,
@@ -230,29 +230,6 @@ function logSummary(
   };
   if (envelopes.failed > 0) log.warn('kinesis batch: some records will be redriven', data);
   else log.info('kinesis batch', data);
-}
-
-/** Builds every configured sink and the dead-letter sink through the registries. */
-export async function buildSinks(
-  cfg: Config,
-  ctx: BuildContext,
-  // biome-ignore lint/suspicious/noExplicitAny: sinks encode to different types
-): Promise<{ sinks: Sink<any>[]; deadLetter?: DeadLetterSink }> {
-  // biome-ignore lint/suspicious/noExplicitAny: sinks encode to different types
-  const sinks: Sink<any>[] = [];
-  for (const c of cfg.sinks) {
-    const spec = sinkRegistry.find((s) => s.type === c.type);
-    if (!spec) throw new LogferryError('CONFIG_INVALID', `unknown sink type "${c.type}"`);
-    sinks.push(await spec.create(c, ctx));
-  }
-  let deadLetter: DeadLetterSink | undefined;
-  if (cfg.deadLetter) {
-    const spec = deadLetterSinks.find((s) => s.type === cfg.deadLetter?.type);
-    if (!spec)
-      throw new LogferryError('CONFIG_INVALID', `unknown dead-letter sink type "${cfg.deadLetter.type}"`);
-    deadLetter = await spec.create(cfg.deadLetter, ctx);
-  }
-  return { sinks, deadLetter };
 }
 
 /**

@@ -14,6 +14,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { classifyStream, componentLabel } from '../../aws/classify.js';
+import { sharedSecretResolver, secretContext } from '../../aws/secrets.js';
 import { buildDaemon, DEFAULT_DATA_DIR, withDefaults } from '../../config/build.js';
 import { parseConfigText, validateConfig } from '../../config/load.js';
 import { applyShorthands } from '../../config/shorthands.js';
@@ -181,6 +182,7 @@ export async function run(configPath: string | undefined, opts: RunOptions): Pro
   const built = await buildDaemon(cfg, {
     cwd: configPath ? dirname(resolve(configPath)) : process.cwd(),
     log,
+    ...secretContext(sharedSecretResolver()),
   });
 
   const stop = new AbortController();
