@@ -60,7 +60,13 @@ export function registerRecipes(program: Command): void {
           description: p.description,
         }));
         out += rows.length
-          ? renderTable(['name', 'default', 'description'], rows, { width, times: new Set(), color })
+          ? renderTable(['name', 'default', 'description'], rows, {
+              width,
+              times: new Set(),
+              color,
+              wrap: 'description',
+              messageLines: 2,
+            })
           : '  none\n';
         out += query
           ? `\nQuery:\n${query.replace(/^/gm, '  ')}\n`
@@ -82,7 +88,13 @@ export function registerRecipes(program: Command): void {
         description: r.description,
       }));
       process.stdout.write(
-        renderTable(['recipe', 'parameters', 'description'], rows, { width, times: new Set(), color }),
+        renderTable(['recipe', 'parameters', 'description'], rows, {
+          width,
+          times: new Set(),
+          color,
+          wrap: 'description',
+          messageLines: 2,
+        }),
       );
       process.stdout.write(
         `\n${RECIPES.length} recipes · logferry recipes <name> shows one · logferry query --recipe <name> [--param k=v] runs it\n`,

@@ -11,6 +11,8 @@ export interface TableOptions {
   times: Set<string>;
   /** Lines a wrapped `@message` cell may take (default 3). */
   messageLines?: number;
+  /** The column that takes the remaining width and wraps (default `@message`). */
+  wrap?: string;
   /** Header and separators in bold/dim (TTY). */
   color?: boolean;
 }
@@ -51,7 +53,7 @@ function wrap(s: string, w: number, maxLines: number): string[] {
 export function renderTable(fields: string[], rows: Row[], opts: TableOptions): string {
   if (fields.length === 0) return '';
   const cells = rows.map((r) => fields.map((f) => clean(formatValue(r[f], opts.times.has(f)))));
-  const msgIdx = fields.indexOf('@message');
+  const msgIdx = fields.indexOf(opts.wrap ?? '@message');
   const natural = fields.map((f, i) => {
     let w = f.length;
     for (const row of cells) if (row[i].length > w) w = row[i].length;
