@@ -19,7 +19,6 @@
 import { sharedSecretResolver, secretContext } from '../aws/secrets.js';
 import { buildTransforms } from '../config/build-pipeline.js';
 import { configOnce } from '../config/env.js';
-import type { Config } from '../config/schema.js';
 import type { BuildContext, Logger } from '../core/component.js';
 import { type DeadLetterSink, handOffRejected } from '../core/dead-letter.js';
 import { deliver } from '../core/deliver.js';
