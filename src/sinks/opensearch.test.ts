@@ -438,6 +438,42 @@ describe('send against a scripted server', () => {
     await sink.close();
   });
 
+  it('with SigV4, starts a fresh credential chain after a 403 (rotated role credentials)', async () => {
+    const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
+    process.env.AWS_ACCESS_KEY_ID = 'AKIAOLDOLDOLD';
+    process.env.AWS_SECRET_ACCESS_KEY = 'old-secret';
+    try {
+      const srv = await scripted(({ url, body }, res) => {
+        const auth = String(srv.requests.at(-1)?.headers.authorization ?? '');
+        if (!auth.includes('Credential=AKIANEWNEWNEW/'))
+          return json(res, 403, { message: 'The security token is invalid' });
+        if (url === '/') return json(res, 200, { version: { distribution: 'opensearch', number: '2.19.1' } });
+        json(res, 200, {
+          errors: false,
+          items: bulkItems(body).map((c) => ({ create: { ...c, status: 201 } })),
+        });
+      });
+      const sink = await createOpenSearchSink(
+        opensearchSinkConfig.parse({
+          type: 'opensearch',
+          url: srv.url,
+          auth: { type: 'sigv4', service: 'es', region: 'eu-west-1' },
+        }),
+      );
+      const enc = sink.encode(records[0]);
+      if ('reject' in enc) throw new Error(enc.reject);
+      // The version probe's 403 is tolerated; the bulk's 403 re-reads credentials.
+      await expect(sink.send([enc], { attempt: 1 })).rejects.toMatchObject({ code: 'SINK_AUTH' });
+      process.env.AWS_ACCESS_KEY_ID = 'AKIANEWNEWNEW';
+      process.env.AWS_SECRET_ACCESS_KEY = 'new-secret';
+      await expect(sink.send([enc], { attempt: 2 })).resolves.toEqual({ problems: [] });
+      await sink.close();
+    } finally {
+      process.env.AWS_ACCESS_KEY_ID = saved.id;
+      process.env.AWS_SECRET_ACCESS_KEY = saved.secret;
+    }
+  });
+
   it('keeps failing with SINK_AUTH when the re-read credential is still refused (no second re-read)', async () => {
     const srv = await scripted((_req, res) => json(res, 403, { error: 'forbidden' }));
     let reads = 0;

@@ -395,6 +395,11 @@ export class OpenSearchSink implements Sink<string> {
   private client: Client;
   private server?: ServerInfo;
   private creds?: Credentials;
+  private credentialProvider?: () => Promise<{
+    accessKeyId: string;
+    secretAccessKey: string;
+    sessionToken?: string;
+  }>;
   /** True once secrets were re-read after an auth failure and no success followed yet. */
   private refreshedAfterAuthFailure = false;
 
@@ -449,9 +454,13 @@ export class OpenSearchSink implements Sink<string> {
         ...AwsSigv4Signer({
           region,
           service: auth.service,
+          // One memoised default chain per sink; the signer re-asks only when credentials near expiry.
           getCredentials: async () => {
-            const { defaultProvider } = await import('@aws-sdk/credential-provider-node');
-            return defaultProvider()();
+            if (!this.credentialProvider) {
+              const { defaultProvider } = await import('@aws-sdk/credential-provider-node');
+              this.credentialProvider = defaultProvider();
+            }
+            return this.credentialProvider();
           },
         }),
       });
@@ -566,7 +575,18 @@ export class OpenSearchSink implements Sink<string> {
   /** Re-reads secret-referenced credentials once per run of auth failures; true when it did. */
   private async refreshCredentials(): Promise<boolean> {
     const auth = this.cfg.auth;
-    if (auth?.type !== 'basic' || this.refreshedAfterAuthFailure) return false;
+    if (this.refreshedAfterAuthFailure) return false;
+    if (auth?.type === 'sigv4') {
+      // Rotated or revoked role credentials: start a fresh credential chain and signer.
+      this.refreshedAfterAuthFailure = true;
+      this.credentialProvider = undefined;
+      this.replaceClient();
+      this.log?.info('opensearch: AWS credentials re-read after an authentication failure', {
+        sink: this.name,
+      });
+      return true;
+    }
+    if (auth?.type !== 'basic') return false;
     const refs = [auth.username, auth.password].filter(isSecretRef);
     if (refs.length === 0) return false;
     const reread = this.ctx.refreshSecret ?? this.ctx.resolveSecret;
@@ -576,11 +596,15 @@ export class OpenSearchSink implements Sink<string> {
       [auth.username, auth.password].map((v) => (isSecretRef(v) ? reread(v) : Promise.resolve(v))),
     );
     this.creds = { username, password };
+    this.replaceClient();
+    this.log?.info('opensearch: credentials re-read after an authentication failure', { sink: this.name });
+    return true;
+  }
+
+  private replaceClient(): void {
     const old = this.client;
     this.client = this.makeClient();
     void old.close().catch(() => {});
-    this.log?.info('opensearch: credentials re-read after an authentication failure', { sink: this.name });
-    return true;
   }
 
   private async bulk(body: string, signal?: AbortSignal): Promise<BulkItemResult[] | 'tooLarge' | 'ok'> {
