@@ -11,8 +11,8 @@
  * string is still a log line someone will search for, and the original text and time stay
  * searchable; only if that safe form is refused too (a strict mapping) is the record rejected to the
  * dead-letter sink with the server's reason (`onMappingError: reject` rejects at once instead). A
- * whole-request 413 makes the core split the batch; 401/403 re-resolves secret credentials once
- * and retries (SINK_AUTH). Limits: `maxBytes` (default 10 MiB) never exceeds the server's
+ * whole-request 413 makes the core split the batch; 401/403 re-reads secret or AWS credentials
+ * once and retries (SINK_AUTH). Limits: `maxBytes` (default 10 MiB) never exceeds the server's
  * `http.max_content_length` (`httpMaxContentLength`, default 100 MiB); the client's own retries
  * are off (the core retries). Index names come from a template over event time (UTC) and fields.
  */
