@@ -6,17 +6,8 @@
  */
 import { gzipSync } from 'node:zlib';
 
-/** mulberry32: small, fast, deterministic. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The project's one PRNG (mulberry32), under the name benches and tests import from here. */
+export { mulberry32 as rng } from '../src/core/prng.js';
 
 export type StreamKind =
   | 'kube-apiserver-audit'

@@ -5,7 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type FaultProxy, seededRandom, startFaultProxy } from './infra/fault-proxy.js';
+import { mulberry32 } from '../src/core/prng.js';
+import { type FaultProxy, startFaultProxy } from './infra/fault-proxy.js';
 import { opensearchUrl } from './infra/services.js';
 
 const index = `tproxy-${randomBytes(4).toString('hex')}`;
@@ -108,8 +109,8 @@ describe('fault proxy', () => {
   });
 
   it('draws the same numbers for the same seed', () => {
-    const a = seededRandom(9);
-    const b = seededRandom(9);
+    const a = mulberry32(9);
+    const b = mulberry32(9);
     const xs = Array.from({ length: 5 }, () => a());
     expect(Array.from({ length: 5 }, () => b())).toEqual(xs);
     expect(new Set(xs).size).toBe(5);

@@ -23,6 +23,7 @@ import {
 } from '../aws/cloudwatch-payload.js';
 import type { ComponentSpec } from '../core/component.js';
 import type { Outcome, OutcomeKind } from '../core/outcome.js';
+import { mulberry32 } from '../core/prng.js';
 import { sleep } from '../core/retry.js';
 import type { Source, SourceEnvelope } from '../core/source.js';
 
@@ -57,18 +58,6 @@ export const demoConfig = z.strictObject({
   cluster: z.string().min(1).default('demo-prod'),
 });
 export type DemoConfig = z.infer<typeof demoConfig>;
-
-/** A small, fast, seedable PRNG (mulberry32): deterministic output for a seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export type DemoKind =
   | 'kube-apiserver-audit'
@@ -164,7 +153,7 @@ export class DemoGenerator {
   private lastTs = 0;
 
   constructor(opts: DemoGeneratorOptions = {}) {
-    this.rnd = prng(opts.seed ?? 1);
+    this.rnd = mulberry32(opts.seed ?? 1);
     this.per = opts.eventsPerEnvelope ?? 50;
     this.end = opts.now ?? Date.now();
     this.fixedClock = opts.now !== undefined;

@@ -12,6 +12,7 @@
 import { createServer, type IncomingHttpHeaders, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { gunzipSync } from 'node:zlib';
+import { mulberry32 } from '../../src/core/prng.js';
 
 export interface FaultOptions {
   seed?: number;
@@ -52,18 +53,6 @@ export interface FaultProxy {
   headers: IncomingHttpHeaders[];
   setOptions(o: FaultOptions): void;
   stop(): Promise<void>;
-}
-
-/** mulberry32: tiny, fast, good enough for test decisions. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function zeroStats(): FaultStats {
@@ -130,7 +119,7 @@ function bulkItems(body: string): { action: string; source?: string }[] {
 export async function startFaultProxy(targetUrl: string, options: FaultOptions = {}): Promise<FaultProxy> {
   const target = new URL(targetUrl);
   let opts = options;
-  let random = seededRandom(opts.seed ?? 1);
+  let random = mulberry32(opts.seed ?? 1);
   let faults = 0;
   let authLeft = opts.authFailures ?? 0;
   const stats = zeroStats();
@@ -271,7 +260,7 @@ export async function startFaultProxy(targetUrl: string, options: FaultOptions =
     headers,
     setOptions(o) {
       opts = o;
-      random = seededRandom(o.seed ?? 1);
+      random = mulberry32(o.seed ?? 1);
       faults = 0;
       authLeft = o.authFailures ?? 0;
       Object.assign(stats, zeroStats());
