@@ -2,9 +2,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { LogRecord } from '../core/record.js';
 import {
   buildMaskTransform,
+  buildPatterns,
+  buildPrefilter,
   clearRegisteredSecrets,
   createMasker,
   createMaskTransform,
+  DEFAULT_SENSITIVE_KEYS,
+  type MaskOptions,
   maskOptionsSchema,
   registerSecret,
   withSecretRegistration,
@@ -230,5 +234,190 @@ describe('mask: pathological input', () => {
     // A truncated line: the unterminated quoted value is masked to the end of the line.
     expect(m.maskString(`password="${'x'.repeat(10)}`)).toBe('password="****');
     expect(m.maskString('a password="hunter2\nnext line')).toBe('a password="****\nnext line');
+  });
+});
+
+describe('mask: the pre-filter (fast path) never hides a match from the combined pattern', () => {
+  /** mulberry32: deterministic, so a failure reproduces. */
+  const rand = (seed: number) => {
+    let a = seed >>> 0;
+    return () => {
+      a = (a + 0x6d2b79f5) >>> 0;
+      let t = a;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+  };
+  const configs: MaskOptions[] = [
+    { type: 'mask' },
+    { type: 'mask', patterns: { email: true }, secrets: ['literal-secret-1'] },
+    { type: 'mask', keys: { add: ['pin', 'x_k', 'a_', 'wéird-key', 'ssn'], remove: ['session', 'token'] } },
+    { type: 'mask', patterns: { keyValue: false } },
+    { type: 'mask', patterns: { keyValue: false, awsSecretKey: false, urlCredentials: false } },
+  ];
+  const keyish = [
+    'password',
+    'PassWord',
+    'db_password',
+    'passwd',
+    'passphrase',
+    'secret',
+    'client-secret',
+    'clientSecret',
+    'client.secret',
+    'TOKEN',
+    'next_token',
+    'authorization',
+    'Authorization',
+    'api_key',
+    'X-Api-Key',
+    'apikey',
+    'access.key',
+    'secret_access_key',
+    'aws_secret_access_key',
+    'AWS-Secret-Access-Key',
+    'privateKey',
+    'cookie',
+    'Set-Cookie',
+    'session',
+    'sessionId',
+    'session_id',
+    'SESSION.ID',
+    'credentials',
+    'pin',
+    'a',
+    'x_k',
+    'wéird-key',
+    'WÉIRD_KEY',
+    'ssn',
+    'kind',
+    'auditID',
+    'uid',
+    'key',
+    'tokens',
+    'sessionName',
+    'id',
+  ];
+  const seps = [
+    '=',
+    ':',
+    ' = ',
+    '=>',
+    ' => ',
+    '"=',
+    '":',
+    '" : ',
+    "':",
+    "' = ",
+    '\\":',
+    '\\"=',
+    ': "',
+    ': \\"',
+    ':\t',
+    '\u00a0=',
+    '\u2028:',
+    '\ufeff=',
+    ' :',
+    ':/',
+    ': ',
+    '"',
+    "'",
+    '\\',
+  ];
+  const values = [
+    'hunter2',
+    '"quoted value"',
+    '\\"esc\\"',
+    "'single'",
+    'Bearer abc.def-123',
+    'null',
+    'true',
+    '',
+    'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+    '"unterminated',
+    'a&b',
+    '12345',
+  ];
+  const other = [
+    ' ',
+    '\n',
+    '{',
+    '}',
+    ',',
+    'Bearer abcdefgh1',
+    'Basic dXNlcjpwYXNz',
+    'eyJhbGciOi.eyJzdWIiOi.sig',
+    'AKIAIOSFODNN7EXAMPLE',
+    'ASIAY34FZKBOKMUTVV7A',
+    'postgres://admin:s3cr3t@db',
+    'https://host/path',
+    '-----BEGIN RSA PRIVATE KEY-----\nMIIE',
+    'bob@example.com',
+    'literal-secret-1',
+    'ſecret',
+    'İ',
+    'é',
+    'authorization.k8s.io/decision',
+    '2026-11-22T10:00:00Z',
+    'system:masters',
+    'x',
+  ];
+
+  it.each(configs.map((c, i) => [i, c] as const))('config %i: random strings', (_i, options) => {
+    const cfg = maskOptionsSchema.parse(options);
+    const removed = new Set(cfg.keys.remove.map((k) => k.toLowerCase().replace(/[^a-z0-9]/g, '')));
+    const keys = [
+      ...DEFAULT_SENSITIVE_KEYS.filter((k) => !removed.has(k.toLowerCase().replace(/[^a-z0-9]/g, ''))),
+      ...cfg.keys.add,
+    ];
+    const pats = buildPatterns(cfg, keys, cfg.secrets);
+    const mayMatch = buildPrefilter(cfg, keys, cfg.secrets);
+    const r = rand(7 + _i);
+    const pick = (a: readonly string[]) => a[Math.floor(r() * a.length)];
+    let matched = 0;
+    let filtered = 0;
+    for (let n = 0; n < 20_000; n++) {
+      let s = '';
+      const parts = 1 + Math.floor(r() * 6);
+      for (let p = 0; p < parts; p++) {
+        const kind = r();
+        if (kind < 0.5) s += pick(keyish) + pick(seps) + pick(values);
+        else s += pick(other);
+      }
+      const hit = pats.test?.test(s) ?? false;
+      const may = mayMatch(s);
+      if (hit && !may) throw new Error(`pre-filter missed a match: ${JSON.stringify(s)}`);
+      if (hit) matched++;
+      if (!may) filtered++;
+    }
+    // Both paths are exercised: some strings match, some are ruled out without the regex.
+    if (pats.test) expect(matched).toBeGreaterThan(100);
+    expect(filtered).toBeGreaterThan(100);
+  });
+
+  it('rules out ordinary log lines without the regex, and still masks tricky near-misses', () => {
+    const cfg = maskOptionsSchema.parse({ type: 'mask' });
+    const mayMatch = buildPrefilter(cfg, DEFAULT_SENSITIVE_KEYS, []);
+    for (const s of [
+      '{"kind":"Event","auditID":"a1","user":{"username":"system:node:x","groups":["system:masters"]},"annotations":{"authorization.k8s.io/decision":"allow"}}',
+      'I0613 10:42:07.123456 11 controller.go:611] "Finished syncing" kind="ReplicaSet" key="default/x" duration="1ms"',
+      'time="2026-11-22T10:00:00Z" level=info msg="access granted" method=POST path=/authenticate',
+      'tokenizer=fast maxTokens=5 sessionName=alice',
+    ]) {
+      expect(mayMatch(s)).toBe(false);
+    }
+    const m = createMasker();
+    const cases: [string, string][] = [
+      ['x password\u00a0= hunter2', 'x password\u00a0= ****'],
+      ['{"PASSWORD" :\t"hunter2"}', '{"PASSWORD" :\t"****"}'],
+      ['{\\"Session.Id\\":\\"abc\\"}', '{\\"Session.Id\\":\\"****\\"}'],
+      ['a SECRET-ACCESS-KEY:wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', 'a SECRET-ACCESS-KEY:****'],
+      ['password=x', 'password=****'],
+      ['=password=x', '=password=****'],
+      ['my-api.key => k1', 'my-api.key => ****'],
+      ['ſecret=x ſession=y', 'ſecret=x ſession=y'],
+    ];
+    for (const [input, expected] of cases) expect(m.maskString(input)).toBe(expected);
   });
 });

@@ -10,8 +10,10 @@
  * private keys, passwords in URLs (`scheme://user:pass@`), literal secret values (configured, or
  * registered at runtime with `registerSecret` by whatever resolved them), and optionally e-mail
  * addresses (off by default). It rewrites `record.message` too: the documented exception to "the
- * message is never rewritten", because security beats fidelity. Never drops a record. Costs: one
- * regex test per string of 4+ characters, a replace pass only when it matched, no allocation when
+ * message is never rewritten", because security beats fidelity. Never drops a record. Costs: a
+ * pre-filter per string of 4+ characters (native `indexOf` scans for each pattern's anchor and a
+ * right-to-left key check at each `:`/`=`; see `buildPrefilter`), the combined regex only where the
+ * pre-filter cannot rule a match out, a replace pass only when it matched, no allocation when
  * nothing matches; sensitive-key decisions are cached. Limits: pattern-based, so it lowers but does
  * not remove the risk of leaking secrets with unusual shapes; literal secrets shorter than
  * MIN_SECRET_LENGTH are ignored (they would mangle ordinary text).
@@ -29,11 +31,6 @@ export const MIN_SECRET_LENGTH = 6;
 export const MAX_MASK_DEPTH = 32;
 /** Strings shorter than this cannot hold any default pattern; they are skipped. */
 const MIN_CANDIDATE_LENGTH = 4;
-/**
- * Below this length AKIA/ASIA ids (20) and PEM blocks cannot occur, so a cheaper check for what
- * can (see `shortCandidate`) runs before the combined regex.
- */
-const SHORT_STRING = 20;
 /** Bound of the per-transform key decision cache (keys repeat across records). */
 const KEY_CACHE_MAX = 10_000;
 
@@ -248,6 +245,150 @@ export function buildPatterns(
   return { test: new RegExp(src), combined: new RegExp(src, 'g') };
 }
 
+// ---- the pre-filter ---------------------------------------------------------------------------
+
+/** JavaScript's `\s` (what the separators in the combined pattern allow). */
+function isSpace(c: number): boolean {
+  if (c < 128) return c === 32 || (c >= 9 && c <= 13);
+  return (
+    c === 0xa0 ||
+    c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000 ||
+    c === 0xfeff
+  );
+}
+
+/**
+ * A cheap test that is true whenever the combined pattern can match (it may also be true when the
+ * pattern does not): when it is false the regular expression never runs. The combined pattern has
+ * no literal prefix V8 could scan for (the key branch starts at any letter of a sensitive word), so
+ * testing it costs a walk of every branch at every position; this pre-filter instead looks for what
+ * each branch cannot match without:
+ * - PEM `-----BEGIN `, URL credentials `://`, Bearer/Basic `earer`/`Basic`, JWT `eyJ`, access key
+ *   ids `AKIA`/`ASIA`, e-mail `@`, each literal secret: `indexOf` (native, vectorised scans);
+ * - key=value pairs and AWS secret keys: every such match holds a `:` or `=` whose left side, after
+ *   optional white space, an optional quote and an optional backslash, ends with a sensitive key
+ *   (its words compared ASCII case-insensitively, each `-`/`_`/`.` between them optional). Each `:`
+ *   and `=` is checked from right to left, which fails on the first or second character almost
+ *   always (most keys in logs are not sensitive).
+ * Keys with characters other than ASCII letters and digits (only possible through `keys.add`) turn
+ * the key check off: then any `:` or `=` counts as a candidate, as before this pre-filter existed.
+ */
+export function buildPrefilter(
+  cfg: MaskConfig,
+  keys: readonly string[],
+  literals: readonly string[],
+): (s: string) => boolean {
+  const p = cfg.patterns;
+  // Substrings each branch cannot match without (the rarest part of its literal prefix).
+  const anchors: string[] = [];
+  if (p.privateKey) anchors.push('BEGIN ');
+  if (p.bearer) anchors.push('Bearer', 'bearer', 'Basic');
+  if (p.jwt) anchors.push('yJ');
+  if (p.awsAccessKeyId) anchors.push('AKIA', 'ASIA');
+  if (p.email) anchors.push('@');
+  for (const l of literals) anchors.push(l);
+  const url = p.urlCredentials;
+
+  // Sensitive key forms as lower-case word lists, for the right-to-left check.
+  const forms: string[][] = [];
+  if (p.keyValue) for (const k of keys) forms.push(keyWords(k));
+  if (p.awsSecretKey) forms.push(['secret', 'access', 'key']);
+  let anySeparator = false;
+  const good: string[][] = [];
+  for (const words of forms) {
+    if (words.length === 0 || words.some((w) => !/^[a-z0-9]+$/.test(w))) anySeparator = true;
+    else good.push(words);
+  }
+  // Candidate forms by the last two characters of the last word (lower case, 7 bits each): one
+  // typed-array lookup discards almost every `:`/`=` in ordinary text. A one-character last word
+  // is listed under every possible character before it.
+  const bySuffix = new Map<number, string[][]>();
+  const suffixHit = new Uint8Array(128 * 128);
+  const add = (code: number, words: string[]) => {
+    suffixHit[code] = 1;
+    const list = bySuffix.get(code);
+    if (list) list.push(words);
+    else bySuffix.set(code, [words]);
+  };
+  for (const words of good) {
+    const last = words[words.length - 1];
+    const z = last.charCodeAt(last.length - 1);
+    if (last.length >= 2) add((last.charCodeAt(last.length - 2) << 7) | z, words);
+    else for (let y = 0; y < 128; y++) add((y << 7) | z, words);
+  }
+  const keyCheck = forms.length > 0;
+
+  /** Does a sensitive key form (ASCII case-insensitive, optional `-_.` between words) end at `e`? */
+  const keyEndsAt = (s: string, e: number, cands: readonly string[][]): boolean => {
+    outer: for (let k = 0; k < cands.length; k++) {
+      const words = cands[k];
+      let i = e;
+      for (let w = words.length - 1; w >= 0; w--) {
+        const word = words[w];
+        if (w < words.length - 1 && i >= 0) {
+          const c = s.charCodeAt(i);
+          if (c === 45 || c === 95 || c === 46) i--; // - _ . (never part of a word)
+        }
+        if (i + 1 < word.length) continue outer;
+        for (let j = word.length - 1; j >= 0; j--, i--) {
+          let c = s.charCodeAt(i);
+          if (c >= 65 && c <= 90) c += 32;
+          if (c !== word.charCodeAt(j)) continue outer;
+        }
+      }
+      return true;
+    }
+    return false;
+  };
+
+  /**
+   * A `:` or `=` at `at`: could a sensitive key, then a separator, lead up to it? Every separator
+   * of the key branches reads, right to left: `[:=]`, white space, an optional quote, an optional
+   * backslash, then the key (whose last character is a letter or digit, never a quote).
+   */
+  const keyBefore = (s: string, at: number): boolean => {
+    let a = at - 1;
+    let c = s.charCodeAt(a);
+    while (c === 32 || (c >= 9 && c <= 13) || (c >= 128 && isSpace(c))) c = s.charCodeAt(--a);
+    if (c === 34 || c === 39) {
+      c = s.charCodeAt(--a);
+      if (c === 92) c = s.charCodeAt(--a);
+    }
+    if (a < 0) return false;
+    // (At a = 0 the character before is NaN, `| 32` makes it a space: one-letter words see it.)
+    // `| 32` lower-cases ASCII letters (other characters may map onto a listed pair: a harmless
+    // extra candidate, never a missed one).
+    const z = c | 32;
+    const y = s.charCodeAt(a - 1) | 32;
+    if (z >= 128 || y >= 128) return false;
+    const code = (y << 7) | z;
+    if (suffixHit[code] === 0) return false;
+    return keyEndsAt(s, a, bySuffix.get(code) as string[][]);
+  };
+
+  return (s: string): boolean => {
+    for (let i = 0; i < anchors.length; i++) if (s.indexOf(anchors[i]) >= 0) return true;
+    if (url || keyCheck) {
+      for (let at = s.indexOf(':'); at >= 0; at = s.indexOf(':', at + 1)) {
+        if (url && s.charCodeAt(at + 1) === 47 && s.charCodeAt(at + 2) === 47) return true; // ://
+        if (keyCheck && (anySeparator || keyBefore(s, at))) return true;
+      }
+    }
+    if (keyCheck) {
+      for (let at = s.indexOf('='); at >= 0; at = s.indexOf('=', at + 1)) {
+        if (anySeparator || keyBefore(s, at)) return true;
+      }
+    }
+    return false;
+  };
+}
+
 interface Groups {
   awsk?: string;
   urlp?: string;
@@ -281,12 +422,13 @@ export function createMasker(options: MaskOptions = { type: 'mask' }): Masker {
 
   let version = -1;
   let pats: Patterns = {};
+  let mayMatch: (s: string) => boolean = () => true;
 
-  let literals: string[] = [];
   const rebuild = () => {
     version = runtimeSecretsVersion;
-    literals = [...cfg.secrets, ...runtimeSecrets].filter((s) => s.length >= MIN_SECRET_LENGTH);
+    const literals = [...cfg.secrets, ...runtimeSecrets].filter((s) => s.length >= MIN_SECRET_LENGTH);
     pats = buildPatterns(cfg, keys, literals);
+    mayMatch = buildPrefilter(cfg, keys, literals);
   };
   rebuild();
 
@@ -307,22 +449,12 @@ export function createMasker(options: MaskOptions = { type: 'mask' }): Masker {
     return R;
   };
 
-  // Short strings (most field values) can only hold a key=value / key:value pair, a Bearer/Basic
-  // credential, a short JWT, an e-mail address or a literal secret: a few indexOf calls rule them
-  // out before the regex runs.
-  const email = cfg.patterns.email;
-  const shortCandidate = (s: string): boolean => {
-    if (s.indexOf('=') >= 0 || s.indexOf(':') >= 0 || (email && s.indexOf('@') >= 0)) return true;
-    if (s.indexOf('earer') >= 0 || s.indexOf('Basic') >= 0 || s.indexOf('eyJ') >= 0) return true;
-    for (const l of literals) if (l.length <= s.length && s.indexOf(l) >= 0) return true;
-    return false;
-  };
-
   const maskString = (s: string): string => {
     if (version !== runtimeSecretsVersion) rebuild();
     if (s.length < MIN_CANDIDATE_LENGTH) return s;
     let out = s;
-    if (pats.test && (s.length >= SHORT_STRING || shortCandidate(s)) && pats.test.test(s)) {
+    // The pre-filter is true whenever the combined pattern could match: the regex runs only then.
+    if (pats.test && mayMatch(s) && pats.test.test(s)) {
       out = s.replace(pats.combined as RegExp, replacer);
     }
     for (let i = 0; i < extra.length; i++) {
