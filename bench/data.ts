@@ -4,7 +4,7 @@
  * lines from apiserver/controller-manager/scheduler, authenticator), Lambda (platform lines + JSON
  * app logs), ECS awslogs and generic groups. Same seed → same bytes, so runs are comparable.
  */
-import { gzipSync } from 'node:zlib';
+import { controlMessage, encodeCloudWatchPayload } from '../src/aws/cloudwatch-payload.js';
 
 /** The project's one PRNG (mulberry32), under the name benches and tests import from here. */
 export { mulberry32 as rng } from '../src/core/prng.js';
@@ -186,36 +186,19 @@ export interface PayloadOptions {
 
 /** The JSON document CloudWatch Logs sends, gzipped. */
 export function cwPayload(stream: StreamSpec, evs: readonly LogEvent[], opts: PayloadOptions = {}): Buffer {
-  return gzipSync(
-    JSON.stringify({
-      messageType: opts.messageType ?? 'DATA_MESSAGE',
-      owner: stream.owner,
-      logGroup: stream.logGroup,
-      logStream: stream.logStream,
-      subscriptionFilters: opts.subscriptionFilters ?? ['to-firehose'],
-      logEvents: evs,
-      ...opts.extra,
-    }),
-  );
+  return encodeCloudWatchPayload({
+    messageType: opts.messageType ?? 'DATA_MESSAGE',
+    owner: stream.owner,
+    logGroup: stream.logGroup,
+    logStream: stream.logStream,
+    subscriptionFilters: opts.subscriptionFilters ?? ['to-firehose'],
+    logEvents: evs,
+    ...opts.extra,
+  });
 }
 
 export function controlPayload(): Buffer {
-  return gzipSync(
-    JSON.stringify({
-      messageType: 'CONTROL_MESSAGE',
-      owner: 'CloudwatchLogs',
-      logGroup: '',
-      logStream: '',
-      subscriptionFilters: [],
-      logEvents: [
-        {
-          id: '',
-          timestamp: 1_763_800_000_000,
-          message: 'CWL CONTROL MESSAGE: Checking health of destination Firehose.',
-        },
-      ],
-    }),
-  );
+  return encodeCloudWatchPayload(controlMessage(1_763_800_000_000, 'Firehose'));
 }
 
 /** Events of one stream whose gzip payload is about `targetGzipBytes` (grows until it gets there). */

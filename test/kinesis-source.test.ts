@@ -8,7 +8,6 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
 import {
   CreateStreamCommand,
   DescribeStreamSummaryCommand,
@@ -21,6 +20,7 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientConfig } from '../src/aws/clients.js';
+import { controlMessage, encodeCloudWatchPayload } from '../src/aws/cloudwatch-payload.js';
 import { runDaemon } from '../src/core/daemon.js';
 import type { SourceEnvelope } from '../src/core/source.js';
 import { BlackholeSink, blackholeSinkConfig } from '../src/sinks/blackhole.js';
@@ -58,38 +58,21 @@ async function createStream(shards: number): Promise<string> {
 
 /** A CloudWatch Logs subscription payload (gzip DATA_MESSAGE) with `n` events `p<i>-<k>`. */
 function payload(i: number, n = 3): Uint8Array {
-  return gzipSync(
-    JSON.stringify({
-      messageType: 'DATA_MESSAGE',
-      owner: '123456789012',
-      logGroup: '/aws/lambda/orders',
-      logStream: '2026/11/22/[$LATEST]abc',
-      subscriptionFilters: ['to-kinesis'],
-      logEvents: Array.from({ length: n }, (_, k) => ({
-        id: `p${i}-${k}`,
-        timestamp: 1_763_800_000_000 + i,
-        message: `event ${i}/${k}`,
-      })),
-    }),
-  );
+  return encodeCloudWatchPayload({
+    messageType: 'DATA_MESSAGE',
+    owner: '123456789012',
+    logGroup: '/aws/lambda/orders',
+    logStream: '2026/11/22/[$LATEST]abc',
+    subscriptionFilters: ['to-kinesis'],
+    logEvents: Array.from({ length: n }, (_, k) => ({
+      id: `p${i}-${k}`,
+      timestamp: 1_763_800_000_000 + i,
+      message: `event ${i}/${k}`,
+    })),
+  });
 }
 
-const CONTROL = gzipSync(
-  JSON.stringify({
-    messageType: 'CONTROL_MESSAGE',
-    owner: 'CloudwatchLogs',
-    logGroup: '',
-    logStream: '',
-    subscriptionFilters: [],
-    logEvents: [
-      {
-        id: '',
-        timestamp: 1,
-        message: 'CWL CONTROL MESSAGE: Checking health of destination Kinesis stream.',
-      },
-    ],
-  }),
-);
+const CONTROL = encodeCloudWatchPayload(controlMessage(1, 'Kinesis stream'));
 
 async function put(name: string, items: { data: Uint8Array; key: string; hash?: string }[]): Promise<void> {
   for (let i = 0; i < items.length; i += 100) {

@@ -1,6 +1,12 @@
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { decodeBase64Payload, toRecords } from './cloudwatch-payload.js';
+import {
+  controlMessage,
+  decodeBase64Payload,
+  decodeGzipPayload,
+  encodeCloudWatchPayload,
+  toRecords,
+} from './cloudwatch-payload.js';
 
 const data = {
   messageType: 'DATA_MESSAGE',
@@ -11,8 +17,39 @@ const data = {
   logEvents: [{ id: '3719', timestamp: 1700000000123, message: '{"verb":"get"}' }],
   policyLevel: 'ACCOUNT_LEVEL_POLICY',
 };
-const b64 = (v: unknown) =>
-  gzipSync(Buffer.from(typeof v === 'string' ? v : JSON.stringify(v))).toString('base64');
+const b64 = (v: object | string) => encodeCloudWatchPayload(v).toString('base64');
+
+describe('encodeCloudWatchPayload', () => {
+  it('gzips the JSON text as CloudWatch sends it, and the decoder reads it back', () => {
+    const gz = encodeCloudWatchPayload(data);
+    expect(gz.equals(gzipSync(Buffer.from(JSON.stringify(data))))).toBe(true);
+    expect(gunzipSync(gz).toString('utf8')).toBe(JSON.stringify(data));
+    const r = decodeGzipPayload(gz);
+    expect(r.ok && r.message).toEqual(data);
+    // A string is the JSON text itself (so tests can build malformed payloads).
+    expect(gunzipSync(encodeCloudWatchPayload('not json')).toString('utf8')).toBe('not json');
+  });
+
+  it('builds the health-check CONTROL_MESSAGE CloudWatch sends to a destination', () => {
+    expect(controlMessage(1)).toEqual({
+      messageType: 'CONTROL_MESSAGE',
+      owner: 'CloudwatchLogs',
+      logGroup: '',
+      logStream: '',
+      subscriptionFilters: [],
+      logEvents: [
+        { id: '', timestamp: 1, message: 'CWL CONTROL MESSAGE: Checking health of destination Firehose.' },
+      ],
+    });
+    expect(controlMessage(7, 'Kinesis stream').logEvents).toEqual([
+      {
+        id: '',
+        timestamp: 7,
+        message: 'CWL CONTROL MESSAGE: Checking health of destination Kinesis stream.',
+      },
+    ]);
+  });
+});
 
 describe('decodeBase64Payload', () => {
   it('decodes a DATA_MESSAGE and tolerates extra fields', () => {
@@ -34,22 +71,11 @@ describe('decodeBase64Payload', () => {
   });
 
   it('recognises control messages', () => {
-    const r = decodeBase64Payload(
-      b64({
-        messageType: 'CONTROL_MESSAGE',
-        owner: 'CloudwatchLogs',
-        logGroup: '',
-        logStream: '',
-        subscriptionFilters: [],
-        logEvents: [
-          { id: '', timestamp: 1, message: 'CWL CONTROL MESSAGE: Checking health of destination Firehose.' },
-        ],
-      }),
-    );
+    const r = decodeBase64Payload(b64(controlMessage(1)));
     expect(r.ok && r.message.messageType).toBe('CONTROL_MESSAGE');
   });
 
-  const full = gzipSync(Buffer.from(JSON.stringify(data)));
+  const full = encodeCloudWatchPayload(data);
   const cases: [string, string | undefined, string][] = [
     ['empty', '', 'ENVELOPE_EMPTY'],
     ['missing', undefined, 'ENVELOPE_EMPTY'],

@@ -7,10 +7,12 @@
  *
  * Limits: a CloudWatch log event is at most 1 MB
  * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/cloudwatch_limits_cwl.html); the
- * decompressed payload is bounded by `maxDecodedBytes` to refuse gzip bombs.
+ * decompressed payload is bounded by `maxDecodedBytes` to refuse gzip bombs. The inverse,
+ * `encodeCloudWatchPayload` (+ `controlMessage`), builds payloads as CloudWatch sends them for the
+ * demo source, tests and benches.
  */
 import { isUtf8 } from 'node:buffer';
-import { constants as zc, gunzipSync } from 'node:zlib';
+import { constants as zc, gunzipSync, gzipSync } from 'node:zlib';
 
 /** Largest decompressed payload accepted (a Kinesis record is ≤ 10 MiB compressed; CloudWatch compresses ~10×). */
 export const MAX_DECODED_PAYLOAD_BYTES = 128 * 1024 * 1024;
@@ -40,6 +42,32 @@ export interface ControlMessage {
   logStream?: string;
   subscriptionFilters?: string[];
   logEvents?: CloudWatchLogEvent[];
+}
+
+/**
+ * Encodes a subscription message as CloudWatch Logs puts it on the wire: its JSON, gzipped (zlib's
+ * default level). The inverse of `decodeGzipPayload`. A string is taken as the JSON text itself
+ * (tests use it to build malformed payloads); anything else is serialised with `JSON.stringify`.
+ */
+export function encodeCloudWatchPayload(message: DataMessage | ControlMessage | object | string): Buffer {
+  return gzipSync(typeof message === 'string' ? message : JSON.stringify(message));
+}
+
+/**
+ * The `CONTROL_MESSAGE` CloudWatch Logs sends to check a subscription destination is reachable
+ * (`destination`: e.g. `Firehose`, `Kinesis stream`).
+ */
+export function controlMessage(timestamp: number, destination = 'Firehose'): ControlMessage {
+  return {
+    messageType: 'CONTROL_MESSAGE',
+    owner: 'CloudwatchLogs',
+    logGroup: '',
+    logStream: '',
+    subscriptionFilters: [],
+    logEvents: [
+      { id: '', timestamp, message: `CWL CONTROL MESSAGE: Checking health of destination ${destination}.` },
+    ],
+  };
 }
 
 export type DecodeErrorCode =

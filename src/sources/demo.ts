@@ -13,12 +13,13 @@
  * `follow` it runs until the signal aborts; `rate` caps events per second (0 = as fast as possible).
  * The generator (`DemoGenerator`) is exported for benches and tests.
  */
-import { gzipSync } from 'node:zlib';
 import { z } from 'zod';
 import {
   type ControlMessage,
+  controlMessage,
   type DataMessage,
   decodeGzipPayload,
+  encodeCloudWatchPayload,
   toRecords,
 } from '../aws/cloudwatch-payload.js';
 import type { ComponentSpec } from '../core/component.js';
@@ -183,7 +184,7 @@ export class DemoGenerator {
     const seq = this.seq;
     const msg = this.nextMessage();
     const kind: DemoPayload['kind'] = msg.messageType === 'CONTROL_MESSAGE' ? 'control' : this.kindOf(msg);
-    let gzip = gzipSync(JSON.stringify(msg), { level: 6 });
+    let gzip = encodeCloudWatchPayload(msg);
     const corrupted =
       this.corruptEvery > 0 && seq % this.corruptEvery === this.corruptEvery - 1 && kind !== 'control';
     // A payload cut short in transit: the decoder must refuse it with ENVELOPE_GZIP_TRUNCATED.
@@ -196,20 +197,7 @@ export class DemoGenerator {
     const seq = this.seq++;
     const base = this.baseTime(seq);
     if (this.controlEvery > 0 && seq % this.controlEvery === this.controlEvery - 1) {
-      return {
-        messageType: 'CONTROL_MESSAGE',
-        owner: 'CloudwatchLogs',
-        logGroup: '',
-        logStream: '',
-        subscriptionFilters: [],
-        logEvents: [
-          {
-            id: '',
-            timestamp: base,
-            message: 'CWL CONTROL MESSAGE: Checking health of destination Firehose.',
-          },
-        ],
-      };
+      return controlMessage(base, 'Firehose');
     }
     const kind = this.pickKind();
     let ts = this.total > 0 ? Math.max(base, this.lastTs) : base;

@@ -1,5 +1,5 @@
-import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { controlMessage, encodeCloudWatchPayload } from '../aws/cloudwatch-payload.js';
 import type { Outcome } from '../core/outcome.js';
 import {
   compareSequence,
@@ -11,8 +11,7 @@ import {
 
 const ARN = 'arn:aws:kinesis:us-east-1:123456789012:stream/logs';
 const seq = (n: number) => `4959${String(n).padStart(52, '0')}`;
-const gz = (v: unknown) =>
-  gzipSync(Buffer.from(typeof v === 'string' ? v : JSON.stringify(v))).toString('base64');
+const gz = (v: object | string) => encodeCloudWatchPayload(v).toString('base64');
 
 function rec(n: number, data: string | undefined, shard = 'shardId-000000000000'): KinesisEventRecord {
   return {
@@ -35,16 +34,7 @@ const dataMsg = (events: number) => ({
   })),
 });
 
-const control = {
-  messageType: 'CONTROL_MESSAGE',
-  owner: 'CloudwatchLogs',
-  logGroup: '',
-  logStream: '',
-  subscriptionFilters: [],
-  logEvents: [
-    { id: '', timestamp: 1, message: 'CWL CONTROL MESSAGE: Checking health of destination Kinesis stream.' },
-  ],
-};
+const control = controlMessage(1, 'Kinesis stream');
 
 describe('decodeKinesisEvent', () => {
   it('turns each Kinesis record into one envelope keyed by its sequence number', () => {

@@ -1,8 +1,8 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { encodeCloudWatchPayload } from '../aws/cloudwatch-payload.js';
 import type { Logger } from '../core/component.js';
 import type { DeadLetter, DeadLetterSink } from '../core/dead-letter.js';
 import type { Transform } from '../core/pipeline.js';
@@ -15,7 +15,7 @@ import { kinesisLambdaHandler, processKinesisEvent } from './kinesis-handler.js'
 
 const ARN = 'arn:aws:kinesis:us-east-1:123456789012:stream/logs';
 const seq = (n: number) => `4959${String(n).padStart(52, '0')}`;
-const gz = (v: unknown) => gzipSync(Buffer.from(JSON.stringify(v))).toString('base64');
+const gz = (v: object) => encodeCloudWatchPayload(v).toString('base64');
 
 function data(n: number, events: string[], group = '/aws/lambda/orders') {
   return gz({

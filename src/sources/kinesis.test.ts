@@ -5,25 +5,23 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
 import type { GetShardIteratorCommandInput } from '@aws-sdk/client-kinesis';
 import { describe, expect, it } from 'vitest';
+import { encodeCloudWatchPayload } from '../aws/cloudwatch-payload.js';
 import type { SourceEnvelope } from '../core/source.js';
 import { type KinesisApi, KinesisSource, kinesisSourceConfig } from './kinesis.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'logferry-kinesis-unit-'));
 
 function payload(id: string): Uint8Array {
-  return gzipSync(
-    JSON.stringify({
-      messageType: 'DATA_MESSAGE',
-      owner: '1',
-      logGroup: '/g',
-      logStream: 's',
-      subscriptionFilters: [],
-      logEvents: [{ id, timestamp: 1, message: id }],
-    }),
-  );
+  return encodeCloudWatchPayload({
+    messageType: 'DATA_MESSAGE',
+    owner: '1',
+    logGroup: '/g',
+    logStream: 's',
+    subscriptionFilters: [],
+    logEvents: [{ id, timestamp: 1, message: id }],
+  });
 }
 
 function cfg(file: string, extra: Record<string, unknown> = {}) {
