@@ -11,7 +11,7 @@ import { parsers } from '../parsers/index.js';
 import { deadLetterSinks, sinks } from '../sinks/index.js';
 import { sources } from '../sources/index.js';
 import { transforms } from '../transforms/index.js';
-import { type ComponentConfig, type Config, firehoseSettings, topLevel } from './schema.js';
+import { type ComponentConfig, type Config, firehoseSettings, type TopLevel, topLevel } from './schema.js';
 
 export interface ConfigProblem {
   path: string;
@@ -24,13 +24,62 @@ function pathOf(path: readonly PropertyKey[]): string {
   return s || '(top level)';
 }
 
+/** Levenshtein distance, for "did you mean" hints on misspelt keys (short strings only). */
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return row[b.length];
+}
+
+/** The known key closest to a misspelt one (case-insensitive, at most 2 edits), if any. */
+export function suggestKey(key: string, known: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = 3;
+  for (const k of known) {
+    const d = distance(key.toLowerCase(), k.toLowerCase());
+    if (d < bestD && d < Math.max(2, k.length / 2)) {
+      best = k;
+      bestD = d;
+    }
+  }
+  return best;
+}
+
+/** Keys of an object schema (plain or wrapped), for suggestions; empty when not an object. */
+function keysOf(schema: unknown): string[] {
+  const shape = (schema as { shape?: Record<string, unknown> } | undefined)?.shape;
+  return shape && typeof shape === 'object' ? Object.keys(shape) : [];
+}
+
 function issuesToProblems(
   issues: readonly z.core.$ZodIssue[],
   prefix: (string | number)[] = [],
+  knownKeys: readonly string[] = [],
 ): ConfigProblem[] {
   return issues.map((i) => {
     let message = i.message;
-    if (i.code === 'unrecognized_keys') message = `unknown key(s): ${i.keys.join(', ')}`;
+    const missing = /^Invalid input: expected (\w+), received undefined$/.exec(message);
+    if (missing) message = `missing (required ${missing[1]})`;
+    if (i.code === 'unrecognized_keys') {
+      message = `unknown key(s): ${i.keys.join(', ')}`;
+      const hints: [string, string][] = [];
+      if (i.path.length === 0)
+        for (const k of i.keys) {
+          const s = suggestKey(k, knownKeys);
+          if (s !== undefined) hints.push([k, s]);
+        }
+      if (hints.length === 1 && i.keys.length === 1) message += ` (did you mean "${hints[0][1]}"?)`;
+      else if (hints.length > 0)
+        message += ` (did you mean ${hints.map(([k, s]) => `"${s}" for "${k}"`).join(', ')}?)`;
+    }
     return { path: pathOf([...prefix, ...i.path]), message };
   });
 }
@@ -53,7 +102,7 @@ function configError(origin: string, problems: ConfigProblem[]): LogferryError {
   return new LogferryError(
     'CONFIG_INVALID',
     `${origin} is invalid (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${list}\n` +
-      'Fix these and try again; `logferry config --help` documents every key.',
+      'Fix these and try again; docs/configuration.md documents every key.',
     { details: { problems } },
   );
 }
@@ -64,11 +113,14 @@ function checkComponents<T>(
   items: readonly ComponentConfig[],
   path: (string | number)[],
   problems: ConfigProblem[],
+  indexed = true,
 ): ComponentConfig[] {
   const out: ComponentConfig[] = [];
   items.forEach((item, i) => {
+    // An item without a string `type` was already reported by the top-level schema.
+    if (typeof item !== 'object' || item === null || typeof item.type !== 'string') return;
     const spec = registry.find((s) => s.type === item.type);
-    const at = [...path, i];
+    const at = indexed ? [...path, i] : path;
     if (!spec) {
       const known = registry.map((s) => s.type).join(', ') || '(none)';
       problems.push({
@@ -79,7 +131,7 @@ function checkComponents<T>(
     }
     const res = spec.schema.safeParse(item);
     if (res.success) out.push(res.data as ComponentConfig);
-    else problems.push(...issuesToProblems(res.error.issues, at));
+    else problems.push(...issuesToProblems(res.error.issues, at, keysOf(spec.schema)));
   });
   return out;
 }
@@ -88,8 +140,14 @@ function checkComponents<T>(
 export function validateConfig(value: unknown, origin = 'config'): Config {
   const problems: ConfigProblem[] = [];
   const top = topLevel.safeParse(value ?? {});
-  if (!top.success) throw configError(origin, issuesToProblems(top.error.issues));
-  const t = top.data;
+  let t: TopLevel;
+  if (top.success) t = top.data;
+  else {
+    // Report the top-level problems, and go on checking the sections that are usable so one run
+    // lists every problem (a misspelt top-level key must not hide a bad sink option).
+    problems.push(...issuesToProblems(top.error.issues, [], keysOf(topLevel)));
+    t = usableSections(value);
+  }
   const cfg: Config = {
     parse: t.parse,
     mask: t.mask,
@@ -111,7 +169,7 @@ export function validateConfig(value: unknown, origin = 'config'): Config {
     firehose: t.firehose ?? firehoseSettings.parse({}),
   };
   if (t.mask && typeof t.mask === 'object') {
-    checkComponents('transform', transforms, [{ type: 'mask', ...t.mask }], ['mask'], problems);
+    checkComponents('transform', transforms, [{ type: 'mask', ...t.mask }], ['mask'], problems, false);
   }
   if (t.deadLetter) {
     const [dl] = checkComponents(
@@ -120,11 +178,29 @@ export function validateConfig(value: unknown, origin = 'config'): Config {
       [t.deadLetter as ComponentConfig],
       ['deadLetter'],
       problems,
+      false,
     );
     cfg.deadLetter = dl;
   }
   if (problems.length > 0) throw configError(origin, problems);
   return cfg;
+}
+
+/** The sections of an invalid top level that can still be checked component by component. */
+function usableSections(value: unknown): TopLevel {
+  const v = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
+  const arr = (x: unknown) => (Array.isArray(x) ? (x as TopLevel['transforms']) : undefined);
+  const obj = (x: unknown) =>
+    typeof x === 'object' && x !== null && !Array.isArray(x) ? (x as Record<string, unknown>) : undefined;
+  const dl = obj(v.deadLetter);
+  return {
+    parse: 'auto',
+    sources: arr(v.sources),
+    transforms: arr(v.transforms) ?? [],
+    sinks: arr(v.sinks),
+    mask: obj(v.mask) as TopLevel['mask'],
+    deadLetter: dl && typeof dl.type === 'string' ? (dl as TopLevel['deadLetter']) : undefined,
+  };
 }
 
 export function loadConfigText(text: string, origin = 'config'): Config {

@@ -38,7 +38,12 @@ export const topLevel = z.strictObject({
   parse: z.enum(['auto', 'none']).default('auto'),
   transforms: z.array(componentItem).default([]),
   /** Masking is on by default; `false` turns it off, an object configures it (fields of the `mask` transform). */
-  mask: z.union([z.literal(false), z.looseObject({})]).optional(),
+  mask: z
+    .union([z.literal(false), z.literal(true).transform(() => undefined), z.looseObject({})], {
+      error:
+        'expected false (masking off), true (the defaults) or an object of mask options (docs/masking.md)',
+    })
+    .optional(),
   sinks: z.array(componentItem).optional(),
   deadLetter: componentItem.optional(),
   firehose: firehoseSettings.optional(),
