@@ -372,11 +372,23 @@ export function buildPrefilter(
     return keyEndsAt(s, a, bySuffix.get(code) as string[][]);
   };
 
+  /**
+   * After `://`: the URL branch needs at least one character outside `\s:/?#@"'` (the user name),
+   * and an `@` somewhere after it.
+   */
+  const userInfoAt = (s: string, i: number): boolean => {
+    const c = s.charCodeAt(i);
+    if (c !== c || isSpace(c)) return false; // NaN: end of string
+    if (c === 58 || c === 47 || c === 63 || c === 35 || c === 64 || c === 34 || c === 39) return false;
+    return s.indexOf('@', i) >= 0;
+  };
+
   return (s: string): boolean => {
     for (let i = 0; i < anchors.length; i++) if (s.indexOf(anchors[i]) >= 0) return true;
     if (url || keyCheck) {
       for (let at = s.indexOf(':'); at >= 0; at = s.indexOf(':', at + 1)) {
-        if (url && s.charCodeAt(at + 1) === 47 && s.charCodeAt(at + 2) === 47) return true; // ://
+        if (url && s.charCodeAt(at + 1) === 47 && s.charCodeAt(at + 2) === 47 && userInfoAt(s, at + 3))
+          return true;
         if (keyCheck && (anySeparator || keyBefore(s, at))) return true;
       }
     }
