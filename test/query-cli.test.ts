@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  AWS_AUTH_FIELDS,
   AWS_AUTH_QUERY,
   expectedAwsAuth,
   type Fixture,
@@ -94,18 +95,18 @@ describe('logferry query (built CLI)', () => {
       want.map((a) => [fmt(a.ts), a.verb, a.user]),
     );
     for (const row of rows) {
-      expect(Object.keys(row)).toEqual([
-        '@timestamp',
-        'verb',
-        'user.username',
-        'objectRef.resource',
-        'objectRef.namespace',
-        'objectRef.name',
-        'responseObject.code',
-        '@message',
-      ]);
+      expect(Object.keys(row)).toEqual(AWS_AUTH_FIELDS);
       expect(row['@timestamp']).toMatch(TS);
     }
+  });
+
+  it('--output json into a pipe is complete beyond the 64 KiB pipe buffer', () => {
+    // Regression: the CLI exited before stdout drained, so `-o json | jq` got a cut document.
+    const r = cli(['query', '--from', archive, '-o', 'json', 'fields @timestamp, @message']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.length).toBeGreaterThan(256 * 1024);
+    const rows = JSON.parse(r.stdout) as Record<string, unknown>[];
+    expect(rows).toHaveLength(fx.records.length);
   });
 
   it('--output csv, -f file and --limit', () => {

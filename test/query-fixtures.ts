@@ -216,6 +216,18 @@ export const AWS_AUTH_QUERY = `fields @timestamp, verb, user.username, objectRef
     |filter verb not in ["watch", "list", "get"]
     | sort @timestamp desc`;
 
+/** The fields `AWS_AUTH_QUERY` displays, in its `fields` order (written out, not derived from the query). */
+export const AWS_AUTH_FIELDS: readonly string[] = [
+  '@timestamp',
+  'verb',
+  'user.username',
+  'objectRef.resource',
+  'objectRef.namespace',
+  'objectRef.name',
+  'responseObject.code',
+  '@message',
+];
+
 export function expectedAwsAuth(f: Fixture, range: { startMs?: number; endMs?: number } = {}): AuditFact[] {
   return f.audit
     .filter(

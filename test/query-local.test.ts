@@ -12,6 +12,7 @@ import { expandRecipe, findRecipe } from '../src/query/recipes/index.js';
 import { runQuery } from '../src/query/sources/index.js';
 import {
   AUDIT_STREAM,
+  AWS_AUTH_FIELDS,
   AWS_AUTH_QUERY,
   expectedAwsAuth,
   type Fixture,
@@ -49,16 +50,7 @@ describe('local archive', () => {
     const want = expectedAwsAuth(fx);
     expect(want.length).toBeGreaterThan(5);
     expect(summary(run.result.rows)).toEqual(want.map((a) => [a.ts, a.verb, a.user]));
-    expect(run.result.fields).toEqual([
-      '@timestamp',
-      'verb',
-      'user.username',
-      'objectRef.resource',
-      'objectRef.namespace',
-      'objectRef.name',
-      'responseObject.code',
-      '@message',
-    ]);
+    expect(run.result.fields).toEqual(AWS_AUTH_FIELDS);
     // The escaped event (aws\u002dauth) is found although its line lacks the literal.
     expect(run.result.rows.some((r) => r['@timestamp'] === fx.escapedTs)).toBe(true);
     expect(run.result.stats.recordsMatched).toBe(want.length);
