@@ -32,5 +32,19 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * Resolves once everything written to `stream` has reached the OS. Writes to a pipe are
+ * asynchronous in Node: exiting right after a large `write` (e.g. `logferry query -o json | jq`)
+ * would cut the output at the pipe buffer (64 KiB). A closed reader (EPIPE) resolves too.
+ */
+function drained(stream: NodeJS.WriteStream): Promise<void> {
+  if (stream.destroyed || stream.writableLength === 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    stream.once('error', () => resolve());
+    stream.write('', () => resolve());
+  });
+}
+
 const code = await main(process.argv.slice(2));
+await Promise.all([drained(process.stdout), drained(process.stderr)]);
 process.exit(code);
