@@ -31,6 +31,8 @@ export const MIN_SECRET_LENGTH = 6;
 export const MAX_MASK_DEPTH = 32;
 /** Strings shorter than this cannot hold any default pattern; they are skipped. */
 const MIN_CANDIDATE_LENGTH = 4;
+/** Strings up to this length are pre-filtered by one character loop rather than native scans. */
+const SHORT_SCAN = 32;
 /** Bound of the per-transform key decision cache (keys repeat across records). */
 const KEY_CACHE_MAX = 10_000;
 
@@ -383,7 +385,20 @@ export function buildPrefilter(
     return s.indexOf('@', i) >= 0;
   };
 
+  // Short strings (most field values): one pass over their characters, looking for any character
+  // an anchor starts with or a `:`/`=`, costs less than a native call per anchor; only a string
+  // holding one of them goes on to the full check below.
+  const trigger = new Uint8Array(65536);
+  for (const a of anchors) trigger[a.charCodeAt(0)] = 1;
+  if (url || keyCheck) trigger[58] = 1;
+  if (keyCheck) trigger[61] = 1;
+
   return (s: string): boolean => {
+    if (s.length <= SHORT_SCAN) {
+      let i = 0;
+      while (i < s.length && trigger[s.charCodeAt(i)] === 0) i++;
+      if (i === s.length) return false;
+    }
     for (let i = 0; i < anchors.length; i++) if (s.indexOf(anchors[i]) >= 0) return true;
     if (url || keyCheck) {
       for (let at = s.indexOf(':'); at >= 0; at = s.indexOf(':', at + 1)) {
