@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -513,5 +514,59 @@ describe('send against a scripted server', () => {
       ),
     ).toBe(true);
     await sink.close();
+  });
+});
+
+describe('hot-path caches agree with the uncached computation', () => {
+  it('document id is exactly the first 24 bytes of SHA-256 (one-shot hash or not)', () => {
+    const meta = rec().meta;
+    const key = `${meta.logGroup}\u0000${meta.logStream}\u0000${meta.id}`;
+    expect(documentId(meta)).toBe(createHash('sha256').update(key).digest('base64url').slice(0, 32));
+    const odd = rec({}, { logGroup: 'grüße/ü', logStream: '\u{1f600}', id: '' }).meta;
+    expect(documentId(odd)).toBe(
+      createHash('sha256').update(`grüße/ü\u0000\u{1f600}\u0000`).digest('base64url').slice(0, 32),
+    );
+  });
+
+  it('a reused namer (last stream, last hour, fast finish) names like a fresh one per record', () => {
+    const templates = [
+      'logs-YYYY.MM.dd-HH',
+      'logs-{cluster}-{component}-yyyy.MM.dd',
+      '{fields.ns}-{logStream}-HH',
+      '-_.{fields.ns}',
+      `${'x'.repeat(80)}-{logGroup}-{logStream}-YYYY`,
+    ];
+    const hour = 3_600_000;
+    const base = Date.UTC(2026, 11, 31, 23, 0, 0);
+    const stamps = [
+      base - 1,
+      base,
+      base + hour - 1,
+      base + hour,
+      base + 5,
+      -1,
+      0,
+      8.64e15,
+      8.64e15 + 1,
+      -8.64e15 - 1,
+    ];
+    const streams = [
+      { logGroup: '/aws/eks/prod/cluster', logStream: 'kube-apiserver-audit-1' },
+      { logGroup: '/aws/eks/prod/cluster', logStream: 'authenticator-2' },
+      { logGroup: '/aws/lambda/orders-api', logStream: `2026/11/22/[$LATEST]${'a'.repeat(200)}` },
+    ];
+    const nss = ['payments', '--Lead', '', 'y'.repeat(300)];
+    for (const t of templates) {
+      const reused = new IndexNamer(t);
+      let n = 0;
+      for (const ts of stamps)
+        for (const st of streams)
+          for (const ns of nss) {
+            const r = rec({ timestamp: ts, fields: { ns } }, st);
+            expect(reused.name(r)).toBe(new IndexNamer(t).name(r));
+            n++;
+          }
+      expect(n).toBe(stamps.length * streams.length * nss.length);
+    }
   });
 });

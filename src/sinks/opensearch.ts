@@ -16,7 +16,7 @@
  * `http.max_content_length` (`httpMaxContentLength`, default 100 MiB); the client's own retries
  * are off (the core retries). Index names come from a template over event time (UTC) and fields.
  */
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import { Client, errors as osErrors } from '@opensearch-project/opensearch';
 import { AwsSigv4Signer } from '@opensearch-project/opensearch/aws';
 import { z } from 'zod';
@@ -118,9 +118,22 @@ export type OpenSearchSinkConfig = z.infer<typeof opensearchSinkConfig>;
 // ---------------------------------------------------------------------------------------------
 // Pure helpers (exported for tests and for the query side, which must find the same indexes).
 
-/** Stable document id: base64url of the first 24 bytes of SHA-256 over (logGroup, logStream, event id). */
+/**
+ * SHA-256 as base64url. `crypto.hash` (Node ≥ 20.12) is the one-shot form: the same digest without
+ * a Hash object per call, ~2.5× faster on keys this short; older Node falls back to `createHash`.
+ */
+const sha256Base64url: (s: string) => string =
+  typeof crypto.hash === 'function'
+    ? (s) => crypto.hash('sha256', s, 'base64url')
+    : (s) => crypto.createHash('sha256').update(s).digest('base64url');
+
+/**
+ * Stable document id: base64url of the first 24 bytes of SHA-256 over (logGroup, logStream, event
+ * id). Kept cryptographic on purpose: ids must not change across versions (a redelivered event
+ * must land on the document an older version wrote) and must not collide across billions of events.
+ */
 export function documentId(meta: LogRecord['meta']): string {
-  return createHash('sha256').update(recordKey(meta)).digest('base64url').slice(0, 32);
+  return sha256Base64url(recordKey(meta)).slice(0, 32);
 }
 
 /** Makes any value usable inside an index name: lower case, `[a-z0-9._-]` only, no leading/trailing separators. */
@@ -204,6 +217,13 @@ export class IndexNamer {
   private readonly usesStream: boolean;
   private readonly usesDate: boolean;
   private readonly streams = new Map<string, StreamFacts>();
+  /** The last stream's facts (records come in runs of one stream): no key string per record. */
+  private lastGroup?: string;
+  private lastStream?: string;
+  private lastFacts?: StreamFacts;
+  /** Date parts of the last UTC hour seen (every date token is constant within an hour). */
+  private hour = Number.NaN;
+  private dateParts: Record<'YYYY' | 'MM' | 'dd' | 'HH', string> = { YYYY: '', MM: '', dd: '', HH: '' };
   readonly isStatic: boolean;
 
   constructor(template: string) {
@@ -214,6 +234,8 @@ export class IndexNamer {
   }
 
   private facts(r: LogRecord): StreamFacts {
+    if (r.meta.logGroup === this.lastGroup && r.meta.logStream === this.lastStream)
+      return this.lastFacts as StreamFacts;
     const key = `${r.meta.logGroup}\u0000${r.meta.logStream}`;
     let f = this.streams.get(key);
     if (!f) {
@@ -228,25 +250,38 @@ export class IndexNamer {
       if (this.streams.size >= 4096) this.streams.clear();
       this.streams.set(key, f);
     }
+    this.lastGroup = r.meta.logGroup;
+    this.lastStream = r.meta.logStream;
+    this.lastFacts = f;
     return f;
+  }
+
+  private dates(ts: number): Record<'YYYY' | 'MM' | 'dd' | 'HH', string> {
+    const h = Math.floor(ts / 3_600_000);
+    // UTC hours start at multiples of 3 600 000 ms; outside Date's range (±8.64e15) nothing is cached.
+    if (h === this.hour && Math.abs(ts) < 8.64e15) return this.dateParts;
+    const d = new Date(ts);
+    const parts = {
+      YYYY: String(d.getUTCFullYear()),
+      MM: pad2(d.getUTCMonth() + 1),
+      dd: pad2(d.getUTCDate()),
+      HH: pad2(d.getUTCHours()),
+    };
+    if (Math.abs(ts) < 8.64e15) {
+      this.hour = h;
+      this.dateParts = parts;
+    }
+    return parts;
   }
 
   name(r: LogRecord): string {
     const f = this.usesStream ? this.facts(r) : undefined;
-    const d = this.usesDate ? new Date(r.timestamp) : undefined;
+    const d = this.usesDate ? this.dates(r.timestamp) : undefined;
     let out = '';
     for (const s of this.segs) {
       if ('lit' in s) out += s.lit;
       else if ('date' in s) {
-        const dd = d as Date;
-        out +=
-          s.date === 'YYYY'
-            ? String(dd.getUTCFullYear())
-            : s.date === 'MM'
-              ? pad2(dd.getUTCMonth() + 1)
-              : s.date === 'dd'
-                ? pad2(dd.getUTCDate())
-                : pad2(dd.getUTCHours());
+        out += (d as Record<'YYYY' | 'MM' | 'dd' | 'HH', string>)[s.date];
       } else {
         switch (s.var) {
           case 'component':
@@ -279,6 +314,17 @@ export class IndexNamer {
         }
       }
     }
+    // Fast path of finishIndexName: nothing to strip and surely within the byte limit.
+    const c = out.charCodeAt(0);
+    if (
+      out.length * 3 <= OPENSEARCH_MAX_INDEX_NAME_BYTES &&
+      c !== 45 &&
+      c !== 95 &&
+      c !== 43 &&
+      c !== 46 &&
+      out.length > 0
+    )
+      return out;
     return finishIndexName(out);
   }
 }
@@ -480,11 +526,18 @@ export class OpenSearchSink implements Sink<string> {
   }
 
   private actionLine(record: LogRecord): string {
-    const index = JSON.stringify(this.namer.name(record));
+    const name = this.namer.name(record);
+    // Runs of records share an index: its JSON-quoted action prefix is reused.
+    if (name !== this.lastIndexName) {
+      this.lastIndexName = name;
+      this.lastActionPrefix = `{"create":{"_index":${JSON.stringify(name)}`;
+    }
     return this.cfg.documentId === 'stable'
-      ? `{"create":{"_index":${index},"_id":"${documentId(record.meta)}"}}`
-      : `{"create":{"_index":${index}}}`;
+      ? `${this.lastActionPrefix},"_id":"${documentId(record.meta)}"}}`
+      : `${this.lastActionPrefix}}}`;
   }
+  private lastIndexName?: string;
+  private lastActionPrefix = '';
 
   /** The document in its safe form: system fields, the parsed fields as one JSON string, the reason. */
   encodeFallback(record: LogRecord, reason: string): string {
