@@ -380,7 +380,7 @@ export function buildPrefilter(
    */
   const userInfoAt = (s: string, i: number): boolean => {
     const c = s.charCodeAt(i);
-    if (c !== c || isSpace(c)) return false; // NaN: end of string
+    if (i >= s.length || isSpace(c)) return false;
     if (c === 58 || c === 47 || c === 63 || c === 35 || c === 64 || c === 34 || c === 39) return false;
     return s.indexOf('@', i) >= 0;
   };
