@@ -15,13 +15,10 @@
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { runDaemon } from '../src/core/daemon.js';
-import type { Source, SourceEnvelope } from '../src/core/source.js';
 import { HttpSink, httpSinkConfig } from '../src/sinks/http.js';
-import { type DemoPayload, DemoGenerator, DemoSource } from '../src/sources/demo.js';
+import { demoPayloads, lastJsonLine, peakRssMb, replaySource, writeResults } from './lib/harness.js';
 
 const env = process.env;
 const ENVELOPES = Number(env.BENCH_ENVELOPES ?? 2000);
@@ -39,16 +36,7 @@ interface Result {
   maxRssMB: number;
 }
 
-function payloads(): DemoPayload[] {
-  const g = new DemoGenerator({
-    seed: SEED,
-    eventsPerEnvelope: PER,
-    now: Date.UTC(2026, 10, 22, 12),
-    totalEnvelopes: ENVELOPES,
-    controlEvery: 0,
-  });
-  return Array.from({ length: ENVELOPES }, () => g.next());
-}
+const payloads = () => demoPayloads({ seed: SEED, eventsPerEnvelope: PER, envelopes: ENVELOPES });
 
 async function child(variant: Variant, url: string): Promise<void> {
   const data = payloads();
@@ -71,16 +59,7 @@ async function child(variant: Variant, url: string): Promise<void> {
       requests++;
     }
   } else {
-    const demo = new DemoSource({ seed: SEED });
-    const source: Source = {
-      type: 'bench',
-      name: 'bench',
-      expected: data.length,
-      async *envelopes(): AsyncIterable<SourceEnvelope> {
-        for (const p of data) yield demo.decode(p);
-      },
-      ack: async () => {},
-    };
+    const source = replaySource(data, SEED);
     const cfg = httpSinkConfig.parse({
       type: 'http',
       flavor: variant,
@@ -102,7 +81,7 @@ async function child(variant: Variant, url: string): Promise<void> {
     records,
     decodedMB: decodedBytes / 1e6,
     requests,
-    maxRssMB: process.resourceUsage().maxRSS / 1024,
+    maxRssMB: peakRssMb(),
   };
   process.stdout.write(`${JSON.stringify(r)}\n`);
 }
@@ -156,7 +135,7 @@ function runChild(v: Variant, url: string): Promise<Result> {
     });
     p.on('exit', (code) => {
       if (code !== 0) reject(new Error(`${v} failed: ${err}`));
-      else resolve(JSON.parse(out.trim().split('\n').at(-1) as string));
+      else resolve(lastJsonLine<Result>(out));
     });
   });
 }
@@ -186,12 +165,13 @@ async function main(): Promise<void> {
         )}${(r.decodedMB / r.seconds).toFixed(1).padStart(17)}${String(r.requests).padStart(11)}${r.maxRssMB.toFixed(0).padStart(14)}`,
     );
   }
-  const root = new URL('..', import.meta.url).pathname;
-  mkdirSync(join(root, 'bench', 'results'), { recursive: true });
-  writeFileSync(
-    join(root, 'bench', 'results', 'demo-to-http.json'),
-    `${JSON.stringify({ at: new Date().toISOString(), envelopes: ENVELOPES, eventsPerEnvelope: PER, seed: SEED, results }, null, 2)}\n`,
-  );
+  writeResults('demo-to-http', {
+    at: new Date().toISOString(),
+    envelopes: ENVELOPES,
+    eventsPerEnvelope: PER,
+    seed: SEED,
+    results,
+  });
 }
 
 if (process.argv[2] === '--child') await child(process.argv[3] as Variant, process.argv[4] as string);

@@ -12,7 +12,6 @@
  * Reports records/s, MB/s of decoded payload, objects written and peak RSS; results go to stdout and
  * bench/results/demo-to-s3.json.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,9 +19,15 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { buildTransforms } from '../src/config/build-pipeline.js';
 import { validateConfig } from '../src/config/load.js';
 import { runDaemon } from '../src/core/daemon.js';
-import type { Source, SourceEnvelope } from '../src/core/source.js';
 import { S3Sink } from '../src/sinks/s3.js';
-import { type DemoPayload, DemoGenerator, DemoSource } from '../src/sources/demo.js';
+import {
+  demoPayloads,
+  lastJsonLine,
+  peakRssMb,
+  replaySource,
+  runTsxChild,
+  writeResults,
+} from './lib/harness.js';
 
 const env = process.env;
 const ENVELOPES = Number(env.BENCH_ENVELOPES ?? 2000);
@@ -41,16 +46,7 @@ interface Result {
   maxRssMB: number;
 }
 
-function payloads(): DemoPayload[] {
-  const g = new DemoGenerator({
-    seed: SEED,
-    eventsPerEnvelope: PER,
-    now: Date.UTC(2026, 10, 22, 12),
-    totalEnvelopes: ENVELOPES,
-    controlEvery: 0,
-  });
-  return Array.from({ length: ENVELOPES }, () => g.next());
-}
+const payloads = () => demoPayloads({ seed: SEED, eventsPerEnvelope: PER, envelopes: ENVELOPES });
 
 function countFiles(dir: string): { n: number } {
   let n = 0;
@@ -89,16 +85,7 @@ async function child(variant: Variant): Promise<void> {
       gzipBytes += gz.length;
     }
   } else {
-    const demo = new DemoSource({ seed: SEED });
-    const source: Source = {
-      type: 'bench',
-      name: 'bench',
-      expected: data.length,
-      async *envelopes(): AsyncIterable<SourceEnvelope> {
-        for (const p of data) yield demo.decode(p);
-      },
-      ack: async () => {},
-    };
+    const source = replaySource(data, SEED);
     const sink = new S3Sink({ url: out });
     const transforms = variant === 'daemon' ? [] : await buildTransforms(validateConfig({}, 'bench'));
     const res = await runDaemon({ sources: [source], transforms, sinks: [sink] });
@@ -118,7 +105,7 @@ async function child(variant: Variant): Promise<void> {
     decodedMB: decodedBytes / 1e6,
     objects,
     gzipMB: gzipBytes / 1e6,
-    maxRssMB: process.resourceUsage().maxRSS / 1024,
+    maxRssMB: peakRssMb(),
   };
   process.stdout.write(`${JSON.stringify(r)}\n`);
 }
@@ -126,13 +113,8 @@ async function child(variant: Variant): Promise<void> {
 async function main(): Promise<void> {
   const results: Result[] = [];
   for (const v of VARIANTS) {
-    const r = spawnSync(
-      process.execPath,
-      ['--import', 'tsx', new URL(import.meta.url).pathname, '--child', v],
-      { encoding: 'utf8', env },
-    );
-    if (r.status !== 0) throw new Error(`${v} failed: ${r.stderr}`);
-    results.push(JSON.parse(r.stdout.trim().split('\n').at(-1)!));
+    const out = runTsxChild(new URL(import.meta.url).pathname, ['--child', v], { env, label: v });
+    results.push(lastJsonLine<Result>(out));
   }
   console.log(`demo-to-s3: ${ENVELOPES} payloads × ${PER} events (seed ${SEED}), local directory`);
   console.log('variant              records/s   MB/s (decoded)   objects   gzip MB   peak RSS MB');
@@ -145,12 +127,13 @@ async function main(): Promise<void> {
         )}${(r.decodedMB / r.seconds).toFixed(1).padStart(17)}${String(r.objects).padStart(10)}${r.gzipMB.toFixed(1).padStart(10)}${r.maxRssMB.toFixed(0).padStart(14)}`,
     );
   }
-  const root = new URL('..', import.meta.url).pathname;
-  mkdirSync(join(root, 'bench', 'results'), { recursive: true });
-  writeFileSync(
-    join(root, 'bench', 'results', 'demo-to-s3.json'),
-    `${JSON.stringify({ at: new Date().toISOString(), envelopes: ENVELOPES, eventsPerEnvelope: PER, seed: SEED, results }, null, 2)}\n`,
-  );
+  writeResults('demo-to-s3', {
+    at: new Date().toISOString(),
+    envelopes: ENVELOPES,
+    eventsPerEnvelope: PER,
+    seed: SEED,
+    results,
+  });
 }
 
 if (process.argv[2] === '--child') await child(process.argv[3] as Variant);

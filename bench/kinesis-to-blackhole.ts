@@ -14,21 +14,17 @@
  *
  * Results go to stdout and bench/results/kinesis-to-blackhole.json.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { buildTransforms } from '../src/config/build-pipeline.js';
 import { validateConfig } from '../src/config/load.js';
-import type { Logger } from '../src/core/component.js';
 import type { LogRecord } from '../src/core/record.js';
 import type { Sink } from '../src/core/sink.js';
 import { BlackholeSink } from '../src/sinks/blackhole.js';
 import { createOpenSearchSink, opensearchSinkConfig } from '../src/sinks/opensearch.js';
 import type { KinesisEvent } from '../src/sources/kinesis-event.js';
 import { processKinesisEvent } from '../src/sources/kinesis-handler.js';
-import { ALL_KINDS, cwPayload, events, rng, streamFor } from './data.js';
+import { kinesisEvents, median, runTsxChild, silentLogger as silent, writeResults } from './lib/harness.js';
 
 const env = process.env;
 const INVOCATIONS = Number(env.BENCH_INVOCATIONS ?? 100);
@@ -48,36 +44,8 @@ interface PhaseResult {
   rssAfterDataMb: number;
 }
 
-function makeEvents(): { events: KinesisEvent[]; inBytes: number; decodedBytes: number; total: number } {
-  const r = rng(SEED);
-  const out: KinesisEvent[] = [];
-  let seq = 49_600_000_000_000_000_000_000_000_000_000_000_000_000_000n;
-  let start = Date.UTC(2026, 10, 22, 0, 0, 0);
-  let inBytes = 0;
-  let decodedBytes = 0;
-  let total = 0;
-  for (let i = 0; i < INVOCATIONS; i++) {
-    const Records: NonNullable<KinesisEvent['Records']> = [];
-    for (let k = 0; k < RECORDS; k++) {
-      const kind = ALL_KINDS[(i * RECORDS + k) % ALL_KINDS.length];
-      const stream = streamFor(kind, r);
-      const evs = events(kind, EVENTS, r, start);
-      start = evs[evs.length - 1].timestamp;
-      const gz = cwPayload(stream, evs);
-      inBytes += gz.length;
-      decodedBytes += gunzipSync(gz).length;
-      total += evs.length;
-      seq += 1n;
-      Records.push({
-        eventID: `shardId-000000000000:${seq}`,
-        eventSourceARN: 'arn:aws:kinesis:us-east-1:123456789012:stream/logs',
-        kinesis: { sequenceNumber: String(seq), partitionKey: stream.logStream, data: gz.toString('base64') },
-      });
-    }
-    out.push({ Records });
-  }
-  return { events: out, inBytes, decodedBytes, total };
-}
+const makeEvents = () =>
+  kinesisEvents({ seed: SEED, invocations: INVOCATIONS, records: RECORDS, eventsPerRecord: EVENTS });
 
 /** The naive forwarder: decode, parse the payload JSON, emit bulk lines. Nothing else. */
 function naive(evs: KinesisEvent[]): { events: number; outBytes: number } {
@@ -142,7 +110,6 @@ async function child(phase: 'naive' | 'logferry'): Promise<PhaseResult> {
     count = r.events;
     outBytes = r.outBytes;
   } else {
-    const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
     const transforms = await buildTransforms(validateConfig({}), { log: silent });
     const { sink, bytes } = await bulkBlackhole();
     const t0 = performance.now();
@@ -167,8 +134,6 @@ async function child(phase: 'naive' | 'logferry'): Promise<PhaseResult> {
   };
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
 async function main() {
   const arg = process.argv.find((a) => a.startsWith('--phase='));
   if (arg) {
@@ -179,17 +144,12 @@ async function main() {
   const runs: PhaseResult[] = [];
   for (let i = 0; i < RUNS; i++) {
     for (const phase of i % 2 === 0 ? (['naive', 'logferry'] as const) : (['logferry', 'naive'] as const)) {
-      const r = spawnSync(
-        process.execPath,
-        ['--import', 'tsx', new URL(import.meta.url).pathname, `--phase=${phase}`],
-        {
-          encoding: 'utf8',
-          env: { ...env, LOGFERRY_LOG_LEVEL: 'error' },
-          maxBuffer: 16 * 1024 * 1024,
-        },
-      );
-      const line = r.stdout.split('\n').find((l) => l.startsWith('RESULT '));
-      if (r.status !== 0 || !line) throw new Error(`${phase} run failed:\n${r.stderr}`);
+      const stdout = runTsxChild(new URL(import.meta.url).pathname, [`--phase=${phase}`], {
+        env: { ...env, LOGFERRY_LOG_LEVEL: 'error' },
+        label: `${phase} run`,
+      });
+      const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
+      if (!line) throw new Error(`${phase} run printed no RESULT line:\n${stdout}`);
       runs.push(JSON.parse(line.slice(7)));
     }
   }
@@ -235,9 +195,7 @@ async function main() {
   console.log(
     `logferry throughput = ${result.logferryThroughputVsNaive} × naive (load average ${result.loadAverage.join(' ')})`,
   );
-  const dir = join(new URL('..', import.meta.url).pathname, 'bench', 'results');
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'kinesis-to-blackhole.json'), `${JSON.stringify(result, null, 2)}\n`);
+  writeResults('kinesis-to-blackhole', result);
 }
 
 await main();

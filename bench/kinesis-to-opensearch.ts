@@ -16,19 +16,16 @@
  * Results go to stdout and bench/results/kinesis-to-opensearch.json.
  */
 import { Agent, request } from 'node:http';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { join } from 'node:path';
 import { buildTransforms } from '../src/config/build-pipeline.js';
 import { validateConfig } from '../src/config/load.js';
-import type { Logger } from '../src/core/component.js';
 import { runTransforms } from '../src/core/pipeline.js';
 import type { LogRecord } from '../src/core/record.js';
 import { decodeKinesisEvent, type KinesisEvent } from '../src/sources/kinesis-event.js';
 import { processKinesisEvent } from '../src/sources/kinesis-handler.js';
 import { createOpenSearchSink, opensearchSinkConfig } from '../src/sinks/opensearch.js';
 import { startOpenSearch } from '../test/infra/opensearch.js';
-import { ALL_KINDS, cwPayload, events, rng, streamFor } from './data.js';
+import { kinesisEvents, silentLogger as silent, writeResults } from './lib/harness.js';
 
 const env = process.env;
 const INVOCATIONS = Number(env.BENCH_INVOCATIONS ?? 60);
@@ -37,36 +34,8 @@ const EVENTS = Number(env.BENCH_EVENTS ?? 100); // log events per Kinesis record
 const SHARDS = Number(env.BENCH_SHARDS ?? 2); // invocations in flight
 const SEED = Number(env.BENCH_SEED ?? 7);
 
-const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
-
-function makeEvents(): KinesisEvent[] {
-  const r = rng(SEED);
-  const out: KinesisEvent[] = [];
-  let seq = 49_600_000_000_000_000_000_000_000_000_000_000_000_000_000n;
-  let start = Date.UTC(2026, 10, 22, 0, 0, 0);
-  for (let i = 0; i < INVOCATIONS; i++) {
-    const Records: NonNullable<KinesisEvent['Records']> = [];
-    for (let k = 0; k < RECORDS; k++) {
-      const kind = ALL_KINDS[(i * RECORDS + k) % ALL_KINDS.length];
-      const stream = streamFor(kind, r);
-      const evs = events(kind, EVENTS, r, start);
-      start = evs[evs.length - 1].timestamp;
-      seq += 1n;
-      Records.push({
-        eventID: `shardId-000000000000:${seq}`,
-        eventSourceARN: 'arn:aws:kinesis:us-east-1:123456789012:stream/logs',
-        kinesis: {
-          sequenceNumber: String(seq),
-          partitionKey: stream.logStream,
-          data: cwPayload(stream, evs).toString('base64'),
-          approximateArrivalTimestamp: start / 1000,
-        },
-      });
-    }
-    out.push({ Records });
-  }
-  return out;
-}
+const makeEvents = (): KinesisEvent[] =>
+  kinesisEvents({ seed: SEED, invocations: INVOCATIONS, records: RECORDS, eventsPerRecord: EVENTS }).events;
 
 interface Side {
   name: 'direct' | 'logferry';
@@ -343,9 +312,7 @@ async function main(): Promise<void> {
     console.log(
       `logferry overhead vs direct bulk: ${(overhead * 100).toFixed(1)}% of wall time (target ≤ 10%); client CPU ${summary.logferryCpuMsPer1kRecords} vs ${summary.directCpuMsPer1kRecords} ms per 1k records`,
     );
-    const dir = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, 'results');
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'kinesis-to-opensearch.json'), `${JSON.stringify(summary, null, 2)}\n`);
+    writeResults('kinesis-to-opensearch', summary);
   } finally {
     agent.destroy();
     await node.stop();
