@@ -43,7 +43,7 @@ export async function handOffRejected(
   dlq: DeadLetterSink | undefined,
   records: readonly LogRecord[],
   outcomes: Outcome[],
-  attempts: (i: number) => number = () => 1,
+  attempts: (i: number) => number = (i) => outcomes[i].attempts ?? 1,
 ): Promise<Outcome[]> {
   const idx: number[] = [];
   const entries: DeadLetter[] = [];

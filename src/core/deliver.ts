@@ -113,12 +113,13 @@ export async function deliver<E>(
   for (let i = 0; i < records.length; i++) {
     const enc = sink.encode(records[i]);
     if ('reject' in enc) {
-      outcomes[i] = { kind: 'rejected', code: enc.code, reason: enc.reject };
+      outcomes[i] = { kind: 'rejected', code: enc.code, reason: enc.reject, attempts: 0 };
     } else if (enc.bytes > sink.limits.maxRecordBytes) {
       outcomes[i] = {
         kind: 'rejected',
         code: 'RECORD_TOO_LARGE',
         reason: `encoded record is ${enc.bytes} bytes; ${sink.name} accepts at most ${sink.limits.maxRecordBytes}`,
+        attempts: 0,
       };
     } else {
       pending.push({ index: i, enc });
@@ -138,6 +139,7 @@ export async function deliver<E>(
               kind: 'failed',
               code: 'DEADLINE',
               reason: 'no time left before the deadline',
+              attempts: attempt - 1,
             };
           }
           continue;
@@ -155,6 +157,7 @@ export async function deliver<E>(
                 kind: 'rejected',
                 code: 'RECORD_TOO_LARGE',
                 reason: `${sink.name} refused a request holding only this record (${bytes} bytes) as too large`,
+                attempts: attempt,
               };
             } else {
               const half = Math.ceil(batch.length / 2);
@@ -168,7 +171,7 @@ export async function deliver<E>(
             if (!item || seen.has(p.index)) continue;
             seen.add(p.index);
             if (p.action === 'reject')
-              outcomes[item.index] = { kind: 'rejected', code: p.code, reason: p.reason };
+              outcomes[item.index] = { kind: 'rejected', code: p.code, reason: p.reason, attempts: attempt };
             else retry.push({ item, problem: p });
           }
           for (let j = 0; j < batch.length; j++) if (!seen.has(j)) outcomes[batch[j].index] = DELIVERED;
@@ -178,7 +181,7 @@ export async function deliver<E>(
           for (let j = 0; j < batch.length; j++) {
             const item = batch[j];
             if (c.action === 'reject')
-              outcomes[item.index] = { kind: 'rejected', code: c.code, reason: c.reason };
+              outcomes[item.index] = { kind: 'rejected', code: c.code, reason: c.reason, attempts: attempt };
             else retry.push({ item, problem: { index: j, ...c } });
           }
         }
@@ -193,6 +196,7 @@ export async function deliver<E>(
           kind: 'failed',
           code: r.problem.code,
           reason: `${r.problem.reason} (gave up after ${attempt} attempts)`,
+          attempts: attempt,
         };
       }
       break;
@@ -205,6 +209,7 @@ export async function deliver<E>(
           kind: 'failed',
           code: r.problem.code,
           reason: `${r.problem.reason} (stopped before the deadline after ${attempt} attempts)`,
+          attempts: attempt,
         };
       }
       break;

@@ -12,6 +12,8 @@ export interface Outcome {
   /** Stable code for dropped/rejected/failed (`CONTROL_MESSAGE`, `ENVELOPE_NOT_GZIP`, `SINK_THROTTLED`…). */
   code?: string;
   reason?: string;
+  /** Sends tried before this outcome was settled (set by `deliver`; 0 = never sendable). */
+  attempts?: number;
 }
 
 const RANK: Record<OutcomeKind, number> = { delivered: 0, dropped: 1, rejected: 2, failed: 3 };
