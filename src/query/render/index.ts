@@ -19,9 +19,18 @@ export interface RenderOptions {
   elapsedMs: number;
 }
 
+/**
+ * Columns holding times: the engine's own answer (`QueryResult.timeFields`, which follows values
+ * through `fields`, a second `stats`, `sortsFirst`/`sortsLast`/`pct` of a time …) when the result
+ * carries it, else the query-text heuristic.
+ */
+function timesOf(run: QueryRun): Set<string> {
+  return run.result.timeFields ? new Set(run.result.timeFields) : timeColumns(run.compiled.ast);
+}
+
 export function renderJson(run: QueryRun): string {
   const { fields, rows } = run.result;
-  return `${JSON.stringify(displayRows(fields, rows, timeColumns(run.compiled.ast)), null, 2)}\n`;
+  return `${JSON.stringify(displayRows(fields, rows, timesOf(run)), null, 2)}\n`;
 }
 
 function csvCell(s: string): string {
@@ -30,7 +39,7 @@ function csvCell(s: string): string {
 
 export function renderCsv(run: QueryRun): string {
   const { fields, rows } = run.result;
-  const times = timeColumns(run.compiled.ast);
+  const times = timesOf(run);
   const lines = [fields.map(csvCell).join(',')];
   for (const r of rows) lines.push(fields.map((f) => csvCell(formatValue(r[f], times.has(f)))).join(','));
   return `${lines.join('\r\n')}\r\n`;
@@ -84,7 +93,7 @@ export function renderTableView(run: QueryRun, opts: RenderOptions): string {
     if (h) out += `${h}\n`;
   }
   if (rows.length === 0) out += 'No matching records.\n';
-  else out += renderTable(fields, rows, { width: opts.width, times: timeColumns(ast), color: opts.color });
+  else out += renderTable(fields, rows, { width: opts.width, times: timesOf(run), color: opts.color });
   out += `\n${renderFooter(run, opts.elapsedMs)}`;
   return out;
 }

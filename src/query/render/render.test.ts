@@ -46,6 +46,34 @@ describe('format', () => {
 });
 
 describe('json and csv', () => {
+  it('formats as times the columns the engine says hold times (sortsLast, pct, a second stats)', async () => {
+    // Regression: the renderer guessed time columns from the query text and printed
+    // sortsLast(@timestamp) or max() of a binned time as raw epoch milliseconds.
+    const q =
+      'stats sortsLast(@timestamp) as sl, pct(@timestamp, 50) as p, count(*) as n by bin(1h) as h | stats max(h) as lastBin, sum(n) as total, max(sl) as newest';
+    const compiled = compileQuery(q);
+    const result = await compiled.execute([
+      { '@timestamp': T, '@message': 'a' },
+      { '@timestamp': T + 3_600_000, '@message': 'b' },
+    ]);
+    const r: QueryRun = { ...run(q, result.fields, result.rows), result };
+    expect(JSON.parse(renderJson(r))).toEqual([
+      { lastBin: '2026-11-22 10:00:00.000', total: 2, newest: '2026-11-22 10:05:07.089' },
+    ]);
+    expect(renderCsv(r)).toBe(
+      'lastBin,total,newest\r\n2026-11-22 10:00:00.000,2,2026-11-22 10:05:07.089\r\n',
+    );
+    const one = 'stats sortsFirst(@timestamp) as sf, pct(@timestamp, 100) as p';
+    const res1 = await compileQuery(one).execute([{ '@timestamp': T, '@message': 'a' }]);
+    const r1: QueryRun = { ...run(one, res1.fields, res1.rows), result: res1 };
+    expect(JSON.parse(renderJson(r1))).toEqual([
+      { sf: '2026-11-22 09:05:07.089', p: '2026-11-22 09:05:07.089' },
+    ]);
+    expect(renderTableView(r1, { output: 'table', width: 100, color: false, elapsedMs: 5 })).toContain(
+      '2026-11-22 09:05:07.089',
+    );
+  });
+
   it('json has exactly the displayed fields, times formatted, nested values kept', () => {
     const r = run(
       'fields @timestamp, verb, objectRef',
