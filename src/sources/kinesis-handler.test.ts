@@ -11,6 +11,7 @@ import type { Encoded, SendResult, Sink } from '../core/sink.js';
 import { FileDeadLetterSink } from '../sinks/file.js';
 import type { KinesisEventRecord } from './kinesis-event.js';
 import { resetConfigCache } from '../config/env.js';
+import { registerSecret } from '../core/secrets-registry.js';
 import { kinesisLambdaHandler, processKinesisEvent } from './kinesis-handler.js';
 
 const ARN = 'arn:aws:kinesis:us-east-1:123456789012:stream/logs';
@@ -155,6 +156,38 @@ describe('processKinesisEvent', () => {
       level: 'warn',
       data: { recordReasons: { 'failed:SINK_THROTTLED': 3 } },
     });
+  });
+
+  it('says why records will be redriven (transport error, secrets redacted, no record contents)', async () => {
+    registerSecret('hunter2-qa-secret');
+    const down: Sink<string> = {
+      type: 'down',
+      name: 'down',
+      limits: { maxRecords: 10, maxBytes: 1 << 20, maxRecordBytes: 1 << 16, maxAgeMs: 1000 },
+      encode: (r) => ({ record: r, data: r.message, bytes: r.message.length }),
+      send: async () => {
+        throw new Error('connect ECONNREFUSED 127.0.0.1:9200 as admin:hunter2-qa-secret');
+      },
+    };
+    const throwing: Transform = {
+      type: 'boom',
+      apply: (r) => {
+        if (r.message.includes('explode')) throw new Error(`cannot parse ${r.message}`);
+        return r;
+      },
+    };
+    const log = capture();
+    await processKinesisEvent(
+      { Records: [rec(1, data(1, ['private-line'])), rec(2, data(2, ['explode private-line']))] },
+      undefined,
+      { transforms: [throwing], sinks: [down], log, retry: fast },
+    );
+    const summary = log.lines.at(-1);
+    expect(summary?.level).toBe('warn');
+    const reasons = summary?.data?.failureReasons as Record<string, string>;
+    expect(reasons['failed:SINK_UNAVAILABLE']).toMatch(/ECONNREFUSED 127\.0\.0\.1:9200/);
+    expect(reasons['failed:TRANSFORM_ERROR']).toBeUndefined();
+    expect(JSON.stringify(log.lines)).not.toMatch(/hunter2-qa-secret|private-line/);
   });
 
   it('sends rejected records to the dead-letter sink, and fails them when it cannot store them', async () => {

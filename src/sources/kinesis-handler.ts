@@ -27,6 +27,7 @@ import { type Outcome, Tally, worstOutcome } from '../core/outcome.js';
 import { runTransforms, type Transform } from '../core/pipeline.js';
 import type { LogRecord } from '../core/record.js';
 import { lambdaDeadline, type RetryPolicy } from '../core/retry.js';
+import { redactSecrets } from '../core/secrets-registry.js';
 import type { Sink } from '../core/sink.js';
 import { buildSinks } from '../config/build.js';
 import { jsonLogger } from './firehose.js';
@@ -38,6 +39,9 @@ import {
   malformedDeadLetters,
   SOURCE_TYPE,
 } from './kinesis-event.js';
+
+/** Longest failure reason quoted in the per-invocation log line. */
+const MAX_LOGGED_REASON_CHARS = 300;
 
 /** Time kept back from the Lambda deadline for the dead-letter hand-off and the answer. */
 export const DEFAULT_DEADLINE_SAFETY_MS = 5_000;
@@ -208,11 +212,20 @@ function logSummary(
 ): void {
   const envelopes = { received, delivered: 0, dropped: 0, rejected: 0, failed: 0 };
   const envelopeReasons: Record<string, number> = {};
+  // Why records will be redriven (one example per code): without it an operator sees only
+  // SINK_UNAVAILABLE and cannot tell a refused connection from DNS, TLS or auth trouble. Failure
+  // reasons describe transport errors, never record contents; transform errors are left out (a
+  // transform's message may quote a record) and registered secrets are redacted.
+  let failureReasons: Record<string, string> | undefined;
   for (const o of outcomes) {
     envelopes[o.kind]++;
     if (o.kind !== 'delivered') {
       const k = `${o.kind}:${o.code ?? 'UNKNOWN'}`;
       envelopeReasons[k] = (envelopeReasons[k] ?? 0) + 1;
+      if (o.kind === 'failed' && o.code !== 'TRANSFORM_ERROR' && o.reason && !failureReasons?.[k]) {
+        failureReasons ??= {};
+        failureReasons[k] = redactSecrets(o.reason).slice(0, MAX_LOGGED_REASON_CHARS);
+      }
     }
   }
   const t = tally.toJSON();
@@ -220,6 +233,7 @@ function logSummary(
     requestId: context?.awsRequestId,
     envelopes,
     envelopeReasons,
+    failureReasons,
     records: t.total,
     recordReasons: t.byReason,
     logGroups: tally.byGroup.size,
