@@ -16,19 +16,8 @@
  */
 import type { CallExpr, Command, Expr, FieldRef, Projection, QueryAst, StatsCommand } from '../ast.js';
 import type { CompiledQuery, Row } from '../types.js';
-import { type Dsl, type MappingIndex, translate } from './opensearch-dsl.js';
+import { type Dsl, keywordTarget, type MappingIndex, NUMERIC_TYPES, translate } from './opensearch-dsl.js';
 
-const NUMERIC = new Set([
-  'long',
-  'integer',
-  'short',
-  'byte',
-  'double',
-  'float',
-  'half_float',
-  'scaled_float',
-  'unsigned_long',
-]);
 const FIXED_UNITS = new Set(['ms', 's', 'm', 'h', 'd']);
 const METRICS: Record<string, string> = { sum: 'sum', avg: 'avg', min: 'min', max: 'max' };
 
@@ -47,11 +36,9 @@ export interface AggPlan {
 function indexedName(mappings: MappingIndex, name: string, numericOnly: boolean): string | undefined {
   const m = mappings.get(name);
   if (!m || m === 'conflict') return undefined;
-  if (NUMERIC.has(m.type)) return name;
-  if (numericOnly) return undefined;
-  if (m.type === 'keyword') return name;
-  if (m.type === 'text' && m.keywordSub) return m.keywordSub;
-  return undefined;
+  if (NUMERIC_TYPES.has(m.type)) return name;
+  // Values over `ignore_above` are covered by the `_count` proof, so only the target field matters.
+  return numericOnly ? undefined : keywordTarget(m, name)?.field;
 }
 
 function field(name: string, like: Expr): FieldRef {

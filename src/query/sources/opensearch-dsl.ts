@@ -40,7 +40,8 @@ export interface Translation {
 }
 
 const MATCH_ALL: Translation = { q: { match_all: {} }, exact: false };
-const NUMERIC = new Set([
+/** OpenSearch numeric field types (term/range on numbers; metric aggregations). */
+export const NUMERIC_TYPES: ReadonlySet<string> = new Set([
   'long',
   'integer',
   'short',
@@ -90,13 +91,17 @@ export function indexMappings(body: Record<string, { mappings?: { properties?: D
   return out;
 }
 
-interface KeywordTarget {
+export interface KeywordTarget {
   field: string;
   /** Values longer than this are not in the keyword index. */
   ignoreAbove: number;
 }
 
-function keywordTarget(m: FieldMapping | 'conflict' | undefined, name: string): KeywordTarget | undefined {
+/** Where a field's exact string values are indexed: the keyword field itself or a text field's keyword sub-field. */
+export function keywordTarget(
+  m: FieldMapping | 'conflict' | undefined,
+  name: string,
+): KeywordTarget | undefined {
   if (!m || m === 'conflict') return undefined;
   if (m.type === 'keyword') return { field: name, ignoreAbove: m.ignoreAbove ?? Number.POSITIVE_INFINITY };
   if (m.type === 'text' && m.keywordSub)
@@ -167,7 +172,7 @@ function leafCore(
   m: FieldMapping | 'conflict' | undefined,
 ): { core: Core; negated: boolean } | undefined {
   const r = e.right;
-  if (m && m !== 'conflict' && NUMERIC.has(m.type)) {
+  if (m && m !== 'conflict' && NUMERIC_TYPES.has(m.type)) {
     if (r.kind !== 'number') return undefined;
     const v = r.value;
     const mk = (q: Dsl, negated = false) => ({
