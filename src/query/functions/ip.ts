@@ -63,8 +63,12 @@ function parseCidr(subnet: string, family: 4 | 6): { net: number[]; prefix: numb
   const net = family === 4 ? v4Bytes(addr) : v6Bytes(addr);
   if (!net) return null;
   const max = family === 4 ? 32 : 128;
-  const prefix = slash >= 0 ? Number(subnet.slice(slash + 1)) : max;
-  if (!Number.isInteger(prefix) || prefix < 0 || prefix > max) return null;
+  // Decimal digits only: Number('') is 0, so '10.0.0.0/' would otherwise mean /0 (every address),
+  // and Number() also takes ' 8', '0x8', '8.0' or '1e1'.
+  const digits = slash >= 0 ? subnet.slice(slash + 1) : String(max);
+  if (!/^\d{1,3}$/.test(digits)) return null;
+  const prefix = Number(digits);
+  if (prefix > max) return null;
   return { net, prefix };
 }
 
