@@ -171,11 +171,21 @@ describe('applyShorthands', () => {
     expect(() =>
       applyShorthands({}, { LOGFERRY_OPENSEARCH_URL: 'http://h', LOGFERRY_OPENSEARCH_AUTH: 'basic' }),
     ).toThrow(/username and password/);
-    try {
-      applyShorthands({}, { LOGFERRY_OPENSEARCH_URL: 'not a url hunter2' });
-      expect.unreachable();
-    } catch (e) {
-      expect((e as Error).message).toMatch(/not a URL/);
+    // Scheme-less forms parse as URLs with an odd scheme (`admin:`, `search.example.com:`): refused
+    // with what to write, and the value (maybe a password) is never echoed.
+    for (const bad of [
+      'not a url hunter2',
+      'admin:hunter2@search.example.com',
+      'search-hunter2.eu-west-1.es.amazonaws.com:443',
+      'https://admin:hunter2@h:notaport',
+    ]) {
+      try {
+        applyShorthands({}, { LOGFERRY_OPENSEARCH_URL: bad });
+        expect.unreachable();
+      } catch (e) {
+        expect((e as Error).message).toMatch(/not an http\(s\) URL: write it like https:\/\//);
+        expect((e as Error).message).not.toMatch(/hunter2/);
+      }
     }
   });
 

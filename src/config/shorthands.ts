@@ -64,11 +64,19 @@ function flag(name: string, v: string | undefined): boolean | undefined {
 }
 
 function opensearchSink(env: NodeJS.ProcessEnv, raw: string): Record<string, unknown> {
-  let u: URL;
+  let u: URL | undefined;
   try {
     u = new URL(raw);
   } catch {
-    throw new LogferryError('CONFIG_INVALID', `LOGFERRY_OPENSEARCH_URL is not a URL: ${redactUrl(raw)}`);
+    u = undefined;
+  }
+  // `host:9200` and `user:pass@host` parse as URLs with an odd scheme: refuse them here with what to
+  // write, without echoing the value (its "scheme" may be a user name and the rest a password).
+  if (!u || (u.protocol !== 'https:' && u.protocol !== 'http:')) {
+    throw new LogferryError(
+      'CONFIG_INVALID',
+      'LOGFERRY_OPENSEARCH_URL is not an http(s) URL: write it like https://search-logs-abc.eu-west-1.es.amazonaws.com or https://user:password@opensearch.example.com:9200',
+    );
   }
   const urlUser = u.username ? decodeURIComponent(u.username) : undefined;
   const urlPass = u.password ? decodeURIComponent(u.password) : undefined;
