@@ -181,6 +181,12 @@ describe('parseQuery: errors', () => {
     ['stats count(*) by bin(5)', 1, 19, 'bin() expects a time period'],
     ['stats pct(x, 200)', 1, 7, 'pct() expects a percentile between 0 and 100'],
     ['fields datefloor(@timestamp, 3)', 1, 8, 'datefloor() expects a time period'],
+    [
+      'fields dateceil(@timestamp, 3)',
+      1,
+      8,
+      'dateceil() expects a time period such as 5m, 1h or 1d as its second argument',
+    ],
     ['stats avg(*)', 1, 7, "only count accepts '*'"],
     ['limit 1.5', 1, 7, 'limit expects a positive whole number'],
     ['limit x', 1, 7, 'limit expects a positive whole number'],

@@ -146,6 +146,25 @@ function greatestLeast(sign: 1 | -1): ScalarSpec {
   });
 }
 
+/** datefloor/dateceil: a timestamp argument rounded down/up to a fixed period (the second argument). */
+function dateRound(name: string, round: (ts: number, p: Period) => number): ScalarSpec {
+  return {
+    kind: 'scalar',
+    min: 2,
+    max: 2,
+    returnsTime: true,
+    check: (a) => (periodArg(a[1]) ? undefined : `${name}() ${NEEDS_PERIOD} as its second argument`),
+    build(args) {
+      const p = periodArg(args[1].expr)!;
+      const get = args[0].get;
+      return (r) => {
+        const ts = toEpochMs(get(r));
+        return ts === null ? null : round(ts, p);
+      };
+    },
+  };
+}
+
 function ipFn(fn: (...a: unknown[]) => boolean, arity: number): ScalarSpec {
   return pure(arity, arity, (...a) => (isMissing(a[0]) ? null : fn(...a)));
 }
@@ -168,94 +187,102 @@ function numericAgg(init: () => { add(n: number): void; result(): unknown }): Ag
   };
 }
 
-/** min/max: numeric when any value is numeric, else the natural-sort extreme of the texts. */
-function extremeAgg(sign: 1 | -1): AggregateSpec {
+/** sum/avg: the sum and count of the numeric values, turned into the result once per group. */
+function sumAgg(result: (sum: number, n: number) => unknown): AggregateSpec {
+  return {
+    kind: 'aggregate',
+    min: 1,
+    max: 1,
+    create: numericAgg(() => {
+      let s = 0;
+      let n = 0;
+      return {
+        add(x) {
+          s += x;
+          n++;
+        },
+        result: () => (n === 0 ? null : result(s, n)),
+      };
+    }),
+  };
+}
+
+/**
+ * A one-argument aggregate whose result is one of the argument's values (so a timestamp argument
+ * gives a timestamp). `accumulators(get)` returns the per-group accumulator factory; each keeps its
+ * own `add` so the per-row path has no extra call.
+ */
+function valueAgg(accumulators: (get: Getter) => () => Accumulator): AggregateSpec {
   return {
     kind: 'aggregate',
     min: 1,
     max: 1,
     returnsTime: (t) => t,
-    create(args) {
-      const get = args[0].get;
-      return () => {
-        let bestNum: number | null = null;
-        let bestOther: unknown = null;
-        return {
-          add(row) {
-            const v = get(row);
-            if (isMissing(v)) return;
-            const n = toNumber(v);
-            if (!Number.isNaN(n)) {
-              if (bestNum === null || (sign === 1 ? n > bestNum : n < bestNum)) bestNum = n;
-            } else if (bestOther === null || sign * sortCompare(v, bestOther) > 0) {
-              bestOther = v;
-            }
-          },
-          result: () => (bestNum !== null ? bestNum : bestOther),
-        };
-      };
-    },
+    create: (args) => accumulators(args[0].get),
   };
+}
+
+/** min/max: numeric when any value is numeric, else the natural-sort extreme of the texts. */
+function extremeAgg(sign: 1 | -1): AggregateSpec {
+  return valueAgg((get) => () => {
+    let bestNum: number | null = null;
+    let bestOther: unknown = null;
+    return {
+      add(row) {
+        const v = get(row);
+        if (isMissing(v)) return;
+        const n = toNumber(v);
+        if (!Number.isNaN(n)) {
+          if (bestNum === null || (sign === 1 ? n > bestNum : n < bestNum)) bestNum = n;
+        } else if (bestOther === null || sign * sortCompare(v, bestOther) > 0) {
+          bestOther = v;
+        }
+      },
+      result: () => (bestNum !== null ? bestNum : bestOther),
+    };
+  });
 }
 
 const timestampGet = fieldGetter('@timestamp');
 
 /** earliest/latest: the value from the row with the smallest/largest @timestamp. */
 function byTimeAgg(sign: 1 | -1): AggregateSpec {
-  return {
-    kind: 'aggregate',
-    min: 1,
-    max: 1,
-    returnsTime: (t) => t,
-    create(args) {
-      const get = args[0].get;
-      return () => {
-        let bestTs: number | null = null;
-        let best: unknown = null;
-        return {
-          add(row) {
-            const v = get(row);
-            if (isMissing(v)) return;
-            const ts = toEpochMs(timestampGet(row));
-            if (ts === null) return;
-            if (bestTs === null || (sign === 1 ? ts > bestTs : ts < bestTs)) {
-              bestTs = ts;
-              best = v;
-            }
-          },
-          result: () => best,
-        };
-      };
-    },
-  };
+  return valueAgg((get) => () => {
+    let bestTs: number | null = null;
+    let best: unknown = null;
+    return {
+      add(row) {
+        const v = get(row);
+        if (isMissing(v)) return;
+        const ts = toEpochMs(timestampGet(row));
+        if (ts === null) return;
+        if (bestTs === null || (sign === 1 ? ts > bestTs : ts < bestTs)) {
+          bestTs = ts;
+          best = v;
+        }
+      },
+      result: () => best,
+    };
+  });
 }
 
 /** sortsFirst/sortsLast: the value that sorts first/last with the `sort` order. */
 function bySortAgg(sign: 1 | -1): AggregateSpec {
-  return {
-    kind: 'aggregate',
-    min: 1,
-    max: 1,
-    returnsTime: (t) => t,
-    create(args) {
-      const get = args[0].get;
-      return () => {
-        let best: unknown = null;
-        let have = false;
-        return {
-          add(row) {
-            const v = get(row);
-            if (isMissing(v)) return;
-            if (!have || sign * sortCompare(v, best) > 0) {
-              best = v;
-              have = true;
-            }
-          },
-          result: () => best,
-        };
-      };
-    },
-  };
+  return valueAgg((get) => () => {
+    let best: unknown = null;
+    let have = false;
+    return {
+      add(row) {
+        const v = get(row);
+        if (isMissing(v)) return;
+        if (!have || sign * sortCompare(v, best) > 0) {
+          best = v;
+          have = true;
+        }
+      },
+      result: () => best,
+    };
+  });
 }
 
 function distinctKey(v: unknown): string {
@@ -315,36 +342,8 @@ const FUNCTIONS: Record<string, FunctionSpec> = {
       };
     },
   },
-  datefloor: {
-    kind: 'scalar',
-    min: 2,
-    max: 2,
-    returnsTime: true,
-    check: (a) => (periodArg(a[1]) ? undefined : `datefloor() ${NEEDS_PERIOD} as its second argument`),
-    build(args) {
-      const p = periodArg(args[1].expr)!;
-      const get = args[0].get;
-      return (r) => {
-        const ts = toEpochMs(get(r));
-        return ts === null ? null : floorTime(ts, p);
-      };
-    },
-  },
-  dateceil: {
-    kind: 'scalar',
-    min: 2,
-    max: 2,
-    returnsTime: true,
-    check: (a) => (periodArg(a[1]) ? undefined : `dateceil() ${NEEDS_PERIOD} as its second argument`),
-    build(args) {
-      const p = periodArg(args[1].expr)!;
-      const get = args[0].get;
-      return (r) => {
-        const ts = toEpochMs(get(r));
-        return ts === null ? null : ceilTime(ts, p);
-      };
-    },
-  },
+  datefloor: dateRound('datefloor', floorTime),
+  dateceil: dateRound('dateceil', ceilTime),
   frommillis: pure(
     1,
     1,
@@ -451,38 +450,8 @@ const FUNCTIONS: Record<string, FunctionSpec> = {
       };
     },
   },
-  sum: {
-    kind: 'aggregate',
-    min: 1,
-    max: 1,
-    create: numericAgg(() => {
-      let s = 0;
-      let n = 0;
-      return {
-        add(x) {
-          s += x;
-          n++;
-        },
-        result: () => (n === 0 ? null : s),
-      };
-    }),
-  },
-  avg: {
-    kind: 'aggregate',
-    min: 1,
-    max: 1,
-    create: numericAgg(() => {
-      let s = 0;
-      let n = 0;
-      return {
-        add(x) {
-          s += x;
-          n++;
-        },
-        result: () => (n === 0 ? null : s / n),
-      };
-    }),
-  },
+  sum: sumAgg((s) => s),
+  avg: sumAgg((s, n) => s / n),
   stddev: {
     kind: 'aggregate',
     min: 1,
