@@ -73,6 +73,17 @@ describe('lexer', () => {
     expect(got.length).toBe(units.split(' ').length);
   });
 
+  it('reports a zero time period (bin(0m) would give every event its own bucket)', () => {
+    for (const text of ['0m', '0.0h', '0ms']) {
+      const lx = new Lexer(text);
+      lx.next(false);
+      expect(lx.problems[0]?.message, text).toMatch(/time period must be greater than zero/);
+    }
+    const ok = new Lexer('0.5h');
+    ok.next(false);
+    expect(ok.problems).toEqual([]);
+  });
+
   it('reports an unknown time unit', () => {
     const lx = new Lexer('5parsecs');
     lx.next(false);

@@ -287,6 +287,12 @@ export class Lexer {
         });
         return this.tok('number', start, m[0], { num });
       }
+      // bin(0m) would put every event in its own bucket (floorTime returns ts for a zero width).
+      if (num === 0)
+        this.problems.push({
+          pos: start,
+          message: `a time period must be greater than zero, found '${m[0]}${u[0]}'`,
+        });
       return this.tok('duration', start, m[0] + u[0], { num, unit });
     }
     return this.tok('number', start, m[0], { num });
