@@ -4,30 +4,16 @@
  * lines from apiserver/controller-manager/scheduler, authenticator), Lambda (platform lines + JSON
  * app logs), ECS awslogs and generic groups. Same seed → same bytes, so runs are comparable.
  */
+import { EKS_COMPONENTS, type EksComponent } from '../src/aws/classify.js';
 import { controlMessage, encodeCloudWatchPayload } from '../src/aws/cloudwatch-payload.js';
 
 /** The project's one PRNG (mulberry32), under the name benches and tests import from here. */
 export { mulberry32 as rng } from '../src/core/prng.js';
 
-export type StreamKind =
-  | 'kube-apiserver-audit'
-  | 'kube-apiserver'
-  | 'authenticator'
-  | 'kube-controller-manager'
-  | 'cloud-controller-manager'
-  | 'kube-scheduler'
-  | 'lambda'
-  | 'ecs'
-  | 'generic';
+/** The EKS control-plane components logferry classifies (src/aws/classify.ts), then the other kinds. */
+export type StreamKind = EksComponent | 'lambda' | 'ecs' | 'generic';
 
-export const EKS_KINDS: StreamKind[] = [
-  'kube-apiserver-audit',
-  'kube-apiserver',
-  'authenticator',
-  'kube-controller-manager',
-  'cloud-controller-manager',
-  'kube-scheduler',
-];
+export const EKS_KINDS: StreamKind[] = [...EKS_COMPONENTS];
 export const ALL_KINDS: StreamKind[] = [...EKS_KINDS, 'lambda', 'ecs', 'generic'];
 
 export interface LogEvent {
