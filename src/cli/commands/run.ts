@@ -179,8 +179,9 @@ export async function run(configPath: string | undefined, opts: RunOptions): Pro
   applyRunFlags(doc, opts);
   const cfg = validateConfig(doc, origin);
   const log = stderrLogger();
+  const cwd = configPath ? dirname(resolve(configPath)) : process.cwd();
   const built = await buildDaemon(cfg, {
-    cwd: configPath ? dirname(resolve(configPath)) : process.cwd(),
+    cwd,
     log,
     ...secretContext(sharedSecretResolver()),
   });
@@ -217,7 +218,7 @@ export async function run(configPath: string | undefined, opts: RunOptions): Pro
   }
   const summary = buildSummary(result, {
     targets: built.sinks.map((s) => (s as { describe?: () => string }).describe?.() ?? s.name),
-    deadLetter: cfg.deadLetter ? describeDeadLetter(cfg.deadLetter) : undefined,
+    deadLetter: cfg.deadLetter ? describeDeadLetter(cfg.deadLetter, cwd) : undefined,
     interrupted: stop.signal.aborted,
     abandoned: hard.signal.aborted,
   });
@@ -231,8 +232,9 @@ export async function run(configPath: string | undefined, opts: RunOptions): Pro
   if (result.tally.total.failed > 0) process.exitCode = 1;
 }
 
-function describeDeadLetter(d: { type: string; [k: string]: unknown }): string {
-  if (typeof d.path === 'string') return `${d.path} (${d.type})`;
+/** Where dead letters go, as the summary shows it; a relative path is shown resolved (the config's directory). */
+export function describeDeadLetter(d: { type: string; [k: string]: unknown }, cwd = process.cwd()): string {
+  if (typeof d.path === 'string') return `${resolve(cwd, d.path)} (${d.type})`;
   if (typeof d.queueUrl === 'string') return `${d.queueUrl} (${d.type})`;
   return d.type;
 }
