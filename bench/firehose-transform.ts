@@ -16,18 +16,18 @@
  * Results go to stdout and bench/results/firehose-transform.json.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { validateConfig } from '../src/config/load.js';
-import type { Logger } from '../src/core/component.js';
 import {
   buildFirehoseTransforms,
   FirehoseTransformer,
   type FirehoseTransformationEvent,
 } from '../src/sources/firehose.js';
 import { firehoseEvent, payloadOfSize, rng, type StreamKind } from './data.js';
+import { silentLogger, writeResults } from './lib/harness.js';
 import { naiveSeedHandler } from './naive/firehose-seed.js';
 
 const env = process.env;
@@ -58,7 +58,7 @@ const MIX: StreamKind[] = [
   'generic',
 ];
 
-const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+const silent = silentLogger;
 
 interface DataFile {
   invocations: FirehoseTransformationEvent[];
@@ -340,9 +340,7 @@ async function main(): Promise<void> {
     rawMatchesSeed: check,
     figures,
   };
-  const outDir = new URL('./results/', import.meta.url).pathname;
-  mkdirSync(outDir, { recursive: true });
-  writeFileSync(join(outDir, 'firehose-transform.json'), `${JSON.stringify(result, null, 2)}\n`);
+  writeResults('firehose-transform', result);
   console.log('rates per CPU-second (best pass; the machine is shared, so wall time is noisier)');
   console.log(
     'variant      records/s  events/s   MB/s gz  MB/s dec  peak RSS  vs naive  paired  p50/p99 ms  ok/dropped/failed',

@@ -14,12 +14,11 @@
  * Results go to stdout and bench/results/query-engine.json.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { isParseFailure } from '../src/core/pipeline.js';
 import { parseAuditEvent } from '../src/parsers/k8s-audit.js';
 import { compileQuery, parseQuery, type Row } from '../src/query/index.js';
 import { events, rng, type StreamKind, streamFor } from './data.js';
+import { writeResults } from './lib/harness.js';
 import { naiveRun } from './naive/query-interpreter.js';
 
 const env = process.env;
@@ -168,12 +167,12 @@ function parent(): void {
     `peak RSS: logferry ${fast.peakRssMb} MB, naive ${naive.peakRssMb} MB (both include the ${fast.inputMb.toFixed(0)} MB of rows)`,
   );
   console.log(mismatch ? 'RESULTS DIFFER between variants' : 'results identical between variants');
-  const dir = join(new URL('.', import.meta.url).pathname, 'results');
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(
-    join(dir, 'query-engine.json'),
-    `${JSON.stringify({ scenario: 'query-engine', date: new Date().toISOString(), node: process.version, results }, null, 2)}\n`,
-  );
+  writeResults('query-engine', {
+    scenario: 'query-engine',
+    date: new Date().toISOString(),
+    node: process.version,
+    results,
+  });
   if (mismatch) process.exit(1);
 }
 
