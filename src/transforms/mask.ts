@@ -385,6 +385,21 @@ export function buildPrefilter(
     return s.indexOf('@', i) >= 0;
   };
 
+  // Anchors sharing a first character (`Bearer`, `Basic`, `BEGIN `; `AKIA`, `ASIA`) are found by one
+  // scan for that character (rare in most logs) instead of one scan each; the others by `indexOf`.
+  const heads = new Map<string, string[]>();
+  for (const a of anchors) {
+    const list = heads.get(a[0]);
+    if (list) list.push(a);
+    else heads.set(a[0], [a]);
+  }
+  const single: string[] = [];
+  const grouped: { head: string; list: string[] }[] = [];
+  for (const [head, list] of heads) {
+    if (list.length === 1) single.push(list[0]);
+    else grouped.push({ head, list });
+  }
+
   // Short strings (most field values): one pass over their characters, looking for any character
   // an anchor starts with or a `:`/`=`, costs less than a native call per anchor; only a string
   // holding one of them goes on to the full check below.
@@ -399,7 +414,13 @@ export function buildPrefilter(
       while (i < s.length && trigger[s.charCodeAt(i)] === 0) i++;
       if (i === s.length) return false;
     }
-    for (let i = 0; i < anchors.length; i++) if (s.indexOf(anchors[i]) >= 0) return true;
+    for (let i = 0; i < single.length; i++) if (s.indexOf(single[i]) >= 0) return true;
+    for (let g = 0; g < grouped.length; g++) {
+      const { head, list } = grouped[g];
+      for (let at = s.indexOf(head); at >= 0; at = s.indexOf(head, at + 1)) {
+        for (let k = 0; k < list.length; k++) if (s.startsWith(list[k], at)) return true;
+      }
+    }
     if (url || keyCheck) {
       for (let at = s.indexOf(':'); at >= 0; at = s.indexOf(':', at + 1)) {
         if (url && s.charCodeAt(at + 1) === 47 && s.charCodeAt(at + 2) === 47 && userInfoAt(s, at + 3))
