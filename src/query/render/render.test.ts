@@ -5,7 +5,7 @@ import { newProgress } from '../sources/scan.js';
 import { renderBarChart, renderHistogram } from './chart.js';
 import { formatTimestamp, timeColumns } from './format.js';
 import { renderCsv, renderJson, renderTableView } from './index.js';
-import { renderTable } from './table.js';
+import { displayWidth, renderTable } from './table.js';
 
 const T = Date.UTC(2026, 10, 22, 9, 5, 7, 89);
 
@@ -117,6 +117,36 @@ describe('table', () => {
     expect(out).toContain('…');
     expect(out).not.toContain('\u001b');
     expect(lines.length).toBe(2 + 3); // header, rule, 3 wrapped message lines
+  });
+
+  it('measures Korean, other wide characters and emoji as two columns (aligned, within the width)', () => {
+    // Regression: widths were string lengths, so Hangul cells overflowed the line and pushed
+    // the following columns out of alignment.
+    expect(displayWidth('접근 거부')).toBe(9);
+    expect(displayWidth('🚀a')).toBe(3);
+    expect(displayWidth('e\u0301')).toBe(1);
+    const rows = [
+      {
+        '@timestamp': T,
+        kind: '한국어',
+        '@message': `접근 거부 access denied ${'사용자 확인 필요 '.repeat(12)}`,
+      },
+      { '@timestamp': T, kind: 'ascii', '@message': 'plain' },
+    ];
+    const out = renderTable(['@timestamp', 'kind', '@message'], rows, {
+      width: 60,
+      times: new Set(['@timestamp']),
+    });
+    const lines = out.trimEnd().split('\n');
+    for (const l of lines) expect(displayWidth(l), l).toBeLessThanOrEqual(60);
+    // The message column starts at the same terminal column on every line.
+    const start = displayWidth(lines[0].slice(0, lines[0].indexOf('@message')));
+    const first = lines.find((l) => l.includes('접근'))!;
+    expect(displayWidth(first.slice(0, first.indexOf('접근')))).toBe(start);
+    const plain = lines.find((l) => l.endsWith('plain'))!;
+    expect(displayWidth(plain.slice(0, plain.indexOf('plain')))).toBe(start);
+    expect(lines.length).toBe(2 + 3 + 1);
+    expect(out).toContain('…');
   });
 });
 

@@ -26,23 +26,75 @@ function clean(s: string): string {
   return s.replace(/[\t\n\r]+/g, ' ').replace(/[\x00-\x1f\x7f-\x9f]/g, '·');
 }
 
+const PLAIN = /^[\x20-\x7e]*$/;
+// Combining marks (variation selectors included) and zero-width spaces/joiners/marks.
+const ZERO_WIDTH = /^(?:\p{Mn}|\p{Me}|\p{Cf})$/u;
+const PICTOGRAPH = /\p{Extended_Pictographic}/u;
+
+/** Terminal columns one code point takes: 0 (combining, zero-width), 2 (East Asian wide/fullwidth, emoji) or 1. */
+function charWidth(ch: string): number {
+  const c = ch.codePointAt(0)!;
+  if (c < 0x300) return 1;
+  if (ZERO_WIDTH.test(ch)) return 0;
+  if (
+    (c >= 0x1100 && c <= 0x115f) ||
+    (c >= 0x2e80 && c <= 0xa4cf && c !== 0x303f) ||
+    (c >= 0xac00 && c <= 0xd7a3) ||
+    (c >= 0xf900 && c <= 0xfaff) ||
+    (c >= 0xfe30 && c <= 0xfe4f) ||
+    (c >= 0xff00 && c <= 0xff60) ||
+    (c >= 0xffe0 && c <= 0xffe6) ||
+    (c >= 0x1f000 && PICTOGRAPH.test(ch)) ||
+    (c >= 0x20000 && c <= 0x3fffd)
+  )
+    return 2;
+  return 1;
+}
+
+/** Terminal columns a string takes (Korean, Japanese, Chinese and emoji take two each). */
+export function displayWidth(s: string): number {
+  if (PLAIN.test(s)) return s.length;
+  let w = 0;
+  for (const ch of s) w += charWidth(ch);
+  return w;
+}
+
+/** The longest prefix of `s` that fits in `w` columns (as a string index). */
+function fitIndex(s: string, w: number): number {
+  let used = 0;
+  let i = 0;
+  for (const ch of s) {
+    const cw = charWidth(ch);
+    if (used + cw > w) break;
+    used += cw;
+    i += ch.length;
+  }
+  return i;
+}
+
+function padEnd(s: string, w: number): string {
+  const d = displayWidth(s);
+  return d >= w ? s : s + ' '.repeat(w - d);
+}
+
 export function truncate(s: string, w: number): string {
-  if (s.length <= w) return s;
-  if (w <= 1) return s.slice(0, w);
-  return `${s.slice(0, w - 1)}…`;
+  if (displayWidth(s) <= w) return s;
+  if (w <= 1) return s.slice(0, fitIndex(s, w));
+  return `${s.slice(0, fitIndex(s, w - 1))}…`;
 }
 
 function wrap(s: string, w: number, maxLines: number): string[] {
   const lines: string[] = [];
   let rest = s;
   while (rest.length > 0 && lines.length < maxLines) {
-    if (rest.length <= w) {
+    if (displayWidth(rest) <= w) {
       lines.push(rest);
       rest = '';
       break;
     }
-    let cut = rest.lastIndexOf(' ', w);
-    if (cut < w * 0.6) cut = w;
+    const fit = Math.max(fitIndex(rest, w), 1);
+    let cut = rest.lastIndexOf(' ', fit);
+    if (cut < fit * 0.6) cut = fit;
     lines.push(rest.slice(0, cut));
     rest = rest.slice(cut).replace(/^ /, '');
   }
@@ -55,8 +107,11 @@ export function renderTable(fields: string[], rows: Row[], opts: TableOptions): 
   const cells = rows.map((r) => fields.map((f) => clean(formatValue(r[f], opts.times.has(f)))));
   const msgIdx = fields.indexOf(opts.wrap ?? '@message');
   const natural = fields.map((f, i) => {
-    let w = f.length;
-    for (const row of cells) if (row[i].length > w) w = row[i].length;
+    let w = displayWidth(f);
+    for (const row of cells) {
+      const cw = displayWidth(row[i]);
+      if (cw > w) w = cw;
+    }
     return i === msgIdx ? w : Math.min(w, MAX_COL);
   });
   const widths = natural.map((w) => Math.max(w, 1));
@@ -86,7 +141,7 @@ export function renderTable(fields: string[], rows: Row[], opts: TableOptions): 
   const bold = (s: string) => (opts.color ? `\x1b[1m${s}\x1b[0m` : s);
   const dim = (s: string) => (opts.color ? `\x1b[2m${s}\x1b[0m` : s);
   const lastIdx = fields.length - 1;
-  const pad = (s: string, i: number) => (i === lastIdx ? s : s.padEnd(widths[i]));
+  const pad = (s: string, i: number) => (i === lastIdx ? s : padEnd(s, widths[i]));
   const out: string[] = [];
   out.push(
     bold(
