@@ -46,6 +46,12 @@ export class Tally {
   readonly byGroup = new Map<string, Counts>();
   /** `kind:code` → count, for drops, rejections and failures. */
   readonly byReason = new Map<string, number>();
+  /**
+   * `failed:code` → the first reason seen, so a summary can say *why* (connection refused, not a
+   * directory, …). Failures only: their reasons describe transport and storage errors, while a
+   * rejection's reason may quote a record.
+   */
+  readonly failureExamples = new Map<string, string>();
 
   received(group: string, n = 1): void {
     this.total.received += n;
@@ -58,6 +64,8 @@ export class Tally {
     if (outcome.kind !== 'delivered') {
       const key = `${outcome.kind}:${outcome.code ?? 'UNKNOWN'}`;
       this.byReason.set(key, (this.byReason.get(key) ?? 0) + n);
+      if (outcome.kind === 'failed' && outcome.reason && !this.failureExamples.has(key))
+        this.failureExamples.set(key, outcome.reason);
     }
   }
 
@@ -74,6 +82,8 @@ export class Tally {
     }
     for (const k of Object.keys(other.total) as (keyof Counts)[]) this.total[k] += other.total[k];
     for (const [r, n] of other.byReason) this.byReason.set(r, (this.byReason.get(r) ?? 0) + n);
+    for (const [r, e] of other.failureExamples)
+      if (!this.failureExamples.has(r)) this.failureExamples.set(r, e);
   }
 
   toJSON(): { total: Counts; byGroup: Record<string, Counts>; byReason: Record<string, number> } {

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { describeDeadLetter } from './run.js';
+import type { DaemonResult } from '../../core/daemon.js';
+import { Tally } from '../../core/outcome.js';
+import { registerSecret } from '../../core/secrets-registry.js';
+import { buildSummary, describeDeadLetter, formatSummary } from './run.js';
 
 describe('run summary: dead-letter destination', () => {
   it('shows a relative file path resolved against the config directory, where the entries really go', () => {
@@ -12,5 +15,41 @@ describe('run summary: dead-letter destination', () => {
     expect(describeDeadLetter({ type: 'sqs', queueUrl: 'https://sqs.eu-west-1.amazonaws.com/1/q' })).toBe(
       'https://sqs.eu-west-1.amazonaws.com/1/q (sqs)',
     );
+  });
+});
+
+describe('run summary: why records failed', () => {
+  it('quotes one reason per failure code (secrets redacted), never rejection reasons', () => {
+    registerSecret('s3cr3t-qa-value');
+    const tally = new Tally();
+    tally.received('/g', 4);
+    const refused = 'cannot reach S3 (Error): connect ECONNREFUSED 127.0.0.1:1 as s3cr3t-qa-value';
+    tally.settle('/g', { kind: 'failed', code: 'SINK_UNAVAILABLE', reason: refused }, 2);
+    tally.settle('/g', { kind: 'failed', code: 'SINK_UNAVAILABLE', reason: 'a later, different reason' });
+    tally.settle('/g', {
+      kind: 'rejected',
+      code: 'mapper_parsing_exception',
+      reason: 'value "private-line"',
+    });
+    const components = new Tally();
+    components.merge(tally);
+    const result: DaemonResult = {
+      phase: 'done',
+      elapsedMs: 10,
+      envelopes: { read: 1, acked: 1, inFlight: 0 },
+      bytesIn: 100,
+      tally,
+      components,
+      sinks: [],
+      balanced: true,
+      sourceErrors: [],
+    };
+    const summary = buildSummary(result, { targets: [], interrupted: false });
+    expect(summary.failureReasons).toEqual({
+      'failed:SINK_UNAVAILABLE': 'cannot reach S3 (Error): connect ECONNREFUSED 127.0.0.1:1 as ****',
+    });
+    const text = formatSummary(summary);
+    expect(text).toMatch(/3 × SINK_UNAVAILABLE\n\s+SINK_UNAVAILABLE: cannot reach S3 .*ECONNREFUSED/);
+    expect(text).not.toMatch(/s3cr3t-qa-value|private-line|a later/);
   });
 });

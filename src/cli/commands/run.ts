@@ -23,6 +23,7 @@ import { type DaemonProgress, type DaemonResult, runDaemon } from '../../core/da
 import { describeError, LogferryError } from '../../core/errors.js';
 import type { Counts } from '../../core/outcome.js';
 import type { LogRecord } from '../../core/record.js';
+import { redactSecrets } from '../../core/secrets-registry.js';
 
 /** Demo events per envelope unless the config says otherwise (matches the demo source default). */
 const DEMO_EVENTS_PER_ENVELOPE = 50;
@@ -253,6 +254,8 @@ export interface RunSummary {
   byLogGroup: Record<string, Counts>;
   /** `kind:CODE` → count, for drops, rejections and failures. */
   byReason: Record<string, number>;
+  /** `failed:CODE` → one reason (secrets redacted), so the summary says why records failed. */
+  failureReasons: Record<string, string>;
   envelopes: { read: number; acked: number };
   bytesIn: number;
   throughput: { eventsPerSecond: number; bytesInPerSecond: number };
@@ -285,6 +288,12 @@ export function buildSummary(
     byComponent: Object.fromEntries(r.components.byGroup),
     byLogGroup: Object.fromEntries(r.tally.byGroup),
     byReason: Object.fromEntries(r.tally.byReason),
+    failureReasons: Object.fromEntries(
+      [...r.tally.failureExamples].map(([k, why]) => [
+        k,
+        redactSecrets(why).replace(/\s+/g, ' ').slice(0, MAX_REASON_CHARS),
+      ]),
+    ),
     envelopes: { read: r.envelopes.read, acked: r.envelopes.acked },
     bytesIn: r.bytesIn,
     throughput: {
@@ -328,6 +337,9 @@ function formatDuration(ms: number): string {
   const m = Math.floor(ms / 60_000);
   return `${m} min ${Math.round((ms % 60_000) / 1000)} s`;
 }
+
+/** Longest failure reason quoted in the summary. */
+const MAX_REASON_CHARS = 240;
 
 const REASON_HINTS: Record<string, string> = {
   CONTROL_MESSAGE: 'CloudWatch subscription health checks',
@@ -381,6 +393,8 @@ export function formatSummary(s: RunSummary): string {
     lines.push(`${label(kind)}${list.length === 0 ? '–' : list[0]}`);
     for (const more of list.slice(1)) lines.push(`${label('')}${more}`);
   }
+  for (const [k, why] of Object.entries(s.failureReasons ?? {}))
+    lines.push(`${label('')}${k.slice('failed:'.length)}: ${why}`);
   if (s.deadLetter)
     lines.push(
       `${label('dead letters')}${s.deadLetter}${s.events.rejected > 0 ? ` (${int(s.events.rejected)} entries)` : ''}`,
