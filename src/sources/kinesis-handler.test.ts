@@ -190,6 +190,21 @@ describe('processKinesisEvent', () => {
     expect(JSON.stringify(log.lines)).not.toMatch(/hunter2-qa-secret|private-line/);
   });
 
+  it('does not quote a rejection reason (it may hold record contents) when dead-lettering failed', async () => {
+    const log = capture();
+    await processKinesisEvent({ Records: [rec(1, data(1, ['reject private-line']))] }, undefined, {
+      transforms: [],
+      sinks: [new ScriptedSink()],
+      deadLetter: new MemoryDlq(false),
+      log,
+      retry: fast,
+    });
+    const reasons = log.lines.at(-1)?.data?.failureReasons as Record<string, string>;
+    expect(reasons['failed:DEAD_LETTER_UNAVAILABLE']).toBe(
+      'rejected (mapper_parsing_exception) and the dead-letter sink did not store it',
+    );
+  });
+
   it('sends rejected records to the dead-letter sink, and fails them when it cannot store them', async () => {
     const event = { Records: [rec(1, data(1, ['fine'])), rec(2, data(2, ['reject me']))] };
     const dlq = new MemoryDlq();

@@ -224,7 +224,12 @@ function logSummary(
       envelopeReasons[k] = (envelopeReasons[k] ?? 0) + 1;
       if (o.kind === 'failed' && o.code !== 'TRANSFORM_ERROR' && o.reason && !failureReasons?.[k]) {
         failureReasons ??= {};
-        failureReasons[k] = redactSecrets(o.reason).slice(0, MAX_LOGGED_REASON_CHARS);
+        // DEAD_LETTER_UNAVAILABLE embeds the sink's rejection reason, which may quote a record.
+        const why = o.reason.replace(
+          /^rejected \(([^:)]+):.*\) and the dead-letter sink/s,
+          'rejected ($1) and the dead-letter sink',
+        );
+        failureReasons[k] = redactSecrets(why).slice(0, MAX_LOGGED_REASON_CHARS);
       }
     }
   }
