@@ -245,3 +245,35 @@ export interface QueryAst {
   commands: Command[];
   span: Span;
 }
+
+/**
+ * A canonical text for an expression, independent of spacing and of the case of function names
+ * (`COUNT( * )` and `count(*)` give the same key): later commands name a stats column by the
+ * expression that made it (`stats count(*) by bin(5m) | sort bin(5m)`), however it was spelled.
+ */
+export function exprKey(e: Expr): string {
+  switch (e.kind) {
+    case 'field':
+      return `\`${e.name}\``;
+    case 'string':
+      return JSON.stringify(e.value);
+    case 'number':
+      return String(e.value);
+    case 'boolean':
+      return String(e.value);
+    case 'null':
+      return 'null';
+    case 'regex':
+      return `/${e.source}/${e.flags}`;
+    case 'duration':
+      return `${e.amount}${e.unit}`;
+    case 'list':
+      return `[${e.items.map(exprKey).join(',')}]`;
+    case 'unary':
+      return `(${e.op} ${exprKey(e.operand)})`;
+    case 'binary':
+      return `(${exprKey(e.left)} ${e.op} ${exprKey(e.right)})`;
+    case 'call':
+      return `${e.name}(${e.star ? '*' : e.args.map(exprKey).join(',')})`;
+  }
+}

@@ -282,6 +282,19 @@ describe('stats', () => {
     expect(r.rows).toEqual([{ path: '/a', 'count(*)': 2 }]);
   });
 
+  it('names a stats column by its expression however spelled, group keys such as bin(1h) too', async () => {
+    // Regression: `sort bin(1h)` recomputed bin() on the grouped rows (no @timestamp: all null, so
+    // the sort did nothing), and `COUNT(*)` vs `count( * )` did not name the same column.
+    const up = await run('stats count(*) by bin(1s) | sort bin(1s) asc', rows);
+    expect(up.rows.map((x) => x['bin(1s)'])).toEqual([base + 1000, base + 2000, base + 3000, base + 4000]);
+    const aliased = await run('stats count(*) as n by bin(1s) as t | sort bin(1s) desc | limit 1', rows);
+    expect(aliased.rows).toEqual([{ t: base + 4000, n: 1 }]);
+    const cased = await run('stats COUNT( * ) by path | sort count(*) desc | filter Count(*) > 1', rows);
+    expect(cased.rows).toEqual([{ path: '/a', 'COUNT( * )': 2 }]);
+    const keyed = await run('stats count(*) as n by tolower(path) | sort TOLOWER(path) desc', rows);
+    expect(keyed.rows.map((x) => x['tolower(path)'])).toEqual(['/b', '/a', null]);
+  });
+
   it('gives one row with zero counts over no input', async () => {
     const r = await run('filter status = 999 | stats count(*) as n, sum(ms) as s', rows);
     expect(r.rows).toEqual([{ n: 0, s: null }]);

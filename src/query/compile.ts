@@ -12,7 +12,7 @@
 import { LogferryError } from '../core/errors.js';
 import { isParseFailure } from '../core/pipeline.js';
 import { parseLambda } from '../parsers/lambda-platform.js';
-import type { Command, Expr, QueryAst, StatsCommand } from './ast.js';
+import { type Command, type Expr, exprKey, type QueryAst, type StatsCommand } from './ast.js';
 import { collectFields, type ExprContext, isTimeExpr } from './compile-expr.js';
 import { lookupFunction } from './functions/registry.js';
 import { parseQuery, queryError } from './parser.js';
@@ -230,15 +230,25 @@ function fuse(steps: RowStep[]): (row: Row) => Row | null {
   }
 }
 
-/** Makes calls like `count(*)` after a stats read the stats column of that name. */
-function postStatsContext(ctx: ExprContext, text: string, statsNames: Set<string>): ExprContext {
+/**
+ * Makes calls that name a column of the latest stats — an aggregate (`count(*)`, however spelled)
+ * or a `by` expression (`bin(5m)`) — read that column instead of computing anew.
+ */
+function postStatsContext(ctx: ExprContext, text: string, stats: StatsCommand): ExprContext {
+  const columns = new Map<string, string>();
+  const names = new Set<string>();
+  for (const p of [...stats.by, ...stats.aggregates]) {
+    names.add(p.name);
+    if (p.expr.kind === 'call') columns.set(exprKey(p.expr), p.name);
+  }
   return {
     ...ctx,
     call: (e) => {
+      const col = columns.get(exprKey(e));
+      if (col !== undefined) return fieldGetter(col);
+      // A column named by its text (the OpenSearch planner's rewritten stats keep the names only).
       const src = text.slice(e.span.start.offset, e.span.end.offset).trim();
-      if (lookupFunction(e.name)?.kind === 'aggregate' && statsNames.has(src)) {
-        return fieldGetter(src);
-      }
+      if (lookupFunction(e.name)?.kind === 'aggregate' && names.has(src)) return fieldGetter(src);
       return undefined;
     },
   };
@@ -321,7 +331,6 @@ function build(ast: QueryAst, ctx: ExprContext): CompiledQuery {
   // Stateful rest, built back to front as a chain of sinks.
   type Factory = (next: Sink) => Sink;
   const factories: Factory[] = [];
-  let statsNames = new Set<string>();
   let localCtx = ctx;
   let pendingRow: RowStep[] = [];
   const flushRow = () => {
@@ -384,8 +393,7 @@ function build(ast: QueryAst, ctx: ExprContext): CompiledQuery {
         implicitSortPlaced = true;
         const sctx = localCtx;
         factories.push((next) => statsOperator(c, sctx, next));
-        statsNames = new Set([...c.by, ...c.aggregates].map((p) => p.name));
-        localCtx = postStatsContext(ctx, ast.text, statsNames);
+        localCtx = postStatsContext(ctx, ast.text, c);
         break;
       }
       default:

@@ -23,6 +23,7 @@ import type {
   SortKey,
   Span,
 } from './ast.js';
+import { exprKey } from './ast.js';
 import { FUNCTION_NAMES, lookupFunction } from './functions/registry.js';
 import { Lexer, type Token, UNIT_MS } from './lexer.js';
 import { toJsRegex } from './regex.js';
@@ -640,12 +641,18 @@ interface ValidateCtx {
   text: string;
   /** Output columns of the latest stats: later commands may name them by their text, e.g. `count(*)`. */
   statsNames: Set<string>;
+  /** Calls that made a column of the latest stats (`exprKey`), however a later command spells them. */
+  statsKeys: Set<string>;
 }
 
 function validateExpr(e: Expr, where: 'row' | 'agg' | 'inAgg', problems: Problems, vc: ValidateCtx): void {
   switch (e.kind) {
     case 'call': {
-      if (where === 'row' && vc.statsNames.has(vc.text.slice(e.span.start.offset, e.span.end.offset).trim()))
+      if (
+        where === 'row' &&
+        (vc.statsKeys.has(exprKey(e)) ||
+          vc.statsNames.has(vc.text.slice(e.span.start.offset, e.span.end.offset).trim()))
+      )
         return;
       const spec = lookupFunction(e.name);
       if (!spec) {
@@ -729,7 +736,7 @@ function containsAggregate(e: Expr): boolean {
 }
 
 function validate(ast: QueryAst, problems: Problems): void {
-  const vc: ValidateCtx = { text: ast.text, statsNames: new Set() };
+  const vc: ValidateCtx = { text: ast.text, statsNames: new Set(), statsKeys: new Set() };
   for (const c of ast.commands) {
     switch (c.kind) {
       case 'fields':
@@ -754,6 +761,9 @@ function validate(ast: QueryAst, problems: Problems): void {
         }
         for (const p of c.by) validateExpr(p.expr, 'row', problems, vc);
         vc.statsNames = new Set([...c.by, ...c.aggregates].map((p) => p.name));
+        vc.statsKeys = new Set(
+          [...c.by, ...c.aggregates].filter((p) => p.expr.kind === 'call').map((p) => exprKey(p.expr)),
+        );
         break;
       default:
         break;
