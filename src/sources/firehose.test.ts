@@ -245,6 +245,33 @@ describe('FirehoseTransformer', () => {
     }
   });
 
+  it('splits records that take more than half a response, so later invocations pack several', async () => {
+    // Each record fits a response alone but no two fit together: unsplit, every later invocation
+    // would answer one and re-ingest the others again, until the generation limit failed them.
+    const r = rng(11);
+    const recs = Array.from({ length: 3 }, () => payloadOfSize('kube-apiserver-audit', 6_000, r));
+    const { t: probe } = transformer({ format: 'ndjson', reingest: false });
+    const sizes = await Promise.all(
+      recs.map(
+        async (p) => JSON.stringify((await probe.transform(ev(firehoseEvent([p.gzip])))).response).length,
+      ),
+    );
+    const budget = Math.ceil(Math.max(...sizes) / 0.6);
+    expect(Math.min(...sizes) * 2).toBeGreaterThan(budget);
+    const { api, firehoseClient } = await withApi(() => ({ kind: 'ok' }));
+    const { t } = transformer({ maxResponseBytes: budget, format: 'ndjson' }, { firehoseClient });
+    const first = await t.transform(ev(firehoseEvent(recs.map((p) => p.gzip))));
+    expect(first.response.records.map((o) => o.result).sort()).toEqual(['Dropped', 'Dropped', 'Ok']);
+    expect(first.summary.splitRecords).toBe(2);
+    // The next invocation gets every piece back and answers more than one original record's worth.
+    const second = await t.transform(ev(firehoseEvent(api.accepted)));
+    expect(JSON.stringify(second.response).length).toBeLessThanOrEqual(budget);
+    const delivered = second.response.records
+      .filter((o) => o.result === 'Ok')
+      .reduce((n, o) => n + decodeOut(o.data).split('\n').filter(Boolean).length, 0);
+    expect(delivered).toBeGreaterThan(Math.max(...recs.map((p) => p.events.length)));
+  });
+
   it('stops at maxReingestGenerations and fails when re-ingest is off', async () => {
     const r = rng(6);
     const p = payloadOfSize('kube-apiserver', 20_000, r);

@@ -15,7 +15,7 @@
  * Limits: the Lambda response is at most 6 MB
  * (https://docs.aws.amazon.com/firehose/latest/dev/data-transformation.html), budgeted to
  * `firehose.maxResponseBytes` (default 5.5 MB) including JSON framing; a re-ingested payload is at
- * most 1,000 KiB of gzip, so oversized records are split by log event; one event that cannot fit
+ * most 1,000 KiB of gzip, so records taking over half a response are split by log event; one event that cannot fit
  * even alone is `ProcessingFailed` with `RECORD_TOO_LARGE`.
  */
 import { gzipSync } from 'node:zlib';
@@ -370,8 +370,10 @@ export class FirehoseTransformer {
         );
         continue;
       }
-      // Split only what could never fit a response: smaller pieces so several fit one invocation.
-      const tooBig = s.okCost + 14 > budget;
+      // Split what takes more than half a response (it could never share one with another such
+      // record, so every later invocation would answer one of them and re-ingest the rest again,
+      // until the generation limit fails them): quarter-budget pieces pack several per invocation.
+      const tooBig = 2 * s.okCost + 14 > budget;
       // Decoded bytes one event may format to and still be answered alone in a later invocation.
       const fitAlone = Math.floor(((budget - 14 - s.okFixed) * 3) / 4);
       const chunks = this.buildPayloads(
