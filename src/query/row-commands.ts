@@ -48,16 +48,18 @@ function compileParse(c: ParseCommand, ctx: ExprContext): RowStep {
   const source = compileExpr(c.source, ctx);
   const names = c.names;
   if (c.pattern.kind === 'regex') {
-    const { re } = toJsRegex(c.pattern.source, c.pattern.flags);
+    const { re, names: reNames, groups } = toJsRegex(c.pattern.source, c.pattern.flags);
+    const groupOf = new Map(reNames.map((n, i) => [n, groups[i]]));
+    const jsNames = names.map((n) => groupOf.get(n) ?? n);
     return (row) => {
       const v = source(row);
       if (isMissing(v)) return row;
       const m = re.exec(toStr(v));
       if (!m?.groups) return row;
       const out: Row = { ...row };
-      for (const n of names) {
-        const g = m.groups[n];
-        if (g !== undefined) out[n] = g;
+      for (let i = 0; i < names.length; i++) {
+        const g = m.groups[jsNames[i]];
+        if (g !== undefined) out[names[i]] = g;
       }
       return out;
     };
