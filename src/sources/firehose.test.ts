@@ -272,6 +272,22 @@ describe('FirehoseTransformer', () => {
     expect(delivered).toBeGreaterThan(Math.max(...recs.map((p) => p.events.length)));
   });
 
+  it('accepts subscription JSON that Firehose already decompressed; hints when records are not payloads', async () => {
+    const r = rng(12);
+    const gz = cwPayload(streamFor('kube-apiserver-audit', r), events('kube-apiserver-audit', 5, r));
+    const plain = gunzipSync(gz);
+    const { t, lines } = transformer();
+    const { response } = await t.transform(
+      ev(firehoseEvent([gz, plain, Buffer.from('an extracted message\n')])),
+    );
+    expect(response.records.map((o) => o.result)).toEqual(['Ok', 'Ok', 'ProcessingFailed']);
+    expect(response.records[1].data).toBe(response.records[0].data);
+    expect(response.records[1].metadata).toEqual(response.records[0].metadata);
+    const failure = lines.find((l) => l.msg === 'record ProcessingFailed');
+    expect(failure).toMatchObject({ code: 'ENVELOPE_NOT_GZIP' });
+    expect(String(failure?.reason)).toMatch(/decompresses CloudWatch Logs .* turn that off/);
+  });
+
   it('stops at maxReingestGenerations and fails when re-ingest is off', async () => {
     const r = rng(6);
     const p = payloadOfSize('kube-apiserver', 20_000, r);

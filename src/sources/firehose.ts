@@ -21,7 +21,13 @@
 import { gzipSync } from 'node:zlib';
 import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { clientConfig, endpointFor } from '../aws/clients.js';
-import { type DataMessage, decodeBase64Payload, toRecords } from '../aws/cloudwatch-payload.js';
+import {
+  type DataMessage,
+  type DecodeResult,
+  decodeBase64Payload,
+  decodeJsonPayload,
+  toRecords,
+} from '../aws/cloudwatch-payload.js';
 import { FIREHOSE_MAX_RECORD_BYTES, type ReingestReport, reingest } from '../aws/firehose-reingest.js';
 import { type PartitionKeys, partitionKeys } from '../aws/partition.js';
 import { secretContext, sharedSecretResolver } from '../aws/secrets.js';
@@ -125,6 +131,24 @@ function safeReason(code: string, reason: string): string {
   return reason;
 }
 
+/**
+ * A record that is not gzip: with the delivery stream's CloudWatch Logs decompression turned on,
+ * Firehose hands over the subscription JSON already decompressed. Accept that JSON; anything else
+ * (e.g. messages already extracted by Firehose) stays ENVELOPE_NOT_GZIP, with a hint.
+ */
+function decodePlainJson(data: string, notGzip: DecodeResult): DecodeResult {
+  const buf = Buffer.from(data.replace(/\s+/g, ''), 'base64');
+  if (buf[0] === 0x7b) {
+    const json = decodeJsonPayload(buf);
+    if (json.ok) return json;
+  }
+  return {
+    ok: false,
+    code: 'ENVELOPE_NOT_GZIP',
+    reason: `${(notGzip as { reason: string }).reason}; if the delivery stream decompresses CloudWatch Logs or extracts messages, turn that off: this Lambda needs the subscription payloads`,
+  };
+}
+
 /** Bytes of one response entry, JSON-encoded, plus the separating comma. */
 function entryCost(recordId: string, result: FirehoseResult, dataLen: number, keys?: PartitionKeys): number {
   // {"recordId":"…","result":"…","data":"…","metadata":{"partitionKeys":{…}}},
@@ -204,7 +228,8 @@ export class FirehoseTransformer {
       slots[i] = slot;
       slot.smallCost = entryCost(recordId, 'ProcessingFailed', 0);
       used += slot.smallCost;
-      const decoded = decodeBase64Payload(rec?.data);
+      let decoded = decodeBase64Payload(rec?.data);
+      if (!decoded.ok && decoded.code === 'ENVELOPE_NOT_GZIP') decoded = decodePlainJson(rec.data, decoded);
       if (!decoded.ok) {
         tally.received(GROUP_UNKNOWN);
         this.finish(
