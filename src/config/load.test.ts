@@ -47,6 +47,16 @@ describe('loadConfigText problem listing', () => {
     ]);
   });
 
+  it('suggests keys for typos in nested sections too', () => {
+    expect(problemsOf('firehose: {fromat: raw}\nmask: {keys: {ad: [pin]}, patterns: {emial: true}}')).toEqual(
+      [
+        'firehose: unknown key(s): fromat (did you mean "format"?)',
+        'mask.keys: unknown key(s): ad (did you mean "add"?)',
+        'mask.patterns: unknown key(s): emial (did you mean "email"?)',
+      ],
+    );
+  });
+
   it('suggests close keys only', () => {
     expect(suggestKey('keyTemplat', ['keyTemplate', 'url'])).toBe('keyTemplate');
     expect(suggestKey('SINKS', ['sinks', 'sources'])).toBe('sinks');

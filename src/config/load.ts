@@ -53,16 +53,40 @@ export function suggestKey(key: string, known: readonly string[]): string | unde
   return best;
 }
 
-/** Keys of an object schema (plain or wrapped), for suggestions; empty when not an object. */
-function keysOf(schema: unknown): string[] {
-  const shape = (schema as { shape?: Record<string, unknown> } | undefined)?.shape;
+interface SchemaLike {
+  shape?: Record<string, unknown>;
+  _zod?: { def?: { innerType?: unknown; in?: unknown; element?: unknown; shape?: Record<string, unknown> } };
+}
+
+/** Strips optional/default/prefault/pipe wrappers (best effort: unknown shapes give up quietly). */
+function unwrap(schema: unknown): SchemaLike | undefined {
+  let s = schema as SchemaLike | undefined;
+  for (let i = 0; i < 8 && s; i++) {
+    const def = s._zod?.def;
+    const inner = def?.innerType ?? def?.in;
+    if (!inner) break;
+    s = inner as SchemaLike;
+  }
+  return s;
+}
+
+/** Keys of the object schema at `path` inside `schema`, for suggestions; empty when unknown. */
+function keysOf(schema: unknown, path: readonly PropertyKey[] = []): string[] {
+  let s = unwrap(schema);
+  for (const p of path) {
+    if (!s) return [];
+    const next: unknown =
+      typeof p === 'number' ? s._zod?.def?.element : (s.shape ?? s._zod?.def?.shape)?.[String(p)];
+    s = unwrap(next);
+  }
+  const shape = s?.shape ?? s?._zod?.def?.shape;
   return shape && typeof shape === 'object' ? Object.keys(shape) : [];
 }
 
 function issuesToProblems(
   issues: readonly z.core.$ZodIssue[],
   prefix: (string | number)[] = [],
-  knownKeys: readonly string[] = [],
+  schema?: unknown,
 ): ConfigProblem[] {
   return issues.map((i) => {
     let message = i.message;
@@ -71,11 +95,11 @@ function issuesToProblems(
     if (i.code === 'unrecognized_keys') {
       message = `unknown key(s): ${i.keys.join(', ')}`;
       const hints: [string, string][] = [];
-      if (i.path.length === 0)
-        for (const k of i.keys) {
-          const s = suggestKey(k, knownKeys);
-          if (s !== undefined) hints.push([k, s]);
-        }
+      const knownKeys = schema === undefined ? [] : keysOf(schema, i.path);
+      for (const k of i.keys) {
+        const s = suggestKey(k, knownKeys);
+        if (s !== undefined) hints.push([k, s]);
+      }
       if (hints.length === 1 && i.keys.length === 1) message += ` (did you mean "${hints[0][1]}"?)`;
       else if (hints.length > 0)
         message += ` (did you mean ${hints.map(([k, s]) => `"${s}" for "${k}"`).join(', ')}?)`;
@@ -131,7 +155,7 @@ function checkComponents<T>(
     }
     const res = spec.schema.safeParse(item);
     if (res.success) out.push(res.data as ComponentConfig);
-    else problems.push(...issuesToProblems(res.error.issues, at, keysOf(spec.schema)));
+    else problems.push(...issuesToProblems(res.error.issues, at, spec.schema));
   });
   return out;
 }
@@ -145,7 +169,7 @@ export function validateConfig(value: unknown, origin = 'config'): Config {
   else {
     // Report the top-level problems, and go on checking the sections that are usable so one run
     // lists every problem (a misspelt top-level key must not hide a bad sink option).
-    problems.push(...issuesToProblems(top.error.issues, [], keysOf(topLevel)));
+    problems.push(...issuesToProblems(top.error.issues, [], topLevel));
     t = usableSections(value);
   }
   const cfg: Config = {
