@@ -6,6 +6,7 @@
  * https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CWL_QuerySyntax-Dedup.html
  * https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CWL_QuerySyntax-Stats.html
  * https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CWL_QuerySyntax-operations-functions.html
+ * https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CWL_QuerySyntax-examples.html (sample queries)
  */
 import { describe, expect, it } from 'vitest';
 import { compileQuery } from './compile.js';
@@ -212,5 +213,68 @@ describe('operators and functions (documented examples)', () => {
       { '@timestamp': T0 },
     ]);
     expect(r.rows).toEqual([{ p: 8, m: 1, s: 'foo' }]);
+  });
+});
+
+describe('sample queries (Lambda)', () => {
+  const reports: Row[] = [
+    {
+      '@timestamp': T0,
+      '@type': 'REPORT',
+      '@requestId': 'r1',
+      '@billedDuration': 120,
+      '@memorySize': 512e6,
+      '@maxMemoryUsed': 100e6,
+    },
+    {
+      '@timestamp': T0 + 1,
+      '@type': 'REPORT',
+      '@requestId': 'r2',
+      '@billedDuration': 900,
+      '@memorySize': 512e6,
+      '@maxMemoryUsed': 300e6,
+    },
+    { '@timestamp': T0 + 2, '@message': 'START RequestId: r3' },
+  ];
+
+  it('overprovisioned memory: a stats item may use the aliases of the aggregates before it', async () => {
+    // Regression: refused with "'provisonedMemoryMB' must be inside an aggregate function".
+    const r = await run(
+      `filter @type = "REPORT"
+    | stats max(@memorySize / 1000 / 1000) as provisonedMemoryMB,
+        min(@maxMemoryUsed / 1000 / 1000) as smallestMemoryRequestMB,
+        avg(@maxMemoryUsed / 1000 / 1000) as avgMemoryUsedMB,
+        max(@maxMemoryUsed / 1000 / 1000) as maxMemoryUsedMB,
+        provisonedMemoryMB - maxMemoryUsedMB as overProvisionedMB`,
+      reports,
+    );
+    expect(r.rows).toEqual([
+      {
+        provisonedMemoryMB: 512,
+        smallestMemoryRequestMB: 100,
+        avgMemoryUsedMB: 200,
+        maxMemoryUsedMB: 300,
+        overProvisionedMB: 212,
+      },
+    ]);
+  });
+
+  it('most expensive requests: sort by @billedDuration desc', async () => {
+    // Regression: `sort by …` was refused ("expected a value, found the keyword 'by'").
+    const r = await run(
+      'filter @type = "REPORT" | fields @requestId, @billedDuration | sort by @billedDuration desc',
+      reports,
+    );
+    expect(r.rows).toEqual([
+      { '@requestId': 'r2', '@billedDuration': 900 },
+      { '@requestId': 'r1', '@billedDuration': 120 },
+    ]);
+  });
+
+  it('an alias used before it is defined, or a plain field, is still refused in stats', () => {
+    expect(() => compileQuery('stats later - 1 as early, count(*) as later')).toThrow(
+      /must be inside an aggregate/,
+    );
+    expect(() => compileQuery('stats count(*) as n, bytes as b')).toThrow(/must be inside an aggregate/);
   });
 });

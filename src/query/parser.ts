@@ -254,6 +254,8 @@ class Parser {
       }
       case 'sort': {
         const keys: SortKey[] = [];
+        // `sort by x desc`, as in the Logs Insights sample queries.
+        if (this.isWord('by')) this.advance();
         do {
           if (keys.length) this.advance();
           const ks = this.cur.start;
@@ -643,6 +645,8 @@ interface ValidateCtx {
   statsNames: Set<string>;
   /** Calls that made a column of the latest stats (`exprKey`), however a later command spells them. */
   statsKeys: Set<string>;
+  /** Aliases of the aggregates before this one in the stats being validated (`max(x) as a, a - 1 as b`). */
+  aggAliases: Set<string>;
 }
 
 function validateExpr(e: Expr, where: 'row' | 'agg' | 'inAgg', problems: Problems, vc: ValidateCtx): void {
@@ -710,7 +714,7 @@ function validateExpr(e: Expr, where: 'row' | 'agg' | 'inAgg', problems: Problem
     case 'duration':
       return;
     case 'field':
-      if (where === 'agg') {
+      if (where === 'agg' && !vc.aggAliases.has(e.name)) {
         problems.push({
           pos: e.span.start,
           message: `'${e.name}' must be inside an aggregate function in stats (or listed after by)`,
@@ -719,6 +723,22 @@ function validateExpr(e: Expr, where: 'row' | 'agg' | 'inAgg', problems: Problem
       return;
     default:
       return;
+  }
+}
+
+/** Whether an expression reads one of `aliases` (a field reference outside any call). */
+function readsAlias(e: Expr, aliases: Set<string>): boolean {
+  switch (e.kind) {
+    case 'field':
+      return aliases.has(e.name);
+    case 'binary':
+      return readsAlias(e.left, aliases) || readsAlias(e.right, aliases);
+    case 'unary':
+      return readsAlias(e.operand, aliases);
+    case 'call':
+      return e.args.some((a) => readsAlias(a, aliases));
+    default:
+      return false;
   }
 }
 
@@ -736,7 +756,12 @@ function containsAggregate(e: Expr): boolean {
 }
 
 function validate(ast: QueryAst, problems: Problems): void {
-  const vc: ValidateCtx = { text: ast.text, statsNames: new Set(), statsKeys: new Set() };
+  const vc: ValidateCtx = {
+    text: ast.text,
+    statsNames: new Set(),
+    statsKeys: new Set(),
+    aggAliases: new Set(),
+  };
   for (const c of ast.commands) {
     switch (c.kind) {
       case 'fields':
@@ -750,15 +775,22 @@ function validate(ast: QueryAst, problems: Problems): void {
         for (const k of c.keys) validateExpr(k.expr, 'row', problems, vc);
         break;
       case 'stats':
+        vc.aggAliases = new Set();
         for (const p of c.aggregates) {
           validateExpr(p.expr, 'agg', problems, vc);
-          if (!containsAggregate(p.expr) && !problems.some((x) => x.pos.offset === p.span.start.offset)) {
+          if (
+            !containsAggregate(p.expr) &&
+            !readsAlias(p.expr, vc.aggAliases) &&
+            !problems.some((x) => x.pos.offset === p.span.start.offset)
+          ) {
             problems.push({
               pos: p.span.start,
               message: `stats expects an aggregate function such as count(*), found '${p.name}'`,
             });
           }
+          vc.aggAliases.add(p.name);
         }
+        vc.aggAliases = new Set();
         for (const p of c.by) validateExpr(p.expr, 'row', problems, vc);
         vc.statsNames = new Set([...c.by, ...c.aggregates].map((p) => p.name));
         vc.statsKeys = new Set(

@@ -351,7 +351,12 @@ export function statsOperator(c: StatsCommand, ctx: ExprContext, next: Sink): Si
         for (let i = 0; i < slots.length; i++) slotRow[slots[i].slot] = g.accs[i].result();
         const out: Row = {};
         for (let i = 0; i < by.length; i++) out[by[i].name] = g.keys[i] ?? null;
-        for (const o of outputs) out[o.name] = o.get(slotRow) ?? null;
+        for (const o of outputs) {
+          const v = o.get(slotRow) ?? null;
+          out[o.name] = v;
+          // A later item may use this one's alias: `max(a) as hi, min(a) as lo, hi - lo as spread`.
+          slotRow[o.name] = v;
+        }
         if (!next.push(out)) break;
       }
       next.end();
