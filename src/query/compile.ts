@@ -110,7 +110,7 @@ function displayColumns(commands: Command[]): string[] {
 function timeColumns(commands: Command[], columns: string[]): string[] {
   const time = new Set<string>(TIME_FIELDS);
   for (const c of commands) {
-    if (c.kind === 'fields') {
+    if (c.kind === 'fields' || c.kind === 'display') {
       for (const p of c.items) {
         if (isTimeExpr(p.expr, time)) time.add(p.name);
         else if (p.alias) time.delete(p.name);

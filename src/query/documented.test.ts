@@ -278,3 +278,25 @@ describe('sample queries (Lambda)', () => {
     expect(() => compileQuery('stats count(*) as n, bytes as b')).toThrow(/must be inside an aggregate/);
   });
 });
+
+describe('query syntax page example', () => {
+  it('FIELDS | PARSE | FILTER … IN | DISPLAY with a computed item (upper-case commands)', async () => {
+    // Regression: display refused `loggingType = "ERROR" as isError` ("display takes field names only").
+    const r = await run(
+      `FIELDS @message
+    | PARSE @message "* [*] *" as loggingTime, loggingType, loggingMessage
+    | FILTER loggingType IN ["ERROR", "INFO"]
+    | DISPLAY loggingMessage, loggingType = "ERROR" as isError`,
+      [
+        { '@timestamp': T0 + 1, '@message': '2026-11-22T10:00:01Z [ERROR] disk full' },
+        { '@timestamp': T0 + 2, '@message': '2026-11-22T10:00:02Z [INFO] started' },
+        { '@timestamp': T0 + 3, '@message': '2026-11-22T10:00:03Z [DEBUG] noise' },
+      ],
+    );
+    expect(r.fields).toEqual(['loggingMessage', 'isError']);
+    expect(r.rows).toEqual([
+      { loggingMessage: 'started', isError: false },
+      { loggingMessage: 'disk full', isError: true },
+    ]);
+  });
+});

@@ -195,7 +195,6 @@ describe('parseQuery: errors', () => {
     ["parse @message 'plain' as a", 1, 16, "needs at least one '*'"],
     ['parse @message /(\\w+)/', 1, 16, 'needs named groups'],
     ['parse @message 42', 1, 16, 'parse expects a glob string or a /regex/'],
-    ['display concat(a, b)', 1, 9, 'display takes field names only'],
     ['filterIndex region = "x"', 1, 1, 'field indexes'],
     ['SOURCE logGroups()', 1, 1, '--from'],
     ['pattern @message', 1, 1, 'not supported'],

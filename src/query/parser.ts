@@ -228,17 +228,8 @@ class Parser {
     switch (word) {
       case 'fields':
       case 'display': {
+        // display may compute too (`display loggingType = "ERROR" as isError`, from the syntax docs).
         const items = this.parseProjections(word, false);
-        if (word === 'display') {
-          for (const it of items) {
-            if (it.expr.kind !== 'field' || it.alias) {
-              this.problems.push({
-                pos: it.span.start,
-                message: 'display takes field names only (compute values with fields … as name first)',
-              });
-            }
-          }
-        }
         return { kind: word, items, span: this.span(start) };
       }
       case 'filter':

@@ -18,6 +18,7 @@ export const ROW_COMMANDS = new Set(['filter', 'fields', 'display', 'parse', 'un
 export function writtenFields(c: Command): string[] {
   switch (c.kind) {
     case 'fields':
+    case 'display':
       return c.items.filter((i) => i.alias !== undefined || i.expr.kind !== 'field').map((i) => i.name);
     case 'parse':
       return c.names;
@@ -79,14 +80,16 @@ function compileParse(c: ParseCommand, ctx: ExprContext): RowStep {
   };
 }
 
-/** Compiles one per-row command; `null` when it is a no-op at row level (display, unmask, plain fields). */
+/** Compiles one per-row command; `null` when it is a no-op at row level (unmask, plain fields/display). */
 export function compileRowCommand(c: Command, ctx: ExprContext): RowStep | null {
   switch (c.kind) {
     case 'filter': {
       const g = compileExpr(c.expr, ctx);
       return (row) => (truthy(g(row)) ? row : null);
     }
-    case 'fields': {
+    case 'fields':
+    case 'display': {
+      // display computes like fields (`display a = "x" as isX`); it also sets the output columns.
       const computed = c.items.filter((i) => i.alias !== undefined || i.expr.kind !== 'field');
       if (computed.length === 0) return null;
       const names = computed.map((i) => i.name);
@@ -104,9 +107,8 @@ export function compileRowCommand(c: Command, ctx: ExprContext): RowStep | null 
     }
     case 'parse':
       return compileParse(c, ctx);
-    case 'display':
     case 'unmask':
-      // logferry stores the message as delivered; display only changes the output columns.
+      // logferry stores the message as delivered.
       return null;
     default:
       return null;
