@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { deliver } from '../core/deliver.js';
+import { toDocument } from '../core/document.js';
 import { isLogferryError } from '../core/errors.js';
 import type { LogRecord } from '../core/record.js';
 import {
@@ -568,5 +569,54 @@ describe('hot-path caches agree with the uncached computation', () => {
           }
       expect(n).toBe(stamps.length * streams.length * nss.length);
     }
+  });
+});
+
+describe('bulk document built directly (fast path) equals JSON.stringify(toDocument(record, iso))', () => {
+  it('for plain, nested, unicode, empty, undefined-valued, colliding and index-like fields', async () => {
+    const sink = await createOpenSearchSink(
+      opensearchSinkConfig.parse({ type: 'opensearch', url: 'http://127.0.0.1:1' }),
+    );
+    const proto = Object.create({ inherited: 'x' }) as Record<string, unknown>;
+    proto.own = 1;
+    const fieldsList: Record<string, unknown>[] = [
+      {},
+      { level: 'info', n: 1.5, ok: true, nil: null },
+      {
+        nested: { a: [1, 'two', { three: 3 }], 'we"ird\\key': 'v\u2028\n"q"' },
+        emoji: '\u{1f600}',
+        lone: '\ud800',
+      },
+      { gone: undefined },
+      { gone: undefined, kept: 'k' },
+      { '@message': 'never overrides', '@timestamp': 1, level: 'x' },
+      { '10': 'index-like', b: 2 },
+      { '1a': 'digit first', z: 0 },
+      Object.assign(Object.create(null) as Record<string, unknown>, { bare: 'null prototype' }),
+      proto,
+      { toJSON: 'not a function' },
+      { big: 1e21, neg: -0, nan: Number.NaN, date: new Date(0) },
+    ];
+    const metas: Partial<LogRecord['meta']>[] = [
+      {},
+      { owner: '', logGroup: 'g"q', logStream: 's\\t' },
+      { logStream: 'other', id: 'ü-1' },
+    ];
+    let n = 0;
+    for (const meta of metas)
+      for (const fields of fieldsList)
+        for (const timestamp of [Date.UTC(2026, 10, 22, 7, 5, 9, 123), 0, -1, 253402300800000]) {
+          const r = rec({ fields, timestamp, message: 'm "quoted"\n\t\u0001' }, meta);
+          const enc = sink.encode(r);
+          if ('reject' in enc) throw new Error(enc.reject);
+          const [, doc] = enc.data.split('\n');
+          expect(doc).toBe(JSON.stringify(toDocument(r, 'iso')));
+          n++;
+        }
+    expect(n).toBe(metas.length * fieldsList.length * 4);
+    // Invalid dates and unserialisable fields are still rejected as before.
+    expect(sink.encode(rec({ timestamp: 8.64e15 + 1 }))).toMatchObject({ code: 'SINK_REJECTED' });
+    expect(sink.encode(rec({ fields: { b: 10n } }))).toMatchObject({ code: 'SINK_REJECTED' });
+    await sink.close();
   });
 });

@@ -517,13 +517,57 @@ export class OpenSearchSink implements Sink<string> {
   encode(record: LogRecord): Encoded<string> | { reject: string; code: string } {
     let json: string;
     try {
-      json = JSON.stringify(toDocument(record, 'iso'));
+      json = this.documentJson(record);
     } catch (e) {
       return { reject: `document cannot be serialised as JSON: ${describeError(e)}`, code: 'SINK_REJECTED' };
     }
     const data = `${this.actionLine(record)}\n${json}\n`;
     return { record, data, bytes: Buffer.byteLength(data) };
   }
+
+  /**
+   * Exactly `JSON.stringify(toDocument(record, 'iso'))`, in one stringify of the fields and no
+   * intermediate document object when the fields allow it: a plain object none of whose keys is a
+   * system field (`@…`), starts with a digit (JSON would order array-index keys first) or is
+   * `toJSON`. The system fields' JSON for a stream is reused across its records. Anything else
+   * takes toDocument.
+   */
+  private documentJson(r: LogRecord): string {
+    const f = r.fields;
+    const m = r.meta;
+    const proto = Object.getPrototypeOf(f);
+    let direct =
+      (proto === Object.prototype || proto === null) &&
+      typeof r.message === 'string' &&
+      typeof m.id === 'string' &&
+      typeof m.logStream === 'string' &&
+      typeof m.logGroup === 'string';
+    if (direct) {
+      for (const k in f) {
+        const c = k.charCodeAt(0);
+        if (c === 64 || (c >= 48 && c <= 57) || k === 'toJSON') {
+          direct = false;
+          break;
+        }
+      }
+    }
+    if (!direct) return JSON.stringify(toDocument(r, 'iso'));
+    if (m.logStream !== this.docStream || m.logGroup !== this.docGroup || m.owner !== this.docOwner) {
+      this.docStream = m.logStream;
+      this.docGroup = m.logGroup;
+      this.docOwner = m.owner;
+      const log = m.owner ? `${m.owner}:${m.logGroup}` : m.logGroup;
+      this.docStreamJson = `,"@logStream":${JSON.stringify(m.logStream)},"@log":${JSON.stringify(log)}`;
+    }
+    // An ISO date string holds nothing JSON escapes: quoting it is JSON.stringify's output.
+    const head = `{"@timestamp":"${new Date(r.timestamp).toISOString()}","@message":${JSON.stringify(r.message)}${this.docStreamJson},"@id":${JSON.stringify(m.id)}`;
+    const fj = JSON.stringify(f);
+    return fj === '{}' ? `${head}}` : `${head},${fj.slice(1)}`;
+  }
+  private docStream?: string;
+  private docGroup?: string;
+  private docOwner?: string;
+  private docStreamJson = '';
 
   private actionLine(record: LogRecord): string {
     const name = this.namer.name(record);
