@@ -19,7 +19,7 @@ export interface PartitionKeys {
   /** Log group with `/` → `_` and a leading `_` kept (as the seed does). */
   log_group: string;
   log_stream: string;
-  /** Event time (UTC) of the envelope's first event. */
+  /** Event time (UTC) the caller picks: the Firehose handler passes the envelope's earliest event. */
   year: string;
   month: string;
   day: string;

@@ -125,6 +125,17 @@ describe('FirehoseTransformer', () => {
     expect(info[0]).toMatchObject({ ok: inputs.length, failed: 0, dropped: 0 });
   });
 
+  it("partitions by the earliest event when a payload's events are out of order across an hour", async () => {
+    const r = rng(7);
+    const stream = streamFor('kube-apiserver-audit', r);
+    const [a, b] = events('kube-apiserver-audit', 2, r);
+    const late = { ...a, timestamp: Date.UTC(2026, 10, 22, 14, 0, 5) };
+    const early = { ...b, timestamp: Date.UTC(2026, 10, 22, 13, 59, 58) };
+    const { t } = transformer();
+    const { response } = await t.transform(ev(firehoseEvent([cwPayload(stream, [late, early])])));
+    expect(response.records[0].metadata?.partitionKeys).toMatchObject({ day: '22', hour: '13' });
+  });
+
   it('answers ndjson documents', async () => {
     const r = rng(2);
     const stream = streamFor('lambda', r);

@@ -281,7 +281,11 @@ export class FirehoseTransformer {
       }
       slot.kept = kept;
       slot.data = this.format(kept);
-      slot.keys = partitionKeys(group, msg.logStream, kept[0].timestamp);
+      // Partition by the earliest event: a payload's events can be out of order, and a partition's
+      // time must never be later than an event in it, or time-pruned queries would skip that event.
+      let earliest = kept[0].timestamp;
+      for (let k = 1; k < kept.length; k++) if (kept[k].timestamp < earliest) earliest = kept[k].timestamp;
+      slot.keys = partitionKeys(group, msg.logStream, earliest);
       slot.okFixed = entryCost(recordId, 'Ok', 0, slot.keys);
       slot.okCost = slot.okFixed + base64Len(slot.data.length);
       candidates.push(i);
