@@ -198,6 +198,9 @@ describe('logferry run', () => {
     const bad = run(['run', '--events', 'lots']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--events must be a positive whole number/);
+    const both = run(['run', '--events', '100', '--follow']);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/--events and --follow contradict each other/);
   });
 
   it('explains itself', () => {

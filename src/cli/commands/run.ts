@@ -129,6 +129,12 @@ function applyRunFlags(doc: Record<string, unknown>, opts: RunOptions): void {
   const events = positiveNumber('--events', opts.events, true);
   const rate = positiveNumber('--rate', opts.rate, false);
   if (events === undefined && rate === undefined && !opts.follow) return;
+  if (events !== undefined && opts.follow) {
+    throw new LogferryError(
+      'CONFIG_INVALID',
+      '--events and --follow contradict each other: --events N ships about N events and stops, --follow ships until Ctrl-C. Pick one.',
+    );
+  }
   const sources = Array.isArray(doc.sources) ? (doc.sources as Record<string, unknown>[]) : [];
   const demos = sources.filter((s) => s && typeof s === 'object' && s.type === 'demo');
   if (demos.length === 0) {
