@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { mulberry32 } from '../core/prng.js';
 import type { LogRecord } from '../core/record.js';
 import {
   buildMaskTransform,
@@ -238,17 +239,8 @@ describe('mask: pathological input', () => {
 });
 
 describe('mask: the pre-filter (fast path) never hides a match from the combined pattern', () => {
-  /** mulberry32: deterministic, so a failure reproduces. */
-  const rand = (seed: number) => {
-    let a = seed >>> 0;
-    return () => {
-      a = (a + 0x6d2b79f5) >>> 0;
-      let t = a;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-  };
+  /** Deterministic, so a failure reproduces. */
+  const rand = mulberry32;
   const configs: MaskOptions[] = [
     { type: 'mask' },
     { type: 'mask', patterns: { email: true }, secrets: ['literal-secret-1'] },
