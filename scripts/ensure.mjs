@@ -22,10 +22,9 @@ function newest(dir) {
 const lock = join(root, 'package-lock.json');
 const installed = join(root, 'node_modules', '.package-lock.json');
 if (!existsSync(installed) || mtime(lock) > mtime(installed)) {
-  // `npm install` rather than `npm ci`: the lock is honoured either way, but `npm ci` refuses a lock
-  // that lacks platform packages a registry mirror does not carry (e.g. biome's android/win binaries).
-  console.error('logferry: installing dependencies (npm install)…');
-  run('npm install --no-audit --no-fund --loglevel=error');
+  // `npm ci`: exactly what the lock says, so a fresh clone gets the tested tree.
+  console.error('logferry: installing dependencies (npm ci)…');
+  run('npm ci --no-audit --no-fund --loglevel=error');
 }
 const stamp = join(root, 'dist', '.build-stamp');
 if (
