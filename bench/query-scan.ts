@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import type { LogRecord } from '../src/core/record.js';
 import type { Encoded } from '../src/core/sink.js';
-import { runQuery } from '../src/query/sources/index.js';
+import { runQuery } from '../src/query/backends/index.js';
 import { S3Sink } from '../src/sinks/s3.js';
 import { DemoGenerator } from '../src/sources/demo.js';
 
@@ -176,7 +176,7 @@ async function main(): Promise<void> {
   await build({
     entryPoints: {
       'query-scan': new URL(import.meta.url).pathname,
-      'query-worker': new URL('../src/query/sources/scan-worker.ts', import.meta.url).pathname,
+      'query-worker': new URL('../src/query/backends/scan-worker.ts', import.meta.url).pathname,
     },
     outdir: bundleDir,
     outExtension: { '.js': '.mjs' },

@@ -24,7 +24,7 @@ await Promise.all([
     entryPoints: {
       'cli/logferry': join(root, 'src', 'cli', 'main.ts'),
       // `logferry query` scans archives on all cores with worker_threads running this entry.
-      'cli/query-worker': join(root, 'src', 'query', 'sources', 'scan-worker.ts'),
+      'cli/query-worker': join(root, 'src', 'query', 'backends', 'scan-worker.ts'),
     },
     outdir: dist,
     outExtension: { '.js': '.mjs' },

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isLogferryError } from '../src/core/errors.js';
 import { expandRecipe, findRecipe } from '../src/query/recipes/index.js';
-import { runQuery } from '../src/query/sources/index.js';
+import { runQuery } from '../src/query/backends/index.js';
 import {
   AUDIT_STREAM,
   AWS_AUTH_FIELDS,

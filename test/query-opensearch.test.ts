@@ -7,8 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Encoded } from '../src/core/sink.js';
 import { compileQuery } from '../src/query/index.js';
-import { runQuery } from '../src/query/sources/index.js';
-import { hitToRow } from '../src/query/sources/opensearch.js';
+import { runQuery } from '../src/query/backends/index.js';
+import { hitToRow } from '../src/query/backends/opensearch.js';
 import { OpenSearchSink, opensearchSinkConfig } from '../src/sinks/opensearch.js';
 import { opensearchUrl } from './infra/services.js';
 import {

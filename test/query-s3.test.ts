@@ -7,7 +7,7 @@ import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientConfig } from '../src/aws/clients.js';
 import { isLogferryError } from '../src/core/errors.js';
-import { runQuery } from '../src/query/sources/index.js';
+import { runQuery } from '../src/query/backends/index.js';
 import {
   AWS_AUTH_QUERY,
   expectedAwsAuth,

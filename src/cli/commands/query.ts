@@ -10,7 +10,7 @@ import type { Command } from 'commander';
 import { LogferryError } from '../../core/errors.js';
 import { expandRecipe, findRecipe, parseParamArgs } from '../../query/recipes/index.js';
 import { type OutputFormat, progressLine, render, renderFooter } from '../../query/render/index.js';
-import { DEFAULT_FROM, runQuery } from '../../query/sources/index.js';
+import { DEFAULT_FROM, runQuery } from '../../query/backends/index.js';
 
 const OUTPUTS: OutputFormat[] = ['table', 'json', 'csv'];
 

@@ -4,7 +4,7 @@
  * (RFC 4180, same values). Charts and the footer belong to the table view only, so json/csv stay
  * machine-readable; for those the footer goes to stderr when it is a terminal.
  */
-import type { QueryRun, ScanProgress } from '../sources/index.js';
+import type { QueryRun, ScanProgress } from '../backends/index.js';
 import { binColumn, displayRows, formatValue, humanBytes, humanCount, timeColumns } from './format.js';
 import { renderBarChart, renderHistogram } from './chart.js';
 import { renderTable } from './table.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compileQuery } from '../index.js';
-import type { QueryRun } from '../sources/index.js';
-import { newProgress } from '../sources/scan.js';
+import type { QueryRun } from '../backends/index.js';
+import { newProgress } from '../backends/scan.js';
 import { renderBarChart, renderHistogram } from './chart.js';
 import { formatTimestamp, timeColumns } from './format.js';
 import { renderCsv, renderJson, renderTableView } from './index.js';
