@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 // Builds the CLI and one self-contained bundle per Lambda entry point (src/lambda/<name>.ts →
 // dist/lambda/<name>.mjs exporting `handler`, for the nodejs22.x runtime).
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 
 const root = new URL('..', import.meta.url).pathname;
-const dist = join(root, 'dist');
+// LOGFERRY_BUILD_OUT builds elsewhere (the package test stages a tarball without touching dist/).
+const dist = process.env.LOGFERRY_BUILD_OUT ?? join(root, 'dist');
+const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(dist, { recursive: true });
 
@@ -33,6 +35,7 @@ await Promise.all([
     platform: 'node',
     format: 'esm',
     target: 'node20',
+    define: { __LOGFERRY_VERSION__: JSON.stringify(version) },
     sourcemap: true,
     logLevel: 'warning',
   }),

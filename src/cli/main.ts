@@ -8,13 +8,17 @@ import { Command, CommanderError } from 'commander';
 import { LogferryError } from '../core/errors.js';
 import { commands } from './commands/index.js';
 
+/** The package version, put in by the build (scripts/build.mjs); tests run from source. */
+declare const __LOGFERRY_VERSION__: string | undefined;
+const LOGFERRY_VERSION = typeof __LOGFERRY_VERSION__ === 'string' ? __LOGFERRY_VERSION__ : '0.0.0-source';
+
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('logferry')
     .description(
       'Ferries AWS CloudWatch Logs (EKS control plane, Lambda, ECS, any log group) to S3 archives, ' +
         'OpenSearch/Elasticsearch and HTTP log services, and queries them with the Logs Insights language.',
     )
-    .version(process.env.LOGFERRY_VERSION ?? '0.1.0')
+    .version(LOGFERRY_VERSION)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   for (const register of commands) register(program);
@@ -22,7 +26,7 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv, { from: 'user' });
     return Number(process.exitCode ?? 0);
   } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode;
+    if (e instanceof CommanderError) return commanderExitCode(e);
     if (e instanceof LogferryError) {
       process.stderr.write(`logferry: ${e.message}\n`);
       return e.code === 'CONFIG_INVALID' || e.code === 'QUERY_SYNTAX' ? 2 : 1;
@@ -30,6 +34,16 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`logferry: unexpected error: ${(e as Error)?.stack ?? String(e)}\n`);
     return 1;
   }
+}
+
+/**
+ * Commander exits 1 for every usage error; logferry's contract is 2 for anything the user typed
+ * wrong (unknown option or command, missing or bad argument), 0 for --help and --version.
+ */
+function commanderExitCode(e: CommanderError): number {
+  if (e.exitCode === 0) return 0;
+  if (e.code === 'commander.executeSubCommandAsync') return e.exitCode;
+  return 2;
 }
 
 /**
