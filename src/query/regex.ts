@@ -50,6 +50,18 @@ export interface JsRegex {
   groups: string[];
   /** Which engine runs it: V8 (linear on excessive backtracking), RE2JS, or V8 checked for safe shape. */
   engine: 'v8' | 're2' | 'v8-checked';
+  /**
+   * A function replacing every match by `replacement`, where `$1`, `$<name>`, `\${name}` (Java's form), `$&` and
+   * `$$` mean what they mean in JavaScript's String.replace.
+   */
+  replacer(replacement: string): (s: string) => string;
+}
+
+/** Java's `\${name}` group reference → JavaScript's `$<name>` (named `@` groups get their private name). */
+function jsReplacement(r: string): string {
+  return r
+    .replace(/\$\{(@?)([A-Za-z_][\w]*)\}/g, (_, at: string, n: string) => `$<${at ? AT_GROUP : ''}${n}>`)
+    .replace(/\$<@([A-Za-z_][\w]*)>/g, `$<${AT_GROUP}$1>`);
 }
 
 /** Private group-name prefix for `@` names (valid in both JavaScript and RE2 group names). */
@@ -476,7 +488,7 @@ export function toJsRegex(source: string, flags: string): JsRegex {
       } catch {
         linear = false;
       }
-      if (linear) return { re, names: rw.names, groups, engine: 'v8' };
+      if (linear) return nativeResult(re, rw.src, jsFlags, rw.names, groups, 'v8');
     }
     if (rw.hasLookaround || rw.hasBackref) {
       if (rw.nestedRepeat) {
@@ -484,7 +496,7 @@ export function toJsRegex(source: string, flags: string): JsRegex {
           `the regular expression /${source}/ repeats a group that itself repeats or has alternatives, and uses ${rw.hasBackref ? 'a backreference' : 'lookaround'}: it could take exponential time, so logferry refuses it (drop the ${rw.hasBackref ? 'backreference' : 'lookaround'} or the nested repetition)`,
         );
       }
-      return { re, names: rw.names, groups, engine: 'v8-checked' };
+      return nativeResult(re, rw.src, jsFlags, rw.names, groups, 'v8-checked');
     }
   }
   // RE2 syntax covers the rest (u-mode classes, large repetition counts); RE2 also understands
@@ -517,7 +529,37 @@ export function toJsRegex(source: string, flags: string): JsRegex {
     if (bs % 2 === 0) names.push(m[1]);
   }
   const groups = names.map((n) => (n.startsWith('@') ? AT_GROUP + n.slice(1) : n));
-  return { re: new Re2Regex(p, groups), names, groups, engine: 're2' };
+  return {
+    re: new Re2Regex(p, groups),
+    names,
+    groups,
+    engine: 're2',
+    replacer: (r) => {
+      const js = jsReplacement(r);
+      return (s) => p.matcher(s).replaceAll(js);
+    },
+  };
+}
+
+function nativeResult(
+  re: RegExp,
+  src: string,
+  flags: string,
+  names: string[],
+  groups: string[],
+  engine: 'v8' | 'v8-checked',
+): JsRegex {
+  const global = new RegExp(src, `${flags}g`);
+  return {
+    re,
+    names,
+    groups,
+    engine,
+    replacer: (r) => {
+      const js = jsReplacement(r);
+      return (s) => s.replace(global, js);
+    },
+  };
 }
 
 /** Escapes text for use inside a RegExp. */
