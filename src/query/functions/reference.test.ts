@@ -426,3 +426,40 @@ describe('tag fields', () => {
     expect(r.rows).toEqual([{ '@aws.tag.team': 'core', n: 2 }]);
   });
 });
+
+describe("AWS's documented examples give the documented results", () => {
+  it.each([
+    ['ltrim("xyZfooxyZ", "xyZ")', 'fooxyZ'],
+    ['rtrim("xyZfooxyZ", "xyZ")', 'xyZfoo'],
+    ['trim("xyZfooxyZ", "xyZ")', 'foo'],
+    ['substr("xyZfooxyZ", 3, 3)', 'foo'],
+    ['replace("foo", "o", "0")', 'f00'],
+    ['strcontains("foo", "oo")', 1],
+    ['2 ^ 3', 8],
+    ['10 % 3', 1],
+    ['strlen("a😀b")', 3],
+  ])('%s → %j', async (expr, want) => {
+    expect(await ev(expr)).toEqual(want);
+  });
+
+  it('filter f1 =~ /^(?i)Exception$/ matches exactly the word, in any case', async () => {
+    const rows = ['Exception', 'EXCEPTION', 'an exception', 'exceptions'].map((f1, i) => ({
+      '@timestamp': i,
+      f1,
+    }));
+    const r = await compileQuery('fields f1 | filter f1 =~ /^(?i)Exception$/ | sort @timestamp asc').execute(
+      rows,
+    );
+    expect(r.rows.map((x) => x.f1)).toEqual(['Exception', 'EXCEPTION']);
+    const like = await compileQuery('fields f1 | filter f1 like /(?i)Exception/').execute(rows);
+    expect(like.rows.length).toBe(4);
+  });
+
+  it('filter statusCode like /2\\d\\d/ keeps the 2xx codes', async () => {
+    const rows = [200, 204, 302, 404, 299].map((statusCode, i) => ({ '@timestamp': i, statusCode }));
+    const r = await compileQuery(
+      'fields statusCode | filter statusCode like /2\\d\\d/ | sort @timestamp asc',
+    ).execute(rows);
+    expect(r.rows.map((x) => x.statusCode)).toEqual([200, 204, 299]);
+  });
+});

@@ -132,6 +132,21 @@ function num1(fn: (n: number) => number): ScalarSpec {
   });
 }
 
+function codePointLength(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length - 1; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        n--;
+        i++;
+      }
+    }
+  }
+  return n;
+}
+
 function trimChars(s: string, chars: string | undefined, left: boolean, right: boolean): string {
   if (chars === undefined) return left && right ? s.trim() : left ? s.trimStart() : s.trimEnd();
   let a = 0;
@@ -417,7 +432,8 @@ function distinctKey(v: unknown): string {
 
 const FUNCTIONS: Record<string, FunctionSpec> = {
   // String functions
-  strlen: str1((s) => s.length),
+  /** Length in Unicode code points, as documented (a surrogate pair counts once). */
+  strlen: str1(codePointLength),
   toupper: str1((s) => s.toUpperCase()),
   tolower: str1((s) => s.toLowerCase()),
   trim: trimSpec(true, true),
