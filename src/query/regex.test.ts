@@ -133,6 +133,16 @@ describe('catastrophic regexes run in linear time (issue 8)', () => {
     expect(r.rows.map((x) => x.run ?? null).sort()).toEqual(['aaaa', null]);
   });
 
+  it('parse globs (regexes built by the engine) are covered too', { timeout: 10_000 }, async () => {
+    // Ten lazy captures over 3,000 characters that never end in b: polynomial backtracking without the
+    // linear fallback (minutes), milliseconds with it.
+    const q = compileQuery(
+      'parse @message "*a*a*a*a*a*a*a*a*b*" as a1,a2,a3,a4,a5,a6,a7,a8,a9,a10 | display a1',
+    );
+    const r = await q.execute([{ '@timestamp': 1, '@message': 'a'.repeat(3000) }]);
+    expect(r.rows).toEqual([{ a1: null }]);
+  });
+
   it('stays linear in a worker thread (the flags are process-wide)', { timeout: 15_000 }, async () => {
     const code = `
       const { parentPort } = require('node:worker_threads');
