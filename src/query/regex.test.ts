@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { compileQuery } from './compile.js';
-import { toJsRegex, V8_LINEAR } from './regex.js';
+import { toJsRegex, V8_LINEAR, v8FallbackWorks } from './regex.js';
 
 const EVIL = `${'a'.repeat(40)}b`;
 
@@ -131,6 +131,12 @@ describe('catastrophic regexes run in linear time (issue 8)', () => {
   }, async () => {
     const r = await compileQuery('parse @message /^(?<run>(a|aa)+)$/ | display run').execute(rows);
     expect(r.rows.map((x) => x.run ?? null).sort()).toEqual(['aaaa', null]);
+  });
+
+  it("V8's linear fallback is on in this Node (a Node that drops it makes this fail, not hang)", () => {
+    expect(V8_LINEAR).toBe(true);
+    expect(v8FallbackWorks()).toBe(true);
+    expect(toJsRegex('(a+)+$', '').engine).toBe('v8');
   });
 
   it('parse globs (regexes built by the engine) are covered too', { timeout: 10_000 }, async () => {

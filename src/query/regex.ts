@@ -83,6 +83,29 @@ export const V8_LINEAR: boolean = (() => {
   }
 })();
 
+let fallbackChecked: boolean | undefined;
+
+/**
+ * Whether V8 really hands an exploding regex to its linear engine here. The flags are set at run
+ * time, which V8 does not promise to honour, and a future V8 may rename them; so, once, a pattern
+ * that needs 2^22 backtracking steps without the fallback (about 130 ms here) and about 50,000
+ * with it (well under one) is timed. Without a working fallback, patterns with nested or alternated
+ * repetition go to RE2JS instead (see toJsRegex), so the exponential shapes stay linear either way.
+ */
+export function v8FallbackWorks(): boolean {
+  if (fallbackChecked === undefined) {
+    if (!V8_LINEAR) fallbackChecked = false;
+    else {
+      const probe = /^(a+)+$/;
+      const text = `${'a'.repeat(22)}!`;
+      const t0 = performance.now();
+      probe.test(text);
+      fallbackChecked = performance.now() - t0 < 15;
+    }
+  }
+  return fallbackChecked;
+}
+
 function fail(message: string): never {
   throw new LogferryError('QUERY_SYNTAX', message);
 }
@@ -488,7 +511,8 @@ export function toJsRegex(source: string, flags: string): JsRegex {
       } catch {
         linear = false;
       }
-      if (linear) return nativeResult(re, rw.src, jsFlags, rw.names, groups, 'v8');
+      if (linear && (!rw.nestedRepeat || v8FallbackWorks()))
+        return nativeResult(re, rw.src, jsFlags, rw.names, groups, 'v8');
     }
     if (rw.hasLookaround || rw.hasBackref) {
       if (rw.nestedRepeat) {
