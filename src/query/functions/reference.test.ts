@@ -463,3 +463,11 @@ describe("AWS's documented examples give the documented results", () => {
     expect(r.rows.map((x) => x.statusCode)).toEqual([200, 204, 299]);
   });
 });
+
+describe('booleans in JSON and CSV output', () => {
+  it('displayRows turns true/false into 1/0 and keeps other values', async () => {
+    const { displayRows } = await import('../render/format.js');
+    const rows = displayRows(['a', 'b', 'c'], [{ a: true, b: false, c: 'true' }], new Set());
+    expect(rows).toEqual([{ a: 1, b: 0, c: 'true' }]);
+  });
+});
