@@ -35,7 +35,7 @@ import {
   isValidIpV4,
   isValidIpV6,
 } from './ip.js';
-import { countOverTime, histogram, rate, sumOverTime } from './timeseries.js';
+import { collectNumbers, countOverTime, histogram, rate, sumOverTime } from './timeseries.js';
 
 export interface CompiledArg {
   expr: Expr;
@@ -802,24 +802,12 @@ const FUNCTIONS: Record<string, FunctionSpec> = {
         : 'pct() expects a percentile between 0 and 100 as its second argument';
     },
     create(args) {
-      const get = args[0].get;
       const p = (args[1].expr as { value: number }).value;
-      return () => {
-        const vals: number[] = [];
-        return {
-          add(row) {
-            const n = toNumber(get(row));
-            if (!Number.isNaN(n)) vals.push(n);
-          },
-          result() {
-            if (vals.length === 0) return null;
-            vals.sort((x, y) => x - y);
-            // Nearest-rank percentile: the smallest value with at least p% of values ≤ it.
-            const rank = Math.max(1, Math.ceil((p / 100) * vals.length));
-            return vals[rank - 1];
-          },
-        };
-      };
+      return collectNumbers(args[0].get, (vals) => {
+        vals.sort((x, y) => x - y);
+        // Nearest-rank percentile: the smallest value with at least p% of values ≤ it.
+        return vals[Math.max(1, Math.ceil((p / 100) * vals.length)) - 1];
+      });
     },
   },
   earliest: byTimeAgg(-1),

@@ -84,7 +84,8 @@ function label(lo: number, hi: number): string {
  * minimum to their maximum (the last range includes the maximum), as a map from `lo-hi` to count.
  * All values equal: one bucket. No values: null.
  */
-export function histogram(get: Getter, buckets: number): () => TsAccumulator {
+/** An accumulator keeping a group's numeric values, turned into the result once (pct, histogram). */
+export function collectNumbers(get: Getter, result: (vals: number[]) => unknown): () => TsAccumulator {
   return () => {
     const vals: number[] = [];
     return {
@@ -92,23 +93,26 @@ export function histogram(get: Getter, buckets: number): () => TsAccumulator {
         const v = toNumber(get(row));
         if (!Number.isNaN(v)) vals.push(v);
       },
-      result() {
-        if (vals.length === 0) return null;
-        let min = vals[0];
-        let max = vals[0];
-        for (const v of vals) {
-          if (v < min) min = v;
-          if (v > max) max = v;
-        }
-        if (min === max) return { [label(min, max)]: vals.length };
-        const width = (max - min) / buckets;
-        const counts = new Array<number>(buckets).fill(0);
-        for (const v of vals) counts[Math.min(buckets - 1, Math.floor((v - min) / width))]++;
-        const out: Record<string, number> = {};
-        for (let i = 0; i < buckets; i++)
-          out[label(min + i * width, i === buckets - 1 ? max : min + (i + 1) * width)] = counts[i];
-        return out;
-      },
+      result: () => (vals.length === 0 ? null : result(vals)),
     };
   };
+}
+
+export function histogram(get: Getter, buckets: number): () => TsAccumulator {
+  return collectNumbers(get, (vals) => {
+    let min = vals[0];
+    let max = vals[0];
+    for (const v of vals) {
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+    if (min === max) return { [label(min, max)]: vals.length };
+    const width = (max - min) / buckets;
+    const counts = new Array<number>(buckets).fill(0);
+    for (const v of vals) counts[Math.min(buckets - 1, Math.floor((v - min) / width))]++;
+    const out: Record<string, number> = {};
+    for (let i = 0; i < buckets; i++)
+      out[label(min + i * width, i === buckets - 1 ? max : min + (i + 1) * width)] = counts[i];
+    return out;
+  });
 }
