@@ -736,16 +736,8 @@ const FUNCTIONS: Record<string, FunctionSpec> = {
           };
         };
       }
-      const get = args[0].get;
-      return () => {
-        let n = 0;
-        return {
-          add(row) {
-            if (!isMissing(get(row))) n++;
-          },
-          result: () => n,
-        };
-      };
+      // count(x) counts the rows where x is present, as count_over_time(x) does per bin.
+      return countOverTime(args[0].get);
     },
   },
   count_distinct: {
