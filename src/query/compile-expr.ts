@@ -287,7 +287,8 @@ export function collectFields(e: Expr, out: Set<string>): void {
       for (const i of e.items) collectFields(i, out);
       return;
     case 'call':
-      if (e.name === 'bin' || e.name === 'earliest' || e.name === 'latest') out.add('@timestamp');
+      if (e.name === 'bin' || e.name === 'earliest' || e.name === 'latest' || e.name === 'rate')
+        out.add('@timestamp');
       for (const a of e.args) collectFields(a, out);
       return;
     default:

@@ -283,7 +283,7 @@ function abortError(signal: AbortSignal): unknown {
 /** Compiles a query (text or parsed AST) into per-row and streaming closures. */
 export function compileQuery(input: string | QueryAst, opts: CompileOptions = {}): CompiledQuery {
   const ast = typeof input === 'string' ? parseQuery(input) : input;
-  const ctx: ExprContext = { now: opts.now ?? Date.now() };
+  const ctx: ExprContext = { now: opts.now ?? Date.now(), start: opts.start, end: opts.end };
   try {
     return build(ast, ctx);
   } catch (e) {

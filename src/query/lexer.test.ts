@@ -142,4 +142,11 @@ describe('lexer', () => {
     expect(lx2.next(false).value).toBe('b');
     expect(lx2.problems[0]).toMatchObject({ pos: { column: 3 }, message: "unexpected character ';'" });
   });
+
+  it('reads @`aws.tag.…` as one field name (the form AWS uses for tag fields)', () => {
+    // Regression: the backtick after @ started a second name, so the query was refused.
+    const t = all('@`aws.tag.team` = x');
+    expect(t[0]).toMatchObject({ kind: 'ident', value: '@aws.tag.team', quoted: true });
+    expect(t[1]).toMatchObject({ kind: 'op', value: '=' });
+  });
 });

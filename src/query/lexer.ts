@@ -301,7 +301,8 @@ export class Lexer {
   /**
    * A field name: segments joined by `.`, each a plain name or a backtick-quoted one, optionally
    * followed by `[n]` indexes. `users[1].action` becomes `users.1.action`. As in Logs Insights, names
-   * with other characters (`-`, `:`, spaces, dots inside one key) need backticks.
+   * with other characters (`-`, `:`, spaces, dots inside one key) need backticks; ``@`aws.tag.x` `` is
+   * the field `@aws.tag.x`.
    */
   private scanIdent(start: Pos): Token {
     const t = this.text;
@@ -324,6 +325,8 @@ export class Lexer {
         const s = this.pos;
         while (this.pos < t.length && isIdentPart(t[this.pos])) this.advance();
         name += t.slice(s, this.pos);
+        // ``@`aws.tag.team` `` (AWS's form for tag fields): `@` joined to a quoted name.
+        if (this.pos - s === 1 && t[s] === '@' && t[this.pos] === '`') continue;
       }
       while (t[this.pos] === '[') {
         const m = /^\[\s*(\d+)\s*\]/.exec(t.slice(this.pos, this.pos + 24));

@@ -30,6 +30,9 @@ export interface QueryResult {
 export interface CompileOptions {
   /** "Now" in epoch ms for `now()` and relative functions; defaults to Date.now() at compile time. */
   now?: number;
+  /** The time range the query reads, epoch ms (for `queryStartTime()`/`queryEndTime()`). */
+  start?: number;
+  end?: number;
 }
 
 export interface ExecuteOptions {

@@ -89,3 +89,107 @@ export function isIpv6InSubnet(ip: unknown, subnet: unknown): boolean {
 export function isIpInSubnet(ip: unknown, subnet: unknown): boolean {
   return isIpv4InSubnet(ip, subnet) || isIpv6InSubnet(ip, subnet);
 }
+
+/** `a.b.c.d` → a·2²⁴ + b·2¹⁶ + c·2⁸ + d, or null when not a valid IPv4 address. */
+export function ipv4ToNumber(s: unknown): number | null {
+  const b = typeof s === 'string' ? v4Bytes(s) : null;
+  return b ? ((b[0] << 24) >>> 0) + (b[1] << 16) + (b[2] << 8) + b[3] : null;
+}
+
+type Range = [bytes: number[], prefix: number];
+
+function cidrs(list: string[], family: 4 | 6): Range[] {
+  return list.map((c) => {
+    const p = parseCidr(c, family)!;
+    return [p.net, p.prefix];
+  });
+}
+
+/** RFC 1918 private networks and IPv6 unique local addresses (RFC 4193). */
+const PRIVATE_V4 = cidrs(['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'], 4);
+const PRIVATE_V6 = cidrs(['fc00::/7'], 6);
+
+/**
+ * IANA special-purpose registries (RFC 6890 and successors) other than the private networks above:
+ * "this network", shared address space, loopback, link-local, IETF protocol assignments,
+ * documentation, 6to4 relay, benchmarking, multicast, reserved and broadcast; for IPv6 the
+ * unspecified and loopback addresses, IPv4-translation prefixes, discard-only, IETF protocol
+ * assignments (incl. Teredo), documentation, 6to4, link-local and multicast.
+ */
+const RESERVED_V4 = cidrs(
+  [
+    '0.0.0.0/8',
+    '100.64.0.0/10',
+    '127.0.0.0/8',
+    '169.254.0.0/16',
+    '192.0.0.0/24',
+    '192.0.2.0/24',
+    '192.88.99.0/24',
+    '198.18.0.0/15',
+    '198.51.100.0/24',
+    '203.0.113.0/24',
+    '224.0.0.0/4',
+    '240.0.0.0/4',
+  ],
+  4,
+);
+const RESERVED_V6 = cidrs(
+  [
+    '::/128',
+    '::1/128',
+    '64:ff9b::/96',
+    '64:ff9b:1::/48',
+    '100::/64',
+    '2001::/23',
+    '2001:db8::/32',
+    '2002::/16',
+    'fe80::/10',
+    'ff00::/8',
+  ],
+  6,
+);
+
+function v4OfMapped(b: number[]): number[] | null {
+  // ::ffff:a.b.c.d is the IPv4 address a.b.c.d.
+  for (let i = 0; i < 10; i++) if (b[i] !== 0) return null;
+  return b[10] === 255 && b[11] === 255 ? b.slice(12) : null;
+}
+
+function classify(s: unknown): 'private' | 'reserved' | 'public' | null {
+  if (typeof s !== 'string') return null;
+  let b = v4Bytes(s);
+  let family: 4 | 6 = 4;
+  if (!b) {
+    const b6 = v6Bytes(s);
+    if (!b6) return null;
+    const mapped = v4OfMapped(b6);
+    if (mapped) b = mapped;
+    else {
+      b = b6;
+      family = 6;
+    }
+  }
+  const bytes = b;
+  const hit = (rs: Range[]) => rs.some(([net, prefix]) => inSubnet(bytes, net, prefix));
+  if (hit(family === 4 ? PRIVATE_V4 : PRIVATE_V6)) return 'private';
+  if (hit(family === 4 ? RESERVED_V4 : RESERVED_V6)) return 'reserved';
+  return 'public';
+}
+
+/** True for RFC 1918 IPv4 and fc00::/7 IPv6 addresses; false for other valid ones; null when not an IP. */
+export function isPrivateIp(s: unknown): boolean | null {
+  const c = classify(s);
+  return c === null ? null : c === 'private';
+}
+
+/** True for IANA special-purpose addresses that are not private (loopback, link-local, multicast, …). */
+export function isReservedIp(s: unknown): boolean | null {
+  const c = classify(s);
+  return c === null ? null : c === 'reserved';
+}
+
+/** True for valid addresses that are neither private nor reserved. */
+export function isPublicIp(s: unknown): boolean | null {
+  const c = classify(s);
+  return c === null ? null : c === 'public';
+}

@@ -6,20 +6,36 @@
  * case-insensitively. Null/missing arguments propagate as null unless the function is about
  * presence (`ispresent`, `isempty`, `isblank`, `coalesce`).
  */
+import { createHash } from 'node:crypto';
 import type { Expr } from '../ast.js';
+import { toJsRegex } from '../regex.js';
 import type { Row } from '../types.js';
 import {
   fieldGetter,
   type Getter,
   isMissing,
+  looseEquals,
   sortCompare,
   toEpochMs,
   toNumber,
   toStr,
   truthy,
 } from '../values.js';
+import { compileDateParser, compileDatePattern, type DatePattern, formatDate } from './date-format.js';
 import { ceilTime, floorTime, type Period } from './datetime.js';
-import { isIpInSubnet, isIpv4InSubnet, isIpv6InSubnet, isValidIp, isValidIpV4, isValidIpV6 } from './ip.js';
+import {
+  ipv4ToNumber,
+  isIpInSubnet,
+  isIpv4InSubnet,
+  isIpv6InSubnet,
+  isPrivateIp,
+  isPublicIp,
+  isReservedIp,
+  isValidIp,
+  isValidIpV4,
+  isValidIpV6,
+} from './ip.js';
+import { collectNumbers, countOverTime, histogram, rate, sumOverTime } from './timeseries.js';
 
 export interface CompiledArg {
   expr: Expr;
@@ -29,6 +45,9 @@ export interface CompiledArg {
 export interface FnContext {
   /** Query start time, epoch ms. */
   now: number;
+  /** The time range the query reads (`--start`/`--end`), epoch ms, when the reader knows it. */
+  start?: number;
+  end?: number;
 }
 
 export interface ScalarSpec {
@@ -113,6 +132,21 @@ function num1(fn: (n: number) => number): ScalarSpec {
   });
 }
 
+function codePointLength(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length - 1; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        n--;
+        i++;
+      }
+    }
+  }
+  return n;
+}
+
 function trimChars(s: string, chars: string | undefined, left: boolean, right: boolean): string {
   if (chars === undefined) return left && right ? s.trim() : left ? s.trimStart() : s.trimEnd();
   let a = 0;
@@ -167,6 +201,111 @@ function dateRound(name: string, round: (ts: number, p: Period) => number): Scal
 
 function ipFn(fn: (...a: unknown[]) => boolean, arity: number): ScalarSpec {
   return pure(arity, arity, (...a) => (isMissing(a[0]) ? null : fn(...a)));
+}
+
+// ------------------------------------------------------------------ literal arguments
+
+/** The text of a literal argument: a "string" or a /regex/. */
+function literalText(e: Expr | undefined): string | undefined {
+  return e?.kind === 'string' ? e.value : e?.kind === 'regex' ? e.source : undefined;
+}
+
+/** Checks that argument `i` is a literal the function compiles once, and that it compiles. */
+function literalCheck(
+  name: string,
+  i: number,
+  what: string,
+  compile: (e: Expr) => unknown,
+): (a: Expr[]) => string | undefined {
+  return (a) => {
+    const e = a[i];
+    if (e === undefined) return undefined;
+    if (literalText(e) === undefined) return `${name}() expects ${what} as its ${ORDINAL[i]} argument`;
+    try {
+      compile(e);
+      return undefined;
+    } catch (err) {
+      return `${name}(): ${(err as Error).message}`;
+    }
+  };
+}
+
+const ORDINAL = ['first', 'second', 'third', 'fourth'];
+
+function regexOf(e: Expr) {
+  return e.kind === 'regex' ? toJsRegex(e.source, e.flags) : toJsRegex(literalText(e) ?? '', '');
+}
+
+function datePatternOf(e: Expr): DatePattern {
+  return compileDatePattern(literalText(e) ?? '');
+}
+
+/** formatDate/strftime: a time and a literal pattern → text (UTC). */
+function formatSpec(name: string): ScalarSpec {
+  return {
+    kind: 'scalar',
+    min: 2,
+    max: 2,
+    check: literalCheck(name, 1, 'a format "string" such as "%Y-%m-%d" or "yyyy-MM-dd"', datePatternOf),
+    build(args) {
+      const pattern = datePatternOf(args[1].expr);
+      const get = args[0].get;
+      return (r) => {
+        const ts = toEpochMs(get(r));
+        return ts === null ? null : formatDate(ts, pattern);
+      };
+    },
+  };
+}
+
+/** Half away from zero at `digits` decimals (negative digits round to tens, hundreds, …). */
+function roundHalfAway(n: number, digits: number): number {
+  const a = Math.abs(n);
+  // Shifting through the exponent avoids 1.005 * 100 = 100.49999….
+  const r = Number(`${Math.round(Number(`${a}e${digits}`))}e${-digits}`);
+  return Number.isFinite(r) ? Math.sign(n) * r || 0 : n;
+}
+
+const BASE64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}(?:==)?|[A-Za-z0-9+/]{3}=?)?$/;
+const BASE64URL_RE = /^[A-Za-z0-9_-]*$/;
+const HEX_RE = /^(?:[0-9a-fA-F]{2})*$/;
+
+function decodeBase64(s: string): string | null {
+  const t = s.trim();
+  if (BASE64_RE.test(t)) return Buffer.from(t, 'base64').toString('utf8');
+  if (BASE64URL_RE.test(t) && t.length % 4 !== 1) return Buffer.from(t, 'base64url').toString('utf8');
+  return null;
+}
+
+function hash(algorithm: 'md5' | 'sha256'): ScalarSpec {
+  return str1((s) => createHash(algorithm).update(s, 'utf8').digest('hex'));
+}
+
+/** A list value: an array, or a string holding a JSON array; else undefined. */
+function asList(v: unknown): unknown[] | undefined {
+  if (Array.isArray(v)) return v;
+  if (typeof v === 'string' && v.trimStart().startsWith('[')) {
+    try {
+      const x = JSON.parse(v);
+      return Array.isArray(x) ? x : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+function windowEdge(pick: (ctx: FnContext) => number | undefined): ScalarSpec {
+  return {
+    kind: 'scalar',
+    min: 0,
+    max: 0,
+    returnsTime: true,
+    build(_args, ctx) {
+      const t = pick(ctx) ?? null;
+      return () => t;
+    },
+  };
 }
 
 // ------------------------------------------------------------------ aggregates
@@ -293,7 +432,8 @@ function distinctKey(v: unknown): string {
 
 const FUNCTIONS: Record<string, FunctionSpec> = {
   // String functions
-  strlen: str1((s) => s.length),
+  /** Length in Unicode code points, as documented (a surrogate pair counts once). */
+  strlen: str1(codePointLength),
   toupper: str1((s) => s.toUpperCase()),
   tolower: str1((s) => s.toLowerCase()),
   trim: trimSpec(true, true),
@@ -313,7 +453,13 @@ const FUNCTIONS: Record<string, FunctionSpec> = {
     const needle = toStr(search);
     return needle === '' ? s : s.split(needle).join(toStr(repl));
   }),
-  strcontains: pure(2, 2, (v, search) => (isMissing(v) ? null : toStr(v).includes(toStr(search)) ? 1 : 0)),
+  /** strcontains(s, search[, ignoreCase]): 1 or 0; a true third argument compares case-insensitively. */
+  strcontains: pure(2, 3, (v, search, ci) => {
+    if (isMissing(v)) return null;
+    if (truthy(ci) || ci === 'true')
+      return toStr(v).toLowerCase().includes(toStr(search).toLowerCase()) ? 1 : 0;
+    return toStr(v).includes(toStr(search)) ? 1 : 0;
+  }),
   concat: pure(1, Number.POSITIVE_INFINITY, (...vals) => vals.map((v) => toStr(v)).join('')),
   isempty: pure(1, 1, (v) => isMissing(v) || v === ''),
   isblank: pure(1, 1, (v) => isMissing(v) || (typeof v === 'string' && v.trim() === '')),
@@ -403,6 +549,176 @@ const FUNCTIONS: Record<string, FunctionSpec> = {
   }),
   jsonstringify: pure(1, 1, (v) => (isMissing(v) ? null : JSON.stringify(v))),
 
+  // String functions (newer reference)
+  startswith: pure(2, 2, (v, p) =>
+    isMissing(v) ? null : isMissing(p) ? false : toStr(v).startsWith(toStr(p)),
+  ),
+  endswith: pure(2, 2, (v, p) => (isMissing(v) ? null : isMissing(p) ? false : toStr(v).endsWith(toStr(p)))),
+  split: pure(2, 2, (v, d) => (isMissing(v) ? null : toStr(v).split(isMissing(d) ? ',' : toStr(d)))),
+  regexreplace: {
+    kind: 'scalar',
+    min: 3,
+    max: 3,
+    check: literalCheck('regexReplace', 1, 'a /regex/ or "string"', regexOf),
+    build(args) {
+      const re = regexOf(args[1].expr);
+      const get = args[0].get;
+      const replText = literalText(args[2].expr);
+      if (args[2].expr.kind === 'string' && replText !== undefined) {
+        const replace = re.replacer(replText);
+        return (r) => {
+          const v = get(r);
+          return isMissing(v) ? null : replace(toStr(v));
+        };
+      }
+      const repl = args[2].get;
+      return (r) => {
+        const v = get(r);
+        return isMissing(v) ? null : re.replacer(toStr(repl(r)))(toStr(v));
+      };
+    },
+  },
+
+  // Conversion functions
+  tonumber: pure(1, 1, (v) => {
+    if (typeof v === 'boolean') return v ? 1 : 0;
+    const n = toNumber(v);
+    return Number.isNaN(n) ? null : n;
+  }),
+  tostring: pure(1, 1, (v) => (isMissing(v) ? null : toStr(v))),
+  isnumeric: pure(
+    1,
+    1,
+    (v) => typeof v === 'number' || (typeof v === 'string' && !Number.isNaN(toNumber(v))),
+  ),
+  round: pure(1, 2, (v, d) => {
+    const n = toNumber(v);
+    if (Number.isNaN(n)) return null;
+    const digits = isMissing(d) ? 0 : Math.trunc(toNumber(d));
+    return Number.isNaN(digits) ? null : roundHalfAway(n, Math.max(-15, Math.min(15, digits)));
+  }),
+
+  // Conditional
+  /** case(cond1, value1, cond2, value2, …[, default]): the value of the first true condition. */
+  case: {
+    kind: 'scalar',
+    min: 2,
+    max: Number.POSITIVE_INFINITY,
+    build(args) {
+      const g = args.map((a) => a.get);
+      const pairs = Math.floor(g.length / 2);
+      const dflt = g.length % 2 === 1 ? g[g.length - 1] : undefined;
+      return (r) => {
+        for (let i = 0; i < pairs; i++) if (truthy(g[2 * i](r))) return g[2 * i + 1](r);
+        return dflt ? dflt(r) : null;
+      };
+    },
+  },
+
+  // Message and query window
+  /** Size in bytes (UTF-8) of @message, or of the argument. */
+  messagesize: {
+    kind: 'scalar',
+    min: 0,
+    max: 1,
+    build(args) {
+      const get = args[0]?.get ?? fieldGetter('@message');
+      return (r) => {
+        const v = get(r);
+        return isMissing(v) ? null : Buffer.byteLength(toStr(v), 'utf8');
+      };
+    },
+  },
+  querystarttime: windowEdge((c) => c.start),
+  queryendtime: windowEdge((c) => c.end ?? c.now),
+
+  // Encoding and hashing
+  urlencode: str1((s) => encodeURIComponent(s)),
+  urldecode: str1((s) => {
+    try {
+      return decodeURIComponent(s.replace(/\+/g, ' '));
+    } catch {
+      return null;
+    }
+  }),
+  base64encode: str1((s) => Buffer.from(s, 'utf8').toString('base64')),
+  base64decode: str1(decodeBase64),
+  hexencode: str1((s) => Buffer.from(s, 'utf8').toString('hex')),
+  hexdecode: str1((s) => (HEX_RE.test(s) ? Buffer.from(s, 'hex').toString('utf8') : null)),
+  md5: hash('md5'),
+  sha256: hash('sha256'),
+
+  // Date formatting
+  parsedate: {
+    kind: 'scalar',
+    min: 1,
+    max: 2,
+    returnsTime: true,
+    check: literalCheck('parseDate', 1, 'a format "string" such as "yyyy-MM-dd HH:mm:ss"', datePatternOf),
+    build(args) {
+      const get = args[0].get;
+      if (args.length === 1) return (r) => toEpochMs(get(r));
+      const parse = compileDateParser(datePatternOf(args[1].expr));
+      return (r) => {
+        const v = get(r);
+        return isMissing(v) ? null : parse(toStr(v));
+      };
+    },
+  },
+  formatdate: formatSpec('formatDate'),
+  strftime: formatSpec('strftime'),
+
+  // IP address functions (newer reference)
+  ipv4tonumber: pure(1, 1, (v) => (isMissing(v) ? null : ipv4ToNumber(v))),
+  isprivateip: pure(1, 1, (v) => (isMissing(v) ? null : isPrivateIp(v))),
+  ispublicip: pure(1, 1, (v) => (isMissing(v) ? null : isPublicIp(v))),
+  isreservedip: pure(1, 1, (v) => (isMissing(v) ? null : isReservedIp(v))),
+
+  // JSON functions (newer reference)
+  jsonarraysize: pure(1, 1, (v) => asList(v)?.length ?? null),
+  jsonarraycontains: pure(2, 2, (v, x) => {
+    const list = asList(v);
+    if (!list) return null;
+    for (const el of list) if (looseEquals(el, x)) return true;
+    return false;
+  }),
+
+  // Time-series aggregates
+  count_over_time: {
+    kind: 'aggregate',
+    min: 1,
+    max: 1,
+    create: (args) => countOverTime(args[0].get),
+  },
+  sum_over_time: {
+    kind: 'aggregate',
+    min: 1,
+    max: 1,
+    create: (args) => sumOverTime(args[0].get),
+  },
+  rate: {
+    kind: 'aggregate',
+    min: 2,
+    max: 2,
+    check: (a) => (periodArg(a[1]) ? undefined : `rate() ${NEEDS_PERIOD} as its second argument`),
+    create(args) {
+      const e = args[1].expr as Extract<Expr, { kind: 'duration' }>;
+      return rate(args[0].get, timestampGet, e.ms);
+    },
+  },
+  histogram: {
+    kind: 'aggregate',
+    min: 2,
+    max: 2,
+    check: (a) => {
+      const b = a[1];
+      return b?.kind === 'number' && Number.isInteger(b.value) && b.value >= 1 && b.value <= 1000
+        ? undefined
+        : 'histogram() expects a whole number of buckets between 1 and 1000 as its second argument';
+    },
+    create: (args) => histogram(args[0].get, (args[1].expr as { value: number }).value),
+  },
+
   // Aggregates
   count: {
     kind: 'aggregate',
@@ -420,16 +736,8 @@ const FUNCTIONS: Record<string, FunctionSpec> = {
           };
         };
       }
-      const get = args[0].get;
-      return () => {
-        let n = 0;
-        return {
-          add(row) {
-            if (!isMissing(get(row))) n++;
-          },
-          result: () => n,
-        };
-      };
+      // count(x) counts the rows where x is present, as count_over_time(x) does per bin.
+      return countOverTime(args[0].get);
     },
   },
   count_distinct: {
@@ -486,24 +794,12 @@ const FUNCTIONS: Record<string, FunctionSpec> = {
         : 'pct() expects a percentile between 0 and 100 as its second argument';
     },
     create(args) {
-      const get = args[0].get;
       const p = (args[1].expr as { value: number }).value;
-      return () => {
-        const vals: number[] = [];
-        return {
-          add(row) {
-            const n = toNumber(get(row));
-            if (!Number.isNaN(n)) vals.push(n);
-          },
-          result() {
-            if (vals.length === 0) return null;
-            vals.sort((x, y) => x - y);
-            // Nearest-rank percentile: the smallest value with at least p% of values ≤ it.
-            const rank = Math.max(1, Math.ceil((p / 100) * vals.length));
-            return vals[rank - 1];
-          },
-        };
-      };
+      return collectNumbers(args[0].get, (vals) => {
+        vals.sort((x, y) => x - y);
+        // Nearest-rank percentile: the smallest value with at least p% of values ≤ it.
+        return vals[Math.max(1, Math.ceil((p / 100) * vals.length)) - 1];
+      });
     },
   },
   earliest: byTimeAgg(-1),

@@ -1,6 +1,6 @@
 /**
  * Cell values as the Logs Insights console shows them: times `YYYY-MM-DD HH:MM:SS.mmm` (UTC),
- * numbers as they are, objects/arrays as compact JSON, missing values empty. Which columns are
+ * numbers as they are, true/false as 1/0, objects/arrays as compact JSON, missing values empty. Which columns are
  * times is decided from the query (`@timestamp`, `@ingestionTime`, `bin(…)` groups and
  * `datefloor`/`dateceil`/`fromMillis` projections), not guessed from values.
  */
@@ -13,7 +13,15 @@ export function formatTimestamp(ms: number): string {
   return `${iso.slice(0, 10)} ${iso.slice(11, 23)}`;
 }
 
-const TIME_FUNCTIONS = new Set(['bin', 'datefloor', 'dateceil', 'frommillis']);
+const TIME_FUNCTIONS = new Set([
+  'bin',
+  'datefloor',
+  'dateceil',
+  'frommillis',
+  'parsedate',
+  'querystarttime',
+  'queryendtime',
+]);
 
 function isTimeExpr(e: Expr): boolean {
   if (e.kind === 'field') return e.name === '@timestamp' || e.name === '@ingestionTime';
@@ -79,7 +87,9 @@ export function formatValue(v: unknown, isTime: boolean): string {
     if (ms !== undefined) return formatTimestamp(ms);
   }
   if (typeof v === 'string') return v;
-  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
+  // Logs Insights shows a true/false result (a comparison, isempty(), ispresent(), …) as 1/0.
+  if (typeof v === 'boolean') return v ? '1' : '0';
+  if (typeof v === 'number' || typeof v === 'bigint') return String(v);
   if (v instanceof Date) return formatTimestamp(v.getTime());
   return JSON.stringify(v);
 }
@@ -92,6 +102,7 @@ export function displayRows(fields: string[], rows: Row[], times: Set<string>): 
       const v = r[f];
       if (v === undefined || v === null) o[f] = null;
       else if (times.has(f)) o[f] = formatValue(v, true);
+      else if (typeof v === 'boolean') o[f] = v ? 1 : 0;
       else o[f] = v;
     }
     return o;

@@ -1,0 +1,473 @@
+/**
+ * The functions of AWS's newer Logs Insights reference (conversion, conditional, string, encoding,
+ * hashing, date formatting, IP, JSON, query window, time-series aggregates): results, null
+ * handling, and argument errors with line/column.
+ */
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { isLogferryError, type LogferryError } from '../../core/errors.js';
+import { compileQuery } from '../compile.js';
+import { parseQuery } from '../parser.js';
+import { formatValue } from '../render/format.js';
+import type { Row } from '../types.js';
+import { FUNCTION_NAMES } from './registry.js';
+
+const NOW = Date.UTC(2026, 10, 22, 12, 0, 0);
+const T = Date.UTC(2026, 10, 22, 10, 37, 42, 123); // a Sunday
+
+async function ev(
+  expr: string,
+  row: Row = {},
+  opts: { start?: number; end?: number } = {},
+): Promise<unknown> {
+  const q = compileQuery(`fields ${expr} as v`, { now: NOW, ...opts });
+  const r = await q.execute([{ '@timestamp': T, ...row }]);
+  return r.rows[0].v;
+}
+
+function problemsOf(q: string): { line: number; column: number; message: string }[] {
+  try {
+    parseQuery(q);
+  } catch (e) {
+    expect(isLogferryError(e, 'QUERY_SYNTAX')).toBe(true);
+    return (e as LogferryError).details!.problems as { line: number; column: number; message: string }[];
+  }
+  throw new Error(`expected a syntax error for: ${q}`);
+}
+
+describe('conversion and conditional functions', () => {
+  it.each([
+    ['toNumber(s)', { s: '42.5' }, 42.5],
+    ['toNumber(s)', { s: ' -3 ' }, -3],
+    ['toNumber(s)', { s: '1e3' }, 1000],
+    ['toNumber(s)', { s: 'abc' }, null],
+    ['toNumber(b)', { b: true }, 1],
+    ['toNumber(missing)', {}, null],
+    ['toString(n)', { n: 200 }, '200'],
+    ['toString(o)', { o: { a: 1 } }, '{"a":1}'],
+    ['toString(missing)', {}, null],
+    ['toString(n) = "200"', { n: 200 }, true],
+    ['isNumeric(s)', { s: '12' }, true],
+    ['isNumeric(n)', { n: 12 }, true],
+    ['isNumeric(s)', { s: '12a' }, false],
+    ['isNumeric(missing)', {}, false],
+    ['round(n)', { n: 2.5 }, 3],
+    ['round(n)', { n: -2.5 }, -3],
+    ['round(n, 2)', { n: 1.005 }, 1.01],
+    ['round(n, 1)', { n: 3.14159 }, 3.1],
+    ['round(n, -2)', { n: 1234 }, 1200],
+    ['round(s)', { s: '7.6' }, 8],
+    ['round(missing)', {}, null],
+    ['round(s)', { s: 'x' }, null],
+    ['case(status >= 500, "server", status >= 400, "client", "ok")', { status: 503 }, 'server'],
+    ['case(status >= 500, "server", status >= 400, "client", "ok")', { status: 404 }, 'client'],
+    ['case(status >= 500, "server", status >= 400, "client", "ok")', { status: 200 }, 'ok'],
+    ['case(status >= 500, "server", status >= 400, "client")', { status: 200 }, null],
+    ['case(status >= 500, "server")', {}, null],
+  ])('%s on %j → %j', async (expr, row, want) => {
+    expect(await ev(expr, row as Row)).toEqual(want);
+  });
+});
+
+describe('string functions of the newer reference', () => {
+  it.each([
+    ['startsWith(s, "kube-")', { s: 'kube-apiserver' }, true],
+    ['startsWith(s, "etcd")', { s: 'kube-apiserver' }, false],
+    ['startsWith(missing, "x")', {}, null],
+    ['endsWith(s, ".log")', { s: 'a/b.log' }, true],
+    ['endsWith(s, ".gz")', { s: 'a/b.log' }, false],
+    ['split(s, ",")', { s: 'a,b,,c' }, ['a', 'b', '', 'c']],
+    ['split(s, "::")', { s: 'x::y' }, ['x', 'y']],
+    ['split(missing, ",")', {}, null],
+    ['regexReplace(s, /\\d+/, "N")', { s: 'pod-123 restarted 4 times' }, 'pod-N restarted N times'],
+    ['regexReplace(s, "[aeiou]", "")', { s: 'education' }, 'dctn'],
+    ['regexReplace(s, /(?<k>\\w+)=(?<v>\\w+)/, "$2:$1")', { s: 'a=1 b=2' }, '1:a 2:b'],
+    ['regexReplace(s, /(?<k>\\w+)=(?<v>\\w+)/, "${v}<-${k}")', { s: 'a=1' }, '1<-a'],
+    ['regexReplace(s, /(?i)error/, "E")', { s: 'Error ERROR error' }, 'E E E'],
+    ['regexReplace(s, /x/, r)', { s: 'axbx', r: '-' }, 'a-b-'],
+    ['regexReplace(missing, /x/, "y")', {}, null],
+    ['strcontains(s, "ERR")', { s: 'an error' }, 0],
+    ['strcontains(s, "ERR", true)', { s: 'an error' }, 1],
+    ['strcontains(s, "ERR", false)', { s: 'an error' }, 0],
+    ['strcontains(s, "ERR", 1)', { s: 'an error' }, 1],
+    ['strcontains(missing, "x", true)', {}, null],
+  ])('%s on %j → %j', async (expr, row, want) => {
+    expect(await ev(expr, row as Row)).toEqual(want);
+  });
+
+  it('regexReplace runs catastrophic patterns in linear time', { timeout: 10_000 }, async () => {
+    expect(await ev('regexReplace(s, /(a+)+$/, "x")', { s: `${'a'.repeat(40)}b` })).toBe(
+      `${'a'.repeat(40)}b`,
+    );
+  });
+});
+
+describe('encoding and hashing functions', () => {
+  const sha = (s: string, a: string) => createHash(a).update(s).digest('hex');
+  it.each([
+    ['urlEncode(s)', { s: 'a b&c=d/é' }, 'a%20b%26c%3Dd%2F%C3%A9'],
+    ['urlDecode(s)', { s: 'a%20b+c%26%C3%A9' }, 'a b c&é'],
+    ['urlDecode(s)', { s: '%E0%A4%A' }, null],
+    ['base64Encode(s)', { s: 'héllo' }, 'aMOpbGxv'],
+    ['base64Decode(s)', { s: 'aMOpbGxv' }, 'héllo'],
+    ['base64Decode(s)', { s: 'aGk=' }, 'hi'],
+    ['base64Decode(s)', { s: 'not base64!' }, null],
+    ['hexEncode(s)', { s: 'Hi!' }, '486921'],
+    ['hexDecode(s)', { s: '486921' }, 'Hi!'],
+    ['hexDecode(s)', { s: '48692' }, null],
+    ['hexDecode(s)', { s: 'zz' }, null],
+    ['md5(s)', { s: 'hello' }, '5d41402abc4b2a76b9719d911017c592'],
+    ['sha256(s)', { s: 'hello' }, sha('hello', 'sha256')],
+    ['md5(missing)', {}, null],
+    ['sha256(n)', { n: 1 }, sha('1', 'sha256')],
+  ])('%s on %j → %j', async (expr, row, want) => {
+    expect(await ev(expr, row as Row)).toEqual(want);
+  });
+});
+
+describe('date formatting and parsing', () => {
+  it.each([
+    ['strftime(@timestamp, "%Y-%m-%dT%H:%M:%S.%LZ")', {}, '2026-11-22T10:37:42.123Z'],
+    ['strftime(@timestamp, "%a %d %b %Y %I:%M %p, day %j")', {}, 'Sun 22 Nov 2026 10:37 AM, day 326'],
+    ['strftime(@timestamp, "%F %T %z %s")', {}, `2026-11-22 10:37:42 +0000 ${Math.floor(T / 1000)}`],
+    ['formatDate(@timestamp, "yyyy-MM-dd HH:mm:ss.SSS")', {}, '2026-11-22 10:37:42.123'],
+    ['formatDate(@timestamp, "EEE, d MMM yyyy \'at\' hh a")', {}, 'Sun, 22 Nov 2026 at 10 AM'],
+    ['formatDate(t, "yyyyMMdd")', { t: '2024-02-29T23:59:59Z' }, '20240229'],
+    ['formatDate(missing, "yyyy")', {}, null],
+    ['formatDate(t, "yyyy")', { t: 'not a date' }, null],
+    ['parseDate(s)', { s: '2026-11-22T10:37:42.123Z' }, T],
+    ['parseDate(s, "yyyy-MM-dd HH:mm:ss")', { s: '2026-11-22 10:37:42' }, T - 123],
+    ['parseDate(s, "dd/MMM/yyyy:HH:mm:ss Z")', { s: '22/Nov/2026:11:37:42 +0100' }, T - 123],
+    ['parseDate(s, "%d/%m/%Y %H:%M")', { s: '22/11/2026 10:37' }, Date.UTC(2026, 10, 22, 10, 37)],
+    ['parseDate(s, "%s")', { s: '1700000000' }, 1_700_000_000_000],
+    ['parseDate(s, "yyyy-MM-dd")', { s: '2026-02-30' }, null],
+    ['parseDate(s, "yyyy-MM-dd")', { s: 'yesterday' }, null],
+    ['parseDate(missing, "yyyy")', {}, null],
+  ])('%s on %j → %j', async (expr, row, want) => {
+    expect(await ev(expr, row as Row)).toEqual(want);
+  });
+
+  it('parseDate results are shown as times', async () => {
+    const r = await compileQuery('fields parseDate(s, "yyyy-MM-dd") as d').execute([
+      { '@timestamp': T, s: '2026-01-02' },
+    ]);
+    expect(r.rows[0].d).toBe(Date.UTC(2026, 0, 2));
+    expect(formatValue(r.rows[0].d, true)).toBe('2026-01-02 00:00:00.000');
+  });
+});
+
+describe('IP functions of the newer reference', () => {
+  it.each([
+    ['ipv4ToNumber(ip)', { ip: '10.0.0.1' }, 167772161],
+    ['ipv4ToNumber(ip)', { ip: '255.255.255.255' }, 4294967295],
+    ['ipv4ToNumber(ip)', { ip: '::1' }, null],
+    ['ipv4ToNumber(missing)', {}, null],
+    ['isPrivateIP(ip)', { ip: '10.1.2.3' }, true],
+    ['isPrivateIP(ip)', { ip: '172.31.255.1' }, true],
+    ['isPrivateIP(ip)', { ip: '172.32.0.1' }, false],
+    ['isPrivateIP(ip)', { ip: '192.168.0.9' }, true],
+    ['isPrivateIP(ip)', { ip: 'fd12::1' }, true],
+    ['isPrivateIP(ip)', { ip: '::ffff:10.0.0.1' }, true],
+    ['isPrivateIP(ip)', { ip: 'nope' }, null],
+    ['isPublicIP(ip)', { ip: '8.8.8.8' }, true],
+    ['isPublicIP(ip)', { ip: '2600:1f18::1' }, true],
+    ['isPublicIP(ip)', { ip: '10.0.0.1' }, false],
+    ['isPublicIP(ip)', { ip: '127.0.0.1' }, false],
+    ['isReservedIP(ip)', { ip: '127.0.0.1' }, true],
+    ['isReservedIP(ip)', { ip: '169.254.169.254' }, true],
+    ['isReservedIP(ip)', { ip: '100.64.1.1' }, true],
+    ['isReservedIP(ip)', { ip: '224.0.0.251' }, true],
+    ['isReservedIP(ip)', { ip: '255.255.255.255' }, true],
+    ['isReservedIP(ip)', { ip: '::1' }, true],
+    ['isReservedIP(ip)', { ip: 'fe80::1' }, true],
+    ['isReservedIP(ip)', { ip: '2001:db8::1' }, true],
+    ['isReservedIP(ip)', { ip: '10.0.0.1' }, false],
+    ['isReservedIP(ip)', { ip: '8.8.8.8' }, false],
+  ])('%s on %j → %j', async (expr, row, want) => {
+    expect(await ev(expr, row as Row)).toEqual(want);
+  });
+});
+
+describe('JSON functions of the newer reference', () => {
+  it.each([
+    ['jsonArraySize(a)', { a: [1, 2, 3] }, 3],
+    ['jsonArraySize(s)', { s: '["x", "y"]' }, 2],
+    ['jsonArraySize(s)', { s: '{"a":1}' }, null],
+    ['jsonArraySize(s)', { s: 'x' }, null],
+    ['jsonArraySize(missing)', {}, null],
+    ['jsonArrayContains(a, "get")', { a: ['get', 'list'] }, true],
+    ['jsonArrayContains(a, "watch")', { a: ['get', 'list'] }, false],
+    ['jsonArrayContains(s, 2)', { s: '[1, 2, 3]' }, true],
+    ['jsonArrayContains(s, "2")', { s: '[1, 2, 3]' }, true],
+    ['jsonArrayContains(missing, 1)', {}, null],
+  ])('%s on %j → %j', async (expr, row, want) => {
+    expect(await ev(expr, row as Row)).toEqual(want);
+  });
+});
+
+describe('message size and the query window', () => {
+  it('messageSize() is the UTF-8 byte size of @message (or of its argument)', async () => {
+    expect(await ev('messageSize()', { '@message': 'héllo' })).toBe(6);
+    expect(await ev('messageSize(x)', { x: 'abc' })).toBe(3);
+    expect(await ev('messageSize()', {})).toBeNull();
+  });
+
+  it('queryStartTime()/queryEndTime() are the range the query reads (end defaults to now)', async () => {
+    expect(await ev('queryStartTime()', {}, { start: NOW - 3_600_000, end: NOW })).toBe(NOW - 3_600_000);
+    expect(await ev('queryEndTime()', {}, { start: NOW - 3_600_000, end: NOW - 60_000 })).toBe(NOW - 60_000);
+    expect(await ev('queryEndTime()')).toBe(NOW);
+    expect(await ev('queryStartTime()')).toBeNull();
+    const r = await compileQuery('filter @timestamp >= queryEndTime() - 1h', { now: NOW }).execute([
+      { '@timestamp': NOW - 10 },
+      { '@timestamp': NOW - 7_200_000 },
+    ]);
+    expect(r.rows.length).toBe(1);
+  });
+});
+
+describe('time-series aggregates', () => {
+  const M = 60_000;
+  const base = Date.UTC(2026, 0, 1);
+  const rows: Row[] = [
+    { '@timestamp': base + 0 * M, c: 100, ms: 10 },
+    { '@timestamp': base + 1 * M, c: 160, ms: 20 },
+    { '@timestamp': base + 4 * M, c: 400, ms: 30 },
+    { '@timestamp': base + 5 * M, c: 460, ms: 40, other: 1 },
+    { '@timestamp': base + 9 * M, c: 700, ms: 100 },
+  ];
+
+  it('count_over_time and sum_over_time per bin', async () => {
+    const r = await compileQuery(
+      'stats count_over_time(ms) as n, sum_over_time(ms) as total, count_over_time(other) as o by bin(5m) as t | sort t asc',
+    ).execute(rows);
+    expect(r.rows).toEqual([
+      { t: base, n: 3, total: 60, o: 0 },
+      { t: base + 5 * M, n: 2, total: 140, o: 1 },
+    ]);
+  });
+
+  it('rate(field, interval) is the change per interval between the first and last event of the group', async () => {
+    const r = await compileQuery(
+      'stats rate(c, 1m) as perMin, rate(c, 1s) as perSec by bin(5m) as t | sort t asc',
+    ).execute(rows);
+    // First bin: 100 → 400 over 4 minutes = 75/min; second: 460 → 700 over 4 minutes = 60/min.
+    expect(r.rows).toEqual([
+      { t: base, perMin: 75, perSec: 1.25 },
+      { t: base + 5 * M, perMin: 60, perSec: 1 },
+    ]);
+    const one = await compileQuery('stats rate(c, 1m) as r').execute(rows.slice(0, 1));
+    expect(one.rows[0].r).toBeNull();
+  });
+
+  it('histogram(field, buckets) counts values in equal-width ranges from min to max', async () => {
+    const r = await compileQuery('stats histogram(ms, 3) as h').execute(rows);
+    expect(r.rows[0].h).toEqual({ '10-40': 3, '40-70': 1, '70-100': 1 });
+    const same = await compileQuery('stats histogram(ms, 4) as h').execute([
+      { '@timestamp': 1, ms: 5 },
+      { '@timestamp': 2, ms: 5 },
+    ]);
+    expect(same.rows[0].h).toEqual({ '5-5': 2 });
+    const none = await compileQuery('stats histogram(ms, 4) as h').execute([{ '@timestamp': 1 }]);
+    expect(none.rows[0].h).toBeNull();
+  });
+});
+
+describe('argument rules', () => {
+  it.each([
+    ['fields toNumber()', 1, 8, 'toNumber() takes 1 argument(s), got 0'],
+    ['fields round(a, 1, 2)', 1, 8, 'round() takes 1 to 2 argument(s), got 3'],
+    ['fields case(a)', 1, 8, 'case() takes at least 2 argument(s), got 1'],
+    ['fields strcontains(a, "b", true, 1)', 1, 8, 'strcontains() takes 2 to 3 argument(s), got 4'],
+    [
+      'fields x\n| fields regexReplace(a, b, "c")',
+      2,
+      10,
+      'regexReplace() expects a /regex/ or "string" as its second argument',
+    ],
+    ['fields regexReplace(a, /(x/, "c")', 1, 8, 'regexReplace(): invalid regular expression'],
+    ['fields formatDate(@timestamp, f)', 1, 8, 'formatDate() expects a format "string"'],
+    ['fields strftime(@timestamp, "%Q")', 1, 8, "unknown date format directive '%Q'"],
+    ['fields formatDate(@timestamp, "yyyy-MM-dd bogus")', 1, 8, "unknown date format letters 'b'"],
+    ['stats rate(x, 5) by bin(5m)', 1, 7, 'rate() expects a time period'],
+    ['stats histogram(x, 0)', 1, 7, 'histogram() expects a whole number of buckets'],
+    ['stats histogram(x)', 1, 7, 'histogram() takes 2 argument(s), got 1'],
+    ['fields count_over_time(x)', 1, 8, 'the aggregate count_over_time() can only be used in stats'],
+    ['fields queryStartTime(1)', 1, 8, 'queryStartTime() takes 0 argument(s), got 1'],
+    ['fields md5()', 1, 8, 'md5() takes 1 argument(s), got 0'],
+  ])('%j → line %i, column %i: %s', (q, line, column, msg) => {
+    const ps = problemsOf(q);
+    const p = ps.find((x) => x.message.includes(msg));
+    expect(p, JSON.stringify(ps)).toBeDefined();
+    expect([p!.line, p!.column]).toEqual([line, column]);
+  });
+
+  it('knows every function name of the reference (none answers "unknown function")', () => {
+    const reference = [
+      // string
+      'concat',
+      'endsWith',
+      'isblank',
+      'isempty',
+      'ltrim',
+      'regexReplace',
+      'replace',
+      'rtrim',
+      'split',
+      'startsWith',
+      'strcontains',
+      'strlen',
+      'substr',
+      'tolower',
+      'toupper',
+      'trim',
+      // numeric and conversion
+      'abs',
+      'ceil',
+      'floor',
+      'greatest',
+      'least',
+      'log',
+      'sqrt',
+      'round',
+      'toNumber',
+      'toString',
+      'isNumeric',
+      // datetime
+      'bin',
+      'datefloor',
+      'dateceil',
+      'fromMillis',
+      'toMillis',
+      'now',
+      'parseDate',
+      'formatDate',
+      'strftime',
+      'queryStartTime',
+      'queryEndTime',
+      // general
+      'ispresent',
+      'coalesce',
+      'if',
+      'case',
+      'unmask',
+      'messageSize',
+      // IP
+      'isValidIp',
+      'isValidIpV4',
+      'isValidIpV6',
+      'isIpInSubnet',
+      'isIpv4InSubnet',
+      'isIpv6InSubnet',
+      'ipv4ToNumber',
+      'isPrivateIP',
+      'isPublicIP',
+      'isReservedIP',
+      // JSON
+      'jsonParse',
+      'jsonStringify',
+      'jsonArraySize',
+      'jsonArrayContains',
+      // encoding and hashing
+      'urlEncode',
+      'urlDecode',
+      'base64Encode',
+      'base64Decode',
+      'hexEncode',
+      'hexDecode',
+      'md5',
+      'sha256',
+      // aggregates
+      'count',
+      'count_distinct',
+      'sum',
+      'avg',
+      'min',
+      'max',
+      'pct',
+      'stddev',
+      'earliest',
+      'latest',
+      'sortsFirst',
+      'sortsLast',
+      'rate',
+      'count_over_time',
+      'sum_over_time',
+      'histogram',
+    ];
+    const known = new Set(FUNCTION_NAMES);
+    expect(reference.filter((n) => !known.has(n.toLowerCase()))).toEqual([]);
+  });
+});
+
+describe('booleans display as 1/0, as Logs Insights shows them', () => {
+  it('formats computed true/false as 1 and 0 in tables, CSV and JSON', async () => {
+    const r = await compileQuery('fields isempty(a) as e, ispresent(a) as p, a = "x" as eq').execute([
+      { '@timestamp': 1, a: 'x' },
+    ]);
+    const row = r.rows[0];
+    expect([formatValue(row.e, false), formatValue(row.p, false), formatValue(row.eq, false)]).toEqual([
+      '0',
+      '1',
+      '1',
+    ]);
+  });
+});
+
+describe('tag fields', () => {
+  it('@`aws.tag.team` reads the field @aws.tag.team in fields, filter and stats', async () => {
+    const rows = [
+      { '@timestamp': 1, '@aws.tag.team': 'core' },
+      { '@timestamp': 2, '@aws.tag.team': 'core' },
+      { '@timestamp': 3, '@aws.tag.team': 'edge' },
+    ];
+    const r = await compileQuery(
+      'filter @`aws.tag.team` != "edge" | stats count(*) as n by @`aws.tag.team`',
+    ).execute(rows);
+    expect(r.rows).toEqual([{ '@aws.tag.team': 'core', n: 2 }]);
+  });
+});
+
+describe("AWS's documented examples give the documented results", () => {
+  it.each([
+    ['ltrim("xyZfooxyZ", "xyZ")', 'fooxyZ'],
+    ['rtrim("xyZfooxyZ", "xyZ")', 'xyZfoo'],
+    ['trim("xyZfooxyZ", "xyZ")', 'foo'],
+    ['substr("xyZfooxyZ", 3, 3)', 'foo'],
+    ['replace("foo", "o", "0")', 'f00'],
+    ['strcontains("foo", "oo")', 1],
+    ['2 ^ 3', 8],
+    ['10 % 3', 1],
+    ['strlen("a😀b")', 3],
+  ])('%s → %j', async (expr, want) => {
+    expect(await ev(expr)).toEqual(want);
+  });
+
+  it('filter f1 =~ /^(?i)Exception$/ matches exactly the word, in any case', async () => {
+    const rows = ['Exception', 'EXCEPTION', 'an exception', 'exceptions'].map((f1, i) => ({
+      '@timestamp': i,
+      f1,
+    }));
+    const r = await compileQuery('fields f1 | filter f1 =~ /^(?i)Exception$/ | sort @timestamp asc').execute(
+      rows,
+    );
+    expect(r.rows.map((x) => x.f1)).toEqual(['Exception', 'EXCEPTION']);
+    const like = await compileQuery('fields f1 | filter f1 like /(?i)Exception/').execute(rows);
+    expect(like.rows.length).toBe(4);
+  });
+
+  it('filter statusCode like /2\\d\\d/ keeps the 2xx codes', async () => {
+    const rows = [200, 204, 302, 404, 299].map((statusCode, i) => ({ '@timestamp': i, statusCode }));
+    const r = await compileQuery(
+      'fields statusCode | filter statusCode like /2\\d\\d/ | sort @timestamp asc',
+    ).execute(rows);
+    expect(r.rows.map((x) => x.statusCode)).toEqual([200, 204, 299]);
+  });
+});
+
+describe('booleans in JSON and CSV output', () => {
+  it('displayRows turns true/false into 1/0 and keeps other values', async () => {
+    const { displayRows } = await import('../render/format.js');
+    const rows = displayRows(['a', 'b', 'c'], [{ a: true, b: false, c: 'true' }], new Set());
+    expect(rows).toEqual([{ a: 1, b: 0, c: 'true' }]);
+  });
+});
