@@ -4,6 +4,7 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
+import { buildWeb } from './build-web.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 // LOGFERRY_BUILD_OUT builds elsewhere (the package test stages a tarball without touching dist/).
@@ -55,8 +56,9 @@ await Promise.all([
       logLevel: 'warning',
     }),
   ),
+  buildWeb(root, dist),
 ]);
 writeFileSync(join(dist, '.build-stamp'), new Date().toISOString());
 console.error(
-  `logferry: built dist/cli/logferry.mjs and ${lambdas.length} Lambda bundle(s): ${lambdas.join(', ') || '-'}`,
+  `logferry: built dist/cli/logferry.mjs, the console app and ${lambdas.length} Lambda bundle(s): ${lambdas.join(', ') || '-'}`,
 );

@@ -18,6 +18,7 @@ const step = (name, cmd, args) => {
 
 const extra = process.argv.slice(2);
 let ok = step('typecheck', bin('tsc'), ['-p', 'tsconfig.json', '--noEmit']);
+ok = step('typecheck (console app)', bin('tsc'), ['-p', join('web', 'console', 'tsconfig.json')]) && ok;
 ok = step('lint', bin('biome'), ['check', '--diagnostic-level=error', '.']) && ok;
 mkdirSync(join(root, 'build'), { recursive: true });
 const report = join(root, 'build', 'vitest-report.json');

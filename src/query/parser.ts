@@ -57,7 +57,8 @@ const REFUSED_COMMANDS: Record<string, string> = {
 /** Deepest expression nesting accepted (parentheses, calls, prefix operators). */
 const MAX_NESTING = 256;
 
-const COMMANDS = [
+/** Command names the parser accepts (the console's autocomplete lists them). */
+export const COMMANDS = [
   'fields',
   'display',
   'filter',
