@@ -136,12 +136,19 @@ export function renderPlan(plan: Plan, width = 160): string {
   lines.push('');
   if (plan.steps.length === 0) lines.push('Nothing to do: everything selected is already onboarded.');
   else {
-    const rows = plan.steps.map((s, i) => [
-      String(i + 1),
-      `${s.call.service}:${s.call.operation}`,
-      s.resource,
-      s.changes.map((c) => `${c.field}: ${show(c.before)} → ${show(c.after)}`).join('; ') || s.action,
-    ]);
+    // One line per changed field; a step's first line names the call and the resource.
+    const rows: string[][] = [];
+    plan.steps.forEach((s, i) => {
+      const changes = s.changes.length
+        ? s.changes.map((c) => `${c.field}: ${show(c.before)} → ${show(c.after)}`)
+        : [s.action];
+      for (let j = 0; j < changes.length; j++)
+        rows.push(
+          j === 0
+            ? [String(i + 1), `${s.call.service}:${s.call.operation}`, s.resource, changes[j]]
+            : ['', '', '', changes[j]],
+        );
+    });
     const head = ['#', 'API call', 'resource', 'change'];
     const w = head.map((h, i) =>
       Math.min(Math.max(h.length, ...rows.map((r) => r[i].length)), i === 3 ? 999 : 64),

@@ -1,9 +1,17 @@
 /** Subcommand registry: one line per command file. */
 import type { Command } from 'commander';
+import { registerIamPolicy } from './iam-policy.js';
+import { registerOnboard } from './onboard.js';
 import { registerQuery } from './query.js';
 import { registerRecipes } from './recipes.js';
 import { registerRun } from './run.js';
 
 export type Register = (program: Command) => void;
 
-export const commands: Register[] = [registerRun, registerQuery, registerRecipes];
+export const commands: Register[] = [
+  registerRun,
+  registerQuery,
+  registerRecipes,
+  registerOnboard,
+  registerIamPolicy,
+];
