@@ -13,7 +13,7 @@ import { type ApplyResult, applyPlan, type RollbackResult, rollbackRun } from '.
 import { type LambdaArgs, planLambda, validateLambdaArgs } from './lambda.js';
 import { DEFAULT_FILTER_NAME, type LogGroupOptions, SUBSCRIPTION_FILTERS_PER_GROUP } from './log-groups.js';
 import { PLAN_FORMAT, type Plan, planDrift } from './plan.js';
-import { resolveDestination, type TopologyArgs } from './topology.js';
+import { resolveDestination, type TopologyArgs, validateTopologyArgs } from './topology.js';
 
 export { renderPlan } from './plan.js';
 
@@ -49,7 +49,7 @@ function logGroupOptions(a: CommonArgs): LogGroupOptions {
 
 /** Every problem with the arguments at once (exit 2 before any AWS call). */
 export function validateArgs(a: OnboardArgs): void {
-  const p: string[] = [];
+  const p: string[] = validateTopologyArgs(a);
   if (a.retentionDays !== undefined && !RETENTION_DAYS.includes(a.retentionDays))
     p.push(`--retention-days must be one of ${RETENTION_DAYS.join(', ')}`);
   if (a.maxFilters !== undefined && (!Number.isInteger(a.maxFilters) || a.maxFilters < 1))

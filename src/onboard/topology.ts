@@ -30,6 +30,20 @@ export function destinationKind(
   return undefined;
 }
 
+/** Format problems of the explicit ARNs (checked with the other arguments, before any call). */
+export function validateTopologyArgs(args: TopologyArgs): string[] {
+  const p: string[] = [];
+  if (args.destinationArn && (!ARN.test(args.destinationArn) || !destinationKind(args.destinationArn)))
+    p.push(
+      `--destination-arn ${args.destinationArn} is not a Firehose, Kinesis, Lambda or CloudWatch Logs destination ARN`,
+    );
+  if (args.roleArn && !/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/.test(args.roleArn))
+    p.push(`--role-arn ${args.roleArn} is not an IAM role ARN`);
+  if (!args.stack && !args.destinationArn)
+    p.push('no destination: give --stack NAME (a deployed logferry topology) or --destination-arn ARN');
+  return p;
+}
+
 export async function resolveDestination(aws: AwsCaller, args: TopologyArgs): Promise<Destination> {
   let arn = args.destinationArn;
   let roleArn = args.roleArn;
