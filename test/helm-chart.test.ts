@@ -28,16 +28,13 @@ function run(cmd: string, args: string[]) {
 // biome-ignore lint/suspicious/noExplicitAny: rendered Kubernetes objects
 type Obj = any;
 
+/** `helm template` with one CI values file, in namespace `logging`. */
+function template(values: string) {
+  return run(helm, ['template', 'agent', chart, '--namespace', 'logging', '-f', join(chart, 'ci', values)]);
+}
+
 function render(values: string): Obj[] {
-  const r = run(helm, [
-    'template',
-    'agent',
-    chart,
-    '--namespace',
-    'logging',
-    '-f',
-    join(chart, 'ci', values),
-  ]);
+  const r = template(values);
   expect(r.err).toBe('');
   expect(r.code).toBe(0);
   return parseAllDocuments(r.out)
@@ -68,15 +65,7 @@ describe('charts/logferry-agent', () => {
   });
 
   it.each(ciValues)('helm template output with ci/%s passes the Kubernetes schemas', (values) => {
-    const r = run(helm, [
-      'template',
-      'agent',
-      chart,
-      '--namespace',
-      'logging',
-      '-f',
-      join(chart, 'ci', values),
-    ]);
+    const r = template(values);
     expect(r.code).toBe(0);
     const file = join(dir, `${values}.rendered.yaml`);
     writeFileSync(file, r.out);
