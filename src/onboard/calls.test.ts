@@ -25,6 +25,7 @@ describe('policyFor', () => {
       // An action appears once, except PassRole: one statement per service it is passed to.
       const scoped = actions.filter((a) => a !== 'iam:PassRole');
       expect(scoped.length).toBe(new Set(scoped).size);
+      expect(new Set(policy.Statement.map((s) => s.Sid)).size).toBe(policy.Statement.length);
       for (const s of policy.Statement) {
         for (const a of s.Action) expect(a).toMatch(/^[a-z0-9-]+:[A-Za-z]+$/);
         if (s.Resource.includes('*')) for (const a of s.Action) expect(NO_RESOURCE_LEVEL).toContain(a);

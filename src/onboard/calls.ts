@@ -356,10 +356,13 @@ export function policyFor(command: OnboardCommand, ctx: PolicyContext = {}): Pol
   }
   const Statement: PolicyDocument['Statement'] = [];
   for (const g of groups.values()) {
-    const sid = g.why
+    let sid = g.why
       .join('')
       .replace(/[^A-Za-z0-9]/g, '')
-      .slice(0, 100);
+      .slice(0, 90);
+    // Sids must be unique within a policy (PassRole appears once per service it is passed to).
+    const base = sid;
+    for (let n = 2; Statement.some((x) => x.Sid === sid); n++) sid = `${base}${n}`;
     Statement.push({
       Sid: sid,
       Effect: 'Allow',
