@@ -25,6 +25,8 @@ export type ErrorCode =
   | 'QUERY_SYNTAX'
   | 'QUERY_RUNTIME'
   | 'SOURCE_FAILED'
+  | 'ONBOARD_FAILED'
+  | 'ONBOARD_DRIFT'
   | 'INTERNAL';
 
 export class LogferryError extends Error {

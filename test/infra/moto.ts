@@ -24,12 +24,22 @@ export function ensureMoto(): string {
   return server;
 }
 
+/**
+ * moto-server.py (beside this file) is moto's server plus in-process extensions for what moto
+ * lacks (Lambda LoggingConfig, EKS updates); it is used unless LOGFERRY_MOTO_SERVER names a server.
+ */
+const EXTENDED_SERVER = new URL('./moto-server.py', import.meta.url).pathname;
+
 export async function startMoto(): Promise<Running> {
   const server = ensureMoto();
   const port = await freePort();
-  const p = startProcess(server, ['-H', '127.0.0.1', '-p', String(port)], {
-    MOTO_ALLOW_NONEXISTENT_REGION: 'true',
-  });
+  const args = ['-H', '127.0.0.1', '-p', String(port)];
+  const extended = !process.env.LOGFERRY_MOTO_SERVER && existsSync(EXTENDED_SERVER);
+  const p = extended
+    ? startProcess(join(server, '..', 'python'), [EXTENDED_SERVER, ...args], {
+        MOTO_ALLOW_NONEXISTENT_REGION: 'true',
+      })
+    : startProcess(server, args, { MOTO_ALLOW_NONEXISTENT_REGION: 'true' });
   const url = `http://127.0.0.1:${port}`;
   try {
     await waitFor('moto_server', async () => (await fetch(`${url}/moto-api/`)).ok, 60_000, p.proc);

@@ -1,10 +1,19 @@
 /** Subcommand registry: one line per command file. */
 import type { Command } from 'commander';
 import { registerConsole } from './console.js';
+import { registerIamPolicy } from './iam-policy.js';
+import { registerOnboard } from './onboard.js';
 import { registerQuery } from './query.js';
 import { registerRecipes } from './recipes.js';
 import { registerRun } from './run.js';
 
 export type Register = (program: Command) => void;
 
-export const commands: Register[] = [registerRun, registerQuery, registerRecipes, registerConsole];
+export const commands: Register[] = [
+  registerRun,
+  registerQuery,
+  registerRecipes,
+  registerConsole,
+  registerOnboard,
+  registerIamPolicy,
+];
