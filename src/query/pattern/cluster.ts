@@ -324,7 +324,8 @@ export class PatternClusterer<E = undefined> {
   clusters(): PatternCluster<E>[] {
     const groups = new Map<string, Signature<E>[]>();
     for (const sig of this.sigs.values()) {
-      const gk = `${sig.words.length}\u0001${sig.seps.map(shapeSep).join('\u0001')}`;
+      // Severity is part of the shape: a pattern never mixes `E…` and `I…` lines.
+      const gk = `${sig.severity}\u0001${sig.words.length}\u0001${sig.seps.map(shapeSep).join('\u0001')}`;
       let g = groups.get(gk);
       if (!g) {
         g = [];

@@ -96,6 +96,7 @@ export function tokenize(msg: string, out: Tokenized): Tokenized {
   const n = msg.length;
   let i = 0;
   let sepStart = 0;
+  let quoted = false;
   const klog = klogLevelLength(msg);
   if (klog) {
     seps.push('');
@@ -118,6 +119,7 @@ export function tokenize(msg: string, out: Tokenized): Tokenized {
         break;
       }
       if (c >= 128 || SEP[c] === 0) break;
+      if (c === 34) quoted = !quoted;
       i++;
       if (CLOSER[c] !== 0 && msg.charCodeAt(i) === CLOSER[c]) {
         empty = true;
@@ -148,7 +150,12 @@ export function tokenize(msg: string, out: Tokenized): Tokenized {
       const c = msg.charCodeAt(i);
       if (c < 128) {
         const s = SEP[c];
-        if (s !== 0) {
+        if (quoted) {
+          // Inside a double-quoted string only whitespace and the closing quote end a word: a value
+          // such as "system:node:ip-10-0-1-2" or "a=b,c" is one word whatever it holds.
+          if (c <= 32 || c === 34) break;
+          if (c >= 48 && c <= 57) digit = true;
+        } else if (s !== 0) {
           // '=' inside a URL or path (`/x?a=1`) stays in the word; ':' between digits too, unless
           // the word already has a dot (`10.0.0.1:80` splits into address and port, `10:04:05` does not).
           if (
