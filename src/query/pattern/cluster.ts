@@ -28,13 +28,24 @@ import {
   isVar,
   VAR,
   MAX_VALUE_CHARS,
+  materialize,
+  newSpans,
   newTokenized,
-  type Tokenized,
-  tokenize,
+  scan,
+  type Spans,
+  T_CONST,
+  T_TAIL,
+  T_TOKEN,
   VAR_TAIL,
   VAR_TOKEN,
   varType,
   type TokenType,
+  T_TIME,
+  T_IP,
+  T_NUMBER,
+  VAR_TIME,
+  VAR_IP,
+  VAR_NUMBER,
 } from './tokenize.js';
 
 export const DEFAULT_MAX_SIGNATURES = 20_000;
@@ -101,7 +112,7 @@ export function severityOf(seps: string[], words: string[]): SeverityLabel {
 export interface Extra<E> {
   create(): E;
   /** Adds one event (its tokenization and timestamp). */
-  add(e: E, t: Tokenized, ts: number): void;
+  add(e: E, message: string, sp: Spans, ts: number): void;
   /** Folds `from` into `into` (columns already aligned: same shape). */
   merge(into: E, from: E): void;
 }
@@ -186,6 +197,105 @@ function coarsen(t: { seps: string[]; words: string[] }, level: number): boolean
   return changed;
 }
 
+// Signature keys: two 32-bit hashes of the token sequence folded into one safe integer (53 bits),
+// computed straight from the message's spans on the hot path and from the strings of a stored
+// signature when coarsening — both walk the same sequence, so they agree.
+const SEP_END = 0x10001;
+const WORD_END = 0x10002;
+const MSG_END = 0x10003;
+const TYPE_BASE = 0x10010;
+const TYPE_CODE: Record<string, number> = {
+  [VAR_TIME]: T_TIME,
+  [VAR_IP]: T_IP,
+  [VAR_NUMBER]: T_NUMBER,
+  [VAR_TOKEN]: T_TOKEN,
+  [VAR_TAIL]: T_TAIL,
+};
+
+class Hasher {
+  h1 = 0x811c9dc5;
+  h2 = 0x9747b28c;
+  reset(): void {
+    this.h1 = 0x811c9dc5;
+    this.h2 = 0x9747b28c;
+  }
+  mix(c: number): void {
+    this.h1 = Math.imul(this.h1 ^ c, 0x01000193);
+    let h2 = Math.imul(this.h2 ^ c, 0x5bd1e995);
+    h2 ^= h2 >>> 13;
+    this.h2 = h2;
+  }
+  range(s: string, from: number, to: number): void {
+    for (let i = from; i < to; i++) this.mix(s.charCodeAt(i));
+  }
+  key(): number {
+    return (this.h1 >>> 0) * 2097152 + ((this.h2 >>> 0) >>> 11);
+  }
+}
+const HASHER = new Hasher();
+
+function hashSpans(msg: string, sp: Spans): number {
+  const h = HASHER;
+  h.reset();
+  const { wStart, wEnd, type } = sp;
+  let prev = 0;
+  for (let i = 0; i < sp.n; i++) {
+    h.range(msg, prev, wStart[i]);
+    h.mix(SEP_END);
+    if (type[i] === T_CONST) h.range(msg, wStart[i], wEnd[i]);
+    else h.mix(TYPE_BASE + type[i]);
+    h.mix(WORD_END);
+    prev = wEnd[i];
+  }
+  h.range(msg, prev, msg.length);
+  h.mix(MSG_END);
+  return h.key();
+}
+
+function hashSignature(seps: string[], words: string[]): number {
+  const h = HASHER;
+  h.reset();
+  for (let i = 0; i < words.length; i++) {
+    h.range(seps[i], 0, seps[i].length);
+    h.mix(SEP_END);
+    const w = words[i];
+    if (isVar(w)) h.mix(TYPE_BASE + TYPE_CODE[w]);
+    else h.range(w, 0, w.length);
+    h.mix(WORD_END);
+  }
+  const last = seps[words.length];
+  h.range(last, 0, last.length);
+  h.mix(MSG_END);
+  return h.key();
+}
+
+/** `coarsen` on spans (the hot path's form); must agree with `coarsen` on strings. */
+function coarsenSpans(msg: string, sp: Spans, level: number): void {
+  const { wStart, wEnd, type } = sp;
+  if (level >= 1) {
+    for (let i = 0; i < sp.n; i++) {
+      if (type[i] !== T_CONST) continue;
+      const s = wStart[i];
+      const e = wEnd[i];
+      let mask = e - s > LONG_WORD;
+      for (let j = s; j < e && !mask; j++) {
+        const c = msg.charCodeAt(j);
+        mask = c === 47 || c === 92 || c === 64 || c === 46;
+      }
+      if (mask) type[i] = T_TOKEN;
+    }
+  }
+  if (level >= 2) {
+    const at = FOLD_AT[Math.min(level - 2, FOLD_AT.length - 1)];
+    if (sp.n > at && !(sp.n === at + 1 && type[at] === T_TAIL)) {
+      if (at === 0) wStart[0] = 0;
+      wEnd[at] = msg.length;
+      type[at] = T_TAIL;
+      sp.n = at + 1;
+    }
+  }
+}
+
 function keyOf(seps: string[], words: string[]): string {
   let k = seps[0];
   for (let i = 0; i < words.length; i++) k += `\u0001${words[i]}\u0001${seps[i + 1]}`;
@@ -195,12 +305,13 @@ function keyOf(seps: string[], words: string[]): string {
 const SEVERITY_ORDER: SeverityLabel[] = ['FATAL', 'ERROR', 'WARN', 'INFO', 'DEBUG', 'TRACE', 'UNKNOWN'];
 
 export class PatternClusterer<E = undefined> {
-  private sigs = new Map<string, Signature<E>>();
+  private sigs = new Map<number, Signature<E>>();
   private readonly maxSignatures: number;
   private readonly sampleSize: number;
   private readonly slots: number;
   private readonly extra: Extra<E> | undefined;
   private readonly tok = newTokenized();
+  private readonly sp = newSpans();
   /** Current coarsening level (0 = none). */
   level = 0;
   events = 0;
@@ -219,11 +330,12 @@ export class PatternClusterer<E = undefined> {
   /** Adds one message to count slot `slot`, seen at `ts` (epoch ms; NaN when unknown). */
   add(message: string, slot = 0, ts = Number.NaN): void {
     this.events++;
-    const t = tokenize(message, this.tok);
-    if (this.level > 0) this.applyLevel(t, this.level);
-    const key = keyOf(t.seps, t.words);
+    const sp = scan(message, this.sp);
+    if (this.level > 0) coarsenSpans(message, sp, this.level);
+    const key = hashSpans(message, sp);
     let sig = this.sigs.get(key);
     if (!sig) {
+      const t = materialize(message, sp, this.tok);
       sig = {
         seps: t.seps.slice(),
         words: t.words.slice(),
@@ -242,27 +354,20 @@ export class PatternClusterer<E = undefined> {
     if (ts < sig.minTs) sig.minTs = ts;
     if (ts > sig.maxTs) sig.maxTs = ts;
     const first = Number.isNaN(ts) ? Number.POSITIVE_INFINITY : ts;
-    const words = t.words;
-    for (let i = 0; i < words.length; i++) {
-      const w = words[i];
-      if (w.charCodeAt(0) !== 0 || w === VAR_TAIL) continue;
+    const { type, wStart, wEnd } = sp;
+    for (let i = 0; i < sp.n; i++) {
+      const ty = type[i];
+      if (ty === T_CONST || ty === T_TAIL) continue;
       let s = sig.samples[i];
       if (!s) {
         s = new ValueSample(this.sampleSize);
         sig.samples[i] = s;
       }
-      const v = t.values[i];
-      s.add(v.length > MAX_VALUE_CHARS ? v.slice(0, MAX_VALUE_CHARS) : v, 1, first);
+      const st = wStart[i];
+      s.offer(message, st, Math.min(wEnd[i], st + MAX_VALUE_CHARS), first);
     }
-    if (this.extra && sig.extra !== undefined) this.extra.add(sig.extra, t, ts);
+    if (this.extra && sig.extra !== undefined) this.extra.add(sig.extra, message, sp, ts);
     if (this.sigs.size > this.maxSignatures) this.coarsenAll();
-  }
-
-  /** Applies `level` to a fresh tokenization, keeping `values` aligned with `words`. */
-  private applyLevel(t: Tokenized, level: number): void {
-    const n = t.words.length;
-    coarsen(t, level);
-    if (t.words.length !== n) t.values.length = t.words.length;
   }
 
   private coarsenAll(): void {
@@ -285,7 +390,7 @@ export class PatternClusterer<E = undefined> {
         }
         sig.samples = samples;
         sig.severity = severityOf(sig.seps, sig.words);
-        const key = keyOf(sig.seps, sig.words);
+        const key = hashSignature(sig.seps, sig.words);
         const cur = this.sigs.get(key);
         if (cur) this.mergeSig(cur, sig);
         else this.sigs.set(key, sig);
@@ -353,9 +458,9 @@ export class PatternClusterer<E = undefined> {
 
   /** The pattern a message falls in, after `clusters()` (undefined if it was never added). */
   patternOf(message: string): string | undefined {
-    const t = tokenize(message, this.tok);
-    if (this.level > 0) this.applyLevel(t, this.level);
-    return this.sigs.get(keyOf(t.seps, t.words))?.pattern;
+    const sp = scan(message, this.sp);
+    if (this.level > 0) coarsenSpans(message, sp, this.level);
+    return this.sigs.get(hashSpans(message, sp))?.pattern;
   }
 
   private build(members: Signature<E>[]): PatternCluster<E> {

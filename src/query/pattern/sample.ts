@@ -32,14 +32,32 @@ export class ValueSample {
 
   constructor(readonly k: number) {}
 
+  /** Adds one occurrence of `msg.slice(start, end)` without copying it when it cannot be kept. */
+  offer(msg: string, start: number, end: number, first: number): void {
+    let h = 0x811c9dc5;
+    for (let i = start; i < end; i++) {
+      h ^= msg.charCodeAt(i);
+      h = Math.imul(h, 0x01000193);
+    }
+    h >>>= 0;
+    if (this.values.size >= this.k && h > this.maxHash) {
+      this.overflow = true;
+      return;
+    }
+    this.addHashed(msg.slice(start, end), h, 1, first);
+  }
+
   add(value: string, count: number, first: number): void {
+    this.addHashed(value, hash32(value), count, first);
+  }
+
+  private addHashed(value: string, h: number, count: number, first: number): void {
     const cur = this.values.get(value);
     if (cur) {
       cur.count += count;
       if (first < cur.first) cur.first = first;
       return;
     }
-    const h = hash32(value);
     if (this.values.size >= this.k) {
       this.overflow = true;
       if (h >= this.maxHash) return;

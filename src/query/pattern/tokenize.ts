@@ -66,17 +66,6 @@ const DATE_WORDS = new Set(
   'Mon Tue Wed Thu Fri Sat Sun Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec'.split(' '),
 );
 
-/** A word of 8 or more hex digits is an id even without a decimal digit (`ffffffff`). */
-const HEX_RE = /^(?:0x)?[0-9a-fA-F]+$/;
-
-/** Type of a word that contains a digit. */
-export function classify(word: string): string {
-  if (NUMBER_RE.test(word)) return VAR_NUMBER;
-  if (IP_RE.test(word)) return VAR_IP;
-  if (TIME_RE.test(word)) return VAR_TIME;
-  return VAR_TOKEN;
-}
-
 /** klog header `E1205 …`: the level letter stays constant, the date is a variable. */
 function klogLevelLength(msg: string): number {
   const c = msg.charCodeAt(0);
@@ -87,21 +76,83 @@ function klogLevelLength(msg: string): number {
   return 0;
 }
 
-/** Splits `msg` into `out` (arrays reused: cleared first). */
-export function tokenize(msg: string, out: Tokenized): Tokenized {
-  const { seps, words, values } = out;
-  seps.length = 0;
-  words.length = 0;
-  values.length = 0;
+/** Type codes of `Spans.type`. */
+export const T_CONST = 0;
+export const T_TIME = 1;
+export const T_IP = 2;
+export const T_NUMBER = 3;
+export const T_TOKEN = 4;
+export const T_TAIL = 5;
+const TYPE_WORD = ['', VAR_TIME, VAR_IP, VAR_NUMBER, VAR_TOKEN, VAR_TAIL];
+
+/**
+ * A message split without copying: word i is `msg.slice(wStart[i], wEnd[i])`, separator i (before
+ * word i) runs from the end of word i-1 (or 0) to `wStart[i]`, and the trailing separator from the
+ * end of the last word to the end of the message. `type[i]` is a `T_…` code.
+ */
+export interface Spans {
+  n: number;
+  wStart: Int32Array;
+  wEnd: Int32Array;
+  type: Uint8Array;
+}
+
+export function newSpans(): Spans {
+  return {
+    n: 0,
+    wStart: new Int32Array(MAX_WORDS + 2),
+    wEnd: new Int32Array(MAX_WORDS + 2),
+    type: new Uint8Array(MAX_WORDS + 2),
+  };
+}
+
+/** The type code of a word that contains a digit; slices only for the few shapes a regex must decide. */
+function classifyRange(msg: string, s: number, e: number): number {
+  const c0 = msg.charCodeAt(s);
+  if (!(isDigit(c0) || c0 === 45 || c0 === 43 || c0 === 46)) return T_TOKEN;
+  let i = c0 === 45 || c0 === 43 ? s + 1 : s;
+  let digits = 0;
+  let dots = 0;
+  for (; i < e; i++) {
+    const c = msg.charCodeAt(i);
+    if (isDigit(c)) digits++;
+    else if (c === 46) dots++;
+    else break;
+  }
+  if (i === e && digits > 0) {
+    if (dots === 0 || (dots === 1 && msg.charCodeAt(e - 1) !== 46)) return T_NUMBER;
+  }
+  const w = msg.slice(s, e);
+  if (NUMBER_RE.test(w)) return T_NUMBER;
+  if (IP_RE.test(w)) return T_IP;
+  if (TIME_RE.test(w)) return T_TIME;
+  return T_TOKEN;
+}
+
+function isHexRange(msg: string, s: number, e: number): boolean {
+  let i = s;
+  if (e - s > 2 && msg.charCodeAt(s) === 48 && (msg.charCodeAt(s + 1) | 32) === 120) i += 2;
+  for (; i < e; i++) {
+    const c = msg.charCodeAt(i);
+    if (!(isDigit(c) || ((c | 32) >= 97 && (c | 32) <= 102))) return false;
+  }
+  return true;
+}
+
+/** Splits `msg` into word spans (see module comment for the rules). */
+export function scan(msg: string, sp: Spans): Spans {
+  const { wStart, wEnd, type } = sp;
+  let w = 0;
   const n = msg.length;
   let i = 0;
   let sepStart = 0;
   let quoted = false;
   const klog = klogLevelLength(msg);
   if (klog) {
-    seps.push('');
-    words.push(msg.slice(0, klog));
-    values.push(msg.slice(0, klog));
+    wStart[0] = 0;
+    wEnd[0] = klog;
+    type[0] = T_CONST;
+    w = 1;
     i = klog;
     sepStart = klog;
   }
@@ -126,22 +177,22 @@ export function tokenize(msg: string, out: Tokenized): Tokenized {
         break;
       }
     }
-    if (empty && words.length < MAX_WORDS) {
-      seps.push(msg.slice(sepStart, i));
-      words.push('');
-      values.push('');
+    if (empty && w < MAX_WORDS) {
+      wStart[w] = i;
+      wEnd[w] = i;
+      type[w] = T_CONST;
+      w++;
       sepStart = i;
       continue;
     }
     if (i >= n) break;
-    if (words.length >= MAX_WORDS) {
-      seps.push(msg.slice(sepStart, i));
-      words.push(VAR_TAIL);
-      values.push(msg.slice(i, i + MAX_VALUE_CHARS));
-      seps.push('');
-      return out;
+    if (w >= MAX_WORDS) {
+      wStart[w] = i;
+      wEnd[w] = n;
+      type[w] = T_TAIL;
+      sp.n = w + 1;
+      return sp;
     }
-    seps.push(msg.slice(sepStart, i));
     const start = i;
     let digit = false;
     let dot = false;
@@ -172,22 +223,49 @@ export function tokenize(msg: string, out: Tokenized): Tokenized {
       }
       i++;
     }
-    const w = msg.slice(start, i);
     const len = i - start;
-    words.push(
-      digit
-        ? classify(w)
-        : len === 3 && DATE_WORDS.has(w)
-          ? VAR_TIME
-          : len >= 8 && HEX_RE.test(w)
-            ? VAR_TOKEN
-            : w,
-    );
-    values.push(w);
+    wStart[w] = start;
+    wEnd[w] = i;
+    type[w] = digit
+      ? classifyRange(msg, start, i)
+      : len === 3 && DATE_WORDS.has(msg.slice(start, i))
+        ? T_TIME
+        : len >= 8 && isHexRange(msg, start, i)
+          ? T_TOKEN
+          : T_CONST;
+    w++;
     sepStart = i;
   }
-  seps.push(msg.slice(sepStart));
+  sp.n = w;
+  return sp;
+}
+
+/** Separator i of `sp` as [start, end) offsets. */
+export function sepStartOf(sp: Spans, i: number): number {
+  return i === 0 ? 0 : sp.wEnd[i - 1];
+}
+
+/** Materialises spans as strings (new signatures, tests). */
+export function materialize(msg: string, sp: Spans, out: Tokenized): Tokenized {
+  const { seps, words, values } = out;
+  seps.length = 0;
+  words.length = 0;
+  values.length = 0;
+  for (let i = 0; i < sp.n; i++) {
+    seps.push(msg.slice(sepStartOf(sp, i), sp.wStart[i]));
+    const v = msg.slice(sp.wStart[i], sp.wEnd[i]);
+    words.push(sp.type[i] === T_CONST ? v : TYPE_WORD[sp.type[i]]);
+    values.push(v);
+  }
+  seps.push(sp.n > 0 ? msg.slice(sp.wEnd[sp.n - 1]) : msg);
   return out;
+}
+
+const SCRATCH = newSpans();
+
+/** Splits `msg` into `out` (arrays reused: cleared first). */
+export function tokenize(msg: string, out: Tokenized): Tokenized {
+  return materialize(msg, scan(msg, SCRATCH), out);
 }
 
 export function newTokenized(): Tokenized {
