@@ -17,7 +17,8 @@
  * - NumericToken: a `<Number>` token with ≥ NUM_MIN_BASE baseline and ≥ NUM_MIN_RECENT recent values
  *   whose recent mean differs from the baseline mean by ≥ NUM_REL_CHANGE of it and by ≥ NUM_SE
  *   standard errors (baseline spread / √recent count).
- * - HttpErrorCode: a `<Number>` token whose values are all whole numbers in 100–599 (an HTTP status);
+ * - HttpErrorCode: a `<Number>` token whose values are all whole numbers in 100–599 and that one of
+ *   the two words before it names (`status`, `code`, `http`, `resp`, or an `HTTP/x` token before it);
  *   recent 4xx/5xx share ≥ 2 × the baseline share and ≥ baseline share + HTTP_SHARE_GAIN, with at
  *   least HTTP_MIN_ERRORS recent errors.
  * Priority: HIGH for an ERROR/FATAL pattern or a 5xx rise, MEDIUM for new patterns, frequency
@@ -265,7 +266,7 @@ export function detectAnomalies(clusters: PatternCluster<unknown>[], tr: Anomaly
           raise(severe ? 'HIGH' : 'LOW');
         }
       }
-      const isStatus = b[5] + r[5] === 0 && b[0] + r[0] > 0;
+      const isStatus = b[5] + r[5] === 0 && b[0] + r[0] > 0 && looksLikeStatus(c, col);
       if (isStatus && r[0] > 0) {
         const shareB = b[0] > 0 ? b[3] / b[0] : 0;
         const shareR = r[3] / r[0];
@@ -287,6 +288,22 @@ export function detectAnomalies(clusters: PatternCluster<unknown>[], tr: Anomaly
       '@description': notes.join('; '),
     };
   });
+}
+
+const STATUS_WORD = /status|code|http|resp/i;
+
+/** An HTTP status column: one of the two words before it names it (`status=`, `"code":`, `HTTP/1.1" 500`). */
+function looksLikeStatus(c: PatternCluster<unknown>, col: number): boolean {
+  for (let i = col - 1; i >= Math.max(0, col - 2); i--) {
+    const w = c.words[i];
+    if (w.charCodeAt(0) !== 0) {
+      if (STATUS_WORD.test(w)) return true;
+    } else {
+      const top = c.samples[i]?.top(1)[0]?.value;
+      if (top !== undefined && /^HTTP\//i.test(top)) return true;
+    }
+  }
+  return false;
 }
 
 function tokenName(c: PatternCluster<unknown>, col: number): string {
