@@ -66,6 +66,20 @@ const DATE_WORDS = new Set(
   'Mon Tue Wed Thu Fri Sat Sun Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec'.split(' '),
 );
 
+/** Index of the `)` closing the `(` at `open` when it comes before any whitespace, quote or other `(` and is followed by a separator or the end; else 0. */
+function attachedParens(msg: string, open: number): number {
+  const n = Math.min(msg.length, open + 64);
+  for (let j = open + 1; j < n; j++) {
+    const c = msg.charCodeAt(j);
+    if (c === 41) {
+      const after = msg.charCodeAt(j + 1);
+      return j + 1 >= msg.length || (after < 128 && SEP[after] !== 0) ? j : 0;
+    }
+    if (c <= 32 || c === 40 || c === 34) return 0;
+  }
+  return 0;
+}
+
 /** klog header `E1205 …`: the level letter stays constant, the date is a variable. */
 function klogLevelLength(msg: string): number {
   const c = msg.charCodeAt(0);
@@ -206,6 +220,12 @@ export function scan(msg: string, sp: Spans): Spans {
           // such as "system:node:ip-10-0-1-2" or "a=b,c" is one word whatever it holds.
           if (c <= 32 || c === 34) break;
           if (c >= 48 && c <= 57) digit = true;
+        } else if (c === 40 && i > start && attachedParens(msg, i) > 0) {
+          // `LOCAL(0)`, `pam_unix(sshd:auth)`: a parenthesised suffix glued to a word, closed before
+          // any space, belongs to the word.
+          const close = attachedParens(msg, i);
+          for (let j = i + 1; j < close; j++) if (isDigit(msg.charCodeAt(j))) digit = true;
+          i = close;
         } else if (s !== 0) {
           // '=' inside a URL or path (`/x?a=1`) stays in the word; ':' between digits too, unless
           // the word already has a dot (`10.0.0.1:80` splits into address and port, `10:04:05` does not).
