@@ -641,7 +641,7 @@ function clusterGroup<E>(group: Signature<E>[]): Signature<E>[][] {
     const child: boolean[] = new Array(n);
     for (let c = 0; c < n; c++) {
       child[c] = fs[c] < rootF;
-      key += child[c] ? '\u0001\u0002' : `\u0001${gen(s.words[c])}`;
+      key += child[c] ? `\u0001${VAR}` : `\u0001${gen(s.words[c])}`;
     }
     let r = roots.get(key);
     if (!r) {
@@ -654,7 +654,7 @@ function clusterGroup<E>(group: Signature<E>[]): Signature<E>[][] {
   for (const key of [...roots.keys()].sort()) {
     const members = roots.get(key) as { sig: Signature<E>; child: boolean[] }[];
     const cols: number[] = [];
-    for (let c = 0; c < n; c++) if (members[0].child[c]) cols.push(c);
+    for (let c = 0; c < n; c++) if (members.some((m) => m.child[c])) cols.push(c);
     splitChildren(
       members.map((m) => m.sig),
       cols,

@@ -51,6 +51,10 @@ SEP['='.charCodeAt(0)] = 3;
 const CLOSER = new Uint8Array(128);
 for (const [o, c] of ['()', '[]', '{}', '""', "''", '<>']) CLOSER[o.charCodeAt(0)] = c.charCodeAt(0);
 
+function isHexOrColon(c: number): boolean {
+  return (c >= 48 && c <= 58) || ((c | 32) >= 97 && (c | 32) <= 102);
+}
+
 function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }
@@ -211,8 +215,10 @@ export function scan(msg: string, sp: Spans): Spans {
     let digit = false;
     let dot = false;
     let url = false;
+    let hexOnly = true;
     while (i < n) {
       const c = msg.charCodeAt(i);
+      if (hexOnly && !isHexOrColon(c)) hexOnly = false;
       if (c < 128) {
         const s = SEP[c];
         if (quoted) {
@@ -229,10 +235,13 @@ export function scan(msg: string, sp: Spans): Spans {
         } else if (s !== 0) {
           // '=' inside a URL or path (`/x?a=1`) stays in the word; ':' between digits too, unless
           // the word already has a dot (`10.0.0.1:80` splits into address and port, `10:04:05` does not).
+          // Hex groups joined by ':' (a MAC or IPv6 address, `fe80::1`) stay one word too.
           if (
             s === 3
               ? !url
-              : s === 1 || dot || !isDigit(msg.charCodeAt(i - 1)) || !isDigit(msg.charCodeAt(i + 1))
+              : s === 1 ||
+                (!(hexOnly && isHexOrColon(msg.charCodeAt(i - 1)) && isHexOrColon(msg.charCodeAt(i + 1))) &&
+                  (dot || !isDigit(msg.charCodeAt(i - 1)) || !isDigit(msg.charCodeAt(i + 1))))
           )
             break;
         } else if (c >= 48 && c <= 57) digit = true;
