@@ -48,6 +48,12 @@ import {
   VAR_NUMBER,
 } from './tokenize.js';
 
+// Module-local copies for the hot loops (imported bindings can cost a getter call per read when the
+// code runs untranspiled-to-one-bundle, as under tsx).
+const K_CONST = T_CONST;
+const K_TAIL = T_TAIL;
+const K_MAX_VALUE = MAX_VALUE_CHARS;
+
 export const DEFAULT_MAX_SIGNATURES = 20_000;
 export const DEFAULT_SAMPLE_SIZE = 10;
 /** A non-common column with at most this many distinct words splits its cluster. */
@@ -242,7 +248,7 @@ function hashSpans(msg: string, sp: Spans): number {
   for (let i = 0; i < sp.n; i++) {
     h.range(msg, prev, wStart[i]);
     h.mix(SEP_END);
-    if (type[i] === T_CONST) h.range(msg, wStart[i], wEnd[i]);
+    if (type[i] === K_CONST) h.range(msg, wStart[i], wEnd[i]);
     else h.mix(TYPE_BASE + type[i]);
     h.mix(WORD_END);
     prev = wEnd[i];
@@ -357,14 +363,14 @@ export class PatternClusterer<E = undefined> {
     const { type, wStart, wEnd } = sp;
     for (let i = 0; i < sp.n; i++) {
       const ty = type[i];
-      if (ty === T_CONST || ty === T_TAIL) continue;
+      if (ty === K_CONST || ty === K_TAIL) continue;
       let s = sig.samples[i];
       if (!s) {
         s = new ValueSample(this.sampleSize);
         sig.samples[i] = s;
       }
       const st = wStart[i];
-      s.offer(message, st, Math.min(wEnd[i], st + MAX_VALUE_CHARS), first);
+      s.offer(message, st, Math.min(wEnd[i], st + K_MAX_VALUE), first);
     }
     if (this.extra && sig.extra !== undefined) this.extra.add(sig.extra, message, sp, ts);
     if (this.sigs.size > this.maxSignatures) this.coarsenAll();
