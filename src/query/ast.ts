@@ -5,6 +5,8 @@
  * OpenSearch) may walk them to push filters down, so shapes here are a stable contract.
  */
 
+import type { PatternFamilyCommand } from './pattern/ast.js';
+
 /** A position in the query text. `line`/`column` are 1-based; `offset` is the 0-based UTF-16 index. */
 export interface Pos {
   line: number;
@@ -234,7 +236,8 @@ export type Command =
   | ParseCommand
   | DedupCommand
   | UnmaskCommand
-  | UnnestCommand;
+  | UnnestCommand
+  | PatternFamilyCommand;
 
 export type CommandKind = Command['kind'];
 

@@ -16,6 +16,8 @@ import { type Command, type Expr, exprKey, type QueryAst, type StatsCommand } fr
 import { collectFields, type ExprContext, isTimeExpr } from './compile-expr.js';
 import { lookupFunction } from './functions/registry.js';
 import { parseQuery, queryError } from './parser.js';
+import { isPatternFamily } from './pattern/ast.js';
+import { familyColumns, planPatternFamily } from './pattern/operator.js';
 import { compileRowCommand, ROW_COMMANDS, type RowStep, writtenFields } from './row-commands.js';
 import {
   dedupOperator,
@@ -102,6 +104,9 @@ function displayColumns(commands: Command[]): string[] {
       display = c.items.map((p) => p.name);
     } else if (c.kind === 'unnest' && fields) {
       fields = [...fields, c.into];
+    } else if (isPatternFamily(c)) {
+      fields = familyColumns(c, fields);
+      display = undefined;
     }
   }
   return [...new Set(display ?? fields ?? DEFAULT_DISPLAY)];
@@ -171,6 +176,12 @@ function referencedFields(commands: Command[], columns: string[]): Set<string> {
         break;
       case 'stats':
         for (const p of [...c.aggregates, ...c.by]) read(fieldsOf(p.expr));
+        aggregated = true;
+        break;
+      case 'pattern':
+      case 'diff':
+        read(c.kind === 'pattern' ? fieldsOf(c.expr) : ['@message']);
+        read(['@timestamp']);
         aggregated = true;
         break;
       default:
@@ -304,7 +315,7 @@ function build(ast: QueryAst, ctx: ExprContext): CompiledQuery {
 
   const columns = displayColumns(commands);
   const timeFields = timeColumns(commands, columns);
-  const aggregates = commands.some((c) => c.kind === 'stats');
+  const aggregates = commands.some((c) => c.kind === 'stats' || isPatternFamily(c));
   const hasSort = commands.some((c) => c.kind === 'sort');
   const hasLimit = commands.some((c) => c.kind === 'limit');
   const refs = referencedFields(commands, columns);
@@ -394,6 +405,15 @@ function build(ast: QueryAst, ctx: ExprContext): CompiledQuery {
         const sctx = localCtx;
         factories.push((next) => statsOperator(c, sctx, next));
         localCtx = postStatsContext(ctx, ast.text, c);
+        break;
+      }
+      case 'pattern':
+      case 'diff':
+      case 'anomaly': {
+        implicitSortPlaced = true;
+        const plan = planPatternFamily(rest, i, localCtx, ast.text);
+        i += plan.consumed;
+        factories.push(plan.factory);
         break;
       }
       default:

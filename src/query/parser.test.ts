@@ -197,7 +197,7 @@ describe('parseQuery: errors', () => {
     ['parse @message 42', 1, 16, 'parse expects a glob string or a /regex/'],
     ['filterIndex region = "x"', 1, 1, 'field indexes'],
     ['SOURCE logGroups()', 1, 1, '--from'],
-    ['pattern @message', 1, 1, 'not supported'],
+    ['pattern', 1, 8, 'pattern expects a field or string expression'],
     ['dedup', 1, 6, 'dedup expects a field name'],
     ['unnest a as b', 1, 10, "expected 'into'"],
     ['fields a b', 1, 10, 'unexpected'],

@@ -24,6 +24,7 @@ import type {
   Span,
 } from './ast.js';
 import { exprKey } from './ast.js';
+import { parsePatternFamily } from './pattern/ast.js';
 import { FUNCTION_NAMES, lookupFunction } from './functions/registry.js';
 import { Lexer, type Token, UNIT_MS } from './lexer.js';
 import { toJsRegex } from './regex.js';
@@ -48,9 +49,6 @@ const REFUSED_COMMANDS: Record<string, string> = {
   filterindex:
     'filterIndex works on CloudWatch field indexes; logferry archives have none — use filter instead',
   source: 'SOURCE selects CloudWatch log groups; choose what to read with --from (and --start/--end) instead',
-  pattern: 'pattern (automatic log clustering) is not supported by logferry',
-  diff: 'diff (comparison with a previous time range) is not supported by logferry',
-  anomaly: 'anomaly detection is not supported by logferry',
   lookup: 'lookup tables are not supported by logferry',
 };
 
@@ -69,6 +67,10 @@ export const COMMANDS = [
   'dedup',
   'unmask',
   'unnest',
+  'pattern',
+  'diff',
+  'logcompare',
+  'anomaly',
 ];
 
 /** Words that end an expression when they appear where an operator is expected. */
@@ -292,6 +294,19 @@ class Parser {
         const into = this.parseFieldRef('unnest … into');
         return { kind: 'unnest', field, into: into.name, span: this.span(start) };
       }
+      case 'pattern':
+      case 'diff':
+      case 'logcompare':
+      case 'anomaly':
+        return parsePatternFamily(word, start, {
+          word: () =>
+            this.cur.kind === 'ident' && !this.cur.quoted ? this.cur.value.toLowerCase() : undefined,
+          advance: () => void this.advance(),
+          atCommandEnd: () => this.atCommandEnd(),
+          parseExpr: () => this.parseExpr(),
+          fail: (m) => this.fail(m),
+          span: (s) => this.span(s),
+        });
       default:
         this.fail(`unknown command '${t.value}'${suggest(word, COMMANDS)}`, start);
     }

@@ -8,6 +8,8 @@
 import { LogferryError } from '../../core/errors.js';
 import { compileQuery } from '../index.js';
 import type { CompiledQuery, QueryResult, Row } from '../types.js';
+import { baselineWindow, diffCommandOf, withBaseline } from '../pattern/diff.js';
+import { WINDOW_FIELD } from '../pattern/operator.js';
 import { listLocal } from './local.js';
 import { listS3 } from './s3.js';
 import { ArchiveScan, DEFAULT_PRUNE_SLACK_MS, type ScanProgress, type ScanTarget } from './scan.js';
@@ -87,7 +89,14 @@ export async function runQuery(opts: RunQueryOptions): Promise<QueryRun> {
   const range = parseTimeRange(opts.start, opts.end, now);
   const compiled = compileQuery(opts.query, { now });
   const slackMs = opts.pruneSlackMs ?? DEFAULT_PRUNE_SLACK_MS;
+  const diff = diffCommandOf(compiled.ast);
+  const baseRange = diff ? baselineWindow(diff, range, now) : undefined;
   if (kind === 'opensearch') {
+    if (diff)
+      throw new LogferryError(
+        'CONFIG_INVALID',
+        'diff/logcompare read archives (a local directory or s3://); not OpenSearch yet',
+      );
     const { runOpenSearchQuery } = await import('./opensearch.js');
     return runOpenSearchQuery({ ...opts, from, now, range, compiled });
   }
@@ -105,7 +114,7 @@ export async function runQuery(opts: RunQueryOptions): Promise<QueryRun> {
   } else {
     targets = await listLocal(from.replace(/^file:\/\//i, ''));
   }
-  const scan = new ArchiveScan(targets, {
+  const scanOpts = {
     compiled,
     queryText: opts.query,
     now,
@@ -114,10 +123,28 @@ export async function runQuery(opts: RunQueryOptions): Promise<QueryRun> {
     pruneSlackMs: slackMs,
     inlineMaxBytes: opts.inlineMaxBytes ?? envBytes('LOGFERRY_QUERY_INLINE_MAX_BYTES'),
     signal: opts.signal,
-  });
+  };
+  const scan = new ArchiveScan(targets, scanOpts);
+  // diff/logcompare: the baseline window is read from the same source after the current one.
+  const baseline = baseRange
+    ? new ArchiveScan(
+        kind === 's3'
+          ? (
+              await listS3(from, {
+                filters: compiled.pushdownFilters,
+                range: baseRange,
+                slackMs,
+                signal: opts.signal,
+              })
+            ).targets
+          : targets,
+        { ...scanOpts, range: baseRange },
+      )
+    : undefined;
   const timer = opts.onProgress ? setInterval(() => opts.onProgress?.(scan.progress), 100) : undefined;
   try {
-    const result = await compiled.finish(tap(scan.rows(), scan.progress, opts.onProgress), {
+    const rows = baseline ? withBaseline(scan.rows(), baseline.rows(), WINDOW_FIELD) : scan.rows();
+    const result = await compiled.finish(tap(rows, scan.progress, opts.onProgress), {
       signal: opts.signal,
     });
     result.stats = {
