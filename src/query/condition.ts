@@ -88,7 +88,7 @@ function contextFor(opts: ConditionOptions): ExprContext {
 
 function failure(text: string, problems: ConditionProblem[]): ConditionError {
   const head =
-    problems.length === 1 ? 'condition has a problem' : `condition has ${problems.length} problems`;
+    problems.length === 1 ? 'expression has a problem' : `expression has ${problems.length} problems`;
   return {
     ok: false,
     problems,
@@ -101,15 +101,11 @@ function shift(p: QueryProblem): ConditionProblem {
   return p.line === 1 ? { ...p, column: Math.max(1, p.column - PREFIX.length) } : p;
 }
 
-/**
- * Compiles a condition. Never throws for bad text: every problem comes back with its position, for
- * the config loader to list with the others.
- */
-export function compileCondition(
+function compileText(
   text: string,
-  opts: ConditionOptions = {},
-): CompiledCondition | ConditionError {
-  if (text.trim() === '') return failure(text, [{ line: 1, column: 1, message: 'the condition is empty' }]);
+  opts: ConditionOptions,
+): { ok: true; get: Getter; fields: Set<string>; expr: Expr } | ConditionError {
+  if (text.trim() === '') return failure(text, [{ line: 1, column: 1, message: 'the expression is empty' }]);
   let ast: ReturnType<typeof parseQuery>;
   try {
     ast = parseQuery(PREFIX + text);
@@ -136,9 +132,9 @@ export function compileCondition(
   if (first?.kind !== 'filter') {
     return failure(text, [{ line: 1, column: 1, message: 'a condition must be an expression' }]);
   }
-  let g: Getter;
+  let get: Getter;
   try {
-    g = compileExpr(first.expr, contextFor(opts));
+    get = compileExpr(first.expr, contextFor(opts));
   } catch (e) {
     const at = first.expr.span?.start;
     return failure(text, [
@@ -147,8 +143,46 @@ export function compileCondition(
   }
   const fields = new Set<string>();
   collectFields(first.expr, fields);
-  const test: Condition = (record) => truthy(g(record as unknown as Record<string, unknown>));
-  return { ok: true, test, fields, expr: first.expr };
+  return { ok: true, get, fields, expr: first.expr };
+}
+
+/**
+ * Compiles a condition. Never throws for bad text: every problem comes back with its position, for
+ * the config loader to list with the others.
+ */
+export function compileCondition(
+  text: string,
+  opts: ConditionOptions = {},
+): CompiledCondition | ConditionError {
+  const c = compileText(text, opts);
+  if (!c.ok) return c;
+  const { get } = c;
+  const test: Condition = (record) => truthy(get(record as unknown as Record<string, unknown>));
+  return { ok: true, test, fields: c.fields, expr: c.expr };
+}
+
+export interface CompiledExpression {
+  ok: true;
+  /** The expression's value for a record (null/undefined when missing). */
+  value: (record: LogRecord) => unknown;
+  fields: ReadonlySet<string>;
+  expr: Expr;
+}
+
+/** Compiles an expression whose value is used (throttle/sample/dedupe keys, computed fields). */
+export function compileValueExpression(
+  text: string,
+  opts: ConditionOptions = {},
+): CompiledExpression | ConditionError {
+  const c = compileText(text, opts);
+  if (!c.ok) return c;
+  const { get } = c;
+  return {
+    ok: true,
+    value: (r) => get(r as unknown as Record<string, unknown>),
+    fields: c.fields,
+    expr: c.expr,
+  };
 }
 
 /** Compiles a condition or throws an Error carrying the formatted problems (for code, not config). */
@@ -156,4 +190,14 @@ export function mustCompileCondition(text: string, opts: ConditionOptions = {}):
   const c = compileCondition(text, opts);
   if (!c.ok) throw new Error(c.message);
   return c.test;
+}
+
+/** Compiles a value expression or throws an Error carrying the formatted problems. */
+export function mustCompileExpression(
+  text: string,
+  opts: ConditionOptions = {},
+): (record: LogRecord) => unknown {
+  const c = compileValueExpression(text, opts);
+  if (!c.ok) throw new Error(c.message);
+  return c.value;
 }
