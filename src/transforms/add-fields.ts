@@ -46,7 +46,7 @@ export const DEFAULT_CONTEXT_FIELDS: Record<ContextItem, string> = {
 export const addFieldsSchema = z
   .strictObject({
     type: z.literal('add-fields'),
-    fields: z.record(writableFieldSchema, jsonValueSchema).optional(),
+    fields: z.record(z.string(), jsonValueSchema).optional(),
     aws: z
       .union([
         z.literal(true),
@@ -65,6 +65,14 @@ export const addFieldsSchema = z
   })
   .refine((o) => o.fields !== undefined || o.aws !== undefined, {
     error: 'add-fields needs fields, aws or both',
+  })
+  .superRefine((o, ctx) => {
+    for (const k of Object.keys(o.fields ?? {})) {
+      const r = writableFieldSchema.safeParse(k);
+      if (!r.success)
+        for (const i of r.error.issues)
+          ctx.addIssue({ code: 'custom', path: ['fields', k], message: i.message });
+    }
   });
 
 export type AddFieldsOptions = z.output<typeof addFieldsSchema>;
