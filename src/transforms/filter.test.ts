@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { loadConfigText } from '../config/load.js';
 import { runTransforms } from '../core/pipeline.js';
 import { Tally } from '../core/outcome.js';
 import { createFilterTransform, filterSchema } from './filter.js';
@@ -67,5 +68,21 @@ describe('filter transform', () => {
     expect(
       issues(filterSchema.safeParse({ type: 'filter', regex: { pattern: 'a', flags: 'g' } })).join(),
     ).toMatch(/flags may only contain/);
+  });
+
+  it('through the config loader: conditions are checked at load, every problem listed with its position', () => {
+    expect(() =>
+      loadConfigText('transforms:\n  - type: filter\n    exclude: \'verb in ["get", "list", "watch"]\'\n'),
+    ).not.toThrow();
+    let msg = '';
+    try {
+      loadConfigText(
+        "transforms:\n  - type: filter\n    exclude: 'verb in [\"get\"'\n  - type: filter\n    condition: 'nosuch(x) = 1'\n",
+      );
+    } catch (e) {
+      msg = (e as Error).message;
+    }
+    expect(msg).toMatch(/transforms\[0\]\.exclude: .*\n.*line 1, column \d+/);
+    expect(msg).toMatch(/transforms\[1\]\.condition: .*\n.*unknown function 'nosuch'/);
   });
 });
