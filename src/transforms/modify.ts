@@ -21,7 +21,14 @@ import type { Transform } from '../core/pipeline.js';
 import type { LogRecord } from '../core/record.js';
 import { type Condition, mustCompileCondition } from '../query/condition.js';
 import { toStr } from '../query/values.js';
-import { cloneJson, conditionSchema, fieldPath, jsonValueSchema, writableFieldSchema } from './common.js';
+import {
+  cloneJson,
+  conditionSchema,
+  fieldPath,
+  jsonValueSchema,
+  recordReader,
+  writableFieldSchema,
+} from './common.js';
 
 const when = { condition: conditionSchema.optional() };
 
@@ -95,15 +102,6 @@ export type ModifyOptions = z.output<typeof modifySchema>;
 
 type Op = (r: LogRecord) => void;
 
-const SYSTEM_READERS: Record<string, (r: LogRecord) => unknown> = {
-  '@message': (r) => r.message,
-  '@timestamp': (r) => r.timestamp,
-  '@logStream': (r) => r.meta.logStream,
-  '@logGroup': (r) => r.meta.logGroup,
-  '@log': (r) => (r.meta.owner ? `${r.meta.owner}:${r.meta.logGroup}` : r.meta.logGroup),
-  '@id': (r) => r.meta.id,
-};
-
 function guard(op: Op, cond: Condition | undefined): Op {
   return cond ? (r) => (cond(r) ? op(r) : undefined) : op;
 }
@@ -135,13 +133,12 @@ export async function createModifyTransform(cfg: ModifyOptions, ctx: BuildContex
         if (!to.set(r.fields, v, overwrite)) from.set(r.fields, v, true);
       };
     } else if ('copy' in o) {
-      const sys = SYSTEM_READERS[o.copy];
-      const from = fieldPath(o.copy);
+      const read = recordReader(o.copy);
       const to = fieldPath(o.to);
       const overwrite = o.overwrite;
       op = (r) => {
         if (!overwrite && to.has(r.fields)) return;
-        const v = sys ? sys(r) : from.get(r.fields);
+        const v = read(r);
         if (v === undefined) return;
         to.set(r.fields, cloneJson(v), overwrite);
       };
