@@ -4,7 +4,8 @@
  * few secrets planted, against naive baselines in the same run:
  *   - naive-parse: `JSON.parse` every message in try/catch (exceptions on every non-JSON line);
  *   - naive-parse+mask: that, plus one `replace` per secret pattern over the message and every
- *     string field (what a straightforward implementation does).
+ *     string field (what a straightforward implementation does);
+ *   - mask-only with the pattern set before issue 8 (the cost of the patterns it added).
  * Reports records/s, MB/s (of message text) and peak RSS. Run: `npx tsx bench/parse-mask.ts [records]`.
  */
 import { performance } from 'node:perf_hooks';
@@ -170,6 +171,26 @@ const scenarios: Scenario[] = [
     sample: [],
   },
   { name: 'mask-only (unparsed)', make: () => [createMaskTransform()], times: [], sample: [] },
+  // The pattern set before issue 8 added GitHub/Slack/Stripe/Google keys, API-key headers and the
+  // random-value rule: what those cost, measured in the same run.
+  {
+    name: 'mask-only, pre-#8 set',
+    make: () => [
+      createMaskTransform({
+        type: 'mask',
+        patterns: {
+          github: false,
+          slack: false,
+          stripe: false,
+          googleApiKey: false,
+          apiKeyHeader: false,
+          highEntropy: false,
+        },
+      }),
+    ],
+    times: [],
+    sample: [],
+  },
 ];
 // Rounds interleave the scenarios so that load from other processes hits them alike.
 for (let round = 0; round < ROUNDS; round++) {

@@ -131,13 +131,17 @@ describe('auto parser selection', () => {
 describe('parser registry', () => {
   it('registers every parser with a strict schema', () => {
     expect(parsers.map((p) => p.type).sort()).toEqual([
+      'apache',
       'eks-authenticator',
       'json',
       'k8s-audit',
       'klog',
       'lambda-platform',
       'logfmt',
+      'ltsv',
+      'nginx',
       'regex',
+      'syslog',
     ]);
     for (const spec of parsers) {
       expect(spec.schema.safeParse({ type: spec.type, bogus: 1 }).success, spec.type).toBe(false);

@@ -16,6 +16,10 @@ const SAMPLES = [
   '2024-03-05T10:11:12.345Z\tc6af9ac6-7b61-11e6-9a41-93e8deadbeef\tINFO\t{"a":',
   '[INFO]\t2024-03-05T10:11:12.345Z\tundefined\t{}',
   'a=b c="d e" f g= ="x" "y"=z \\ = "',
+  'host:127.0.0.1\tident:-\ttime:[10/Oct/2000:13:55:36 -0700]\treq:GET / HTTP/1.1\tstatus:200\tbody:{"a":[',
+  '203.0.113.7 - frank [10/Oct/2000:13:55:36 -0700] "GET /a\\"b HTTP/1.0" 200 2326 "http://x/" "Mozilla/4.08 [en]" 0.004',
+  '<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog - ID47 [exampleSDID@32473 iut="3" eventSource="Appli\\"cation"][x a="]"] \ufeffAn application event',
+  "<34>Oct 11 22:14:15 mymachine su[123]: 'su root' failed for lonvick on /dev/pts/8",
 ];
 
 function* inputs(): Generator<string> {
@@ -47,7 +51,16 @@ function* inputs(): Generator<string> {
 const all: Parser[] = [
   ...parsers.map((spec) => {
     const cfg =
-      spec.type === 'regex' ? { type: 'regex', pattern: '^(?<a>\\w+)=(?<b>.*)$' } : { type: spec.type };
+      spec.type === 'regex'
+        ? {
+            type: 'regex',
+            pattern: '^(?<a>\\w+)=(?<time>.*)$',
+            timeKey: 'time',
+            timeFormat: '%Y-%m-%dT%H:%M:%S%z',
+          }
+        : spec.type === 'ltsv'
+          ? { type: 'ltsv', timeKey: 'time', types: { status: 'integer', body: 'json' } }
+          : { type: spec.type };
     return spec.create(spec.schema.parse(cfg), {}) as Parser;
   }),
   lambdaAutoParser,

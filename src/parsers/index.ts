@@ -9,6 +9,9 @@ import { createKlogParser } from './klog.js';
 import { createLambdaPlatformParser } from './lambda-platform.js';
 import { createLogfmtParser } from './logfmt.js';
 import { createRegexParser, regexOptionsSchema } from './regex.js';
+import { apacheOptionsSchema, createAccessLogParser, nginxOptionsSchema } from './access-log.js';
+import { createLtsvParser, ltsvOptionsSchema } from './ltsv.js';
+import { createSyslogParser, syslogOptionsSchema } from './syslog.js';
 
 export const parsers: Registry<Parser> = [
   {
@@ -52,5 +55,30 @@ export const parsers: Registry<Parser> = [
     summary: 'Named groups of a user-supplied regular expression.',
     schema: regexOptionsSchema,
     create: (c) => createRegexParser(c),
+  },
+  {
+    type: 'ltsv',
+    summary: 'Labeled tab-separated values (label:value columns).',
+    schema: ltsvOptionsSchema,
+    create: (c) => createLtsvParser(c),
+  },
+  {
+    type: 'apache',
+    summary: 'Apache access logs, common and combined formats; the request time becomes the event time.',
+    schema: apacheOptionsSchema,
+    create: (c) => createAccessLogParser('apache', c),
+  },
+  {
+    type: 'nginx',
+    summary:
+      'nginx access logs (combined, the default, and common); the request time becomes the event time.',
+    schema: nginxOptionsSchema,
+    create: (c) => createAccessLogParser('nginx', c),
+  },
+  {
+    type: 'syslog',
+    summary: 'Syslog lines, RFC 5424 and RFC 3164, PRI optional; the header time becomes the event time.',
+    schema: syslogOptionsSchema,
+    create: (c) => createSyslogParser(c),
   },
 ];

@@ -9,6 +9,8 @@ import {
   createMasker,
   createMaskTransform,
   DEFAULT_SENSITIVE_KEYS,
+  isObjectReference,
+  looksRandom,
   type MaskOptions,
   maskOptionsSchema,
   registerSecret,
@@ -247,6 +249,12 @@ describe('mask: the pre-filter (fast path) never hides a match from the combined
     { type: 'mask', keys: { add: ['pin', 'x_k', 'a_', 'wéird-key', 'ssn'], remove: ['session', 'token'] } },
     { type: 'mask', patterns: { keyValue: false } },
     { type: 'mask', patterns: { keyValue: false, awsSecretKey: false, urlCredentials: false } },
+    { type: 'mask', patterns: { keyValue: false, apiKeyHeader: false } },
+    {
+      type: 'mask',
+      patterns: { keyValue: false, highEntropy: false, github: false },
+      keys: { remove: ['token'] },
+    },
   ];
   const keyish = [
     'password',
@@ -290,6 +298,14 @@ describe('mask: the pre-filter (fast path) never hides a match from the combined
     'tokens',
     'sessionName',
     'id',
+    'tokenSecret',
+    'tokenValue',
+    'secret_hash',
+    'x-api-key',
+    'X-Auth-Token',
+    'legacy-token-last-used',
+    'authentication.k8s.io/legacy-token',
+    'my.Secret-x',
   ];
   const seps = [
     '=',
@@ -330,6 +346,10 @@ describe('mask: the pre-filter (fast path) never hides a match from the combined
     '"unterminated',
     'a&b',
     '12345',
+    'Zm9vYmFyMTIzNDU2Nzg5MGFi',
+    '"9f86d081884c7d659a2feaa0c55ad015"',
+    'kube-system/bootstrap-token-07401b',
+    '1234567890123456',
   ];
   const other = [
     ' ',
@@ -354,6 +374,18 @@ describe('mask: the pre-filter (fast path) never hides a match from the combined
     '2026-11-22T10:00:00Z',
     'system:masters',
     'x',
+    'ghp_aBcD1234eFgH5678iJkL9012mNoP3456qRsT',
+    'gho_aBcD1234eFgH5678iJkL9012mNoP3456qRs',
+    `github_pat_11ABCDEFG0123456789abc_${'Zz9'.repeat(20)}`,
+    'xoxb-1234567890-abcdefghij',
+    'xox',
+    'sk_live_4eC39HqLyjWDarjtT1zdp7dc',
+    'rk_test_',
+    'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLSTC',
+    'AIzaSyD-1234567890abcdefghijklmnopqrstu',
+    '_',
+    'x-api-key: k1',
+    'X-Auth-Token:\tabc',
   ];
 
   it.each(configs.map((c, i) => [i, c] as const))('config %i: random strings', (_i, options) => {
@@ -411,5 +443,175 @@ describe('mask: the pre-filter (fast path) never hides a match from the combined
       ['ſecret=x ſession=y', 'ſecret=x ſession=y'],
     ];
     for (const [input, expected] of cases) expect(m.maskString(input)).toBe(expected);
+  });
+});
+
+describe('mask: more secret shapes (issue 8)', () => {
+  const m = createMasker();
+  const GHP = 'ghp_aBcD1234eFgH5678iJkL9012mNoP3456qRsT';
+  const PAT = `github_pat_11ABCDEFG0123456789abc_${'Zz9'.repeat(20)}`;
+  const cases: [string, string][] = [
+    [
+      `git clone https://x-access-token:${GHP}@github.com/o/r`,
+      'git clone https://x-access-token:****@github.com/o/r',
+    ],
+    [`GITHUB_TOKEN ${GHP} set`, 'GITHUB_TOKEN **** set'],
+    [
+      `using ${GHP.replace('ghp_', 'gho_')}, ${GHP.replace('ghp_', 'ghu_')}; ${GHP.replace('ghp_', 'ghs_')} ${GHP.replace('ghp_', 'ghr_')}`,
+      'using ****, ****; **** ****',
+    ],
+    [`pat=${PAT}`, 'pat=****'],
+    [`{"pat":"${PAT}"}`, '{"pat":"****"}'],
+    ['slack xoxb-1234567890-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx ok', 'slack **** ok'],
+    ['hook xoxp-1234567890-abcdefghij and xoxa-2-abcdefghij1 xoxr-abcdefghij1', 'hook **** and **** ****'],
+    ['stripe sk_live_4eC39HqLyjWDarjtT1zdp7dc charged', 'stripe **** charged'],
+    ['rk_test_4eC39HqLyjWDarjtT1zdp7dc whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLSTC', '**** ****'],
+    ['maps key AIzaSyD-1234567890abcdefghijklmnopqrstu in url', 'maps key **** in url'],
+    ['GET /maps/api?key=AIzaSyD-1234567890abcdefghijklmnopqrstu&q=x', 'GET /maps/api?key=****&q=x'],
+    ['x-api-key: 0123456789abcdef', 'x-api-key: ****'],
+    ['X-Api-Key: k-123, X-Auth-Token: abc.def\nnext', 'X-Api-Key: ****, X-Auth-Token: ****\nnext'],
+    ['Private-Token: glpat-abc123', 'Private-Token: ****'],
+    ['x-amz-security-token: IQoJb3JpZ2luX2VjEJr', 'x-amz-security-token: ****'],
+    ['GET /v1/items?apikey=abc123&x=1', 'GET /v1/items?apikey=****&x=1'],
+    ['GET /v1/items?api_key=abc123&api-key=def', 'GET /v1/items?api_key=****&api-key=****'],
+    ['tokenValue=Zm9vYmFyMTIzNDU2Nzg5MGFi next', 'tokenValue=**** next'],
+    ['secret_hash: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08', 'secret_hash: ****'],
+    ['{"refreshTokenId":"b1946ac92492d2347c6235b4d2611184"}', '{"refreshTokenId":"****"}'],
+  ];
+  it.each(cases)('%s', (input, expected) => {
+    expect(m.maskString(input)).toBe(expected);
+  });
+
+  it('leaves names, counts and words next to secret/token keys alone', () => {
+    for (const s of [
+      'tokenizer=wordpiece-uncased-large-v2',
+      'token_count=1234567890123456 tokens_used=99',
+      'secretName=my-app-credentials-v2',
+      'tokenExpirationSeconds=3607',
+      'the ghp_short token and sk_live_x are not tokens',
+      'xoxb-short',
+      'AIza too short',
+      'a github_pat_ mention',
+      'nextPageToken-ish: Page-Two-Of-Many-Results',
+      'x-api-key-header-missing',
+    ]) {
+      expect(m.maskString(s)).toBe(s);
+    }
+  });
+
+  it('false positives on EKS audit and klog lines: annotation keys with token, tokenSecret names', () => {
+    const audit = JSON.stringify({
+      kind: 'Event',
+      apiVersion: 'audit.k8s.io/v1',
+      level: 'Metadata',
+      auditID: '4b6c1f2e-1a2b-4c3d-9e8f-0123456789ab',
+      stage: 'ResponseComplete',
+      requestURI: '/api/v1/namespaces/kube-system/secrets/default-token-x7k2p',
+      verb: 'get',
+      user: {
+        username: 'system:serviceaccount:kube-system:token-cleaner',
+        groups: ['system:serviceaccounts'],
+      },
+      objectRef: {
+        resource: 'secrets',
+        namespace: 'kube-system',
+        name: 'default-token-x7k2p',
+        apiVersion: 'v1',
+      },
+      responseStatus: { metadata: {}, code: 200 },
+      annotations: {
+        'authorization.k8s.io/decision': 'allow',
+        'authentication.k8s.io/legacy-token': 'kube-system/default-token-x7k2p',
+        'authentication.k8s.io/legacy-token-last-used': '2024-03-05',
+        'authentication.k8s.io/legacy-token-invalidated-since': '2024-01-01',
+      },
+    });
+    expect(m.maskString(audit)).toBe(audit);
+    const fields = JSON.parse(audit) as Record<string, unknown>;
+    const r: LogRecord = {
+      timestamp: 0,
+      message: audit,
+      fields,
+      meta: {
+        owner: '1',
+        logGroup: '/aws/eks/c/cluster',
+        logStream: 'kube-apiserver-audit-1',
+        id: '1',
+        source: 't',
+        ackId: 'a',
+      },
+    };
+    m.maskRecord(r);
+    expect(r.fields).toEqual(JSON.parse(audit));
+    expect(r.message).toBe(audit);
+
+    const klog = [
+      'I0305 10:11:12.123456      10 bootstrapsigner.go:152] "Signing configmap" configMap="kube-public/cluster-info" tokenSecret="kube-system/bootstrap-token-07401b"',
+      'I0305 10:11:12.123456      10 tokencleaner.go:194] "Deleting expired secret" tokenSecret="bootstrap-token-abcdef"',
+      'I0305 10:11:12.123456      10 controller.go:611] "Synced" caSecret="kube-system/ca-bundle" tlsSecret="ingress/web-tls"',
+      'time="2024-03-05T10:11:12Z" level=info msg="access granted" arn="arn:aws:iam::123456789012:role/admin" client="127.0.0.1:38706" method=POST path=/authenticate uid="aws-iam-authenticator:123456789012:AROAEXAMPLEID" username="admin"',
+    ];
+    for (const line of klog) expect(m.maskString(line)).toBe(line);
+    const kf: Record<string, unknown> = {
+      tokenSecret: 'kube-system/bootstrap-token-07401b',
+      caSecret: 'ns/ca',
+    };
+    m.maskRecord({ ...r, fields: kf, message: '' });
+    expect(kf).toEqual({ tokenSecret: 'kube-system/bootstrap-token-07401b', caSecret: 'ns/ca' });
+  });
+
+  it('a reference key still masks what is not a Kubernetes name', () => {
+    expect(m.maskString('tokenSecret="hunter2hunter2"')).toBe('tokenSecret="****"');
+    expect(m.maskString('tokenSecret=Zm9vYmFyMTIzNDU2Nzg5MGFi')).toBe('tokenSecret=****');
+    expect(m.maskString('clientSecret="my-client-name"')).toBe('clientSecret="****"');
+    const f: Record<string, unknown> = {
+      tokenSecret: 'Not A Name',
+      'refresh.tokenValue': 'b1946ac92492d2347c6235b4d2611184',
+      tokenKind: 'bootstrap',
+    };
+    m.maskRecord({
+      timestamp: 0,
+      message: '',
+      fields: f,
+      meta: { owner: '', logGroup: '', logStream: '', id: '', source: '', ackId: '' },
+    });
+    expect(f).toEqual({ tokenSecret: '****', 'refresh.tokenValue': '****', tokenKind: 'bootstrap' });
+  });
+
+  it('each new pattern can be turned off', () => {
+    const off = createMasker({
+      type: 'mask',
+      patterns: {
+        github: false,
+        slack: false,
+        stripe: false,
+        googleApiKey: false,
+        apiKeyHeader: false,
+        highEntropy: false,
+      },
+    });
+    for (const s of [
+      'ghp_aBcD1234eFgH5678iJkL9012mNoP3456qRsT',
+      'xoxb-1234567890-abcdefghij',
+      'sk_live_4eC39HqLyjWDarjtT1zdp7dc',
+      'AIzaSyD-1234567890abcdefghijklmnopqrstu',
+      'x-api-key: 0123456789abcdef',
+      'tokenValue=Zm9vYmFyMTIzNDU2Nzg5MGFi',
+    ]) {
+      expect(off.maskString(s)).toBe(s);
+    }
+  });
+
+  it('looksRandom and isObjectReference', () => {
+    expect(looksRandom('Zm9vYmFyMTIzNDU2Nzg5MGFi')).toBe(true);
+    expect(looksRandom('9f86d081884c7d659a2feaa0c55ad015')).toBe(true);
+    expect(looksRandom('aaaaaaaaaaaaaaaa1')).toBe(false);
+    expect(looksRandom('bootstrap-token-07401b')).toBe(false);
+    expect(looksRandom('2024-03-05T10:11:12Z')).toBe(false);
+    expect(looksRandom('short1')).toBe(false);
+    expect(isObjectReference('kube-system/bootstrap-token-07401b')).toBe(true);
+    expect(isObjectReference('kube-system:default')).toBe(true);
+    expect(isObjectReference('hunter2')).toBe(false);
+    expect(isObjectReference('Has-Upper')).toBe(false);
   });
 });

@@ -86,4 +86,68 @@ describe('parse transform', () => {
     const [r] = runTransforms(stages, [rec('/web/nginx', NGINX)]).records;
     expect(r.fields).toMatchObject({ method: 'GET', status: '200' });
   });
+
+  it('any field by dotted path, condition, keepSource, onError drop (PARSE_FAILED)', async () => {
+    const t = await createParseTransform(
+      parseTransformSchema.parse({
+        type: 'parse',
+        parser: { type: 'logfmt' },
+        from: 'detail.line',
+        condition: 'detail.kind = "kv"',
+        keepSource: false,
+        onError: 'drop',
+      }),
+    );
+    const out = runTransforms(
+      [t],
+      [
+        rec('/g', 'a', { detail: { kind: 'kv', line: 'a=1 b=2' } }),
+        rec('/g', 'b', { detail: { kind: 'kv', line: 'nothing here' } }),
+        rec('/g', 'c', { detail: { kind: 'other', line: 'nothing here' } }),
+        rec('/g', 'd', { detail: { kind: 'kv', line: 7 } }),
+      ],
+    );
+    expect(out.records.map((r) => r.fields)).toEqual([
+      { detail: { kind: 'kv' }, a: '1', b: '2' },
+      { detail: { kind: 'other', line: 'nothing here' } },
+      { detail: { kind: 'kv', line: 7 } },
+    ]);
+    expect(out.dropped.map((d) => [d.record.message, d.outcome.code])).toEqual([['b', 'PARSE_FAILED']]);
+  });
+
+  it('a parser time becomes the event time unless setTime is false', async () => {
+    const mk = (setTime: boolean) =>
+      createParseTransform(
+        parseTransformSchema.parse({ type: 'parse', parser: { type: 'nginx' }, setTime, into: 'http' }),
+      );
+    const [a] = runTransforms([await mk(true)], [rec('/web', NGINX)]).records;
+    expect(new Date(a.timestamp).toISOString()).toBe('2023-06-13T10:42:07.000Z');
+    expect(a.fields.http).toMatchObject({ remote: '203.0.113.7', code: 200, size: 612 });
+    const [b] = runTransforms([await mk(false)], [rec('/web', NGINX)]).records;
+    expect(b.timestamp).toBe(5);
+  });
+
+  it('refuses bad options with clear messages', () => {
+    const r = parseTransformSchema.safeParse({
+      type: 'parse',
+      parser: { type: 'json' },
+      from: '@logStream',
+      condition: 'verb ==',
+    });
+    expect(r.success).toBe(false);
+    const r2 = parseTransformSchema.safeParse({
+      type: 'parse',
+      parser: { type: 'json' },
+      from: '@logStream',
+    });
+    expect(r2.success ? '' : r2.error.issues[0].message).toMatch(/only @message/);
+    const r3 = parseTransformSchema.safeParse({
+      type: 'parse',
+      parser: { type: 'json' },
+      onError: 'explode',
+    });
+    expect(r3.success ? '' : r3.error.issues[0].path.join('.')).toBe('onError');
+    const r4 = parseTransformSchema.safeParse({ type: 'parse', parser: { type: 'json' }, into: '@message' });
+    expect(r4.success ? '' : r4.error.issues[0].message).toMatch(/system fields/);
+  });
 });

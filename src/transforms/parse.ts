@@ -1,26 +1,28 @@
 /**
- * `parse` transform: runs one registered parser (json, klog, logfmt, regex, …) on the records it
- * selects — all, or those whose log group / log stream match a regular expression — for formats
- * `parse: auto` does not know (your own app lines with `regex`, logfmt in a generic group, a JSON
- * string inside a field with `from`). Shared options from the core parse stage: `from` (field to
- * parse instead of the message), `into` (nest results under a key), `onError` (`keep` or
- * `annotate` with `@parseError`). Pure, never drops a record; the event time is never changed.
+ * `parse` transform: runs one registered parser (json, klog, logfmt, regex, ltsv, apache, nginx,
+ * syslog, …) on any field of the records it selects — all, those whose log group / log stream match
+ * a regular expression, and/or those for which `condition` (a Logs Insights expression) is true.
+ *
+ * - `from`: the field to parse: `@message` (default) or a parsed field by dotted path
+ *   (`detail.log`). Records where it is missing or not a string pass through untouched.
+ * - `into`: put the parsed fields under this key instead of merging them at the top level
+ *   (merging never replaces system fields: those are not stored in `fields`).
+ * - `keepSource`: `false` removes the parsed field `from` after a successful parse (Fluent Bit's
+ *   `Preserve_Key Off`); the message itself is never removed.
+ * - `onError`: `keep` the record as is (default), `annotate` it with `@parseError`, or `drop` it
+ *   (`dropped PARSE_FAILED`, counted).
+ * - `setTime`: when the parser found an event time (a `timeKey`, a syslog or access-log time), it
+ *   becomes the record's `@timestamp` (default true; `false` leaves the CloudWatch event time).
+ *
+ * Never throws: parsers return failures, they do not raise them.
  */
 import { z } from 'zod';
-import { parseStage, type Parser, type Transform } from '../core/pipeline.js';
+import { isParseFailure, type Parser, type Transform } from '../core/pipeline.js';
+import type { LogRecord } from '../core/record.js';
 import { parsers } from '../parsers/index.js';
-
-const regexString = z.string().refine(
-  (s) => {
-    try {
-      new RegExp(s);
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  { error: 'invalid regular expression' },
-);
+import { parsedTime } from '../parsers/time.js';
+import { type Condition, mustCompileCondition } from '../query/condition.js';
+import { conditionSchema, fieldPath, regexSchema, writableFieldSchema } from './common.js';
 
 export const parseTransformSchema = z
   .strictObject({
@@ -28,12 +30,16 @@ export const parseTransformSchema = z
     /** The parser and its options, e.g. `{type: regex, pattern: '…'}` or `{type: logfmt}`. */
     parser: z.looseObject({ type: z.string() }),
     /** Only records whose log group matches this regular expression. */
-    logGroup: regexString.optional(),
+    logGroup: regexSchema.optional(),
     /** Only records whose log stream matches this regular expression. */
-    logStream: regexString.optional(),
+    logStream: regexSchema.optional(),
+    /** Only records for which this expression is true. */
+    condition: conditionSchema.optional(),
     from: z.string().min(1).optional(),
-    into: z.string().min(1).optional(),
-    onError: z.enum(['keep', 'annotate']).default('keep'),
+    into: writableFieldSchema.optional(),
+    keepSource: z.boolean().default(true),
+    onError: z.enum(['keep', 'annotate', 'drop']).default('keep'),
+    setTime: z.boolean().default(true),
   })
   .transform((o, ctx) => {
     const spec = parsers.find((p) => p.type === o.parser.type);
@@ -51,6 +57,14 @@ export const parseTransformSchema = z
         ctx.addIssue({ code: 'custom', path: ['parser', ...i.path], message: i.message });
       return z.NEVER;
     }
+    if (o.from?.startsWith('@') && o.from !== '@message') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['from'],
+        message: `from: only @message among the system fields holds text to parse (got ${o.from})`,
+      });
+      return z.NEVER;
+    }
     return { ...o, parser: res.data as { type: string } };
   });
 
@@ -61,12 +75,37 @@ export async function createParseTransform(cfg: ParseTransformOptions): Promise<
   const parser: Parser = await spec.create(cfg.parser, {});
   const group = cfg.logGroup === undefined ? undefined : new RegExp(cfg.logGroup);
   const stream = cfg.logStream === undefined ? undefined : new RegExp(cfg.logStream);
-  const select =
-    group || stream
-      ? (r: { meta: { logGroup: string; logStream: string } }) =>
-          (!group || group.test(r.meta.logGroup)) && (!stream || stream.test(r.meta.logStream))
-            ? parser
-            : undefined
-      : () => parser;
-  return parseStage({ select, from: cfg.from, into: cfg.into, onError: cfg.onError });
+  const cond: Condition | undefined =
+    cfg.condition === undefined ? undefined : mustCompileCondition(cfg.condition);
+  const fromMessage = cfg.from === undefined || cfg.from === '@message';
+  const source = fromMessage ? undefined : fieldPath(cfg.from!);
+  const into = cfg.into === undefined ? undefined : fieldPath(cfg.into);
+  const { onError, setTime, keepSource } = cfg;
+  const selected = (r: LogRecord) =>
+    (!group || group.test(r.meta.logGroup)) &&
+    (!stream || stream.test(r.meta.logStream)) &&
+    (!cond || cond(r));
+  return {
+    type: 'parse',
+    dropCode: 'PARSE_FAILED',
+    apply(record) {
+      if (!selected(record)) return record;
+      const text = source ? source.get(record.fields) : record.message;
+      if (typeof text !== 'string') return record;
+      const res = parser.parse(text, record);
+      if (isParseFailure(res)) {
+        if (onError === 'drop') return null;
+        if (onError === 'annotate') record.fields['@parseError'] = `${parser.type}: ${res.error}`;
+        return record;
+      }
+      if (source && !keepSource) source.remove(record.fields);
+      if (setTime) {
+        const t = parsedTime(res);
+        if (t !== undefined) record.timestamp = t;
+      }
+      if (into) into.set(record.fields, res, true);
+      else Object.assign(record.fields, res);
+      return record;
+    },
+  };
 }
