@@ -84,23 +84,29 @@ export const V8_LINEAR: boolean = (() => {
 })();
 
 let fallbackChecked: boolean | undefined;
+/** CPU budget of the probe: far above its cost with the fallback, far below it without. */
+const FALLBACK_PROBE_CPU_MS = 250;
 
 /**
  * Whether V8 really hands an exploding regex to its linear engine here. The flags are set at run
  * time, which V8 does not promise to honour, and a future V8 may rename them; so, once, a pattern
- * that needs 2^22 backtracking steps without the fallback (about 130 ms here) and about 50,000
- * with it (well under one) is timed. Without a working fallback, patterns with nested or alternated
- * repetition go to RE2JS instead (see toJsRegex), so the exponential shapes stay linear either way.
+ * that needs 2^25 backtracking steps without the fallback (about a second of CPU) and about 50,000
+ * with it (well under a millisecond) is measured in CPU time, not wall time: on a loaded machine a
+ * wall-clock budget could wrongly conclude the fallback is off (and send ordinary patterns to the
+ * slower RE2JS, with answers that depend on the load). Without a working fallback, patterns with
+ * nested or alternated repetition go to RE2JS instead (see toJsRegex), so the exponential shapes
+ * stay linear either way.
  */
 export function v8FallbackWorks(): boolean {
   if (fallbackChecked === undefined) {
     if (!V8_LINEAR) fallbackChecked = false;
     else {
       const probe = /^(a+)+$/;
-      const text = `${'a'.repeat(22)}!`;
-      const t0 = performance.now();
+      const text = `${'a'.repeat(25)}!`;
+      const before = process.cpuUsage();
       probe.test(text);
-      fallbackChecked = performance.now() - t0 < 15;
+      const used = process.cpuUsage(before);
+      fallbackChecked = (used.user + used.system) / 1000 < FALLBACK_PROBE_CPU_MS;
     }
   }
   return fallbackChecked;
