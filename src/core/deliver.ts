@@ -99,6 +99,39 @@ function classifyThrown(e: unknown): {
   };
 }
 
+/** Thrown when the signal ends a send that would not end by itself (a sink that hangs). */
+class Abandoned extends LogferryError {
+  constructor() {
+    super('DEADLINE', 'the send was abandoned: no time left (deadline or shutdown)');
+  }
+}
+
+/** Resolves as `p` does, or rejects with `Abandoned` once `signal` aborts, whichever comes first. */
+function untilAborted<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return p;
+  if (signal.aborted) {
+    p.catch(() => {});
+    return Promise.reject(new Abandoned());
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => {
+      p.catch(() => {});
+      reject(new Abandoned());
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
 export async function deliver<E>(
   sink: Sink<E>,
   records: readonly LogRecord[],
@@ -146,9 +179,12 @@ export async function deliver<E>(
         }
         const bytes = batch.reduce((n, it) => n + it.enc.bytes, 0);
         try {
-          const res = await sink.send(
-            batch.map((it) => it.enc),
-            { attempt, signal: opts.signal },
+          const res = await untilAborted(
+            sink.send(
+              batch.map((it) => it.enc),
+              { attempt, signal: opts.signal },
+            ),
+            opts.signal,
           );
           opts.onSend?.({ attempt, records: batch.length, bytes, problems: res.problems.length });
           if (res.tooLarge) {
@@ -172,10 +208,23 @@ export async function deliver<E>(
             seen.add(p.index);
             if (p.action === 'reject')
               outcomes[item.index] = { kind: 'rejected', code: p.code, reason: p.reason, attempts: attempt };
+            else if (p.action === 'fail')
+              outcomes[item.index] = { kind: 'failed', code: p.code, reason: p.reason, attempts: attempt };
             else retry.push({ item, problem: p });
           }
           for (let j = 0; j < batch.length; j++) if (!seen.has(j)) outcomes[batch[j].index] = DELIVERED;
         } catch (e) {
+          if (e instanceof Abandoned) {
+            opts.onSend?.({ attempt, records: batch.length, bytes, problems: batch.length, error: e.code });
+            for (const item of batch)
+              outcomes[item.index] = {
+                kind: 'failed',
+                code: 'DEADLINE',
+                reason: e.message,
+                attempts: attempt,
+              };
+            continue;
+          }
           const c = classifyThrown(e);
           opts.onSend?.({ attempt, records: batch.length, bytes, problems: batch.length, error: c.code });
           for (let j = 0; j < batch.length; j++) {

@@ -30,8 +30,11 @@ export interface Encoded<E = Uint8Array> {
 export interface ItemProblem {
   /** Index into the batch passed to `send`. */
   index: number;
-  /** `retry`: transient (throttle, 5xx, reset); `reject`: permanent (mapping error, 400). */
-  action: 'retry' | 'reject';
+  /**
+   * `retry`: transient (throttle, 5xx, reset); `reject`: permanent (mapping error, 400), goes to the
+   * dead-letter sink; `fail`: not delivered and not worth retrying now (the source redrives it).
+   */
+  action: 'retry' | 'reject' | 'fail';
   code: string;
   reason: string;
   /** Server hint (Retry-After) in ms. */

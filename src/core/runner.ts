@@ -1,0 +1,791 @@
+/**
+ * The one pipeline runner every home shares — the daemon (`logferry run`), the Kinesis and the
+ * Firehose Lambda handlers, and every source or handler to come:
+ *
+ *   envelopes → decode outcome → pre stages (parse, mask) → graph (named transforms, routes)
+ *     → one `Batcher` per sink → `deliver` (retries, deadline) → dead-letter hand-off → settle → ack
+ *
+ * A home is a thin adapter: a daemon source is an async iterable of envelopes with `ack`; a Lambda
+ * handler decodes its event into envelopes, runs them with `runEnvelopes` and turns the outcomes
+ * into its answer (`core/lambda.ts`). Nothing else re-implements settling, retries, the dead-letter
+ * hand-off or the tally.
+ *
+ * Outcome semantics (the table in docs/architecture.md):
+ * - control message → `dropped CONTROL_MESSAGE`; a payload without events → `dropped NO_EVENTS`
+ *   (one record each, under the `(control)` group);
+ * - malformed envelope → to the dead-letter sink whole, `rejected <code>` (or `failed
+ *   DEAD_LETTER_UNAVAILABLE` when it cannot be stored), one record under `(malformed)`;
+ * - a transform that throws → that record `rejected TRANSFORM_FAILED` → dead-letter sink;
+ * - a transform that drops → `dropped <dropCode>`; one that emits n records counts n − 1 more received;
+ * - a record no sink takes → `dropped NO_ROUTE`;
+ * - a record sent to several sinks (fan-out) gets the worst of its branches, where a drop on one
+ *   branch does not outweigh a delivery on another (failed > rejected > delivered > dropped);
+ * - sink outcomes come from `deliver`; rejected ones go to the dead-letter sink.
+ * `received = delivered + dropped + rejected + failed` per log group, in every home.
+ *
+ * Batching, bounds and shutdown are as the daemon always did: records of many envelopes share a
+ * batch per sink; at most `maxInFlightEnvelopes`/`maxInFlightRecords` are held; a batch leaves when
+ * full, when its oldest record reaches `maxAgeMs`, half-way to the in-flight bound, and at the end.
+ * An envelope is acknowledged with its worst record's outcome once every record has one.
+ */
+import { Batcher } from './batcher.js';
+import type { Logger } from './component.js';
+import type { DeadLetter, DeadLetterSink } from './dead-letter.js';
+import { handOffRejected } from './dead-letter.js';
+import { type DeliverOptions, deliver } from './deliver.js';
+import { describeError } from './errors.js';
+import {
+  type EdgeNode,
+  type PlannedTransform,
+  planGraph,
+  type SourcePlan,
+  type SourceNode,
+} from './graph.js';
+import { type Outcome, Tally, worstOutcome } from './outcome.js';
+import type { Transform } from './pipeline.js';
+import type { LogRecord } from './record.js';
+import type { Deadline } from './retry.js';
+import type { Sink } from './sink.js';
+import type { Source, SourceEnvelope } from './source.js';
+
+/** Tally groups for envelopes that carry no log group. */
+export const CONTROL_GROUP = '(control)';
+export const MALFORMED_GROUP = '(malformed)';
+
+export const CONTROL_DROP: Outcome = Object.freeze({
+  kind: 'dropped',
+  code: 'CONTROL_MESSAGE',
+  reason: 'CloudWatch Logs control message (subscription health check)',
+}) as Outcome;
+export const NO_EVENTS_DROP: Outcome = Object.freeze({
+  kind: 'dropped',
+  code: 'NO_EVENTS',
+  reason: 'payload has no log events',
+}) as Outcome;
+export const NO_ROUTE_DROP: Outcome = Object.freeze({
+  kind: 'dropped',
+  code: 'NO_ROUTE',
+  reason: 'no sink takes this record',
+}) as Outcome;
+
+export interface SinkNode extends EdgeNode {
+  // biome-ignore lint/suspicious/noExplicitAny: sinks encode to different types
+  sink: Sink<any>;
+}
+
+/** What the runner runs: named sources (names and tags only), transforms and sinks. */
+export interface RunnerGraph {
+  /** Stages every record goes through first, in order (parse `auto`, masking). */
+  pre?: readonly Transform[];
+  sources: readonly SourceNode[];
+  transforms: readonly PlannedTransform[];
+  sinks: readonly SinkNode[];
+  deadLetter?: DeadLetterSink;
+}
+
+export interface RunnerOptions {
+  /** Envelopes read but not yet acknowledged (default 1,000). */
+  maxInFlightEnvelopes?: number;
+  /** Records held in batches and deliveries (default 200,000). */
+  maxInFlightRecords?: number;
+  /** Concurrent `deliver` calls per sink (default 2). */
+  flushConcurrency?: number;
+  deliver?: Omit<DeliverOptions, 'signal' | 'onSend' | 'deadline'>;
+  /** Label for the per-component tally (e.g. EKS component, `lambda`, `ecs`). */
+  componentOf?: (record: LogRecord) => string;
+  log?: Logger;
+  /** Called with each record leaving a component (`logferry tap`); never changes delivery. */
+  tap?: (component: string, record: LogRecord) => void;
+}
+
+export interface RunOptions {
+  /** Stop reading, flush, finish (graceful shutdown). */
+  signal?: AbortSignal;
+  /** Give up on deliveries still in progress (records become `failed`). */
+  abortDelivery?: AbortSignal;
+  /** No new attempt starts after it; deliveries still running when it passes are abandoned. */
+  deadline?: Deadline;
+  onProgress?: (p: RunProgress) => void;
+  progressIntervalMs?: number;
+  /** Runs after everything settled and before the final snapshot (the daemon closes sinks here). */
+  beforeDone?: () => Promise<void>;
+}
+
+export interface SinkProgress {
+  name: string;
+  type: string;
+  /** `send` calls, records in sends that fully succeeded, their encoded bytes, sends with problems. */
+  sends: number;
+  records: number;
+  bytes: number;
+  sendsWithProblems: number;
+  /** Retried sends (attempt > 1). */
+  retries: number;
+  /** Records waiting in this sink's open batches. */
+  buffered: number;
+  /** Records per `send` (for batch-size histograms): sum and count. */
+  batchRecords: { sum: number; count: number };
+  /** Whatever the sink exposes as `stats` (the s3 sink: objects, compressed bytes). */
+  stats?: unknown;
+}
+
+export interface RunProgress {
+  phase: 'running' | 'flushing' | 'done';
+  elapsedMs: number;
+  envelopes: { read: number; acked: number; inFlight: number; expected?: number };
+  /** Bytes as received from sources (compressed payloads). */
+  bytesIn: number;
+  tally: Tally;
+  components: Tally;
+  /** Per named component (source, transform, sink): records in and their outcomes there. */
+  nodes: Map<string, Tally>;
+  sinks: SinkProgress[];
+  /** Milliseconds from event time to settlement, sum and count of delivered records (lag). */
+  lag: { sumMs: number; count: number; maxMs: number };
+}
+
+export interface RunResult extends RunProgress {
+  balanced: boolean;
+  /** Sources that stopped with an error (after everything read was flushed). */
+  sourceErrors: { source: string; error: string }[];
+}
+
+export interface Runner {
+  readonly graph: RunnerGraph;
+  /** Runs sources until they end (or `signal` aborts); sinks stay open for the next run. */
+  run(sources: readonly Source[], opts?: RunOptions): Promise<RunResult>;
+  /** Closes sinks and the dead-letter sink. */
+  close(): Promise<void>;
+}
+
+interface Pending {
+  env: SourceEnvelope;
+  source: Source;
+  /** Per accounting entity (a received record, or an extra one a transform emitted). */
+  groups: string[];
+  labels: string[] | undefined;
+  outs: (Outcome | undefined)[];
+  reached: boolean[];
+  remaining: number;
+  /** Records a transform threw on. */
+  thrown: { record: LogRecord; e: number; error: string }[] | undefined;
+  firstTs: number[];
+}
+
+interface Item {
+  p: Pending;
+  e: number;
+  r: LogRecord;
+}
+
+interface Lane {
+  node: SinkNode;
+  // biome-ignore lint/suspicious/noExplicitAny: sinks encode to different types
+  sink: Sink<any>;
+  batcher: Batcher<Item>;
+  flushing: Set<Promise<void>>;
+  queue: Item[][];
+  progress: SinkProgress;
+}
+
+const DELIVERED: Outcome = { kind: 'delivered' };
+/** Combining branches of one record: a drop on one branch does not outweigh a delivery on another. */
+const BRANCH_RANK = { dropped: 0, delivered: 1, rejected: 2, failed: 3 } as const;
+function combineBranch(a: Outcome | undefined, b: Outcome): Outcome {
+  if (!a) return b;
+  return BRANCH_RANK[b.kind] > BRANCH_RANK[a.kind] ? b : a;
+}
+/** Longest stretch of reading without letting timers and signal handlers run. */
+const YIELD_EVERY_MS = 20;
+/** Estimated framing per record on top of the message, for batch sizing before encoding. */
+const RECORD_OVERHEAD_BYTES = 256;
+
+/** A copy a second branch may change without the first seeing it (meta is shared: sources own it). */
+function copyRecord(r: LogRecord): LogRecord {
+  return { timestamp: r.timestamp, message: r.message, fields: structuredClone(r.fields), meta: r.meta };
+}
+
+export function createRunner(graph: RunnerGraph, opts: RunnerOptions = {}): Runner {
+  const plans = planGraph(graph);
+  const pre = graph.pre ?? [];
+  const log = opts.log;
+  const componentOf = opts.componentOf;
+  const tap = opts.tap;
+  const flushConcurrency = Math.max(1, opts.flushConcurrency ?? 2);
+  // A source not named in the graph (a Lambda event, a test source) reads like every source.
+  const anyPlan = planGraph({ ...graph, sources: [{ name: '\u0000any' }] }).get('\u0000any')!;
+  const planFor = (name: string): SourcePlan => plans.get(name) ?? anyPlan;
+
+  async function run(sources: readonly Source[], ro: RunOptions = {}): Promise<RunResult> {
+    const started = Date.now();
+    const tally = new Tally();
+    const components = new Tally();
+    const nodes = new Map<string, Tally>();
+    const nodeTally = (name: string) => {
+      let t = nodes.get(name);
+      if (!t) {
+        t = new Tally();
+        nodes.set(name, t);
+      }
+      return t;
+    };
+    const lag = { sumMs: 0, count: 0, maxMs: 0 };
+    const maxEnvelopes = Math.max(1, opts.maxInFlightEnvelopes ?? 1_000);
+    const maxRecords = Math.max(1, opts.maxInFlightRecords ?? 200_000);
+    const signal = ro.signal ?? new AbortController().signal;
+    const expected = sources.every((s) => s.expected !== undefined)
+      ? sources.reduce((n, s) => n + (s.expected ?? 0), 0)
+      : undefined;
+
+    // The deadline also abandons deliveries still running when it passes (a sink that hangs).
+    const abort = new AbortController();
+    const onAbort = () => abort.abort();
+    ro.abortDelivery?.addEventListener('abort', onAbort, { once: true });
+    if (ro.abortDelivery?.aborted) abort.abort();
+    const remaining = ro.deadline?.remainingMs();
+    const deadlineTimer =
+      remaining !== undefined && Number.isFinite(remaining)
+        ? setTimeout(onAbort, Math.max(0, Math.min(remaining, 2 ** 31 - 1)))
+        : undefined;
+
+    let read = 0;
+    let acked = 0;
+    let inFlight = 0;
+    let inFlightRecords = 0;
+    let bytesIn = 0;
+    let phase: RunProgress['phase'] = 'running';
+    const acks = new Set<Promise<void>>();
+    const waiters = new Set<() => void>();
+    const wake = () => {
+      for (const w of waiters) w();
+    };
+
+    const lanes: Lane[] = graph.sinks.map((node) => ({
+      node,
+      sink: node.sink,
+      batcher: new Batcher<Item>({
+        maxRecords: node.sink.limits.maxRecords,
+        maxBytes: node.sink.limits.maxBytes,
+        maxAgeMs: node.sink.limits.maxAgeMs,
+      }),
+      flushing: new Set(),
+      queue: [],
+      progress: {
+        name: node.name,
+        type: node.sink.type,
+        sends: 0,
+        records: 0,
+        bytes: 0,
+        sendsWithProblems: 0,
+        retries: 0,
+        buffered: 0,
+        batchRecords: { sum: 0, count: 0 },
+      },
+    }));
+
+    const snapshot = (): RunProgress => ({
+      phase,
+      elapsedMs: Date.now() - started,
+      envelopes: { read, acked, inFlight, expected },
+      bytesIn,
+      tally,
+      components,
+      nodes,
+      lag: { ...lag },
+      sinks: lanes.map((l) => {
+        const stats = (l.sink as { stats?: unknown }).stats;
+        return {
+          ...l.progress,
+          batchRecords: { ...l.progress.batchRecords },
+          buffered: l.batcher.size,
+          ...(stats === undefined ? {} : { stats: structuredClone(stats) }),
+        };
+      }),
+    });
+
+    function ack(source: Source, env: SourceEnvelope, outcome: Outcome): void {
+      const p = source
+        .ack(env, outcome)
+        .catch((e) =>
+          log?.error('source ack failed', { source: source.name, ackId: env.ackId, error: describeError(e) }),
+        )
+        .finally(() => {
+          acked++;
+          acks.delete(p);
+        });
+      acks.add(p);
+    }
+
+    const settleRecordless = (
+      env: SourceEnvelope,
+      source: Source,
+      group: string,
+      label: string,
+      o: Outcome,
+    ) => {
+      tally.received(group);
+      tally.settle(group, o);
+      components.received(label);
+      components.settle(label, o);
+      const nt = nodeTally(source.name);
+      nt.received(group);
+      nt.settle(group, o);
+      ack(source, env, o);
+    };
+
+    function finish(p: Pending): void {
+      let envWorst: Outcome | undefined;
+      const now = Date.now();
+      const st = nodeTally(p.source.name);
+      for (let e = 0; e < p.groups.length; e++) {
+        const o = p.outs[e] ?? NO_ROUTE_DROP;
+        tally.settle(p.groups[e], o);
+        st.settle(p.groups[e], o);
+        if (p.labels) components.settle(p.labels[e], o);
+        if (o.kind === 'delivered' && p.firstTs[e] !== undefined) {
+          const ms = now - p.firstTs[e];
+          lag.sumMs += ms;
+          lag.count++;
+          if (ms > lag.maxMs) lag.maxMs = ms;
+        }
+        envWorst = worstOutcome(envWorst, o);
+      }
+      inFlight--;
+      inFlightRecords -= p.groups.length;
+      ack(p.source, p.env, envWorst ?? DELIVERED);
+      wake();
+    }
+
+    function settleItem(it: Item, o: Outcome): void {
+      const p = it.p;
+      p.outs[it.e] = combineBranch(p.outs[it.e], o);
+      if (--p.remaining === 0) finish(p);
+    }
+
+    async function flushOne(lane: Lane, items: Item[]): Promise<void> {
+      const recs = items.map((it) => it.r);
+      let outcomes: Outcome[];
+      try {
+        outcomes = await deliver(lane.sink, recs, {
+          ...opts.deliver,
+          deadline: ro.deadline,
+          signal: abort.signal,
+          onSend: (info) => {
+            const pr = lane.progress;
+            pr.sends++;
+            if (info.attempt > 1) pr.retries++;
+            pr.batchRecords.sum += info.records;
+            pr.batchRecords.count++;
+            if (info.problems === 0 && !info.error) {
+              pr.records += info.records;
+              pr.bytes += info.bytes;
+            } else pr.sendsWithProblems++;
+          },
+        });
+        outcomes = await handOffRejected(graph.deadLetter, recs, outcomes);
+      } catch (e) {
+        // deliver() reports outcomes rather than throwing; reaching here is a bug in a sink or the core.
+        log?.error('delivery failed unexpectedly', { sink: lane.node.name, error: describeError(e) });
+        const o: Outcome = {
+          kind: 'failed',
+          code: 'INTERNAL',
+          reason: `delivery to ${lane.node.name} failed: ${describeError(e)}`,
+        };
+        outcomes = recs.map(() => o);
+      }
+      const nt = nodeTally(lane.node.name);
+      for (let k = 0; k < items.length; k++) {
+        nt.settle(items[k].p.groups[items[k].e], outcomes[k]);
+        settleItem(items[k], outcomes[k]);
+      }
+    }
+
+    /** Queues a batch; at most `flushConcurrency` deliveries run per sink. */
+    function flush(lane: Lane, items: Item[]): void {
+      lane.queue.push(items);
+      pump(lane);
+    }
+
+    function pump(lane: Lane): void {
+      while (lane.flushing.size < flushConcurrency && lane.queue.length > 0) {
+        const items = lane.queue.shift()!;
+        const r: Promise<void> = flushOne(lane, items).finally(() => {
+          lane.flushing.delete(r);
+          pump(lane);
+          wake();
+        });
+        lane.flushing.add(r);
+      }
+    }
+
+    const idle = (l: Lane) => l.flushing.size === 0 && l.queue.length === 0;
+
+    function flushAll(): void {
+      for (const lane of lanes) for (const b of lane.batcher.drain()) flush(lane, b.items);
+    }
+
+    async function malformed(env: SourceEnvelope, source: Source): Promise<void> {
+      const m = env.malformed!;
+      const entry: DeadLetter = {
+        code: m.code,
+        reason: m.reason,
+        attempts: 0,
+        source: source.type,
+        ackId: env.ackId,
+        payload: m.payload,
+        at: new Date().toISOString(),
+      };
+      let stored = false;
+      if (graph.deadLetter) {
+        try {
+          [stored] = await graph.deadLetter.put([entry]);
+        } catch (e) {
+          log?.warn('dead-letter sink failed', { error: describeError(e) });
+        }
+      }
+      const outcome: Outcome = stored
+        ? { kind: 'rejected', code: m.code, reason: m.reason }
+        : {
+            kind: 'failed',
+            code: 'DEAD_LETTER_UNAVAILABLE',
+            reason: `malformed envelope (${m.code}: ${m.reason}) and the dead-letter sink ${graph.deadLetter ? 'did not store it' : 'is not configured'}`,
+          };
+      settleRecordless(env, source, MALFORMED_GROUP, 'malformed', outcome);
+    }
+
+    /** Runs one transform over records; drops, splits and throws are booked on `p`. */
+    function apply(
+      t: Transform,
+      name: string | undefined,
+      recs: LogRecord[],
+      ents: number[],
+      p: Pending,
+      copy: boolean,
+    ): [LogRecord[], number[]] {
+      const outR: LogRecord[] = [];
+      const outE: number[] = [];
+      const nt = name === undefined ? undefined : nodeTally(name);
+      for (let i = 0; i < recs.length; i++) {
+        const e = ents[i];
+        const r = copy ? copyRecord(recs[i]) : recs[i];
+        let out: LogRecord | LogRecord[] | null;
+        try {
+          out = t.apply(r);
+        } catch (err) {
+          if (!p.thrown) p.thrown = [];
+          p.thrown.push({ record: r, e, error: `${name ?? t.type}: ${describeError(err)}` });
+          continue;
+        }
+        if (out === null) {
+          const o: Outcome = {
+            kind: 'dropped',
+            code: t.dropCode ?? `DROPPED_BY_${t.type.toUpperCase().replace(/-/g, '_')}`,
+            reason: `dropped by ${name ?? t.type}`,
+          };
+          p.outs[e] = combineBranch(p.outs[e], o);
+          nt?.settle(p.groups[e], o);
+        } else if (Array.isArray(out)) {
+          for (let k = 0; k < out.length; k++) {
+            let ek = e;
+            if (k > 0) {
+              // An extra record: a new accounting entity in the same log group.
+              ek = p.groups.length;
+              p.groups.push(p.groups[e]);
+              p.outs.push(undefined);
+              p.reached.push(false);
+              p.firstTs.push(p.firstTs[e]);
+              p.labels?.push(p.labels[e]);
+              tally.received(p.groups[e]);
+              nodeTally(p.source.name).received(p.groups[e]);
+              p.labels && components.received(p.labels[e]);
+            }
+            outR.push(out[k]);
+            outE.push(ek);
+            if (tap && name !== undefined) tap(name, out[k]);
+          }
+          if (out.length === 0) {
+            const o: Outcome = {
+              kind: 'dropped',
+              code: t.dropCode ?? `DROPPED_BY_${t.type.toUpperCase().replace(/-/g, '_')}`,
+              reason: `dropped by ${name ?? t.type}`,
+            };
+            p.outs[e] = combineBranch(p.outs[e], o);
+            nt?.settle(p.groups[e], o);
+          }
+        } else {
+          outR.push(out);
+          outE.push(e);
+          if (tap && name !== undefined) tap(name, out);
+        }
+      }
+      if (nt) {
+        // Per-node counts: records in, by group (run-length; records of one envelope share one).
+        let g = 0;
+        for (let i = 1; i <= recs.length; i++)
+          if (i === recs.length || p.groups[ents[i]] !== p.groups[ents[g]]) {
+            nt.received(p.groups[ents[g]], i - g);
+            g = i;
+          }
+        // Records passed on count as delivered by this node.
+        let h = 0;
+        for (let i = 1; i <= outR.length; i++)
+          if (i === outR.length || p.groups[outE[i]] !== p.groups[outE[h]]) {
+            nt.settle(p.groups[outE[h]], DELIVERED, i - h);
+            h = i;
+          }
+      }
+      return [outR, outE];
+    }
+
+    async function take(env: SourceEnvelope, source: Source): Promise<void> {
+      read++;
+      bytesIn += env.bytes;
+      if (env.control) return settleRecordless(env, source, CONTROL_GROUP, 'control', CONTROL_DROP);
+      if (env.malformed) return malformed(env, source);
+      const input = env.records;
+      if (input.length === 0) return settleRecordless(env, source, CONTROL_GROUP, 'control', NO_EVENTS_DROP);
+
+      const n = input.length;
+      const groups: string[] = new Array(n);
+      const firstTs: number[] = new Array(n);
+      let ents: number[] = new Array(n);
+      for (let i = 0; i < n; i++) {
+        groups[i] = input[i].meta.logGroup;
+        firstTs[i] = input[i].timestamp;
+        ents[i] = i;
+      }
+      const p: Pending = {
+        env,
+        source,
+        groups,
+        labels: componentOf ? input.map(componentOf) : undefined,
+        outs: new Array(n),
+        reached: new Array(n).fill(false),
+        remaining: 0,
+        thrown: undefined,
+        firstTs,
+      };
+      // Count received per log group; records of one envelope almost always share one group.
+      const st = nodeTally(source.name);
+      let g = 0;
+      for (let i = 1; i <= n; i++) {
+        if (i === n || groups[i] !== groups[g]) {
+          tally.received(groups[g], i - g);
+          st.received(groups[g], i - g);
+          g = i;
+        }
+      }
+      if (p.labels) for (const l of p.labels) components.received(l);
+      if (tap) for (const r of input) tap(source.name, r);
+
+      let recs: LogRecord[] = input;
+      for (const t of pre) [recs, ents] = apply(t, undefined, recs, ents, p, false);
+
+      const plan = planFor(source.name);
+      const slotR: (LogRecord[] | undefined)[] = new Array(plan.slots);
+      const slotE: (number[] | undefined)[] = new Array(plan.slots);
+      slotR[0] = recs;
+      slotE[0] = ents;
+      for (const step of plan.transforms) {
+        let inR: LogRecord[] = [];
+        let inE: number[] = [];
+        let copy = false;
+        if (step.inputs.length === 1) {
+          inR = slotR[step.inputs[0]] ?? [];
+          inE = slotE[step.inputs[0]] ?? [];
+          copy = step.copy[0];
+        } else {
+          // Several inputs: copy those another branch also reads, then apply once over all.
+          for (let k = 0; k < step.inputs.length; k++) {
+            const rs = slotR[step.inputs[k]] ?? [];
+            const es = slotE[step.inputs[k]] ?? [];
+            for (let i = 0; i < rs.length; i++) {
+              inR.push(step.copy[k] ? copyRecord(rs[i]) : rs[i]);
+              inE.push(es[i]);
+            }
+          }
+        }
+        [slotR[step.out], slotE[step.out]] = apply(step.transform, step.name, inR, inE, p, copy);
+      }
+
+      // Records a transform threw on: to the dead-letter sink, one by one (never the envelope).
+      if (p.thrown) {
+        const thrown = p.thrown;
+        const outs = await handOffRejected(
+          graph.deadLetter,
+          thrown.map((x) => x.record),
+          thrown.map((x) => ({ kind: 'rejected', code: 'TRANSFORM_FAILED', reason: x.error }) as Outcome),
+          () => 0,
+        );
+        for (let k = 0; k < thrown.length; k++)
+          p.outs[thrown[k].e] = combineBranch(p.outs[thrown[k].e], outs[k]);
+      }
+      // Route to sinks.
+      const now = Date.now();
+      const full: [Lane, Item[]][] = [];
+      for (const s of plan.sinks) {
+        const lane = lanes[s.index];
+        for (const slot of s.inputs) {
+          const rs = slotR[slot];
+          const es = slotE[slot]!;
+          if (!rs) continue;
+          for (let i = 0; i < rs.length; i++) {
+            const e = es[i];
+            p.reached[e] = true;
+            p.remaining++;
+            const b = lane.batcher.add(
+              { p, e, r: rs[i] },
+              rs[i].message.length + RECORD_OVERHEAD_BYTES,
+              '',
+              now,
+            );
+            if (b) full.push([lane, b]);
+          }
+        }
+      }
+
+      // Entities that reached no sink and have no outcome yet: dropped, no route.
+      for (let e = 0; e < p.groups.length; e++)
+        if (!p.reached[e] && p.outs[e] === undefined) p.outs[e] = NO_ROUTE_DROP;
+
+      inFlight++;
+      inFlightRecords += p.groups.length;
+      if (p.remaining === 0) {
+        finish(p);
+        return;
+      }
+      for (const [lane, b] of full) flush(lane, b);
+    }
+
+    /** Waits until an envelope or a delivery completes (or a short tick, as a safety net). */
+    function waitForProgress(): Promise<void> {
+      return new Promise((resolve) => {
+        const t = setTimeout(done, 100);
+        function done() {
+          clearTimeout(t);
+          waiters.delete(done);
+          resolve();
+        }
+        waiters.add(done);
+      });
+    }
+
+    const tickMs = Math.min(
+      1_000,
+      Math.max(50, Math.floor(Math.min(...lanes.map((l) => l.sink.limits.maxAgeMs), 4_000) / 4)),
+    );
+    const ageTimer = setInterval(() => {
+      const now = Date.now();
+      for (const lane of lanes) for (const b of lane.batcher.due(now)) flush(lane, b.items);
+    }, tickMs);
+    const progressTimer = ro.onProgress
+      ? setInterval(() => ro.onProgress?.(snapshot()), ro.progressIntervalMs ?? 250)
+      : undefined;
+
+    const sourceErrors: RunResult['sourceErrors'] = [];
+    async function runSource(source: Source): Promise<void> {
+      let lastYield = Date.now();
+      try {
+        for await (const env of source.envelopes(signal)) {
+          // Half-way to the bound, send what is open while reading goes on (overlap, not stop-and-go).
+          if ((inFlight >= maxEnvelopes / 2 || inFlightRecords >= maxRecords / 2) && lanes.every(idle))
+            flushAll();
+          while (inFlight >= maxEnvelopes || inFlightRecords >= maxRecords) {
+            // Everything open must go out for envelopes to complete and free room.
+            flushAll();
+            await waitForProgress();
+          }
+          await take(env, source);
+          if (signal.aborted) break;
+          // A source that never waits (demo, a file read from cache) would starve timers and signal
+          // handlers (age flushes, progress, Ctrl-C) through microtasks alone: yield now and then.
+          if (Date.now() - lastYield >= YIELD_EVERY_MS) {
+            await new Promise<void>((r) => setImmediate(r));
+            lastYield = Date.now();
+          }
+        }
+      } catch (e) {
+        log?.error('source stopped with an error', { source: source.name, error: describeError(e) });
+        sourceErrors.push({ source: source.name, error: describeError(e) });
+      }
+    }
+
+    try {
+      await Promise.all(sources.map(runSource));
+      phase = 'flushing';
+      flushAll();
+      while (inFlight > 0 || lanes.some((l) => l.flushing.size > 0 || l.queue.length > 0)) {
+        await Promise.all(lanes.flatMap((l) => [...l.flushing]));
+        if (inFlight > 0 && lanes.every(idle)) flushAll();
+        if (lanes.every((l) => l.flushing.size === 0) && inFlight > 0) await waitForProgress();
+      }
+      await Promise.all([...acks]);
+    } finally {
+      clearInterval(ageTimer);
+      if (progressTimer) clearInterval(progressTimer);
+      if (deadlineTimer) clearTimeout(deadlineTimer);
+      ro.abortDelivery?.removeEventListener('abort', onAbort);
+      await ro.beforeDone?.();
+    }
+    phase = 'done';
+    const final = snapshot();
+    ro.onProgress?.(final);
+    return { ...final, balanced: tally.balanced(), sourceErrors };
+  }
+
+  async function close(): Promise<void> {
+    for (const s of graph.sinks) {
+      try {
+        await s.sink.close?.();
+      } catch (e) {
+        log?.warn('sink close failed', { sink: s.name, error: describeError(e) });
+      }
+    }
+    await graph.deadLetter
+      ?.close?.()
+      .catch((e) => log?.warn('dead-letter sink close failed', { error: describeError(e) }));
+  }
+
+  return { graph, run, close };
+}
+
+/** A source over a fixed list of envelopes (a Lambda event); `outcomes[i]` is envelope i's worst. */
+export class EnvelopeListSource<E extends SourceEnvelope = SourceEnvelope> implements Source {
+  readonly outcomes: Outcome[];
+  private readonly index = new Map<SourceEnvelope, number>();
+  constructor(
+    readonly type: string,
+    readonly name: string,
+    private readonly list: readonly E[],
+  ) {
+    this.outcomes = new Array(list.length);
+    for (let i = 0; i < list.length; i++) this.index.set(list[i], i);
+  }
+  get expected(): number {
+    return this.list.length;
+  }
+  async *envelopes(): AsyncIterable<SourceEnvelope> {
+    yield* this.list;
+  }
+  async ack(envelope: SourceEnvelope, outcome: Outcome): Promise<void> {
+    const i = this.index.get(envelope);
+    if (i !== undefined) this.outcomes[i] = outcome;
+  }
+}
+
+/**
+ * Runs a decoded batch (one Lambda invocation) to completion: every envelope gets an outcome
+ * before this returns, bounded by `deadline`.
+ */
+export async function runEnvelopes<E extends SourceEnvelope>(
+  runner: Runner,
+  source: { type: string; name: string },
+  envelopes: readonly E[],
+  ro: RunOptions = {},
+): Promise<{ outcomes: Outcome[]; result: RunResult }> {
+  const src = new EnvelopeListSource(source.type, source.name, envelopes);
+  const result = await runner.run([src], ro);
+  for (let i = 0; i < envelopes.length; i++)
+    src.outcomes[i] ??= { kind: 'failed', code: 'INTERNAL', reason: 'no outcome' };
+  return { outcomes: src.outcomes, result };
+}
