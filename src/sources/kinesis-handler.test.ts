@@ -12,7 +12,8 @@ import { FileDeadLetterSink } from '../sinks/file.js';
 import type { KinesisEventRecord } from './kinesis-event.js';
 import { resetConfigCache } from '../config/env.js';
 import { registerSecret } from '../core/secrets-registry.js';
-import { kinesisLambdaHandler, processKinesisEvent } from './kinesis-handler.js';
+import { kinesisLambdaHandler } from '../lambda/kinesis.js';
+import { processKinesisEvent } from './kinesis-handler.js';
 
 const ARN = 'arn:aws:kinesis:us-east-1:123456789012:stream/logs';
 const seq = (n: number) => `4959${String(n).padStart(52, '0')}`;
@@ -115,7 +116,10 @@ describe('processKinesisEvent', () => {
       source: 'kinesis-event',
     });
     expect(res.tally.balanced()).toBe(true);
-    expect(res.tally.total).toMatchObject({ received: 3, delivered: 3 });
+    // The control message and the malformed envelope count as one record each (same in every home).
+    expect(res.tally.total).toMatchObject({ received: 5, delivered: 3, dropped: 1, rejected: 1 });
+    expect(res.tally.byGroup.get('(control)')).toMatchObject({ received: 1, dropped: 1 });
+    expect(res.tally.byGroup.get('(malformed)')).toMatchObject({ received: 1, rejected: 1 });
     const summary = log.lines.filter((l) => l.msg === 'kinesis batch');
     expect(summary).toHaveLength(1);
     expect(summary[0].data).toMatchObject({
@@ -346,8 +350,13 @@ describe('kinesisLambdaHandler (start-up from the environment)', () => {
     const summary = JSON.parse(lines.find((l) => l.includes('"msg":"kinesis batch"')) ?? '{}');
     expect(summary).toMatchObject({
       level: 'info',
-      records: { received: 2, delivered: 2 },
+      records: { received: 3, delivered: 2, rejected: 1 },
       envelopes: { rejected: 1 },
+      // The same counters as CloudWatch EMF in the one summary line.
+      records_received: 3,
+      records_delivered: 2,
+      records_rejected: 1,
+      _aws: { CloudWatchMetrics: [{ Namespace: 'logferry', Dimensions: [['handler']] }] },
     });
   });
 });
