@@ -43,7 +43,12 @@ export async function buildGraphTransforms(
       continue;
     }
     try {
-      out.push({ name: t.name, inputs: t.inputs, match: t.match, transform: await spec.create(t.config, ctx) });
+      out.push({
+        name: t.name,
+        inputs: t.inputs,
+        match: t.match,
+        transform: await spec.create(t.config, ctx),
+      });
     } catch (e) {
       problems.push(`transforms.${t.name}: ${describeError(e)}`);
     }

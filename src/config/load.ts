@@ -198,12 +198,17 @@ function splitSection(
   const used = new Set<string>();
   for (const [key, raw] of entries) {
     if (typeof raw !== 'object' || raw === null || typeof raw.type !== 'string') continue;
-    const { inputs, match, tag, ...rest } = raw as ComponentConfig & { inputs?: unknown; match?: unknown; tag?: unknown };
+    const { inputs, match, tag, ...rest } = raw as ComponentConfig & {
+      inputs?: unknown;
+      match?: unknown;
+      tag?: unknown;
+    };
     const config = rest as ComponentConfig;
     const at = [plural, key];
     const edges: Edges = {};
     if (inputs !== undefined) {
-      if (plural === 'sources') problems.push({ path: pathOf([...at, 'inputs']), message: 'sources have no inputs' });
+      if (plural === 'sources')
+        problems.push({ path: pathOf([...at, 'inputs']), message: 'sources have no inputs' });
       else if (!named)
         problems.push({
           path: pathOf([...at, 'inputs']),
@@ -214,7 +219,8 @@ function splitSection(
       else edges.inputs = inputs as string[];
     }
     if (match !== undefined) {
-      if (plural === 'sources') problems.push({ path: pathOf([...at, 'match']), message: 'sources have no match (set tag)' });
+      if (plural === 'sources')
+        problems.push({ path: pathOf([...at, 'match']), message: 'sources have no match (set tag)' });
       else if (typeof match !== 'string' || match === '')
         problems.push({ path: pathOf([...at, 'match']), message: 'expected a tag pattern such as "kube.*"' });
       else edges.match = match;
@@ -222,9 +228,15 @@ function splitSection(
     let srcTag: string | undefined;
     if (tag !== undefined) {
       if (plural !== 'sources')
-        problems.push({ path: pathOf([...at, 'tag']), message: 'only sources have a tag (use match to select by it)' });
+        problems.push({
+          path: pathOf([...at, 'tag']),
+          message: 'only sources have a tag (use match to select by it)',
+        });
       else if (typeof tag !== 'string' || tag === '')
-        problems.push({ path: pathOf([...at, 'tag']), message: 'expected a tag string such as "kube.audit"' });
+        problems.push({
+          path: pathOf([...at, 'tag']),
+          message: 'expected a tag string such as "kube.audit"',
+        });
       else srcTag = tag;
     }
     let name: string;
@@ -281,10 +293,16 @@ export function validateConfig(value: unknown, origin = 'config'): Config {
     firehose: t.firehose ?? firehoseSettings.parse({}),
   };
   if (tr.named)
-    cfg.graphTransforms = trOk.map((x): GraphTransformConfig => ({ name: x.name, ...x.edges, config: x.config }));
-  const edges = Object.fromEntries(skOk.filter((x) => x.edges.inputs || x.edges.match).map((x) => [x.name, x.edges]));
+    cfg.graphTransforms = trOk.map(
+      (x): GraphTransformConfig => ({ name: x.name, ...x.edges, config: x.config }),
+    );
+  const edges = Object.fromEntries(
+    skOk.filter((x) => x.edges.inputs || x.edges.match).map((x) => [x.name, x.edges]),
+  );
   if (Object.keys(edges).length > 0) cfg.sinkEdges = edges;
-  const tags = Object.fromEntries(srcOk.filter((x) => x.tag !== undefined).map((x) => [x.name, x.tag as string]));
+  const tags = Object.fromEntries(
+    srcOk.filter((x) => x.tag !== undefined).map((x) => [x.name, x.tag as string]),
+  );
   if (Object.keys(tags).length > 0) cfg.sourceTags = tags;
   // Wiring: names, dangling inputs, cycles — each with its path. Only named sections have edges.
   if (src.named || tr.named || sk.named) {
@@ -321,8 +339,7 @@ function usableSections(value: unknown): TopLevel {
   const v = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
   const obj = (x: unknown) =>
     typeof x === 'object' && x !== null && !Array.isArray(x) ? (x as Record<string, unknown>) : undefined;
-  const arr = (x: unknown) =>
-    Array.isArray(x) || obj(x) ? (x as TopLevel['transforms']) : undefined;
+  const arr = (x: unknown) => (Array.isArray(x) || obj(x) ? (x as TopLevel['transforms']) : undefined);
   const dl = obj(v.deadLetter);
   return {
     parse: 'auto',

@@ -210,6 +210,8 @@ export async function deliver<E>(
               outcomes[item.index] = { kind: 'rejected', code: p.code, reason: p.reason, attempts: attempt };
             else if (p.action === 'fail')
               outcomes[item.index] = { kind: 'failed', code: p.code, reason: p.reason, attempts: attempt };
+            else if (p.action === 'drop')
+              outcomes[item.index] = { kind: 'dropped', code: p.code, reason: p.reason, attempts: attempt };
             else retry.push({ item, problem: p });
           }
           for (let j = 0; j < batch.length; j++) if (!seen.has(j)) outcomes[batch[j].index] = DELIVERED;

@@ -58,7 +58,10 @@ export interface Invocation<Env, Ans> {
   result: RunResult;
 }
 
-export function invocationDeadline(context: LambdaContextLike | undefined, safetyMs = DEFAULT_DEADLINE_SAFETY_MS) {
+export function invocationDeadline(
+  context: LambdaContextLike | undefined,
+  safetyMs = DEFAULT_DEADLINE_SAFETY_MS,
+) {
   const initialMs = context?.getRemainingTimeInMillis?.();
   const safety = Math.min(safetyMs, initialMs ? Math.floor(initialMs / 4) : Number.POSITIVE_INFINITY);
   return lambdaDeadline(context, safety);
@@ -81,14 +84,27 @@ export async function invokeLambda<Ev, Env extends SourceEnvelope, Ans>(
     { deadline },
   );
   const answer = decoder.respond(envelopes, outcomes, result);
-  logInvocation(opts.log, decoder.name, context, outcomes, result, Date.now() - started, deadline.remainingMs(), {
-    ...opts.extra?.(result, answer),
-  });
+  logInvocation(
+    opts.log,
+    decoder.name,
+    context,
+    outcomes,
+    result,
+    Date.now() - started,
+    deadline.remainingMs(),
+    {
+      ...opts.extra?.(result, answer),
+    },
+  );
   return { answer, envelopes, outcomes, tally: result.tally, result };
 }
 
 /** The EMF block and metric values for a run's counters (the same names `/metrics` uses). */
-export function emfMetrics(handler: string, result: RunResult, envelopesFailed: number): Record<string, unknown> {
+export function emfMetrics(
+  handler: string,
+  result: RunResult,
+  envelopesFailed: number,
+): Record<string, unknown> {
   const t = result.tally.total;
   const values: Record<string, number> = {
     records_received: t.received,

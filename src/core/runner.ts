@@ -337,16 +337,22 @@ export function createRunner(graph: RunnerGraph, opts: RunnerOptions = {}): Runn
       let envWorst: Outcome | undefined;
       const now = Date.now();
       const st = nodeTally(p.source.name);
-      for (let e = 0; e < p.groups.length; e++) {
+      // Settle in runs of one group and one outcome (records of an envelope mostly share both).
+      const n = p.groups.length;
+      let run = 0;
+      for (let e = 0; e < n; e++) {
         const o = p.outs[e] ?? NO_ROUTE_DROP;
-        tally.settle(p.groups[e], o);
-        st.settle(p.groups[e], o);
         if (p.labels) components.settle(p.labels[e], o);
-        if (o.kind === 'delivered' && p.firstTs[e] !== undefined) {
+        if (o.kind === 'delivered') {
           const ms = now - p.firstTs[e];
           lag.sumMs += ms;
           lag.count++;
           if (ms > lag.maxMs) lag.maxMs = ms;
+        }
+        if (e + 1 === n || p.groups[e + 1] !== p.groups[e] || (p.outs[e + 1] ?? NO_ROUTE_DROP) !== o) {
+          tally.settle(p.groups[e], o, e + 1 - run);
+          st.settle(p.groups[e], o, e + 1 - run);
+          run = e + 1;
         }
         envWorst = worstOutcome(envWorst, o);
       }
@@ -394,8 +400,17 @@ export function createRunner(graph: RunnerGraph, opts: RunnerOptions = {}): Runn
         outcomes = recs.map(() => o);
       }
       const nt = nodeTally(lane.node.name);
+      let run = 0;
       for (let k = 0; k < items.length; k++) {
-        nt.settle(items[k].p.groups[items[k].e], outcomes[k]);
+        const g = items[k].p.groups[items[k].e];
+        if (
+          k + 1 === items.length ||
+          outcomes[k + 1] !== outcomes[k] ||
+          items[k + 1].p.groups[items[k + 1].e] !== g
+        ) {
+          nt.settle(g, outcomes[k], k + 1 - run);
+          run = k + 1;
+        }
         settleItem(items[k], outcomes[k]);
       }
     }

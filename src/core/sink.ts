@@ -32,9 +32,10 @@ export interface ItemProblem {
   index: number;
   /**
    * `retry`: transient (throttle, 5xx, reset); `reject`: permanent (mapping error, 400), goes to the
-   * dead-letter sink; `fail`: not delivered and not worth retrying now (the source redrives it).
+   * dead-letter sink; `fail`: not delivered and not worth retrying now (the source redrives it);
+   * `drop`: handed on elsewhere on purpose (Firehose re-ingest), counted `dropped` with `code`.
    */
-  action: 'retry' | 'reject' | 'fail';
+  action: 'retry' | 'reject' | 'fail' | 'drop';
   code: string;
   reason: string;
   /** Server hint (Retry-After) in ms. */

@@ -16,7 +16,11 @@ import { describeGraph } from '../core/graph.js';
 import { type LambdaContextLike, once } from '../core/lambda.js';
 import { jsonLogger } from '../core/logger.js';
 import type { KinesisBatchResponse, KinesisEvent } from '../sources/kinesis-event.js';
-import { KINESIS_SOURCE_NAME, type KinesisHandlerDeps, processKinesisEvent } from '../sources/kinesis-handler.js';
+import {
+  KINESIS_SOURCE_NAME,
+  type KinesisHandlerDeps,
+  processKinesisEvent,
+} from '../sources/kinesis-handler.js';
 
 export function kinesisLambdaHandler(
   opts: { env?: NodeJS.ProcessEnv } = {},
@@ -31,7 +35,10 @@ export function kinesisLambdaHandler(
     const graphTransforms = await buildGraphTransforms(cfg, ctx, problems);
     const { sinks, sinkNodes, deadLetter } = await buildSinks(cfg, ctx);
     if (problems.length > 0)
-      throw new LogferryError('CONFIG_INVALID', `cannot start:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+      throw new LogferryError(
+        'CONFIG_INVALID',
+        `cannot start:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+      );
     if (sinks.length === 0) {
       throw new LogferryError(
         'CONFIG_INVALID',

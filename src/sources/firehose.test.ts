@@ -21,8 +21,8 @@ import { deadlineIn } from '../core/retry.js';
 import { firehoseSettings } from '../config/schema.js';
 import { buildTransforms } from '../config/build-pipeline.js';
 import { validateConfig } from '../config/load.js';
+import { buildFirehoseTransforms } from '../lambda/firehose.js';
 import {
-  buildFirehoseTransforms,
   FirehoseTransformer,
   type FirehoseTransformationEvent,
   GENERATION_FIELD,

@@ -14,7 +14,12 @@
  */
 import type { Logger } from '../core/component.js';
 import type { DeadLetterSink } from '../core/dead-letter.js';
-import { DEFAULT_DEADLINE_SAFETY_MS, invokeLambda, type LambdaContextLike, type LambdaDecoder } from '../core/lambda.js';
+import {
+  DEFAULT_DEADLINE_SAFETY_MS,
+  invokeLambda,
+  type LambdaContextLike,
+  type LambdaDecoder,
+} from '../core/lambda.js';
 import type { Outcome, Tally } from '../core/outcome.js';
 import type { Transform } from '../core/pipeline.js';
 import type { RetryPolicy } from '../core/retry.js';
