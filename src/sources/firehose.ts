@@ -182,6 +182,15 @@ export interface FirehoseTransformerDeps {
   graphTransforms?: readonly PlannedTransform[];
   /** The event's source in the graph (default `firehose`). */
   source?: SourceNode;
+  /** Sinks records also go to besides the answer (fan-out, e.g. an OpenSearch index). */
+  sinks?: readonly SinkNode[];
+  /** What the answer reads (default: what leaves the graph — transforms no other reads). */
+  responseInputs?: { inputs?: string[]; match?: string };
+  /**
+   * Where records a transform threw on or a sink rejected go; default the error prefix (their whole
+   * `recordId` is answered ProcessingFailed, so Firehose keeps the original there).
+   */
+  deadLetter?: DeadLetterSink;
   log: Logger;
   /** Firehose client for re-ingest, per region (cached by the default factory). */
   firehoseClient?: (region: string) => FirehoseClient;
@@ -238,7 +247,11 @@ export function decodeFirehoseEvent(event: FirehoseTransformationEvent): Firehos
     let decoded = decodeBase64Payload(data);
     if (!decoded.ok && decoded.code === 'ENVELOPE_NOT_GZIP') decoded = decodePlainJson(rec.data, decoded);
     if (!decoded.ok) {
-      env.malformed = { code: decoded.code, reason: safeReason(decoded.code, decoded.reason), payload: '' };
+      env.malformed = {
+        code: decoded.code,
+        reason: safeReason(decoded.code, decoded.reason),
+        payload: typeof data === 'string' ? data : '',
+      };
       continue;
     }
     const msg = decoded.message;
@@ -438,15 +451,15 @@ export class FirehoseTransformer {
     const node: SinkNode = {
       name: this.sink.name,
       sink: this.sink,
-      ...(leaves.length ? { inputs: leaves } : {}),
+      ...(deps.responseInputs ?? (leaves.length ? { inputs: leaves } : {})),
     };
     this.runner = createRunner(
       {
         pre: deps.transforms,
         sources: [this.source],
         transforms: graphTransforms,
-        sinks: [node],
-        deadLetter: new ErrorPrefix(this.sink),
+        sinks: [node, ...(deps.sinks ?? [])],
+        deadLetter: deps.deadLetter ?? new ErrorPrefix(this.sink),
       },
       {
         log: deps.log,
@@ -483,8 +496,7 @@ export class FirehoseTransformer {
       this.runner,
       { type: SOURCE_TYPE, name: this.source.name },
       envelopes,
-      // The deadline bounds the re-ingest inside the response sink; the runner must not abandon it.
-      {},
+      { deadline },
     );
     summary.tally = result.tally;
 
@@ -494,12 +506,13 @@ export class FirehoseTransformer {
       const s = sink.slots[i];
       const o = outcomes[i];
       let out: FirehoseOutputRecord;
-      if (s.out && !s.errorPrefix) out = s.out;
-      else if (o.kind === 'dropped' && !s.errorPrefix)
-        out = { recordId: s.recordId, result: 'Dropped', data: '' };
+      const m = envelopes[i].malformed;
+      if (!m && !s.errorPrefix && o.kind !== 'failed' && (s.out || o.kind !== 'delivered'))
+        out = s.out ?? { recordId: s.recordId, result: 'Dropped', data: '' };
       else {
+        // Malformed, sent to the error prefix, or failed (time ran out, a sink failed): Firehose
+        // keeps the original in its error prefix.
         out = { recordId: s.recordId, result: 'ProcessingFailed', data: '' };
-        const m = envelopes[i].malformed;
         failures.push({
           recordId: s.recordId,
           code: m?.code ?? s.code ?? o.code ?? 'INTERNAL',
