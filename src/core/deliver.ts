@@ -50,18 +50,35 @@ export function chunk<T extends { enc: { bytes: number; partition?: string } }>(
   items: readonly T[],
   limits: Pick<SinkLimits, 'maxRecords' | 'maxBytes'>,
 ): T[][] {
-  const byPartition = new Map<string, T[]>();
-  for (const it of items) {
-    const key = it.enc.partition ?? '';
-    let list = byPartition.get(key);
-    if (!list) {
-      list = [];
-      byPartition.set(key, list);
+  // Fast path: no partitions (most sinks) — one list, no map.
+  let partitioned = false;
+  for (let i = 0; i < items.length; i++)
+    if (items[i].enc.partition !== undefined && items[i].enc.partition !== '') {
+      partitioned = true;
+      break;
     }
-    list.push(it);
-  }
+  const byPartition = new Map<string, T[]>();
+  if (!partitioned) byPartition.set('', items as T[]);
+  else
+    for (const it of items) {
+      const key = it.enc.partition ?? '';
+      let list = byPartition.get(key);
+      if (!list) {
+        list = [];
+        byPartition.set(key, list);
+      }
+      list.push(it);
+    }
   const batches: T[][] = [];
   for (const list of byPartition.values()) {
+    if (list.length <= limits.maxRecords) {
+      let total = 0;
+      for (let i = 0; i < list.length; i++) total += list[i].enc.bytes;
+      if (total <= limits.maxBytes) {
+        batches.push(list);
+        continue;
+      }
+    }
     let cur: T[] = [];
     let bytes = 0;
     for (const it of list) {
@@ -199,6 +216,10 @@ export async function deliver<E>(
               const half = Math.ceil(batch.length / 2);
               queue.push(batch.slice(0, half), batch.slice(half));
             }
+            continue;
+          }
+          if (res.problems.length === 0) {
+            for (let j = 0; j < batch.length; j++) outcomes[batch[j].index] = DELIVERED;
             continue;
           }
           const seen = new Set<number>();

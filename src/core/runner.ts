@@ -28,7 +28,6 @@
  * full, when its oldest record reaches `maxAgeMs`, half-way to the in-flight bound, and at the end.
  * An envelope is acknowledged with its worst record's outcome once every record has one.
  */
-import { Batcher } from './batcher.js';
 import type { Logger } from './component.js';
 import type { DeadLetter, DeadLetterSink } from './dead-letter.js';
 import { handOffRejected } from './dead-letter.js';
@@ -165,30 +164,44 @@ interface Pending {
   groups: string[];
   labels: string[] | undefined;
   outs: (Outcome | undefined)[];
-  reached: boolean[];
+  reached: Uint8Array | number[];
   remaining: number;
   /** Records a transform threw on. */
   thrown: { record: LogRecord; e: number; error: string }[] | undefined;
   firstTs: number[];
 }
 
-interface Item {
+/** A run of one envelope's records bound for one sink (no object per record). */
+interface Seg {
   p: Pending;
-  e: number;
-  r: LogRecord;
+  recs: LogRecord[];
+  ents: number[];
+  from: number;
+  to: number;
+}
+
+/** The open batch of a sink: segments, cut by the sink's maxRecords/maxBytes/maxAgeMs. */
+interface OpenBatch {
+  segs: Seg[];
+  records: number;
+  bytes: number;
+  since: number;
 }
 
 interface Lane {
   node: SinkNode;
   // biome-ignore lint/suspicious/noExplicitAny: sinks encode to different types
   sink: Sink<any>;
-  batcher: Batcher<Item>;
+  open: OpenBatch | undefined;
   flushing: Set<Promise<void>>;
-  queue: Item[][];
+  queue: Seg[][];
   progress: SinkProgress;
 }
 
 const DELIVERED: Outcome = { kind: 'delivered' };
+/** Outcomes that count alike (the tally keeps counts by kind and code). */
+const same = (a: Outcome | undefined, b: Outcome | undefined) =>
+  a === b || (a !== undefined && b !== undefined && a.kind === b.kind && a.code === b.code);
 /** Combining branches of one record: a drop on one branch does not outweigh a delivery on another. */
 const BRANCH_RANK = { dropped: 0, delivered: 1, rejected: 2, failed: 3 } as const;
 function combineBranch(a: Outcome | undefined, b: Outcome): Outcome {
@@ -263,11 +276,7 @@ export function createRunner(graph: RunnerGraph, opts: RunnerOptions = {}): Runn
     const lanes: Lane[] = graph.sinks.map((node) => ({
       node,
       sink: node.sink,
-      batcher: new Batcher<Item>({
-        maxRecords: node.sink.limits.maxRecords,
-        maxBytes: node.sink.limits.maxBytes,
-        maxAgeMs: node.sink.limits.maxAgeMs,
-      }),
+      open: undefined,
       flushing: new Set(),
       queue: [],
       progress: {
@@ -297,7 +306,7 @@ export function createRunner(graph: RunnerGraph, opts: RunnerOptions = {}): Runn
         return {
           ...l.progress,
           batchRecords: { ...l.progress.batchRecords },
-          buffered: l.batcher.size,
+          buffered: l.open?.records ?? 0,
           ...(stats === undefined ? {} : { stats: structuredClone(stats) }),
         };
       }),
@@ -349,7 +358,7 @@ export function createRunner(graph: RunnerGraph, opts: RunnerOptions = {}): Runn
           lag.count++;
           if (ms > lag.maxMs) lag.maxMs = ms;
         }
-        if (e + 1 === n || p.groups[e + 1] !== p.groups[e] || (p.outs[e + 1] ?? NO_ROUTE_DROP) !== o) {
+        if (e + 1 === n || p.groups[e + 1] !== p.groups[e] || !same(p.outs[e + 1] ?? NO_ROUTE_DROP, o)) {
           tally.settle(p.groups[e], o, e + 1 - run);
           st.settle(p.groups[e], o, e + 1 - run);
           run = e + 1;
@@ -362,14 +371,12 @@ export function createRunner(graph: RunnerGraph, opts: RunnerOptions = {}): Runn
       wake();
     }
 
-    function settleItem(it: Item, o: Outcome): void {
-      const p = it.p;
-      p.outs[it.e] = combineBranch(p.outs[it.e], o);
-      if (--p.remaining === 0) finish(p);
-    }
-
-    async function flushOne(lane: Lane, items: Item[]): Promise<void> {
-      const recs = items.map((it) => it.r);
+    async function flushOne(lane: Lane, segs: Seg[]): Promise<void> {
+      let total = 0;
+      for (const sg of segs) total += sg.to - sg.from;
+      const recs: LogRecord[] = new Array(total);
+      let at = 0;
+      for (const sg of segs) for (let i = sg.from; i < sg.to; i++) recs[at++] = sg.recs[i];
       let outcomes: Outcome[];
       try {
         outcomes = await deliver(lane.sink, recs, {
@@ -400,24 +407,63 @@ export function createRunner(graph: RunnerGraph, opts: RunnerOptions = {}): Runn
         outcomes = recs.map(() => o);
       }
       const nt = nodeTally(lane.node.name);
-      let run = 0;
-      for (let k = 0; k < items.length; k++) {
-        const g = items[k].p.groups[items[k].e];
-        if (
-          k + 1 === items.length ||
-          outcomes[k + 1] !== outcomes[k] ||
-          items[k + 1].p.groups[items[k + 1].e] !== g
-        ) {
-          nt.settle(g, outcomes[k], k + 1 - run);
-          run = k + 1;
+      let k = 0;
+      for (const sg of segs) {
+        const p = sg.p;
+        let run = k;
+        for (let i = sg.from; i < sg.to; i++, k++) {
+          const e = sg.ents[i];
+          const o = outcomes[k];
+          const prev = p.outs[e];
+          p.outs[e] = prev === undefined ? o : combineBranch(prev, o);
+          if (i + 1 === sg.to || !same(outcomes[k + 1], o) || p.groups[sg.ents[i + 1]] !== p.groups[e]) {
+            nt.settle(p.groups[e], o, k + 1 - run);
+            run = k + 1;
+          }
         }
-        settleItem(items[k], outcomes[k]);
+        p.remaining -= sg.to - sg.from;
+        if (p.remaining === 0) finish(p);
       }
     }
 
+    /** Adds records [from, to) of a slot to the lane's open batch, cutting full batches off. */
+    function addToLane(
+      lane: Lane,
+      p: Pending,
+      recs: LogRecord[],
+      ents: number[],
+      from: number,
+      to: number,
+      now: number,
+      full: [Lane, Seg[]][],
+    ): void {
+      const lim = lane.sink.limits;
+      let start = from;
+      let open = lane.open;
+      for (let i = from; i < to; i++) {
+        const bytes = recs[i].message.length + RECORD_OVERHEAD_BYTES;
+        if (!open) {
+          open = { segs: [], records: 0, bytes: 0, since: now };
+          lane.open = open;
+        } else if (
+          open.records > 0 &&
+          (open.records >= lim.maxRecords || open.bytes + bytes > lim.maxBytes)
+        ) {
+          if (i > start) open.segs.push({ p, recs, ents, from: start, to: i });
+          start = i;
+          full.push([lane, open.segs]);
+          open = { segs: [], records: 0, bytes: 0, since: now };
+          lane.open = open;
+        }
+        open.records++;
+        open.bytes += bytes;
+      }
+      if (open && to > start) open.segs.push({ p, recs, ents, from: start, to });
+    }
+
     /** Queues a batch; at most `flushConcurrency` deliveries run per sink. */
-    function flush(lane: Lane, items: Item[]): void {
-      lane.queue.push(items);
+    function flush(lane: Lane, segs: Seg[]): void {
+      lane.queue.push(segs);
       pump(lane);
     }
 
@@ -436,7 +482,11 @@ export function createRunner(graph: RunnerGraph, opts: RunnerOptions = {}): Runn
     const idle = (l: Lane) => l.flushing.size === 0 && l.queue.length === 0;
 
     function flushAll(): void {
-      for (const lane of lanes) for (const b of lane.batcher.drain()) flush(lane, b.items);
+      for (const lane of lanes) {
+        const open = lane.open;
+        lane.open = undefined;
+        if (open && open.records > 0) flush(lane, open.segs);
+      }
     }
 
     async function malformed(env: SourceEnvelope, source: Source): Promise<void> {
@@ -507,7 +557,8 @@ export function createRunner(graph: RunnerGraph, opts: RunnerOptions = {}): Runn
               ek = p.groups.length;
               p.groups.push(p.groups[e]);
               p.outs.push(undefined);
-              p.reached.push(false);
+              if (p.reached instanceof Uint8Array) p.reached = Array.from(p.reached);
+              p.reached.push(0);
               p.firstTs.push(p.firstTs[e]);
               p.labels?.push(p.labels[e]);
               tally.received(p.groups[e]);
@@ -575,7 +626,7 @@ export function createRunner(graph: RunnerGraph, opts: RunnerOptions = {}): Runn
         groups,
         labels: componentOf ? input.map(componentOf) : undefined,
         outs: new Array(n),
-        reached: new Array(n).fill(false),
+        reached: new Uint8Array(n),
         remaining: 0,
         thrown: undefined,
         firstTs,
@@ -637,25 +688,16 @@ export function createRunner(graph: RunnerGraph, opts: RunnerOptions = {}): Runn
       }
       // Route to sinks.
       const now = Date.now();
-      const full: [Lane, Item[]][] = [];
+      const full: [Lane, Seg[]][] = [];
       for (const s of plan.sinks) {
         const lane = lanes[s.index];
         for (const slot of s.inputs) {
           const rs = slotR[slot];
           const es = slotE[slot]!;
-          if (!rs) continue;
-          for (let i = 0; i < rs.length; i++) {
-            const e = es[i];
-            p.reached[e] = true;
-            p.remaining++;
-            const b = lane.batcher.add(
-              { p, e, r: rs[i] },
-              rs[i].message.length + RECORD_OVERHEAD_BYTES,
-              '',
-              now,
-            );
-            if (b) full.push([lane, b]);
-          }
+          if (!rs || rs.length === 0) continue;
+          for (let i = 0; i < rs.length; i++) p.reached[es[i]] = 1;
+          p.remaining += rs.length;
+          addToLane(lane, p, rs, es, 0, rs.length, now, full);
         }
       }
 
@@ -691,7 +733,13 @@ export function createRunner(graph: RunnerGraph, opts: RunnerOptions = {}): Runn
     );
     const ageTimer = setInterval(() => {
       const now = Date.now();
-      for (const lane of lanes) for (const b of lane.batcher.due(now)) flush(lane, b.items);
+      for (const lane of lanes) {
+        const open = lane.open;
+        if (open && open.records > 0 && now - open.since >= lane.sink.limits.maxAgeMs) {
+          lane.open = undefined;
+          flush(lane, open.segs);
+        }
+      }
     }, tickMs);
     const progressTimer = ro.onProgress
       ? setInterval(() => ro.onProgress?.(snapshot()), ro.progressIntervalMs ?? 250)
