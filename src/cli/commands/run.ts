@@ -6,9 +6,10 @@
  * `--events N` ships about N, `--follow` runs until Ctrl-C (first Ctrl-C: stop reading, flush, print
  * the summary; second: stop without waiting — records not yet delivered count as `failed`).
  *
- * Output: a progress bar on a TTY (plain periodic lines otherwise; never one per record) on stderr,
- * then a summary table on stdout (`--json`: the summary as one JSON document). Config problems are
- * all listed at once and exit 2 (main.ts owns exit codes).
+ * Output: stdout carries records only (a `stdout` sink's NDJSON stays valid). A progress bar on a
+ * TTY (plain periodic lines otherwise; never one per record) and then the summary table go to
+ * stderr (`--json`: the summary as one JSON line, the last line on stderr). Config problems are all
+ * listed at once and exit 2 (main.ts owns exit codes).
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -135,7 +136,11 @@ function applyRunFlags(doc: Record<string, unknown>, opts: RunOptions): void {
       '--events and --follow contradict each other: --events N ships about N events and stops, --follow ships until Ctrl-C. Pick one.',
     );
   }
-  const sources = Array.isArray(doc.sources) ? (doc.sources as Record<string, unknown>[]) : [];
+  const sources = Array.isArray(doc.sources)
+    ? (doc.sources as Record<string, unknown>[])
+    : doc.sources && typeof doc.sources === 'object'
+      ? (Object.values(doc.sources) as Record<string, unknown>[])
+      : [];
   const demos = sources.filter((s) => s && typeof s === 'object' && s.type === 'demo');
   if (demos.length === 0) {
     throw new LogferryError(
@@ -210,7 +215,12 @@ export async function run(configPath: string | undefined, opts: RunOptions): Pro
   let result: DaemonResult;
   try {
     result = await runDaemon({
-      ...built,
+      sources: built.sources,
+      sourceTags: Object.fromEntries(built.sourceNodes.map((n) => [n.name, n.tag])),
+      transforms: built.transforms,
+      graphTransforms: built.graphTransforms,
+      sinks: built.sinkNodes,
+      deadLetter: built.deadLetter,
       signal: stop.signal,
       abortDelivery: hard.signal,
       componentOf: componentCache(),
@@ -229,7 +239,8 @@ export async function run(configPath: string | undefined, opts: RunOptions): Pro
     interrupted: stop.signal.aborted,
     abandoned: hard.signal.aborted,
   });
-  process.stdout.write(opts.json ? `${JSON.stringify(summary, null, 2)}\n` : formatSummary(summary));
+  // The summary is not data: stderr, so stdout stays records only.
+  process.stderr.write(opts.json ? `${JSON.stringify(summary)}\n` : formatSummary(summary));
   if (result.sourceErrors.length > 0) {
     throw new LogferryError(
       'SOURCE_FAILED',
@@ -360,7 +371,9 @@ export function formatSummary(s: RunSummary): string {
   const head = s.abandoned
     ? 'stopped without waiting for deliveries in progress'
     : s.interrupted
-      ? 'interrupted; everything read was flushed'
+      ? s.events.failed > 0
+        ? `interrupted; ${int(s.events.failed)} records failed (the source redrives them)`
+        : 'interrupted; everything read was delivered or accounted for'
       : s.ok
         ? 'done'
         : 'finished with problems';
