@@ -161,14 +161,32 @@ interface Pending {
   env: SourceEnvelope;
   source: Source;
   /** Per accounting entity (a received record, or an extra one a transform emitted). */
-  groups: string[];
+  /** The log group of every entity when they share one (almost always); else `groups`. */
+  group: string;
+  groups: string[] | undefined;
+  /** Accounting entities (received records plus extras a transform emitted). */
+  count: number;
   labels: string[] | undefined;
   outs: (Outcome | undefined)[];
   reached: Uint8Array | number[];
   remaining: number;
   /** Records a transform threw on. */
   thrown: { record: LogRecord; e: number; error: string }[] | undefined;
-  firstTs: number[];
+  /** Event time of the envelope's first record (lag is measured from it). */
+  ts0: number;
+}
+
+const gOf = (p: Pending, e: number): string => (p.groups === undefined ? p.group : p.groups[e]);
+
+/** 0, 1, 2, … shared by every envelope (read only): an envelope's entity numbers before any split. */
+let IDENT: number[] = [];
+function identity(n: number): number[] {
+  if (IDENT.length < n) {
+    const next = new Array<number>(Math.max(n, IDENT.length * 2));
+    for (let i = 0; i < next.length; i++) next[i] = i;
+    IDENT = next;
+  }
+  return IDENT;
 }
 
 /** A run of one envelope's records bound for one sink (no object per record). */
@@ -347,26 +365,26 @@ export function createRunner(graph: RunnerGraph, opts: RunnerOptions = {}): Runn
       const now = Date.now();
       const st = nodeTally(p.source.name);
       // Settle in runs of one group and one outcome (records of an envelope mostly share both).
-      const n = p.groups.length;
+      const n = p.count;
       let run = 0;
       for (let e = 0; e < n; e++) {
         const o = p.outs[e] ?? NO_ROUTE_DROP;
         if (p.labels) components.settle(p.labels[e], o);
         if (o.kind === 'delivered') {
-          const ms = now - p.firstTs[e];
+          const ms = now - p.ts0;
           lag.sumMs += ms;
           lag.count++;
           if (ms > lag.maxMs) lag.maxMs = ms;
         }
-        if (e + 1 === n || p.groups[e + 1] !== p.groups[e] || !same(p.outs[e + 1] ?? NO_ROUTE_DROP, o)) {
-          tally.settle(p.groups[e], o, e + 1 - run);
-          st.settle(p.groups[e], o, e + 1 - run);
+        if (e + 1 === n || gOf(p, e + 1) !== gOf(p, e) || !same(p.outs[e + 1] ?? NO_ROUTE_DROP, o)) {
+          tally.settle(gOf(p, e), o, e + 1 - run);
+          st.settle(gOf(p, e), o, e + 1 - run);
           run = e + 1;
         }
         envWorst = worstOutcome(envWorst, o);
       }
       inFlight--;
-      inFlightRecords -= p.groups.length;
+      inFlightRecords -= p.count;
       ack(p.source, p.env, envWorst ?? DELIVERED);
       wake();
     }
@@ -416,8 +434,8 @@ export function createRunner(graph: RunnerGraph, opts: RunnerOptions = {}): Runn
           const o = outcomes[k];
           const prev = p.outs[e];
           p.outs[e] = prev === undefined ? o : combineBranch(prev, o);
-          if (i + 1 === sg.to || !same(outcomes[k + 1], o) || p.groups[sg.ents[i + 1]] !== p.groups[e]) {
-            nt.settle(p.groups[e], o, k + 1 - run);
+          if (i + 1 === sg.to || !same(outcomes[k + 1], o) || gOf(p, sg.ents[i + 1]) !== gOf(p, e)) {
+            nt.settle(gOf(p, e), o, k + 1 - run);
             run = k + 1;
           }
         }
@@ -440,6 +458,16 @@ export function createRunner(graph: RunnerGraph, opts: RunnerOptions = {}): Runn
       const lim = lane.sink.limits;
       let start = from;
       let open = lane.open;
+      if (lim.maxBytes >= Number.MAX_SAFE_INTEGER && (open?.records ?? 0) + (to - from) <= lim.maxRecords) {
+        // An unbounded sink (the Firehose answer): one segment, no per-record sizing.
+        if (!open) {
+          open = { segs: [], records: 0, bytes: 0, since: now };
+          lane.open = open;
+        }
+        open.records += to - from;
+        open.segs.push({ p, recs, ents, from, to });
+        return;
+      }
       for (let i = from; i < to; i++) {
         const bytes = recs[i].message.length + RECORD_OVERHEAD_BYTES;
         if (!open) {
@@ -548,21 +576,21 @@ export function createRunner(graph: RunnerGraph, opts: RunnerOptions = {}): Runn
             reason: `dropped by ${name ?? t.type}`,
           };
           p.outs[e] = combineBranch(p.outs[e], o);
-          nt?.settle(p.groups[e], o);
+          nt?.settle(gOf(p, e), o);
         } else if (Array.isArray(out)) {
           for (let k = 0; k < out.length; k++) {
             let ek = e;
             if (k > 0) {
               // An extra record: a new accounting entity in the same log group.
-              ek = p.groups.length;
-              p.groups.push(p.groups[e]);
+              ek = p.count++;
+              const g = gOf(p, e);
+              if (p.groups) p.groups.push(g);
               p.outs.push(undefined);
               if (p.reached instanceof Uint8Array) p.reached = Array.from(p.reached);
               p.reached.push(0);
-              p.firstTs.push(p.firstTs[e]);
               p.labels?.push(p.labels[e]);
-              tally.received(p.groups[e]);
-              nodeTally(p.source.name).received(p.groups[e]);
+              tally.received(g);
+              nodeTally(p.source.name).received(g);
               p.labels && components.received(p.labels[e]);
             }
             outR.push(out[k]);
@@ -576,7 +604,7 @@ export function createRunner(graph: RunnerGraph, opts: RunnerOptions = {}): Runn
               reason: `dropped by ${name ?? t.type}`,
             };
             p.outs[e] = combineBranch(p.outs[e], o);
-            nt?.settle(p.groups[e], o);
+            nt?.settle(gOf(p, e), o);
           }
         } else {
           outR.push(out);
@@ -588,15 +616,15 @@ export function createRunner(graph: RunnerGraph, opts: RunnerOptions = {}): Runn
         // Per-node counts: records in, by group (run-length; records of one envelope share one).
         let g = 0;
         for (let i = 1; i <= recs.length; i++)
-          if (i === recs.length || p.groups[ents[i]] !== p.groups[ents[g]]) {
-            nt.received(p.groups[ents[g]], i - g);
+          if (i === recs.length || gOf(p, ents[i]) !== gOf(p, ents[g])) {
+            nt.received(gOf(p, ents[g]), i - g);
             g = i;
           }
         // Records passed on count as delivered by this node.
         let h = 0;
         for (let i = 1; i <= outR.length; i++)
-          if (i === outR.length || p.groups[outE[i]] !== p.groups[outE[h]]) {
-            nt.settle(p.groups[outE[h]], DELIVERED, i - h);
+          if (i === outR.length || gOf(p, outE[i]) !== gOf(p, outE[h])) {
+            nt.settle(gOf(p, outE[h]), DELIVERED, i - h);
             h = i;
           }
       }
@@ -612,32 +640,34 @@ export function createRunner(graph: RunnerGraph, opts: RunnerOptions = {}): Runn
       if (input.length === 0) return settleRecordless(env, source, CONTROL_GROUP, 'control', NO_EVENTS_DROP);
 
       const n = input.length;
-      const groups: string[] = new Array(n);
-      const firstTs: number[] = new Array(n);
-      let ents: number[] = new Array(n);
-      for (let i = 0; i < n; i++) {
-        groups[i] = input[i].meta.logGroup;
-        firstTs[i] = input[i].timestamp;
-        ents[i] = i;
-      }
+      const group = input[0].meta.logGroup;
+      let uniform = true;
+      for (let i = 1; i < n; i++)
+        if (input[i].meta.logGroup !== group) {
+          uniform = false;
+          break;
+        }
+      let ents: number[] = identity(n);
       const p: Pending = {
         env,
         source,
-        groups,
+        group,
+        groups: uniform ? undefined : input.map((r) => r.meta.logGroup),
+        count: n,
         labels: componentOf ? input.map(componentOf) : undefined,
         outs: new Array(n),
         reached: new Uint8Array(n),
         remaining: 0,
         thrown: undefined,
-        firstTs,
+        ts0: input[0].timestamp,
       };
       // Count received per log group; records of one envelope almost always share one group.
       const st = nodeTally(source.name);
       let g = 0;
       for (let i = 1; i <= n; i++) {
-        if (i === n || groups[i] !== groups[g]) {
-          tally.received(groups[g], i - g);
-          st.received(groups[g], i - g);
+        if (i === n || gOf(p, i) !== gOf(p, g)) {
+          tally.received(gOf(p, g), i - g);
+          st.received(gOf(p, g), i - g);
           g = i;
         }
       }
@@ -702,11 +732,11 @@ export function createRunner(graph: RunnerGraph, opts: RunnerOptions = {}): Runn
       }
 
       // Entities that reached no sink and have no outcome yet: dropped, no route.
-      for (let e = 0; e < p.groups.length; e++)
+      for (let e = 0; e < p.count; e++)
         if (!p.reached[e] && p.outs[e] === undefined) p.outs[e] = NO_ROUTE_DROP;
 
       inFlight++;
-      inFlightRecords += p.groups.length;
+      inFlightRecords += p.count;
       if (p.remaining === 0) {
         finish(p);
         return;

@@ -67,6 +67,12 @@ export interface Sink<E = Uint8Array> {
    * network errors) retries every item.
    */
   send(batch: readonly Encoded<E>[], ctx: SendContext): Promise<SendResult>;
+  /**
+   * For in-process sinks only (the Firehose answer, `tap`): takes the records themselves in one
+   * call, without encoding or batching; problems index into `records`. `deliver` calls it instead
+   * of `send` and settles the problems the same way (a `retry` counts as failed: nothing to resend).
+   */
+  sendRecords?(records: readonly LogRecord[], ctx: SendContext): Promise<SendResult>;
   /** Flush anything buffered and release resources. */
   close?(): Promise<void>;
 }

@@ -233,6 +233,9 @@ describe('FirehoseTransformer', () => {
     expect(new Set([...back.ids.map((id) => byId.get(id)), ...okMessages]).size).toBe(byId.size);
     expect(api.calls.every((c) => c.stream === 'logs')).toBe(true);
     expect(summary.tally.balanced()).toBe(true);
+    // Each event is counted once: delivered in the answer, or dropped as re-ingested.
+    expect(summary.tally.total.delivered).toBe(okMessages.length);
+    expect(summary.tally.byReason.get('dropped:REINGESTED')).toBe(back.ids.length);
   });
 
   it('splits a record that alone exceeds the budget into payloads that each fit', async () => {

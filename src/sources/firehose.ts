@@ -215,7 +215,7 @@ interface Slot {
   msg?: DataMessage;
   generation: number;
   kept?: LogRecord[];
-  /** Batch positions of `kept` in the response sink's send. */
+  /** Batch positions of `kept` in the response sink's send, as [start, end) pairs. */
   items?: number[];
   data?: Buffer;
   keys?: PartitionKeys;
@@ -231,6 +231,11 @@ interface Slot {
 }
 
 export const FIREHOSE_SOURCE_NAME = 'firehose';
+
+/** The positions of [start, end) pairs. */
+function* positions(pairs: readonly number[]): Generator<number> {
+  for (let p = 0; p < pairs.length; p += 2) for (let i = pairs[p]; i < pairs[p + 1]; i++) yield i;
+}
 const SOURCE_TYPE = 'firehose';
 
 /** One envelope per `recordId`, in event order. Never throws. */
@@ -326,20 +331,32 @@ class ResponseSink implements Sink<LogRecord> {
   }
 
   async send(batch: readonly Encoded<LogRecord>[]): Promise<SendResult> {
+    return this.sendRecords(batch.map((e) => e.record));
+  }
+
+  async sendRecords(batch: readonly LogRecord[]): Promise<SendResult> {
     const slots = this.slots;
     const touched: number[] = [];
-    for (let k = 0; k < batch.length; k++) {
-      const r = batch[k].record;
-      const i = this.bySlot.get(r.meta.ackId);
-      if (i === undefined) continue;
-      const s = slots[i];
-      if (!s.kept) {
-        s.kept = [];
-        s.items = [];
-        touched.push(i);
+    // Records arrive grouped by envelope: take each run of one ackId as a slice, and remember the
+    // run's positions (problems index into the batch).
+    let k = 0;
+    while (k < batch.length) {
+      const ack = batch[k].meta.ackId;
+      let end = k + 1;
+      while (end < batch.length && batch[end].meta.ackId === ack) end++;
+      const i = this.bySlot.get(ack);
+      if (i !== undefined) {
+        const s = slots[i];
+        if (!s.kept) {
+          s.kept = batch.slice(k, end);
+          s.items = [k, end];
+          touched.push(i);
+        } else {
+          for (let j = k; j < end; j++) s.kept.push(batch[j]);
+          s.items!.push(k, end);
+        }
       }
-      s.kept.push(r);
-      s.items!.push(k);
+      k = end;
     }
     const problems: ItemProblem[] = [];
     const candidates: number[] = [];
@@ -380,7 +397,7 @@ class ResponseSink implements Sink<LogRecord> {
     for (const i of touched) {
       const s = slots[i];
       if (s.errorPrefix) {
-        for (const index of s.items!)
+        for (const index of positions(s.items!))
           problems.push({
             index,
             action: 'reject',
@@ -389,7 +406,7 @@ class ResponseSink implements Sink<LogRecord> {
               'another event of this Firehose record was rejected: the record goes to the error prefix whole',
           });
       } else if (s.settled === 'reingested') {
-        for (const index of s.items!)
+        for (const index of positions(s.items!))
           problems.push({
             index,
             action: 'drop',
@@ -397,7 +414,7 @@ class ResponseSink implements Sink<LogRecord> {
             reason: 'did not fit the response; put back into the stream',
           });
       } else if (s.settled !== 'ok') {
-        for (const index of s.items!)
+        for (const index of positions(s.items!))
           problems.push({
             index,
             action: 'fail',
