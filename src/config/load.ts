@@ -127,8 +127,24 @@ export function parseConfigText(text: string, origin = 'config'): unknown {
     }));
     throw configError(origin, problems);
   }
-  return doc.toJS() ?? {};
+  try {
+    return doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) ?? {};
+  } catch (e) {
+    // A YAML alias bomb ("billion laughs") or an alias to nothing: a sentence, not a stack trace.
+    const why = (e as Error)?.message ?? String(e);
+    throw configError(origin, [
+      {
+        path: '(aliases)',
+        message: /alias count/i.test(why)
+          ? `too many alias expansions (more than ${MAX_ALIAS_COUNT}): the document expands aliases (*name) exponentially; write the values out or use fewer aliases`
+          : `cannot resolve the document's aliases: ${why}`,
+      },
+    ]);
+  }
 }
+
+/** Alias expansions allowed while reading a config (yaml's default is 100 too; set here explicitly). */
+const MAX_ALIAS_COUNT = 100;
 
 function configError(origin: string, problems: ConfigProblem[]): LogferryError {
   const list = problems.map((p) => `  - ${p.path}: ${p.message}`).join('\n');

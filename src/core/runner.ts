@@ -93,7 +93,10 @@ export interface RunnerOptions {
   /** Label for the per-component tally (e.g. EKS component, `lambda`, `ecs`). */
   componentOf?: (record: LogRecord) => string;
   log?: Logger;
-  /** Called with each record leaving a component (`logferry tap`); never changes delivery. */
+  /**
+   * Called with each record leaving a component (`logferry tap`): sources after parse and mask,
+   * named transforms, and sinks (records routed to them). Never changes delivery.
+   */
   tap?: (component: string, record: LogRecord) => void;
 }
 
@@ -672,10 +675,11 @@ export function createRunner(graph: RunnerGraph, opts: RunnerOptions = {}): Runn
         }
       }
       if (p.labels) for (const l of p.labels) components.received(l);
-      if (tap) for (const r of input) tap(source.name, r);
 
       let recs: LogRecord[] = input;
       for (const t of pre) [recs, ents] = apply(t, undefined, recs, ents, p, false);
+      // Tapped after parsing and masking: a tap never shows an unmasked secret.
+      if (tap) for (const r of recs) tap(source.name, r);
 
       const plan = planFor(source.name);
       const slotR: (LogRecord[] | undefined)[] = new Array(plan.slots);
@@ -726,6 +730,7 @@ export function createRunner(graph: RunnerGraph, opts: RunnerOptions = {}): Runn
           const es = slotE[slot]!;
           if (!rs || rs.length === 0) continue;
           for (let i = 0; i < rs.length; i++) p.reached[es[i]] = 1;
+          if (tap) for (const r of rs) tap(s.name, r);
           p.remaining += rs.length;
           addToLane(lane, p, rs, es, 0, rs.length, now, full);
         }

@@ -3,7 +3,15 @@ import type { Command } from 'commander';
 import { registerQuery } from './query.js';
 import { registerRecipes } from './recipes.js';
 import { registerRun } from './run.js';
+import { registerTap } from './tap.js';
+import { registerValidate } from './validate.js';
 
 export type Register = (program: Command) => void;
 
-export const commands: Register[] = [registerRun, registerQuery, registerRecipes];
+export const commands: Register[] = [
+  registerRun,
+  registerValidate,
+  registerTap,
+  registerQuery,
+  registerRecipes,
+];

@@ -25,6 +25,7 @@ import { describeError, LogferryError } from '../../core/errors.js';
 import type { Counts } from '../../core/outcome.js';
 import type { LogRecord } from '../../core/record.js';
 import { redactSecrets } from '../../core/secrets-registry.js';
+import { startMetricsServer } from '../metrics-server.js';
 
 /** Demo events per envelope unless the config says otherwise (matches the demo source default). */
 const DEMO_EVENTS_PER_ENVELOPE = 50;
@@ -38,6 +39,12 @@ export interface RunOptions {
   follow?: boolean;
   out?: string;
   json?: boolean;
+  metricsAddress?: string;
+}
+
+/** `logferry tap`: print records leaving these components (all sources when empty) as NDJSON. */
+export interface TapOptions {
+  components: string[];
 }
 
 const EXAMPLES = `
@@ -70,7 +77,11 @@ export function registerRun(program: Command): void {
       '--out <dir>',
       `archive directory for the default sink and dead letters (default ${DEFAULT_DATA_DIR})`,
     )
-    .option('--json', 'print the summary as JSON on stdout')
+    .option('--json', 'print the summary as one JSON line (on stderr, like the table)')
+    .option(
+      '--metrics-address <host:port>',
+      'serve Prometheus /metrics and /health there (e.g. 127.0.0.1:9598)',
+    )
     .addHelpText('after', EXAMPLES)
     .action(async (configPath: string | undefined, opts: RunOptions) => {
       await run(configPath, opts);
@@ -184,7 +195,11 @@ function componentCache(): (r: LogRecord) => string {
   };
 }
 
-export async function run(configPath: string | undefined, opts: RunOptions): Promise<void> {
+export async function run(
+  configPath: string | undefined,
+  opts: RunOptions,
+  tapOpts?: TapOptions,
+): Promise<void> {
   const dataDir = resolve(opts.out ?? DEFAULT_DATA_DIR);
   const { doc: fileDoc, origin } = loadDoc(configPath);
   const doc = withDefaults(applyShorthands(fileDoc, process.env), { dataDir });
@@ -212,6 +227,10 @@ export async function run(configPath: string | undefined, opts: RunOptions): Pro
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const progress = new ProgressDisplay(process.stderr, !!opts.json);
+  const metricsAddress = opts.metricsAddress ?? cfg.metricsAddress;
+  const metrics = metricsAddress ? await startMetricsServer(metricsAddress) : undefined;
+  if (metrics) log.warn('serving metrics', { address: `http://${metrics.address}/metrics` });
+  const tap = tapOpts ? tapWriter(tapOpts, built) : undefined;
   let result: DaemonResult;
   try {
     result = await runDaemon({
@@ -225,13 +244,18 @@ export async function run(configPath: string | undefined, opts: RunOptions): Pro
       abortDelivery: hard.signal,
       componentOf: componentCache(),
       log,
-      onProgress: (p) => progress.update(p),
+      tap,
+      onProgress: (p) => {
+        progress.update(p);
+        metrics?.update(p);
+      },
       progressIntervalMs: 100,
     });
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     progress.end();
+    await metrics?.close();
   }
   const summary = buildSummary(result, {
     targets: built.sinks.map((s) => (s as { describe?: () => string }).describe?.() ?? s.name),
@@ -498,4 +522,44 @@ export class ProgressDisplay {
     if (this.tty && this.drawn) this.out.write('\r\x1b[2K');
     this.drawn = false;
   }
+}
+
+/**
+ * The `tap` hook: one JSON line per record leaving a tapped component, on stdout (records are the
+ * only thing stdout carries). Sources are tapped after parsing and masking, so no secret is shown.
+ */
+function tapWriter(
+  t: TapOptions,
+  built: {
+    sourceNodes: { name: string }[];
+    graphTransforms: { name: string }[];
+    sinkNodes: { name: string }[];
+  },
+): (component: string, record: LogRecord) => void {
+  const known = [
+    ...built.sourceNodes.map((n) => n.name),
+    ...built.graphTransforms.map((n) => n.name),
+    ...built.sinkNodes.map((n) => n.name),
+  ];
+  const unknown = t.components.filter((c) => !known.includes(c));
+  if (unknown.length > 0)
+    throw new LogferryError(
+      'CONFIG_INVALID',
+      `tap: no component named ${unknown.map((u) => `"${u}"`).join(', ')} (components: ${known.join(', ')})`,
+    );
+  const wanted = new Set(t.components.length > 0 ? t.components : built.sourceNodes.map((n) => n.name));
+  return (component, r) => {
+    if (!wanted.has(component)) return;
+    process.stdout.write(
+      `${JSON.stringify({
+        component,
+        timestamp: r.timestamp,
+        message: r.message,
+        fields: r.fields,
+        logGroup: r.meta.logGroup,
+        logStream: r.meta.logStream,
+        id: r.meta.id,
+      })}\n`,
+    );
+  };
 }
