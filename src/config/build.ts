@@ -7,7 +7,7 @@
  */
 import { join } from 'node:path';
 import type { BuildContext, Registry } from '../core/component.js';
-import type { DeadLetterSink } from '../core/dead-letter.js';
+import { type DeadLetterSink, SinkDeadLetter } from '../core/dead-letter.js';
 import { describeError, LogferryError } from '../core/errors.js';
 import type { PlannedTransform, SourceNode } from '../core/graph.js';
 import type { Transform } from '../core/pipeline.js';
@@ -114,15 +114,22 @@ async function createSinks(
       built.sinkNodes.push({ name, sink, ...cfg.sinkEdges?.[name] });
     }
   }
-  if (cfg.deadLetter)
-    built.deadLetter = await create(
-      'dead-letter sink',
-      deadLetterSinks,
-      cfg.deadLetter,
-      ctx,
-      'deadLetter',
-      problems,
-    );
+  if (cfg.deadLetter) {
+    if (deadLetterSinks.some((d) => d.type === cfg.deadLetter?.type))
+      built.deadLetter = await create(
+        'dead-letter sink',
+        deadLetterSinks,
+        cfg.deadLetter,
+        ctx,
+        'deadLetter',
+        problems,
+      );
+    else {
+      // Any ordinary sink in the dead-letter role, driven by the same delivery engine and deadline.
+      const sink = await create('sink', sinkRegistry, cfg.deadLetter, ctx, 'deadLetter', problems);
+      if (sink) built.deadLetter = new SinkDeadLetter(sink);
+    }
+  }
   return built;
 }
 

@@ -336,9 +336,12 @@ export function validateConfig(value: unknown, origin = 'config'): Config {
     checkComponents('transform', transforms, [{ type: 'mask', ...t.mask }], ['mask'], problems, false);
   }
   if (t.deadLetter) {
+    // A dead-letter store is one of the dead-letter sinks (file, sqs) or any ordinary sink.
+    const type = (t.deadLetter as ComponentConfig).type;
+    const asSink = !deadLetterSinks.some((d) => d.type === type) && sinks.some((d) => d.type === type);
     const [dl] = checkComponents(
       'dead-letter sink',
-      deadLetterSinks,
+      (asSink ? sinks : [...deadLetterSinks, ...sinks]) as Registry<unknown>,
       [t.deadLetter as ComponentConfig],
       ['deadLetter'],
       problems,

@@ -294,6 +294,16 @@ export function createRunner(graph: RunnerGraph, opts: RunnerOptions = {}): Runn
       for (const w of waiters) w();
     };
 
+    const dlCtx = { deadline: ro.deadline, signal: abort.signal };
+    /** Logs (once per batch) that the dead-letter store failed, with the error it gave. */
+    const noteDeadLetterFailure = (outs: readonly Outcome[]) => {
+      const bad = outs.find((o) => o.code === 'DEAD_LETTER_UNAVAILABLE');
+      if (bad && graph.deadLetter)
+        log?.warn('dead-letter sink could not store entries', {
+          error: graph.deadLetter.lastError ?? 'no reason given',
+          entries: outs.filter((o) => o.code === 'DEAD_LETTER_UNAVAILABLE').length,
+        });
+    };
     const lanes: Lane[] = graph.sinks.map((node) => ({
       node,
       sink: node.sink,
@@ -416,7 +426,8 @@ export function createRunner(graph: RunnerGraph, opts: RunnerOptions = {}): Runn
             } else pr.sendsWithProblems++;
           },
         });
-        outcomes = await handOffRejected(graph.deadLetter, recs, outcomes);
+        outcomes = await handOffRejected(graph.deadLetter, recs, outcomes, undefined, dlCtx);
+        noteDeadLetterFailure(outcomes);
       } catch (e) {
         // deliver() reports outcomes rather than throwing; reaching here is a bug in a sink or the core.
         log?.error('delivery failed unexpectedly', { sink: lane.node.name, error: describeError(e) });
@@ -532,19 +543,22 @@ export function createRunner(graph: RunnerGraph, opts: RunnerOptions = {}): Runn
         at: new Date().toISOString(),
       };
       let stored = false;
+      let why: string | undefined;
       if (graph.deadLetter) {
         try {
-          [stored] = await graph.deadLetter.put([entry]);
+          [stored] = await graph.deadLetter.put([entry], dlCtx);
+          if (!stored) why = graph.deadLetter.lastError;
         } catch (e) {
-          log?.warn('dead-letter sink failed', { error: describeError(e) });
+          why = describeError(e);
         }
+        if (!stored) log?.warn('dead-letter sink could not store an entry', { code: m.code, error: why });
       }
       const outcome: Outcome = stored
         ? { kind: 'rejected', code: m.code, reason: m.reason }
         : {
             kind: 'failed',
             code: 'DEAD_LETTER_UNAVAILABLE',
-            reason: `malformed envelope (${m.code}: ${m.reason}) and the dead-letter sink ${graph.deadLetter ? 'did not store it' : 'is not configured'}`,
+            reason: `malformed envelope (${m.code}: ${m.reason}) and the dead-letter sink ${graph.deadLetter ? `did not store it${why ? `: ${why}` : ''}` : 'is not configured'}`,
           };
       settleRecordless(env, source, MALFORMED_GROUP, 'malformed', outcome);
     }
@@ -716,7 +730,9 @@ export function createRunner(graph: RunnerGraph, opts: RunnerOptions = {}): Runn
           thrown.map((x) => x.record),
           thrown.map((x) => ({ kind: 'rejected', code: 'TRANSFORM_FAILED', reason: x.error }) as Outcome),
           () => 0,
+          dlCtx,
         );
+        noteDeadLetterFailure(outs);
         for (let k = 0; k < thrown.length; k++)
           p.outs[thrown[k].e] = combineBranch(p.outs[thrown[k].e], outs[k]);
       }
