@@ -31,12 +31,13 @@ import {
   decodeJsonPayload,
   toRecords,
 } from '../aws/cloudwatch-payload.js';
-import { FIREHOSE_MAX_RECORD_BYTES, type ReingestReport, reingest } from '../aws/firehose-reingest.js';
+import { FIREHOSE_MAX_RECORD_BYTES } from '../aws/firehose-reingest.js';
 import { type PartitionKeys, partitionKeys } from '../aws/partition.js';
 import type { Logger } from '../core/component.js';
 import type { DeadLetter, DeadLetterSink } from '../core/dead-letter.js';
 import { toDocument } from '../core/document.js';
 import type { PlannedTransform, SourceNode } from '../core/graph.js';
+import { deliver } from '../core/deliver.js';
 import { emfMetrics } from '../core/lambda.js';
 import type { Outcome, Tally } from '../core/outcome.js';
 import type { Transform } from '../core/pipeline.js';
@@ -46,7 +47,12 @@ import { createRunner, type Runner, runEnvelopes, type SinkNode } from '../core/
 import type { Encoded, ItemProblem, SendResult, Sink } from '../core/sink.js';
 import type { SourceEnvelope } from '../core/source.js';
 
+import { FirehoseSink, type FirehoseSinkStats, withPayload } from '../sinks/firehose.js';
+
 export { jsonLogger } from '../core/logger.js';
+
+/** Time one PutRecordBatch call is assumed to need: no call starts with less left. */
+const REINGEST_MIN_CALL_MS = 500;
 
 /** The documented 6 MB limit of a transformation Lambda's response. */
 export const FIREHOSE_MAX_RESPONSE_BYTES = 6_000_000;
@@ -108,7 +114,7 @@ export interface InvocationSummary {
   splitRecords: number;
   responseBytes: number;
   budgetBytes: number;
-  reingest?: Omit<ReingestReport, 'errors'>;
+  reingest?: FirehoseSinkStats;
   tally: Tally;
 }
 
@@ -623,28 +629,48 @@ export class FirehoseTransformer {
 
     const region = fromArn.region ?? event.region ?? process.env.AWS_REGION ?? 'us-east-1';
     const client = (this.deps.firehoseClient ?? defaultFirehoseClient)(region);
-    const report = await reingest(client, streamName!, payloads, {
-      deadline,
-      policy: this.deps.retry,
-      log: this.deps.log,
+    // The payloads go out through the one delivery engine, as records of a `firehose` sink.
+    const out = new FirehoseSink(streamName!, client);
+    const records = payloads.map((bytes, p) =>
+      withPayload(
+        {
+          timestamp: 0,
+          message: '',
+          fields: {},
+          meta: { ...slots[owners[p]].kept![0].meta, id: `reingest-${p}` },
+        },
+        bytes,
+      ),
+    );
+    // No call starts with less than REINGEST_MIN_CALL_MS left; a call still running then is abandoned.
+    const left = deadline.remainingMs();
+    const outcomes = await deliver(out, records, {
+      deadline: { remainingMs: () => deadline.remainingMs() - REINGEST_MIN_CALL_MS },
+      retry: this.deps.retry,
       random: this.deps.random,
+      concurrency: 4,
+      signal: Number.isFinite(left)
+        ? AbortSignal.timeout(Math.max(REINGEST_MIN_CALL_MS, Math.min(Math.floor(left), 2 ** 31 - 1)))
+        : undefined,
     });
-    summary.reingest = {
-      calls: report.calls,
-      retriedEntries: report.retriedEntries,
-      throttled: report.throttled,
-    };
+    summary.reingest = { ...out.stats };
     const firstError = new Map<number, string>();
     for (let p = 0; p < payloads.length; p++) {
-      const err = report.errors[p];
-      if (err !== undefined && !firstError.has(owners[p])) firstError.set(owners[p], err);
+      const o = outcomes[p];
+      if (o.kind !== 'delivered' && !firstError.has(owners[p]))
+        firstError.set(owners[p], o.code ?? 'SINK_UNAVAILABLE');
     }
+    if (firstError.size > 0)
+      this.deps.log.warn('re-ingest failed for some records', {
+        records: firstError.size,
+        codes: [...new Set(firstError.values())],
+      });
     for (const i of pendingSlots) {
       const err = firstError.get(i);
       if (err === undefined) slots[i].settled = 'reingested';
       else fail(slots[i], 'REINGEST_FAILED', `re-ingest failed: ${err}`);
     }
-    summary.reingestedPayloads = report.errors.filter((e) => e === undefined).length;
+    summary.reingestedPayloads = outcomes.filter((o) => o.kind === 'delivered').length;
   }
 
   /**
