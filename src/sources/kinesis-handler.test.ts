@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -310,6 +311,63 @@ describe('processKinesisEvent', () => {
 });
 
 describe('kinesisLambdaHandler (start-up from the environment)', () => {
+  it('runs a named graph from LOGFERRY_CONFIG: the event is the configured kinesis source', async () => {
+    resetConfigCache();
+    const dir = mkdtempSync(join(tmpdir(), 'lf-kh-'));
+    const lines: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((c: string) => lines.push(String(c)) > 0) as typeof process.stdout.write;
+    try {
+      const handler = kinesisLambdaHandler({
+        env: {
+          LOGFERRY_CONFIG: [
+            'sources:',
+            `  eks: { type: kinesis, stream: cwl-eks, tag: kube.audit, checkpointPath: ${dir}/cp.json }`,
+            'transforms:',
+            '  fields: { type: parse, parser: { type: logfmt }, inputs: [eks] }',
+            'sinks:',
+            `  archive: { type: s3, url: "file://${dir}/archive", format: ndjson }`,
+            `  parsed: { type: s3, url: "file://${dir}/parsed", format: ndjson, inputs: [fields] }`,
+            `  kube: { type: s3, url: "file://${dir}/kube", format: ndjson, match: "kube.*" }`,
+            `deadLetter: { type: file, path: ${dir}/dlq.ndjson }`,
+          ].join('\n'),
+          LOGFERRY_MASK: 'false',
+        },
+      });
+      const res = await handler(
+        { Records: [rec(1, data(1, ['level=info msg=a', 'level=warn msg=b']))] },
+        { getRemainingTimeInMillis: () => 60_000 },
+      );
+      expect(res).toEqual({ batchItemFailures: [] });
+    } finally {
+      process.stdout.write = write;
+      resetConfigCache();
+    }
+    const docs = (sub: string) => {
+      const files = readdirSync(join(dir, sub), { recursive: true, withFileTypes: true }).filter((f) =>
+        f.isFile(),
+      );
+      return files.flatMap((f) =>
+        gunzipSync(readFileSync(join(f.parentPath, f.name)))
+          .toString('utf8')
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l)),
+      );
+    };
+    expect(docs('archive')).toHaveLength(2);
+    expect(docs('kube')).toHaveLength(2);
+    expect(
+      docs('parsed')
+        .map((d) => d.level)
+        .sort(),
+    ).toEqual(['info', 'warn']);
+    expect(docs('archive').every((d) => d.level === undefined)).toBe(true);
+    expect(existsSync(join(dir, 'cp.json'))).toBe(false);
+    const summary = JSON.parse(lines.find((l) => l.includes('"msg":"kinesis batch"')) ?? '{}');
+    expect(summary.records).toMatchObject({ received: 2, delivered: 2 });
+  });
+
   it('refuses to start without a sink, and retries the start on the next invocation', async () => {
     resetConfigCache();
     const handler = kinesisLambdaHandler({ env: {} });
