@@ -71,6 +71,7 @@ export class FileDeadLetterSink implements DeadLetterSink {
 
 export const fileDeadLetterSpec: ComponentSpec<FileDeadLetterConfig, DeadLetterSink> = {
   type: 'file',
+  iam: [],
   summary: 'Appends dead-letter entries as NDJSON to a local file, fsynced.',
   schema: fileDeadLetterConfig,
   create: (cfg, ctx) =>

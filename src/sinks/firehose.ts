@@ -127,6 +127,7 @@ export class FirehoseSink implements Sink<Uint8Array> {
 
 export const firehoseSinkSpec: ComponentSpec<FirehoseSinkConfig & { type: 'firehose' }, Sink<Uint8Array>> = {
   type: 'firehose',
+  iam: FIREHOSE_SINK_IAM_ACTIONS,
   summary: 'Puts records into an Amazon Data Firehose delivery stream (PutRecordBatch).',
   schema: firehoseSinkConfig,
   create: (cfg) => {

@@ -304,6 +304,7 @@ export class SqsDeadLetterSink implements DeadLetterSink {
 
 export const sqsDeadLetterSpec: ComponentSpec<SqsDeadLetterConfig, DeadLetterSink> = {
   type: 'sqs',
+  iam: ['sqs:SendMessage', 's3:PutObject'],
   summary: 'Stores dead-letter entries as SQS messages (oversize entries in S3 with a pointer).',
   schema: sqsDeadLetterConfig,
   create: (cfg, ctx) => new SqsDeadLetterSink(cfg as SqsSettings, { env: ctx.env, log: ctx.log }),
