@@ -23,6 +23,7 @@ import type { Logger } from '../../core/component.js';
 import { type DaemonProgress, type DaemonResult, runDaemon } from '../../core/daemon.js';
 import { describeError, LogferryError } from '../../core/errors.js';
 import type { Counts } from '../../core/outcome.js';
+import { jsonLogger } from '../../core/logger.js';
 import type { LogRecord } from '../../core/record.js';
 import { redactSecrets } from '../../core/secrets-registry.js';
 import { startMetricsServer } from '../metrics-server.js';
@@ -95,16 +96,9 @@ Quick start:
   );
 }
 
+/** The one logger (core/logger.ts), on stderr: stdout carries records only. Warnings and errors by default. */
 function stderrLogger(): Logger {
-  const verbose = process.env.LOGFERRY_LOG_LEVEL === 'debug' || process.env.LOGFERRY_LOG_LEVEL === 'info';
-  const write = (level: string, msg: string, data?: Record<string, unknown>) =>
-    process.stderr.write(`${JSON.stringify({ level, msg, ...data })}\n`);
-  return {
-    debug: (m, d) => process.env.LOGFERRY_LOG_LEVEL === 'debug' && write('debug', m, d),
-    info: (m, d) => verbose && write('info', m, d),
-    warn: (m, d) => write('warn', m, d),
-    error: (m, d) => write('error', m, d),
-  };
+  return jsonLogger({}, process.env.LOGFERRY_LOG_LEVEL ?? 'warn', (line) => process.stderr.write(line));
 }
 
 function loadDoc(configPath: string | undefined): { doc: Record<string, unknown>; origin: string } {
