@@ -657,13 +657,14 @@ export function createRunner(graph: RunnerGraph, opts: RunnerOptions = {}): Runn
       if (input.length === 0) return settleRecordless(env, source, CONTROL_GROUP, 'control', NO_EVENTS_DROP);
 
       const n = input.length;
-      const group = input[0].meta.logGroup;
+      const group = env.logGroup ?? input[0].meta.logGroup;
       let uniform = true;
-      for (let i = 1; i < n; i++)
-        if (input[i].meta.logGroup !== group) {
-          uniform = false;
-          break;
-        }
+      if (env.logGroup === undefined)
+        for (let i = 1; i < n; i++)
+          if (input[i].meta.logGroup !== group) {
+            uniform = false;
+            break;
+          }
       let ents: number[] = identity(n);
       const p: Pending = {
         env,

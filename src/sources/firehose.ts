@@ -274,6 +274,7 @@ export function decodeFirehoseEvent(event: FirehoseTransformationEvent): Firehos
     env.generation = typeof gen === 'number' && Number.isInteger(gen) && gen > 0 ? gen : 0;
     env.msg = msg;
     env.records = toRecords(msg, SOURCE_TYPE, recordId);
+    env.logGroup = msg.logGroup;
   }
   return out;
 }
