@@ -136,6 +136,38 @@ describe('FirehoseTransformer', () => {
     expect(response.records[0].metadata?.partitionKeys).toMatchObject({ day: '22', hour: '13' });
   });
 
+  it('one event that cannot be formatted fails only its own record, never the invocation', async () => {
+    const r = rng(21);
+    const stream = streamFor('lambda', r);
+    const good = events('lambda', 3, r);
+    const deepMessage = `${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}`;
+    // A parser that keeps the nesting (as JSON parsing does) and a transform that makes it deeper.
+    const deepen: Transform = {
+      type: 'deepen',
+      apply: (rec) => {
+        if (!rec.message.startsWith('{"a":')) return rec;
+        let v: Record<string, unknown> = {};
+        for (let i = 0; i < 20_000; i++) v = { a: v };
+        rec.fields.deep = v;
+        return rec;
+      },
+    };
+    const { t, lines } = transformer({ format: 'ndjson' }, { transforms: [deepen] });
+    const input = firehoseEvent([
+      cwPayload(stream, good),
+      cwPayload(stream, [{ ...good[0], id: 'deep-1', message: deepMessage }]),
+      cwPayload(
+        stream,
+        good.map((e) => ({ ...e, id: `${e.id}-b` })),
+      ),
+    ]);
+    const { response, summary } = await t.transform(ev(input));
+    expect(response.records.map((o) => o.result)).toEqual(['Ok', 'ProcessingFailed', 'Ok']);
+    expect(lines.find((l) => l.msg === 'record ProcessingFailed')?.code).toBe('FORMAT_FAILED');
+    expect(summary.tally.balanced()).toBe(true);
+    expect(summary.tally.total).toMatchObject({ received: 7, delivered: 6, failed: 1 });
+  });
+
   it('answers ndjson documents', async () => {
     const r = rng(2);
     const stream = streamFor('lambda', r);

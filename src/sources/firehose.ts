@@ -371,7 +371,16 @@ class ResponseSink implements Sink<LogRecord> {
       const s = slots[i];
       if (s.errorPrefix) continue;
       const kept = s.kept!;
-      s.data = this.t.format(kept);
+      try {
+        s.data = this.t.format(kept);
+      } catch (e) {
+        // One record that cannot be formatted (a message nested too deep for JSON) fails only its
+        // own recordId: Firehose keeps the original in its error prefix.
+        s.settled = 'failed';
+        s.code = 'FORMAT_FAILED';
+        s.reason = `cannot format this record's events: ${e instanceof Error ? e.message : String(e)}`;
+        continue;
+      }
       // Partition by the earliest event: a payload's events can be out of order, and a partition's
       // time must never be later than an event in it, or time-pruned queries would skip that event.
       let earliest = kept[0].timestamp;
@@ -610,11 +619,21 @@ export class FirehoseTransformer {
       const tooBig = 2 * s.okCost + 14 > budget;
       // Decoded bytes one event may format to and still be answered alone in a later invocation.
       const fitAlone = Math.floor(((budget - 14 - s.okFixed) * 3) / 4);
-      const chunks = this.buildPayloads(
-        s,
-        tooBig ? Math.floor(fitAlone / 4) : Number.POSITIVE_INFINITY,
-        fitAlone,
-      );
+      let chunks: Buffer[] | string;
+      try {
+        chunks = this.buildPayloads(
+          s,
+          tooBig ? Math.floor(fitAlone / 4) : Number.POSITIVE_INFINITY,
+          fitAlone,
+        );
+      } catch (e) {
+        fail(
+          s,
+          'FORMAT_FAILED',
+          `cannot build the re-ingest payload: ${e instanceof Error ? e.message : String(e)}`,
+        );
+        continue;
+      }
       if (typeof chunks === 'string') {
         fail(s, 'RECORD_TOO_LARGE', chunks);
         continue;
