@@ -45,55 +45,18 @@ export function chunk<T extends { enc: { bytes: number; partition?: string } }>(
   items: readonly T[],
   limits: Pick<SinkLimits, 'maxRecords' | 'maxBytes'>,
 ): T[][] {
-  // Fast path: no partitions (most sinks) — one list, no map.
-  let partitioned = false;
-  for (let i = 0; i < items.length; i++)
-    if (items[i].enc.partition !== undefined && items[i].enc.partition !== '') {
-      partitioned = true;
-      break;
-    }
-  const byPartition = new Map<string, T[]>();
-  if (!partitioned) byPartition.set('', items as T[]);
-  else
-    for (const it of items) {
-      const key = it.enc.partition ?? '';
-      let list = byPartition.get(key);
-      if (!list) {
-        list = [];
-        byPartition.set(key, list);
-      }
-      list.push(it);
-    }
-  const batches: T[][] = [];
-  for (const list of byPartition.values()) {
-    if (list.length <= limits.maxRecords) {
-      let total = 0;
-      for (let i = 0; i < list.length; i++) total += list[i].enc.bytes;
-      if (total <= limits.maxBytes) {
-        batches.push(list);
-        continue;
-      }
-    }
-    let cur: T[] = [];
-    let bytes = 0;
-    for (const it of list) {
-      if (cur.length > 0 && (cur.length >= limits.maxRecords || bytes + it.enc.bytes > limits.maxBytes)) {
-        batches.push(cur);
-        cur = [];
-        bytes = 0;
-      }
-      cur.push(it);
-      bytes += it.enc.bytes;
-    }
-    if (cur.length > 0) batches.push(cur);
-  }
-  return batches;
+  const encs = items.map((it) => it.enc);
+  return chunkIndexes(
+    items.map((_, i) => i),
+    encs,
+    limits,
+  ).map((b) => b.map((i) => items[i]));
 }
 
 /** `chunk` over positions into `encs` (the engine's own form: no object per item). */
-function chunkIndexes<E>(
+function chunkIndexes(
   pending: number[],
-  encs: readonly Encoded<E>[],
+  encs: readonly { bytes: number; partition?: string }[],
   limits: Pick<SinkLimits, 'maxRecords' | 'maxBytes'>,
 ): number[][] {
   let partitioned = false;

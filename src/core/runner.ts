@@ -579,6 +579,7 @@ export function createRunner(graph: RunnerGraph, opts: RunnerOptions = {}): Runn
       const outR: LogRecord[] = [];
       const outE: number[] = [];
       const nt = name === undefined ? undefined : nodeTally(name);
+      let drop: Outcome | undefined;
       for (let i = 0; i < recs.length; i++) {
         const e = ents[i];
         const r = copy ? copyRecord(recs[i]) : recs[i];
@@ -590,12 +591,15 @@ export function createRunner(graph: RunnerGraph, opts: RunnerOptions = {}): Runn
           p.thrown.push({ record: r, e, error: `${name ?? t.type}: ${describeError(err)}` });
           continue;
         }
-        if (out === null) {
-          const o: Outcome = {
-            kind: 'dropped',
-            code: t.dropCode ?? `DROPPED_BY_${t.type.toUpperCase().replace(/-/g, '_')}`,
-            reason: `dropped by ${name ?? t.type}`,
-          };
+        if (out === null || (Array.isArray(out) && out.length === 0)) {
+          // A drop (null, or no records at all), counted with the transform's reason code.
+          if (!drop)
+            drop = {
+              kind: 'dropped',
+              code: t.dropCode ?? `DROPPED_BY_${t.type.toUpperCase().replace(/-/g, '_')}`,
+              reason: `dropped by ${name ?? t.type}`,
+            };
+          const o = drop;
           p.outs[e] = combineBranch(p.outs[e], o);
           nt?.settle(gOf(p, e), o);
         } else if (Array.isArray(out)) {
@@ -617,15 +621,6 @@ export function createRunner(graph: RunnerGraph, opts: RunnerOptions = {}): Runn
             outR.push(out[k]);
             outE.push(ek);
             if (tap && name !== undefined) tap(name, out[k]);
-          }
-          if (out.length === 0) {
-            const o: Outcome = {
-              kind: 'dropped',
-              code: t.dropCode ?? `DROPPED_BY_${t.type.toUpperCase().replace(/-/g, '_')}`,
-              reason: `dropped by ${name ?? t.type}`,
-            };
-            p.outs[e] = combineBranch(p.outs[e], o);
-            nt?.settle(gOf(p, e), o);
           }
         } else {
           outR.push(out);
