@@ -109,8 +109,6 @@ export interface RunOptions {
   deadline?: Deadline;
   onProgress?: (p: RunProgress) => void;
   progressIntervalMs?: number;
-  /** Called once every source has ended, before the last batches are flushed. */
-  onSourcesDone?: () => void;
   /** Runs after everything settled and before the final snapshot (the daemon closes sinks here). */
   beforeDone?: () => Promise<void>;
 }
@@ -512,9 +510,7 @@ export function createRunner(graph: RunnerGraph, opts: RunnerOptions = {}): Runn
     }
 
     function pump(lane: Lane): void {
-      // An in-process per-envelope sink answers at the end of the run: never hold its batches back.
-      const limit = lane.sink.perEnvelope ? Number.POSITIVE_INFINITY : flushConcurrency;
-      while (lane.flushing.size < limit && lane.queue.length > 0) {
+      while (lane.flushing.size < flushConcurrency && lane.queue.length > 0) {
         const items = lane.queue.shift()!;
         const r: Promise<void> = flushOne(lane, items).finally(() => {
           lane.flushing.delete(r);
@@ -763,14 +759,6 @@ export function createRunner(graph: RunnerGraph, opts: RunnerOptions = {}): Runn
         return;
       }
       for (const [lane, b] of full) flush(lane, b);
-      for (const s of plan.sinks) {
-        const lane = lanes[s.index];
-        if (lane.sink.perEnvelope && lane.open && lane.open.records > 0) {
-          const open = lane.open;
-          lane.open = undefined;
-          flush(lane, open.segs);
-        }
-      }
     }
 
     /** Waits until an envelope or a delivery completes (or a short tick, as a safety net). */
@@ -834,7 +822,6 @@ export function createRunner(graph: RunnerGraph, opts: RunnerOptions = {}): Runn
 
     try {
       await Promise.all(sources.map(runSource));
-      ro.onSourcesDone?.();
       phase = 'flushing';
       flushAll();
       while (inFlight > 0 || lanes.some((l) => l.flushing.size > 0 || l.queue.length > 0)) {

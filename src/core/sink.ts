@@ -73,8 +73,6 @@ export interface Sink<E = Uint8Array> {
    * of `send` and settles the problems the same way (a `retry` counts as failed: nothing to resend).
    */
   sendRecords?(records: readonly LogRecord[], ctx: SendContext): Promise<SendResult>;
-  /** In-process sinks that work per upstream unit: the runner hands over each envelope's records at once. */
-  readonly perEnvelope?: boolean;
   /** Flush anything buffered and release resources. */
   close?(): Promise<void>;
 }

@@ -43,9 +43,9 @@ import type { Outcome, Tally } from '../core/outcome.js';
 import type { Transform } from '../core/pipeline.js';
 import type { LogRecord } from '../core/record.js';
 import { type Deadline, NO_DEADLINE, type RetryPolicy } from '../core/retry.js';
-import { createRunner, type Runner, type SinkNode } from '../core/runner.js';
+import { createRunner, type Runner, runEnvelopes, type SinkNode } from '../core/runner.js';
 import type { Encoded, ItemProblem, SendResult, Sink } from '../core/sink.js';
-import type { Source, SourceEnvelope } from '../core/source.js';
+import type { SourceEnvelope } from '../core/source.js';
 
 import { FirehoseSink, type FirehoseSinkStats, withPayload } from '../sinks/firehose.js';
 
@@ -221,8 +221,8 @@ interface Slot {
   msg?: DataMessage;
   generation: number;
   kept?: LogRecord[];
-  /** `data`, `keys` and costs are computed for the current `kept`. */
-  prepared?: boolean;
+  /** Batch positions of `kept` in the response sink's send, as [start, end) pairs. */
+  items?: number[];
   data?: Buffer;
   keys?: PartitionKeys;
   /** Response bytes if answered `Ok`; `okFixed` is that without the data. */
@@ -247,36 +247,36 @@ const SOURCE_TYPE = 'firehose';
 /** One envelope per `recordId`, in event order. Never throws. */
 export function decodeFirehoseEvent(event: FirehoseTransformationEvent): FirehoseEnvelope[] {
   const input = Array.isArray(event?.records) ? event.records : [];
-  return input.map((rec, i) => decodeFirehoseRecord(rec, i));
-}
-
-/** One input record as an envelope. Never throws. */
-export function decodeFirehoseRecord(rec: FirehoseInputRecord | undefined, index: number): FirehoseEnvelope {
-  const recordId = String(rec?.recordId ?? '');
-  const data = rec?.data;
-  const bytes = typeof data === 'string' ? Math.floor((data.length * 3) / 4) : 0;
-  const env: FirehoseEnvelope = { index, recordId, ackId: recordId, records: [], bytes, generation: 0 };
-  let decoded = decodeBase64Payload(data);
-  if (!decoded.ok && decoded.code === 'ENVELOPE_NOT_GZIP') decoded = decodePlainJson(data as string, decoded);
-  if (!decoded.ok) {
-    env.malformed = {
-      code: decoded.code,
-      reason: safeReason(decoded.code, decoded.reason),
-      payload: typeof data === 'string' ? data : '',
-    };
-    return env;
+  const out: FirehoseEnvelope[] = new Array(input.length);
+  for (let i = 0; i < input.length; i++) {
+    const rec = input[i];
+    const recordId = String(rec?.recordId ?? '');
+    const data = rec?.data;
+    const bytes = typeof data === 'string' ? Math.floor((data.length * 3) / 4) : 0;
+    const env: FirehoseEnvelope = { index: i, recordId, ackId: recordId, records: [], bytes, generation: 0 };
+    out[i] = env;
+    let decoded = decodeBase64Payload(data);
+    if (!decoded.ok && decoded.code === 'ENVELOPE_NOT_GZIP') decoded = decodePlainJson(rec.data, decoded);
+    if (!decoded.ok) {
+      env.malformed = {
+        code: decoded.code,
+        reason: safeReason(decoded.code, decoded.reason),
+        payload: typeof data === 'string' ? data : '',
+      };
+      continue;
+    }
+    const msg = decoded.message;
+    if (msg.messageType === 'CONTROL_MESSAGE') {
+      env.control = true;
+      continue;
+    }
+    const gen = (msg as unknown as Record<string, unknown>)[GENERATION_FIELD];
+    env.generation = typeof gen === 'number' && Number.isInteger(gen) && gen > 0 ? gen : 0;
+    env.msg = msg;
+    env.records = toRecords(msg, SOURCE_TYPE, recordId);
+    env.logGroup = msg.logGroup;
   }
-  const msg = decoded.message;
-  if (msg.messageType === 'CONTROL_MESSAGE') {
-    env.control = true;
-    return env;
-  }
-  const gen = (msg as unknown as Record<string, unknown>)[GENERATION_FIELD];
-  env.generation = typeof gen === 'number' && Number.isInteger(gen) && gen > 0 ? gen : 0;
-  env.msg = msg;
-  env.records = toRecords(msg, SOURCE_TYPE, recordId);
-  env.logGroup = msg.logGroup;
-  return env;
+  return out;
 }
 
 /**
@@ -289,7 +289,6 @@ export function decodeFirehoseRecord(rec: FirehoseInputRecord | undefined, index
 class ResponseSink implements Sink<LogRecord> {
   readonly type = 'firehose-response';
   readonly name = 'firehose-response';
-  readonly perEnvelope = true;
   readonly limits = {
     maxRecords: Number.MAX_SAFE_INTEGER,
     maxBytes: Number.MAX_SAFE_INTEGER,
@@ -307,26 +306,30 @@ class ResponseSink implements Sink<LogRecord> {
 
   begin(
     event: FirehoseTransformationEvent,
-    recordIds: readonly string[],
+    envs: readonly FirehoseEnvelope[],
     deadline: Deadline,
     summary: InvocationSummary,
   ) {
     this.event = event;
     this.deadline = deadline;
     this.summary = summary;
-    this.slots = new Array(recordIds.length);
+    this.slots = new Array(envs.length);
     this.bySlot = new Map();
-    this.candidates = [];
-    this.calls = [];
-    this.closed = false;
     // `{"records":[` … `]}`
     this.used = 14;
-    for (let i = 0; i < recordIds.length; i++) {
-      const recordId = recordIds[i];
-      const smallCost = entryCost(recordId, 'ProcessingFailed', 0);
+    for (let i = 0; i < envs.length; i++) {
+      const e = envs[i];
+      const smallCost = entryCost(e.recordId, 'ProcessingFailed', 0);
       this.used += smallCost;
-      this.slots[i] = { recordId, generation: 0, okCost: 0, okFixed: 0, smallCost };
-      if (!this.bySlot.has(recordId)) this.bySlot.set(recordId, i);
+      this.slots[i] = {
+        recordId: e.recordId,
+        msg: e.msg,
+        generation: e.generation,
+        okCost: 0,
+        okFixed: 0,
+        smallCost,
+      };
+      if (!this.bySlot.has(e.recordId)) this.bySlot.set(e.recordId, i);
     }
   }
 
@@ -338,19 +341,9 @@ class ResponseSink implements Sink<LogRecord> {
     return this.sendRecords(batch.map((e) => e.record));
   }
 
-  /** Slots formatted and waiting for the budget decision (made once every envelope is in). */
-  private candidates: number[] = [];
-  private calls: { items: Map<number, number[]>; resolve: (r: SendResult) => void }[] = [];
-  private closed = false;
-
-  /**
-   * Takes one envelope's records (the runner hands them over per envelope, while they are still in
-   * the CPU cache) and formats them at once; the answer for them waits for `closeOut`, when every
-   * envelope is in and the response budget can be shared out.
-   */
-  sendRecords(batch: readonly LogRecord[]): Promise<SendResult> {
+  async sendRecords(batch: readonly LogRecord[]): Promise<SendResult> {
     const slots = this.slots;
-    const items = new Map<number, number[]>();
+    const touched: number[] = [];
     // Records arrive grouped by envelope: take each run of one ackId as a slice, and remember the
     // run's positions (problems index into the batch).
     let k = 0;
@@ -361,65 +354,43 @@ class ResponseSink implements Sink<LogRecord> {
       const i = this.bySlot.get(ack);
       if (i !== undefined) {
         const s = slots[i];
-        if (!s.kept) s.kept = batch.slice(k, end);
-        else {
+        if (!s.kept) {
+          s.kept = batch.slice(k, end);
+          s.items = [k, end];
+          touched.push(i);
+        } else {
           for (let j = k; j < end; j++) s.kept.push(batch[j]);
-          s.prepared = false;
+          s.items!.push(k, end);
         }
-        let pos = items.get(i);
-        if (!pos) {
-          pos = [];
-          items.set(i, pos);
-        }
-        pos.push(k, end);
       }
       k = end;
     }
-    for (const i of items.keys()) this.prepare(i);
-    return new Promise<SendResult>((resolve) => {
-      this.calls.push({ items, resolve });
-      if (this.closed) void this.closeOut();
-    });
-  }
-
-  /** Formats a slot's records and computes what answering it `Ok` would cost. */
-  private prepare(i: number): void {
-    const s = this.slots[i];
-    if (s.prepared || s.errorPrefix) return;
-    s.prepared = true;
-    const kept = s.kept!;
-    try {
-      s.data = this.t.format(kept);
-    } catch (e) {
-      // One record that cannot be formatted (a message nested too deep for JSON) fails only its
-      // own recordId: Firehose keeps the original in its error prefix.
-      s.settled = 'failed';
-      s.code = 'FORMAT_FAILED';
-      s.reason = `cannot format this record's events: ${e instanceof Error ? e.message : String(e)}`;
-      return;
+    const problems: ItemProblem[] = [];
+    const candidates: number[] = [];
+    for (const i of touched) {
+      const s = slots[i];
+      if (s.errorPrefix) continue;
+      const kept = s.kept!;
+      try {
+        s.data = this.t.format(kept);
+      } catch (e) {
+        // One record that cannot be formatted (a message nested too deep for JSON) fails only its
+        // own recordId: Firehose keeps the original in its error prefix.
+        s.settled = 'failed';
+        s.code = 'FORMAT_FAILED';
+        s.reason = `cannot format this record's events: ${e instanceof Error ? e.message : String(e)}`;
+        continue;
+      }
+      // Partition by the earliest event: a payload's events can be out of order, and a partition's
+      // time must never be later than an event in it, or time-pruned queries would skip that event.
+      let earliest = kept[0].timestamp;
+      for (let k = 1; k < kept.length; k++) if (kept[k].timestamp < earliest) earliest = kept[k].timestamp;
+      s.keys = partitionKeys(s.msg!.logGroup, s.msg!.logStream, earliest);
+      s.okFixed = entryCost(s.recordId, 'Ok', 0, s.keys);
+      s.okCost = s.okFixed + base64Len(s.data.length);
+      candidates.push(i);
     }
-    // Partition by the earliest event: a payload's events can be out of order, and a partition's
-    // time must never be later than an event in it, or time-pruned queries would skip that event.
-    let earliest = kept[0].timestamp;
-    for (let k = 1; k < kept.length; k++) if (kept[k].timestamp < earliest) earliest = kept[k].timestamp;
-    s.keys = partitionKeys(s.msg!.logGroup, s.msg!.logStream, earliest);
-    s.okFixed = entryCost(s.recordId, 'Ok', 0, s.keys);
-    s.okCost = s.okFixed + base64Len(s.data.length);
-    if (!this.candidates.includes(i)) this.candidates.push(i);
-  }
-
-  /**
-   * Every envelope is in: share out the response budget (older generations first), re-ingest what
-   * does not fit, and answer every waiting `sendRecords`.
-   */
-  async closeOut(): Promise<void> {
-    this.closed = true;
-    const slots = this.slots;
-    for (const i of this.candidates) if (!slots[i].prepared) this.prepare(i);
-    const candidates = this.candidates.filter((i) => !slots[i].settled && !slots[i].errorPrefix);
-    this.candidates = [];
-    const calls = this.calls;
-    this.calls = [];
+    // Older generations first: they have waited longest and are closest to the loop guard.
     candidates.sort((a, b) => slots[b].generation - slots[a].generation || a - b);
     const budget = this.summary.budgetBytes;
     const overflow: number[] = [];
@@ -439,39 +410,36 @@ class ResponseSink implements Sink<LogRecord> {
       } else overflow.push(i);
     }
     if (overflow.length > 0) await this.t.reingestOverflow(this, overflow);
-    for (const call of calls) {
-      const problems: ItemProblem[] = [];
-      for (const [i, pos] of call.items) {
-        const s = slots[i];
-        if (s.errorPrefix) {
-          for (const index of positions(pos))
-            problems.push({
-              index,
-              action: 'reject',
-              code: 'SENT_TO_ERROR_PREFIX',
-              reason:
-                'another event of this Firehose record was rejected: the record goes to the error prefix whole',
-            });
-        } else if (s.settled === 'reingested') {
-          for (const index of positions(pos))
-            problems.push({
-              index,
-              action: 'drop',
-              code: 'REINGESTED',
-              reason: 'did not fit the response; put back into the stream',
-            });
-        } else if (s.settled !== 'ok') {
-          for (const index of positions(pos))
-            problems.push({
-              index,
-              action: 'fail',
-              code: s.code ?? 'INTERNAL',
-              reason: s.reason ?? 'not answered',
-            });
-        }
+    for (const i of touched) {
+      const s = slots[i];
+      if (s.errorPrefix) {
+        for (const index of positions(s.items!))
+          problems.push({
+            index,
+            action: 'reject',
+            code: 'SENT_TO_ERROR_PREFIX',
+            reason:
+              'another event of this Firehose record was rejected: the record goes to the error prefix whole',
+          });
+      } else if (s.settled === 'reingested') {
+        for (const index of positions(s.items!))
+          problems.push({
+            index,
+            action: 'drop',
+            code: 'REINGESTED',
+            reason: 'did not fit the response; put back into the stream',
+          });
+      } else if (s.settled !== 'ok') {
+        for (const index of positions(s.items!))
+          problems.push({
+            index,
+            action: 'fail',
+            code: s.code ?? 'INTERNAL',
+            reason: s.reason ?? 'not answered',
+          });
       }
-      call.resolve({ problems });
     }
+    return { problems };
   }
 }
 
@@ -495,12 +463,11 @@ class ErrorPrefix implements DeadLetterSink {
   }
 }
 
-/**
- * Formats, budgets and re-ingests one invocation at a time. Stateless between invocations: each
- * `transform` gets its own answer sink and runner (invocations may overlap in tests and tools).
- */
+/** Formats, budgets and re-ingests one invocation at a time. Stateless between invocations. */
 export class FirehoseTransformer {
   readonly format: (records: readonly LogRecord[]) => Buffer;
+  private readonly sink: ResponseSink;
+  private readonly runner: Runner;
   private readonly source: SourceNode;
 
   constructor(
@@ -508,40 +475,34 @@ export class FirehoseTransformer {
     private readonly deps: FirehoseTransformerDeps,
   ) {
     this.format = settings.format === 'ndjson' ? formatNdjson : formatRaw;
+    this.sink = new ResponseSink(this);
     this.source = deps.source ?? { name: FIREHOSE_SOURCE_NAME };
-  }
-
-  /** The answer sink and the runner of one invocation (building them is a few small objects). */
-  private build(): { sink: ResponseSink; runner: Runner } {
-    const deps = this.deps;
-    const sink = new ResponseSink(this);
     const graphTransforms = deps.graphTransforms ?? [];
     // The response reads what leaves the graph: transforms no other transform reads (or the source).
     const read = new Set(graphTransforms.flatMap((t) => t.inputs ?? []));
     const leaves = graphTransforms.filter((t) => !read.has(t.name)).map((t) => t.name);
     const node: SinkNode = {
-      name: sink.name,
-      sink,
+      name: this.sink.name,
+      sink: this.sink,
       ...(deps.responseInputs ?? (leaves.length ? { inputs: leaves } : {})),
     };
-    const runner = createRunner(
+    this.runner = createRunner(
       {
         pre: deps.transforms,
         sources: [this.source],
         transforms: graphTransforms,
         sinks: [node, ...(deps.sinks ?? [])],
-        deadLetter: deps.deadLetter ?? new ErrorPrefix(sink),
+        deadLetter: deps.deadLetter ?? new ErrorPrefix(this.sink),
       },
       {
         log: deps.log,
-        flushConcurrency: 4,
+        flushConcurrency: 1,
         maxInFlightEnvelopes: Number.MAX_SAFE_INTEGER,
         maxInFlightRecords: Number.MAX_SAFE_INTEGER,
-        // The answer takes records in one call (no retries); configured extra sinks retry as usual.
-        deliver: { retry: deps.retry, random: deps.random },
+        // The response sink never asks for a retry; the re-ingest has its own (bounded by the deadline).
+        deliver: { retry: { maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0 } },
       },
     );
-    return { sink, runner };
   }
 
   async transform(
@@ -549,9 +510,9 @@ export class FirehoseTransformer {
     deadline: Deadline = NO_DEADLINE,
   ): Promise<{ response: FirehoseTransformationResponse; summary: InvocationSummary }> {
     const started = Date.now();
-    const input = Array.isArray(event?.records) ? event.records : [];
+    const envelopes = decodeFirehoseEvent(event);
     const summary: InvocationSummary = {
-      records: input.length,
+      records: envelopes.length,
       ok: 0,
       dropped: 0,
       failed: 0,
@@ -562,37 +523,14 @@ export class FirehoseTransformer {
       budgetBytes: Math.min(this.settings.maxResponseBytes, FIREHOSE_RESPONSE_LIMIT_BYTES),
       tally: undefined as unknown as Tally,
     };
-    const { sink, runner } = this.build();
-    sink.begin(
-      event,
-      input.map((r) => String(r?.recordId ?? '')),
-      deadline,
-      summary,
+    const sink = this.sink;
+    sink.begin(event, envelopes, deadline, summary);
+    const { outcomes, result } = await runEnvelopes(
+      this.runner,
+      { type: SOURCE_TYPE, name: this.source.name },
+      envelopes,
+      { deadline },
     );
-    // Each record is decoded when the runner takes it, so decoding, the stages and formatting of
-    // one record happen together (while its data is in the CPU cache).
-    const envelopes: FirehoseEnvelope[] = new Array(input.length);
-    const outcomes: Outcome[] = new Array(input.length);
-    const source: Source = {
-      type: SOURCE_TYPE,
-      name: this.source.name,
-      expected: input.length,
-      async *envelopes() {
-        for (let i = 0; i < input.length; i++) {
-          const env = decodeFirehoseRecord(input[i], i);
-          envelopes[i] = env;
-          sink.slots[i].msg = env.msg;
-          sink.slots[i].generation = env.generation;
-          yield env;
-        }
-      },
-      async ack(env: SourceEnvelope, o: Outcome) {
-        outcomes[(env as FirehoseEnvelope).index] = o;
-      },
-    };
-    const result = await runner.run([source], { deadline, onSourcesDone: () => void sink.closeOut() });
-    for (let i = 0; i < input.length; i++)
-      outcomes[i] ??= { kind: 'failed', code: 'INTERNAL', reason: 'no outcome' };
     summary.tally = result.tally;
 
     const records: FirehoseOutputRecord[] = new Array(envelopes.length);
