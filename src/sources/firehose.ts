@@ -463,11 +463,12 @@ class ErrorPrefix implements DeadLetterSink {
   }
 }
 
-/** Formats, budgets and re-ingests one invocation at a time. Stateless between invocations. */
+/**
+ * Formats, budgets and re-ingests one invocation at a time. Stateless between invocations: each
+ * `transform` gets its own answer sink and runner (invocations may overlap in tests and tools).
+ */
 export class FirehoseTransformer {
   readonly format: (records: readonly LogRecord[]) => Buffer;
-  private readonly sink: ResponseSink;
-  private readonly runner: Runner;
   private readonly source: SourceNode;
 
   constructor(
@@ -475,34 +476,40 @@ export class FirehoseTransformer {
     private readonly deps: FirehoseTransformerDeps,
   ) {
     this.format = settings.format === 'ndjson' ? formatNdjson : formatRaw;
-    this.sink = new ResponseSink(this);
     this.source = deps.source ?? { name: FIREHOSE_SOURCE_NAME };
+  }
+
+  /** The answer sink and the runner of one invocation (building them is a few small objects). */
+  private build(): { sink: ResponseSink; runner: Runner } {
+    const deps = this.deps;
+    const sink = new ResponseSink(this);
     const graphTransforms = deps.graphTransforms ?? [];
     // The response reads what leaves the graph: transforms no other transform reads (or the source).
     const read = new Set(graphTransforms.flatMap((t) => t.inputs ?? []));
     const leaves = graphTransforms.filter((t) => !read.has(t.name)).map((t) => t.name);
     const node: SinkNode = {
-      name: this.sink.name,
-      sink: this.sink,
+      name: sink.name,
+      sink,
       ...(deps.responseInputs ?? (leaves.length ? { inputs: leaves } : {})),
     };
-    this.runner = createRunner(
+    const runner = createRunner(
       {
         pre: deps.transforms,
         sources: [this.source],
         transforms: graphTransforms,
         sinks: [node, ...(deps.sinks ?? [])],
-        deadLetter: deps.deadLetter ?? new ErrorPrefix(this.sink),
+        deadLetter: deps.deadLetter ?? new ErrorPrefix(sink),
       },
       {
         log: deps.log,
-        flushConcurrency: 1,
+        flushConcurrency: 4,
         maxInFlightEnvelopes: Number.MAX_SAFE_INTEGER,
         maxInFlightRecords: Number.MAX_SAFE_INTEGER,
-        // The response sink never asks for a retry; the re-ingest has its own (bounded by the deadline).
-        deliver: { retry: { maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0 } },
+        // The answer takes records in one call (no retries); configured extra sinks retry as usual.
+        deliver: { retry: deps.retry, random: deps.random },
       },
     );
+    return { sink, runner };
   }
 
   async transform(
@@ -523,10 +530,10 @@ export class FirehoseTransformer {
       budgetBytes: Math.min(this.settings.maxResponseBytes, FIREHOSE_RESPONSE_LIMIT_BYTES),
       tally: undefined as unknown as Tally,
     };
-    const sink = this.sink;
+    const { sink, runner } = this.build();
     sink.begin(event, envelopes, deadline, summary);
     const { outcomes, result } = await runEnvelopes(
-      this.runner,
+      runner,
       { type: SOURCE_TYPE, name: this.source.name },
       envelopes,
       { deadline },
