@@ -21,11 +21,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { validateConfig } from '../src/config/load.js';
-import {
-  buildFirehoseTransforms,
-  FirehoseTransformer,
-  type FirehoseTransformationEvent,
-} from '../src/sources/firehose.js';
+import { buildFirehoseTransforms } from '../src/lambda/firehose.js';
+import { FirehoseTransformer, type FirehoseTransformationEvent } from '../src/sources/firehose.js';
 import { firehoseEvent, payloadOfSize, rng, type StreamKind } from './data.js';
 import { silentLogger, writeResults } from './lib/harness.js';
 import { naiveSeedHandler } from './naive/firehose-seed.js';

@@ -55,13 +55,20 @@ afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
+/** The --json summary: the last line on stderr (stdout carries records only, and here none). */
+function summaryOf(r: { stdout: string; stderr: string }) {
+  expect(r.stdout).toBe('');
+  const lines = r.stderr.trim().split('\n');
+  return JSON.parse(lines[lines.length - 1]);
+}
+
 describe('logferry run', () => {
   it('ships demo events into a gzip NDJSON archive in the S3 layout; the --json summary balances and matches the files', () => {
     const out = join(dir, 'archive');
     const r = run(['run', '--events', '3000', '--out', out, '--json']);
     expect(r.stderr).not.toMatch(/"level":"error"/);
     expect(r.code).toBe(0);
-    const s = JSON.parse(r.stdout);
+    const s = summaryOf(r);
     expect(s.ok).toBe(true);
     expect(s.balanced).toBe(true);
     expect(s.events.received).toBe(sum(s.events));
@@ -107,14 +114,16 @@ describe('logferry run', () => {
     const cwd = mkdtempSync(join(dir, 'default-'));
     const r = run(['run', '--events', '500'], cwd);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/events by component +received +delivered +dropped +rejected +failed/);
-    expect(r.stdout).toMatch(/\n {2}total +[\d,]+ +[\d,]+/);
-    expect(r.stdout).toMatch(/s3 sink +.*logferry-data/);
-    expect(r.stdout).toMatch(/objects, .* gzip/);
-    expect(r.stdout).toMatch(/throughput +[\d,]+ events\/s/);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/events by component +received +delivered +dropped +rejected +failed/);
+    expect(r.stderr).toMatch(/\n {2}total +[\d,]+ +[\d,]+/);
+    expect(r.stderr).toMatch(/s3 sink +.*logferry-data/);
+    expect(r.stderr).toMatch(/objects, .* gzip/);
+    expect(r.stderr).toMatch(/throughput +[\d,]+ events\/s/);
     // Not a TTY: no progress bar redraws, nothing per record.
     expect(r.stderr).not.toContain('\r');
-    expect(r.stderr.split('\n').length).toBeLessThan(20);
+    const progress = r.stderr.slice(0, r.stderr.indexOf('logferry run:'));
+    expect(progress.split('\n').length).toBeLessThan(20);
     expect(walk(join(cwd, 'logferry-data')).some((f) => f.endsWith('.gz'))).toBe(true);
   });
 
@@ -143,7 +152,7 @@ describe('logferry run', () => {
     );
     const r = run(['run', 'logferry.yaml', '--json'], cfgDir);
     expect(r.code).toBe(0);
-    const s = JSON.parse(r.stdout);
+    const s = summaryOf(r);
     expect(s.balanced).toBe(true);
     expect(s.byReason['rejected:ENVELOPE_GZIP_TRUNCATED']).toBe(6);
     expect(s.events.rejected).toBe(6);

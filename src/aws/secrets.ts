@@ -9,26 +9,19 @@
  * older value is cached, the older value is served (a brief Secrets Manager outage must not stop
  * delivery with a credential that still works); a first read that fails throws SECRET_UNAVAILABLE.
  *
- * Every resolved value is registered with the process-wide secret list
- * (src/core/secrets-registry.ts), which this module forwards to the mask transform's literal list
- * (src/transforms/mask.ts `registerSecret`), so no resolved secret reaches a sink, the dead-letter
- * sink or a log line. Error messages name the reference, never the value.
+ * Every resolved value is registered with the one process-wide secret list
+ * (src/core/secrets-registry.ts), which the mask transform reads, so no resolved secret reaches a
+ * sink, the dead-letter sink or a log line. Error messages name the reference, never the value.
  * Control-plane calls: SDK retries stay on (3 attempts).
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { BuildContext } from '../core/component.js';
 import { LogferryError } from '../core/errors.js';
-import { onSecretRegistered, registeredSecrets, registerSecret } from '../core/secrets-registry.js';
-import { registerSecret as registerMaskSecret } from '../transforms/mask.js';
+import { registerSecret } from '../core/secrets-registry.js';
 import { clientConfig } from './clients.js';
 import { getParameter } from './ssm.js';
 
 export const DEFAULT_SECRET_TTL_MS = 5 * 60_000;
-
-// The mask transform keeps its own literal list; feed it every value registered in the core list
-// (resolved secrets, passwords found in shorthand URLs), now and from here on.
-for (const v of registeredSecrets()) registerMaskSecret(v);
-onSecretRegistered(registerMaskSecret);
 
 export type SecretRef =
   | { kind: 'ssm'; name: string }

@@ -7,14 +7,16 @@
  */
 import { join } from 'node:path';
 import type { BuildContext, Registry } from '../core/component.js';
-import type { DeadLetterSink } from '../core/dead-letter.js';
+import { type DeadLetterSink, SinkDeadLetter } from '../core/dead-letter.js';
 import { describeError, LogferryError } from '../core/errors.js';
+import type { PlannedTransform, SourceNode } from '../core/graph.js';
 import type { Transform } from '../core/pipeline.js';
+import type { SinkNode } from '../core/runner.js';
 import type { Sink } from '../core/sink.js';
 import type { Source } from '../core/source.js';
 import { deadLetterSinks, sinks as sinkRegistry } from '../sinks/index.js';
 import { sources as sourceRegistry } from '../sources/index.js';
-import { buildTransforms } from './build-pipeline.js';
+import { buildGraphTransforms, buildTransforms } from './build-pipeline.js';
 import type { ComponentConfig, Config } from './schema.js';
 
 /** Where the default archive goes, relative to the working directory. */
@@ -55,9 +57,16 @@ export function withDefaults(
 
 export interface BuiltDaemon {
   sources: Source[];
+  /** Stages every record goes through before routing: parse, mask, list-form transforms. */
   transforms: Transform[];
+  /** Named transforms (map form) with their wiring. */
+  graphTransforms: PlannedTransform[];
   // biome-ignore lint/suspicious/noExplicitAny: sinks encode to different types
   sinks: Sink<any>[];
+  /** The sinks with their names and wiring, in the same order as `sinks`. */
+  sinkNodes: SinkNode[];
+  /** Source names and tags as the graph sees them. */
+  sourceNodes: SourceNode[];
   deadLetter?: DeadLetterSink;
 }
 
@@ -94,21 +103,33 @@ async function createSinks(
   cfg: Config,
   ctx: BuildContext,
   problems: string[],
-): Promise<Pick<BuiltDaemon, 'sinks' | 'deadLetter'>> {
-  const built: Pick<BuiltDaemon, 'sinks' | 'deadLetter'> = { sinks: [] };
+): Promise<Pick<BuiltDaemon, 'sinks' | 'deadLetter' | 'sinkNodes'>> {
+  const built: Pick<BuiltDaemon, 'sinks' | 'deadLetter' | 'sinkNodes'> = { sinks: [], sinkNodes: [] };
   for (const [i, s] of cfg.sinks.entries()) {
-    const sink = await create('sink', sinkRegistry, s, ctx, `sinks[${i}]`, problems);
-    if (sink) built.sinks.push(sink);
+    const name = typeof s.name === 'string' ? s.name : s.type;
+    const at = cfg.sinkEdges || !/^[\w-]+$/.test(name) ? `sinks.${name}` : `sinks[${i}]`;
+    const sink = await create('sink', sinkRegistry, s, ctx, at, problems);
+    if (sink) {
+      built.sinks.push(sink);
+      built.sinkNodes.push({ name, sink, ...cfg.sinkEdges?.[name] });
+    }
   }
-  if (cfg.deadLetter)
-    built.deadLetter = await create(
-      'dead-letter sink',
-      deadLetterSinks,
-      cfg.deadLetter,
-      ctx,
-      'deadLetter',
-      problems,
-    );
+  if (cfg.deadLetter) {
+    if (deadLetterSinks.some((d) => d.type === cfg.deadLetter?.type))
+      built.deadLetter = await create(
+        'dead-letter sink',
+        deadLetterSinks,
+        cfg.deadLetter,
+        ctx,
+        'deadLetter',
+        problems,
+      );
+    else {
+      // Any ordinary sink in the dead-letter role, driven by the same delivery engine and deadline.
+      const sink = await create('sink', sinkRegistry, cfg.deadLetter, ctx, 'deadLetter', problems);
+      if (sink) built.deadLetter = new SinkDeadLetter(sink);
+    }
+  }
   return built;
 }
 
@@ -119,7 +140,7 @@ async function createSinks(
 export async function buildSinks(
   cfg: Config,
   ctx: BuildContext = {},
-): Promise<Pick<BuiltDaemon, 'sinks' | 'deadLetter'>> {
+): Promise<Pick<BuiltDaemon, 'sinks' | 'deadLetter' | 'sinkNodes'>> {
   const problems: string[] = [];
   const built = await createSinks(cfg, ctx, problems);
   if (problems.length > 0) {
@@ -135,7 +156,14 @@ export async function buildSinks(
  */
 export async function buildDaemon(cfg: Config, ctx: BuildContext = {}): Promise<BuiltDaemon> {
   const problems: string[] = [];
-  const built: BuiltDaemon = { sources: [], transforms: [], sinks: [] };
+  const built: BuiltDaemon = {
+    sources: [],
+    transforms: [],
+    graphTransforms: [],
+    sinks: [],
+    sinkNodes: [],
+    sourceNodes: sourceNodes(cfg),
+  };
   for (const [i, s] of cfg.sources.entries()) {
     const src = await create('source', sourceRegistry, s, ctx, `sources[${i}]`, problems);
     if (src) built.sources.push(src);
@@ -146,6 +174,7 @@ export async function buildDaemon(cfg: Config, ctx: BuildContext = {}): Promise<
   } catch (e) {
     problems.push(`transforms: ${describeError(e)}`);
   }
+  built.graphTransforms = await buildGraphTransforms(cfg, ctx, problems);
   if (built.sources.length === 0 && problems.length === 0)
     problems.push('sources: at least one source is needed');
   if (built.sinks.length === 0 && problems.length === 0) problems.push('sinks: at least one sink is needed');
@@ -154,4 +183,25 @@ export async function buildDaemon(cfg: Config, ctx: BuildContext = {}): Promise<
     throw refuse(problems);
   }
   return built;
+}
+
+/** The graph's source names and tags (a source's name is its `name` or its type). */
+export function sourceNodes(cfg: Config): SourceNode[] {
+  return cfg.sources.map((s) => ({
+    name: typeof s.name === 'string' ? s.name : s.type,
+    tag: cfg.sourceTags?.[typeof s.name === 'string' ? s.name : s.type],
+  }));
+}
+
+/**
+ * In a Lambda handler the event is the one source: it takes the name (and tag) of the configured
+ * source of the handler's type, else of the only configured source, else the handler's own name,
+ * so `inputs` naming that source work unchanged.
+ */
+export function handlerSource(cfg: Config, type: string, fallback: string): SourceNode {
+  const nodes = sourceNodes(cfg);
+  const i = cfg.sources.findIndex((s) => s.type === type);
+  if (i >= 0) return nodes[i];
+  if (nodes.length === 1) return nodes[0];
+  return { name: fallback };
 }

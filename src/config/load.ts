@@ -7,11 +7,20 @@ import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import type { Registry } from '../core/component.js';
 import { LogferryError } from '../core/errors.js';
+import { checkGraph } from '../core/graph.js';
 import { parsers } from '../parsers/index.js';
 import { deadLetterSinks, sinks } from '../sinks/index.js';
 import { sources } from '../sources/index.js';
 import { transforms } from '../transforms/index.js';
-import { type ComponentConfig, type Config, firehoseSettings, type TopLevel, topLevel } from './schema.js';
+import {
+  type ComponentConfig,
+  type Config,
+  type Edges,
+  firehoseSettings,
+  type GraphTransformConfig,
+  type TopLevel,
+  topLevel,
+} from './schema.js';
 
 export interface ConfigProblem {
   path: string;
@@ -118,8 +127,24 @@ export function parseConfigText(text: string, origin = 'config'): unknown {
     }));
     throw configError(origin, problems);
   }
-  return doc.toJS() ?? {};
+  try {
+    return doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) ?? {};
+  } catch (e) {
+    // A YAML alias bomb ("billion laughs") or an alias to nothing: a sentence, not a stack trace.
+    const why = (e as Error)?.message ?? String(e);
+    throw configError(origin, [
+      {
+        path: '(aliases)',
+        message: /alias count/i.test(why)
+          ? `too many alias expansions (more than ${MAX_ALIAS_COUNT}): the document expands aliases (*name) exponentially; write the values out or use fewer aliases`
+          : `cannot resolve the document's aliases: ${why}`,
+      },
+    ]);
+  }
 }
+
+/** Alias expansions allowed while reading a config (yaml's default is 100 too; set here explicitly). */
+const MAX_ALIAS_COUNT = 100;
 
 function configError(origin: string, problems: ConfigProblem[]): LogferryError {
   const list = problems.map((p) => `  - ${p.path}: ${p.message}`).join('\n');
@@ -160,6 +185,94 @@ function checkComponents<T>(
   return out;
 }
 
+type Section = ComponentConfig[] | Record<string, ComponentConfig> | undefined;
+
+interface NamedItem {
+  name: string;
+  edges: Edges;
+  tag?: string;
+  config: ComponentConfig;
+}
+
+/**
+ * Splits a section (list or map) into items with a name, their wiring (`inputs`, `match`, and
+ * `tag` for sources) and their own options, reporting malformed wiring with its path. List items
+ * are named by their own `name` or their type (made unique with `-2`, `-3`, …).
+ */
+function splitSection(
+  plural: 'sources' | 'transforms' | 'sinks',
+  section: Section,
+  problems: ConfigProblem[],
+): { named: boolean; items: NamedItem[]; paths: (string | number)[][] } {
+  const items: NamedItem[] = [];
+  const paths: (string | number)[][] = [];
+  if (section === undefined) return { named: false, items, paths };
+  const named = !Array.isArray(section);
+  const entries: [string | number, ComponentConfig][] = named
+    ? Object.entries(section)
+    : (section as ComponentConfig[]).map((c, i) => [i, c]);
+  const used = new Set<string>();
+  for (const [key, raw] of entries) {
+    if (typeof raw !== 'object' || raw === null || typeof raw.type !== 'string') continue;
+    const { inputs, match, tag, ...rest } = raw as ComponentConfig & {
+      inputs?: unknown;
+      match?: unknown;
+      tag?: unknown;
+    };
+    const config = rest as ComponentConfig;
+    const at = [plural, key];
+    const edges: Edges = {};
+    if (inputs !== undefined) {
+      if (plural === 'sources')
+        problems.push({ path: pathOf([...at, 'inputs']), message: 'sources have no inputs' });
+      else if (!named)
+        problems.push({
+          path: pathOf([...at, 'inputs']),
+          message: 'inputs need named components: write this section as a map (name: {type: …})',
+        });
+      else if (!Array.isArray(inputs) || inputs.some((x) => typeof x !== 'string' || x === ''))
+        problems.push({ path: pathOf([...at, 'inputs']), message: 'expected a list of component names' });
+      else edges.inputs = inputs as string[];
+    }
+    if (match !== undefined) {
+      if (plural === 'sources')
+        problems.push({ path: pathOf([...at, 'match']), message: 'sources have no match (set tag)' });
+      else if (typeof match !== 'string' || match === '')
+        problems.push({ path: pathOf([...at, 'match']), message: 'expected a tag pattern such as "kube.*"' });
+      else edges.match = match;
+    }
+    let srcTag: string | undefined;
+    if (tag !== undefined) {
+      if (plural !== 'sources')
+        problems.push({
+          path: pathOf([...at, 'tag']),
+          message: 'only sources have a tag (use match to select by it)',
+        });
+      else if (typeof tag !== 'string' || tag === '')
+        problems.push({
+          path: pathOf([...at, 'tag']),
+          message: 'expected a tag string such as "kube.audit"',
+        });
+      else srcTag = tag;
+    }
+    let name: string;
+    if (named) {
+      name = String(key);
+      if (plural !== 'transforms') config.name = name;
+      else delete config.name;
+    } else {
+      const base = typeof config.name === 'string' && config.name ? config.name : config.type;
+      name = base;
+      for (let k = 2; used.has(name); k++) name = `${base}-${k}`;
+      if (plural !== 'transforms' && name !== base) config.name = name;
+    }
+    used.add(name);
+    items.push({ name, edges, tag: srcTag, config });
+    paths.push(at);
+  }
+  return { named, items, paths };
+}
+
 /** Validates a parsed config value. Throws CONFIG_INVALID listing every problem. */
 export function validateConfig(value: unknown, origin = 'config'): Config {
   const problems: ConfigProblem[] = [];
@@ -172,33 +285,63 @@ export function validateConfig(value: unknown, origin = 'config'): Config {
     problems.push(...issuesToProblems(top.error.issues, [], topLevel));
     t = usableSections(value);
   }
+  const src = splitSection('sources', t.sources as Section, problems);
+  const tr = splitSection('transforms', t.transforms as Section, problems);
+  const sk = splitSection('sinks', t.sinks as Section, problems);
+  const check = <T>(kind: string, registry: Registry<T>, part: ReturnType<typeof splitSection>) => {
+    const ok: (NamedItem & { config: ComponentConfig })[] = [];
+    part.items.forEach((it, i) => {
+      const [c] = checkComponents(kind, registry, [it.config], part.paths[i], problems, false);
+      if (c) ok.push({ ...it, config: c });
+    });
+    return ok;
+  };
+  const srcOk = check('source', sources, src);
+  const trOk = check('transform', transforms, tr);
+  const skOk = check('sink', sinks, sk);
   const cfg: Config = {
     parse: t.parse,
     mask: t.mask,
-    sources: checkComponents(
-      'source',
-      sources,
-      (t.sources ?? []) as ComponentConfig[],
-      ['sources'],
-      problems,
-    ),
-    transforms: checkComponents(
-      'transform',
-      transforms,
-      t.transforms as ComponentConfig[],
-      ['transforms'],
-      problems,
-    ),
-    sinks: checkComponents('sink', sinks, (t.sinks ?? []) as ComponentConfig[], ['sinks'], problems),
+    metricsAddress: t.metricsAddress,
+    sources: srcOk.map((x) => x.config),
+    transforms: tr.named ? [] : trOk.map((x) => x.config),
+    sinks: skOk.map((x) => x.config),
     firehose: t.firehose ?? firehoseSettings.parse({}),
   };
+  if (tr.named)
+    cfg.graphTransforms = trOk.map(
+      (x): GraphTransformConfig => ({ name: x.name, ...x.edges, config: x.config }),
+    );
+  const edges = Object.fromEntries(
+    skOk.filter((x) => x.edges.inputs || x.edges.match).map((x) => [x.name, x.edges]),
+  );
+  if (Object.keys(edges).length > 0) cfg.sinkEdges = edges;
+  const tags = Object.fromEntries(
+    srcOk.filter((x) => x.tag !== undefined).map((x) => [x.name, x.tag as string]),
+  );
+  if (Object.keys(tags).length > 0) cfg.sourceTags = tags;
+  // Wiring: names, dangling inputs, cycles — each with its path. Only named sections have edges.
+  if (src.named || tr.named || sk.named) {
+    const graphProblems = checkGraph({
+      sources: src.items.map((x) => ({ name: x.name, tag: x.tag })),
+      transforms: tr.named ? tr.items.map((x) => ({ name: x.name, ...x.edges })) : [],
+      sinks: sk.items.map((x) => ({ name: x.name, ...x.edges })),
+    });
+    for (const gp of graphProblems) {
+      const colon = gp.indexOf(': ');
+      problems.push({ path: gp.slice(0, colon), message: gp.slice(colon + 2) });
+    }
+  }
   if (t.mask && typeof t.mask === 'object') {
     checkComponents('transform', transforms, [{ type: 'mask', ...t.mask }], ['mask'], problems, false);
   }
   if (t.deadLetter) {
+    // A dead-letter store is one of the dead-letter sinks (file, sqs) or any ordinary sink.
+    const type = (t.deadLetter as ComponentConfig).type;
+    const asSink = !deadLetterSinks.some((d) => d.type === type) && sinks.some((d) => d.type === type);
     const [dl] = checkComponents(
       'dead-letter sink',
-      deadLetterSinks,
+      (asSink ? sinks : [...deadLetterSinks, ...sinks]) as Registry<unknown>,
       [t.deadLetter as ComponentConfig],
       ['deadLetter'],
       problems,
@@ -213,9 +356,9 @@ export function validateConfig(value: unknown, origin = 'config'): Config {
 /** The sections of an invalid top level that can still be checked component by component. */
 function usableSections(value: unknown): TopLevel {
   const v = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
-  const arr = (x: unknown) => (Array.isArray(x) ? (x as TopLevel['transforms']) : undefined);
   const obj = (x: unknown) =>
     typeof x === 'object' && x !== null && !Array.isArray(x) ? (x as Record<string, unknown>) : undefined;
+  const arr = (x: unknown) => (Array.isArray(x) || obj(x) ? (x as TopLevel['transforms']) : undefined);
   const dl = obj(v.deadLetter);
   return {
     parse: 'auto',

@@ -31,12 +31,17 @@ export const firehoseSettings = z.strictObject({
 
 export type FirehoseSettings = z.infer<typeof firehoseSettings>;
 
+/** A section: today's list form (`[{type: demo}]`) or named components (`{eks: {type: kinesis}}`). */
+const section = z.union([z.array(componentItem), z.record(z.string().min(1), componentItem)], {
+  error: 'expected a list of components or a map of named components',
+});
+
 export const topLevel = z.strictObject({
   /** Daemon sources (`logferry run`). */
-  sources: z.array(componentItem).optional(),
+  sources: section.optional(),
   /** `auto`: parse by source (EKS audit, klog, authenticator, Lambda platform, JSON); `none`: keep messages only. */
   parse: z.enum(['auto', 'none']).default('auto'),
-  transforms: z.array(componentItem).default([]),
+  transforms: section.default([]),
   /** Masking is on by default; `false` turns it off, an object configures it (fields of the `mask` transform). */
   mask: z
     .union([z.literal(false), z.literal(true).transform(() => undefined), z.looseObject({})], {
@@ -44,9 +49,11 @@ export const topLevel = z.strictObject({
         'expected false (masking off), true (the defaults) or an object of mask options (docs/masking.md)',
     })
     .optional(),
-  sinks: z.array(componentItem).optional(),
+  sinks: section.optional(),
   deadLetter: componentItem.optional(),
   firehose: firehoseSettings.optional(),
+  /** `HOST:PORT` for Prometheus `/metrics` and `/health` (`logferry run`); off by default. */
+  metricsAddress: z.string().min(1).optional(),
 });
 
 export type TopLevel = z.infer<typeof topLevel>;
@@ -56,12 +63,33 @@ export interface ComponentConfig {
   [k: string]: unknown;
 }
 
+/** How a named component is wired (`inputs`, `match`), kept apart from its own options. */
+export interface Edges {
+  inputs?: string[];
+  match?: string;
+}
+
+/** A named transform of the graph: its options, and its wiring. */
+export interface GraphTransformConfig extends Edges {
+  name: string;
+  config: ComponentConfig;
+}
+
 /** The validated configuration: components carry their own parsed config objects. */
 export interface Config
   extends Omit<TopLevel, 'sources' | 'transforms' | 'sinks' | 'deadLetter' | 'firehose'> {
+  /** Every source carries its `name` (list form: its own `name` or its type). */
   sources: ComponentConfig[];
+  /** List-form transforms: one chain every record goes through before routing. */
   transforms: ComponentConfig[];
+  /** Named transforms (map form), wired by `inputs`/`match`. */
+  graphTransforms?: GraphTransformConfig[];
+  /** Every sink carries its `name`. */
   sinks: ComponentConfig[];
+  /** Wiring of sinks by name (map form); a sink without an entry takes every source. */
+  sinkEdges?: Record<string, Edges>;
+  /** Source tags by source name (for `match`). */
+  sourceTags?: Record<string, string>;
   deadLetter?: ComponentConfig;
   firehose: FirehoseSettings;
 }

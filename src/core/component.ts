@@ -31,6 +31,12 @@ export interface ComponentSpec<C extends { type: string }, T> {
   type: C['type'];
   /** One sentence for `--help` and docs. */
   summary: string;
+  /**
+   * IAM actions the component needs at run time (for the deploy's least-privilege policy); empty
+   * when it calls no AWS API. Conditional ones (KMS for SSE-KMS buckets, SigV4-only) are listed
+   * too and documented on the component.
+   */
+  iam?: readonly string[];
   // biome-ignore lint/suspicious/noExplicitAny: zod schemas of different shapes share the registry
   schema: z.ZodType<C, any>;
   create(config: C, ctx: BuildContext): T | Promise<T>;

@@ -19,7 +19,7 @@ import {
   type RetryPolicy,
   sleep,
 } from './retry.js';
-import type { Encoded, ItemProblem, Sink, SinkLimits } from './sink.js';
+import type { Encoded, ItemProblem, SendResult, Sink, SinkLimits } from './sink.js';
 
 export interface DeliverOptions {
   retry?: RetryPolicy;
@@ -38,11 +38,6 @@ export interface DeliverOptions {
   }) => void;
 }
 
-interface Item<E> {
-  index: number;
-  enc: Encoded<E>;
-}
-
 const DELIVERED: Outcome = { kind: 'delivered' };
 
 /** Groups items by partition (stable order) and cuts them into batches within the limits. */
@@ -50,28 +45,53 @@ export function chunk<T extends { enc: { bytes: number; partition?: string } }>(
   items: readonly T[],
   limits: Pick<SinkLimits, 'maxRecords' | 'maxBytes'>,
 ): T[][] {
-  const byPartition = new Map<string, T[]>();
-  for (const it of items) {
-    const key = it.enc.partition ?? '';
-    let list = byPartition.get(key);
-    if (!list) {
-      list = [];
-      byPartition.set(key, list);
-    }
-    list.push(it);
+  const encs = items.map((it) => it.enc);
+  return chunkIndexes(
+    items.map((_, i) => i),
+    encs,
+    limits,
+  ).map((b) => b.map((i) => items[i]));
+}
+
+/** `chunk` over positions into `encs` (the engine's own form: no object per item). */
+function chunkIndexes(
+  pending: number[],
+  encs: readonly { bytes: number; partition?: string }[],
+  limits: Pick<SinkLimits, 'maxRecords' | 'maxBytes'>,
+): number[][] {
+  let partitioned = false;
+  let total = 0;
+  for (let k = 0; k < pending.length; k++) {
+    const e = encs[pending[k]];
+    total += e.bytes;
+    if (e.partition !== undefined && e.partition !== '') partitioned = true;
   }
-  const batches: T[][] = [];
-  for (const list of byPartition.values()) {
-    let cur: T[] = [];
+  if (!partitioned && pending.length <= limits.maxRecords && total <= limits.maxBytes) return [pending];
+  const lists = new Map<string, number[]>();
+  if (!partitioned) lists.set('', pending);
+  else
+    for (const i of pending) {
+      const key = encs[i].partition ?? '';
+      let l = lists.get(key);
+      if (!l) {
+        l = [];
+        lists.set(key, l);
+      }
+      l.push(i);
+    }
+  const batches: number[][] = [];
+  for (const list of lists.values()) {
+    let cur: number[] = [];
     let bytes = 0;
-    for (const it of list) {
-      if (cur.length > 0 && (cur.length >= limits.maxRecords || bytes + it.enc.bytes > limits.maxBytes)) {
+    for (const i of list) {
+      const b = encs[i].bytes;
+      if (cur.length > 0 && (cur.length >= limits.maxRecords || bytes + b > limits.maxBytes)) {
         batches.push(cur);
         cur = [];
         bytes = 0;
       }
-      cur.push(it);
-      bytes += it.enc.bytes;
+      cur.push(i);
+      bytes += b;
     }
     if (cur.length > 0) batches.push(cur);
   }
@@ -99,6 +119,39 @@ function classifyThrown(e: unknown): {
   };
 }
 
+/** Thrown when the signal ends a send that would not end by itself (a sink that hangs). */
+class Abandoned extends LogferryError {
+  constructor() {
+    super('DEADLINE', 'the send was abandoned: no time left (deadline or shutdown)');
+  }
+}
+
+/** Resolves as `p` does, or rejects with `Abandoned` once `signal` aborts, whichever comes first. */
+function untilAborted<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return p;
+  if (signal.aborted) {
+    p.catch(() => {});
+    return Promise.reject(new Abandoned());
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => {
+      p.catch(() => {});
+      reject(new Abandoned());
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
 export async function deliver<E>(
   sink: Sink<E>,
   records: readonly LogRecord[],
@@ -108,7 +161,10 @@ export async function deliver<E>(
   const deadline = opts.deadline ?? NO_DEADLINE;
   const concurrency = Math.max(1, opts.concurrency ?? 1);
   const outcomes: Outcome[] = new Array(records.length);
-  let pending: Item<E>[] = [];
+  if (sink.sendRecords) return deliverLocal(sink, records, outcomes, opts);
+  // Positions of the records still to send; `encs[i]` is record i's encoding (no object per item).
+  const encs: Encoded<E>[] = new Array(records.length);
+  let pending: number[] = [];
 
   for (let i = 0; i < records.length; i++) {
     const enc = sink.encode(records[i]);
@@ -122,20 +178,21 @@ export async function deliver<E>(
         attempts: 0,
       };
     } else {
-      pending.push({ index: i, enc });
+      encs[i] = enc;
+      pending.push(i);
     }
   }
 
   let attempt = 1;
   while (pending.length > 0) {
-    const retry: { item: Item<E>; problem: ItemProblem }[] = [];
-    const queue = chunk(pending, sink.limits);
+    const retry: { item: number; problem: ItemProblem }[] = [];
+    const queue = chunkIndexes(pending, encs, sink.limits);
 
     const worker = async () => {
       for (let batch = queue.shift(); batch; batch = queue.shift()) {
         if (deadline.remainingMs() <= 0 || opts.signal?.aborted) {
           for (const item of batch) {
-            outcomes[item.index] = {
+            outcomes[item] = {
               kind: 'failed',
               code: 'DEADLINE',
               reason: 'no time left before the deadline',
@@ -144,16 +201,18 @@ export async function deliver<E>(
           }
           continue;
         }
-        const bytes = batch.reduce((n, it) => n + it.enc.bytes, 0);
+        let bytes = 0;
+        const sent: Encoded<E>[] = new Array(batch.length);
+        for (let j = 0; j < batch.length; j++) {
+          sent[j] = encs[batch[j]];
+          bytes += sent[j].bytes;
+        }
         try {
-          const res = await sink.send(
-            batch.map((it) => it.enc),
-            { attempt, signal: opts.signal },
-          );
+          const res = await untilAborted(sink.send(sent, { attempt, signal: opts.signal }), opts.signal);
           opts.onSend?.({ attempt, records: batch.length, bytes, problems: res.problems.length });
           if (res.tooLarge) {
             if (batch.length === 1) {
-              outcomes[batch[0].index] = {
+              outcomes[batch[0]] = {
                 kind: 'rejected',
                 code: 'RECORD_TOO_LARGE',
                 reason: `${sink.name} refused a request holding only this record (${bytes} bytes) as too large`,
@@ -165,23 +224,42 @@ export async function deliver<E>(
             }
             continue;
           }
+          if (res.problems.length === 0) {
+            for (let j = 0; j < batch.length; j++) outcomes[batch[j]] = DELIVERED;
+            continue;
+          }
           const seen = new Set<number>();
           for (const p of res.problems) {
             const item = batch[p.index];
-            if (!item || seen.has(p.index)) continue;
+            if (item === undefined || seen.has(p.index)) continue;
             seen.add(p.index);
             if (p.action === 'reject')
-              outcomes[item.index] = { kind: 'rejected', code: p.code, reason: p.reason, attempts: attempt };
+              outcomes[item] = { kind: 'rejected', code: p.code, reason: p.reason, attempts: attempt };
+            else if (p.action === 'fail')
+              outcomes[item] = { kind: 'failed', code: p.code, reason: p.reason, attempts: attempt };
+            else if (p.action === 'drop')
+              outcomes[item] = { kind: 'dropped', code: p.code, reason: p.reason, attempts: attempt };
             else retry.push({ item, problem: p });
           }
-          for (let j = 0; j < batch.length; j++) if (!seen.has(j)) outcomes[batch[j].index] = DELIVERED;
+          for (let j = 0; j < batch.length; j++) if (!seen.has(j)) outcomes[batch[j]] = DELIVERED;
         } catch (e) {
+          if (e instanceof Abandoned) {
+            opts.onSend?.({ attempt, records: batch.length, bytes, problems: batch.length, error: e.code });
+            for (const item of batch)
+              outcomes[item] = {
+                kind: 'failed',
+                code: 'DEADLINE',
+                reason: e.message,
+                attempts: attempt,
+              };
+            continue;
+          }
           const c = classifyThrown(e);
           opts.onSend?.({ attempt, records: batch.length, bytes, problems: batch.length, error: c.code });
           for (let j = 0; j < batch.length; j++) {
             const item = batch[j];
             if (c.action === 'reject')
-              outcomes[item.index] = { kind: 'rejected', code: c.code, reason: c.reason, attempts: attempt };
+              outcomes[item] = { kind: 'rejected', code: c.code, reason: c.reason, attempts: attempt };
             else retry.push({ item, problem: { index: j, ...c } });
           }
         }
@@ -192,7 +270,7 @@ export async function deliver<E>(
     if (retry.length === 0) break;
     if (attempt >= policy.maxAttempts) {
       for (const r of retry) {
-        outcomes[r.item.index] = {
+        outcomes[r.item] = {
           kind: 'failed',
           code: r.problem.code,
           reason: `${r.problem.reason} (gave up after ${attempt} attempts)`,
@@ -205,7 +283,7 @@ export async function deliver<E>(
     const delay = backoffDelayMs(policy, attempt, hint, opts.random);
     if (deadline.remainingMs() <= delay) {
       for (const r of retry) {
-        outcomes[r.item.index] = {
+        outcomes[r.item] = {
           kind: 'failed',
           code: r.problem.code,
           reason: `${r.problem.reason} (stopped before the deadline after ${attempt} attempts)`,
@@ -217,6 +295,38 @@ export async function deliver<E>(
     await sleep(delay, opts.signal);
     attempt++;
     pending = retry.map((r) => r.item);
+  }
+  return outcomes;
+}
+
+/** In-process sinks (`sendRecords`): one call with the records, problems settled as `send`'s are. */
+async function deliverLocal<E>(
+  sink: Sink<E>,
+  records: readonly LogRecord[],
+  outcomes: Outcome[],
+  opts: DeliverOptions,
+): Promise<Outcome[]> {
+  let res: SendResult;
+  try {
+    res = await untilAborted(sink.sendRecords!(records, { attempt: 1, signal: opts.signal }), opts.signal);
+  } catch (e) {
+    const c =
+      e instanceof Abandoned ? { action: 'fail', code: e.code, reason: e.message } : classifyThrown(e);
+    const o: Outcome = {
+      kind: c.action === 'reject' ? 'rejected' : 'failed',
+      code: c.code,
+      reason: c.reason,
+      attempts: 1,
+    };
+    opts.onSend?.({ attempt: 1, records: records.length, bytes: 0, problems: records.length, error: c.code });
+    return outcomes.fill(o);
+  }
+  opts.onSend?.({ attempt: 1, records: records.length, bytes: 0, problems: res.problems.length });
+  outcomes.fill(DELIVERED);
+  for (const p of res.problems) {
+    if (p.index < 0 || p.index >= records.length || outcomes[p.index] !== DELIVERED) continue;
+    const kind = p.action === 'reject' ? 'rejected' : p.action === 'drop' ? 'dropped' : ('failed' as const);
+    outcomes[p.index] = { kind, code: p.code, reason: p.reason, attempts: 1 };
   }
   return outcomes;
 }

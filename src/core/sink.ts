@@ -30,8 +30,12 @@ export interface Encoded<E = Uint8Array> {
 export interface ItemProblem {
   /** Index into the batch passed to `send`. */
   index: number;
-  /** `retry`: transient (throttle, 5xx, reset); `reject`: permanent (mapping error, 400). */
-  action: 'retry' | 'reject';
+  /**
+   * `retry`: transient (throttle, 5xx, reset); `reject`: permanent (mapping error, 400), goes to the
+   * dead-letter sink; `fail`: not delivered and not worth retrying now (the source redrives it);
+   * `drop`: handed on elsewhere on purpose (Firehose re-ingest), counted `dropped` with `code`.
+   */
+  action: 'retry' | 'reject' | 'fail' | 'drop';
   code: string;
   reason: string;
   /** Server hint (Retry-After) in ms. */
@@ -63,6 +67,12 @@ export interface Sink<E = Uint8Array> {
    * network errors) retries every item.
    */
   send(batch: readonly Encoded<E>[], ctx: SendContext): Promise<SendResult>;
+  /**
+   * For in-process sinks only (the Firehose answer, `tap`): takes the records themselves in one
+   * call, without encoding or batching; problems index into `records`. `deliver` calls it instead
+   * of `send` and settles the problems the same way (a `retry` counts as failed: nothing to resend).
+   */
+  sendRecords?(records: readonly LogRecord[], ctx: SendContext): Promise<SendResult>;
   /** Flush anything buffered and release resources. */
   close?(): Promise<void>;
 }

@@ -10,6 +10,8 @@ export interface SourceEnvelope {
   /** Id of the upstream unit (sequence number, file offset, demo counter). */
   ackId: string;
   records: LogRecord[];
+  /** Every record's log group, when the source knows they share one (a CloudWatch payload). */
+  logGroup?: string;
   /** Intentional drop (CloudWatch CONTROL_MESSAGE): no records, counted by the pipeline. */
   control?: boolean;
   /** Malformed: no records; goes to the dead-letter sink with this reason. */

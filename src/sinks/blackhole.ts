@@ -69,6 +69,7 @@ export class BlackholeSink implements Sink<string | null> {
 
 export const blackholeSinkSpec: ComponentSpec<BlackholeSinkConfig, BlackholeSink> = {
   type: 'blackhole',
+  iam: [],
   summary: 'Counts and discards records (benchmarks, dry runs).',
   schema: blackholeSinkConfig,
   create: (config) => new BlackholeSink(config),

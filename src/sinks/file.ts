@@ -11,7 +11,7 @@ import { mkdir, open } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import type { ComponentSpec } from '../core/component.js';
-import type { DeadLetter, DeadLetterSink } from '../core/dead-letter.js';
+import { type DeadLetter, type DeadLetterSink, serializeDeadLetter } from '../core/dead-letter.js';
 
 export const fileDeadLetterConfig = z.strictObject({
   type: z.literal('file'),
@@ -23,6 +23,8 @@ export type FileDeadLetterConfig = z.infer<typeof fileDeadLetterConfig>;
 
 export class FileDeadLetterSink implements DeadLetterSink {
   readonly type = 'file';
+  /** Why the last write failed (`EACCES: permission denied, open '…'`), until one succeeds. */
+  lastError: string | undefined;
   private chain: Promise<unknown> = Promise.resolve();
 
   constructor(readonly path: string) {}
@@ -42,7 +44,7 @@ export class FileDeadLetterSink implements DeadLetterSink {
 
   private async write(entries: readonly DeadLetter[]): Promise<boolean[]> {
     let text = '';
-    for (const e of entries) text += `${JSON.stringify(e)}\n`;
+    for (const e of entries) text += `${serializeDeadLetter(e)}\n`;
     const file = this.target();
     try {
       await mkdir(dirname(file), { recursive: true });
@@ -53,8 +55,11 @@ export class FileDeadLetterSink implements DeadLetterSink {
       } finally {
         await fh.close();
       }
+      this.lastError = undefined;
       return entries.map(() => true);
-    } catch {
+    } catch (e) {
+      // The OS error says what to fix (permissions, a full disk, a path that is a file).
+      this.lastError = `writing ${file} failed: ${e instanceof Error ? e.message : String(e)}`;
       return entries.map(() => false);
     }
   }
@@ -66,6 +71,7 @@ export class FileDeadLetterSink implements DeadLetterSink {
 
 export const fileDeadLetterSpec: ComponentSpec<FileDeadLetterConfig, DeadLetterSink> = {
   type: 'file',
+  iam: [],
   summary: 'Appends dead-letter entries as NDJSON to a local file, fsynced.',
   schema: fileDeadLetterConfig,
   create: (cfg, ctx) =>

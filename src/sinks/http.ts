@@ -760,6 +760,7 @@ export function attributeLogzio(batch: readonly Encoded<HttpItem>[], rep: Logzio
 
 export const httpSinkSpec: ComponentSpec<HttpSinkConfig, HttpSink> = {
   type: 'http',
+  iam: [],
   summary: 'HTTP log services: Logz.io bulk listener, Splunk HEC, Grafana Loki push, or generic NDJSON POST.',
   schema: httpSinkConfig,
   create: (config, ctx) => new HttpSink(config, ctx),

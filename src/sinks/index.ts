@@ -4,6 +4,7 @@ import type { DeadLetterSink } from '../core/dead-letter.js';
 import type { Sink } from '../core/sink.js';
 import { blackholeSinkSpec } from './blackhole.js';
 import { fileDeadLetterSpec } from './file.js';
+import { firehoseSinkSpec } from './firehose.js';
 import { httpSinkSpec } from './http.js';
 import { sqsDeadLetterSpec } from './sqs.js';
 import { opensearchSinkSpec } from './opensearch.js';
@@ -17,6 +18,7 @@ export const sinks: Registry<Sink<any>> = [
   httpSinkSpec,
   blackholeSinkSpec,
   stdoutSinkSpec,
+  firehoseSinkSpec,
 ];
 
 export const deadLetterSinks: Registry<DeadLetterSink> = [fileDeadLetterSpec, sqsDeadLetterSpec];

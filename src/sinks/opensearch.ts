@@ -880,6 +880,7 @@ export async function createOpenSearchSink(
 
 export const opensearchSinkSpec: ComponentSpec<OpenSearchSinkConfig, Sink<string>> = {
   type: 'opensearch',
+  iam: ['es:ESHttpPost', 'es:ESHttpPut', 'aoss:APIAccessAll'],
   summary:
     'Bulk-indexes documents into OpenSearch 1–3 / Amazon OpenSearch Service / Elasticsearch 7–9, idempotently.',
   schema: opensearchSinkConfig,

@@ -461,6 +461,7 @@ export class S3Sink implements Sink<string> {
 
 export const s3Spec: ComponentSpec<S3Config, Sink<string>> = {
   type: 's3',
+  iam: ['s3:PutObject', 'kms:GenerateDataKey'],
   summary:
     'Writes gzip objects (NDJSON or raw lines) in the Firehose partition layout to S3 or a local directory.',
   schema: s3Config,

@@ -22,7 +22,7 @@ import { type MessageAttributeValue, SendMessageBatchCommand, SQSClient } from '
 import { z } from 'zod';
 import { clientConfig } from '../aws/clients.js';
 import type { ComponentSpec, Logger } from '../core/component.js';
-import type { DeadLetter, DeadLetterSink } from '../core/dead-letter.js';
+import { type DeadLetter, type DeadLetterSink, serializeDeadLetter } from '../core/dead-letter.js';
 import { describeError } from '../core/errors.js';
 import { backoffDelayMs, type RetryPolicy, sleep } from '../core/retry.js';
 
@@ -164,7 +164,7 @@ export class SqsDeadLetterSink implements DeadLetterSink {
   /** Message for one entry, or undefined when it can never be stored (logged). */
   private prepare(e: DeadLetter, index: number): Pending | undefined {
     const attrs: Record<string, MessageAttributeValue> = { code: attr(e.code), source: attr(e.source) };
-    const full = sqsSafe(JSON.stringify(e));
+    const full = sqsSafe(serializeDeadLetter(e));
     const dedupId = createHash('sha256')
       .update(`${e.source}\0${e.ackId}\0${e.id ?? ''}\0${e.code}`)
       .digest('hex');
@@ -304,6 +304,7 @@ export class SqsDeadLetterSink implements DeadLetterSink {
 
 export const sqsDeadLetterSpec: ComponentSpec<SqsDeadLetterConfig, DeadLetterSink> = {
   type: 'sqs',
+  iam: ['sqs:SendMessage', 's3:PutObject'],
   summary: 'Stores dead-letter entries as SQS messages (oversize entries in S3 with a pointer).',
   schema: sqsDeadLetterConfig,
   create: (cfg, ctx) => new SqsDeadLetterSink(cfg as SqsSettings, { env: ctx.env, log: ctx.log }),

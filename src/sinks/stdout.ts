@@ -88,6 +88,7 @@ export class StdoutSink implements Sink<string> {
 
 export const stdoutSinkSpec: ComponentSpec<StdoutSinkConfig, StdoutSink> = {
   type: 'stdout',
+  iam: [],
   summary: 'Writes records to standard output as NDJSON or readable lines.',
   schema: stdoutSinkConfig,
   create: (config) => new StdoutSink(config),

@@ -737,6 +737,7 @@ export class DemoSource implements Source {
 
 export const demoSpec: ComponentSpec<DemoConfig, Source> = {
   type: 'demo',
+  iam: [],
   summary:
     'Realistic CloudWatch subscription payloads (EKS control plane, Lambda, ECS, control messages), seeded.',
   schema: demoConfig,

@@ -21,8 +21,8 @@ import { deadlineIn } from '../core/retry.js';
 import { firehoseSettings } from '../config/schema.js';
 import { buildTransforms } from '../config/build-pipeline.js';
 import { validateConfig } from '../config/load.js';
+import { buildFirehoseTransforms } from '../lambda/firehose.js';
 import {
-  buildFirehoseTransforms,
   FirehoseTransformer,
   type FirehoseTransformationEvent,
   GENERATION_FIELD,
@@ -136,6 +136,38 @@ describe('FirehoseTransformer', () => {
     expect(response.records[0].metadata?.partitionKeys).toMatchObject({ day: '22', hour: '13' });
   });
 
+  it('one event that cannot be formatted fails only its own record, never the invocation', async () => {
+    const r = rng(21);
+    const stream = streamFor('lambda', r);
+    const good = events('lambda', 3, r);
+    const deepMessage = `${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}`;
+    // A parser that keeps the nesting (as JSON parsing does) and a transform that makes it deeper.
+    const deepen: Transform = {
+      type: 'deepen',
+      apply: (rec) => {
+        if (!rec.message.startsWith('{"a":')) return rec;
+        let v: Record<string, unknown> = {};
+        for (let i = 0; i < 20_000; i++) v = { a: v };
+        rec.fields.deep = v;
+        return rec;
+      },
+    };
+    const { t, lines } = transformer({ format: 'ndjson' }, { transforms: [deepen] });
+    const input = firehoseEvent([
+      cwPayload(stream, good),
+      cwPayload(stream, [{ ...good[0], id: 'deep-1', message: deepMessage }]),
+      cwPayload(
+        stream,
+        good.map((e) => ({ ...e, id: `${e.id}-b` })),
+      ),
+    ]);
+    const { response, summary } = await t.transform(ev(input));
+    expect(response.records.map((o) => o.result)).toEqual(['Ok', 'ProcessingFailed', 'Ok']);
+    expect(lines.find((l) => l.msg === 'record ProcessingFailed')?.code).toBe('FORMAT_FAILED');
+    expect(summary.tally.balanced()).toBe(true);
+    expect(summary.tally.total).toMatchObject({ received: 7, delivered: 6, failed: 1 });
+  });
+
   it('answers ndjson documents', async () => {
     const r = rng(2);
     const stream = streamFor('lambda', r);
@@ -233,6 +265,9 @@ describe('FirehoseTransformer', () => {
     expect(new Set([...back.ids.map((id) => byId.get(id)), ...okMessages]).size).toBe(byId.size);
     expect(api.calls.every((c) => c.stream === 'logs')).toBe(true);
     expect(summary.tally.balanced()).toBe(true);
+    // Each event is counted once: delivered in the answer, or dropped as re-ingested.
+    expect(summary.tally.total.delivered).toBe(okMessages.length);
+    expect(summary.tally.byReason.get('dropped:REINGESTED')).toBe(back.ids.length);
   });
 
   it('splits a record that alone exceeds the budget into payloads that each fit', async () => {

@@ -1,11 +1,13 @@
 /**
- * The Firehose data-transformation source: decodes the CloudWatch Logs payloads a Firehose delivery
- * stream hands its transformation Lambda, runs the shared transforms (parse, mask, …) and answers
- * every `recordId` exactly once — `Ok` with the formatted data (`raw`: each message + "\n", as the
- * seed did; `ndjson`: one document per event) and dynamic-partitioning keys, `Dropped` for control
- * messages, records whose events were all dropped by transforms, and records re-ingested into the
- * stream, `ProcessingFailed` for malformed records (Firehose then writes the original to its error
- * prefix: nothing is lost).
+ * The Firehose data-transformation home as a decoder over the one runner: `decode` turns each
+ * `recordId` into an envelope (a CloudWatch Logs payload), the runner takes its records through
+ * parse, mask and the graph (src/core/runner.ts), and the records reach the *response sink* — the
+ * answer itself. Every `recordId` is answered exactly once — `Ok` with the formatted data (`raw`:
+ * each message + "\n", as the seed did; `ndjson`: one document per event) and dynamic-partitioning
+ * keys; `Dropped` for control messages, records whose events were all dropped, and records
+ * re-ingested into the stream; `ProcessingFailed` for malformed records and records with an event a
+ * transform threw on (Firehose then writes the original to its error prefix, which is this home's
+ * dead-letter store: nothing is lost, and one bad event only ever affects its own record).
  *
  * Delivery semantics: at least once. A record that does not fit the response budget is re-ingested
  * with `PutRecordBatch` and answered `Dropped` only after Firehose acknowledged every payload made
@@ -15,8 +17,9 @@
  * Limits: the Lambda response is at most 6 MB
  * (https://docs.aws.amazon.com/firehose/latest/dev/data-transformation.html), budgeted to
  * `firehose.maxResponseBytes` (default 5.5 MB) including JSON framing; a re-ingested payload is at
- * most 1,000 KiB of gzip, so records taking over half a response are split by log event; one event that cannot fit
- * even alone is `ProcessingFailed` with `RECORD_TOO_LARGE`.
+ * most 1,000 KiB of gzip, so records taking over half a response are split by log event; one event
+ * that cannot fit even alone is `ProcessingFailed` with `RECORD_TOO_LARGE`. Bootstrap (config) is in
+ * src/lambda/firehose.ts.
  */
 import { gzipSync } from 'node:zlib';
 import { FirehoseClient } from '@aws-sdk/client-firehose';
@@ -28,18 +31,40 @@ import {
   decodeJsonPayload,
   toRecords,
 } from '../aws/cloudwatch-payload.js';
-import { FIREHOSE_MAX_RECORD_BYTES, type ReingestReport, reingest } from '../aws/firehose-reingest.js';
+import { FIREHOSE_MAX_RECORD_BYTES } from '../aws/firehose-reingest.js';
 import { type PartitionKeys, partitionKeys } from '../aws/partition.js';
-import { secretContext, sharedSecretResolver } from '../aws/secrets.js';
-import type { BuildContext, Logger } from '../core/component.js';
+import type { Logger } from '../core/component.js';
+import type { DeadLetter, DeadLetterSink } from '../core/dead-letter.js';
 import { toDocument } from '../core/document.js';
-import { type Outcome, Tally } from '../core/outcome.js';
-import { runTransforms, type Transform } from '../core/pipeline.js';
+import type { PlannedTransform, SourceNode } from '../core/graph.js';
+import { deliver } from '../core/deliver.js';
+import { emfMetrics } from '../core/lambda.js';
+import type { Outcome, Tally } from '../core/outcome.js';
+import type { Transform } from '../core/pipeline.js';
 import type { LogRecord } from '../core/record.js';
-import { type Deadline, lambdaDeadline, NO_DEADLINE, type RetryPolicy } from '../core/retry.js';
-import { buildTransforms } from '../config/build-pipeline.js';
-import { configOnce } from '../config/env.js';
-import { type Config, FIREHOSE_MAX_RESPONSE_BYTES, type FirehoseSettings } from '../config/schema.js';
+import { type Deadline, NO_DEADLINE, type RetryPolicy } from '../core/retry.js';
+import { createRunner, type Runner, runEnvelopes, type SinkNode } from '../core/runner.js';
+import type { Encoded, ItemProblem, SendResult, Sink } from '../core/sink.js';
+import type { SourceEnvelope } from '../core/source.js';
+
+import { FirehoseSink, type FirehoseSinkStats, withPayload } from '../sinks/firehose.js';
+
+export { jsonLogger } from '../core/logger.js';
+
+/** Time one PutRecordBatch call is assumed to need: no call starts with less left. */
+const REINGEST_MIN_CALL_MS = 500;
+
+/** The documented 6 MB limit of a transformation Lambda's response. */
+export const FIREHOSE_MAX_RESPONSE_BYTES = 6_000_000;
+
+/** What the handler is configured with (the `firehose` section of the config). */
+export interface FirehoseSettings {
+  format: 'raw' | 'ndjson';
+  maxResponseBytes: number;
+  reingest: boolean;
+  deliveryStreamName?: string;
+  maxReingestGenerations: number;
+}
 
 /** The documented 6 MB limit of a transformation Lambda's response (https://docs.aws.amazon.com/firehose/latest/dev/data-transformation.html). */
 export const FIREHOSE_RESPONSE_LIMIT_BYTES = FIREHOSE_MAX_RESPONSE_BYTES;
@@ -89,39 +114,9 @@ export interface InvocationSummary {
   splitRecords: number;
   responseBytes: number;
   budgetBytes: number;
-  reingest?: Omit<ReingestReport, 'errors'>;
+  reingest?: FirehoseSinkStats;
   tally: Tally;
 }
-
-export interface FirehoseTransformerDeps {
-  transforms: readonly Transform[];
-  log: Logger;
-  /** Firehose client for re-ingest, per region (cached by the default factory). */
-  firehoseClient?: (region: string) => FirehoseClient;
-  retry?: RetryPolicy;
-  random?: () => number;
-}
-
-/** Per input record while an invocation is processed. */
-interface Slot {
-  recordId: string;
-  out?: FirehoseOutputRecord;
-  code?: string;
-  reason?: string;
-  // Data records only:
-  msg?: DataMessage;
-  generation: number;
-  kept?: LogRecord[];
-  data?: Buffer;
-  keys?: PartitionKeys;
-  /** Response bytes if answered `Ok`; `okFixed` is that without the data. */
-  okCost: number;
-  okFixed: number;
-  /** Response bytes if answered `Dropped`/`ProcessingFailed`. */
-  smallCost: number;
-}
-
-const GROUP_UNKNOWN = '(unknown)';
 
 /** Reasons safe to log: decoder messages for non-JSON input may quote the input, so never log those. */
 function safeReason(code: string, reason: string): string {
@@ -186,26 +181,345 @@ export function streamFromArn(arn: string | undefined): { name?: string; region?
   return m ? { region: m[1] || undefined, name: m[2] } : {};
 }
 
-/** Formats, budgets and re-ingests one invocation at a time. Stateless between invocations. */
+export interface FirehoseTransformerDeps {
+  /** Stages every record goes through (parse, mask, list-form transforms). */
+  transforms: readonly Transform[];
+  /** Named transforms of the graph; the response takes the output of those no other reads. */
+  graphTransforms?: readonly PlannedTransform[];
+  /** The event's source in the graph (default `firehose`). */
+  source?: SourceNode;
+  /** Sinks records also go to besides the answer (fan-out, e.g. an OpenSearch index). */
+  sinks?: readonly SinkNode[];
+  /** What the answer reads (default: what leaves the graph — transforms no other reads). */
+  responseInputs?: { inputs?: string[]; match?: string };
+  /**
+   * Where records a transform threw on or a sink rejected go; default the error prefix (their whole
+   * `recordId` is answered ProcessingFailed, so Firehose keeps the original there).
+   */
+  deadLetter?: DeadLetterSink;
+  log: Logger;
+  /** Firehose client for re-ingest, per region (cached by the default factory). */
+  firehoseClient?: (region: string) => FirehoseClient;
+  retry?: RetryPolicy;
+  random?: () => number;
+}
+
+/** One `recordId` of the event: an envelope for the runner, and a slot of the answer. */
+export interface FirehoseEnvelope extends SourceEnvelope {
+  index: number;
+  recordId: string;
+  msg?: DataMessage;
+  generation: number;
+}
+
+/** Per input record while an invocation is answered. */
+interface Slot {
+  recordId: string;
+  out?: FirehoseOutputRecord;
+  code?: string;
+  reason?: string;
+  msg?: DataMessage;
+  generation: number;
+  kept?: LogRecord[];
+  /** Batch positions of `kept` in the response sink's send, as [start, end) pairs. */
+  items?: number[];
+  data?: Buffer;
+  keys?: PartitionKeys;
+  /** Response bytes if answered `Ok`; `okFixed` is that without the data. */
+  okCost: number;
+  okFixed: number;
+  /** Response bytes if answered `Dropped`/`ProcessingFailed`. */
+  smallCost: number;
+  /** Sent whole to the error prefix (an event of it was rejected): answered ProcessingFailed. */
+  errorPrefix?: boolean;
+  /** Set by the response sink: what became of its records. */
+  settled?: 'ok' | 'reingested' | 'failed';
+}
+
+export const FIREHOSE_SOURCE_NAME = 'firehose';
+
+/** The positions of [start, end) pairs. */
+function* positions(pairs: readonly number[]): Generator<number> {
+  for (let p = 0; p < pairs.length; p += 2) for (let i = pairs[p]; i < pairs[p + 1]; i++) yield i;
+}
+const SOURCE_TYPE = 'firehose';
+
+/** One envelope per `recordId`, in event order. Never throws. */
+export function decodeFirehoseEvent(event: FirehoseTransformationEvent): FirehoseEnvelope[] {
+  const input = Array.isArray(event?.records) ? event.records : [];
+  const out: FirehoseEnvelope[] = new Array(input.length);
+  for (let i = 0; i < input.length; i++) {
+    const rec = input[i];
+    const recordId = String(rec?.recordId ?? '');
+    const data = rec?.data;
+    const bytes = typeof data === 'string' ? Math.floor((data.length * 3) / 4) : 0;
+    const env: FirehoseEnvelope = { index: i, recordId, ackId: recordId, records: [], bytes, generation: 0 };
+    out[i] = env;
+    let decoded = decodeBase64Payload(data);
+    if (!decoded.ok && decoded.code === 'ENVELOPE_NOT_GZIP') decoded = decodePlainJson(rec.data, decoded);
+    if (!decoded.ok) {
+      env.malformed = {
+        code: decoded.code,
+        reason: safeReason(decoded.code, decoded.reason),
+        payload: typeof data === 'string' ? data : '',
+      };
+      continue;
+    }
+    const msg = decoded.message;
+    if (msg.messageType === 'CONTROL_MESSAGE') {
+      env.control = true;
+      continue;
+    }
+    const gen = (msg as unknown as Record<string, unknown>)[GENERATION_FIELD];
+    env.generation = typeof gen === 'number' && Number.isInteger(gen) && gen > 0 ? gen : 0;
+    env.msg = msg;
+    env.records = toRecords(msg, SOURCE_TYPE, recordId);
+    env.logGroup = msg.logGroup;
+  }
+  return out;
+}
+
+/**
+ * The answer as a sink: it takes the records of one invocation in one `send` (its limits are
+ * unbounded and the runner flushes a Lambda batch once, at the end), formats each `recordId`'s
+ * records, fits them into the response budget and re-ingests what does not fit. Its items are
+ * delivered (in the answer), `drop`ped with `REINGESTED` (put back into the stream) or `fail`ed
+ * (answered ProcessingFailed: Firehose keeps the original in its error prefix).
+ */
+class ResponseSink implements Sink<LogRecord> {
+  readonly type = 'firehose-response';
+  readonly name = 'firehose-response';
+  readonly limits = {
+    maxRecords: Number.MAX_SAFE_INTEGER,
+    maxBytes: Number.MAX_SAFE_INTEGER,
+    maxRecordBytes: Number.MAX_SAFE_INTEGER,
+    maxAgeMs: 2 ** 31 - 1,
+  };
+  slots: Slot[] = [];
+  bySlot = new Map<string, number>();
+  event!: FirehoseTransformationEvent;
+  deadline: Deadline = NO_DEADLINE;
+  summary!: InvocationSummary;
+  used = 0;
+
+  constructor(private readonly t: FirehoseTransformer) {}
+
+  begin(
+    event: FirehoseTransformationEvent,
+    envs: readonly FirehoseEnvelope[],
+    deadline: Deadline,
+    summary: InvocationSummary,
+  ) {
+    this.event = event;
+    this.deadline = deadline;
+    this.summary = summary;
+    this.slots = new Array(envs.length);
+    this.bySlot = new Map();
+    // `{"records":[` … `]}`
+    this.used = 14;
+    for (let i = 0; i < envs.length; i++) {
+      const e = envs[i];
+      const smallCost = entryCost(e.recordId, 'ProcessingFailed', 0);
+      this.used += smallCost;
+      this.slots[i] = {
+        recordId: e.recordId,
+        msg: e.msg,
+        generation: e.generation,
+        okCost: 0,
+        okFixed: 0,
+        smallCost,
+      };
+      if (!this.bySlot.has(e.recordId)) this.bySlot.set(e.recordId, i);
+    }
+  }
+
+  encode(record: LogRecord): Encoded<LogRecord> {
+    return { record, data: record, bytes: 0 };
+  }
+
+  async send(batch: readonly Encoded<LogRecord>[]): Promise<SendResult> {
+    return this.sendRecords(batch.map((e) => e.record));
+  }
+
+  async sendRecords(batch: readonly LogRecord[]): Promise<SendResult> {
+    const slots = this.slots;
+    const touched: number[] = [];
+    // Records arrive grouped by envelope: take each run of one ackId as a slice, and remember the
+    // run's positions (problems index into the batch).
+    let k = 0;
+    while (k < batch.length) {
+      const ack = batch[k].meta.ackId;
+      let end = k + 1;
+      while (end < batch.length && batch[end].meta.ackId === ack) end++;
+      const i = this.bySlot.get(ack);
+      if (i !== undefined) {
+        const s = slots[i];
+        if (!s.kept) {
+          s.kept = batch.slice(k, end);
+          s.items = [k, end];
+          touched.push(i);
+        } else {
+          for (let j = k; j < end; j++) s.kept.push(batch[j]);
+          s.items!.push(k, end);
+        }
+      }
+      k = end;
+    }
+    const problems: ItemProblem[] = [];
+    const candidates: number[] = [];
+    for (const i of touched) {
+      const s = slots[i];
+      if (s.errorPrefix) continue;
+      const kept = s.kept!;
+      try {
+        s.data = this.t.format(kept);
+      } catch (e) {
+        // One record that cannot be formatted (a message nested too deep for JSON) fails only its
+        // own recordId: Firehose keeps the original in its error prefix.
+        s.settled = 'failed';
+        s.code = 'FORMAT_FAILED';
+        s.reason = `cannot format this record's events: ${e instanceof Error ? e.message : String(e)}`;
+        continue;
+      }
+      // Partition by the earliest event: a payload's events can be out of order, and a partition's
+      // time must never be later than an event in it, or time-pruned queries would skip that event.
+      let earliest = kept[0].timestamp;
+      for (let k = 1; k < kept.length; k++) if (kept[k].timestamp < earliest) earliest = kept[k].timestamp;
+      s.keys = partitionKeys(s.msg!.logGroup, s.msg!.logStream, earliest);
+      s.okFixed = entryCost(s.recordId, 'Ok', 0, s.keys);
+      s.okCost = s.okFixed + base64Len(s.data.length);
+      candidates.push(i);
+    }
+    // Older generations first: they have waited longest and are closest to the loop guard.
+    candidates.sort((a, b) => slots[b].generation - slots[a].generation || a - b);
+    const budget = this.summary.budgetBytes;
+    const overflow: number[] = [];
+    for (const i of candidates) {
+      const s = slots[i];
+      const extra = s.okCost - s.smallCost;
+      if (this.used + extra <= budget) {
+        this.used += extra;
+        s.out = {
+          recordId: s.recordId,
+          result: 'Ok',
+          data: s.data!.toString('base64'),
+          metadata: { partitionKeys: s.keys as unknown as Record<string, string> },
+        };
+        s.settled = 'ok';
+        s.data = undefined;
+      } else overflow.push(i);
+    }
+    if (overflow.length > 0) await this.t.reingestOverflow(this, overflow);
+    for (const i of touched) {
+      const s = slots[i];
+      if (s.errorPrefix) {
+        for (const index of positions(s.items!))
+          problems.push({
+            index,
+            action: 'reject',
+            code: 'SENT_TO_ERROR_PREFIX',
+            reason:
+              'another event of this Firehose record was rejected: the record goes to the error prefix whole',
+          });
+      } else if (s.settled === 'reingested') {
+        for (const index of positions(s.items!))
+          problems.push({
+            index,
+            action: 'drop',
+            code: 'REINGESTED',
+            reason: 'did not fit the response; put back into the stream',
+          });
+      } else if (s.settled !== 'ok') {
+        for (const index of positions(s.items!))
+          problems.push({
+            index,
+            action: 'fail',
+            code: s.code ?? 'INTERNAL',
+            reason: s.reason ?? 'not answered',
+          });
+      }
+    }
+    return { problems };
+  }
+}
+
+/**
+ * The error prefix as this home's dead-letter store: an entry marks its `recordId` ProcessingFailed,
+ * so Firehose writes the original record there (stored: the entry is `rejected`, never lost).
+ */
+class ErrorPrefix implements DeadLetterSink {
+  readonly type = 'firehose-error-prefix';
+  constructor(private readonly sink: ResponseSink) {}
+  async put(entries: readonly DeadLetter[]): Promise<boolean[]> {
+    return entries.map((e) => {
+      const i = this.sink.bySlot.get(e.ackId);
+      if (i === undefined) return false;
+      const s = this.sink.slots[i];
+      s.errorPrefix = true;
+      s.code ??= e.code;
+      s.reason ??= e.code === 'TRANSFORM_FAILED' ? 'a transform failed on an event of this record' : e.reason;
+      return true;
+    });
+  }
+}
+
+/**
+ * Formats, budgets and re-ingests one invocation at a time. Stateless between invocations: each
+ * `transform` gets its own answer sink and runner (invocations may overlap in tests and tools).
+ */
 export class FirehoseTransformer {
-  private readonly format: (records: readonly LogRecord[]) => Buffer;
+  readonly format: (records: readonly LogRecord[]) => Buffer;
+  private readonly source: SourceNode;
 
   constructor(
     readonly settings: FirehoseSettings,
     private readonly deps: FirehoseTransformerDeps,
   ) {
     this.format = settings.format === 'ndjson' ? formatNdjson : formatRaw;
+    this.source = deps.source ?? { name: FIREHOSE_SOURCE_NAME };
+  }
+
+  /** The answer sink and the runner of one invocation (building them is a few small objects). */
+  private build(): { sink: ResponseSink; runner: Runner } {
+    const deps = this.deps;
+    const sink = new ResponseSink(this);
+    const graphTransforms = deps.graphTransforms ?? [];
+    // The response reads what leaves the graph: transforms no other transform reads (or the source).
+    const read = new Set(graphTransforms.flatMap((t) => t.inputs ?? []));
+    const leaves = graphTransforms.filter((t) => !read.has(t.name)).map((t) => t.name);
+    const node: SinkNode = {
+      name: sink.name,
+      sink,
+      ...(deps.responseInputs ?? (leaves.length ? { inputs: leaves } : {})),
+    };
+    const runner = createRunner(
+      {
+        pre: deps.transforms,
+        sources: [this.source],
+        transforms: graphTransforms,
+        sinks: [node, ...(deps.sinks ?? [])],
+        deadLetter: deps.deadLetter ?? new ErrorPrefix(sink),
+      },
+      {
+        log: deps.log,
+        flushConcurrency: 4,
+        maxInFlightEnvelopes: Number.MAX_SAFE_INTEGER,
+        maxInFlightRecords: Number.MAX_SAFE_INTEGER,
+        // The answer takes records in one call (no retries); configured extra sinks retry as usual.
+        deliver: { retry: deps.retry, random: deps.random },
+      },
+    );
+    return { sink, runner };
   }
 
   async transform(
     event: FirehoseTransformationEvent,
     deadline: Deadline = NO_DEADLINE,
   ): Promise<{ response: FirehoseTransformationResponse; summary: InvocationSummary }> {
-    const input = Array.isArray(event?.records) ? event.records : [];
-    const tally = new Tally();
-    const budget = Math.min(this.settings.maxResponseBytes, FIREHOSE_RESPONSE_LIMIT_BYTES);
+    const started = Date.now();
+    const envelopes = decodeFirehoseEvent(event);
     const summary: InvocationSummary = {
-      records: input.length,
+      records: envelopes.length,
       ok: 0,
       dropped: 0,
       failed: 0,
@@ -213,151 +527,58 @@ export class FirehoseTransformer {
       reingestedPayloads: 0,
       splitRecords: 0,
       responseBytes: 0,
-      budgetBytes: budget,
-      tally,
+      budgetBytes: Math.min(this.settings.maxResponseBytes, FIREHOSE_RESPONSE_LIMIT_BYTES),
+      tally: undefined as unknown as Tally,
     };
-    const slots: Slot[] = new Array(input.length);
-    // `{"records":[` … `]}`
-    let used = 14;
-    const candidates: number[] = [];
+    const { sink, runner } = this.build();
+    sink.begin(event, envelopes, deadline, summary);
+    const { outcomes, result } = await runEnvelopes(
+      runner,
+      { type: SOURCE_TYPE, name: this.source.name },
+      envelopes,
+      { deadline },
+    );
+    summary.tally = result.tally;
 
-    for (let i = 0; i < input.length; i++) {
-      const rec = input[i];
-      const recordId = String(rec?.recordId ?? '');
-      const slot: Slot = { recordId, generation: 0, okCost: 0, okFixed: 0, smallCost: 0 };
-      slots[i] = slot;
-      slot.smallCost = entryCost(recordId, 'ProcessingFailed', 0);
-      used += slot.smallCost;
-      let decoded = decodeBase64Payload(rec?.data);
-      if (!decoded.ok && decoded.code === 'ENVELOPE_NOT_GZIP') decoded = decodePlainJson(rec.data, decoded);
-      if (!decoded.ok) {
-        tally.received(GROUP_UNKNOWN);
-        this.finish(
-          slot,
-          'ProcessingFailed',
-          { kind: 'failed', code: decoded.code, reason: decoded.reason },
-          GROUP_UNKNOWN,
-          tally,
-        );
-        continue;
-      }
-      const msg = decoded.message;
-      if (msg.messageType === 'CONTROL_MESSAGE') {
-        tally.received(GROUP_UNKNOWN);
-        const o: Outcome = {
-          kind: 'dropped',
-          code: 'CONTROL_MESSAGE',
-          reason: 'CloudWatch Logs control message',
-        };
-        this.finish(slot, 'Dropped', o, GROUP_UNKNOWN, tally);
-        continue;
-      }
-      const group = msg.logGroup;
-      const gen = (msg as unknown as Record<string, unknown>)[GENERATION_FIELD];
-      slot.generation = typeof gen === 'number' && Number.isInteger(gen) && gen > 0 ? gen : 0;
-      slot.msg = msg;
-      if (msg.logEvents.length === 0) {
-        tally.received(group);
-        this.finish(
-          slot,
-          'Dropped',
-          { kind: 'dropped', code: 'NO_EVENTS', reason: 'payload has no log events' },
-          group,
-          tally,
-        );
-        continue;
-      }
-      const records = toRecords(msg, 'firehose', recordId);
-      tally.received(group, records.length);
-      const kept =
-        this.deps.transforms.length > 0
-          ? runTransforms(this.deps.transforms, records, tally).records
-          : records;
-      if (kept.length === 0) {
-        slot.out = { recordId, result: 'Dropped', data: '' };
-        slot.code = 'ALL_EVENTS_DROPPED';
-        slot.reason = 'every log event was dropped by transforms';
-        continue;
-      }
-      slot.kept = kept;
-      slot.data = this.format(kept);
-      // Partition by the earliest event: a payload's events can be out of order, and a partition's
-      // time must never be later than an event in it, or time-pruned queries would skip that event.
-      let earliest = kept[0].timestamp;
-      for (let k = 1; k < kept.length; k++) if (kept[k].timestamp < earliest) earliest = kept[k].timestamp;
-      slot.keys = partitionKeys(group, msg.logStream, earliest);
-      slot.okFixed = entryCost(recordId, 'Ok', 0, slot.keys);
-      slot.okCost = slot.okFixed + base64Len(slot.data.length);
-      candidates.push(i);
-    }
-
-    // Older generations first: they have waited longest and are closest to the loop guard.
-    candidates.sort((a, b) => slots[b].generation - slots[a].generation || a - b);
-    const overflow: number[] = [];
-    for (const i of candidates) {
-      const s = slots[i];
-      const extra = s.okCost - s.smallCost;
-      if (used + extra <= budget) {
-        used += extra;
-        s.out = {
-          recordId: s.recordId,
-          result: 'Ok',
-          data: s.data!.toString('base64'),
-          metadata: { partitionKeys: s.keys as unknown as Record<string, string> },
-        };
-        tally.settle(s.msg!.logGroup, { kind: 'delivered' }, s.kept!.length);
-        s.data = undefined;
-      } else {
-        overflow.push(i);
-      }
-    }
-    if (overflow.length > 0) await this.reingestOverflow(event, slots, overflow, budget, deadline, summary);
-
-    const records: FirehoseOutputRecord[] = new Array(slots.length);
+    const records: FirehoseOutputRecord[] = new Array(envelopes.length);
     const failures: { recordId: string; code: string; reason?: string }[] = [];
-    for (let i = 0; i < slots.length; i++) {
-      const s = slots[i];
-      const out = s.out ?? { recordId: s.recordId, result: 'ProcessingFailed', data: '' };
+    for (let i = 0; i < envelopes.length; i++) {
+      const s = sink.slots[i];
+      const o = outcomes[i];
+      let out: FirehoseOutputRecord;
+      const m = envelopes[i].malformed;
+      if (!m && !s.errorPrefix && o.kind !== 'failed' && (s.out || o.kind !== 'delivered'))
+        out = s.out ?? { recordId: s.recordId, result: 'Dropped', data: '' };
+      else {
+        // Malformed, sent to the error prefix, or failed (time ran out, a sink failed): Firehose
+        // keeps the original in its error prefix.
+        out = { recordId: s.recordId, result: 'ProcessingFailed', data: '' };
+        failures.push({
+          recordId: s.recordId,
+          code: m?.code ?? s.code ?? o.code ?? 'INTERNAL',
+          reason: m?.reason ?? s.reason ?? (o.kind === 'failed' ? o.reason : undefined),
+        });
+      }
+      if (out.result === 'Dropped' && s.settled === 'reingested') summary.reingestedRecords++;
       records[i] = out;
       if (out.result === 'Ok') summary.ok++;
       else if (out.result === 'Dropped') summary.dropped++;
-      else {
-        summary.failed++;
-        failures.push({ recordId: s.recordId, code: s.code ?? 'INTERNAL', reason: s.reason });
-      }
+      else summary.failed++;
     }
-    summary.responseBytes = used;
-    this.logInvocation(event, summary, failures);
+    summary.responseBytes = sink.used;
+    this.logInvocation(event, summary, failures, result, Date.now() - started);
     return { response: { records }, summary };
   }
 
-  /** Answers a record with no data and settles its (envelope-level) outcome. */
-  private finish(slot: Slot, result: FirehoseResult, o: Outcome, group: string, tally: Tally, n = 1): void {
-    slot.out = { recordId: slot.recordId, result, data: '' };
-    slot.code = o.code;
-    slot.reason = o.reason === undefined ? undefined : safeReason(o.code ?? '', o.reason);
-    tally.settle(group, o, n);
-  }
-
-  private async reingestOverflow(
-    event: FirehoseTransformationEvent,
-    slots: Slot[],
-    overflow: number[],
-    budget: number,
-    deadline: Deadline,
-    summary: InvocationSummary,
-  ): Promise<void> {
-    const tally = summary.tally;
-    const fail = (s: Slot, code: string, reason: string) =>
-      this.finish(
-        s,
-        'ProcessingFailed',
-        { kind: 'failed', code, reason },
-        s.msg!.logGroup,
-        tally,
-        s.kept!.length,
-      );
-
+  /** @internal Re-ingests the slots that did not fit; sets each slot's `settled`, `code`, `reason`. */
+  async reingestOverflow(sink: ResponseSink, overflow: number[]): Promise<void> {
+    const { event, slots, summary, deadline } = sink;
+    const budget = summary.budgetBytes;
+    const fail = (s: Slot, code: string, reason: string) => {
+      s.settled = 'failed';
+      s.code = code;
+      s.reason = reason;
+    };
     const fromArn = streamFromArn(event.deliveryStreamArn);
     const streamName = this.settings.deliveryStreamName ?? fromArn.name;
     const payloads: Buffer[] = [];
@@ -405,11 +626,21 @@ export class FirehoseTransformer {
       const tooBig = 2 * s.okCost + 14 > budget;
       // Decoded bytes one event may format to and still be answered alone in a later invocation.
       const fitAlone = Math.floor(((budget - 14 - s.okFixed) * 3) / 4);
-      const chunks = this.buildPayloads(
-        s,
-        tooBig ? Math.floor(fitAlone / 4) : Number.POSITIVE_INFINITY,
-        fitAlone,
-      );
+      let chunks: Buffer[] | string;
+      try {
+        chunks = this.buildPayloads(
+          s,
+          tooBig ? Math.floor(fitAlone / 4) : Number.POSITIVE_INFINITY,
+          fitAlone,
+        );
+      } catch (e) {
+        fail(
+          s,
+          'FORMAT_FAILED',
+          `cannot build the re-ingest payload: ${e instanceof Error ? e.message : String(e)}`,
+        );
+        continue;
+      }
       if (typeof chunks === 'string') {
         fail(s, 'RECORD_TOO_LARGE', chunks);
         continue;
@@ -425,44 +656,48 @@ export class FirehoseTransformer {
 
     const region = fromArn.region ?? event.region ?? process.env.AWS_REGION ?? 'us-east-1';
     const client = (this.deps.firehoseClient ?? defaultFirehoseClient)(region);
-    const report = await reingest(client, streamName!, payloads, {
-      deadline,
-      policy: this.deps.retry,
-      log: this.deps.log,
+    // The payloads go out through the one delivery engine, as records of a `firehose` sink.
+    const out = new FirehoseSink(streamName!, client);
+    const records = payloads.map((bytes, p) =>
+      withPayload(
+        {
+          timestamp: 0,
+          message: '',
+          fields: {},
+          meta: { ...slots[owners[p]].kept![0].meta, id: `reingest-${p}` },
+        },
+        bytes,
+      ),
+    );
+    // No call starts with less than REINGEST_MIN_CALL_MS left; a call still running then is abandoned.
+    const left = deadline.remainingMs();
+    const outcomes = await deliver(out, records, {
+      deadline: { remainingMs: () => deadline.remainingMs() - REINGEST_MIN_CALL_MS },
+      retry: this.deps.retry,
       random: this.deps.random,
+      concurrency: 4,
+      signal: Number.isFinite(left)
+        ? AbortSignal.timeout(Math.max(REINGEST_MIN_CALL_MS, Math.min(Math.floor(left), 2 ** 31 - 1)))
+        : undefined,
     });
-    summary.reingest = {
-      calls: report.calls,
-      retriedEntries: report.retriedEntries,
-      throttled: report.throttled,
-    };
+    summary.reingest = { ...out.stats };
     const firstError = new Map<number, string>();
     for (let p = 0; p < payloads.length; p++) {
-      const err = report.errors[p];
-      if (err !== undefined && !firstError.has(owners[p])) firstError.set(owners[p], err);
+      const o = outcomes[p];
+      if (o.kind !== 'delivered' && !firstError.has(owners[p]))
+        firstError.set(owners[p], o.code ?? 'SINK_UNAVAILABLE');
     }
+    if (firstError.size > 0)
+      this.deps.log.warn('re-ingest failed for some records', {
+        records: firstError.size,
+        codes: [...new Set(firstError.values())],
+      });
     for (const i of pendingSlots) {
-      const s = slots[i];
       const err = firstError.get(i);
-      if (err === undefined) {
-        this.finish(
-          s,
-          'Dropped',
-          {
-            kind: 'dropped',
-            code: 'REINGESTED',
-            reason: 'did not fit the response; put back into the stream',
-          },
-          s.msg!.logGroup,
-          tally,
-          s.kept!.length,
-        );
-        summary.reingestedRecords++;
-      } else {
-        fail(s, 'REINGEST_FAILED', `re-ingest failed: ${err}`);
-      }
+      if (err === undefined) slots[i].settled = 'reingested';
+      else fail(slots[i], 'REINGEST_FAILED', `re-ingest failed: ${err}`);
     }
-    summary.reingestedPayloads = report.errors.filter((e) => e === undefined).length;
+    summary.reingestedPayloads = outcomes.filter((o) => o.kind === 'delivered').length;
   }
 
   /**
@@ -527,6 +762,8 @@ export class FirehoseTransformer {
     event: FirehoseTransformationEvent,
     s: InvocationSummary,
     failures: { recordId: string; code: string; reason?: string }[],
+    result: Parameters<typeof emfMetrics>[1],
+    durationMs: number,
   ): void {
     const log = this.deps.log;
     for (const f of failures)
@@ -547,6 +784,8 @@ export class FirehoseTransformer {
       reingest: s.reingest,
       events: s.tally.total,
       reasons: Object.fromEntries(s.tally.byReason),
+      durationMs,
+      ...emfMetrics('firehose', result, s.failed),
     });
   }
 }
@@ -562,72 +801,4 @@ export function defaultFirehoseClient(region: string): FirehoseClient {
     clients.set(key, c);
   }
   return c;
-}
-
-const LEVELS = { debug: 10, info: 20, warn: 30, error: 40 } as const;
-type Level = keyof typeof LEVELS;
-
-/**
- * One JSON object per line on stdout (Lambda ships stdout to CloudWatch Logs as is). Small on
- * purpose: the Lambda bundle stays lean. `LOGFERRY_LOG_LEVEL` sets the threshold (default info).
- */
-export function jsonLogger(
-  base: Record<string, unknown> = {},
-  level: string = process.env.LOGFERRY_LOG_LEVEL ?? 'info',
-  write: (line: string) => void = (l) => process.stdout.write(l),
-): Logger {
-  const min = LEVELS[(level as Level) in LEVELS ? (level as Level) : 'info'];
-  const emit = (lvl: Level) => (msg: string, data?: Record<string, unknown>) => {
-    if (LEVELS[lvl] < min) return;
-    write(`${JSON.stringify({ level: lvl, time: new Date().toISOString(), msg, ...base, ...data })}\n`);
-  };
-  return { debug: emit('debug'), info: emit('info'), warn: emit('warn'), error: emit('error') };
-}
-
-/**
- * The shared stages for this handler. `raw` output is the messages alone, so parsed fields would be
- * thrown away: parsing is skipped unless configured transforms (which may read fields) follow.
- * Masking still runs on every message (it does not need parsed fields to rewrite the message).
- */
-export function buildFirehoseTransforms(cfg: Config, ctx: BuildContext = {}): Promise<Transform[]> {
-  const fieldsUnused = cfg.firehose.format === 'raw' && cfg.transforms.length === 0;
-  return buildTransforms(fieldsUnused ? { ...cfg, parse: 'none' } : cfg, ctx);
-}
-
-export interface LambdaContextLike {
-  getRemainingTimeInMillis(): number;
-  awsRequestId?: string;
-}
-
-/**
- * The Lambda handler: config from the environment once per container (`configOnce`), transforms
- * built once, then one `transform` per invocation bounded by the Lambda deadline. A bad config
- * throws, so the invocation fails loudly and Firehose retries it rather than losing data.
- */
-export function firehoseLambdaHandler(): (
-  event: FirehoseTransformationEvent,
-  context?: LambdaContextLike,
-) => Promise<FirehoseTransformationResponse> {
-  let ready: Promise<FirehoseTransformer> | undefined;
-  const init = async () => {
-    const log = jsonLogger({ source: 'firehose' });
-    const cfg = await configOnce();
-    const transforms = await buildFirehoseTransforms(cfg, { log, ...secretContext(sharedSecretResolver()) });
-    log.info('firehose transformer ready', {
-      format: cfg.firehose.format,
-      transforms: transforms.map((t) => t.type),
-    });
-    return new FirehoseTransformer(cfg.firehose, { transforms, log });
-  };
-  return async (event, context) => {
-    if (!ready) {
-      ready = init();
-      ready.catch(() => {
-        ready = undefined;
-      });
-    }
-    const transformer = await ready;
-    const { response } = await transformer.transform(event, lambdaDeadline(context));
-    return response;
-  };
 }

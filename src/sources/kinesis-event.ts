@@ -81,7 +81,13 @@ export function decodeKinesisEvent(event: KinesisEvent, opts?: DecodeOptions): K
     } else if (res.message.messageType === 'CONTROL_MESSAGE') {
       out[i] = { ackId, shard, records: [], bytes, control: true };
     } else {
-      out[i] = { ackId, shard, records: toRecords(res.message, SOURCE_TYPE, ackId), bytes };
+      out[i] = {
+        ackId,
+        shard,
+        records: toRecords(res.message, SOURCE_TYPE, ackId),
+        logGroup: res.message.logGroup,
+        bytes,
+      };
     }
   }
   return out;

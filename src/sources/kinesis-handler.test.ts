@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -12,7 +13,8 @@ import { FileDeadLetterSink } from '../sinks/file.js';
 import type { KinesisEventRecord } from './kinesis-event.js';
 import { resetConfigCache } from '../config/env.js';
 import { registerSecret } from '../core/secrets-registry.js';
-import { kinesisLambdaHandler, processKinesisEvent } from './kinesis-handler.js';
+import { kinesisLambdaHandler } from '../lambda/kinesis.js';
+import { processKinesisEvent } from './kinesis-handler.js';
 
 const ARN = 'arn:aws:kinesis:us-east-1:123456789012:stream/logs';
 const seq = (n: number) => `4959${String(n).padStart(52, '0')}`;
@@ -115,7 +117,10 @@ describe('processKinesisEvent', () => {
       source: 'kinesis-event',
     });
     expect(res.tally.balanced()).toBe(true);
-    expect(res.tally.total).toMatchObject({ received: 3, delivered: 3 });
+    // The control message and the malformed envelope count as one record each (same in every home).
+    expect(res.tally.total).toMatchObject({ received: 5, delivered: 3, dropped: 1, rejected: 1 });
+    expect(res.tally.byGroup.get('(control)')).toMatchObject({ received: 1, dropped: 1 });
+    expect(res.tally.byGroup.get('(malformed)')).toMatchObject({ received: 1, rejected: 1 });
     const summary = log.lines.filter((l) => l.msg === 'kinesis batch');
     expect(summary).toHaveLength(1);
     expect(summary[0].data).toMatchObject({
@@ -306,6 +311,63 @@ describe('processKinesisEvent', () => {
 });
 
 describe('kinesisLambdaHandler (start-up from the environment)', () => {
+  it('runs a named graph from LOGFERRY_CONFIG: the event is the configured kinesis source', async () => {
+    resetConfigCache();
+    const dir = mkdtempSync(join(tmpdir(), 'lf-kh-'));
+    const lines: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((c: string) => lines.push(String(c)) > 0) as typeof process.stdout.write;
+    try {
+      const handler = kinesisLambdaHandler({
+        env: {
+          LOGFERRY_CONFIG: [
+            'sources:',
+            `  eks: { type: kinesis, stream: cwl-eks, tag: kube.audit, checkpointPath: ${dir}/cp.json }`,
+            'transforms:',
+            '  fields: { type: parse, parser: { type: logfmt }, inputs: [eks] }',
+            'sinks:',
+            `  archive: { type: s3, url: "file://${dir}/archive", format: ndjson }`,
+            `  parsed: { type: s3, url: "file://${dir}/parsed", format: ndjson, inputs: [fields] }`,
+            `  kube: { type: s3, url: "file://${dir}/kube", format: ndjson, match: "kube.*" }`,
+            `deadLetter: { type: file, path: ${dir}/dlq.ndjson }`,
+          ].join('\n'),
+          LOGFERRY_MASK: 'false',
+        },
+      });
+      const res = await handler(
+        { Records: [rec(1, data(1, ['level=info msg=a', 'level=warn msg=b']))] },
+        { getRemainingTimeInMillis: () => 60_000 },
+      );
+      expect(res).toEqual({ batchItemFailures: [] });
+    } finally {
+      process.stdout.write = write;
+      resetConfigCache();
+    }
+    const docs = (sub: string) => {
+      const files = readdirSync(join(dir, sub), { recursive: true, withFileTypes: true }).filter((f) =>
+        f.isFile(),
+      );
+      return files.flatMap((f) =>
+        gunzipSync(readFileSync(join(f.parentPath, f.name)))
+          .toString('utf8')
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l)),
+      );
+    };
+    expect(docs('archive')).toHaveLength(2);
+    expect(docs('kube')).toHaveLength(2);
+    expect(
+      docs('parsed')
+        .map((d) => d.level)
+        .sort(),
+    ).toEqual(['info', 'warn']);
+    expect(docs('archive').every((d) => d.level === undefined)).toBe(true);
+    expect(existsSync(join(dir, 'cp.json'))).toBe(false);
+    const summary = JSON.parse(lines.find((l) => l.includes('"msg":"kinesis batch"')) ?? '{}');
+    expect(summary.records).toMatchObject({ received: 2, delivered: 2 });
+  });
+
   it('refuses to start without a sink, and retries the start on the next invocation', async () => {
     resetConfigCache();
     const handler = kinesisLambdaHandler({ env: {} });
@@ -346,8 +408,13 @@ describe('kinesisLambdaHandler (start-up from the environment)', () => {
     const summary = JSON.parse(lines.find((l) => l.includes('"msg":"kinesis batch"')) ?? '{}');
     expect(summary).toMatchObject({
       level: 'info',
-      records: { received: 2, delivered: 2 },
+      records: { received: 3, delivered: 2, rejected: 1 },
       envelopes: { rejected: 1 },
+      // The same counters as CloudWatch EMF in the one summary line.
+      records_received: 3,
+      records_delivered: 2,
+      records_rejected: 1,
+      _aws: { CloudWatchMetrics: [{ Namespace: 'logferry', Dimensions: [['handler']] }] },
     });
   });
 });

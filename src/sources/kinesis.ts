@@ -616,6 +616,7 @@ export class KinesisSource implements Source {
 
 export const kinesisSourceSpec: ComponentSpec<KinesisSourceConfig, KinesisSource> = {
   type: 'kinesis',
+  iam: ['kinesis:ListShards', 'kinesis:GetShardIterator', 'kinesis:GetRecords'],
   summary: 'Reads every shard of a Kinesis data stream (resharding-aware) with a local checkpoint.',
   schema: kinesisSourceConfig,
   create: (config, ctx) => new KinesisSource(config, ctx),

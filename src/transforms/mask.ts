@@ -18,6 +18,12 @@
  * not remove the risk of leaking secrets with unusual shapes; literal secrets shorter than
  * MIN_SECRET_LENGTH are ignored (they would mangle ordinary text).
  */
+import {
+  clearSecretsForTests,
+  registerSecret as registerCoreSecret,
+  registeredSecrets,
+  secretsVersion,
+} from '../core/secrets-registry.js';
 import { z } from 'zod';
 import type { BuildContext } from '../core/component.js';
 import { LogferryError } from '../core/errors.js';
@@ -124,23 +130,20 @@ type MaskConfig = z.output<typeof maskOptionsSchema>;
 
 // ---- runtime secret registry ---------------------------------------------------------------
 
-const runtimeSecrets = new Set<string>();
-let runtimeSecretsVersion = 0;
+// The one registry is core's (src/core/secrets-registry.ts); this transform reads it.
 
 /**
  * Registers a secret value (a resolved token, password, API key) so every mask transform in this
  * process masks it from now on. Values shorter than MIN_SECRET_LENGTH are ignored.
  */
 export function registerSecret(value: string): void {
-  if (typeof value !== 'string' || value.length < MIN_SECRET_LENGTH || runtimeSecrets.has(value)) return;
-  runtimeSecrets.add(value);
-  runtimeSecretsVersion++;
+  if (typeof value !== 'string' || value.length < MIN_SECRET_LENGTH) return;
+  registerCoreSecret(value);
 }
 
 /** Forgets every runtime secret (tests, or a process that rotates credentials). */
 export function clearRegisteredSecrets(): void {
-  runtimeSecrets.clear();
-  runtimeSecretsVersion++;
+  clearSecretsForTests();
 }
 
 /** A build context whose `resolveSecret` registers each value it resolves (for sinks/sources). */
@@ -697,8 +700,8 @@ export function createMasker(options: MaskOptions = { type: 'mask' }): Masker {
   let mayMatch: (s: string) => boolean = () => true;
 
   const rebuild = () => {
-    version = runtimeSecretsVersion;
-    const literals = [...cfg.secrets, ...runtimeSecrets].filter((s) => s.length >= MIN_SECRET_LENGTH);
+    version = secretsVersion();
+    const literals = [...cfg.secrets, ...registeredSecrets()].filter((s) => s.length >= MIN_SECRET_LENGTH);
     pats = buildPatterns(cfg, keys, literals);
     mayMatch = buildPrefilter(cfg, keys, literals);
   };
@@ -744,7 +747,7 @@ export function createMasker(options: MaskOptions = { type: 'mask' }): Masker {
   };
 
   const maskString = (s: string): string => {
-    if (version !== runtimeSecretsVersion) rebuild();
+    if (version !== secretsVersion()) rebuild();
     if (s.length < MIN_CANDIDATE_LENGTH) return s;
     let out = s;
     // The pre-filter is true whenever the combined pattern could match: the regex runs only then.

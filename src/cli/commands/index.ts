@@ -6,11 +6,15 @@ import { registerOnboard } from './onboard.js';
 import { registerQuery } from './query.js';
 import { registerRecipes } from './recipes.js';
 import { registerRun } from './run.js';
+import { registerTap } from './tap.js';
+import { registerValidate } from './validate.js';
 
 export type Register = (program: Command) => void;
 
 export const commands: Register[] = [
   registerRun,
+  registerValidate,
+  registerTap,
   registerQuery,
   registerRecipes,
   registerConsole,

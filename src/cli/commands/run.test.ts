@@ -40,6 +40,8 @@ describe('run summary: why records failed', () => {
       bytesIn: 100,
       tally,
       components,
+      nodes: new Map(),
+      lag: { sumMs: 0, count: 0, maxMs: 0 },
       sinks: [],
       balanced: true,
       sourceErrors: [],

@@ -6,9 +6,10 @@
  * `--events N` ships about N, `--follow` runs until Ctrl-C (first Ctrl-C: stop reading, flush, print
  * the summary; second: stop without waiting — records not yet delivered count as `failed`).
  *
- * Output: a progress bar on a TTY (plain periodic lines otherwise; never one per record) on stderr,
- * then a summary table on stdout (`--json`: the summary as one JSON document). Config problems are
- * all listed at once and exit 2 (main.ts owns exit codes).
+ * Output: stdout carries records only (a `stdout` sink's NDJSON stays valid). A progress bar on a
+ * TTY (plain periodic lines otherwise; never one per record) and then the summary table go to
+ * stderr (`--json`: the summary as one JSON line, the last line on stderr). Config problems are all
+ * listed at once and exit 2 (main.ts owns exit codes).
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -22,8 +23,10 @@ import type { Logger } from '../../core/component.js';
 import { type DaemonProgress, type DaemonResult, runDaemon } from '../../core/daemon.js';
 import { describeError, LogferryError } from '../../core/errors.js';
 import type { Counts } from '../../core/outcome.js';
+import { jsonLogger } from '../../core/logger.js';
 import type { LogRecord } from '../../core/record.js';
 import { redactSecrets } from '../../core/secrets-registry.js';
+import { startMetricsServer } from '../metrics-server.js';
 
 /** Demo events per envelope unless the config says otherwise (matches the demo source default). */
 const DEMO_EVENTS_PER_ENVELOPE = 50;
@@ -37,6 +40,12 @@ export interface RunOptions {
   follow?: boolean;
   out?: string;
   json?: boolean;
+  metricsAddress?: string;
+}
+
+/** `logferry tap`: print records leaving these components (all sources when empty) as NDJSON. */
+export interface TapOptions {
+  components: string[];
 }
 
 const EXAMPLES = `
@@ -69,7 +78,11 @@ export function registerRun(program: Command): void {
       '--out <dir>',
       `archive directory for the default sink and dead letters (default ${DEFAULT_DATA_DIR})`,
     )
-    .option('--json', 'print the summary as JSON on stdout')
+    .option('--json', 'print the summary as one JSON line (on stderr, like the table)')
+    .option(
+      '--metrics-address <host:port>',
+      'serve Prometheus /metrics and /health there (e.g. 127.0.0.1:9598)',
+    )
     .addHelpText('after', EXAMPLES)
     .action(async (configPath: string | undefined, opts: RunOptions) => {
       await run(configPath, opts);
@@ -83,16 +96,9 @@ Quick start:
   );
 }
 
+/** The one logger (core/logger.ts), on stderr: stdout carries records only. Warnings and errors by default. */
 function stderrLogger(): Logger {
-  const verbose = process.env.LOGFERRY_LOG_LEVEL === 'debug' || process.env.LOGFERRY_LOG_LEVEL === 'info';
-  const write = (level: string, msg: string, data?: Record<string, unknown>) =>
-    process.stderr.write(`${JSON.stringify({ level, msg, ...data })}\n`);
-  return {
-    debug: (m, d) => process.env.LOGFERRY_LOG_LEVEL === 'debug' && write('debug', m, d),
-    info: (m, d) => verbose && write('info', m, d),
-    warn: (m, d) => write('warn', m, d),
-    error: (m, d) => write('error', m, d),
-  };
+  return jsonLogger({}, process.env.LOGFERRY_LOG_LEVEL ?? 'warn', (line) => process.stderr.write(line));
 }
 
 function loadDoc(configPath: string | undefined): { doc: Record<string, unknown>; origin: string } {
@@ -135,7 +141,11 @@ function applyRunFlags(doc: Record<string, unknown>, opts: RunOptions): void {
       '--events and --follow contradict each other: --events N ships about N events and stops, --follow ships until Ctrl-C. Pick one.',
     );
   }
-  const sources = Array.isArray(doc.sources) ? (doc.sources as Record<string, unknown>[]) : [];
+  const sources = Array.isArray(doc.sources)
+    ? (doc.sources as Record<string, unknown>[])
+    : doc.sources && typeof doc.sources === 'object'
+      ? (Object.values(doc.sources) as Record<string, unknown>[])
+      : [];
   const demos = sources.filter((s) => s && typeof s === 'object' && s.type === 'demo');
   if (demos.length === 0) {
     throw new LogferryError(
@@ -179,7 +189,11 @@ function componentCache(): (r: LogRecord) => string {
   };
 }
 
-export async function run(configPath: string | undefined, opts: RunOptions): Promise<void> {
+export async function run(
+  configPath: string | undefined,
+  opts: RunOptions,
+  tapOpts?: TapOptions,
+): Promise<void> {
   const dataDir = resolve(opts.out ?? DEFAULT_DATA_DIR);
   const { doc: fileDoc, origin } = loadDoc(configPath);
   const doc = withDefaults(applyShorthands(fileDoc, process.env), { dataDir });
@@ -207,21 +221,35 @@ export async function run(configPath: string | undefined, opts: RunOptions): Pro
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const progress = new ProgressDisplay(process.stderr, !!opts.json);
+  const metricsAddress = opts.metricsAddress ?? cfg.metricsAddress;
+  const metrics = metricsAddress ? await startMetricsServer(metricsAddress) : undefined;
+  if (metrics) log.warn('serving metrics', { address: `http://${metrics.address}/metrics` });
+  const tap = tapOpts ? tapWriter(tapOpts, built) : undefined;
   let result: DaemonResult;
   try {
     result = await runDaemon({
-      ...built,
+      sources: built.sources,
+      sourceTags: Object.fromEntries(built.sourceNodes.map((n) => [n.name, n.tag])),
+      transforms: built.transforms,
+      graphTransforms: built.graphTransforms,
+      sinks: built.sinkNodes,
+      deadLetter: built.deadLetter,
       signal: stop.signal,
       abortDelivery: hard.signal,
       componentOf: componentCache(),
       log,
-      onProgress: (p) => progress.update(p),
+      tap,
+      onProgress: (p) => {
+        progress.update(p);
+        metrics?.update(p);
+      },
       progressIntervalMs: 100,
     });
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     progress.end();
+    await metrics?.close();
   }
   const summary = buildSummary(result, {
     targets: built.sinks.map((s) => (s as { describe?: () => string }).describe?.() ?? s.name),
@@ -229,7 +257,8 @@ export async function run(configPath: string | undefined, opts: RunOptions): Pro
     interrupted: stop.signal.aborted,
     abandoned: hard.signal.aborted,
   });
-  process.stdout.write(opts.json ? `${JSON.stringify(summary, null, 2)}\n` : formatSummary(summary));
+  // The summary is not data: stderr, so stdout stays records only.
+  process.stderr.write(opts.json ? `${JSON.stringify(summary)}\n` : formatSummary(summary));
   if (result.sourceErrors.length > 0) {
     throw new LogferryError(
       'SOURCE_FAILED',
@@ -360,7 +389,9 @@ export function formatSummary(s: RunSummary): string {
   const head = s.abandoned
     ? 'stopped without waiting for deliveries in progress'
     : s.interrupted
-      ? 'interrupted; everything read was flushed'
+      ? s.events.failed > 0
+        ? `interrupted; ${int(s.events.failed)} records failed (the source redrives them)`
+        : 'interrupted; everything read was delivered or accounted for'
       : s.ok
         ? 'done'
         : 'finished with problems';
@@ -485,4 +516,44 @@ export class ProgressDisplay {
     if (this.tty && this.drawn) this.out.write('\r\x1b[2K');
     this.drawn = false;
   }
+}
+
+/**
+ * The `tap` hook: one JSON line per record leaving a tapped component, on stdout (records are the
+ * only thing stdout carries). Sources are tapped after parsing and masking, so no secret is shown.
+ */
+function tapWriter(
+  t: TapOptions,
+  built: {
+    sourceNodes: { name: string }[];
+    graphTransforms: { name: string }[];
+    sinkNodes: { name: string }[];
+  },
+): (component: string, record: LogRecord) => void {
+  const known = [
+    ...built.sourceNodes.map((n) => n.name),
+    ...built.graphTransforms.map((n) => n.name),
+    ...built.sinkNodes.map((n) => n.name),
+  ];
+  const unknown = t.components.filter((c) => !known.includes(c));
+  if (unknown.length > 0)
+    throw new LogferryError(
+      'CONFIG_INVALID',
+      `tap: no component named ${unknown.map((u) => `"${u}"`).join(', ')} (components: ${known.join(', ')})`,
+    );
+  const wanted = new Set(t.components.length > 0 ? t.components : built.sourceNodes.map((n) => n.name));
+  return (component, r) => {
+    if (!wanted.has(component)) return;
+    process.stdout.write(
+      `${JSON.stringify({
+        component,
+        timestamp: r.timestamp,
+        message: r.message,
+        fields: r.fields,
+        logGroup: r.meta.logGroup,
+        logStream: r.meta.logStream,
+        id: r.meta.id,
+      })}\n`,
+    );
+  };
 }
