@@ -105,7 +105,8 @@ function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
     });
     req.on('error', reject);
     req.on('end', () => {
-      if (size > MAX_BODY_BYTES) return reject(new HttpError(413, `request body over ${MAX_BODY_BYTES} bytes`));
+      if (size > MAX_BODY_BYTES)
+        return reject(new HttpError(413, `request body over ${MAX_BODY_BYTES} bytes`));
       if (size === 0) return resolveBody({});
       try {
         const v = JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
