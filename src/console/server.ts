@@ -20,6 +20,7 @@ import { LogferryError } from '../core/errors.js';
 import { runQuery } from '../query/backends/index.js';
 import { expandRecipe, findRecipe } from '../query/recipes/index.js';
 import { compileQuery, type QueryProblem } from '../query/index.js';
+import { daemonBase, fetchPipeline, pipeTail } from './daemon.js';
 import { languageCatalog } from './language.js';
 import { discoverFields } from './fields.js';
 import { estimateScan } from './estimate.js';
@@ -41,6 +42,8 @@ export interface ConsoleOptions {
   token?: string;
   /** Worker threads for archive scans (as `logferry query --threads`). */
   threads?: number;
+  /** HOST:PORT of a running `logferry run --metrics-address` for the live tail and pipeline view. */
+  daemon?: string;
   /** Epoch ms anchoring relative ranges (tests); default Date.now() per request. */
   now?: () => number;
   version?: string;
@@ -165,6 +168,7 @@ export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole
   const assets = resolve(opts.assetsDir ?? defaultAssetsDir());
   const saved = new SavedQueries(opts.queriesDir);
   const now = opts.now ?? (() => Date.now());
+  const daemon = opts.daemon ? daemonBase(opts.daemon) : undefined;
   let port = 0;
 
   async function serveStatic(res: ServerResponse, path: string): Promise<void> {
@@ -257,8 +261,22 @@ export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole
         version: opts.version ?? 'dev',
         from: opts.from,
         queriesDir: saved.dir,
+        daemon: daemon?.host ?? null,
         now: now(),
       });
+    if (path.startsWith('/api/daemon/')) {
+      if (!daemon)
+        throw new HttpError(
+          404,
+          'no daemon: start the console with --daemon HOST:PORT of a logferry run --metrics-address',
+        );
+      if (path === '/api/daemon/pipeline' && method === 'GET')
+        return sendJson(res, 200, await fetchPipeline(daemon));
+      if (path === '/api/daemon/tail' && method === 'GET') {
+        const components = (url.searchParams.get('components') ?? '').split(',').filter(Boolean);
+        return pipeTail(daemon, { components, filter: url.searchParams.get('filter') ?? undefined }, res);
+      }
+    }
     if (path === '/api/language' && method === 'GET') return sendJson(res, 200, languageCatalog());
     if (path === '/api/query' && method === 'POST') return query(req, res);
     if (path === '/api/check' && method === 'POST') {
@@ -332,7 +350,14 @@ export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole
         res.end();
         return;
       }
-      const status = e instanceof HttpError ? e.status : e instanceof LogferryError ? 400 : 500;
+      const status =
+        e instanceof HttpError
+          ? e.status
+          : e instanceof LogferryError
+            ? e.code === 'SOURCE_FAILED'
+              ? 502
+              : 400
+            : 500;
       sendJson(res, status, errorBody(e));
     });
   });

@@ -15,6 +15,7 @@ interface ConsoleFlags {
   port: string;
   queries: string;
   threads?: string;
+  daemon?: string;
 }
 
 function intFlag(v: string, flag: string, min: number, max: number): number {
@@ -43,6 +44,10 @@ export function registerConsole(program: Command): void {
     .option('--port <n>', 'port (0: any free port)', '5170')
     .option('--queries <dir>', 'folder of saved queries (one .insights file each)', './logferry-queries')
     .option('--threads <n>', 'scan worker threads (default: all cores; 0 = none)')
+    .option(
+      '--daemon <host:port>',
+      'a running `logferry run --metrics-address` to tail live and show as a graph',
+    )
     .action(async (flags: ConsoleFlags) => {
       sourceKind(flags.from);
       const running = await startConsole({
@@ -52,6 +57,7 @@ export function registerConsole(program: Command): void {
         queriesDir: flags.queries,
         threads: flags.threads === undefined ? undefined : intFlag(flags.threads, '--threads', 0, 256),
         version: program.version(),
+        daemon: flags.daemon,
       }).catch((e: NodeJS.ErrnoException) => {
         if (e.code === 'EADDRINUSE')
           throw new LogferryError(

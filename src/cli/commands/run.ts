@@ -26,7 +26,7 @@ import type { Counts } from '../../core/outcome.js';
 import { jsonLogger } from '../../core/logger.js';
 import type { LogRecord } from '../../core/record.js';
 import { redactSecrets } from '../../core/secrets-registry.js';
-import { startMetricsServer } from '../metrics-server.js';
+import { type PipelineShape, startMetricsServer } from '../metrics-server.js';
 
 /** Demo events per envelope unless the config says otherwise (matches the demo source default). */
 const DEMO_EVENTS_PER_ENVELOPE = 50;
@@ -222,9 +222,16 @@ export async function run(
   process.on('SIGTERM', onSignal);
   const progress = new ProgressDisplay(process.stderr, !!opts.json);
   const metricsAddress = opts.metricsAddress ?? cfg.metricsAddress;
-  const metrics = metricsAddress ? await startMetricsServer(metricsAddress) : undefined;
+  const metrics = metricsAddress ? await startMetricsServer(metricsAddress, pipelineShape(built)) : undefined;
   if (metrics) log.warn('serving metrics', { address: `http://${metrics.address}/metrics` });
-  const tap = tapOpts ? tapWriter(tapOpts, built) : undefined;
+  const cliTap = tapOpts ? tapWriter(tapOpts, built) : undefined;
+  const tap =
+    cliTap && metrics
+      ? (c: string, r: LogRecord) => {
+          cliTap(c, r);
+          metrics.tap(c, r);
+        }
+      : (cliTap ?? (metrics ? (c: string, r: LogRecord) => metrics.tap(c, r) : undefined));
   let result: DaemonResult;
   try {
     result = await runDaemon({
@@ -555,5 +562,35 @@ function tapWriter(
         id: r.meta.id,
       })}\n`,
     );
+  };
+}
+
+/** The running graph for `/api/pipeline` (names, types, wiring; counts come from progress). */
+function pipelineShape(built: {
+  sources: { name: string; type: string }[];
+  sourceNodes: { name: string; tag?: string }[];
+  graphTransforms: {
+    name: string;
+    inputs?: readonly string[];
+    match?: string;
+    transform: { type: string };
+  }[];
+  sinkNodes: { name: string; inputs?: readonly string[]; match?: string; sink: { type?: string } }[];
+}): PipelineShape {
+  const typeOf = new Map(built.sources.map((s) => [s.name, s.type]));
+  return {
+    sources: built.sourceNodes.map((n) => ({ name: n.name, type: typeOf.get(n.name), tag: n.tag })),
+    transforms: built.graphTransforms.map((t) => ({
+      name: t.name,
+      type: t.transform.type,
+      inputs: t.inputs,
+      match: t.match,
+    })),
+    sinks: built.sinkNodes.map((s) => ({
+      name: s.name,
+      type: s.sink.type,
+      inputs: s.inputs,
+      match: s.match,
+    })),
   };
 }

@@ -23,6 +23,7 @@ import {
 } from './api.js';
 import { drawHistogram, drawStatsChart, pivotStats } from './charts.js';
 import { createEditor, setEditorText } from './editor.js';
+import { LiveTail, PipelineView } from './live.js';
 import {
   fmt,
   fromLocalInput,
@@ -365,7 +366,13 @@ function ProgressBar({
 
 function App() {
   const [lang, setLang] = useState<Language | null>(null);
-  const [info, setInfo] = useState<{ from: string; version: string; queriesDir: string } | null>(null);
+  const [info, setInfo] = useState<{
+    from: string;
+    version: string;
+    queriesDir: string;
+    daemon?: string | null;
+  } | null>(null);
+  const [mode, setMode] = useState<'query' | 'tail' | 'pipeline'>('query');
   const [sample, setSample] = useState<Field[]>([]);
   const [sampled, setSampled] = useState(0);
   const [recipes, setRecipes] = useState<Recipe[]>([]);
@@ -557,6 +564,41 @@ function App() {
         <span class="source" title="what queries read (--from)">
           {info ? info.from : '…'}
         </span>
+        <nav class="modes" aria-label="views">
+          <button
+            type="button"
+            aria-current={mode === 'query' ? 'page' : undefined}
+            onClick={() => setMode('query')}
+          >
+            Query
+          </button>
+          <button
+            type="button"
+            aria-current={mode === 'tail' ? 'page' : undefined}
+            disabled={!info?.daemon}
+            title={
+              info?.daemon
+                ? `records leaving the components of ${info.daemon}`
+                : 'start the console with --daemon HOST:PORT of a logferry run --metrics-address'
+            }
+            onClick={() => setMode('tail')}
+          >
+            Live tail
+          </button>
+          <button
+            type="button"
+            aria-current={mode === 'pipeline' ? 'page' : undefined}
+            disabled={!info?.daemon}
+            title={
+              info?.daemon
+                ? `the pipeline of ${info.daemon}`
+                : 'start the console with --daemon HOST:PORT of a logferry run --metrics-address'
+            }
+            onClick={() => setMode('pipeline')}
+          >
+            Pipeline
+          </button>
+        </nav>
         <label class="theme">
           <span class="sr-only">theme</span>
           <select
@@ -570,7 +612,17 @@ function App() {
           </select>
         </label>
       </header>
-      <aside class="side" aria-label="side panel">
+      {mode === 'tail' && (
+        <main class="main main-full">
+          <LiveTail active={mode === 'tail'} />
+        </main>
+      )}
+      {mode === 'pipeline' && (
+        <main class="main main-full">
+          <PipelineView active={mode === 'pipeline'} />
+        </main>
+      )}
+      <aside class="side" aria-label="side panel" hidden={mode !== 'query'}>
         <div class="tabs" role="tablist">
           <button
             type="button"
@@ -679,7 +731,7 @@ function App() {
           </div>
         )}
       </aside>
-      <main class="main">
+      <main class="main" hidden={mode !== 'query'}>
         <div class="controls">
           <label>
             <span class="sr-only">time range</span>
