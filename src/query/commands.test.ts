@@ -554,3 +554,11 @@ describe('parse errors of the new commands (line/column)', () => {
     expect([p!.line, p!.column]).toEqual([line, column]);
   });
 });
+
+describe('subqueries', () => {
+  it('filter x in (query) is refused with a sentence, not a list error', () => {
+    const ps = problemsOf('filter requestId in (filter level = "ERROR" | fields requestId)');
+    expect(ps[0]).toMatchObject({ line: 1, column: 21 });
+    expect(ps[0].message).toContain('subqueries');
+  });
+});

@@ -893,6 +893,10 @@ class Parser {
   private parseList(): Expr {
     const s = this.cur.start;
     if (++this.depth > MAX_NESTING) this.fail(`expression nested more than ${MAX_NESTING} levels deep`);
+    if (this.isOp('('))
+      this.fail(
+        'subqueries (x in (query)) are not supported by logferry yet; list the values: x in ["a", "b"]',
+      );
     this.expectOp('[', "to open the list after 'in'");
     const items: Expr[] = [];
     if (!this.isOp(']')) {
