@@ -69,6 +69,19 @@ describe('where, filterIndex, SOURCE', () => {
     expect(r.rows).toEqual([{ status: 404 }, { status: 503 }]);
   });
 
+  it('an archived @log of the form owner:group matches by its group name', async () => {
+    const owned = [
+      { '@timestamp': T0, '@log': '123456789012:/aws/lambda/checkout' },
+      { '@timestamp': T0 + 1, '@log': '123456789012:/ecs/web' },
+    ];
+    const a = await run("SOURCE logGroups(namePrefix: ['/aws/lambda']) | fields @log", owned);
+    expect(a.rows).toEqual([{ '@log': '123456789012:/aws/lambda/checkout' }]);
+    const b = await run("SOURCE '/ecs/web' | fields @log", owned);
+    expect(b.rows).toEqual([{ '@log': '123456789012:/ecs/web' }]);
+    const c = await run("SOURCE '/ecs/we' | fields @log", owned);
+    expect(c.rows).toEqual([]);
+  });
+
   it('regex metacharacters in a prefix are literal', async () => {
     const r = await run("SOURCE logGroups(namePrefix: ['/aws/lambda/c.rt']) | fields @log", rows);
     expect(r.rows).toEqual([]);

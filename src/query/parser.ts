@@ -635,24 +635,17 @@ class Parser {
     const sp = this.span(start);
     const at: FieldRef = { kind: 'field', name: '@log', span: sp };
     const parts: Expr[] = [];
-    if (names.length) {
-      parts.push({
-        kind: 'binary',
-        op: 'in',
-        left: at,
-        right: { kind: 'list', items: names.map((v) => ({ kind: 'string', value: v, span: sp })), span: sp },
-        span: sp,
-      });
-    }
-    for (const p of prefixes) {
-      parts.push({
-        kind: 'binary',
-        op: 'like',
-        left: at,
-        right: { kind: 'regex', source: `^${escapeRegex(p)}`, flags: '', span: sp },
-        span: sp,
-      });
-    }
+    // Archived `@log` is `owner:group` (as in CloudWatch) or just the group; log group names hold no ':'.
+    const OWNER = '^(?:[^:]*:)?';
+    const like = (source: string): Expr => ({
+      kind: 'binary',
+      op: 'like',
+      left: at,
+      right: { kind: 'regex', source, flags: '', span: sp },
+      span: sp,
+    });
+    if (names.length) parts.push(like(`${OWNER}(?:${names.map(escapeRegex).join('|')})$`));
+    for (const p of prefixes) parts.push(like(`${OWNER}${escapeRegex(p)}`));
     const expr = parts.reduce((a, b) => ({ kind: 'binary', op: 'or', left: a, right: b, span: sp }));
     return { kind: 'filter', expr, keyword: 'SOURCE', span: sp };
   }
