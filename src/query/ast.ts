@@ -159,9 +159,15 @@ export interface DisplayCommand {
   span: Span;
 }
 
+/**
+ * `filter expr`; also what `where` (its alias), `filterIndex` (a filter on an indexed field; here a
+ * plain filter, pruned by partition where the archive is partitioned by the field) and `SOURCE`
+ * (a filter on `@log`) become. `keyword` is the word the query used.
+ */
 export interface FilterCommand {
   kind: 'filter';
   expr: Expr;
+  keyword?: 'where' | 'filterIndex' | 'SOURCE';
   span: Span;
 }
 
@@ -170,6 +176,8 @@ export interface StatsCommand {
   kind: 'stats';
   aggregates: Projection[];
   by: Projection[];
+  /** `by bin(5m) offset 1h`: bins start at the offset instead of at the epoch-aligned boundary. */
+  offset?: DurationLit;
   span: Span;
 }
 
@@ -188,6 +196,8 @@ export interface SortCommand {
 export interface LimitCommand {
   kind: 'limit';
   count: number;
+  /** `limit any N`: any N matching events, in no particular order; the scan may stop early. */
+  any?: boolean;
   span: Span;
 }
 
@@ -199,8 +209,18 @@ export interface LimitCommand {
 export interface ParseCommand {
   kind: 'parse';
   source: Expr;
-  pattern: { kind: 'glob'; text: string; span: Span } | RegexLit;
+  /**
+   * glob: `"a=* b=*" as x, y`; regex: `/…(?<name>…)…/` (or unnamed groups named by `as`);
+   * logfmt: `logfmt as lf` (a map in `names[0]`); csv: `csv as a, b, c`.
+   */
+  pattern:
+    | { kind: 'glob'; text: string; span: Span }
+    | RegexLit
+    | { kind: 'logfmt'; span: Span }
+    | { kind: 'csv'; span: Span };
   names: string[];
+  /** Regex `multi`: one row per match instead of the first match only. */
+  multi?: boolean;
   span: Span;
 }
 
@@ -226,7 +246,92 @@ export interface UnnestCommand {
   span: Span;
 }
 
+/** `fillmissing [with v for f, …]` — rows for empty bins after `stats … by bin()`. */
+export interface FillmissingCommand {
+  kind: 'fillmissing';
+  fills: { value: Expr; field: string }[];
+  span: Span;
+}
+
+/** `filldown [f1 f2 cpu*]` — carries the last non-null value forward (no fields: all fields). */
+export interface FilldownCommand {
+  kind: 'filldown';
+  fields: string[];
+  span: Span;
+}
+
+/** `addtotals [fieldname=N] [row=b] [col=b] [f1, f2]` — row totals and a summary row. */
+export interface AddtotalsCommand {
+  kind: 'addtotals';
+  fieldname: string;
+  row: boolean;
+  col: boolean;
+  fields: string[];
+  span: Span;
+}
+
+/** `accum f [as out]` — running sum. */
+export interface AccumCommand {
+  kind: 'accum';
+  field: string;
+  as: string;
+  span: Span;
+}
+
+/** `autoregress f [as a] [p=N[-M]]` — copies of f from the N…M previous rows. */
+export interface AutoregressCommand {
+  kind: 'autoregress';
+  field: string;
+  as?: string;
+  from: number;
+  to: number;
+  span: Span;
+}
+
+/** `outlier [action=remove|transform] [param=n] [uselower=b] [mark=b] f …` — IQR outliers. */
+export interface OutlierCommand {
+  kind: 'outlier';
+  action: 'remove' | 'transform';
+  param: number;
+  uselower: boolean;
+  mark: boolean;
+  fields: string[];
+  span: Span;
+}
+
+/** `sessionize f[, f…] [maxspan d] [as out]` — session ids by identity and inactivity gap. */
+export interface SessionizeCommand {
+  kind: 'sessionize';
+  fields: string[];
+  maxspanMs: number;
+  as: string;
+  span: Span;
+}
+
+/** `countFrequent f[, f…]` (or `count_frequent`) — count per combination, most frequent first. */
+export interface CountFrequentCommand {
+  kind: 'countFrequent';
+  fields: FieldRef[];
+  span: Span;
+}
+
+/** `expand f` — one row per element of f, the element replacing f. */
+export interface ExpandCommand {
+  kind: 'expand';
+  field: FieldRef;
+  span: Span;
+}
+
 export type Command =
+  | FillmissingCommand
+  | FilldownCommand
+  | AddtotalsCommand
+  | AccumCommand
+  | AutoregressCommand
+  | OutlierCommand
+  | SessionizeCommand
+  | CountFrequentCommand
+  | ExpandCommand
   | FieldsCommand
   | DisplayCommand
   | FilterCommand

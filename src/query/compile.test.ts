@@ -311,14 +311,25 @@ describe('stats', () => {
 });
 
 describe('unnest', () => {
-  it('makes one row per list element and drops rows without a list', async () => {
+  it('makes one row per list element; a map, string or number is a one-item list; missing or [] gives none', async () => {
     const data = [
-      { '@timestamp': 2, tags: ['a', 'b'] },
-      { '@timestamp': 1, tags: '["c"]' },
-      { '@timestamp': 0, tags: 'x' },
+      { '@timestamp': 5, tags: ['a', 'b'] },
+      { '@timestamp': 4, tags: '["c"]' },
+      { '@timestamp': 3, tags: 'x' },
+      { '@timestamp': 2, tags: 7 },
+      { '@timestamp': 1, tags: { k: 'v' } },
+      { '@timestamp': 0, tags: [] },
+      { '@timestamp': -1 },
     ];
-    const r = await run('unnest tags into tag | fields tag | sort tag', data);
-    expect(r.rows).toEqual([{ tag: 'a' }, { tag: 'b' }, { tag: 'c' }]);
+    const r = await run('unnest tags into tag | fields @timestamp, tag | sort @timestamp desc', data);
+    expect(r.rows).toEqual([
+      { '@timestamp': 5, tag: 'a' },
+      { '@timestamp': 5, tag: 'b' },
+      { '@timestamp': 4, tag: 'c' },
+      { '@timestamp': 3, tag: 'x' },
+      { '@timestamp': 2, tag: 7 },
+      { '@timestamp': 1, tag: { k: 'v' } },
+    ]);
   });
 });
 

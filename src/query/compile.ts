@@ -13,16 +13,32 @@ import { LogferryError } from '../core/errors.js';
 import { isParseFailure } from '../core/pipeline.js';
 import { parseLambda } from '../parsers/lambda-platform.js';
 import { type Command, type Expr, exprKey, type QueryAst, type StatsCommand } from './ast.js';
-import { collectFields, type ExprContext, isTimeExpr } from './compile-expr.js';
+import { collectFields, compileExpr, type ExprContext, isTimeExpr } from './compile-expr.js';
 import { lookupFunction } from './functions/registry.js';
 import { parseQuery, queryError } from './parser.js';
 import { isPatternFamily } from './pattern/ast.js';
 import { familyColumns, planPatternFamily } from './pattern/operator.js';
-import { compileRowCommand, ROW_COMMANDS, type RowStep, writtenFields } from './row-commands.js';
 import {
+  compileRowCommand,
+  OUTLIER_MARK,
+  parseRegexPlan,
+  ROW_COMMANDS,
+  type RowStep,
+  writtenFields,
+} from './row-commands.js';
+import { floorTime } from './functions/datetime.js';
+import {
+  accumOperator,
+  addtotalsOperator,
+  autoregressOperator,
   dedupOperator,
+  filldownOperator,
+  fillmissingOperator,
   limitOperator,
+  outlierOperator,
+  parseMultiOperator,
   type Sink,
+  sessionizeOperator,
   sortKeys,
   sortOperator,
   statsOperator,
@@ -57,7 +73,44 @@ const DEFAULT_DISPLAY = ['@timestamp', '@message'];
 const ABORT_CHECK_EVERY = 1024;
 
 function isStateful(c: Command): boolean {
-  return !ROW_COMMANDS.has(c.kind);
+  return !ROW_COMMANDS.has(c.kind) || (c.kind === 'parse' && c.multi === true);
+}
+
+/** `countFrequent a, b` is `stats count(*) as _approxcount by a, b | sort _approxcount desc`. */
+function countFrequentStats(c: Command & { kind: 'countFrequent' }): StatsCommand {
+  const span = c.span;
+  return {
+    kind: 'stats',
+    aggregates: [
+      {
+        expr: { kind: 'call', name: 'count', rawName: 'count', args: [], star: true, span },
+        alias: '_approxcount',
+        name: '_approxcount',
+        span,
+      },
+    ],
+    by: c.fields.map((f) => ({ expr: f, name: f.name, span: f.span })),
+    span,
+  };
+}
+
+/** Names a command adds to the displayed columns (after fields/stats chose them). */
+function addedColumns(c: Command): string[] {
+  switch (c.kind) {
+    case 'unnest':
+      return [c.into];
+    case 'accum':
+    case 'sessionize':
+      return [c.as];
+    case 'autoregress':
+      return writtenFields(c);
+    case 'addtotals':
+      return c.row ? [c.fieldname] : [];
+    case 'outlier':
+      return c.mark ? [OUTLIER_MARK] : [];
+    default:
+      return [];
+  }
 }
 
 function fieldsOf(e: Expr): Set<string> {
@@ -102,11 +155,15 @@ function displayColumns(commands: Command[]): string[] {
       fields = [...(fields ?? []), ...c.items.map((p) => p.name)];
     } else if (c.kind === 'display') {
       display = c.items.map((p) => p.name);
-    } else if (c.kind === 'unnest' && fields) {
-      fields = [...fields, c.into];
     } else if (isPatternFamily(c)) {
       fields = familyColumns(c, fields);
       display = undefined;
+    } else if (c.kind === 'countFrequent') {
+      fields = [...c.fields.map((f) => f.name), '_approxcount'];
+      display = undefined;
+    } else if (fields && addedColumns(c).length) {
+      // Computed columns join the chosen ones (without fields/stats the default columns stay).
+      fields = [...fields, ...addedColumns(c)];
     }
   }
   return [...new Set(display ?? fields ?? DEFAULT_DISPLAY)];
@@ -120,6 +177,8 @@ function timeColumns(commands: Command[], columns: string[]): string[] {
         if (isTimeExpr(p.expr, time)) time.add(p.name);
         else if (p.alias) time.delete(p.name);
       }
+    } else if (c.kind === 'countFrequent') {
+      time.clear();
     } else if (c.kind === 'stats') {
       const next = new Set<string>();
       for (const p of [...c.by, ...c.aggregates]) if (isTimeExpr(p.expr, time)) next.add(p.name);
@@ -142,7 +201,7 @@ function firstBinMs(commands: Command[]): number | undefined {
 }
 
 /** Raw fields the query reads before producing them itself. */
-function referencedFields(commands: Command[], columns: string[]): Set<string> {
+function referencedFields(commands: Command[], columns: string[]): Set<string> | '*' {
   const written = new Set<string>();
   const refs = new Set<string>();
   const read = (names: Iterable<string>) => {
@@ -176,6 +235,7 @@ function referencedFields(commands: Command[], columns: string[]): Set<string> {
         break;
       case 'stats':
         for (const p of [...c.aggregates, ...c.by]) read(fieldsOf(p.expr));
+        if (c.by.some((b) => b.expr.kind === 'call' && b.expr.name === 'bin')) read(['@timestamp']);
         aggregated = true;
         break;
       case 'pattern':
@@ -183,6 +243,30 @@ function referencedFields(commands: Command[], columns: string[]): Set<string> {
         read(c.kind === 'pattern' ? fieldsOf(c.expr) : ['@message']);
         read(['@timestamp']);
         aggregated = true;
+        break;
+      case 'countFrequent':
+        read(c.fields.map((f) => f.name));
+        aggregated = true;
+        break;
+      case 'expand':
+        read([c.field.name]);
+        break;
+      case 'accum':
+      case 'autoregress':
+        read([c.field]);
+        break;
+      case 'sessionize':
+        read([...c.fields, '@timestamp']);
+        break;
+      case 'outlier':
+        if (c.fields.some((f) => f.includes('*'))) return '*';
+        read(c.fields);
+        break;
+      case 'filldown':
+      case 'addtotals':
+        // Without names (or with patterns) they read every field a row has.
+        if (c.fields.length === 0 || c.fields.some((f) => f.includes('*'))) return '*';
+        read(c.fields);
         break;
       default:
         break;
@@ -315,7 +399,9 @@ function build(ast: QueryAst, ctx: ExprContext): CompiledQuery {
 
   const columns = displayColumns(commands);
   const timeFields = timeColumns(commands, columns);
-  const aggregates = commands.some((c) => c.kind === 'stats' || isPatternFamily(c));
+  const aggregates = commands.some(
+    (c) => c.kind === 'stats' || c.kind === 'countFrequent' || isPatternFamily(c),
+  );
   const hasSort = commands.some((c) => c.kind === 'sort');
   const hasLimit = commands.some((c) => c.kind === 'limit');
   const refs = referencedFields(commands, columns);
@@ -330,7 +416,7 @@ function build(ast: QueryAst, ctx: ExprContext): CompiledQuery {
   }
 
   // Row stage.
-  const lambdaRefs = [...refs].filter((r) => LAMBDA_FIELDS.has(r));
+  const lambdaRefs = refs === '*' ? [...LAMBDA_FIELDS] : [...refs].filter((r) => LAMBDA_FIELDS.has(r));
   const steps: RowStep[] = lambdaRefs.length > 0 ? [lambdaDeriver(lambdaRefs)] : [];
   for (const c of prefix) {
     const s = compileRowCommand(c, ctx);
@@ -362,6 +448,7 @@ function build(ast: QueryAst, ctx: ExprContext): CompiledQuery {
   // before any sort/stats works on the newest events, and a query without sort and stats ends in
   // newest-first order.
   let implicitSortPlaced = false;
+  let lastStats: StatsCommand | undefined;
   const placeImplicitSort = (limitHint?: number) => {
     if (implicitSortPlaced) return;
     implicitSortPlaced = true;
@@ -390,7 +477,9 @@ function build(ast: QueryAst, ctx: ExprContext): CompiledQuery {
         break;
       }
       case 'limit':
-        placeImplicitSort(c.count);
+        // `limit any N`: any N events, in no particular order — no sort, and the scan stops early.
+        if (c.any) implicitSortPlaced = true;
+        else placeImplicitSort(c.count);
         factories.push((next) => limitOperator(c.count, next));
         break;
       case 'dedup':
@@ -398,13 +487,76 @@ function build(ast: QueryAst, ctx: ExprContext): CompiledQuery {
         factories.push((next) => dedupOperator(c, next));
         break;
       case 'unnest':
-        factories.push((next) => unnestOperator(c, next));
+        factories.push((next) => unnestOperator(c.field.name, c.into, next));
         break;
+      case 'expand':
+        factories.push((next) => unnestOperator(c.field.name, c.field.name, next));
+        break;
+      case 'parse': {
+        // Only `multi` parses are stateful (one row per match).
+        if (c.pattern.kind !== 'regex') throw new LogferryError('INTERNAL', 'multi parse without a regex');
+        const source = compileExpr(c.source, localCtx);
+        const { re, readers } = parseRegexPlan({ ...c, pattern: c.pattern });
+        factories.push((next) => parseMultiOperator(source, re, c.names, readers, next));
+        break;
+      }
+      case 'accum':
+        placeImplicitSort();
+        factories.push((next) => accumOperator(c, next));
+        break;
+      case 'autoregress':
+        placeImplicitSort();
+        factories.push((next) => autoregressOperator(c, next));
+        break;
+      case 'filldown': {
+        placeImplicitSort();
+        factories.push((next) => filldownOperator(c, columns, next));
+        break;
+      }
+      case 'addtotals':
+        placeImplicitSort();
+        factories.push((next) => addtotalsOperator(c, next));
+        break;
+      case 'outlier':
+        placeImplicitSort();
+        factories.push((next) => outlierOperator(c, next));
+        break;
+      case 'sessionize':
+        placeImplicitSort();
+        factories.push((next) => sessionizeOperator(c, next));
+        break;
+      case 'countFrequent': {
+        implicitSortPlaced = true;
+        const st = countFrequentStats(c);
+        const sctx = localCtx;
+        factories.push((next) => statsOperator(st, sctx, next));
+        const keys = [{ get: fieldGetter('_approxcount'), desc: true }];
+        factories.push((next) => sortOperator(keys, undefined, next));
+        localCtx = postStatsContext(ctx, ast.text, st);
+        lastStats = st;
+        break;
+      }
+      case 'fillmissing': {
+        const st = lastStats;
+        const binItem = st?.by.find((b) => b.expr.kind === 'call' && b.expr.name === 'bin');
+        const dur = binItem?.expr.kind === 'call' ? binItem.expr.args[0] : undefined;
+        if (!st || !binItem || dur?.kind !== 'duration') {
+          throw new LogferryError('QUERY_SYNTAX', 'fillmissing must follow a stats … by bin()');
+        }
+        const period = { amount: dur.amount, unit: dur.unit };
+        const off = st.offset?.ms ?? 0;
+        const step = (t: number) => floorTime(t - off - 1, period) + off;
+        const others = st.by.filter((b) => b !== binItem).map((b) => b.name);
+        const fills = c.fills.map((f) => ({ field: f.field, value: compileExpr(f.value, ctx)({}) ?? null }));
+        factories.push((next) => fillmissingOperator(c, binItem.name, step, others, fills, next));
+        break;
+      }
       case 'stats': {
         implicitSortPlaced = true;
         const sctx = localCtx;
         factories.push((next) => statsOperator(c, sctx, next));
         localCtx = postStatsContext(ctx, ast.text, c);
+        lastStats = c;
         break;
       }
       case 'pattern':

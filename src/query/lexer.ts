@@ -13,7 +13,7 @@ export type TokenKind =
   | 'number'
   | 'duration'
   | 'regex'
-  | 'op' // = == != < <= > >= + - * / ^ % =~ , ( ) [ ]
+  | 'op' // = == != < <= > >= + - * / ^ % =~ , ( ) [ ] :
   | 'pipe'
   | 'eof';
 
@@ -188,7 +188,7 @@ export class Lexer {
       this.advance(2);
       return this.tok('op', start, two === '==' ? '=' : two === '<>' ? '!=' : two);
     }
-    if ('=<>+-*/^%,()[]'.includes(c)) {
+    if ('=<>+-*/^%,()[]:'.includes(c)) {
       this.advance();
       return this.tok('op', start, c);
     }

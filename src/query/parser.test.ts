@@ -21,7 +21,7 @@ describe('parseQuery: commands', () => {
   it('parses every command with case-insensitive keywords', () => {
     const ast = parseQuery(
       'FIELDS a, b AS c | Display a | filter x = 1 | STATS count(*) BY y | sort a ASC, b DESC | limit 5 | ' +
-        "parse @message 'k=*' as k | dedup a, b | unmask(@message) | unnest list into item",
+        "parse @message 'k=*' as k | unmask(@message) | unnest list into item | dedup a, b",
     );
     expect(ast.commands.map((c) => c.kind)).toEqual([
       'fields',
@@ -31,9 +31,9 @@ describe('parseQuery: commands', () => {
       'sort',
       'limit',
       'parse',
-      'dedup',
       'unmask',
       'unnest',
+      'dedup',
     ]);
   });
 
@@ -194,9 +194,8 @@ describe('parseQuery: errors', () => {
     ["parse @message 'a=* b=*' as a", 1, 16, "has 2 '*' but 1 name(s)"],
     ["parse @message 'plain' as a", 1, 16, "needs at least one '*'"],
     ['parse @message /(\\w+)/', 1, 16, 'needs named groups'],
-    ['parse @message 42', 1, 16, 'parse expects a glob string or a /regex/'],
-    ['filterIndex region = "x"', 1, 1, 'field indexes'],
-    ['SOURCE logGroups()', 1, 1, '--from'],
+    ['parse @message 42', 1, 16, 'parse expects a glob string, a /regex/, logfmt or csv'],
+    ['SOURCE logGroups()', 1, 1, 'needs namePrefix'],
     ['pattern', 1, 8, 'pattern expects a field or string expression'],
     ['dedup', 1, 6, 'dedup expects a field name'],
     ['unnest a as b', 1, 10, "expected 'into'"],

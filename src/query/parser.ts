@@ -14,6 +14,7 @@ import type {
   BinaryOp,
   CallExpr,
   Command,
+  DurationLit,
   Expr,
   FieldRef,
   ParseCommand,
@@ -22,12 +23,13 @@ import type {
   QueryAst,
   SortKey,
   Span,
+  StatsCommand,
 } from './ast.js';
 import { exprKey } from './ast.js';
 import { parsePatternFamily } from './pattern/ast.js';
 import { FUNCTION_NAMES, lookupFunction } from './functions/registry.js';
 import { Lexer, type Token, UNIT_MS } from './lexer.js';
-import { toJsRegex } from './regex.js';
+import { escapeRegex, toJsRegex } from './regex.js';
 
 export interface QueryProblem {
   line: number;
@@ -44,13 +46,20 @@ class ParseError extends Error {
   }
 }
 
-/** Commands of the newest docs that make no sense over an archive: refused with a reason. */
+/**
+ * Commands of the newest docs that logferry does not run (yet), refused with the reason rather than
+ * as an unknown word.
+ */
 const REFUSED_COMMANDS: Record<string, string> = {
-  filterindex:
-    'filterIndex works on CloudWatch field indexes; logferry archives have none — use filter instead',
-  source: 'SOURCE selects CloudWatch log groups; choose what to read with --from (and --start/--end) instead',
-  lookup: 'lookup tables are not supported by logferry',
+  lookup: 'lookup tables are not supported by logferry yet',
+  cidrlookup: 'cidrlookup tables are not supported by logferry yet',
+  join: 'join is not supported by logferry yet',
+  appendcols: 'appendcols (sub-query columns) is not supported by logferry yet',
+  relevantfields: 'relevantfields is not supported by logferry yet',
 };
+
+/** `limit` accepts at most this many rows (CWL_QuerySyntax-Limit: "a limit value of up to 100,000"). */
+export const MAX_LIMIT = 100_000;
 
 /** Deepest expression nesting accepted (parentheses, calls, prefix operators). */
 const MAX_NESTING = 256;
@@ -60,6 +69,9 @@ export const COMMANDS = [
   'fields',
   'display',
   'filter',
+  'where',
+  'filterIndex',
+  'SOURCE',
   'stats',
   'sort',
   'limit',
@@ -67,6 +79,16 @@ export const COMMANDS = [
   'dedup',
   'unmask',
   'unnest',
+  'expand',
+  'fillmissing',
+  'filldown',
+  'addtotals',
+  'accum',
+  'autoregress',
+  'outlier',
+  'sessionize',
+  'countFrequent',
+  'count_frequent',
   'pattern',
   'diff',
   'logcompare',
@@ -221,95 +243,429 @@ class Parser {
     return { kind: 'query', text: this.text, commands, span: { start, end: this.cur.end } };
   }
 
+  /**
+   * One parser per command word (lowercase). A new command is one entry here plus its AST node and
+   * operator; each parser is called after the command word was consumed.
+   */
+  private readonly commandParsers: Record<string, (start: Pos, word: Token) => Command> = {
+    fields: (start) => this.parseFieldsLike('fields', start),
+    display: (start) => this.parseFieldsLike('display', start),
+    filter: (start) => ({ kind: 'filter', expr: this.parseExpr(), span: this.span(start) }),
+    where: (start) => ({ kind: 'filter', expr: this.parseExpr(), keyword: 'where', span: this.span(start) }),
+    filterindex: (start) => ({
+      kind: 'filter',
+      expr: this.parseExpr(),
+      keyword: 'filterIndex',
+      span: this.span(start),
+    }),
+    source: (start) => this.parseSource(start),
+    stats: (start) => this.parseStats(start),
+    sort: (start) => this.parseSort(start),
+    limit: (start) => this.parseLimit(start),
+    parse: (start) => this.parseParse(start),
+    dedup: (start) => ({ kind: 'dedup', fields: this.parseFieldList('dedup'), span: this.span(start) }),
+    unmask: (start) => {
+      const paren = this.isOp('(');
+      if (paren) this.advance();
+      const field = this.parseFieldRef('unmask');
+      if (paren) this.expectOp(')', 'to close unmask(');
+      return { kind: 'unmask', field, span: this.span(start) };
+    },
+    unnest: (start) => {
+      const field = this.parseFieldRef('unnest');
+      if (!this.isWord('into'))
+        this.fail(`expected 'into' after the unnest field, found ${this.describe(this.cur)}`);
+      this.advance();
+      const into = this.parseFieldRef('unnest … into');
+      return { kind: 'unnest', field, into: into.name, span: this.span(start) };
+    },
+    pattern: (start) => this.parsePatternCommand('pattern', start),
+    diff: (start) => this.parsePatternCommand('diff', start),
+    logcompare: (start) => this.parsePatternCommand('logcompare', start),
+    anomaly: (start) => this.parsePatternCommand('anomaly', start),
+    expand: (start) => ({ kind: 'expand', field: this.parseFieldRef('expand'), span: this.span(start) }),
+    fillmissing: (start) => this.parseFillmissing(start),
+    filldown: (start) => ({ kind: 'filldown', fields: this.parsePatternList(), span: this.span(start) }),
+    addtotals: (start) => this.parseAddtotals(start),
+    accum: (start) => {
+      const field = this.parseFieldRef('accum').name;
+      let as = field;
+      if (this.isWord('as')) {
+        this.advance();
+        as = this.parseFieldRef('accum … as').name;
+      }
+      return { kind: 'accum', field, as, span: this.span(start) };
+    },
+    autoregress: (start) => this.parseAutoregress(start),
+    outlier: (start) => this.parseOutlier(start),
+    sessionize: (start) => this.parseSessionize(start),
+    countfrequent: (start) => ({
+      kind: 'countFrequent',
+      fields: this.parseFieldList('countFrequent'),
+      span: this.span(start),
+    }),
+    count_frequent: (start) => ({
+      kind: 'countFrequent',
+      fields: this.parseFieldList('count_frequent'),
+      span: this.span(start),
+    }),
+  };
+
   private parseCommand(): Command {
     const t = this.cur;
     const start = t.start;
     if (t.kind !== 'ident' || t.quoted) this.fail(`expected a command, found ${this.describe(t)}`);
     const word = t.value.toLowerCase();
     if (Object.hasOwn(REFUSED_COMMANDS, word)) this.fail(REFUSED_COMMANDS[word]);
+    const parse = Object.hasOwn(this.commandParsers, word) ? this.commandParsers[word] : undefined;
+    if (!parse) this.fail(`unknown command '${t.value}'${suggest(word, COMMANDS)}`, start);
     this.advance();
-    switch (word) {
-      case 'fields':
-      case 'display': {
-        // display may compute too (`display loggingType = "ERROR" as isError`, from the syntax docs).
-        const items = this.parseProjections(word, false);
-        return { kind: word, items, span: this.span(start) };
-      }
-      case 'filter':
-        return { kind: 'filter', expr: this.parseExpr(), span: this.span(start) };
-      case 'stats': {
-        const aggregates = this.parseProjections('stats', true);
-        let by: Projection[] = [];
-        if (this.isWord('by')) {
-          this.advance();
-          by = this.parseProjections('stats … by', false);
-        }
-        return { kind: 'stats', aggregates, by, span: this.span(start) };
-      }
-      case 'sort': {
-        const keys: SortKey[] = [];
-        // `sort by x desc`, as in the Logs Insights sample queries.
-        if (this.isWord('by')) this.advance();
-        do {
-          if (keys.length) this.advance();
-          const ks = this.cur.start;
-          const expr = this.parseExpr();
-          let direction: 'asc' | 'desc' = 'asc';
-          if (this.isWord('asc') || this.isWord('desc'))
-            direction = this.advance().value.toLowerCase() as 'asc' | 'desc';
-          keys.push({ expr, direction, span: this.span(ks) });
-        } while (this.isOp(','));
-        return { kind: 'sort', keys, span: this.span(start) };
-      }
-      case 'limit': {
-        const n = this.cur;
-        if (n.kind !== 'number' || !Number.isInteger(n.num) || (n.num ?? 0) < 1) {
-          this.fail(`limit expects a positive whole number, found ${this.describe(n)}`);
-        }
-        this.advance();
-        return { kind: 'limit', count: n.num!, span: this.span(start) };
-      }
-      case 'parse':
-        return this.parseParse(start);
-      case 'dedup': {
-        const fields: FieldRef[] = [];
-        do {
-          if (fields.length) this.advance();
-          fields.push(this.parseFieldRef('dedup'));
-        } while (this.isOp(','));
-        return { kind: 'dedup', fields, span: this.span(start) };
-      }
-      case 'unmask': {
-        const paren = this.isOp('(');
-        if (paren) this.advance();
-        const field = this.parseFieldRef('unmask');
-        if (paren) this.expectOp(')', 'to close unmask(');
-        return { kind: 'unmask', field, span: this.span(start) };
-      }
-      case 'unnest': {
-        const field = this.parseFieldRef('unnest');
-        if (!this.isWord('into'))
-          this.fail(`expected 'into' after the unnest field, found ${this.describe(this.cur)}`);
-        this.advance();
-        const into = this.parseFieldRef('unnest … into');
-        return { kind: 'unnest', field, into: into.name, span: this.span(start) };
-      }
-      case 'pattern':
-      case 'diff':
-      case 'logcompare':
-      case 'anomaly':
-        return parsePatternFamily(word, start, {
-          word: () =>
-            this.cur.kind === 'ident' && !this.cur.quoted ? this.cur.value.toLowerCase() : undefined,
-          advance: () => void this.advance(),
-          atCommandEnd: () => this.atCommandEnd(),
-          parseExpr: () => this.parseExpr(),
-          fail: (m) => this.fail(m),
-          span: (s) => this.span(s),
+    return parse(start, t);
+  }
+
+  /** pattern, diff, logcompare, anomaly: parsed in src/query/pattern/. */
+  private parsePatternCommand(word: string, start: Pos): Command {
+    return parsePatternFamily(word, start, {
+      word: () => (this.cur.kind === 'ident' && !this.cur.quoted ? this.cur.value.toLowerCase() : undefined),
+      advance: () => void this.advance(),
+      atCommandEnd: () => this.atCommandEnd(),
+      parseExpr: () => this.parseExpr(),
+      fail: (m) => this.fail(m),
+      span: (s) => this.span(s),
+    });
+  }
+
+  private parseFieldsLike(kind: 'fields' | 'display', start: Pos): Command {
+    // display may compute too (`display loggingType = "ERROR" as isError`, from the syntax docs).
+    const items = this.parseProjections(kind, false);
+    return { kind, items, span: this.span(start) };
+  }
+
+  private parseStats(start: Pos): Command {
+    const aggregates = this.parseProjections('stats', true);
+    let by: Projection[] = [];
+    let offset: DurationLit | undefined;
+    if (this.isWord('by')) {
+      this.advance();
+      by = this.parseProjections('stats … by', false, () => {
+        // `by bin(5m) offset 1h` (the offset may follow the bin or end the by list).
+        if (!this.isWord('offset')) return;
+        const ot = this.advance();
+        const d = this.parsePrimary();
+        if (d.kind !== 'duration') this.fail('offset expects a time period such as 30m or 1h', d.span.start);
+        if (offset) this.fail('stats takes one offset', ot.start);
+        offset = d;
+      });
+      if (offset && !by.some((b) => b.expr.kind === 'call' && b.expr.name === 'bin')) {
+        this.problems.push({
+          pos: offset.span.start,
+          message: 'offset applies to bin(); this stats has no bin() after by',
         });
-      default:
-        this.fail(`unknown command '${t.value}'${suggest(word, COMMANDS)}`, start);
+      }
     }
+    return { kind: 'stats', aggregates, by, ...(offset ? { offset } : {}), span: this.span(start) };
+  }
+
+  private parseSort(start: Pos): Command {
+    const keys: SortKey[] = [];
+    // `sort by x desc`, as in the Logs Insights sample queries.
+    if (this.isWord('by')) this.advance();
+    do {
+      if (keys.length) this.advance();
+      const ks = this.cur.start;
+      const expr = this.parseExpr();
+      let direction: 'asc' | 'desc' = 'asc';
+      if (this.isWord('asc') || this.isWord('desc'))
+        direction = this.advance().value.toLowerCase() as 'asc' | 'desc';
+      keys.push({ expr, direction, span: this.span(ks) });
+    } while (this.isOp(','));
+    return { kind: 'sort', keys, span: this.span(start) };
+  }
+
+  private parseLimit(start: Pos): Command {
+    let any = false;
+    if (this.isWord('any')) {
+      this.advance();
+      any = true;
+    }
+    const n = this.cur;
+    if (n.kind !== 'number' || !Number.isInteger(n.num) || (n.num ?? 0) < 1) {
+      this.fail(`limit expects a positive whole number, found ${this.describe(n)}`);
+    }
+    if (n.num! > MAX_LIMIT) {
+      this.fail(`limit accepts at most ${MAX_LIMIT.toLocaleString('en-US')} rows, found ${n.text}`);
+    }
+    this.advance();
+    return { kind: 'limit', count: n.num!, ...(any ? { any } : {}), span: this.span(start) };
+  }
+
+  /** `a, b, c` (dedup, countFrequent). */
+  private parseFieldList(ctx: string): FieldRef[] {
+    const fields: FieldRef[] = [];
+    do {
+      if (fields.length) this.advance();
+      fields.push(this.parseFieldRef(ctx));
+    } while (this.isOp(','));
+    return fields;
+  }
+
+  /** Field names or wildcard patterns separated by spaces or commas, up to the end of the command: `host cpu*`. */
+  private parsePatternList(): string[] {
+    const out: string[] = [];
+    let last: Pos | undefined;
+    while (!this.atCommandEnd()) {
+      const t = this.cur;
+      if (t.kind === 'op' && t.value === ',') {
+        this.advance();
+        last = undefined;
+        continue;
+      }
+      if (t.kind !== 'ident' && !(t.kind === 'op' && t.value === '*')) {
+        this.fail(`expected a field name or pattern such as cpu*, found ${this.describe(t)}`);
+      }
+      const text = t.kind === 'ident' ? t.value : '*';
+      if (last && last.offset === t.start.offset && out.length) out[out.length - 1] += text;
+      else out.push(text);
+      last = t.end;
+      this.advance();
+    }
+    return out;
+  }
+
+  /** `key=value` options (addtotals, outlier): returns the value token, or undefined when no option starts here. */
+  private parseOption(keys: readonly string[]): { key: string; value: Token; pos: Pos } | undefined {
+    const t = this.cur;
+    if (t.kind !== 'ident' || t.quoted || !keys.includes(t.value.toLowerCase())) return undefined;
+    // An option is `key=`; a field that happens to share the name is not followed by '='.
+    const save = t.start;
+    this.advance();
+    if (!this.isOp('=')) {
+      this.lx.reset(save);
+      this.cur = this.lx.next(false);
+      return undefined;
+    }
+    this.advance();
+    const value = this.cur;
+    if (value.kind === 'eof' || value.kind === 'pipe') this.fail(`${t.value}= expects a value`);
+    this.advance();
+    return { key: t.value.toLowerCase(), value, pos: t.start };
+  }
+
+  private boolOption(o: { key: string; value: Token; pos: Pos }): boolean {
+    const v = o.value.value.toLowerCase();
+    if (o.value.kind === 'ident' && (v === 'true' || v === 'false')) return v === 'true';
+    this.fail(`${o.key}= expects true or false, found ${this.describe(o.value)}`, o.value.start);
+  }
+
+  private parseAddtotals(start: Pos): Command {
+    let fieldname = 'Total';
+    let row = true;
+    let col = false;
+    for (
+      let o = this.parseOption(['fieldname', 'row', 'col']);
+      o;
+      o = this.parseOption(['fieldname', 'row', 'col'])
+    ) {
+      if (o.key === 'fieldname') {
+        if (o.value.kind !== 'ident' && o.value.kind !== 'string')
+          this.fail(`fieldname= expects a name, found ${this.describe(o.value)}`, o.value.start);
+        fieldname = o.value.value;
+      } else if (o.key === 'row') row = this.boolOption(o);
+      else col = this.boolOption(o);
+    }
+    const fields = this.parsePatternList();
+    return { kind: 'addtotals', fieldname, row, col, fields, span: this.span(start) };
+  }
+
+  private parseAutoregress(start: Pos): Command {
+    const field = this.parseFieldRef('autoregress').name;
+    let as: string | undefined;
+    let from = 1;
+    let to = 1;
+    if (this.isWord('as')) {
+      this.advance();
+      as = this.parseFieldRef('autoregress … as').name;
+    }
+    const o = this.parseOption(['p']);
+    if (o) {
+      const lag = (t: Token): number => {
+        if (t.kind !== 'number' || !Number.isInteger(t.num) || t.num! < 1)
+          this.fail(`p= expects a positive whole number, found ${this.describe(t)}`, t.start);
+        return t.num!;
+      };
+      from = lag(o.value);
+      to = from;
+      if (this.isOp('-')) {
+        this.advance();
+        to = lag(this.cur);
+        this.advance();
+        if (to < from)
+          this.fail(`p=${from}-${to}: the range must go from the smaller lag to the larger`, o.pos);
+      }
+    }
+    if (as !== undefined && to !== from) {
+      this.fail(
+        'autoregress names its fields <field>_p<n> for a range of lags; as takes a single lag',
+        start,
+      );
+    }
+    return {
+      kind: 'autoregress',
+      field,
+      ...(as !== undefined ? { as } : {}),
+      from,
+      to,
+      span: this.span(start),
+    };
+  }
+
+  private parseOutlier(start: Pos): Command {
+    let action: 'remove' | 'transform' = 'transform';
+    let param = 2.5;
+    let uselower = false;
+    let mark = false;
+    const keys = ['action', 'param', 'uselower', 'mark'];
+    for (let o = this.parseOption(keys); o; o = this.parseOption(keys)) {
+      if (o.key === 'action') {
+        const v = o.value.value.toLowerCase();
+        if (o.value.kind !== 'ident' || (v !== 'remove' && v !== 'transform'))
+          this.fail(`action= expects remove or transform, found ${this.describe(o.value)}`, o.value.start);
+        action = v as 'remove' | 'transform';
+      } else if (o.key === 'param') {
+        if (o.value.kind !== 'number' || !(o.value.num! > 0))
+          this.fail(`param= expects a positive number, found ${this.describe(o.value)}`, o.value.start);
+        param = o.value.num!;
+      } else if (o.key === 'uselower') uselower = this.boolOption(o);
+      else mark = this.boolOption(o);
+    }
+    const fields = this.parsePatternList();
+    if (fields.length === 0) this.fail('outlier expects one or more numeric fields');
+    return { kind: 'outlier', action, param, uselower, mark, fields, span: this.span(start) };
+  }
+
+  private parseSessionize(start: Pos): Command {
+    const fields = this.parseFieldList('sessionize').map((f) => f.name);
+    let maxspanMs = 30 * 60_000;
+    let as = 'session_id';
+    if (this.isWord('maxspan')) {
+      this.advance();
+      const d = this.parsePrimary();
+      if (d.kind !== 'duration' || d.unit === 'mo' || d.unit === 'q' || d.unit === 'y')
+        this.fail('maxspan expects a fixed time period such as 30m or 1h', d.span.start);
+      maxspanMs = d.ms;
+    }
+    if (this.isWord('as')) {
+      this.advance();
+      as = this.parseFieldRef('sessionize … as').name;
+    }
+    return { kind: 'sessionize', fields, maxspanMs, as, span: this.span(start) };
+  }
+
+  private parseFillmissing(start: Pos): Command {
+    const fills: { value: Expr; field: string }[] = [];
+    if (this.isWord('with')) {
+      this.advance();
+      do {
+        if (fills.length) this.advance();
+        const value = this.parseAdditive();
+        if (!['string', 'number', 'boolean', 'null'].includes(value.kind))
+          this.fail('fillmissing … with expects a constant such as 0 or "n/a"', value.span.start);
+        if (!this.isWord('for'))
+          this.fail(`expected 'for' and a field after the fill value, found ${this.describe(this.cur)}`);
+        this.advance();
+        fills.push({ value, field: this.parseFieldRef('fillmissing … for').name });
+      } while (this.isOp(','));
+    }
+    return { kind: 'fillmissing', fills, span: this.span(start) };
+  }
+
+  /**
+   * `SOURCE logGroups(namePrefix: ['a', 'b'], class: 'STANDARD')`, `SOURCE 'group', …` or `SOURCE group`:
+   * selects by `@log` within what `--from` reads, so it becomes a filter on `@log`.
+   */
+  private parseSource(start: Pos): Command {
+    const names: string[] = [];
+    const prefixes: string[] = [];
+    const strings = (ctx: string): string[] => {
+      const out: string[] = [];
+      if (this.isOp('[')) {
+        this.advance();
+        if (!this.isOp(']')) {
+          do {
+            if (out.length) this.advance();
+            if (this.cur.kind !== 'string')
+              this.fail(`${ctx} expects quoted names, found ${this.describe(this.cur)}`);
+            out.push(this.advance().value);
+          } while (this.isOp(','));
+        }
+        this.expectOp(']', `to close the ${ctx} list`);
+      } else {
+        if (this.cur.kind !== 'string')
+          this.fail(`${ctx} expects a quoted name or a list, found ${this.describe(this.cur)}`);
+        out.push(this.advance().value);
+      }
+      return out;
+    };
+    if (this.isWord('loggroups')) {
+      this.advance();
+      this.expectOp('(', 'after logGroups');
+      if (!this.isOp(')')) {
+        let first = true;
+        do {
+          if (!first) this.advance();
+          first = false;
+          const key = this.cur;
+          if (key.kind !== 'ident')
+            this.fail(`expected namePrefix, class or accountIdentifier, found ${this.describe(key)}`);
+          this.advance();
+          this.expectOp(':', `after ${key.value}`);
+          const k = key.value.toLowerCase();
+          if (k === 'nameprefix') prefixes.push(...strings('namePrefix'));
+          else if (k === 'class') {
+            const c = strings('class');
+            for (const v of c)
+              if (v !== 'STANDARD' && v !== 'INFREQUENT_ACCESS')
+                this.fail(`class must be 'STANDARD' or 'INFREQUENT_ACCESS', found '${v}'`, key.start);
+          } else if (k === 'accountidentifier') {
+            strings('accountIdentifier');
+            this.fail(
+              'accountIdentifier selects other accounts; logferry reads what --from names',
+              key.start,
+            );
+          } else
+            this.fail(
+              `logGroups() takes namePrefix, class or accountIdentifier, not '${key.value}'`,
+              key.start,
+            );
+        } while (this.isOp(','));
+      }
+      this.expectOp(')', 'to close logGroups(');
+      if (prefixes.length === 0) this.fail('logGroups() needs namePrefix: [...] to select log groups', start);
+    } else {
+      do {
+        if (names.length) this.advance();
+        const t = this.cur;
+        if (t.kind !== 'string' && t.kind !== 'ident')
+          this.fail(`SOURCE expects log group names or logGroups(...), found ${this.describe(t)}`);
+        names.push(this.advance().value);
+      } while (this.isOp(','));
+    }
+    const sp = this.span(start);
+    const at: FieldRef = { kind: 'field', name: '@log', span: sp };
+    const parts: Expr[] = [];
+    // Archived `@log` is `owner:group` (as in CloudWatch) or just the group; log group names hold no ':'.
+    const OWNER = '^(?:[^:]*:)?';
+    const like = (source: string): Expr => ({
+      kind: 'binary',
+      op: 'like',
+      left: at,
+      right: { kind: 'regex', source, flags: '', span: sp },
+      span: sp,
+    });
+    if (names.length) parts.push(like(`${OWNER}(?:${names.map(escapeRegex).join('|')})$`));
+    for (const p of prefixes) parts.push(like(`${OWNER}${escapeRegex(p)}`));
+    const expr = parts.reduce((a, b) => ({ kind: 'binary', op: 'or', left: a, right: b, span: sp }));
+    return { kind: 'filter', expr, keyword: 'SOURCE', span: sp };
   }
 
   private parseFieldRef(ctx: string): FieldRef {
@@ -319,7 +675,7 @@ class Parser {
     return { kind: 'field', name: t.value, span: { start: t.start, end: t.end } };
   }
 
-  private parseProjections(ctx: string, aggregate: boolean): Projection[] {
+  private parseProjections(ctx: string, aggregate: boolean, afterItem?: () => void): Projection[] {
     const items: Projection[] = [];
     do {
       if (items.length) this.advance();
@@ -337,8 +693,18 @@ class Parser {
       const name =
         alias ?? (expr.kind === 'field' ? expr.name : this.text.slice(s.offset, exprEnd.offset).trim());
       items.push({ expr, alias, name, span: this.span(s) });
+      afterItem?.();
     } while (this.isOp(','));
     return items;
+  }
+
+  private parseAsNames(ctx: string): string[] {
+    const names: string[] = [];
+    do {
+      if (names.length) this.advance();
+      names.push(this.parseFieldRef(ctx).name);
+    } while (this.isOp(','));
+    return names;
   }
 
   private parseParse(start: Pos): ParseCommand {
@@ -347,7 +713,35 @@ class Parser {
       name: '@message',
       span: { start: this.cur.start, end: this.cur.start },
     };
-    if (this.cur.kind === 'ident') source = this.parseFieldRef('parse');
+    const isMode = (t: Token) =>
+      t.kind === 'ident' && !t.quoted && ['logfmt', 'csv'].includes(t.value.toLowerCase());
+    let modeTok: Token | undefined;
+    if (this.cur.kind === 'ident') {
+      const first = this.cur;
+      const ref = this.parseFieldRef('parse');
+      // `parse logfmt as lf` / `parse csv as a, b`: the field (@message) was left out.
+      if (isMode(first) && this.isWord('as')) modeTok = first;
+      else source = ref;
+    }
+    if (!modeTok && isMode(this.cur)) modeTok = this.advance();
+    if (modeTok) {
+      const mode = modeTok.value.toLowerCase() as 'logfmt' | 'csv';
+      if (!this.isWord('as'))
+        this.fail(
+          `expected 'as' and ${mode === 'logfmt' ? 'a name for the map' : 'field names'} after ${mode}`,
+        );
+      this.advance();
+      const names = this.parseAsNames(`parse … ${mode} as`);
+      if (mode === 'logfmt' && names.length !== 1)
+        this.fail('parse … logfmt as takes one name (the map; read its keys as name.key)', modeTok.start);
+      return {
+        kind: 'parse',
+        source,
+        pattern: { kind: mode, span: { start: modeTok.start, end: modeTok.end } },
+        names,
+        span: this.span(start),
+      };
+    }
     if (this.isOp('/')) this.rescanAsRegex();
     const pt = this.cur;
     if (pt.kind === 'regex') {
@@ -358,28 +752,44 @@ class Parser {
         flags: pt.flags ?? '',
         span: { start: pt.start, end: pt.end },
       };
-      let names: string[] = [];
+      let groupNames: string[] = [];
+      let groupCount = 0;
       try {
-        names = toJsRegex(pattern.source, pattern.flags).names;
+        const js = toJsRegex(pattern.source, pattern.flags);
+        groupNames = js.names;
+        groupCount = captureGroupCount(pattern.source);
       } catch (e) {
         this.fail((e as Error).message, pt.start);
       }
-      if (names.length === 0) this.fail('a parse regex needs named groups such as (?<user>\\S+)', pt.start);
-      if (this.isWord('as')) this.fail('a parse regex names its fields with (?<name>…) groups, not with as');
-      return { kind: 'parse', source, pattern, names, span: this.span(start) };
+      let names = groupNames;
+      if (this.isWord('as')) {
+        // `/(\d+\.\d+\.\d+\.\d+)/ as ip_addr`: names for the capturing groups, in order.
+        const asTok = this.advance();
+        names = this.parseAsNames('parse … as');
+        if (names.length > groupCount) {
+          this.problems.push({
+            pos: asTok.start,
+            message: `the parse regex has ${groupCount} capturing group(s) but ${names.length} name(s) follow as`,
+          });
+        }
+      } else if (names.length === 0) {
+        this.fail('a parse regex needs named groups such as (?<user>\\S+), or names after as', pt.start);
+      }
+      let multi = false;
+      if (this.isWord('multi')) {
+        this.advance();
+        multi = true;
+      }
+      return { kind: 'parse', source, pattern, names, ...(multi ? { multi } : {}), span: this.span(start) };
     }
     if (pt.kind !== 'string')
-      this.fail(`parse expects a glob string or a /regex/, found ${this.describe(pt)}`);
+      this.fail(`parse expects a glob string, a /regex/, logfmt or csv, found ${this.describe(pt)}`);
     this.advance();
     const stars = (pt.value.match(/\*/g) ?? []).length;
     if (stars === 0) this.fail("a parse glob needs at least one '*' to capture", pt.start);
     if (!this.isWord('as')) this.fail(`expected 'as' and ${stars} field name(s) after the parse glob`);
     this.advance();
-    const names: string[] = [];
-    do {
-      if (names.length) this.advance();
-      names.push(this.parseFieldRef('parse … as').name);
-    } while (this.isOp(','));
+    const names = this.parseAsNames('parse … as');
     if (names.length !== stars) {
       this.problems.push({
         pos: pt.start,
@@ -494,6 +904,10 @@ class Parser {
   private parseList(): Expr {
     const s = this.cur.start;
     if (++this.depth > MAX_NESTING) this.fail(`expression nested more than ${MAX_NESTING} levels deep`);
+    if (this.isOp('('))
+      this.fail(
+        'subqueries (x in (query)) are not supported by logferry yet; list the values: x in ["a", "b"]',
+      );
     this.expectOp('[', "to open the list after 'in'");
     const items: Expr[] = [];
     if (!this.isOp(']')) {
@@ -762,7 +1176,156 @@ function containsAggregate(e: Expr): boolean {
   }
 }
 
+/** Field names an expression reads outside calls that name a stats column (for the second-stats rule). */
+function fieldRefs(e: Expr, out: FieldRef[]): void {
+  switch (e.kind) {
+    case 'field':
+      out.push(e);
+      return;
+    case 'binary':
+      fieldRefs(e.left, out);
+      fieldRefs(e.right, out);
+      return;
+    case 'unary':
+      fieldRefs(e.operand, out);
+      return;
+    case 'list':
+      for (const i of e.items) fieldRefs(i, out);
+      return;
+    case 'call':
+      for (const a of e.args) fieldRefs(a, out);
+      return;
+    default:
+      return;
+  }
+}
+
+function findBin(e: Expr): CallExpr | undefined {
+  if (e.kind === 'call') return e.name === 'bin' ? e : e.args.map(findBin).find((x) => x);
+  if (e.kind === 'binary') return findBin(e.left) ?? findBin(e.right);
+  if (e.kind === 'unary') return findBin(e.operand);
+  return undefined;
+}
+
+/** Fields a command defines for the commands after it (aliases, parse names, unnest targets). */
+function definedBy(c: Command): string[] {
+  switch (c.kind) {
+    case 'fields':
+    case 'display':
+      return c.items.map((i) => i.name);
+    case 'parse':
+      return c.names;
+    case 'unnest':
+      return [c.into];
+    case 'accum':
+      return [c.as];
+    case 'sessionize':
+      return [c.as];
+    case 'autoregress':
+      return c.as !== undefined
+        ? [c.as]
+        : Array.from({ length: c.to - c.from + 1 }, (_, i) => `${c.field}_p${c.from + i}`);
+    case 'addtotals':
+      return c.row ? [c.fieldname] : [];
+    default:
+      return [];
+  }
+}
+
+const COMMAND_WORD: Partial<Record<Command['kind'], string>> = { countFrequent: 'countFrequent' };
+
+function commandWord(c: Command): string {
+  if (c.kind === 'filter' && c.keyword) return c.keyword;
+  return COMMAND_WORD[c.kind] ?? c.kind;
+}
+
+/**
+ * Placement rules of the Logs Insights reference (each refused as CloudWatch refuses it; sources in
+ * docs/query-language.md, "Commands reference"):
+ * - dedup: "The only query command that you can use in a query after the dedup command is limit."
+ * - stats: at most two; a sort or limit must come after the second stats; the second stats may use
+ *   only what the first defined (no @message, and no bin(), which reads @timestamp, unless the first
+ *   stats passed @timestamp on).
+ * - SOURCE is the first command; fillmissing follows a stats … by bin().
+ */
+function validatePlacement(ast: QueryAst, problems: Problems): void {
+  const cmds = ast.commands;
+  const statsIdx = cmds.map((c, i) => (c.kind === 'stats' ? i : -1)).filter((i) => i >= 0);
+  for (const i of statsIdx.slice(2)) {
+    problems.push({
+      pos: cmds[i].span.start,
+      message: 'a query can have at most two stats commands (a quota CloudWatch does not raise)',
+    });
+  }
+  if (statsIdx.length >= 2) {
+    const second = statsIdx[1];
+    for (let i = 0; i < second; i++) {
+      const c = cmds[i];
+      if (c.kind === 'sort' || c.kind === 'limit') {
+        problems.push({
+          pos: c.span.start,
+          message: `with two stats commands, ${c.kind} must come after the second stats`,
+        });
+      }
+    }
+    // What the second stats may read: the first stats' columns and what commands between define.
+    const first = cmds[statsIdx[0]] as StatsCommand;
+    const visible = new Set([...first.by, ...first.aggregates].map((p) => p.name));
+    for (let i = statsIdx[0] + 1; i < second; i++) for (const n of definedBy(cmds[i])) visible.add(n);
+    const st = cmds[second] as StatsCommand;
+    const own = new Set<string>();
+    for (const p of [...st.aggregates, ...st.by]) {
+      const refs: FieldRef[] = [];
+      fieldRefs(p.expr, refs);
+      for (const r of refs) {
+        if (!visible.has(r.name) && !own.has(r.name)) {
+          problems.push({
+            pos: r.span.start,
+            message: `'${r.name}' is not available in the second stats: it may use only fields the first stats defined (${[...visible].join(', ')})`,
+          });
+        }
+      }
+      const bin = findBin(p.expr);
+      if (bin && !visible.has('@timestamp')) {
+        problems.push({
+          pos: bin.span.start,
+          message:
+            'bin() reads @timestamp, which the first stats did not keep; pass it on (e.g. max(@timestamp) as @t) and use dateceil(@t, …)',
+        });
+      }
+      own.add(p.name);
+    }
+  }
+  const dedup = cmds.findIndex((c) => c.kind === 'dedup');
+  if (dedup >= 0) {
+    for (const c of cmds.slice(dedup + 1)) {
+      if (c.kind !== 'limit') {
+        problems.push({
+          pos: c.span.start,
+          message: `${commandWord(c)} cannot follow dedup: the only command allowed after dedup is limit`,
+        });
+      }
+    }
+  }
+  let lastStats: StatsCommand | undefined;
+  cmds.forEach((c, i) => {
+    if (c.kind === 'filter' && c.keyword === 'SOURCE' && i > 0) {
+      problems.push({ pos: c.span.start, message: 'SOURCE must be the first command of the query' });
+    }
+    if (c.kind === 'stats') lastStats = c;
+    if (c.kind === 'fillmissing') {
+      const hasBin = lastStats?.by.some((b) => b.expr.kind === 'call' && b.expr.name === 'bin');
+      if (!hasBin)
+        problems.push({
+          pos: c.span.start,
+          message: 'fillmissing fills empty time bins, so it must follow a stats … by bin()',
+        });
+    }
+  });
+}
+
 function validate(ast: QueryAst, problems: Problems): void {
+  validatePlacement(ast, problems);
   const vc: ValidateCtx = {
     text: ast.text,
     statsNames: new Set(),
@@ -850,4 +1413,28 @@ export function parseQuery(text: string): QueryAst {
     throw queryError(text, list);
   }
   return ast;
+}
+
+/** Capturing groups in a regex source: `(` not escaped, not in a class, not `(?:`/lookaround (named `(?<x>` counts). */
+export function captureGroupCount(source: string): number {
+  let n = 0;
+  let inClass = false;
+  for (let i = 0; i < source.length; i++) {
+    const ch = source[i];
+    if (ch === '\\') {
+      i++;
+      continue;
+    }
+    if (inClass) {
+      if (ch === ']') inClass = false;
+      continue;
+    }
+    if (ch === '[') inClass = true;
+    else if (ch === '(') {
+      if (source[i + 1] !== '?') n++;
+      else if (source[i + 2] === '<' && source[i + 3] !== '=' && source[i + 3] !== '!') n++;
+      else if (source[i + 2] === 'P' && source[i + 3] === '<') n++;
+    }
+  }
+  return n;
 }

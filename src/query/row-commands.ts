@@ -6,11 +6,14 @@
  */
 import type { Command, ParseCommand } from './ast.js';
 import { compileExpr, type ExprContext } from './compile-expr.js';
-import { escapeRegex, toJsRegex } from './regex.js';
+import { escapeRegex, type QueryRegex, type RegexMatch, toJsRegex } from './regex.js';
 import type { Row } from './types.js';
 import { type Getter, isMissing, toStr, truthy } from './values.js';
 
 export type RowStep = (row: Row) => Row | null;
+
+/** The boolean field `outlier … mark=true` adds (the docs name no field; logferry's choice). */
+export const OUTLIER_MARK = 'outlier';
 
 export const ROW_COMMANDS = new Set(['filter', 'fields', 'display', 'parse', 'unmask']);
 
@@ -26,6 +29,23 @@ export function writtenFields(c: Command): string[] {
       return [...c.by, ...c.aggregates].map((i) => i.name);
     case 'unnest':
       return [c.into];
+    case 'accum':
+    case 'sessionize':
+      return [c.as];
+    case 'expand':
+      return [c.field.name];
+    case 'addtotals':
+      return c.row ? [c.fieldname] : [];
+    case 'countFrequent':
+      return [...c.fields.map((f) => f.name), '_approxcount'];
+    case 'autoregress':
+      return c.as !== undefined
+        ? [c.as]
+        : Array.from({ length: c.to - c.from + 1 }, (_, i) => `${c.field}_p${c.from + i}`);
+    case 'outlier':
+      return c.mark ? [...c.fields, OUTLIER_MARK] : c.fields;
+    case 'filldown':
+      return c.fields;
     default:
       return [];
   }
@@ -45,27 +65,137 @@ export function globToRegex(glob: string): RegExp {
   return new RegExp(src, 's');
 }
 
+/**
+ * logfmt: space-separated `key=value` pairs; a value may be double-quoted with backslash escapes; a
+ * key without `=` is `true` (as go-logfmt reads it). Values stay strings (compare/aggregate convert).
+ */
+export function parseLogfmt(text: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    while (i < n && (text[i] === ' ' || text[i] === '\t')) i++;
+    if (i >= n) break;
+    const ks = i;
+    while (i < n && text[i] !== '=' && text[i] !== ' ' && text[i] !== '\t') i++;
+    const key = text.slice(ks, i);
+    if (i >= n || text[i] !== '=') {
+      if (key) out[key] = true;
+      continue;
+    }
+    i++; // =
+    let value = '';
+    if (text[i] === '"') {
+      i++;
+      while (i < n && text[i] !== '"') {
+        if (text[i] === '\\' && i + 1 < n) {
+          const e = text[i + 1];
+          value += e === 'n' ? '\n' : e === 't' ? '\t' : e;
+          i += 2;
+        } else value += text[i++];
+      }
+      i++; // closing quote
+    } else {
+      const vs = i;
+      while (i < n && text[i] !== ' ' && text[i] !== '\t') i++;
+      value = text.slice(vs, i);
+    }
+    if (key) out[key] = value;
+  }
+  return out;
+}
+
+/** One CSV record (RFC 4180 quoting: `"a, b"`, `""` for a quote); values are not trimmed. */
+export function parseCsvLine(text: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let i = 0;
+  const n = text.length;
+  let quoted = false;
+  while (i < n) {
+    const ch = text[i];
+    if (quoted) {
+      if (ch === '"') {
+        if (text[i + 1] === '"') {
+          cur += '"';
+          i += 2;
+          continue;
+        }
+        quoted = false;
+      } else cur += ch;
+      i++;
+      continue;
+    }
+    if (ch === ',') {
+      out.push(cur);
+      cur = '';
+    } else if (ch === '"' && cur === '') quoted = true;
+    else if (ch === '\r' || ch === '\n') break;
+    else cur += ch;
+    i++;
+  }
+  out.push(cur);
+  return out;
+}
+
+/** The regex of a parse command and the JS group name (or index) each output name reads. */
+export function parseRegexPlan(c: ParseCommand & { pattern: { kind: 'regex' } }): {
+  re: QueryRegex;
+  readers: ((m: RegexMatch) => string | undefined)[];
+} {
+  const { re, names: reNames, groups } = toJsRegex(c.pattern.source, c.pattern.flags);
+  const groupOf = new Map(reNames.map((n, i) => [n, groups[i]]));
+  const positional = !c.names.every((n) => groupOf.has(n)) || reNames.length === 0;
+  const readers = c.names.map((n, i) => {
+    if (!positional) {
+      const g = groupOf.get(n)!;
+      return (m: RegexMatch) => m.groups?.[g];
+    }
+    return (m: RegexMatch) => m[i + 1];
+  });
+  return { re, readers };
+}
+
 function compileParse(c: ParseCommand, ctx: ExprContext): RowStep {
   const source = compileExpr(c.source, ctx);
   const names = c.names;
-  if (c.pattern.kind === 'regex') {
-    const { re, names: reNames, groups } = toJsRegex(c.pattern.source, c.pattern.flags);
-    const groupOf = new Map(reNames.map((n, i) => [n, groups[i]]));
-    const jsNames = names.map((n) => groupOf.get(n) ?? n);
+  const pattern = c.pattern;
+  if (pattern.kind === 'regex') {
+    const { re, readers } = parseRegexPlan({ ...c, pattern });
     return (row) => {
       const v = source(row);
       if (isMissing(v)) return row;
       const m = re.exec(toStr(v));
-      if (!m?.groups) return row;
+      if (!m) return row;
       const out: Row = { ...row };
       for (let i = 0; i < names.length; i++) {
-        const g = m.groups[jsNames[i]];
+        const g = readers[i](m);
         if (g !== undefined) out[names[i]] = g;
       }
       return out;
     };
   }
-  const re = globToRegex(c.pattern.text);
+  if (pattern.kind === 'logfmt') {
+    const name = names[0];
+    return (row) => {
+      const v = source(row);
+      if (isMissing(v)) return row;
+      const map = parseLogfmt(toStr(v));
+      for (const _ in map) return { ...row, [name]: map };
+      return row;
+    };
+  }
+  if (pattern.kind === 'csv') {
+    return (row) => {
+      const v = source(row);
+      if (isMissing(v)) return row;
+      const values = parseCsvLine(toStr(v));
+      const out: Row = { ...row };
+      for (let i = 0; i < names.length && i < values.length; i++) out[names[i]] = values[i];
+      return out;
+    };
+  }
+  const re = globToRegex(pattern.text);
   return (row) => {
     const v = source(row);
     if (isMissing(v)) return row;

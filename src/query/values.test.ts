@@ -225,7 +225,7 @@ describe('edge cases through the whole engine', () => {
       { '@timestamp': 2, o: { n: 'a' }, v: 'x' },
       { '@timestamp': 1, o: { n: 'a' }, v: 'y' },
     ];
-    expect((await run('dedup o.n, v | fields @timestamp', rows)).rows).toEqual([
+    expect((await run('fields @timestamp | dedup o.n, v', rows)).rows).toEqual([
       { '@timestamp': 3 },
       { '@timestamp': 1 },
     ]);

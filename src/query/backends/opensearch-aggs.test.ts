@@ -20,6 +20,10 @@ const M = indexMappings({
 const plan = (q: string) => planAggregation(compileQuery(q), M);
 
 describe('planAggregation', () => {
+  it('leaves stats … by bin() offset to the local engine (date_histogram has no offset here)', () => {
+    expect(plan('stats count(*) by bin(1h) offset 30m')).toBeUndefined();
+  });
+
   it('plans filters, composite sources, metrics and the fields to verify', () => {
     const p = plan(
       'filter @logStream like /^kube-apiserver-audit/ and verb != "get" | stats count(*) as n, avg(@duration) by verb, bin(5m) | sort n desc',
