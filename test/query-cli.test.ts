@@ -48,7 +48,7 @@ beforeAll(async () => {
   await build({
     entryPoints: {
       'cli/logferry': join(root, 'src', 'cli', 'main.ts'),
-      'cli/query-worker': join(root, 'src', 'query', 'sources', 'scan-worker.ts'),
+      'cli/query-worker': join(root, 'src', 'query', 'backends', 'scan-worker.ts'),
     },
     outdir: outDir,
     outExtension: { '.js': '.mjs' },

@@ -181,8 +181,10 @@ describe('local archive', () => {
     );
     for (const threads of [0, 2]) {
       const run = await runQuery({ query: AWS_AUTH_QUERY, from: copy, threads, inlineMaxBytes: 0 });
-      expect(run.progress.objectsFailed).toBe(1);
-      expect(run.progress.failures[0]).toMatch(/^default\/broken-2026-11-20-10-00-00-ffff\.gz: /);
+      // A gzip header and then nothing usable: a damaged object (nothing before the damage), reported.
+      expect(run.progress.objectsDamaged).toBe(1);
+      expect(run.progress.damaged[0]).toMatch(/^default\/broken-2026-11-20-10-00-00-ffff\.gz: gzip data/);
+      expect(run.incomplete).toHaveLength(1);
       expect(summary(run.result.rows)).toEqual(expectedAwsAuth(fx).map((a) => [a.ts, a.verb, a.user]));
     }
   });

@@ -10,11 +10,19 @@ import { compileQuery } from '../index.js';
 import type { CompiledQuery, QueryResult, Row } from '../types.js';
 import { listLocal } from './local.js';
 import { listS3 } from './s3.js';
-import { ArchiveScan, DEFAULT_PRUNE_SLACK_MS, type ScanProgress, type ScanTarget } from './scan.js';
+import {
+  ArchiveScan,
+  DEFAULT_PRUNE_SLACK_MS,
+  incompleteReasons,
+  type ScanProgress,
+  type ScanTarget,
+} from './scan.js';
 import { parseTimeRange, type TimeRange } from './time-range.js';
 
 export { parseTimeArg, parseTimeRange, type TimeRange } from './time-range.js';
 export type { ScanProgress } from './scan.js';
+export { incompleteReasons } from './scan.js';
+export { DEFAULT_MAX_LINE_BYTES } from './scan-object.js';
 
 export const DEFAULT_FROM = './logferry-data';
 
@@ -34,6 +42,8 @@ export interface RunQueryOptions {
   pruneSlackMs?: number;
   /** Archive scans below this many bytes run inline (no workers); tests set 0 to force workers. */
   inlineMaxBytes?: number;
+  /** Longest archive line read (bytes); longer lines are skipped and counted. */
+  maxLineBytes?: number;
   signal?: AbortSignal;
   /** Called often during the scan (the CLI throttles drawing). */
   onProgress?: (p: ScanProgress) => void;
@@ -49,6 +59,12 @@ export interface QueryRun {
   histogram: Map<number, number>;
   /** What was pushed down where (OpenSearch), for `--explain`-style footers. */
   notes: string[];
+  /**
+   * What the answer does not cover (unreadable or damaged objects, over-long lines, failed shards),
+   * one sentence each; empty when every listed byte was read. The CLI reports these on stderr and
+   * exits 3 unless partial results were asked for.
+   */
+  incomplete: string[];
 }
 
 function envBytes(name: string): number | undefined {
@@ -93,6 +109,8 @@ export async function runQuery(opts: RunQueryOptions): Promise<QueryRun> {
   }
   let targets: ScanTarget[];
   let prunedPrefixes = 0;
+  let unreadable: string[] = [];
+  const notes: string[] = [];
   if (kind === 's3') {
     const listed = await listS3(from, {
       filters: compiled.pushdownFilters,
@@ -103,7 +121,13 @@ export async function runQuery(opts: RunQueryOptions): Promise<QueryRun> {
     targets = listed.targets;
     prunedPrefixes = listed.prunedPrefixes;
   } else {
-    targets = await listLocal(from.replace(/^file:\/\//i, ''));
+    const listing = await listLocal(from.replace(/^file:\/\//i, ''));
+    targets = listing.targets;
+    unreadable = listing.unreadable;
+    if (listing.ignored.length)
+      notes.push(
+        `${listing.ignored.length} entr${listing.ignored.length === 1 ? 'y is' : 'ies are'} neither a file nor a directory (FIFO, socket, device) and were not read: ${listing.ignored.slice(0, 5).join(', ')}${listing.ignored.length > 5 ? ', …' : ''}`,
+      );
   }
   const scan = new ArchiveScan(targets, {
     compiled,
@@ -113,8 +137,13 @@ export async function runQuery(opts: RunQueryOptions): Promise<QueryRun> {
     threads: opts.threads,
     pruneSlackMs: slackMs,
     inlineMaxBytes: opts.inlineMaxBytes ?? envBytes('LOGFERRY_QUERY_INLINE_MAX_BYTES'),
+    maxLineBytes: opts.maxLineBytes,
     signal: opts.signal,
   });
+  for (const u of unreadable) {
+    scan.progress.objectsFailed++;
+    if (scan.progress.failures.length < 5) scan.progress.failures.push(`${u} (directory not read)`);
+  }
   const timer = opts.onProgress ? setInterval(() => opts.onProgress?.(scan.progress), 100) : undefined;
   try {
     const result = await compiled.finish(tap(scan.rows(), scan.progress, opts.onProgress), {
@@ -124,7 +153,6 @@ export async function runQuery(opts: RunQueryOptions): Promise<QueryRun> {
       recordsScanned: scan.progress.recordsScanned,
       recordsMatched: scan.progress.recordsMatched,
     };
-    const notes: string[] = [];
     if (prunedPrefixes) notes.push(`${prunedPrefixes} prefix(es) pruned while listing`);
     if (targets.length === 0 && prunedPrefixes === 0)
       notes.push(`no archive objects under ${from}: is this where \`logferry run\` or the S3 sink writes?`);
@@ -140,6 +168,7 @@ export async function runQuery(opts: RunQueryOptions): Promise<QueryRun> {
       progress: scan.progress,
       histogram: scan.histogram,
       notes,
+      incomplete: incompleteReasons(scan.progress),
     };
   } finally {
     if (timer) clearInterval(timer);
