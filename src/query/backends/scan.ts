@@ -175,7 +175,11 @@ export class ArchiveScan {
     if (opts.maxLineBytes !== undefined) this.progress.maxLineBytes = opts.maxLineBytes;
     this.targets = targets.filter((t) => mayMatch(t.info, opts.compiled.pushdownFilters, opts.range, slack));
     this.progress.objectsPruned = targets.length - this.targets.length;
+    for (const t of this.targets) if (t.info.fields) for (const k in t.info.fields) this.keyFields.add(k);
   }
+
+  /** Partition field names the scanned keys provide (kept out of the line pre-check). */
+  private readonly keyFields = new Set<string>();
 
   private fail(info: ObjectInfo, message: string): void {
     this.progress.objectsFailed++;
@@ -231,7 +235,7 @@ export class ArchiveScan {
 
   private async runInline(queue: AsyncQueue<Row[]>): Promise<void> {
     const { compiled, range, signal } = this.opts;
-    const requirement = lineRequirement(compiled.pushdownFilters);
+    const requirement = lineRequirement(compiled.pushdownFilters, this.keyFields);
     for (const t of this.targets) {
       signal?.throwIfAborted();
       if (this.stopped) return;
@@ -269,7 +273,7 @@ export class ArchiveScan {
       queryText: this.opts.queryText,
       now: this.opts.now,
       range,
-      requirement: lineRequirement(compiled.pushdownFilters),
+      requirement: lineRequirement(compiled.pushdownFilters, this.keyFields),
       keep: keep ? [...keep.names] : undefined,
       maxLineBytes: this.progress.maxLineBytes,
     };
