@@ -220,4 +220,30 @@ describe('local archive', () => {
       expect(summary(run.result.rows)).toEqual(expectedAwsAuth(fx).map((a) => [a.ts, a.verb, a.user]));
     }
   });
+
+  it('@ptr points at one line that filter @ptr = … resolves back, reading only its object', async () => {
+    for (const from of ['ndjson', 'raw']) {
+      for (const threads of [0, 2]) {
+        const first = await runQuery({
+          query: `fields @ptr, @message | filter @logStream = "${AUDIT_STREAM}" | sort @timestamp asc | limit 3`,
+          from: join(dir, from),
+          threads,
+          inlineMaxBytes: 0,
+        });
+        expect(first.result.rows).toHaveLength(3);
+        for (const row of first.result.rows) {
+          const ptr = String(row['@ptr']);
+          expect(ptr, from).toMatch(/^_aws_eks_prod_cluster\/kube-apiserver-audit\/.+\.gz:\d+$/);
+          const back = await runQuery({
+            query: `fields @ptr, @message | filter @ptr = "${ptr}"`,
+            from: join(dir, from),
+            threads,
+            inlineMaxBytes: 0,
+          });
+          expect(back.result.rows, from).toEqual([{ '@ptr': ptr, '@message': row['@message'] }]);
+          expect(back.progress.objectsListed - back.progress.objectsPruned).toBe(1);
+        }
+      }
+    }
+  });
 });

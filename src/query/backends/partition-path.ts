@@ -35,6 +35,8 @@ export interface ObjectInfo {
   keyTimeMs?: number;
   /** Component from the layout (EKS component, `lambda`, `ecs`, `default`). */
   component?: string;
+  /** Set when this describes a listing prefix (S3 `CommonPrefixes`) rather than one object. */
+  prefixOf?: string;
   /** Hive `key=value` segments: partition fields rows get when their line lacks the field. */
   fields?: Record<string, string>;
 }

@@ -148,3 +148,17 @@ describe('partition fields', () => {
     expect(lineRequirement(q, new Set(['component']))).toEqual([['delete']]);
   });
 });
+
+describe('@ptr pruning', () => {
+  it('keeps only the object (or S3 prefix) a pointer names', () => {
+    const f = filters('filter @ptr = "app/a-1.gz:17"');
+    expect(mayMatch(parseObjectKey('app/a-1.gz'), f, {}, 0)).toBe(true);
+    expect(mayMatch(parseObjectKey('app/b-1.gz'), f, {}, 0)).toBe(false);
+    expect(mayMatch({ ...parseObjectKey('app/_'), prefixOf: 'app/' }, f, {}, 0)).toBe(true);
+    expect(mayMatch({ ...parseObjectKey('web/_'), prefixOf: 'web/' }, f, {}, 0)).toBe(false);
+    const list = filters('filter @ptr in ["app/a-1.gz:1", "app/b-1.gz:2"]');
+    expect(mayMatch(parseObjectKey('app/b-1.gz'), list, {}, 0)).toBe(true);
+    expect(mayMatch(parseObjectKey('app/c-1.gz'), list, {}, 0)).toBe(false);
+    expect(mayMatch(parseObjectKey('app/c-1.gz'), filters('filter @ptr like "a-1"'), {}, 0)).toBe(true);
+  });
+});

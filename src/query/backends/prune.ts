@@ -99,9 +99,32 @@ export function keyTruth(e: Expr, info: ObjectInfo): Tri {
   if (e.op === 'or') return or(keyTruth(e.left, info), keyTruth(e.right, info));
   if (isField(e.left, '@logStream')) return streamTruth(e, info);
   if (isField(e.left, '@log') && info.logGroup) return groupTruth(e, info.logGroup);
+  if (isField(e.left, '@ptr')) return pointerTruth(e, info);
   if (e.left.kind === 'field' && info.fields && Object.hasOwn(info.fields, e.left.name))
     return valueTruth(e, info.fields[e.left.name]);
   return undefined;
+}
+
+/** The object key of a pointer `<key>:<line>` (archive scans write them so). */
+export function pointerKey(ptr: string): string | undefined {
+  const i = ptr.lastIndexOf(':');
+  return i > 0 && /^\d+$/.test(ptr.slice(i + 1)) ? ptr.slice(0, i) : undefined;
+}
+
+/** `@ptr = "<key>:<line>"` (or `in [...]`) can only hold in the object with that key. */
+function pointerTruth(e: BinaryExpr, info: ObjectInfo): Tri {
+  const { op, right } = e;
+  const values =
+    op === '=' && right.kind === 'string'
+      ? [right.value]
+      : op === 'in' && right.kind === 'list' && right.items.every((x) => x.kind === 'string')
+        ? right.items.map((x) => (x.kind === 'string' ? x.value : ''))
+        : undefined;
+  if (!values) return undefined;
+  // A listing prefix (S3) holds every key that starts with it.
+  const hit = (k: string | undefined) =>
+    k !== undefined && (info.prefixOf !== undefined ? k.startsWith(info.prefixOf) : k === info.key);
+  return values.some((v) => hit(pointerKey(v))) ? undefined : false;
 }
 
 /**

@@ -224,4 +224,37 @@ describe('scanObject', () => {
       expect(stats.damage).toBeUndefined();
     });
   });
+
+  it('gives each row a pointer <key>:<line> counting every physical line', async () => {
+    const compiled = compileQuery('fields @ptr, @message | filter @message like "hit"');
+    const text = Buffer.from(`miss\n\nhit one\r\n${'x'.repeat(50)}\nhit two\nmiss\nhit three`);
+    for (const step of [3, 1 << 20]) {
+      const rows: Row[] = [];
+      await scanObject(
+        (async function* () {
+          for (let i = 0; i < text.length; i += step) yield text.subarray(i, i + step);
+        })(),
+        {
+          info: parseObjectKey('app/x.gz'),
+          range: {},
+          requirement: lineRequirement(compiled.pushdownFilters),
+          rowStage: (r) => compiled.rowStage(r),
+          histogram: new Map(),
+          maxLineBytes: 20,
+          pointers: true,
+          emit: (r) => {
+            rows.push(...r);
+          },
+        },
+      );
+      expect(
+        rows.map((r) => [r['@ptr'], r['@message']]),
+        `step ${step}`,
+      ).toEqual([
+        ['app/x.gz:3', 'hit one'],
+        ['app/x.gz:5', 'hit two'],
+        ['app/x.gz:7', 'hit three'],
+      ]);
+    }
+  });
 });

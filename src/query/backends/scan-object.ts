@@ -71,6 +71,8 @@ export interface ObjectScanSpec {
   maxLineBytes?: number;
   /** The object's stored size when known (says how much of a corrupt object could not be decoded). */
   sizeBytes?: number;
+  /** Give each row `@ptr` = `<key>:<line number>` (set when the query references `@ptr`). */
+  pointers?: boolean;
   emit(rows: Row[]): void | Promise<void>;
 }
 
@@ -183,9 +185,13 @@ export async function scanObject(
   let pending: Row[] = [];
   let carry: Buffer | undefined;
 
+  const pointers = spec.pointers === true;
+  // 1-based number of the line being handled (counted only when pointers are on).
+  let lineNo = 0;
   const processLine = async (line: string) => {
     const row = decodeLine(line, info);
     if (row === undefined) return;
+    if (pointers && row['@ptr'] === undefined) row['@ptr'] = `${info.key}:${lineNo}`;
     const ts = row['@timestamp'] as number;
     if (timed && !(ts >= start && ts < end)) return;
     const out = rowStage(row);
@@ -243,12 +249,14 @@ export async function scanObject(
 
   const handle = async (s: string) => {
     if (!anchorChosen) chooseAnchor(s);
-    if (anchor !== undefined && !s.includes('\\u') && !s.includes('\\/')) return grep(s);
+    // Pointers number every line: the grep path, which jumps over lines, is not used then.
+    if (anchor !== undefined && !pointers && !s.includes('\\u') && !s.includes('\\/')) return grep(s);
     let from = 0;
     for (;;) {
       let nl = s.indexOf('\n', from);
       const last = nl === -1;
       if (last) nl = s.length;
+      lineNo++;
       let line = s.slice(from, nl);
       from = nl + 1;
       if (line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
@@ -286,6 +294,7 @@ export async function scanObject(
   const flushHeld = async () => {
     if (skipping) {
       stats.linesTooLong++;
+      lineNo++;
       stats.bytesTooLong += skipped;
       skipping = false;
       skipped = 0;
@@ -312,7 +321,7 @@ export async function scanObject(
     const last = c.lastIndexOf(10);
     if (last >= from) {
       // A piece is at most `maxLine` bytes, so every line inside it is within the cap.
-      if (last > from) await handle(c.toString('utf8', from, last));
+      if (last > from || pointers) await handle(c.toString('utf8', from, last));
       from = last + 1;
     }
     if (from < c.length) hold(c.subarray(from));

@@ -21,6 +21,7 @@ export interface WorkerInit {
   requirement: LineRequirement;
   keep?: string[];
   maxLineBytes?: number;
+  pointers?: boolean;
 }
 
 export type WorkerTask = {
@@ -76,6 +77,7 @@ if (port) {
         histogram,
         maxLineBytes: init.maxLineBytes,
         sizeBytes: task.size,
+        pointers: init.pointers,
         emit: async (rows) => {
           port.postMessage({ type: 'rows', id: task.id, rows } satisfies WorkerMessage);
           unacked++;

@@ -86,6 +86,11 @@ export interface ScanOptions {
 
 export const DEFAULT_PRUNE_SLACK_MS = 3_600_000;
 
+/** Rows carry `@ptr` (`<key>:<line>`) only when the query reads it: numbering lines costs the grep path. */
+export function wantsPointers(referenced: Set<string> | '*'): boolean {
+  return referenced === '*' || referenced.has('@ptr');
+}
+
 /**
  * Sentences saying what a finished scan did not read: unreadable objects, damaged objects and
  * over-long lines. Empty when the answer covers every byte listed.
@@ -255,6 +260,7 @@ export class ArchiveScan {
           histogram: this.histogram,
           maxLineBytes: this.progress.maxLineBytes,
           sizeBytes: t.size,
+          pointers: wantsPointers(compiled.referencedFields),
           emit: (rows) => queue.push(rows),
         });
         this.addStats(t.info, stats);
@@ -276,6 +282,7 @@ export class ArchiveScan {
       requirement: lineRequirement(compiled.pushdownFilters, this.keyFields),
       keep: keep ? [...keep.names] : undefined,
       maxLineBytes: this.progress.maxLineBytes,
+      pointers: wantsPointers(compiled.referencedFields),
     };
     const targets = this.targets;
     let next = 0;
