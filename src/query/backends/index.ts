@@ -26,46 +26,9 @@ export { DEFAULT_MAX_LINE_BYTES } from './scan-object.js';
 
 export const DEFAULT_FROM = './logferry-data';
 
-export type SourceKind = 'local' | 's3' | 'opensearch';
+import type { QueryRun, RunQueryOptions, SourceKind } from './run-types.js';
 
-export interface RunQueryOptions {
-  /** Query text (already expanded if it came from a recipe). */
-  query: string;
-  from?: string;
-  start?: string;
-  end?: string;
-  /** Epoch ms anchoring relative times and `now()`. */
-  now?: number;
-  /** Worker threads for archive scans (default: all cores; 0 = inline). */
-  threads?: number;
-  /** Key-time slack for archive pruning (ms); negative turns key-time pruning off. */
-  pruneSlackMs?: number;
-  /** Archive scans below this many bytes run inline (no workers); tests set 0 to force workers. */
-  inlineMaxBytes?: number;
-  /** Longest archive line read (bytes); longer lines are skipped and counted. */
-  maxLineBytes?: number;
-  signal?: AbortSignal;
-  /** Called often during the scan (the CLI throttles drawing). */
-  onProgress?: (p: ScanProgress) => void;
-}
-
-export interface QueryRun {
-  result: QueryResult;
-  compiled: CompiledQuery;
-  source: SourceKind;
-  range: TimeRange;
-  progress: ScanProgress;
-  /** Matched events per minute, for the histogram (archive scans; OpenSearch fills it from hits). */
-  histogram: Map<number, number>;
-  /** What was pushed down where (OpenSearch), for `--explain`-style footers. */
-  notes: string[];
-  /**
-   * What the answer does not cover (unreadable or damaged objects, over-long lines, failed shards),
-   * one sentence each; empty when every listed byte was read. The CLI reports these on stderr and
-   * exits 3 unless partial results were asked for.
-   */
-  incomplete: string[];
-}
+export type { QueryRun, RunQueryOptions, SourceKind } from './run-types.js';
 
 function envBytes(name: string): number | undefined {
   const v = process.env[name];

@@ -14,7 +14,7 @@ import { describeError, LogferryError } from '../../core/errors.js';
 import { compileQuery } from '../index.js';
 import type { CompiledQuery, QueryResult, Row } from '../types.js';
 import { toEpochMs } from './decode.js';
-import type { QueryRun, RunQueryOptions } from './index.js';
+import type { QueryRun, RunQueryOptions } from './run-types.js';
 import { type AggPlan, planAggregation } from './opensearch-aggs.js';
 import { buildSearchQuery, type Dsl, FALLBACK_FIELD, indexMappings } from './opensearch-dsl.js';
 import { incompleteReasons, newProgress, type ScanProgress } from './scan.js';
