@@ -29,6 +29,7 @@ import {
 } from '../bench/data.js';
 import { startFirehoseApi } from './infra/firehose-api.js';
 import { motoUrl } from './infra/services.js';
+import { objectPrefix } from '../src/aws/partition.js';
 
 const root = new URL('..', import.meta.url).pathname;
 let work: string;
@@ -174,7 +175,9 @@ describe('firehose Lambda bundle', () => {
       const keys = out.metadata!.partitionKeys;
       const seedPrefix = kind.startsWith('kube') || kind.endsWith('manager') || kind === 'authenticator';
       expect(keys.object_prefix).toBe(
-        seedPrefix ? `_aws_eks_blue_cluster/${kind}/${stream.logStream.replace(/\//g, '_')}` : 'default',
+        seedPrefix
+          ? `_aws_eks_blue_cluster/${kind}/${stream.logStream.replace(/\//g, '_')}`
+          : objectPrefix(stream.logGroup, stream.logStream),
       );
       expect(keys.component).toBe(seedPrefix ? kind : kind === 'generic' ? 'default' : kind);
       expect(keys.cluster).toBe(seedPrefix ? 'blue' : 'none');

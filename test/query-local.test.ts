@@ -34,6 +34,7 @@ beforeAll(async () => {
   await writeArchive(join(dir, 'ndjson'), fx.records);
   await writeArchive(join(dir, 'raw'), fx.records, { format: 'raw' });
   await writeArchive(join(dir, 'hive'), fx.records, { keyTemplate: HIVE, maxRecords: 40 });
+  await writeArchive(join(dir, 'hive-raw'), fx.records, { keyTemplate: HIVE, maxRecords: 40, format: 'raw' });
 });
 
 afterAll(() => {
@@ -117,20 +118,51 @@ describe('local archive', () => {
     expect(got).toEqual(want);
   });
 
-  it('reads ECS task lines and Lambda lines from the default prefix', async () => {
-    const run = await runQuery({
-      query: `fields @timestamp, @message | filter @logStream like "${TASK_ID}" | filter @message like "ERROR"`,
-      from: join(dir, 'raw'),
-      threads: 0,
-    });
-    // raw objects under default/ carry no stream in their key: ECS rows have no @logStream there.
-    expect(run.result.rows.length).toBe(0);
-    const nd = await runQuery({
-      query: `fields @timestamp, @message | filter @logStream like "${TASK_ID}" | filter @message like "ERROR"`,
+  it('reads ECS task and Lambda lines with their group and stream, from raw objects too', async () => {
+    for (const from of ['raw', 'ndjson']) {
+      const run = await runQuery({
+        query: `fields @timestamp, @message, @log, @logStream | filter @logStream like "${TASK_ID}" | filter @message like "ERROR"`,
+        from: join(dir, from),
+        threads: 0,
+      });
+      // raw objects carry no provenance in their lines: the key (<group>/ecs/<stream>) gives it back.
+      expect(run.result.rows.length, from).toBe(6);
+      const lambda = await runQuery({
+        query: 'filter @log like "/aws/lambda/" | stats count(*) as n by @log',
+        from: join(dir, from),
+        threads: 0,
+      });
+      expect(lambda.result.rows.length, from).toBe(1);
+    }
+  });
+
+  it('reads Hive partition keys as fields and prunes on them (filter component = "lambda")', async () => {
+    const all = await runQuery({
+      query: 'filter @log like "/aws/lambda/" | stats count(*) as n',
       from: join(dir, 'ndjson'),
       threads: 0,
     });
-    expect(nd.result.rows.length).toBe(6);
+    const want = Number(all.result.rows[0]?.n);
+    expect(want).toBeGreaterThan(0);
+    for (const from of ['hive', 'hive-raw']) {
+      const run = await runQuery({
+        query: 'filter component = "lambda" | stats count(*) as n by component',
+        from: join(dir, from),
+        threads: 0,
+      });
+      expect(run.result.rows, from).toEqual([{ component: 'lambda', n: want }]);
+      // Only the lambda partition was read.
+      expect(run.progress.objectsPruned, from).toBeGreaterThan(0);
+      expect(run.progress.objectsListed - run.progress.objectsPruned, from).toBe(
+        (
+          await runQuery({
+            query: 'limit 1',
+            from: join(dir, from, 'cluster=none', 'component=lambda'),
+            threads: 0,
+          })
+        ).progress.objectsListed,
+      );
+    }
   });
 
   it('reads one file directly, and says what to do when --from does not exist', async () => {
@@ -176,14 +208,42 @@ describe('local archive', () => {
     const copy = join(dir, 'corrupt');
     cpSync(join(dir, 'ndjson'), copy, { recursive: true });
     writeFileSync(
-      join(copy, 'default', 'broken-2026-11-20-10-00-00-ffff.gz'),
+      join(copy, 'broken-2026-11-20-10-00-00-ffff.gz'),
       Buffer.from([0x1f, 0x8b, 8, 0, 1, 2, 3, 4, 5, 6, 7]),
     );
     for (const threads of [0, 2]) {
       const run = await runQuery({ query: AWS_AUTH_QUERY, from: copy, threads, inlineMaxBytes: 0 });
-      expect(run.progress.objectsFailed).toBe(1);
-      expect(run.progress.failures[0]).toMatch(/^default\/broken-2026-11-20-10-00-00-ffff\.gz: /);
+      // A gzip header and then nothing usable: a damaged object (nothing before the damage), reported.
+      expect(run.progress.objectsDamaged).toBe(1);
+      expect(run.progress.damaged[0]).toMatch(/^broken-2026-11-20-10-00-00-ffff\.gz: gzip data/);
+      expect(run.incomplete).toHaveLength(1);
       expect(summary(run.result.rows)).toEqual(expectedAwsAuth(fx).map((a) => [a.ts, a.verb, a.user]));
+    }
+  });
+
+  it('@ptr points at one line that filter @ptr = … resolves back, reading only its object', async () => {
+    for (const from of ['ndjson', 'raw']) {
+      for (const threads of [0, 2]) {
+        const first = await runQuery({
+          query: `fields @ptr, @message | filter @logStream = "${AUDIT_STREAM}" | sort @timestamp asc | limit 3`,
+          from: join(dir, from),
+          threads,
+          inlineMaxBytes: 0,
+        });
+        expect(first.result.rows).toHaveLength(3);
+        for (const row of first.result.rows) {
+          const ptr = String(row['@ptr']);
+          expect(ptr, from).toMatch(/^_aws_eks_prod_cluster\/kube-apiserver-audit\/.+\.gz:\d+$/);
+          const back = await runQuery({
+            query: `fields @ptr, @message | filter @ptr = "${ptr}"`,
+            from: join(dir, from),
+            threads,
+            inlineMaxBytes: 0,
+          });
+          expect(back.result.rows, from).toEqual([{ '@ptr': ptr, '@message': row['@message'] }]);
+          expect(back.progress.objectsListed - back.progress.objectsPruned).toBe(1);
+        }
+      }
     }
   });
 });

@@ -2,11 +2,28 @@
  * Partition keys for archives, shared by the Firehose handler (dynamic partitioning keys) and the
  * S3 sink (object prefixes), so both write the same layout.
  *
- * `object_prefix` keeps the seed's layout for EKS control-plane streams —
- * `<logGroup with / → _>/<component>/<logStream with / → _>` — and is `default` otherwise. The other
- * keys let users build Hive-style layouts (`cluster=…/component=…/dt=…/hour=…`); they are always
- * present (`none` / `default` when not applicable) because Firehose fails a record whose prefix
- * expression names a missing key.
+ * `object_prefix` is `<log group>/<component>/<log stream>` for every source class, so each class
+ * gets its own partitions and a `raw` object's key keeps its provenance:
+ *
+ *  - EKS control plane — the seed's layout, byte for byte: `<logGroup with / → _>/<component>/
+ *    <logStream with / → _>` (`_aws_eks_prod_cluster/kube-apiserver-audit/kube-apiserver-audit-4e9f…`);
+ *  - Lambda — by function: `_aws_lambda_<function>/lambda/<stream>` (`/aws/lambda/orders-api`,
+ *    stream `2026/11/22/[$LATEST]abc…` → `_aws_lambda_orders-api/lambda/2026_11_22_[$LATEST]abc…`);
+ *  - ECS — by log group, then the task's stream (`<prefix>/<container>/<task id>`):
+ *    `_ecs_checkout/ecs/web_app_<task id>`;
+ *  - any other log group: `<group>/default/<stream>`.
+ *
+ * Outside the seed's EKS layout, names are written reversibly (`encodeKeySegment`): `/` → `_`, and
+ * `_`, `%` and characters outside `[A-Za-z0-9.$[\]-]` as `%XX`, so `decodeKeySegment` gives back the
+ * exact log group and stream (the query engine does, for `@log`/`@logStream` of raw lines). Lambda
+ * function names cannot hold `/` or `%`, so `_aws_lambda_<function>` needs no escaping.
+ *
+ * The other keys let users build Hive-style layouts (`cluster=…/component=…/dt=…/hour=…`); they are
+ * always present (`none` / `default` when not applicable) because Firehose fails a record whose
+ * prefix expression names a missing key. Note for Firehose: every distinct prefix is an active
+ * partition (default quota 500 per delivery stream); Lambda and ECS streams come and go with
+ * execution environments and tasks, so a busy account may prefer a coarser prefix such as
+ * `!{partitionKeyFromLambda:log_group}/` or the Hive keys.
  */
 import { classifyStream, componentLabel, type StreamClass } from './classify.js';
 
@@ -32,6 +49,45 @@ export function slashToUnderscore(s: string): string {
   return s.replace(/\//g, '_');
 }
 
+const KEEP = /[A-Za-z0-9.$[\]-]/;
+const NEEDS_ESCAPE = /[^A-Za-z0-9.$[\]/-]/;
+
+/** A name as one key segment, reversibly: `/` → `_`; `_`, `%` and unsafe characters → `%XX` (UTF-8). */
+export function encodeKeySegment(name: string): string {
+  // `.` and `..` would be path steps in a directory archive.
+  if (/^\.*$/.test(name)) return name.replace(/\./g, '%2E');
+  if (!NEEDS_ESCAPE.test(name)) return name.replace(/\//g, '_');
+  let out = '';
+  for (const ch of name) {
+    if (ch === '/') out += '_';
+    else if (KEEP.test(ch)) out += ch;
+    else for (const b of Buffer.from(ch, 'utf8')) out += `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
+}
+
+/** The inverse of `encodeKeySegment`; undefined when the segment is not such an encoding. */
+export function decodeKeySegment(segment: string): string | undefined {
+  if (segment === '' || /[^A-Za-z0-9.$[\]_%-]/.test(segment)) return undefined;
+  try {
+    return decodeURIComponent(segment.replace(/_/g, '/'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** `object_prefix` for a stream (see the file comment). */
+export function objectPrefix(logGroup: string, logStream: string, cls?: StreamClass): string {
+  const c = cls ?? classifyStream(logGroup, logStream);
+  if (c.kind === 'eks')
+    return `${slashToUnderscore(logGroup)}/${c.component}/${slashToUnderscore(logStream)}`;
+  const group =
+    c.kind === 'lambda' && !NEEDS_ESCAPE.test(c.functionName.replace(/_/g, ''))
+      ? `_aws_lambda_${c.functionName}`
+      : encodeKeySegment(logGroup);
+  return `${group}/${componentLabel(c)}/${encodeKeySegment(logStream)}`;
+}
+
 export function partitionKeys(
   logGroup: string,
   logStream: string,
@@ -39,15 +95,13 @@ export function partitionKeys(
   cls?: StreamClass,
 ): PartitionKeys {
   const c = cls ?? classifyStream(logGroup, logStream);
-  const group = slashToUnderscore(logGroup);
-  const stream = slashToUnderscore(logStream);
   const d = new Date(Number.isFinite(eventTimeMs) ? eventTimeMs : 0);
   return {
-    object_prefix: c.kind === 'eks' ? `${group}/${c.component}/${stream}` : 'default',
+    object_prefix: objectPrefix(logGroup, logStream, c),
     cluster: c.kind === 'eks' ? c.cluster : 'none',
     component: componentLabel(c),
-    log_group: group,
-    log_stream: stream,
+    log_group: slashToUnderscore(logGroup),
+    log_stream: slashToUnderscore(logStream),
     year: String(d.getUTCFullYear()),
     month: pad(d.getUTCMonth() + 1),
     day: pad(d.getUTCDate()),

@@ -33,7 +33,7 @@ export async function listArchive(
     all = listed.targets;
     prunedPrefixes = listed.prunedPrefixes;
   } else {
-    all = await listLocal(from.replace(/^file:\/\//i, ''));
+    all = (await listLocal(from.replace(/^file:\/\//i, ''))).targets;
   }
   const targets = all.filter((t) => mayMatch(t.info, compiled.pushdownFilters, range, slackMs));
   return { targets, objectsListed: all.length, objectsPruned: all.length - targets.length, prunedPrefixes };

@@ -75,7 +75,9 @@ describe('S3Sink (local directory)', () => {
     expect(list[0]).toMatch(
       /^_aws_eks_prod_cluster\/kube-apiserver-audit\/kube-apiserver-audit-4e9f9d6f9d15381d05d77c5df3f7d329\/logferry-2026-11-22-13-05-09-[0-9a-f]{16}\.gz$/,
     );
-    expect(list[1]).toMatch(/^default\/logferry-2026-11-22-13-05-09-[0-9a-f]{16}\.gz$/);
+    expect(list[1]).toMatch(
+      /^_aws_lambda_orders\/lambda\/2026_11_22_\[\$LATEST\]abc\/logferry-2026-11-22-13-05-09-[0-9a-f]{16}\.gz$/,
+    );
     const lines = gunzipSync(readFileSync(join(dir, list[0])))
       .toString('utf8')
       .trimEnd()

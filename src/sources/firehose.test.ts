@@ -117,7 +117,9 @@ describe('FirehoseTransformer', () => {
     expect(response.records[0].metadata?.partitionKeys.object_prefix).toBe(
       `_aws_eks_prod_cluster/kube-apiserver-audit/${audit.logStream}`,
     );
-    expect(response.records[6].metadata?.partitionKeys.object_prefix).toBe('default');
+    expect(response.records[6].metadata?.partitionKeys.object_prefix).toMatch(
+      /^_aws_lambda_orders-api\/lambda\//,
+    );
     expect(summary.tally.balanced()).toBe(true);
     expect(summary.tally.total.delivered).toBe(inputs.length * 5);
     const info = lines.filter((l) => l.msg === 'firehose transformation');

@@ -5,12 +5,22 @@
  * recipe (`--recipe eks/aws-auth-changes --param cluster=prod`). Syntax errors are LogferryError
  * QUERY_SYNTAX with a caret snippet (exit 2); progress goes to stderr on a TTY only.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { LogferryError } from '../../core/errors.js';
 import { expandRecipe, findRecipe, parseParamArgs } from '../../query/recipes/index.js';
-import { type OutputFormat, progressLine, render, renderFooter } from '../../query/render/index.js';
-import { DEFAULT_FROM, runQuery } from '../../query/backends/index.js';
+import {
+  type OutputFormat,
+  progressLine,
+  render,
+  renderFooter,
+  renderIncomplete,
+  statsJson,
+} from '../../query/render/index.js';
+import { DEFAULT_FROM, DEFAULT_MAX_LINE_BYTES, runQuery } from '../../query/backends/index.js';
+
+/** Exit status of a query whose answer misses data (unreadable/damaged objects, over-long lines). */
+export const EXIT_INCOMPLETE = 3;
 
 const OUTPUTS: OutputFormat[] = ['table', 'json', 'csv'];
 
@@ -38,6 +48,21 @@ interface QueryFlags {
   width?: string;
   pruneSlack?: string;
   printQuery?: boolean;
+  allowPartial?: boolean;
+  maxLineBytes?: string;
+  statsJson?: string;
+}
+
+function byteSize(text: string, flag: string): number {
+  const m = /^(\d+)(b|k|kb|kib|m|mb|mib|g|gb|gib)?$/i.exec(text.trim());
+  const unit = (m?.[2] ?? 'b').toLowerCase()[0] as 'b' | 'k' | 'm' | 'g';
+  const n = m ? Number(m[1]) * { b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[unit] : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < 1 || n > 2 ** 31)
+    throw new LogferryError(
+      'CONFIG_INVALID',
+      `${flag} '${text}': expected a size such as 1048576, 512k, 32m or 1g (at most 2g)`,
+    );
+  return n;
 }
 
 export async function resolveQueryText(positional: string | undefined, flags: QueryFlags): Promise<string> {
@@ -105,6 +130,18 @@ export function registerQuery(program: Command): void {
       "how far events may lie outside their object's key time (default 1h; 'off' disables key-time pruning)",
     )
     .option('--print-query', 'print the (expanded) query to stderr before running it')
+    .option(
+      '--allow-partial',
+      'exit 0 even when some data could not be read (it is still reported on stderr); default: exit 3',
+    )
+    .option(
+      '--max-line-bytes <size>',
+      `longest archive line read; longer lines are skipped and reported (default ${DEFAULT_MAX_LINE_BYTES / 1024 / 1024}m)`,
+    )
+    .option(
+      '--stats-json <path>',
+      "write the run's figures and what was skipped as JSON to a file ('-': stderr)",
+    )
     .addHelpText(
       'after',
       `
@@ -121,6 +158,8 @@ Examples:
         throw new LogferryError('CONFIG_INVALID', `--output ${flags.output}: expected table, json or csv`);
       const text = await resolveQueryText(positional, flags);
       if (flags.printQuery) process.stderr.write(`${text}\n\n`);
+      const maxLineBytes =
+        flags.maxLineBytes === undefined ? undefined : byteSize(flags.maxLineBytes, '--max-line-bytes');
       const threads = flags.threads === undefined ? undefined : Number(flags.threads);
       if (threads !== undefined && !(Number.isInteger(threads) && threads >= 0))
         throw new LogferryError(
@@ -156,6 +195,7 @@ Examples:
           end: flags.end,
           threads,
           pruneSlackMs: flags.pruneSlack ? durationMs(flags.pruneSlack, '--prune-slack') : undefined,
+          maxLineBytes,
           onProgress,
           signal: abort.signal,
         });
@@ -173,5 +213,19 @@ Examples:
       const elapsedMs = Date.now() - started;
       process.stdout.write(render(run, { output, width, color: Boolean(process.stdout.isTTY), elapsedMs }));
       if (output !== 'table' && tty) process.stderr.write(renderFooter(run, elapsedMs));
+      // Whatever the format or terminal: what was not read is said, and the status says it too.
+      process.stderr.write(renderIncomplete(run, Boolean(flags.allowPartial)));
+      if (flags.statsJson === '-') process.stderr.write(statsJson(run, elapsedMs));
+      else if (flags.statsJson !== undefined) {
+        try {
+          await writeFile(flags.statsJson, statsJson(run, elapsedMs));
+        } catch (e) {
+          process.stderr.write(
+            `logferry: cannot write --stats-json ${flags.statsJson}: ${(e as Error).message}\n`,
+          );
+          if (!process.exitCode) process.exitCode = 1;
+        }
+      }
+      if (run.incomplete.length && !flags.allowPartial) process.exitCode = EXIT_INCOMPLETE;
     });
 }

@@ -12,7 +12,8 @@
  *    klog header `I1122 13:39:45.123456`, year from the key), else from the object key's time.
  *
  * A line that looks like a document (`{` … with `@message`) is read as `ndjson`, anything else as
- * `raw`, per line, so mixed archives read correctly.
+ * `raw`, per line, so mixed archives read correctly. Hive partition fields of the key
+ * (`component=lambda/…`) are added to every row that lacks a field of that name.
  */
 import { SYSTEM_FIELDS } from '../../core/document.js';
 import type { Row } from '../types.js';
@@ -122,6 +123,7 @@ export function decodeLine(line: string, info: ObjectInfo): Row | undefined {
       if (row['@log'] === undefined && info.logGroup !== undefined) row['@log'] = info.logGroup;
       const msg = row['@message'];
       if (typeof msg === 'string' && !hasParsedFields(row)) mergeJsonMessage(row, msg);
+      if (info.fields) addKeyFields(row, info.fields);
       return row;
     }
   }
@@ -132,5 +134,11 @@ export function decodeLine(line: string, info: ObjectInfo): Row | undefined {
   row['@timestamp'] = ts ?? Number.NaN;
   if (info.logStream !== undefined) row['@logStream'] = info.logStream;
   if (info.logGroup !== undefined) row['@log'] = info.logGroup;
+  if (info.fields) addKeyFields(row, info.fields);
   return row;
+}
+
+/** Partition fields of the key (Hive `k=v`) for what the line itself does not say. */
+function addKeyFields(row: Row, fields: Record<string, string>): void {
+  for (const k in fields) if (row[k] === undefined) row[k] = fields[k];
 }

@@ -12,46 +12,25 @@ import { baselineWindow, diffCommandOf, withBaseline } from '../pattern/diff.js'
 import { WINDOW_FIELD } from '../pattern/operator.js';
 import { listLocal } from './local.js';
 import { listS3 } from './s3.js';
-import { ArchiveScan, DEFAULT_PRUNE_SLACK_MS, type ScanProgress, type ScanTarget } from './scan.js';
+import {
+  ArchiveScan,
+  DEFAULT_PRUNE_SLACK_MS,
+  incompleteReasons,
+  type ScanProgress,
+  type ScanTarget,
+} from './scan.js';
 import { parseTimeRange, type TimeRange } from './time-range.js';
 
 export { parseTimeArg, parseTimeRange, type TimeRange } from './time-range.js';
 export type { ScanProgress } from './scan.js';
+export { incompleteReasons } from './scan.js';
+export { DEFAULT_MAX_LINE_BYTES } from './scan-object.js';
 
 export const DEFAULT_FROM = './logferry-data';
 
-export type SourceKind = 'local' | 's3' | 'opensearch';
+import type { QueryRun, RunQueryOptions, SourceKind } from './run-types.js';
 
-export interface RunQueryOptions {
-  /** Query text (already expanded if it came from a recipe). */
-  query: string;
-  from?: string;
-  start?: string;
-  end?: string;
-  /** Epoch ms anchoring relative times and `now()`. */
-  now?: number;
-  /** Worker threads for archive scans (default: all cores; 0 = inline). */
-  threads?: number;
-  /** Key-time slack for archive pruning (ms); negative turns key-time pruning off. */
-  pruneSlackMs?: number;
-  /** Archive scans below this many bytes run inline (no workers); tests set 0 to force workers. */
-  inlineMaxBytes?: number;
-  signal?: AbortSignal;
-  /** Called often during the scan (the CLI throttles drawing). */
-  onProgress?: (p: ScanProgress) => void;
-}
-
-export interface QueryRun {
-  result: QueryResult;
-  compiled: CompiledQuery;
-  source: SourceKind;
-  range: TimeRange;
-  progress: ScanProgress;
-  /** Matched events per minute, for the histogram (archive scans; OpenSearch fills it from hits). */
-  histogram: Map<number, number>;
-  /** What was pushed down where (OpenSearch), for `--explain`-style footers. */
-  notes: string[];
-}
+export type { QueryRun, RunQueryOptions, SourceKind } from './run-types.js';
 
 function envBytes(name: string): number | undefined {
   const v = process.env[name];
@@ -102,6 +81,8 @@ export async function runQuery(opts: RunQueryOptions): Promise<QueryRun> {
   }
   let targets: ScanTarget[];
   let prunedPrefixes = 0;
+  let unreadable: string[] = [];
+  const notes: string[] = [];
   if (kind === 's3') {
     const listed = await listS3(from, {
       filters: compiled.pushdownFilters,
@@ -112,7 +93,13 @@ export async function runQuery(opts: RunQueryOptions): Promise<QueryRun> {
     targets = listed.targets;
     prunedPrefixes = listed.prunedPrefixes;
   } else {
-    targets = await listLocal(from.replace(/^file:\/\//i, ''));
+    const listing = await listLocal(from.replace(/^file:\/\//i, ''));
+    targets = listing.targets;
+    unreadable = listing.unreadable;
+    if (listing.ignored.length)
+      notes.push(
+        `${listing.ignored.length} entr${listing.ignored.length === 1 ? 'y is' : 'ies are'} neither a file nor a directory (FIFO, socket, device) and were not read: ${listing.ignored.slice(0, 5).join(', ')}${listing.ignored.length > 5 ? ', …' : ''}`,
+      );
   }
   const scanOpts = {
     compiled,
@@ -122,6 +109,7 @@ export async function runQuery(opts: RunQueryOptions): Promise<QueryRun> {
     threads: opts.threads,
     pruneSlackMs: slackMs,
     inlineMaxBytes: opts.inlineMaxBytes ?? envBytes('LOGFERRY_QUERY_INLINE_MAX_BYTES'),
+    maxLineBytes: opts.maxLineBytes,
     signal: opts.signal,
   };
   const scan = new ArchiveScan(targets, scanOpts);
@@ -141,6 +129,10 @@ export async function runQuery(opts: RunQueryOptions): Promise<QueryRun> {
         { ...scanOpts, range: baseRange },
       )
     : undefined;
+  for (const u of unreadable) {
+    scan.progress.objectsFailed++;
+    if (scan.progress.failures.length < 5) scan.progress.failures.push(`${u} (directory not read)`);
+  }
   const timer = opts.onProgress ? setInterval(() => opts.onProgress?.(scan.progress), 100) : undefined;
   try {
     const rows = baseline ? withBaseline(scan.rows(), baseline.rows(), WINDOW_FIELD) : scan.rows();
@@ -151,7 +143,6 @@ export async function runQuery(opts: RunQueryOptions): Promise<QueryRun> {
       recordsScanned: scan.progress.recordsScanned,
       recordsMatched: scan.progress.recordsMatched,
     };
-    const notes: string[] = [];
     if (prunedPrefixes) notes.push(`${prunedPrefixes} prefix(es) pruned while listing`);
     if (targets.length === 0 && prunedPrefixes === 0)
       notes.push(`no archive objects under ${from}: is this where \`logferry run\` or the S3 sink writes?`);
@@ -167,6 +158,7 @@ export async function runQuery(opts: RunQueryOptions): Promise<QueryRun> {
       progress: scan.progress,
       histogram: scan.histogram,
       notes,
+      incomplete: incompleteReasons(scan.progress),
     };
   } finally {
     if (timer) clearInterval(timer);

@@ -14,10 +14,10 @@ import { describeError, LogferryError } from '../../core/errors.js';
 import { compileQuery } from '../index.js';
 import type { CompiledQuery, QueryResult, Row } from '../types.js';
 import { toEpochMs } from './decode.js';
-import type { QueryRun, RunQueryOptions } from './index.js';
+import type { QueryRun, RunQueryOptions } from './run-types.js';
 import { type AggPlan, planAggregation } from './opensearch-aggs.js';
 import { buildSearchQuery, type Dsl, FALLBACK_FIELD, indexMappings } from './opensearch-dsl.js';
-import { newProgress, type ScanProgress } from './scan.js';
+import { incompleteReasons, newProgress, type ScanProgress } from './scan.js';
 import type { TimeRange } from './time-range.js';
 import { SYSTEM_FIELDS } from '../../core/document.js';
 
@@ -145,7 +145,17 @@ export async function runOpenSearchQuery(
       const agg = await aggregate(client, target, plan, query, progress, notes).catch((e) => {
         throw e instanceof LogferryError ? e : explainError(e, target);
       });
-      if (agg) return { result: agg, compiled, source: 'opensearch', range, progress, histogram, notes };
+      if (agg)
+        return {
+          result: agg,
+          compiled,
+          source: 'opensearch',
+          range,
+          progress,
+          histogram,
+          notes,
+          incomplete: incompleteReasons(progress),
+        };
     }
 
     const rows = async function* (): AsyncGenerator<Row> {
@@ -162,6 +172,7 @@ export async function runOpenSearchQuery(
         for (;;) {
           signal?.throwIfAborted();
           const body = res.body as { _scroll_id?: string; hits: { hits: { _source?: Row }[] } };
+          noteShardFailures(res.body, progress);
           scrollId = body._scroll_id;
           const hits = body.hits.hits;
           const len = Number((res.headers as Record<string, string> | undefined)?.['content-length']);
@@ -196,13 +207,48 @@ export async function runOpenSearchQuery(
     const result = await compiled.finish(rows(), { signal });
     progress.bytesText = progress.bytesIn;
     result.stats = { recordsScanned: progress.recordsScanned, recordsMatched: progress.recordsMatched };
-    return { result, compiled, source: 'opensearch', range, progress, histogram, notes };
+    return {
+      result,
+      compiled,
+      source: 'opensearch',
+      range,
+      progress,
+      histogram,
+      notes,
+      incomplete: incompleteReasons(progress),
+    };
   } finally {
     await client.close().catch(() => {});
   }
 }
 
 const COMPOSITE_PAGE = 1_000;
+
+/**
+ * A search answered by only some shards (`_shards.failed`) or cut by a timeout is a partial answer:
+ * counted as failed "objects" (shards) so the CLI reports it and exits non-zero.
+ */
+export function noteShardFailures(body: unknown, progress: ScanProgress): void {
+  const b = body as {
+    timed_out?: boolean;
+    _shards?: {
+      failed?: number;
+      failures?: { index?: string; reason?: { reason?: string; type?: string } }[];
+    };
+  };
+  const failed = Number(b?._shards?.failed ?? 0);
+  if (failed > 0) {
+    progress.objectsFailed += failed;
+    const f = b._shards?.failures?.[0];
+    const why = f?.reason?.reason ?? f?.reason?.type ?? 'no reason given';
+    if (progress.failures.length < 5)
+      progress.failures.push(`${failed} shard(s)${f?.index ? ` of ${f.index}` : ''} failed: ${why}`);
+  }
+  if (b?.timed_out) {
+    progress.objectsFailed++;
+    if (progress.failures.length < 5) progress.failures.push('the search timed out on some shards');
+  }
+}
 
 function bytesOf(res: { headers?: unknown }): number {
   const len = Number((res.headers as Record<string, string> | undefined)?.['content-length']);
@@ -230,6 +276,7 @@ async function aggregate(
       body: { query },
     });
     progress.bytesIn += bytesOf(res);
+    noteShardFailures(res.body, progress);
     return Number((res.body as { count: number }).count);
   };
   if (plan.verifyFields.length) {
@@ -271,6 +318,7 @@ async function aggregate(
       body: { size: 0, query: base, aggs: metricAggs },
     });
     progress.bytesIn += bytesOf(res);
+    noteShardFailures(res.body, progress);
     rows.push(
       toRow(
         { doc_count: total, ...((res.body as { aggregations?: Bucket }).aggregations ?? {}) } as Bucket,
@@ -296,6 +344,7 @@ async function aggregate(
         } as Dsl,
       });
       progress.bytesIn += bytesOf(res);
+      noteShardFailures(res.body, progress);
       progress.objectsDone++;
       const g = (
         res.body as { aggregations?: { g?: { buckets: Bucket[]; after_key?: Record<string, unknown> } } }

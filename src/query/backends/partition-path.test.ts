@@ -42,4 +42,31 @@ describe('parseObjectKey', () => {
     const info = parseObjectKey('default/batch.gz');
     expect(info).toEqual({ key: 'default/batch.gz' });
   });
+  it('reads the Lambda, ECS and other-group layouts back to the exact group and stream', () => {
+    const cases: [string, string, string][] = [
+      ['/aws/lambda/orders_api', '2026/11/22/[$LATEST]0123456789abcdef0123456789abcdef', 'lambda'],
+      ['/ecs/check_out', 'web/app/ef7512c63ef2498880ecf78fd8f9ed11', 'ecs'],
+      ['/custom/batch jobs', 'worker_7', 'default'],
+      ['plain-group', 'a/b/c', 'default'],
+    ];
+    for (const [group, stream, component] of cases) {
+      const k = partitionKeys(group, stream, Date.UTC(2026, 10, 22));
+      const info = parseObjectKey(`${k.object_prefix}/logferry-2026-11-22-00-00-01-abcdef12.gz`);
+      expect(info.logGroup, group).toBe(group);
+      expect(info.logStream, group).toBe(stream);
+      expect(info.component, group).toBe(component);
+      expect(info.keyTimeMs).toBe(Date.UTC(2026, 10, 22, 0, 0, 1));
+    }
+  });
+  it('exposes every Hive key=value segment as a partition field', () => {
+    const info = parseObjectKey('component=lambda/log_group=_aws_lambda_x/dt=2026-11-22/hour=07/part.gz');
+    expect(info.fields).toEqual({
+      component: 'lambda',
+      log_group: '_aws_lambda_x',
+      dt: '2026-11-22',
+      hour: '07',
+    });
+    expect(info.streamPrefix).toBeUndefined();
+    expect(parseObjectKey('team=a%20b/x.gz').fields).toEqual({ team: 'a b' });
+  });
 });

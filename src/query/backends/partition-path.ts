@@ -5,7 +5,11 @@
  *  - the seed's EKS layout written by the S3 sink and the Firehose handler,
  *    `_aws_eks_<cluster>_cluster/<component>/<logStream>/<name>-YYYY-MM-dd-HH-mm-ss-<hash>.gz`
  *    (log group, component and the exact log stream — EKS stream names contain no `/`);
- *  - Hive-style keys `cluster=…/component=…/log_stream=…/dt=YYYY-MM-DD/hour=HH` (any subset);
+ *  - the same `<group>/<component>/<stream>` layout for Lambda (`_aws_lambda_<fn>/lambda/<stream>`),
+ *    ECS (`<group>/ecs/<stream>`) and other groups (`<group>/default/<stream>`), names encoded
+ *    reversibly (aws/partition.ts), so raw lines get their exact `@log` and `@logStream`;
+ *  - Hive-style keys `cluster=…/component=…/log_stream=…/dt=YYYY-MM-DD/hour=HH` (any subset); every
+ *    `key=value` segment is also a partition field the query reads as a field (`fields`);
  *  - Firehose's default time prefix `YYYY/MM/dd/HH/`;
  *  - Firehose-style object names carrying `YYYY-MM-dd-HH-mm-ss` (dates raw lines only).
  *
@@ -13,6 +17,7 @@
  * pruning widens every key window by a slack (default 1 h) on both sides; see docs/query.md.
  */
 import { EKS_COMPONENTS } from '../../aws/classify.js';
+import { decodeKeySegment } from '../../aws/partition.js';
 
 export interface ObjectInfo {
   /** Key or path relative to the scan root, `/`-separated. */
@@ -28,7 +33,16 @@ export interface ObjectInfo {
   keyToMs?: number;
   /** Best single time for lines that carry none: the object name's time, else the window start. */
   keyTimeMs?: number;
+  /** Component from the layout (EKS component, `lambda`, `ecs`, `default`). */
+  component?: string;
+  /** Set when this describes a listing prefix (S3 `CommonPrefixes`) rather than one object. */
+  prefixOf?: string;
+  /** Hive `key=value` segments: partition fields rows get when their line lacks the field. */
+  fields?: Record<string, string>;
 }
+
+const CLASS_MARKERS = new Set(['lambda', 'ecs', 'default']);
+const LAMBDA_GROUP_SEGMENT = /^_aws_lambda_([A-Za-z0-9_-]+)$/;
 
 const EKS_GROUP_SEGMENT = /^_aws_eks_(.+)_cluster$/;
 const NAME_TIME = /(\d{4})-(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{2})(?=[-_.])/;
@@ -57,12 +71,39 @@ export function parseObjectKey(key: string): ObjectInfo {
       info.streamPrefix = dirs[i + 1];
       const stream = dirs[i + 2];
       if (stream?.startsWith(dirs[i + 1]) && !stream.includes('=')) info.logStream = stream;
+      info.component = dirs[i + 1];
+      i += stream !== undefined && info.logStream === stream ? 2 : 1;
       continue;
+    }
+    // `<group>/<lambda|ecs|default>/<stream>`: the writer's layout for every other class.
+    const marker = dirs[i + 1];
+    if (marker !== undefined && CLASS_MARKERS.has(marker) && dirs[i + 2] !== undefined && !s.includes('=')) {
+      const lambda = marker === 'lambda' ? LAMBDA_GROUP_SEGMENT.exec(s) : null;
+      const group = lambda
+        ? `/aws/lambda/${lambda[1]}`
+        : marker === 'lambda'
+          ? undefined
+          : decodeKeySegment(s);
+      const stream = decodeKeySegment(dirs[i + 2]);
+      if (group !== undefined && stream !== undefined && !dirs[i + 2].includes('=')) {
+        info.logGroup = group;
+        info.logStream = stream;
+        info.component = marker;
+        i += 2;
+        continue;
+      }
     }
     const eq = s.indexOf('=');
     if (eq > 0) {
       const k = s.slice(0, eq);
-      const v = decodeURIComponent(s.slice(eq + 1));
+      let v: string;
+      try {
+        v = decodeURIComponent(s.slice(eq + 1));
+      } catch {
+        v = s.slice(eq + 1);
+      }
+      if (!info.fields) info.fields = {};
+      info.fields[k] = v;
       if (k === 'cluster' && v !== 'none') info.cluster = v;
       else if (k === 'component' && EKS_SET.has(v)) info.streamPrefix = v;
       else if (k === 'log_stream' && v && !v.includes('_')) info.logStream = v;

@@ -127,3 +127,38 @@ describe('line pre-check', () => {
     expect(linePasses('{"requestURI":"\\/api\\/v1"}', [['/api/v1']])).toBe(true);
   });
 });
+
+describe('partition fields', () => {
+  const LAMBDA = parseObjectKey('component=lambda/dt=2026-11-22/a.gz');
+  const ECS = parseObjectKey('component=ecs/dt=2026-11-22/a.gz');
+  it('decides filters on Hive partition fields from the key', () => {
+    const f = (q: string) => filters(q)[0];
+    expect(keyTruth(f('filter component = "lambda"'), LAMBDA)).toBe(true);
+    expect(keyTruth(f('filter component = "lambda"'), ECS)).toBe(false);
+    expect(keyTruth(f('filter component != "lambda"'), ECS)).toBe(true);
+    expect(keyTruth(f('filter component in ["ecs", "lambda"]'), ECS)).toBe(true);
+    expect(keyTruth(f('filter component like /^lam/'), ECS)).toBe(false);
+    expect(keyTruth(f('filter component = "lambda"'), DEFAULT)).toBeUndefined();
+    expect(mayMatch(ECS, filters('filter component = "lambda"'), {}, 0)).toBe(false);
+    expect(mayMatch(LAMBDA, filters('filter component = "lambda"'), {}, 0)).toBe(true);
+  });
+  it('never demands a literal of the line for a field the keys provide', () => {
+    const q = filters('filter component = "lambda" and verb = "delete"');
+    expect(lineRequirement(q)).toEqual([['lambda'], ['delete']].sort((a, b) => b[0].length - a[0].length));
+    expect(lineRequirement(q, new Set(['component']))).toEqual([['delete']]);
+  });
+});
+
+describe('@ptr pruning', () => {
+  it('keeps only the object (or S3 prefix) a pointer names', () => {
+    const f = filters('filter @ptr = "app/a-1.gz:17"');
+    expect(mayMatch(parseObjectKey('app/a-1.gz'), f, {}, 0)).toBe(true);
+    expect(mayMatch(parseObjectKey('app/b-1.gz'), f, {}, 0)).toBe(false);
+    expect(mayMatch({ ...parseObjectKey('app/_'), prefixOf: 'app/' }, f, {}, 0)).toBe(true);
+    expect(mayMatch({ ...parseObjectKey('web/_'), prefixOf: 'web/' }, f, {}, 0)).toBe(false);
+    const list = filters('filter @ptr in ["app/a-1.gz:1", "app/b-1.gz:2"]');
+    expect(mayMatch(parseObjectKey('app/b-1.gz'), list, {}, 0)).toBe(true);
+    expect(mayMatch(parseObjectKey('app/c-1.gz'), list, {}, 0)).toBe(false);
+    expect(mayMatch(parseObjectKey('app/c-1.gz'), filters('filter @ptr like "a-1"'), {}, 0)).toBe(true);
+  });
+});

@@ -99,7 +99,59 @@ export function keyTruth(e: Expr, info: ObjectInfo): Tri {
   if (e.op === 'or') return or(keyTruth(e.left, info), keyTruth(e.right, info));
   if (isField(e.left, '@logStream')) return streamTruth(e, info);
   if (isField(e.left, '@log') && info.logGroup) return groupTruth(e, info.logGroup);
+  if (isField(e.left, '@ptr')) return pointerTruth(e, info);
+  if (e.left.kind === 'field' && info.fields && Object.hasOwn(info.fields, e.left.name))
+    return valueTruth(e, info.fields[e.left.name]);
   return undefined;
+}
+
+/** The object key of a pointer `<key>:<line>` (archive scans write them so). */
+export function pointerKey(ptr: string): string | undefined {
+  const i = ptr.lastIndexOf(':');
+  return i > 0 && /^\d+$/.test(ptr.slice(i + 1)) ? ptr.slice(0, i) : undefined;
+}
+
+/** `@ptr = "<key>:<line>"` (or `in [...]`) can only hold in the object with that key. */
+function pointerTruth(e: BinaryExpr, info: ObjectInfo): Tri {
+  const { op, right } = e;
+  const values =
+    op === '=' && right.kind === 'string'
+      ? [right.value]
+      : op === 'in' && right.kind === 'list' && right.items.every((x) => x.kind === 'string')
+        ? right.items.map((x) => (x.kind === 'string' ? x.value : ''))
+        : undefined;
+  if (!values) return undefined;
+  // A listing prefix (S3) holds every key that starts with it.
+  const hit = (k: string | undefined) =>
+    k !== undefined && (info.prefixOf !== undefined ? k.startsWith(info.prefixOf) : k === info.key);
+  return values.some((v) => hit(pointerKey(v))) ? undefined : false;
+}
+
+/**
+ * A comparison against a known string value (a partition field of the key). The key is trusted to
+ * name what its objects hold: a line's own field of the same name wins on read, so an archive whose
+ * lines contradict their key may lose those lines to pruning (docs/query.md).
+ */
+function valueTruth(e: BinaryExpr, s: string): Tri {
+  const { op, right } = e;
+  const negate = op === 'not like' || op === '!=' || op === 'not in';
+  let t: Tri;
+  if ((op === 'like' || op === 'not like') && right.kind === 'string') t = s.includes(right.value);
+  else if ((op === 'like' || op === 'not like' || op === '=~') && right.kind === 'regex') {
+    try {
+      t = new RegExp(right.source, right.flags).test(s);
+    } catch {
+      return undefined;
+    }
+  } else if ((op === '=' || op === '!=') && right.kind === 'string') t = s === right.value;
+  else if (
+    (op === 'in' || op === 'not in') &&
+    right.kind === 'list' &&
+    right.items.every((x) => x.kind === 'string')
+  )
+    t = right.items.some((x) => x.kind === 'string' && x.value === s);
+  else return undefined;
+  return negate ? not(t) : t;
 }
 
 function streamTruth(e: BinaryExpr, info: ObjectInfo): Tri {
@@ -185,18 +237,18 @@ function usable(lit: string): boolean {
 }
 
 /** Literal(s) a line must contain for this expression to be true, or undefined when none is known. */
-function clauses(e: Expr): LineRequirement | undefined {
+function clauses(e: Expr, keyFields: ReadonlySet<string>): LineRequirement | undefined {
   if (e.kind !== 'binary') return undefined;
   if (e.op === 'and') {
-    const a = clauses(e.left);
-    const b = clauses(e.right);
+    const a = clauses(e.left, keyFields);
+    const b = clauses(e.right, keyFields);
     if (!a) return b;
     if (!b) return a;
     return [...a, ...b];
   }
   if (e.op === 'or') {
-    const a = clauses(e.left);
-    const b = clauses(e.right);
+    const a = clauses(e.left, keyFields);
+    const b = clauses(e.right, keyFields);
     // (A1 ∧ A2) ∨ (B1 ∧ B2) ⇒ keep it simple: only single-clause sides combine exactly.
     if (a?.length === 1 && b?.length === 1) return [[...a[0], ...b[0]]];
     return undefined;
@@ -206,7 +258,8 @@ function clauses(e: Expr): LineRequirement | undefined {
   if (
     left.kind !== 'field' ||
     (left.name.startsWith('@') && left.name !== '@message') ||
-    KEY_FIELDS.has(left.name)
+    KEY_FIELDS.has(left.name) ||
+    keyFields.has(left.name.split('.')[0])
   )
     return undefined;
   const r = e.right;
@@ -227,10 +280,17 @@ function clauses(e: Expr): LineRequirement | undefined {
   return undefined;
 }
 
-export function lineRequirement(filters: Expr[]): LineRequirement {
+/**
+ * `keyFields`: names the archive's keys provide as partition fields (Hive `k=v`); their values may
+ * come from the key rather than the line, so they never demand a literal of the line.
+ */
+export function lineRequirement(
+  filters: Expr[],
+  keyFields: ReadonlySet<string> = new Set(),
+): LineRequirement {
   const out: LineRequirement = [];
   for (const f of filters) {
-    const c = clauses(f);
+    const c = clauses(f, keyFields);
     if (c) out.push(...c);
   }
   // Most selective (longest) literals first: fewer lines survive the first check.

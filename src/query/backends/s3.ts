@@ -104,7 +104,7 @@ export async function listS3(
         if (!cp.Prefix) continue;
         const rel = cp.Prefix.slice(prefix.length);
         // What the prefix alone says (its segments are all directories: add a dummy file name).
-        const info = parseObjectKey(`${rel}_`);
+        const info = { ...parseObjectKey(`${rel}_`), prefixOf: rel };
         if (!mayMatch(info, opts.filters, opts.range, opts.slackMs) || rel === 'dead-letter/') {
           prunedPrefixes++;
           continue;

@@ -4,7 +4,7 @@ import { compileQuery } from '../index.js';
 import type { Row } from '../types.js';
 import { parseObjectKey } from './partition-path.js';
 import { lineRequirement } from './prune.js';
-import { scanObject } from './scan-object.js';
+import { DEFAULT_MAX_LINE_BYTES, scanObject } from './scan-object.js';
 
 function doc(i: number, name: string): string {
   return JSON.stringify({
@@ -81,5 +81,180 @@ describe('scanObject', () => {
     expect(stats.recordsScanned).toBe(50);
     expect(stats.recordsMatched).toBe(40);
     expect(stats.bytesText).toBe(data.length);
+  });
+
+  describe('long lines', () => {
+    const MiB = 1024 * 1024;
+    async function scanChunks(
+      chunks: AsyncIterable<Buffer> | Iterable<Buffer>,
+      opts: { maxLineBytes?: number; sizeBytes?: number } = {},
+    ) {
+      const compiled = compileQuery('fields @message');
+      const rows: Row[] = [];
+      const stats = await scanObject(
+        (async function* () {
+          yield* chunks;
+        })(),
+        {
+          info: parseObjectKey('default/x'),
+          range: {},
+          requirement: [],
+          rowStage: (r) => compiled.rowStage(r),
+          histogram: new Map(),
+          ...opts,
+          emit: (r) => {
+            rows.push(...r);
+          },
+        },
+      );
+      return { rows, stats };
+    }
+
+    it('skips and counts a line over the cap without holding it (160 MiB line, constant memory)', async () => {
+      // The same 1 MiB buffer is yielded 160 times: a reader that held the line would need 160 MiB
+      // (and, appending each chunk to the held bytes again, copy ~12 GiB).
+      const block = Buffer.alloc(MiB, 0x61);
+      const base = process.memoryUsage().arrayBuffers;
+      let peak = 0;
+      const { rows, stats } = await scanChunks(
+        (function* () {
+          yield Buffer.from('first\n');
+          for (let i = 0; i < 160; i++) {
+            peak = Math.max(peak, process.memoryUsage().arrayBuffers - base);
+            yield block;
+          }
+          yield Buffer.from('\nafter 1\nafter 2');
+        })(),
+        { maxLineBytes: 4 * MiB },
+      );
+      expect(rows.map((r) => r['@message'])).toEqual(['first', 'after 1', 'after 2']);
+      expect(stats.linesTooLong).toBe(1);
+      expect(stats.bytesTooLong).toBe(160 * MiB);
+      expect(stats.recordsScanned).toBe(3);
+      expect(peak).toBeLessThan(48 * MiB);
+    });
+
+    it('applies the default cap to a gzip object holding one line without a newline', async () => {
+      const line = Buffer.alloc(DEFAULT_MAX_LINE_BYTES + 10, 0x62);
+      const gz = gzipSync(line, { level: 1 });
+      const { rows, stats } = await scanChunks([gz.subarray(0, 1000), gz.subarray(1000)]);
+      expect(rows).toEqual([]);
+      expect(stats.linesTooLong).toBe(1);
+      expect(stats.bytesTooLong).toBe(line.length);
+      expect(stats.bytesText).toBe(line.length);
+    });
+
+    it('keeps a line of exactly the cap, across chunk boundaries and inside one large chunk', async () => {
+      const cap = 1000;
+      const ok = 'x'.repeat(cap);
+      const long = 'y'.repeat(cap + 1);
+      const text = Buffer.from(`${ok}\n${long}\n${ok}\n${long}`);
+      for (const step of [7, 999, 1001, text.length]) {
+        const chunks: Buffer[] = [];
+        for (let i = 0; i < text.length; i += step) chunks.push(text.subarray(i, i + step));
+        const { rows, stats } = await scanChunks(chunks, { maxLineBytes: cap });
+        expect(
+          rows.map((r) => (r['@message'] as string).length),
+          `step ${step}`,
+        ).toEqual([cap, cap]);
+        expect(stats.linesTooLong, `step ${step}`).toBe(2);
+        expect(stats.bytesTooLong, `step ${step}`).toBe(2 * (cap + 1));
+      }
+    });
+  });
+
+  describe('damaged gzip', () => {
+    const lines = Array.from({ length: 20_000 }, (_, i) => `line ${i} ${'z'.repeat(40)}`);
+    const text = `${lines.join('\n')}\n`;
+    const gz = gzipSync(Buffer.from(text));
+    const read = async (bytes: Buffer, sizeBytes?: number) => {
+      const compiled = compileQuery('fields @message');
+      const rows: Row[] = [];
+      const stats = await scanObject(
+        (async function* () {
+          for (let i = 0; i < bytes.length; i += 4096) yield bytes.subarray(i, i + 4096);
+        })(),
+        {
+          info: parseObjectKey('default/x.gz'),
+          range: {},
+          requirement: [],
+          rowStage: (r) => compiled.rowStage(r),
+          histogram: new Map(),
+          sizeBytes,
+          emit: (r) => {
+            rows.push(...r);
+          },
+        },
+      );
+      return { rows, stats };
+    };
+
+    it('yields the complete lines before a truncation and says what was dropped', async () => {
+      const { rows, stats } = await read(gz.subarray(0, Math.floor(gz.length / 2)));
+      const got = rows.map((r) => r['@message']);
+      expect(got.length).toBeGreaterThan(1000);
+      expect(got.length).toBeLessThan(lines.length);
+      expect(got).toEqual(lines.slice(0, got.length));
+      expect(stats.damage?.message).toMatch(/truncated/);
+      // What was decoded = the kept lines with their newlines + the dropped partial line.
+      const kept = got.reduce((n: number, l) => n + Buffer.byteLength(String(l)) + 1, 0);
+      expect(stats.damage?.bytesLost).toBe(stats.bytesText - kept);
+      expect(stats.damage?.bytesLost).toBeGreaterThan(0);
+    });
+
+    it('a cut exactly after a line loses no text but is still reported', async () => {
+      const { rows, stats } = await read(gz.subarray(0, gz.length - 4));
+      expect(rows).toHaveLength(lines.length);
+      expect(stats.damage?.message).toMatch(/truncated/);
+      expect(stats.damage?.bytesLost).toBe(0);
+    });
+
+    it('reports corrupt data with the compressed bytes it could not decode', async () => {
+      const bad = Buffer.from(gz);
+      bad[3] = 0xff; // reserved FLG bits: an invalid header
+      const { rows, stats } = await read(bad, bad.length);
+      expect(rows).toEqual([]);
+      expect(stats.damage?.message).toMatch(/corrupt/);
+      expect(stats.damage?.bytesLost).toBeGreaterThan(0);
+    });
+
+    it('an intact object reports no damage', async () => {
+      const { rows, stats } = await read(gz, gz.length);
+      expect(rows).toHaveLength(lines.length);
+      expect(stats.damage).toBeUndefined();
+    });
+  });
+
+  it('gives each row a pointer <key>:<line> counting every physical line', async () => {
+    const compiled = compileQuery('fields @ptr, @message | filter @message like "hit"');
+    const text = Buffer.from(`miss\n\nhit one\r\n${'x'.repeat(50)}\nhit two\nmiss\nhit three`);
+    for (const step of [3, 1 << 20]) {
+      const rows: Row[] = [];
+      await scanObject(
+        (async function* () {
+          for (let i = 0; i < text.length; i += step) yield text.subarray(i, i + step);
+        })(),
+        {
+          info: parseObjectKey('app/x.gz'),
+          range: {},
+          requirement: lineRequirement(compiled.pushdownFilters),
+          rowStage: (r) => compiled.rowStage(r),
+          histogram: new Map(),
+          maxLineBytes: 20,
+          pointers: true,
+          emit: (r) => {
+            rows.push(...r);
+          },
+        },
+      );
+      expect(
+        rows.map((r) => [r['@ptr'], r['@message']]),
+        `step ${step}`,
+      ).toEqual([
+        ['app/x.gz:3', 'hit one'],
+        ['app/x.gz:5', 'hit two'],
+        ['app/x.gz:7', 'hit three'],
+      ]);
+    }
   });
 });

@@ -4,8 +4,16 @@
  * that skips most non-matching lines before `JSON.parse`, one parse, the time-range check and the
  * compiled row stage. Rows leave in chunks through `emit`, so memory stays bounded by the chunk size
  * whatever the object's size. Runs the same inline and in scan workers.
+ *
+ * Line splitting is linear: text is cut into pieces of at most `PIECE_BYTES`; the complete lines of a
+ * piece are decoded in one go, and a line that spans pieces is held as a list of parts joined once
+ * when its newline arrives. A line longer than `maxLineBytes` is not held at all: its bytes are
+ * counted and skipped up to the next newline (`linesTooLong`, `bytesTooLong`), so a 200 MB line
+ * without a newline costs one pass and constant memory. A damaged gzip object (truncated, corrupt)
+ * keeps the lines decoded before the damage, as `zcat` does; the incomplete line at the damage is
+ * dropped and what was lost is said in `damage`.
  */
-import { createGunzip } from 'node:zlib';
+import { constants, createGunzip } from 'node:zlib';
 import type { Row } from '../types.js';
 import { decodeLine } from './decode.js';
 import type { ObjectInfo } from './partition-path.js';
@@ -13,6 +21,14 @@ import { type LineRequirement, linePasses } from './prune.js';
 import type { TimeRange } from './time-range.js';
 
 export const EMIT_CHUNK_ROWS = 1_000;
+/**
+ * Default cap on one line (bytes of text). A CloudWatch event is at most 1 MB
+ * (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/logs/cloudwatch_limits_cwl.html); an
+ * ndjson document of one, with parsed fields and JSON escapes, stays well under this.
+ */
+export const DEFAULT_MAX_LINE_BYTES = 32 * 1024 * 1024;
+/** Text is handled in pieces of at most this size (bounds the string built per step). */
+const PIECE_BYTES = 1024 * 1024;
 /** Histogram resolution: matched events are counted per minute (bounded by time span, not count). */
 export const HISTOGRAM_RESOLUTION_MS = 60_000;
 
@@ -23,6 +39,23 @@ export interface ObjectScanStats {
   bytesText: number;
   recordsScanned: number;
   recordsMatched: number;
+  /** Lines longer than the cap, skipped. */
+  linesTooLong: number;
+  /** Bytes of text in those lines. */
+  bytesTooLong: number;
+  /** Set when the object is damaged (gzip truncated or corrupt): what was kept and lost. */
+  damage?: ObjectDamage;
+}
+
+export interface ObjectDamage {
+  /** One sentence for people: what is wrong and what was lost. */
+  message: string;
+  /** Bytes known lost: the dropped incomplete line's text plus compressed bytes that could not be decoded. */
+  bytesLost: number;
+}
+
+export function emptyObjectStats(): ObjectScanStats {
+  return { bytesIn: 0, bytesText: 0, recordsScanned: 0, recordsMatched: 0, linesTooLong: 0, bytesTooLong: 0 };
 }
 
 export interface ObjectScanSpec {
@@ -34,6 +67,12 @@ export interface ObjectScanSpec {
   keep?: Projection;
   /** Matched-event counts per minute, for the histogram. */
   histogram: Map<number, number>;
+  /** Longest line read, bytes of text (default DEFAULT_MAX_LINE_BYTES); longer lines are skipped and counted. */
+  maxLineBytes?: number;
+  /** The object's stored size when known (says how much of a corrupt object could not be decoded). */
+  sizeBytes?: number;
+  /** Give each row `@ptr` = `<key>:<line number>` (set when the query references `@ptr`). */
+  pointers?: boolean;
   emit(rows: Row[]): void | Promise<void>;
 }
 
@@ -62,22 +101,54 @@ function isGzip(b: Buffer): boolean {
   return b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
 }
 
+/** A zlib failure while decompressing: the lines before it stand; `consumed` compressed bytes were read. */
+class GzipDamage extends Error {
+  constructor(
+    readonly code: string | undefined,
+    message: string,
+    readonly consumed: number,
+  ) {
+    super(message);
+  }
+}
+
 async function* gunzipChunks(first: Buffer, rest: AsyncIterator<Buffer>): AsyncGenerator<Buffer> {
   const gz = createGunzip({ chunkSize: 256 * 1024 });
+  let sourceFailed = false;
+  // After a zlib error the stream is destroyed: waits end at 'close' instead of a 'drain' that never comes.
+  const closed = new Promise<void>((r) => gz.once('close', () => r()));
+  const drained = () => Promise.race([new Promise<void>((r) => gz.once('drain', () => r())), closed]);
   const feed = (async () => {
     try {
-      if (!gz.write(first)) await new Promise((r) => gz.once('drain', r));
+      if (!gz.write(first)) await drained();
       for (;;) {
+        if (gz.destroyed) {
+          await rest.return?.();
+          return;
+        }
         const n = await rest.next();
         if (n.done) break;
-        if (!gz.write(n.value)) await new Promise((r) => gz.once('drain', r));
+        if (!gz.write(n.value)) await drained();
       }
-      gz.end();
+      if (gz.destroyed) return;
+      // Flush what the input decodes to before ending: a truncated stream fails at the end, and
+      // zlib drops the output of the failing call; flushed first, every decodable line gets out.
+      await Promise.race([new Promise<void>((r) => gz.flush(constants.Z_SYNC_FLUSH, () => r())), closed]);
+      if (!gz.destroyed) gz.end();
     } catch (e) {
+      sourceFailed = true;
       gz.destroy(e as Error);
     }
   })();
-  for await (const c of gz) yield c as Buffer;
+  try {
+    for await (const c of gz) yield c as Buffer;
+  } catch (e) {
+    // A read error of the source (not zlib's) stays an error: the object was not read.
+    const err = e as NodeJS.ErrnoException;
+    await feed;
+    if (sourceFailed || typeof err?.code !== 'string' || !err.code.startsWith('Z_')) throw e;
+    throw new GzipDamage(err.code, err.message, gz.bytesWritten);
+  }
   await feed;
 }
 
@@ -85,7 +156,7 @@ export async function scanObject(
   source: AsyncIterable<Buffer | Uint8Array>,
   spec: ObjectScanSpec,
 ): Promise<ObjectScanStats> {
-  const stats: ObjectScanStats = { bytesIn: 0, bytesText: 0, recordsScanned: 0, recordsMatched: 0 };
+  const stats = emptyObjectStats();
   const it = (async function* () {
     for await (const c of source) {
       const b = Buffer.isBuffer(c) ? c : Buffer.from(c.buffer, c.byteOffset, c.byteLength);
@@ -114,9 +185,13 @@ export async function scanObject(
   let pending: Row[] = [];
   let carry: Buffer | undefined;
 
+  const pointers = spec.pointers === true;
+  // 1-based number of the line being handled (counted only when pointers are on).
+  let lineNo = 0;
   const processLine = async (line: string) => {
     const row = decodeLine(line, info);
     if (row === undefined) return;
+    if (pointers && row['@ptr'] === undefined) row['@ptr'] = `${info.key}:${lineNo}`;
     const ts = row['@timestamp'] as number;
     if (timed && !(ts >= start && ts < end)) return;
     const out = rowStage(row);
@@ -174,12 +249,14 @@ export async function scanObject(
 
   const handle = async (s: string) => {
     if (!anchorChosen) chooseAnchor(s);
-    if (anchor !== undefined && !s.includes('\\u') && !s.includes('\\/')) return grep(s);
+    // Pointers number every line: the grep path, which jumps over lines, is not used then.
+    if (anchor !== undefined && !pointers && !s.includes('\\u') && !s.includes('\\/')) return grep(s);
     let from = 0;
     for (;;) {
       let nl = s.indexOf('\n', from);
       const last = nl === -1;
       if (last) nl = s.length;
+      lineNo++;
       let line = s.slice(from, nl);
       from = nl + 1;
       if (line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
@@ -191,18 +268,92 @@ export async function scanObject(
     }
   };
 
-  for await (const chunk of text) {
-    stats.bytesText += chunk.length;
-    const nl = chunk.lastIndexOf(10);
-    if (nl === -1) {
-      carry = carry ? Buffer.concat([carry, chunk]) : chunk;
-      continue;
+  // Linear line splitting with a length cap (see the file comment).
+  const maxLine = Math.max(1, spec.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES);
+  const piece = Math.min(PIECE_BYTES, maxLine);
+  let parts: Buffer[] = [];
+  let held = 0;
+  let skipping = false;
+  let skipped = 0;
+  const hold = (b: Buffer) => {
+    if (b.length === 0) return;
+    if (skipping) {
+      skipped += b.length;
+      return;
     }
-    const head = carry ? Buffer.concat([carry, chunk.subarray(0, nl)]) : chunk.subarray(0, nl);
-    carry = nl + 1 < chunk.length ? Buffer.from(chunk.subarray(nl + 1)) : undefined;
-    await handle(head.toString('utf8'));
+    if (held + b.length > maxLine) {
+      skipping = true;
+      skipped = held + b.length;
+      parts = [];
+      held = 0;
+      return;
+    }
+    parts.push(b);
+    held += b.length;
+  };
+  const flushHeld = async () => {
+    if (skipping) {
+      stats.linesTooLong++;
+      lineNo++;
+      stats.bytesTooLong += skipped;
+      skipping = false;
+      skipped = 0;
+      return;
+    }
+    if (held === 0) return;
+    const line = parts.length === 1 ? parts[0].toString('utf8') : Buffer.concat(parts, held).toString('utf8');
+    parts = [];
+    held = 0;
+    await handle(line);
+  };
+  const feedPiece = async (c: Buffer) => {
+    let from = 0;
+    if (held > 0 || skipping) {
+      const nl = c.indexOf(10);
+      if (nl === -1) {
+        hold(c);
+        return;
+      }
+      hold(c.subarray(0, nl));
+      await flushHeld();
+      from = nl + 1;
+    }
+    const last = c.lastIndexOf(10);
+    if (last >= from) {
+      // A piece is at most `maxLine` bytes, so every line inside it is within the cap.
+      if (last > from || pointers) await handle(c.toString('utf8', from, last));
+      from = last + 1;
+    }
+    if (from < c.length) hold(c.subarray(from));
+  };
+
+  try {
+    for await (const chunk of text) {
+      stats.bytesText += chunk.length;
+      if (chunk.length <= piece) await feedPiece(chunk);
+      else for (let o = 0; o < chunk.length; o += piece) await feedPiece(chunk.subarray(o, o + piece));
+    }
+  } catch (e) {
+    if (!(e instanceof GzipDamage)) throw e;
+    // Keep what was decoded before the damage; the line cut by it is incomplete: drop and count it.
+    const partial = skipping ? skipped : held;
+    parts = [];
+    held = 0;
+    skipping = false;
+    const undecoded = spec.sizeBytes !== undefined ? Math.max(0, spec.sizeBytes - e.consumed) : 0;
+    const what =
+      e.code === 'Z_BUF_ERROR'
+        ? 'gzip data ends early (truncated object)'
+        : `gzip data is corrupt (${e.message})`;
+    const lost: string[] = [];
+    if (partial > 0) lost.push(`the incomplete line at the damage (${partial} bytes of text) was dropped`);
+    if (undecoded > 0) lost.push(`${undecoded} of ${spec.sizeBytes} compressed bytes could not be decoded`);
+    stats.damage = {
+      message: `${what}: the ${stats.bytesText - partial} bytes of text before the damage were read${lost.length ? `; ${lost.join('; ')}` : ''}`,
+      bytesLost: partial + undecoded,
+    };
   }
-  if (carry?.length) await handle(carry.toString('utf8'));
+  await flushHeld();
   if (pending.length) await spec.emit(pending);
   return stats;
 }

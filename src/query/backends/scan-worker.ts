@@ -11,7 +11,7 @@ import { compileQuery } from '../index.js';
 import type { Row } from '../types.js';
 import type { ObjectInfo } from './partition-path.js';
 import type { LineRequirement } from './prune.js';
-import { scanObject } from './scan-object.js';
+import { type ObjectScanStats, scanObject } from './scan-object.js';
 import type { TimeRange } from './time-range.js';
 
 export interface WorkerInit {
@@ -20,16 +20,25 @@ export interface WorkerInit {
   range: TimeRange;
   requirement: LineRequirement;
   keep?: string[];
+  maxLineBytes?: number;
+  pointers?: boolean;
 }
 
-export type WorkerTask = { type: 'task'; id: number; info: ObjectInfo; path?: string; bytes?: Uint8Array };
+export type WorkerTask = {
+  type: 'task';
+  id: number;
+  info: ObjectInfo;
+  size?: number;
+  path?: string;
+  bytes?: Uint8Array;
+};
 
 export type WorkerMessage =
   | { type: 'rows'; id: number; rows: Row[] }
   | {
       type: 'done';
       id: number;
-      stats: { bytesIn: number; bytesText: number; recordsScanned: number; recordsMatched: number };
+      stats: ObjectScanStats;
       histogram: [number, number][];
     }
   | { type: 'failed'; id: number; message: string };
@@ -66,6 +75,9 @@ if (port) {
         rowStage: (r) => compiled.rowStage(r),
         keep,
         histogram,
+        maxLineBytes: init.maxLineBytes,
+        sizeBytes: task.size,
+        pointers: init.pointers,
         emit: async (rows) => {
           port.postMessage({ type: 'rows', id: task.id, rows } satisfies WorkerMessage);
           unacked++;

@@ -7,7 +7,10 @@
  *
  * Memory: bounded by (workers × 4 chunks × 1,000 rows) in flight plus prefetched remote objects;
  * the caller's `finish` decides the rest (constant for non-aggregating queries with a limit).
- * An object that fails to read or decompress is counted and reported, and the scan goes on.
+ * An object that fails to read is counted and reported, and the scan goes on; a damaged gzip object
+ * keeps the lines before the damage and is reported with what was lost (`ScanProgress.damaged`), and
+ * lines over the length cap are counted (`linesTooLong`). `incompleteReasons()` sums it all up so the
+ * CLI can say what was skipped and exit non-zero.
  */
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -18,7 +21,7 @@ import type { CompiledQuery, Row } from '../types.js';
 import { AsyncQueue } from './async-queue.js';
 import type { ObjectInfo } from './partition-path.js';
 import { lineRequirement, mayMatch } from './prune.js';
-import { projectionFor, scanObject } from './scan-object.js';
+import { DEFAULT_MAX_LINE_BYTES, type ObjectScanStats, projectionFor, scanObject } from './scan-object.js';
 import type { WorkerInit, WorkerMessage, WorkerTask } from './scan-worker.js';
 import type { TimeRange } from './time-range.js';
 
@@ -45,6 +48,17 @@ export interface ScanProgress {
   objectsFailed: number;
   /** First few failures, `key: reason`. */
   failures: string[];
+  /** Objects read only in part (damaged gzip): the lines before the damage were kept. */
+  objectsDamaged: number;
+  /** First few damaged objects, `key: what was lost`. */
+  damaged: string[];
+  /** Bytes known lost in damaged objects. */
+  bytesLost: number;
+  /** Lines longer than the line cap, skipped, and their bytes. */
+  linesTooLong: number;
+  bytesTooLong: number;
+  /** The line cap in force, bytes. */
+  maxLineBytes: number;
   bytesIn: number;
   bytesText: number;
   recordsScanned: number;
@@ -65,10 +79,38 @@ export interface ScanOptions {
   pruneSlackMs?: number;
   /** Scans smaller than this many bytes run inline (default INLINE_SCAN_MAX_BYTES). */
   inlineMaxBytes?: number;
+  /** Longest line read (bytes); longer lines are skipped and counted. Default DEFAULT_MAX_LINE_BYTES. */
+  maxLineBytes?: number;
   signal?: AbortSignal;
 }
 
 export const DEFAULT_PRUNE_SLACK_MS = 3_600_000;
+
+/** Rows carry `@ptr` (`<key>:<line>`) only when the query reads it: numbering lines costs the grep path. */
+export function wantsPointers(referenced: Set<string> | '*'): boolean {
+  return referenced === '*' || referenced.has('@ptr');
+}
+
+/**
+ * Sentences saying what a finished scan did not read: unreadable objects, damaged objects and
+ * over-long lines. Empty when the answer covers every byte listed.
+ */
+export function incompleteReasons(p: ScanProgress): string[] {
+  const out: string[] = [];
+  if (p.objectsFailed)
+    out.push(
+      `${p.objectsFailed} object(s) could not be read and were skipped: ${p.failures.join('; ')}${p.objectsFailed > p.failures.length ? '; …' : ''}`,
+    );
+  if (p.objectsDamaged)
+    out.push(
+      `${p.objectsDamaged} damaged object(s) were read up to the damage (${p.bytesLost} bytes known lost): ${p.damaged.join('; ')}${p.objectsDamaged > p.damaged.length ? '; …' : ''}`,
+    );
+  if (p.linesTooLong)
+    out.push(
+      `${p.linesTooLong} line(s) longer than ${p.maxLineBytes} bytes were skipped (${p.bytesTooLong} bytes); --max-line-bytes raises the cap`,
+    );
+  return out;
+}
 
 export function newProgress(): ScanProgress {
   return {
@@ -77,6 +119,12 @@ export function newProgress(): ScanProgress {
     objectsDone: 0,
     objectsFailed: 0,
     failures: [],
+    objectsDamaged: 0,
+    damaged: [],
+    bytesLost: 0,
+    linesTooLong: 0,
+    bytesTooLong: 0,
+    maxLineBytes: DEFAULT_MAX_LINE_BYTES,
     bytesIn: 0,
     bytesText: 0,
     recordsScanned: 0,
@@ -129,26 +177,33 @@ export class ArchiveScan {
   ) {
     const slack = opts.pruneSlackMs ?? DEFAULT_PRUNE_SLACK_MS;
     this.progress.objectsListed = targets.length;
+    if (opts.maxLineBytes !== undefined) this.progress.maxLineBytes = opts.maxLineBytes;
     this.targets = targets.filter((t) => mayMatch(t.info, opts.compiled.pushdownFilters, opts.range, slack));
     this.progress.objectsPruned = targets.length - this.targets.length;
+    for (const t of this.targets) if (t.info.fields) for (const k in t.info.fields) this.keyFields.add(k);
   }
+
+  /** Partition field names the scanned keys provide (kept out of the line pre-check). */
+  private readonly keyFields = new Set<string>();
 
   private fail(info: ObjectInfo, message: string): void {
     this.progress.objectsFailed++;
     if (this.progress.failures.length < 5) this.progress.failures.push(`${info.key}: ${message}`);
   }
 
-  private addStats(s: {
-    bytesIn: number;
-    bytesText: number;
-    recordsScanned: number;
-    recordsMatched: number;
-  }): void {
+  private addStats(info: ObjectInfo, s: ObjectScanStats): void {
     const p = this.progress;
     p.bytesIn += s.bytesIn;
     p.bytesText += s.bytesText;
     p.recordsScanned += s.recordsScanned;
     p.recordsMatched += s.recordsMatched;
+    p.linesTooLong += s.linesTooLong;
+    p.bytesTooLong += s.bytesTooLong;
+    if (s.damage) {
+      p.objectsDamaged++;
+      p.bytesLost += s.damage.bytesLost;
+      if (p.damaged.length < 5) p.damaged.push(`${info.key}: ${s.damage.message}`);
+    }
   }
 
   /** Matched rows (after the row stage), in no particular order. */
@@ -185,7 +240,7 @@ export class ArchiveScan {
 
   private async runInline(queue: AsyncQueue<Row[]>): Promise<void> {
     const { compiled, range, signal } = this.opts;
-    const requirement = lineRequirement(compiled.pushdownFilters);
+    const requirement = lineRequirement(compiled.pushdownFilters, this.keyFields);
     for (const t of this.targets) {
       signal?.throwIfAborted();
       if (this.stopped) return;
@@ -203,9 +258,12 @@ export class ArchiveScan {
           requirement,
           rowStage: (r) => compiled.rowStage(r),
           histogram: this.histogram,
+          maxLineBytes: this.progress.maxLineBytes,
+          sizeBytes: t.size,
+          pointers: wantsPointers(compiled.referencedFields),
           emit: (rows) => queue.push(rows),
         });
-        this.addStats(stats);
+        this.addStats(t.info, stats);
       } catch (e) {
         if (signal?.aborted) throw e;
         this.fail(t.info, (e as Error)?.message ?? String(e));
@@ -221,8 +279,10 @@ export class ArchiveScan {
       queryText: this.opts.queryText,
       now: this.opts.now,
       range,
-      requirement: lineRequirement(compiled.pushdownFilters),
+      requirement: lineRequirement(compiled.pushdownFilters, this.keyFields),
       keep: keep ? [...keep.names] : undefined,
+      maxLineBytes: this.progress.maxLineBytes,
+      pointers: wantsPointers(compiled.referencedFields),
     };
     const targets = this.targets;
     let next = 0;
@@ -253,7 +313,7 @@ export class ArchiveScan {
             if (m.type === 'rows') {
               queue.push(m.rows).then(() => w.postMessage({ type: 'ack' }));
             } else if (m.type === 'done') {
-              this.addStats(m.stats);
+              if (current) this.addStats(current.info, m.stats);
               for (const [k, v] of m.histogram) this.histogram.set(k, (this.histogram.get(k) ?? 0) + v);
               current?.resolve();
             } else if (m.type === 'failed') {
@@ -277,7 +337,7 @@ export class ArchiveScan {
             if (i >= targets.length) break;
             prefetch();
             const t = targets[i];
-            const task: WorkerTask = { type: 'task', id: i, info: t.info };
+            const task: WorkerTask = { type: 'task', id: i, info: t.info, size: t.size };
             const transfer: ArrayBuffer[] = [];
             if (t.path) task.path = t.path;
             else {

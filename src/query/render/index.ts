@@ -67,11 +67,52 @@ export function renderFooter(run: QueryRun, elapsedMs: number): string {
     parts.push(`${humanCount(Math.round(s.recordsScanned / secs))} records/s`);
   let out = `${parts.join(' · ')}\n`;
   for (const n of run.notes) out += `note: ${n}\n`;
-  if (p.objectsFailed) {
-    out += `warning: ${p.objectsFailed} object(s) could not be read and were skipped:\n`;
-    for (const f of p.failures) out += `  ${f}\n`;
-  }
+  // What was skipped is said on stderr by the CLI (renderIncomplete), whatever the format.
+  if (run.incomplete.length)
+    out += 'warning: the result is incomplete: some data was not read (see stderr)\n';
   return out;
+}
+
+/**
+ * The stderr report of what a run did not read, one `warning:` line per kind with the first few
+ * objects; empty when the answer is complete.
+ */
+export function renderIncomplete(run: QueryRun, allowPartial: boolean): string {
+  if (run.incomplete.length === 0) return '';
+  let out = '';
+  for (const r of run.incomplete) out += `logferry: warning: ${r}\n`;
+  out += allowPartial
+    ? 'logferry: the result above is partial (--allow-partial)\n'
+    : 'logferry: the result above is incomplete; exit status 3 (--allow-partial accepts partial results)\n';
+  return out;
+}
+
+/** Machine-readable figures of a run (`--stats-json`): counts, bytes, what was skipped and why. */
+export function statsJson(run: QueryRun, elapsedMs: number): string {
+  const p = run.progress;
+  return `${JSON.stringify({
+    source: run.source,
+    rows: run.result.rows.length,
+    recordsScanned: run.result.stats.recordsScanned,
+    recordsMatched: run.result.stats.recordsMatched,
+    objectsListed: p.objectsListed,
+    objectsPruned: p.objectsPruned,
+    objectsRead: p.objectsDone,
+    objectsFailed: p.objectsFailed,
+    objectsDamaged: p.objectsDamaged,
+    bytesIn: p.bytesIn,
+    bytesText: p.bytesText,
+    bytesLost: p.bytesLost,
+    linesTooLong: p.linesTooLong,
+    bytesTooLong: p.bytesTooLong,
+    maxLineBytes: p.maxLineBytes,
+    complete: run.incomplete.length === 0,
+    incomplete: run.incomplete,
+    failures: p.failures,
+    damaged: p.damaged,
+    notes: run.notes,
+    elapsedMs,
+  })}\n`;
 }
 
 export function renderTableView(run: QueryRun, opts: RenderOptions): string {

@@ -31,6 +31,7 @@ function run(
     },
     histogram,
     notes: [],
+    incomplete: [],
   };
 }
 

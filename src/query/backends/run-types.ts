@@ -1,0 +1,49 @@
+/**
+ * The shapes of a query run shared by the readers (index.ts runs archives, opensearch.ts indexes).
+ * They live apart from index.ts so opensearch.ts, which index.ts loads lazily, imports nothing from
+ * it: no import cycle inside src/query.
+ */
+import type { CompiledQuery, QueryResult } from '../types.js';
+import type { ScanProgress } from './scan.js';
+import type { TimeRange } from './time-range.js';
+
+export type SourceKind = 'local' | 's3' | 'opensearch';
+
+export interface RunQueryOptions {
+  /** Query text (already expanded if it came from a recipe). */
+  query: string;
+  from?: string;
+  start?: string;
+  end?: string;
+  /** Epoch ms anchoring relative times and `now()`. */
+  now?: number;
+  /** Worker threads for archive scans (default: all cores; 0 = inline). */
+  threads?: number;
+  /** Key-time slack for archive pruning (ms); negative turns key-time pruning off. */
+  pruneSlackMs?: number;
+  /** Archive scans below this many bytes run inline (no workers); tests set 0 to force workers. */
+  inlineMaxBytes?: number;
+  /** Longest archive line read (bytes); longer lines are skipped and counted. */
+  maxLineBytes?: number;
+  signal?: AbortSignal;
+  /** Called often during the scan (the CLI throttles drawing). */
+  onProgress?: (p: ScanProgress) => void;
+}
+
+export interface QueryRun {
+  result: QueryResult;
+  compiled: CompiledQuery;
+  source: SourceKind;
+  range: TimeRange;
+  progress: ScanProgress;
+  /** Matched events per minute, for the histogram (archive scans; OpenSearch fills it from hits). */
+  histogram: Map<number, number>;
+  /** What was pushed down where (OpenSearch), for `--explain`-style footers. */
+  notes: string[];
+  /**
+   * What the answer does not cover (unreadable or damaged objects, over-long lines, failed shards),
+   * one sentence each; empty when every listed byte was read. The CLI reports these on stderr and
+   * exits 3 unless partial results were asked for.
+   */
+  incomplete: string[];
+}
