@@ -29,7 +29,11 @@ if (!existsSync(installed) || mtime(lock) > mtime(installed)) {
 const stamp = join(root, 'dist', '.build-stamp');
 if (
   !existsSync(stamp) ||
-  Math.max(newest(join(root, 'src')), mtime(join(root, 'scripts', 'build.mjs'))) > mtime(stamp)
+  Math.max(
+    newest(join(root, 'src')),
+    newest(join(root, 'infra')),
+    mtime(join(root, 'scripts', 'build.mjs')),
+  ) > mtime(stamp)
 ) {
   console.error('logferry: building dist/…');
   run('node scripts/build.mjs');
