@@ -131,7 +131,7 @@ export function checkIam(json: Record<string, any>): string[] {
     for (const r of arr(s.Resource)) {
       const t = flat(r);
       expect(t, `${s.where}: Resource "*"`).not.toBe('*');
-      if (t.includes('*')) wild.push(`${s.Sid ?? s.where}: ${t}`);
+      if (/[*?]/.test(t)) wild.push(`${s.Sid ?? s.where}: ${t}`);
     }
   }
   return [...new Set(wild)].sort();
