@@ -8,7 +8,6 @@ import {
   SEED_PREFIX,
   s3EventKey,
 } from '../src/stacks/firehose-archive.js';
-import { buildStack } from '../src/app.js';
 import {
   actionsOf,
   checkIam,
@@ -262,12 +261,30 @@ describe('firehose-archive options', () => {
     expect(s3EventKey('a b/c=d')).toBe('a+b/c%3Dd');
   });
 
-  it('refuses component queues without cluster names, with a sentence', () => {
-    stageBundles();
-    expect(() => buildStack('firehose-archive', parseDeployConfig({}))).toThrow(
-      /firehoseArchive\.clusters is empty/,
+  it('without cluster names, takes them as a deploy-time parameter joined into each filter policy', () => {
+    const p = synthStack('firehose-archive', {});
+    expect(p.json.Parameters.EksClusterNames.Type).toBe('CommaDelimitedList');
+    const subsc = Object.values<any>(p.json.Resources).filter((r) => r.Type === 'AWS::SNS::Subscription');
+    expect(subsc).toHaveLength(EKS_COMPONENTS.length);
+    const audit = subsc.find((r) =>
+      JSON.stringify(r.Properties.FilterPolicy).includes('/kube-apiserver-audit/'),
     );
-  });
+    expect(audit.Properties.FilterPolicyScope).toBe('MessageBody');
+    expect(audit.Properties.FilterPolicy).toEqual({
+      'Fn::Join': [
+        '',
+        [
+          '{"Records":{"s3":{"object":{"key":[{"prefix":"_aws_eks_',
+          {
+            'Fn::Join': ['_cluster/kube-apiserver-audit/"},{"prefix":"_aws_eks_', { Ref: 'EksClusterNames' }],
+          },
+          '_cluster/kube-apiserver-audit/"}]}}}}',
+        ],
+      ],
+    });
+    expect(p.nagViolations).toEqual([]);
+    expect(lint(p.templateFile).errors).toEqual([]);
+  }, 120_000);
 
   it('refuses a bad config listing every problem', () => {
     expect(() =>

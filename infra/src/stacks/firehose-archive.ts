@@ -3,7 +3,16 @@
  * Lambda, dynamic partitioning) → S3, and S3 → SNS → one SQS queue per EKS control-plane component,
  * each receiving only its component's objects.
  */
-import { ArnFormat, CfnOutput, Duration, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import {
+  ArnFormat,
+  CfnOutput,
+  CfnParameter,
+  Duration,
+  Fn,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+} from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -48,6 +57,13 @@ export function componentKeyPrefixes(
   );
 }
 
+/** The CfnSubscription CDK's SqsSubscription created for `queue` (it lives under the queue). */
+function subscriptionOf(queue: Construct): sns.CfnSubscription {
+  const found = queue.node.findAll().find((c) => c instanceof sns.CfnSubscription);
+  if (!found) throw new LogferryError('INTERNAL', `no SNS subscription under ${queue.node.path}`);
+  return found as sns.CfnSubscription;
+}
+
 export interface PipelineStack {
   /** Every log group the stack's own components write (never to be subscribed). */
   readonly pipelineLogGroupNames: string[];
@@ -64,13 +80,6 @@ export class FirehoseArchiveStack extends Stack implements PipelineStack {
 
   constructor(scope: Construct, id: string, cfg: FirehoseArchiveConfig, props: StackProps = {}) {
     super(scope, id, { ...props, stackName: cfg.stackName, description: 'logferry firehose-archive' });
-    if (cfg.componentQueues && cfg.clusters.length === 0)
-      throw new LogferryError(
-        'CONFIG_INVALID',
-        'firehoseArchive.clusters is empty: name the EKS clusters whose control-plane logs this archive ' +
-          'receives (each component queue filters on `_aws_eks_<cluster>_cluster/<component>/`), ' +
-          'or set firehoseArchive.componentQueues: false',
-      );
     const stackName = this.stackName;
     const streamName = `${stackName}-archive`.slice(0, 64);
     const streamArn = this.formatArn({
@@ -313,6 +322,17 @@ export class FirehoseArchiveStack extends Stack implements PipelineStack {
     if (publish.policyDependable) cfnBucket.node.addDependency(publish.policyDependable);
 
     const queueOutputs: Record<string, QueueWithDlq> = {};
+    // Without cluster names in the config, they become a deploy-time parameter: the filter policies
+    // are then joined from it (EKS cluster names need no URL encoding).
+    const clustersParam =
+      cfg.componentQueues && cfg.clusters.length === 0
+        ? new CfnParameter(this, 'EksClusterNames', {
+            type: 'CommaDelimitedList',
+            description:
+              'EKS clusters whose control-plane logs this archive receives; each component queue filters on ' +
+              'their object-key prefixes (or set firehoseArchive.clusters in the deploy config)',
+          })
+        : undefined;
     if (cfg.componentQueues) {
       for (const component of EKS_COMPONENTS) {
         const id = component
@@ -329,7 +349,11 @@ export class FirehoseArchiveStack extends Stack implements PipelineStack {
                   object: sns.FilterOrPolicy.policy({
                     key: sns.FilterOrPolicy.filter(
                       sns.SubscriptionFilter.stringFilter({
-                        matchPrefixes: componentKeyPrefixes(cfg.prefixStyle, cfg.clusters, component),
+                        matchPrefixes: componentKeyPrefixes(
+                          cfg.prefixStyle,
+                          clustersParam ? ['PARAMETER'] : cfg.clusters,
+                          component,
+                        ),
                       }),
                     ),
                   }),
@@ -338,6 +362,17 @@ export class FirehoseArchiveStack extends Stack implements PipelineStack {
             },
           }),
         );
+        if (clustersParam) {
+          const [before, after] = componentKeyPrefixes(cfg.prefixStyle, ['\u0000'], component)[0].split(
+            '%00',
+          );
+          const filterPolicy = Fn.join('', [
+            `{"Records":{"s3":{"object":{"key":[{"prefix":"${before}`,
+            Fn.join(`${after}"},{"prefix":"${before}`, clustersParam.valueAsList),
+            `${after}"}]}}}}`,
+          ]);
+          subscriptionOf(q.queue).addPropertyOverride('FilterPolicy', filterPolicy);
+        }
         queueOutputs[id] = q;
         new CfnOutput(this, `${id}QueueUrl`, {
           value: q.queue.queueUrl,
