@@ -170,6 +170,14 @@ export const kinesisSearchSchema = z
             instanceCount: z.number().int().min(1).default(1),
             volumeGiB: z.number().int().min(10).default(20),
             index: z.string().optional(),
+            /** IAM principals (role/user ARNs) allowed to read the domain (search, Dashboards). */
+            readerArns: z
+              .array(
+                z
+                  .string()
+                  .regex(/^arn:aws[\w-]*:iam::\d{12}:(role|user)\/.+$/, 'must be an IAM role or user ARN'),
+              )
+              .default([]),
           })
           .strict(),
         z
@@ -183,7 +191,7 @@ export const kinesisSearchSchema = z
           })
           .strict(),
       ])
-      .default({ type: 'domain' } as never),
+      .prefault({ type: 'domain' }),
     /** More secret references the function may read (those inside a `config` parameter): granted read. */
     readSecrets: z.array(secretRef).default([]),
     /** Customer KMS key ARNs that encrypt the referenced secrets (kms:Decrypt is granted on them). */

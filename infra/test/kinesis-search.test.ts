@@ -64,6 +64,10 @@ describe('kinesis-search stack', () => {
       },
     });
     domain.template.hasResourceProperties('AWS::OpenSearchService::Domain', {
+      DomainName: 'logferrykinesissearch',
+      EngineVersion: 'OpenSearch_2.19',
+      ClusterConfig: { InstanceType: 't3.small.search', InstanceCount: 1 },
+      EBSOptions: { EBSEnabled: true, VolumeType: 'gp3', VolumeSize: 20 },
       EncryptionAtRestOptions: { Enabled: true },
       NodeToNodeEncryptionOptions: { Enabled: true },
       DomainEndpointOptions: { EnforceHTTPS: true },
@@ -80,12 +84,12 @@ describe('kinesis-search stack', () => {
   it('keeps every IAM statement minimal (starter domain)', () => {
     const wild = checkIam(domain.json);
     expect(wild).toEqual([
-      'Domain: arn:<AWS::Partition>:es:<AWS::Region>:<AWS::AccountId>:domain/logferrykinesissearch/*',
+      'ConsumerWrites: arn:<AWS::Partition>:es:<AWS::Region>:<AWS::AccountId>:domain/logferrykinesissearch/*',
       'SearchWrite: <Domain.Arn>/*',
     ]);
     for (const w of wild)
       expect(w).toMatch(
-        /^SearchWrite: <Domain\.Arn>\/\*$|^Domain\w*: arn:<AWS::Partition>:es:<AWS::Region>:<AWS::AccountId>:domain\/logferrykinesissearch\/\*$/,
+        /^SearchWrite: <Domain\.Arn>\/\*$|^ConsumerWrites: arn:<AWS::Partition>:es:<AWS::Region>:<AWS::AccountId>:domain\/logferrykinesissearch\/\*$/,
       );
     const put = grants(domain.json, 'kinesis:PutRecord');
     expect(put).toHaveLength(1);

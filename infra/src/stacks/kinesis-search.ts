@@ -145,6 +145,12 @@ export class KinesisSearchStack extends Stack implements PipelineStack {
           .replace(/^[^a-z]+/, '')}`
           .slice(0, 28)
           .padEnd(3, 'x');
+      const domainResource = this.formatArn({
+        service: 'es',
+        resource: 'domain',
+        resourceName: `${domainName}/*`,
+        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+      });
       domain = new opensearch.CfnDomain(this, 'Domain', {
         domainName,
         engineVersion: sink.engineVersion,
@@ -157,16 +163,23 @@ export class KinesisSearchStack extends Stack implements PipelineStack {
           Version: '2012-10-17',
           Statement: [
             {
+              Sid: 'ConsumerWrites',
               Effect: 'Allow',
               Principal: { AWS: consumer.role.roleArn },
               Action: ['es:ESHttpGet', 'es:ESHttpPost', 'es:ESHttpPut'],
-              Resource: this.formatArn({
-                service: 'es',
-                resource: 'domain',
-                resourceName: `${domainName}/*`,
-                arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-              }),
+              Resource: domainResource,
             },
+            ...(sink.readerArns.length
+              ? [
+                  {
+                    Sid: 'Readers',
+                    Effect: 'Allow',
+                    Principal: { AWS: sink.readerArns },
+                    Action: ['es:ESHttpGet', 'es:ESHttpHead', 'es:ESHttpPost'],
+                    Resource: domainResource,
+                  },
+                ]
+              : []),
           ],
         },
       });
