@@ -34,6 +34,7 @@ if (
     newest(join(root, 'web')),
     mtime(join(root, 'scripts', 'build.mjs')),
     mtime(join(root, 'scripts', 'build-web.mjs')),
+    newest(join(root, 'infra')),
   ) > mtime(stamp)
 ) {
   console.error('logferry: building dist/…');

@@ -1,6 +1,7 @@
 /** Subcommand registry: one line per command file. */
 import type { Command } from 'commander';
 import { registerConsole } from './console.js';
+import { registerDeploy } from './deploy.js';
 import { registerIamPolicy } from './iam-policy.js';
 import { registerOnboard } from './onboard.js';
 import { registerQuery } from './query.js';
@@ -18,6 +19,7 @@ export const commands: Register[] = [
   registerQuery,
   registerRecipes,
   registerConsole,
+  registerDeploy,
   registerOnboard,
   registerIamPolicy,
 ];
