@@ -130,6 +130,8 @@ interface FileState {
   joiner: MultilineJoiner | undefined;
   /** Offset of the last envelope's end (where re-reading rebuilds every pending record). */
   lastTo: number;
+  /** Offset just after the last complete line handed to the decoder. */
+  consumed: number;
   queue: Flight[];
   closed: boolean;
 }
@@ -200,7 +202,7 @@ export class FileSource implements Source {
         for (const st of this.files.values()) {
           if (!st.joiner) continue;
           st.joiner.flushIdle(now, this.cfg.multiline.flushMs, out);
-          const e = this.envelope(st, out, this.commitPoint(st, st.lastTo, true));
+          const e = this.envelope(st, out, this.commitPoint(st, st.consumed));
           if (e) yield e;
         }
       }
@@ -216,6 +218,7 @@ export class FileSource implements Source {
       st.decoder.reset();
       st.joiner?.reset();
       st.lastTo = ev.offset;
+      st.consumed = ev.offset;
       if (ev.reason === 'rewind') {
         // Envelopes read past the rewind point before it took effect are read again.
         st.queue = st.queue.filter((f) => f.to <= ev.offset);
@@ -239,7 +242,8 @@ export class FileSource implements Source {
           tmp.length = 0;
         }
       } else for (const l of ev.lines) st.decoder.push(l.text, l.offset, l.end, l.truncated, out);
-      return this.envelope(st, out, this.commitPoint(st, ev.consumed, false));
+      st.consumed = ev.consumed;
+      return this.envelope(st, out, this.commitPoint(st, ev.consumed));
     }
     // closed
     st.closed = true;
@@ -252,12 +256,13 @@ export class FileSource implements Source {
         st.joiner.flush(out);
       } else st.decoder.flush(out, ev.consumed);
     } else st.joiner?.flush(out);
-    const env = this.envelope(st, out, this.commitPoint(st, ev.consumed, true));
+    st.consumed = ev.consumed;
+    const env = this.envelope(st, out, this.commitPoint(st, ev.consumed));
     if (st.queue.length === 0) this.forget(st, ev.gone);
     return env;
   }
 
-  private commitPoint(st: FileState, consumed: number, _final: boolean): number {
+  private commitPoint(st: FileState, consumed: number): number {
     let to = consumed;
     const d = st.decoder.pendingStart();
     if (d !== undefined && d < to) to = d;
@@ -382,6 +387,7 @@ export class FileSource implements Source {
           })
         : undefined,
       lastTo: start,
+      consumed: start,
       queue: [],
       closed: false,
     };

@@ -1,7 +1,8 @@
 /** Shared helpers for the file source tests: run a source in the background, wait for conditions. */
 import { DELIVERED, type Outcome } from '../../core/outcome.js';
 import type { SourceEnvelope } from '../../core/source.js';
-import { FileSource, type FileSourceConfig, fileSourceConfig } from './file-source.js';
+import type { z } from 'zod';
+import { FileSource, fileSourceConfig } from './file-source.js';
 
 export async function waitFor(cond: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
   const until = Date.now() + timeoutMs;
@@ -12,7 +13,7 @@ export async function waitFor(cond: () => boolean, what: string, timeoutMs = 15_
 }
 
 export function fileSource(
-  cfg: Partial<FileSourceConfig> & { path: string | string[] },
+  cfg: Partial<z.input<typeof fileSourceConfig>> & { path: string | string[] },
   cwd?: string,
 ): FileSource {
   return new FileSource(
