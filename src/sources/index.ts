@@ -2,6 +2,7 @@
 import type { Registry } from '../core/component.js';
 import type { Source } from '../core/source.js';
 import { demoSpec } from './demo.js';
+import { fileSourceSpec } from './file/file-source.js';
 import { kinesisSourceSpec } from './kinesis.js';
 
-export const sources: Registry<Source> = [demoSpec, kinesisSourceSpec];
+export const sources: Registry<Source> = [demoSpec, kinesisSourceSpec, fileSourceSpec];

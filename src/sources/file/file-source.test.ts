@@ -1,0 +1,245 @@
+import {
+  appendFileSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  truncateSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DELIVERED } from '../../core/outcome.js';
+import { fileSourceConfig } from './file-source.js';
+import { fileSource, run, waitFor } from './test-helpers.js';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'logferry-file-'));
+});
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const lines = (prefix: string, n: number, from = 0) =>
+  Array.from({ length: n }, (_, i) => `${prefix}-${from + i}`);
+
+function positions(path: string): Record<string, { path: string; offset: number }> {
+  return JSON.parse(readFileSync(path, 'utf8')).files;
+}
+
+describe('file source: tailing', () => {
+  it('reads a file from the head, then lines appended while tailing, a line written in two parts once', async () => {
+    const f = join(dir, 'app.log');
+    writeFileSync(f, `${lines('a', 3).join('\n')}\n`);
+    const src = fileSource({ path: join(dir, '*.log'), readFromHead: true, dataDir: join(dir, 'state') });
+    const r = run(src);
+    await waitFor(() => r.messages().length === 3, '3 lines');
+    appendFileSync(f, 'b-0\nb-1 first half');
+    await waitFor(() => r.messages().length === 4, 'b-0');
+    appendFileSync(f, ' second half\n');
+    await waitFor(() => r.messages().length === 5, 'joined line');
+    await r.stop();
+    expect(r.messages()).toEqual(['a-0', 'a-1', 'a-2', 'b-0', 'b-1 first half second half']);
+    const rec = r.got[0].records[0];
+    expect(rec.meta.logGroup).toBe(f);
+    expect(rec.meta.logStream).toBe('app.log');
+    expect(rec.meta.source).toBe('file');
+    expect(rec.meta.id).toMatch(/^\d+:\d+:0$/);
+    // the position database holds the end of the last acknowledged line
+    expect(Object.values(positions(src.positionsPath))[0].offset).toBe(readFileSync(f).length);
+  });
+
+  it('starts at the end of files found at startup unless readFromHead; new files are read from the head', async () => {
+    writeFileSync(join(dir, 'old.log'), 'old-0\nold-1\n');
+    const src = fileSource({ path: join(dir, '*.log'), dataDir: join(dir, 'state') });
+    const r = run(src);
+    await waitFor(() => src.stats.tail.filesOpened === 1, 'old.log opened');
+    appendFileSync(join(dir, 'old.log'), 'old-2\n');
+    writeFileSync(join(dir, 'new.log'), 'new-0\nnew-1\n');
+    await waitFor(() => r.messages().length === 3, 'three lines');
+    await r.stop();
+    expect(r.messages().sort()).toEqual(['new-0', 'new-1', 'old-2']);
+  });
+
+  it('follows several patterns and skips excluded files', async () => {
+    writeFileSync(join(dir, 'a.log'), 'a\n');
+    writeFileSync(join(dir, 'b.txt'), 'b\n');
+    writeFileSync(join(dir, 'skip.log'), 'skip\n');
+    const src = fileSource({
+      path: [join(dir, '*.log'), join(dir, '*.txt')],
+      exclude: join(dir, 'skip*'),
+      readFromHead: true,
+      dataDir: join(dir, 'state'),
+      once: true,
+    });
+    const r = run(src);
+    await r.done;
+    expect(r.messages().sort()).toEqual(['a', 'b']);
+  });
+
+  it('rotation by rename+create: reads the old inode to EOF (late writes too), then the new file', async () => {
+    const f = join(dir, 'app.log');
+    writeFileSync(f, '');
+    const src = fileSource({ path: f, readFromHead: true, dataDir: join(dir, 'state'), rotateWaitMs: 300 });
+    const r = run(src);
+    await waitFor(() => src.stats.tail.filesOpened === 1, 'opened');
+    appendFileSync(f, `${lines('a', 3).join('\n')}\n`);
+    await waitFor(() => r.messages().length === 3, 'a lines');
+    renameSync(f, `${f}.1`);
+    appendFileSync(`${f}.1`, 'a-3\n'); // the writer has not reopened yet
+    writeFileSync(f, `${lines('b', 2).join('\n')}\n`);
+    await waitFor(() => r.messages().length === 6, 'all lines');
+    await waitFor(() => src.stats.tail.filesClosed === 1, 'old file closed');
+    await r.stop();
+    const m = r.messages();
+    expect(m.filter((x) => x.startsWith('a'))).toEqual(lines('a', 4));
+    expect(m.filter((x) => x.startsWith('b'))).toEqual(lines('b', 2));
+    expect(src.stats.tail.rotations).toBe(1);
+    // the rotated file's position is forgotten once it is closed and acknowledged
+    expect(Object.keys(positions(src.positionsPath))).toHaveLength(1);
+  });
+
+  it('copytruncate and truncation restart at 0 and are counted', async () => {
+    const f = join(dir, 'app.log');
+    writeFileSync(f, '');
+    const src = fileSource({ path: f, readFromHead: true, dataDir: join(dir, 'state') });
+    const r = run(src);
+    await waitFor(() => src.stats.tail.filesOpened === 1, 'opened');
+    appendFileSync(f, `${lines('long-line-before-truncation', 5).join('\n')}\n`);
+    await waitFor(() => r.messages().length === 5, 'before');
+    // copytruncate: copy, then truncate in place; the writer continues at the start
+    writeFileSync(`${f}.1`, readFileSync(f));
+    truncateSync(f, 0);
+    await waitFor(() => src.stats.tail.truncations === 1, 'truncation noticed');
+    appendFileSync(f, 'x-0\nx-1\n');
+    await waitFor(() => r.messages().length === 7, 'after');
+    await r.stop();
+    expect(r.messages().slice(5)).toEqual(['x-0', 'x-1']);
+    expect(Object.values(positions(src.positionsPath))[0].offset).toBe(8);
+  });
+
+  it('files appearing and disappearing', async () => {
+    const src = fileSource({ path: join(dir, '*.log'), dataDir: join(dir, 'state') });
+    const r = run(src);
+    await waitFor(() => src.stats.tail.scans > 0, 'first scan');
+    writeFileSync(join(dir, 'one.log'), 'one\n');
+    await waitFor(() => r.messages().includes('one'), 'one');
+    writeFileSync(join(dir, 'two.log'), 'two\n');
+    await waitFor(() => r.messages().includes('two'), 'two');
+    unlinkSync(join(dir, 'one.log'));
+    await waitFor(() => src.stats.tail.filesClosed === 1, 'one.log closed');
+    writeFileSync(join(dir, 'three.log'), 'three\n');
+    await waitFor(() => r.messages().includes('three'), 'three');
+    await r.stop();
+    expect(r.messages().sort()).toEqual(['one', 'three', 'two']);
+    const saved = Object.values(positions(src.positionsPath))
+      .map((p) => p.path)
+      .sort();
+    expect(saved).toEqual([join(dir, 'three.log'), join(dir, 'two.log')]);
+  });
+
+  it('restarts from the position database after a crash: nothing lost, duplicates only of unacknowledged lines', async () => {
+    const f = join(dir, 'app.log');
+    writeFileSync(f, '');
+    const state = join(dir, 'state');
+    const acked: string[] = [];
+    // Acknowledge envelopes 0 and 2 but not 1: the position may only move past envelope 0.
+    const src = fileSource({ path: f, readFromHead: true, dataDir: state });
+    const r = run(src, () => undefined);
+    await waitFor(() => src.stats.tail.filesOpened === 1, 'opened');
+    for (let i = 0; i < 4; i++) {
+      appendFileSync(f, `${lines(`e${i}`, 3).join('\n')}\n`);
+      await waitFor(() => r.got.length === i + 1, `envelope ${i}`);
+    }
+    await src.ack(r.got[2], DELIVERED);
+    expect(() => positions(src.positionsPath)).toThrow(); // nothing contiguous acknowledged yet
+    await src.ack(r.got[0], DELIVERED);
+    acked.push(...r.got[0].records.map((x) => x.message), ...r.got[2].records.map((x) => x.message));
+    const saved = Object.values(positions(src.positionsPath))[0].offset;
+    expect(saved).toBe(r.got[1].records[0].meta.id.split(':').map(Number)[2]);
+    await r.stop(); // crash: envelopes 1 and 3 were never acknowledged
+    appendFileSync(f, 'after-crash\n');
+
+    const src2 = fileSource({ path: f, readFromHead: false, dataDir: state });
+    const r2 = run(src2);
+    await waitFor(() => r2.messages().includes('after-crash'), 'after-crash');
+    await r2.stop();
+    const all = [...lines('e0', 3), ...lines('e1', 3), ...lines('e2', 3), ...lines('e3', 3), 'after-crash'];
+    const seen = new Set([...acked, ...r2.messages()]);
+    expect([...seen].sort()).toEqual([...all].sort()); // nothing lost
+    // re-read: everything after the last contiguous acknowledgement (e1.. onwards), in order
+    expect(r2.messages()).toEqual(all.slice(3));
+    // same record ids for the same lines across runs (sinks dedupe)
+    expect(r2.got[0].records[0].meta.id).toBe(r.got[1].records[0].meta.id);
+  });
+
+  it('a failed acknowledgement re-reads that envelope and what followed', async () => {
+    const f = join(dir, 'app.log');
+    writeFileSync(f, 'x-0\nx-1\n');
+    let failOnce = true;
+    const src = fileSource({ path: f, readFromHead: true, dataDir: join(dir, 'state') });
+    const r = run(src, () => {
+      if (failOnce) {
+        failOnce = false;
+        return { kind: 'failed', code: 'SINK_DOWN' };
+      }
+      return DELIVERED;
+    });
+    await waitFor(() => r.messages().length === 4, 'redelivery');
+    await r.stop();
+    expect(r.messages()).toEqual(['x-0', 'x-1', 'x-0', 'x-1']);
+    expect(src.stats.rewinds).toBe(1);
+    expect(Object.values(positions(src.positionsPath))[0].offset).toBe(8);
+  });
+
+  it('once: reads to EOF and ends, keeping an unterminated last line for the next run', async () => {
+    const f = join(dir, 'app.log');
+    writeFileSync(f, 'l-0\nl-1\npartial');
+    const state = join(dir, 'state');
+    const r = run(fileSource({ path: f, readFromHead: true, dataDir: state, once: true }));
+    await r.done;
+    expect(r.messages()).toEqual(['l-0', 'l-1']);
+    appendFileSync(f, ' line\n');
+    const r2 = run(fileSource({ path: f, dataDir: state, once: true }));
+    await r2.done;
+    expect(r2.messages()).toEqual(['partial line']);
+  });
+
+  it('cuts lines longer than maxLineBytes, counts and marks them, within one read and across reads', async () => {
+    const f = join(dir, 'app.log');
+    const huge = 'y'.repeat(50_000);
+    writeFileSync(f, `short\n${'x'.repeat(300)}\n${huge}\nafter\n`);
+    const src = fileSource({
+      path: f,
+      readFromHead: true,
+      dataDir: join(dir, 'state'),
+      once: true,
+      maxLineBytes: 100,
+      readBufferBytes: 4096,
+    });
+    const r = run(src);
+    await r.done;
+    const recs = r.got.flatMap((e) => e.records);
+    expect(recs.map((x) => x.message)).toEqual(['short', 'x'.repeat(100), 'y'.repeat(100), 'after']);
+    expect(recs.map((x) => x.fields.truncated === true)).toEqual([false, true, true, false]);
+    expect(src.stats.tail.linesTruncated).toBe(2);
+  });
+
+  it('refuses bad configuration with every problem listed', () => {
+    const res = fileSourceConfig.safeParse({
+      type: 'file',
+      path: [],
+      format: 'xml',
+      multiline: { firstLine: '(' },
+      bogus: 1,
+    });
+    expect(res.success).toBe(false);
+    const paths = res.error?.issues.map((i) => i.path.join('.') || i.message) ?? [];
+    expect(paths.join(' ')).toContain('path');
+    expect(paths.join(' ')).toContain('format');
+    expect(paths.join(' ')).toContain('multiline.firstLine');
+  });
+});

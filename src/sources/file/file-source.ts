@@ -1,0 +1,410 @@
+/**
+ * The `file` source: tails files matched by glob patterns (Fluent Bit's `tail` input), decodes
+ * container runtime formats (CRI, Docker JSON) with partial-line reassembly, joins multiline
+ * records, and checkpoints acknowledged offsets in a position database under `dataDir`.
+ *
+ * Delivery: at-least-once. One envelope is what one read of one file produced; the position of a
+ * file moves to an envelope's end only when it and every earlier envelope of that file were
+ * acknowledged (acknowledgements may arrive out of order). An envelope's end never passes a record
+ * still being assembled (a CRI `P` piece, a multiline record), so a crash re-reads from the last
+ * acknowledged offset and rebuilds it. A `failed` acknowledgement rewinds the file to the start of
+ * that envelope and re-reads it (and everything after). Record ids are `<dev>:<ino>:<offset>` of
+ * the record's first line, so re-read records carry the same id and sinks that dedupe by id
+ * (OpenSearch `_id`) store them once.
+ *
+ * This file is the thin adapter between the tailer/decoders (which know nothing of the pipeline)
+ * and the daemon's `Source` contract.
+ */
+import { basename, resolve } from 'node:path';
+import { z } from 'zod';
+import type { BuildContext, ComponentSpec, Logger } from '../../core/component.js';
+import type { Outcome } from '../../core/outcome.js';
+import type { LogRecord } from '../../core/record.js';
+import type { Source, SourceEnvelope } from '../../core/source.js';
+import {
+  ContainerLogDecoder,
+  type DecodedEntry,
+  type KubernetesMeta,
+  parseKubernetesFileName,
+} from './container-log.js';
+import { MultilineJoiner } from './multiline.js';
+import { PositionDb } from './positions.js';
+import { emptyTailerStats, FileTailer, type TailEvent, type TailerStats } from './tail.js';
+
+const patterns = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
+
+const regexString = z.string().superRefine((s, ctx) => {
+  try {
+    new RegExp(s);
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: `not a valid regular expression: ${(e as Error).message}` });
+  }
+});
+
+export const multilineConfig = z
+  .strictObject({
+    /** A line matching this regular expression starts a record; other lines continue it. */
+    firstLine: regexString.optional(),
+    /** Built-in stack-trace joiners. */
+    parsers: z.array(z.enum(['java', 'python', 'go', 'node'])).optional(),
+    /** Emit a pending record after this long without a new line. */
+    flushMs: z.number().int().min(1).default(1000),
+    maxLines: z.number().int().min(1).default(1000),
+  })
+  .refine((m) => m.firstLine !== undefined || (m.parsers?.length ?? 0) > 0, {
+    message: 'multiline needs `firstLine` or at least one of `parsers` (java, python, go, node)',
+  });
+
+export const fileSourceConfig = z.strictObject({
+  type: z.literal('file'),
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+$/, 'name may hold only letters, digits, `_`, `.` and `-`')
+    .optional(),
+  /** Glob pattern(s) of files to tail (`*`, `?`, `[..]`, `{a,b}`, `**`). */
+  path: patterns,
+  /** Glob pattern(s) of files to skip. */
+  exclude: patterns.optional(),
+  /** Directory of the position database (one file per source name). */
+  dataDir: z.string().min(1).default('./logferry-data/state'),
+  /** Files found at startup without a saved position: read from the beginning (else from the end). */
+  readFromHead: z.boolean().default(false),
+  format: z.enum(['auto', 'cri', 'docker', 'plain']).default('auto'),
+  /** Longer lines are cut to this size, counted, and marked `truncated: true`. */
+  maxLineBytes: z
+    .number()
+    .int()
+    .min(64)
+    .max(64 * 1024 * 1024)
+    .default(1024 * 1024),
+  readBufferBytes: z
+    .number()
+    .int()
+    .min(4096)
+    .max(16 * 1024 * 1024)
+    .default(256 * 1024),
+  /** Poll interval (a fallback for missed or unsupported file-system events). */
+  pollIntervalMs: z.number().int().min(10).default(1000),
+  /** How often to look for new files besides file-system events. */
+  refreshIntervalMs: z.number().int().min(10).default(5000),
+  /** Keep reading a rotated or deleted file this long after EOF for late writes. */
+  rotateWaitMs: z.number().int().min(0).default(5000),
+  /** Read the files present now to EOF and end (`logferry run --once`). */
+  once: z.boolean().default(false),
+  /** `meta.logGroup` of the records (default: the file path). */
+  logGroup: z.string().min(1).optional(),
+  /** Tag (`fields.tag`); `*` expands to the path with `/` replaced by `.` (as Fluent Bit does). */
+  tag: z.string().min(1).optional(),
+  /** Add `kubernetes.{pod_name,namespace_name,container_name,docker_id}` from container log file names. */
+  kubernetesNames: z.boolean().default(true),
+  multiline: multilineConfig.optional(),
+});
+export type FileSourceConfig = z.infer<typeof fileSourceConfig>;
+
+export interface FileSourceStats {
+  envelopes: number;
+  records: number;
+  /** Failed acknowledgements that re-read part of a file. */
+  rewinds: number;
+  /** Lines that did not match the file's container format (kept as plain text). */
+  malformedLines: number;
+  positionWrites: number;
+  tail: TailerStats;
+}
+
+interface Flight {
+  key: string;
+  from: number;
+  to: number;
+  done: boolean;
+}
+
+interface FileState {
+  key: string;
+  path: string;
+  logGroup: string;
+  logStream: string;
+  tag: string | undefined;
+  k8s: KubernetesMeta | undefined;
+  decoder: ContainerLogDecoder;
+  joiner: MultilineJoiner | undefined;
+  /** Offset of the last envelope's end (where re-reading rebuilds every pending record). */
+  lastTo: number;
+  /** Offset just after the last complete line handed to the decoder. */
+  consumed: number;
+  queue: Flight[];
+  closed: boolean;
+}
+
+export class FileSource implements Source {
+  readonly type = 'file';
+  readonly name: string;
+  private readonly cfg: FileSourceConfig;
+  private readonly db: PositionDb;
+  private readonly log: Logger | undefined;
+  private readonly cwd: string;
+  private readonly files = new Map<string, FileState>();
+  private readonly inflight = new Map<string, Flight>();
+  private tailer: FileTailer | undefined;
+  private seq = 0;
+  private readonly counters = { envelopes: 0, records: 0, rewinds: 0 };
+
+  constructor(cfg: FileSourceConfig, ctx: BuildContext = {}) {
+    this.cfg = cfg;
+    this.name = cfg.name ?? 'file';
+    this.log = ctx.log;
+    this.cwd = ctx.cwd ?? process.cwd();
+    this.db = new PositionDb(resolve(this.cwd, cfg.dataDir, `file-${this.name}.positions.json`));
+  }
+
+  get stats(): FileSourceStats {
+    let malformed = 0;
+    for (const f of this.files.values()) malformed += f.decoder.stats.malformed;
+    return {
+      ...this.counters,
+      malformedLines: malformed,
+      positionWrites: this.db.writes,
+      tail: this.tailer?.stats ?? emptyTailerStats(),
+    };
+  }
+
+  /** The position database path (for `logferry status` and tests). */
+  get positionsPath(): string {
+    return this.db.path;
+  }
+
+  async *envelopes(signal: AbortSignal): AsyncIterable<SourceEnvelope> {
+    await this.db.load();
+    const list = (p: string | string[] | undefined) => (p === undefined ? [] : Array.isArray(p) ? p : [p]);
+    const tailer = new FileTailer({
+      include: list(this.cfg.path),
+      exclude: list(this.cfg.exclude),
+      cwd: this.cwd,
+      readFromHead: this.cfg.readFromHead,
+      maxLineBytes: this.cfg.maxLineBytes,
+      readBufferBytes: this.cfg.readBufferBytes,
+      pollIntervalMs: this.cfg.multiline
+        ? Math.min(this.cfg.pollIntervalMs, this.cfg.multiline.flushMs)
+        : this.cfg.pollIntervalMs,
+      refreshIntervalMs: this.cfg.refreshIntervalMs,
+      rotateWaitMs: this.cfg.rotateWaitMs,
+      once: this.cfg.once,
+      savedOffset: (key) => this.db.get(key)?.offset,
+      onWarning: (msg, data) => this.log?.warn(`${this.name}: ${msg}`, data),
+    });
+    this.tailer = tailer;
+    const out: DecodedEntry[] = [];
+    for await (const ev of tailer.read(signal)) {
+      const env = this.handle(ev, out);
+      if (env) yield env;
+      if (ev.kind === 'idle' && this.cfg.multiline) {
+        const now = Date.now();
+        for (const st of this.files.values()) {
+          if (!st.joiner) continue;
+          st.joiner.flushIdle(now, this.cfg.multiline.flushMs, out);
+          const e = this.envelope(st, out, this.commitPoint(st, st.consumed));
+          if (e) yield e;
+        }
+      }
+    }
+    await this.db.flush();
+  }
+
+  private handle(ev: TailEvent, out: DecodedEntry[]): SourceEnvelope | undefined {
+    if (ev.kind === 'idle') return undefined;
+    const start = ev.kind === 'lines' ? ev.lines[0].offset : ev.kind === 'reset' ? ev.offset : ev.consumed;
+    const st = this.state(ev.file.key, ev.file.path, start);
+    if (ev.kind === 'reset') {
+      st.decoder.reset();
+      st.joiner?.reset();
+      st.lastTo = ev.offset;
+      st.consumed = ev.offset;
+      if (ev.reason === 'rewind') {
+        // Envelopes read past the rewind point before it took effect are read again.
+        st.queue = st.queue.filter((f) => f.to <= ev.offset);
+      } else {
+        // Content before the offset is gone: in-flight envelopes can no longer move the position.
+        for (const f of st.queue) this.inflight.delete(this.flightId(f));
+        st.queue = [];
+        this.db.set(st.key, st.path, ev.offset);
+        void this.flushDb();
+      }
+      return undefined;
+    }
+    if (ev.kind === 'lines') {
+      const now = Date.now();
+      const j = st.joiner;
+      if (j) {
+        const tmp: DecodedEntry[] = [];
+        for (const l of ev.lines) {
+          st.decoder.push(l.text, l.offset, l.end, l.truncated, tmp);
+          for (const e of tmp) j.push(e, now, out);
+          tmp.length = 0;
+        }
+      } else for (const l of ev.lines) st.decoder.push(l.text, l.offset, l.end, l.truncated, out);
+      st.consumed = ev.consumed;
+      return this.envelope(st, out, this.commitPoint(st, ev.consumed));
+    }
+    // closed
+    st.closed = true;
+    if (ev.gone) {
+      // Nothing more will be written: emit what is being assembled.
+      if (st.joiner) {
+        const tmp: DecodedEntry[] = [];
+        st.decoder.flush(tmp, ev.consumed);
+        for (const e of tmp) st.joiner.push(e, Date.now(), out);
+        st.joiner.flush(out);
+      } else st.decoder.flush(out, ev.consumed);
+    } else st.joiner?.flush(out);
+    st.consumed = ev.consumed;
+    const env = this.envelope(st, out, this.commitPoint(st, ev.consumed));
+    if (st.queue.length === 0) this.forget(st, ev.gone);
+    return env;
+  }
+
+  private commitPoint(st: FileState, consumed: number): number {
+    let to = consumed;
+    const d = st.decoder.pendingStart();
+    if (d !== undefined && d < to) to = d;
+    const m = st.joiner?.pendingStart();
+    if (m !== undefined && m < to) to = m;
+    return Math.max(to, st.lastTo);
+  }
+
+  private envelope(st: FileState, entries: DecodedEntry[], to: number): SourceEnvelope | undefined {
+    if (entries.length === 0) return undefined;
+    const ackId = `${this.name}:${st.key}:${++this.seq}`;
+    const flight: Flight = { key: st.key, from: st.lastTo, to, done: false };
+    st.lastTo = to;
+    st.queue.push(flight);
+    this.inflight.set(ackId, flight);
+    const readTime = Date.now();
+    const records: LogRecord[] = new Array(entries.length);
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i];
+      const fields: Record<string, unknown> = {};
+      if (e.stream !== undefined) fields.stream = e.stream;
+      if (st.k8s) fields.kubernetes = { ...st.k8s };
+      if (st.tag !== undefined) fields.tag = st.tag;
+      if (e.truncated) fields.truncated = true;
+      records[i] = {
+        timestamp: e.time ?? readTime,
+        message: e.text,
+        fields,
+        meta: {
+          owner: '',
+          logGroup: st.logGroup,
+          logStream: st.logStream,
+          id: `${st.key}:${e.offset}`,
+          source: 'file',
+          ackId,
+        },
+      };
+    }
+    entries.length = 0;
+    this.counters.envelopes++;
+    this.counters.records += records.length;
+    return { ackId, records, bytes: Math.max(0, to - flight.from) };
+  }
+
+  private flightId(f: Flight): string {
+    for (const [id, g] of this.inflight) if (g === f) return id;
+    return '';
+  }
+
+  async ack(envelope: SourceEnvelope, outcome: Outcome): Promise<void> {
+    const f = this.inflight.get(envelope.ackId);
+    if (!f) return;
+    this.inflight.delete(envelope.ackId);
+    const st = this.files.get(f.key);
+    if (!st) return;
+    const idx = st.queue.indexOf(f);
+    if (idx < 0) return; // superseded by a truncation or an earlier rewind
+    if (outcome.kind === 'failed') {
+      // Re-read this envelope and everything after it; later in-flight envelopes no longer count.
+      st.queue.length = idx;
+      this.counters.rewinds++;
+      if (!this.tailer?.rewind(f.key, f.from))
+        this.log?.warn(`${this.name}: cannot re-read a closed file now; it is re-read after a restart`, {
+          path: st.path,
+          offset: f.from,
+        });
+      return;
+    }
+    f.done = true;
+    let advanced = false;
+    while (st.queue.length > 0 && st.queue[0].done) {
+      const head = st.queue.shift() as Flight;
+      this.db.set(st.key, st.path, head.to);
+      advanced = true;
+    }
+    if (st.closed && st.queue.length === 0) this.forget(st, true);
+    if (advanced) await this.flushDb();
+  }
+
+  private forget(st: FileState, dropPosition: boolean): void {
+    this.files.delete(st.key);
+    if (dropPosition) {
+      this.db.delete(st.key);
+      void this.flushDb();
+    }
+  }
+
+  private async flushDb(): Promise<void> {
+    try {
+      await this.db.flush();
+    } catch (e) {
+      this.log?.error(`${this.name}: cannot write the position database`, {
+        path: this.db.path,
+        error: (e as Error).message,
+      });
+    }
+  }
+
+  private state(key: string, path: string, start: number): FileState {
+    let st = this.files.get(key);
+    if (st) {
+      st.path = path;
+      return st;
+    }
+    const c = this.cfg;
+    const tagPath = path.replace(/^\/+/, '').split('/').join('.');
+    const ml = c.multiline;
+    st = {
+      key,
+      path,
+      logGroup: c.logGroup ?? path,
+      logStream: basename(path),
+      tag: c.tag === undefined ? undefined : c.tag.split('*').join(tagPath),
+      k8s: c.kubernetesNames ? parseKubernetesFileName(path) : undefined,
+      decoder: new ContainerLogDecoder(c.format, c.maxLineBytes),
+      joiner: ml
+        ? new MultilineJoiner({
+            firstLine: ml.firstLine === undefined ? undefined : new RegExp(ml.firstLine),
+            parsers: ml.parsers,
+            maxLines: ml.maxLines,
+            maxBytes: c.maxLineBytes,
+          })
+        : undefined,
+      lastTo: start,
+      consumed: start,
+      queue: [],
+      closed: false,
+    };
+    this.files.set(key, st);
+    return st;
+  }
+
+  async close(): Promise<void> {
+    await this.tailer?.close();
+    await this.flushDb();
+  }
+}
+
+export const fileSourceSpec: ComponentSpec<FileSourceConfig, Source> = {
+  type: 'file',
+  summary:
+    'Tails files by glob with a position database: rotation, truncation, CRI/Docker container logs with Kubernetes names, multiline stack traces.',
+  schema: fileSourceConfig,
+  create: (cfg, ctx) => new FileSource(cfg, ctx),
+};
