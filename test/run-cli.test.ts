@@ -93,7 +93,7 @@ describe('logferry run', () => {
     for (const f of files) {
       const rel = relative(out, f);
       expect(rel).toMatch(
-        /^(_aws_eks_demo-prod_cluster\/[a-z-]+\/[a-z-]+-[0-9a-f]{32}|default)\/logferry-\d{4}(-\d\d){5}-[0-9a-f]{16}\.gz$/,
+        /^(_aws_eks_demo-prod_cluster\/[a-z-]+\/[a-z-]+-[0-9a-f]{32}|[^/]+\/(?:lambda|ecs|default)\/[^/]+)\/logferry-\d{4}(-\d\d){5}-[0-9a-f]{16}\.gz$/,
       );
       const raw = readFileSync(f);
       bytes += raw.length;

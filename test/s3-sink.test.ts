@@ -55,7 +55,7 @@ describe('s3 sink on moto S3', () => {
     expect(keys.length).toBe(sink.stats.objects);
     for (const k of keys) {
       expect(k).toMatch(
-        /^archive\/(_aws_eks_demo-prod_cluster\/[a-z-]+\/[a-z-]+-[0-9a-f]{32}|default)\/logferry-\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d-[0-9a-f]{16}\.gz$/,
+        /^archive\/(_aws_eks_demo-prod_cluster\/[a-z-]+\/[a-z-]+-[0-9a-f]{32}|[^/]+\/(?:lambda|ecs|default)\/[^/]+)\/logferry-\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d-[0-9a-f]{16}\.gz$/,
       );
     }
     expect(keys.some((k) => k.startsWith('archive/_aws_eks_demo-prod_cluster/kube-apiserver-audit/'))).toBe(

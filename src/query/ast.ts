@@ -5,8 +5,6 @@
  * OpenSearch) may walk them to push filters down, so shapes here are a stable contract.
  */
 
-import type { PatternFamilyCommand } from './pattern/ast.js';
-
 /** A position in the query text. `line`/`column` are 1-based; `offset` is the 0-based UTF-16 index. */
 export interface Pos {
   line: number;
@@ -385,3 +383,35 @@ export function exprKey(e: Expr): string {
       return `${e.name}(${e.star ? '*' : e.args.map(exprKey).join(',')})`;
   }
 }
+
+// ---------------------------------------------------------------- pattern, diff/logcompare, anomaly (src/query/pattern/)
+
+/** `pattern <field or string expression>` — clusters the values into templates. */
+export interface PatternCommand {
+  kind: 'pattern';
+  expr: Expr;
+  span: Span;
+}
+
+export type DiffPeriod = 'previousPeriod' | 'previousDay' | 'previousWeek' | 'previousMonth';
+
+/**
+ * `diff [previousPeriod | previousDay | previousWeek | previousMonth]` or
+ * `logcompare timeshift <duration>`: patterns of the query window against a baseline window read
+ * from the same source.
+ */
+export interface DiffCommand {
+  kind: 'diff';
+  period: DiffPeriod;
+  /** `logcompare timeshift 2h`: the baseline is the window shifted back by this much. */
+  shift?: DurationLit;
+  span: Span;
+}
+
+/** `anomaly` (after `pattern`): flags the five documented kinds of anomaly per pattern. */
+export interface AnomalyCommand {
+  kind: 'anomaly';
+  span: Span;
+}
+
+export type PatternFamilyCommand = PatternCommand | DiffCommand | AnomalyCommand;

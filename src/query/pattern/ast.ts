@@ -2,37 +2,15 @@
  * AST nodes of the pattern-analysis commands (`pattern`, `diff`, `logcompare`, `anomaly`) and their
  * parsing, kept beside the clustering so the core parser only dispatches here.
  */
-import type { DurationLit, Expr, Pos, Span } from '../ast.js';
+import type { DiffPeriod, Expr, PatternFamilyCommand, Pos, Span } from '../ast.js';
 
-/** `pattern <field or string expression>` — clusters the values into templates. */
-export interface PatternCommand {
-  kind: 'pattern';
-  expr: Expr;
-  span: Span;
-}
-
-export type DiffPeriod = 'previousPeriod' | 'previousDay' | 'previousWeek' | 'previousMonth';
-
-/**
- * `diff [previousPeriod | previousDay | previousWeek | previousMonth]` or
- * `logcompare timeshift <duration>`: patterns of the query window against a baseline window read
- * from the same source.
- */
-export interface DiffCommand {
-  kind: 'diff';
-  period: DiffPeriod;
-  /** `logcompare timeshift 2h`: the baseline is the window shifted back by this much. */
-  shift?: DurationLit;
-  span: Span;
-}
-
-/** `anomaly` (after `pattern`): flags the five documented kinds of anomaly per pattern. */
-export interface AnomalyCommand {
-  kind: 'anomaly';
-  span: Span;
-}
-
-export type PatternFamilyCommand = PatternCommand | DiffCommand | AnomalyCommand;
+export type {
+  AnomalyCommand,
+  DiffCommand,
+  DiffPeriod,
+  PatternCommand,
+  PatternFamilyCommand,
+} from '../ast.js';
 
 export const PATTERN_FAMILY = new Set(['pattern', 'diff', 'anomaly']);
 

@@ -406,5 +406,7 @@ export const fileSourceSpec: ComponentSpec<FileSourceConfig, Source> = {
   summary:
     'Tails files by glob with a position database: rotation, truncation, CRI/Docker container logs with Kubernetes names, multiline stack traces.',
   schema: fileSourceConfig,
+  // Local files only: no AWS API.
+  iam: [],
   create: (cfg, ctx) => new FileSource(cfg, ctx),
 };
