@@ -22,7 +22,7 @@ function sources(dir: string): string[] {
 const IMPORT =
   /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+['"](\.[^'"]+)['"]|import\(\s*['"](\.[^'"]+)['"]\s*\)/g;
 
-export function findCycles(dir: string): string[] {
+function findCycles(dir: string): string[] {
   const files = sources(dir);
   const graph = new Map<string, string[]>();
   for (const f of files) {
