@@ -6,6 +6,8 @@
  * template), so the readers see exactly what `logferry run` and the daemon write. The `expected*`
  * helpers compute answers from the fixture data directly, independent of the query engine.
  */
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { clientConfig } from '../src/aws/clients.js';
 import type { LogRecord } from '../src/core/record.js';
 import type { Encoded } from '../src/core/sink.js';
 import { S3Sink } from '../src/sinks/s3.js';
@@ -207,6 +209,39 @@ export async function writeArchive(
     }
   }
   await sink.close?.();
+}
+
+/** The Hive-style key template the archive tests write with. */
+// biome-ignore lint/suspicious/noTemplateCurlyInString: the S3 sink's key template syntax
+export const HIVE = 'cluster=${cluster}/component=${component}/dt=${year}-${month}-${day}/hour=${hour}';
+
+/**
+ * For tests against moto's S3: points LOGFERRY_S3_ENDPOINT at `endpoint`, creates `bucket`, and
+ * writes the fixture twice — under `<flatPrefix>` in the sink's default layout and under `hive` with
+ * the HIVE template (`hiveMaxRecords` per object). `restore` puts the endpoint variable back.
+ */
+export async function writeS3Archives(
+  endpoint: string,
+  bucket: string,
+  opts: { flatPrefix: string; hiveMaxRecords: number },
+): Promise<{ fx: Fixture; restore: () => void }> {
+  const saved = process.env.LOGFERRY_S3_ENDPOINT;
+  process.env.LOGFERRY_S3_ENDPOINT = endpoint;
+  const s3 = new S3Client(clientConfig('s3', { endpoint }));
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  s3.destroy();
+  const fx = makeFixture();
+  await writeArchive(`s3://${bucket}/${opts.flatPrefix}`, fx.records, { endpoint });
+  await writeArchive(`s3://${bucket}/hive`, fx.records, {
+    endpoint,
+    keyTemplate: HIVE,
+    maxRecords: opts.hiveMaxRecords,
+  });
+  const restore = () => {
+    if (saved === undefined) delete process.env.LOGFERRY_S3_ENDPOINT;
+    else process.env.LOGFERRY_S3_ENDPOINT = saved;
+  };
+  return { fx, restore };
 }
 
 export const AWS_AUTH_QUERY = `fields @timestamp, verb, user.username, objectRef.resource, objectRef.namespace, objectRef.name , responseObject.code, @message

@@ -20,11 +20,10 @@ import {
   T0,
   TASK_ID,
   writeArchive,
+  HIVE,
 } from './query-fixtures.js';
 
 const HOUR = 3_600_000;
-// biome-ignore lint/suspicious/noTemplateCurlyInString: the S3 sink's key template syntax
-const HIVE = 'cluster=${cluster}/component=${component}/dt=${year}-${month}-${day}/hour=${hour}';
 let dir: string;
 let fx: Fixture;
 

@@ -3,38 +3,21 @@
  * bucket (listing pruned by the baseline's own range), and the answer is the same whatever the
  * archive layout and the thread count; counts equal the fixture's events per window.
  */
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clientConfig } from '../src/aws/clients.js';
 import { runQuery } from '../src/query/backends/index.js';
 import { motoUrl } from './infra/services.js';
-import { type Fixture, makeFixture, T0, writeArchive } from './query-fixtures.js';
+import { type Fixture, T0, writeS3Archives } from './query-fixtures.js';
 
 const BUCKET = `lf-pattern-${process.pid}`;
 const MIN = 60_000;
-// biome-ignore lint/suspicious/noTemplateCurlyInString: the S3 sink's key template syntax
-const HIVE = 'cluster=${cluster}/component=${component}/dt=${year}-${month}-${day}/hour=${hour}';
 let fx: Fixture;
-const savedEndpoint = process.env.LOGFERRY_S3_ENDPOINT;
+let restore: () => void;
 
 beforeAll(async () => {
-  process.env.LOGFERRY_S3_ENDPOINT = motoUrl();
-  const s3 = new S3Client(clientConfig('s3', { endpoint: motoUrl() }));
-  await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
-  s3.destroy();
-  fx = makeFixture();
-  await writeArchive(`s3://${BUCKET}/flat`, fx.records, { endpoint: motoUrl() });
-  await writeArchive(`s3://${BUCKET}/hive`, fx.records, {
-    endpoint: motoUrl(),
-    keyTemplate: HIVE,
-    maxRecords: 30,
-  });
+  ({ fx, restore } = await writeS3Archives(motoUrl(), BUCKET, { flatPrefix: 'flat', hiveMaxRecords: 30 }));
 });
 
-afterAll(() => {
-  if (savedEndpoint === undefined) delete process.env.LOGFERRY_S3_ENDPOINT;
-  else process.env.LOGFERRY_S3_ENDPOINT = savedEndpoint;
-});
+afterAll(() => restore?.());
 
 describe('pattern analysis over S3', () => {
   it('pattern gives the same rows for both layouts, inline and with workers', async () => {

@@ -3,46 +3,22 @@
  * while listing (EKS component prefixes, Hive hours) and scanned inline and with workers, gives the
  * answers computed from the fixture.
  */
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clientConfig } from '../src/aws/clients.js';
 import { isLogferryError } from '../src/core/errors.js';
 import { runQuery } from '../src/query/backends/index.js';
-import {
-  AWS_AUTH_QUERY,
-  expectedAwsAuth,
-  type Fixture,
-  makeFixture,
-  T0,
-  writeArchive,
-} from './query-fixtures.js';
+import { AWS_AUTH_QUERY, expectedAwsAuth, type Fixture, T0, writeS3Archives } from './query-fixtures.js';
 import { motoUrl } from './infra/services.js';
 
 const BUCKET = `lf-query-${process.pid}`;
 const HOUR = 3_600_000;
-// biome-ignore lint/suspicious/noTemplateCurlyInString: the S3 sink's key template syntax
-const HIVE = 'cluster=${cluster}/component=${component}/dt=${year}-${month}-${day}/hour=${hour}';
 let fx: Fixture;
-const savedEndpoint = process.env.LOGFERRY_S3_ENDPOINT;
+let restore: () => void;
 
 beforeAll(async () => {
-  process.env.LOGFERRY_S3_ENDPOINT = motoUrl();
-  const s3 = new S3Client(clientConfig('s3', { endpoint: motoUrl() }));
-  await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
-  s3.destroy();
-  fx = makeFixture();
-  await writeArchive(`s3://${BUCKET}/eks`, fx.records, { endpoint: motoUrl() });
-  await writeArchive(`s3://${BUCKET}/hive`, fx.records, {
-    endpoint: motoUrl(),
-    keyTemplate: HIVE,
-    maxRecords: 50,
-  });
+  ({ fx, restore } = await writeS3Archives(motoUrl(), BUCKET, { flatPrefix: 'eks', hiveMaxRecords: 50 }));
 });
 
-afterAll(() => {
-  if (savedEndpoint === undefined) delete process.env.LOGFERRY_S3_ENDPOINT;
-  else process.env.LOGFERRY_S3_ENDPOINT = savedEndpoint;
-});
+afterAll(() => restore?.());
 
 const summary = (rows: Record<string, unknown>[]) =>
   rows.map((r) => [r['@timestamp'], r.verb, r['user.username']]);
