@@ -402,8 +402,17 @@ function App() {
   const runRef = useRef<() => void>(() => {});
 
   useEffect(() => {
-    document.documentElement.dataset.theme = theme;
+    // 'auto' follows the system setting; the page itself only ever carries 'light' or 'dark', so
+    // the dark palette is written once in the stylesheet.
+    const media = matchMedia('(prefers-color-scheme: dark)');
+    const apply = () => {
+      document.documentElement.dataset.theme = theme === 'auto' ? (media.matches ? 'dark' : 'light') : theme;
+    };
+    apply();
     localStorage.setItem(THEME_KEY, theme);
+    if (theme !== 'auto') return;
+    media.addEventListener('change', apply);
+    return () => media.removeEventListener('change', apply);
   }, [theme]);
 
   useEffect(() => {
