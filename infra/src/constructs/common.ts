@@ -4,7 +4,7 @@
  * justified cdk-nag suppression on a construct (read by cdk-nag's AwsSolutions pack in the tests).
  */
 import { join } from 'node:path';
-import { type CfnResource, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { type CfnResource, CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -169,4 +169,28 @@ export class QueueWithDlq extends Construct {
 
 export function retentionDays(days: number): logs.RetentionDays {
   return days as logs.RetentionDays;
+}
+
+/**
+ * The two outputs every topology stack exports for `logferry onboard` (and `--stack`): the ARN
+ * subscription filters target and the role CloudWatch Logs assumes. Returns their export names.
+ */
+export function topologyOutputs(
+  stack: Stack,
+  destination: { arn: string; description: string },
+  roleArn: string,
+): { destinationArnExport: string; roleArnExport: string } {
+  const destinationArnExport = `${stack.stackName}-DestinationArn`;
+  const roleArnExport = `${stack.stackName}-CloudWatchLogsRoleArn`;
+  new CfnOutput(stack, 'DestinationArn', {
+    value: destination.arn,
+    description: destination.description,
+    exportName: destinationArnExport,
+  });
+  new CfnOutput(stack, 'CloudWatchLogsRoleArn', {
+    value: roleArn,
+    description: 'the role CloudWatch Logs assumes to put records into the stream',
+    exportName: roleArnExport,
+  });
+  return { destinationArnExport, roleArnExport };
 }

@@ -29,6 +29,7 @@ import {
   pipelineLogGroupName,
   QueueWithDlq,
   retentionDays,
+  topologyOutputs,
 } from '../constructs/common.js';
 import { Monitoring } from '../constructs/monitoring.js';
 
@@ -391,18 +392,14 @@ export class FirehoseArchiveStack extends Stack implements PipelineStack {
     });
 
     // ---- outputs (read by `logferry onboard`) ------------------------------------------------
-    this.destinationArnExport = `${stackName}-DestinationArn`;
-    this.roleArnExport = `${stackName}-CloudWatchLogsRoleArn`;
-    new CfnOutput(this, 'DestinationArn', {
-      value: this.deliveryStream.attrArn,
-      description: 'the Firehose delivery stream subscription filters target',
-      exportName: this.destinationArnExport,
-    });
-    new CfnOutput(this, 'CloudWatchLogsRoleArn', {
-      value: cwlRole.roleArn,
-      description: 'the role CloudWatch Logs assumes to put records into the stream',
-      exportName: this.roleArnExport,
-    });
+    ({ destinationArnExport: this.destinationArnExport, roleArnExport: this.roleArnExport } = topologyOutputs(
+      this,
+      {
+        arn: this.deliveryStream.attrArn,
+        description: 'the Firehose delivery stream subscription filters target',
+      },
+      cwlRole.roleArn,
+    ));
     new CfnOutput(this, 'BucketName', { value: this.bucket.bucketName });
     new CfnOutput(this, 'DeliveryStreamName', { value: streamName });
     new CfnOutput(this, 'TransformFunctionName', { value: transform.fn.functionName });

@@ -16,7 +16,13 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { LogferryError } from '../../../src/core/errors.js';
 import type { KinesisSearchConfig } from '../config.js';
-import { acknowledge, acknowledgeWildcard, LogferryFunction, retentionDays } from '../constructs/common.js';
+import {
+  acknowledge,
+  acknowledgeWildcard,
+  LogferryFunction,
+  retentionDays,
+  topologyOutputs,
+} from '../constructs/common.js';
 import { Monitoring } from '../constructs/monitoring.js';
 import type { PipelineStack } from './firehose-archive.js';
 
@@ -304,18 +310,11 @@ export class KinesisSearchStack extends Stack implements PipelineStack {
       emf: true,
     });
 
-    this.destinationArnExport = `${stackName}-DestinationArn`;
-    this.roleArnExport = `${stackName}-CloudWatchLogsRoleArn`;
-    new CfnOutput(this, 'DestinationArn', {
-      value: this.stream.streamArn,
-      description: 'the Kinesis data stream subscription filters target',
-      exportName: this.destinationArnExport,
-    });
-    new CfnOutput(this, 'CloudWatchLogsRoleArn', {
-      value: cwlRole.roleArn,
-      description: 'the role CloudWatch Logs assumes to put records into the stream',
-      exportName: this.roleArnExport,
-    });
+    ({ destinationArnExport: this.destinationArnExport, roleArnExport: this.roleArnExport } = topologyOutputs(
+      this,
+      { arn: this.stream.streamArn, description: 'the Kinesis data stream subscription filters target' },
+      cwlRole.roleArn,
+    ));
     new CfnOutput(this, 'StreamName', { value: this.stream.streamName });
     new CfnOutput(this, 'ConsumerFunctionName', { value: consumer.fn.functionName });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: deadLetters.queueUrl });
