@@ -6,10 +6,10 @@
  * moment), inside node_modules/.cache so its external packages resolve.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build } from 'esbuild';
+import { buildCliBundle } from './infra/cli-bundle.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AWS_AUTH_FIELDS,
@@ -44,21 +44,7 @@ function fmt(ms: number): string {
 }
 
 beforeAll(async () => {
-  mkdirSync(outDir, { recursive: true });
-  await build({
-    entryPoints: {
-      'cli/logferry': join(root, 'src', 'cli', 'main.ts'),
-      'cli/query-worker': join(root, 'src', 'query', 'backends', 'scan-worker.ts'),
-    },
-    outdir: outDir,
-    outExtension: { '.js': '.mjs' },
-    bundle: true,
-    packages: 'external',
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    logLevel: 'warning',
-  });
+  await buildCliBundle(outDir);
   dir = mkdtempSync(join(tmpdir(), 'lf-query-cli-'));
   archive = join(dir, 'archive');
   fx = makeFixture();

@@ -11,7 +11,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { build } from 'esbuild';
+import { buildCliBundle } from './infra/cli-bundle.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -42,21 +42,7 @@ function writeArchive(at: string): void {
 }
 
 beforeAll(async () => {
-  mkdirSync(outDir, { recursive: true });
-  await build({
-    entryPoints: {
-      'cli/logferry': join(root, 'src', 'cli', 'main.ts'),
-      'cli/query-worker': join(root, 'src', 'query', 'backends', 'scan-worker.ts'),
-    },
-    outdir: outDir,
-    outExtension: { '.js': '.mjs' },
-    bundle: true,
-    packages: 'external',
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    logLevel: 'warning',
-  });
+  await buildCliBundle(outDir);
   dir = mkdtempSync(join(tmpdir(), 'lf-query-partial-'));
 }, 120_000);
 
