@@ -93,6 +93,8 @@ export async function startMetricsServer(address: string, shape?: PipelineShape)
   const { host, port } = parseAddress(address);
   let latest: RunProgress | undefined;
   const subscribers = new Set<Subscriber>();
+  // A tap without a component list follows the sources.
+  const sourceNames = new Set(shape?.sources.map((x) => x.name));
   const server: Server = createServer((req, res) => {
     const [path, qs] = (req.url ?? '/').split('?') as [string, string | undefined];
     if (path === '/api/pipeline') {
@@ -154,9 +156,8 @@ export async function startMetricsServer(address: string, shape?: PipelineShape)
     tap(component, record) {
       if (subscribers.size === 0) return;
       let line: string | undefined;
-      const sourceNames = shape?.sources.map((x) => x.name);
       for (const sub of subscribers) {
-        if (sub.components ? !sub.components.has(component) : !sourceNames?.includes(component)) continue;
+        if (sub.components ? !sub.components.has(component) : !sourceNames.has(component)) continue;
         if (sub.blocked) {
           sub.skipped++;
           continue;
