@@ -242,9 +242,46 @@ describe('subscriptions Lambda against moto', () => {
     for (const i of [0, 27, 54]) expect(await filtersOf(G(`bulk-${i}`))).toEqual(['logferry->ours']);
   }, 60_000);
 
+  it('an update that narrows the selection releases the groups it no longer takes', async () => {
+    const narrow = {
+      prefixes: [`/aws/lambda/${run}-plain`, `/aws/lambda/${run}-one-`],
+      patterns: [],
+      tags: { team: '*' },
+      exclude: { names: [], prefixes: ['/logferry/'], patterns: [] },
+    };
+    const h = harness({ LOGFERRY_SUB_SELECTION: JSON.stringify(narrow) });
+    expect(await filtersOf(G('new'))).toEqual(['logferry->ours']);
+    await h.invoke({
+      ...h.cr('Update'),
+      ResourceProperties: { Backfill: 'true', FilterName: 'logferry', Selection: JSON.stringify(narrow) },
+      OldResourceProperties: { Backfill: 'true', FilterName: 'logferry', Selection: '{"old":true}' },
+    });
+    expect(h.answers[0].Status).toBe('SUCCESS');
+    expect(await filtersOf(G('plain'))).toEqual(['logferry->ours']);
+    expect(await filtersOf(G('one-taken'))).toEqual(['datadog->theirs', 'logferry->ours']);
+    expect(await filtersOf(G('new'))).toEqual([]);
+    expect(await filtersOf(G('bulk-3'))).toEqual([]);
+    // 'full' held ours after the replace test took the oldest slot; no longer selected, it is released.
+    expect(await filtersOf(G('full'))).toEqual(['lumigo->theirs']);
+    expect(Number(h.answers[0].Data.unsubscribed)).toBeGreaterThanOrEqual(56);
+  });
+
   it('on removal deletes exactly the filters it created', async () => {
+    // A group outside the current selection's prefixes that an earlier selection subscribed.
+    const stray = `/ecs/${run}-earlier`;
+    await logs.send(new CreateLogGroupCommand({ logGroupName: stray }));
+    await logs.send(
+      new PutSubscriptionFilterCommand({
+        logGroupName: stray,
+        filterName: 'logferry',
+        filterPattern: '',
+        destinationArn: streamArn,
+        roleArn: ROLE,
+      }),
+    );
     const h = harness();
     await h.invoke(h.cr('Delete'));
+    expect(await filtersOf(stray)).toEqual([]);
     expect(h.answers[0].Status).toBe('SUCCESS');
     for (const g of ['plain', 'new', 'bulk-0', 'bulk-54']) expect(await filtersOf(G(g))).toEqual([]);
     expect(await filtersOf(G('one-taken'))).toEqual(['datadog->theirs']);

@@ -319,12 +319,17 @@ export class Subscriber {
   }
 
   /** Removes logferry's filter (its name and its destination) from one group. */
-  async unsubscribeGroup(name: string, counts: Counts, filterName = this.settings.filterName): Promise<void> {
+  async unsubscribeGroup(
+    name: string,
+    counts: Counts,
+    filterName = this.settings.filterName,
+    destinations: readonly string[] = [this.settings.destinationArn],
+  ): Promise<void> {
     counts.groups++;
     try {
       const filters = await this.filtersOf(name);
       for (const f of filters) {
-        if (f.filterName !== filterName || f.destinationArn !== this.settings.destinationArn) continue;
+        if (f.filterName !== filterName || !destinations.includes(f.destinationArn ?? '')) continue;
         await this.call(() =>
           this.clients.logs.send(new DeleteSubscriptionFilterCommand({ logGroupName: name, filterName })),
         );
@@ -349,8 +354,9 @@ export class Subscriber {
     state: PageState,
     each: (g: { name: string; retentionInDays?: number }) => Promise<void>,
     stopAt: () => boolean,
+    mode: 'subscribe' | 'cleanup' = 'subscribe',
   ): Promise<PageState | undefined> {
-    const prefixes = this.scanPrefixes();
+    const prefixes = this.scanPrefixes(mode);
     let { prefixIndex, nextToken } = state;
     while (prefixIndex < prefixes.length) {
       const prefix = prefixes[prefixIndex];
@@ -367,6 +373,17 @@ export class Subscriber {
       if (prefixIndex < prefixes.length && stopAt()) return { prefixIndex, nextToken };
     }
     return undefined;
+  }
+
+  /**
+   * Whether the current selection takes this group (name, exclusions, tags; logferry's own groups
+   * never). Used on updates to find groups a narrowed selection no longer takes.
+   */
+  async selects(name: string): Promise<boolean> {
+    if (!this.sel || name.startsWith(PIPELINE_LOG_GROUP_PREFIX) || !this.sel.selectsName(name)) return false;
+    if (!this.sel.needsTags) return true;
+    const tags = await this.tagsOf(name);
+    return tags !== undefined && this.sel.selectsTags(tags);
   }
 
   /** Name prefixes to page through: the selection's prefixes when it has only prefixes, otherwise all. */
@@ -423,6 +440,14 @@ async function defaultRespond(url: string, body: string): Promise<void> {
       await new Promise((r) => setTimeout(r, 500 * attempt));
     }
   }
+}
+
+/** The destinations whose filters (by logferry's name) this stack owns: the current one and, on an update, the previous one. */
+function destinationsOf(cr: CustomResourceEvent, current: string): string[] {
+  const out: string[] = [];
+  for (const v of [current, cr.ResourceProperties.DestinationArn, cr.OldResourceProperties?.DestinationArn])
+    if (typeof v === 'string' && v && !out.includes(v)) out.push(v);
+  return out;
 }
 
 /** The time a pass keeps back for the answer or the hand-off to a continuation. */
@@ -484,27 +509,49 @@ export function createHandler(makeClients: () => Clients, env: NodeJS.ProcessEnv
           });
         }
         if (settings.selection) {
+          // Every group, not only the current selection's prefixes: an earlier selection (or a group
+          // renamed into another prefix) may hold a filter this stack created.
           next = await sub.page(
             cont?.state ?? { prefixIndex: 0 },
-            (g) => sub.unsubscribeGroup(g.name, counts),
+            (g) =>
+              sub.unsubscribeGroup(
+                g.name,
+                counts,
+                settings.filterName,
+                destinationsOf(cr, settings.destinationArn),
+              ),
             stopAt,
+            'cleanup',
           );
         }
       } else {
-        const oldName = cr.OldResourceProperties?.FilterName as string | undefined;
-        const renamed = cr.RequestType === 'Update' && oldName && oldName !== settings.filterName;
+        const old = cr.RequestType === 'Update' ? cr.OldResourceProperties : undefined;
+        const oldName = old?.FilterName as string | undefined;
+        const renamed = oldName !== undefined && oldName !== settings.filterName;
+        // A narrowed selection (or a new destination) must release the groups it no longer takes.
+        const reselected =
+          old !== undefined &&
+          settings.selection !== undefined &&
+          (old.Selection !== cr.ResourceProperties.Selection ||
+            old.DestinationArn !== cr.ResourceProperties.DestinationArn);
         const backfill = String(cr.ResourceProperties.Backfill) === 'true';
-        const scan = backfill || settings.retention !== undefined || renamed;
+        const scan = backfill || settings.retention !== undefined || renamed || reselected;
         if (scan) {
+          const destinations = destinationsOf(cr, settings.destinationArn);
           next = await sub.page(
             cont?.state ?? { prefixIndex: 0 },
             async (g) => {
-              if (renamed) await sub.unsubscribeGroup(g.name, emptyCounts(), oldName);
+              if (renamed) await sub.unsubscribeGroup(g.name, emptyCounts(), oldName, destinations);
+              if (reselected && !(await sub.selects(g.name))) {
+                await sub.unsubscribeGroup(g.name, counts, settings.filterName, destinations);
+                return;
+              }
               if (backfill || settings.retention) {
                 await sub.processGroup(g.name, { retentionInDays: g.retentionInDays }, counts);
               }
             },
             stopAt,
+            renamed || reselected ? 'cleanup' : 'subscribe',
           );
         }
       }
