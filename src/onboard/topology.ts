@@ -17,6 +17,13 @@ export interface TopologyArgs {
   roleArn?: string;
 }
 
+/**
+ * The stack names `logferry deploy` gives the two topologies when the config names none
+ * (infra/src/config.ts; a test keeps them equal). Without --stack or --destination-arn, onboarding
+ * looks for these and uses the one that exists.
+ */
+export const DEFAULT_TOPOLOGY_STACKS = ['LogferryKinesisSearch', 'LogferryFirehoseArchive'] as const;
+
 const ARN = /^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:\d{12}:.+$/;
 
 export function destinationKind(
@@ -39,31 +46,50 @@ export function validateTopologyArgs(args: TopologyArgs): string[] {
     );
   if (args.roleArn && !/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/.test(args.roleArn))
     p.push(`--role-arn ${args.roleArn} is not an IAM role ARN`);
-  if (!args.stack && !args.destinationArn)
-    p.push('no destination: give --stack NAME (a deployed logferry topology) or --destination-arn ARN');
   return p;
 }
 
-export async function resolveDestination(aws: AwsCaller, args: TopologyArgs): Promise<Destination> {
+type StackOutputs = { OutputKey?: string; OutputValue?: string }[];
+
+async function describeStack(aws: AwsCaller, name: string): Promise<StackOutputs | undefined> {
+  try {
+    const r = await aws.call<{ Stacks?: { Outputs?: StackOutputs }[] }>('cloudformation', 'DescribeStacks', {
+      StackName: name,
+    });
+    return r.Stacks?.[0]?.Outputs ?? [];
+  } catch (e) {
+    if (awsErrorName(e) === 'ValidationError') return undefined; // no such stack
+    throw e;
+  }
+}
+
+/** The deployed default-named topology, when exactly one exists (no --stack, no --destination-arn). */
+async function defaultStack(aws: AwsCaller): Promise<string> {
+  const found: string[] = [];
+  for (const name of DEFAULT_TOPOLOGY_STACKS) if (await describeStack(aws, name)) found.push(name);
+  if (found.length === 1) return found[0];
+  if (found.length > 1)
+    throw new LogferryError(
+      'CONFIG_INVALID',
+      `two logferry topologies are deployed here (${found.join(' and ')}): choose one with --stack NAME`,
+    );
+  throw new LogferryError(
+    'CONFIG_INVALID',
+    `no destination: no logferry topology stack (${DEFAULT_TOPOLOGY_STACKS.join(', ')}) in this region; deploy one first (logferry deploy kinesis-search), or give --stack NAME or --destination-arn ARN`,
+  );
+}
+
+export async function resolveDestination(aws: AwsCaller, given: TopologyArgs): Promise<Destination> {
+  const args = given.stack || given.destinationArn ? given : { ...given, stack: await defaultStack(aws) };
   let arn = args.destinationArn;
   let roleArn = args.roleArn;
   if (args.stack && (!arn || !roleArn)) {
-    let outputs: { OutputKey?: string; OutputValue?: string }[] = [];
-    try {
-      const r = await aws.call<{ Stacks?: { Outputs?: { OutputKey?: string; OutputValue?: string }[] }[] }>(
-        'cloudformation',
-        'DescribeStacks',
-        { StackName: args.stack },
+    const outputs = await describeStack(aws, args.stack);
+    if (!outputs)
+      throw new LogferryError(
+        'CONFIG_INVALID',
+        `no CloudFormation stack "${args.stack}" in this region: deploy a topology first (logferry deploy) or name it with --destination-arn/--role-arn`,
       );
-      outputs = r.Stacks?.[0]?.Outputs ?? [];
-    } catch (e) {
-      if (awsErrorName(e) === 'ValidationError')
-        throw new LogferryError(
-          'CONFIG_INVALID',
-          `no CloudFormation stack "${args.stack}" in this region: deploy a topology first (logferry deploy) or name it with --destination-arn/--role-arn`,
-        );
-      throw e;
-    }
     const get = (k: string) => outputs.find((o) => o.OutputKey === k)?.OutputValue;
     arn ??= get(DESTINATION_OUTPUT);
     roleArn ??= get(ROLE_OUTPUT);
