@@ -25,6 +25,7 @@ import { languageCatalog } from './language.js';
 import { discoverFields } from './fields.js';
 import { estimateScan } from './estimate.js';
 import { recipeList, SavedQueries } from './saved.js';
+import { PartialRows } from './partial.js';
 import { runToResult } from './result.js';
 
 export interface ConsoleOptions {
@@ -217,6 +218,8 @@ export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole
     };
     const t0 = Date.now();
     let last = 0;
+    // Rows as they are found: the answer over the rows read so far, sent while the scan goes on.
+    const partial = new PartialRows((r) => write({ type: 'partial', ...r }), t0);
     try {
       const run = await runQuery({
         query: text,
@@ -226,15 +229,19 @@ export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole
         now: now(),
         threads: opts.threads,
         signal: ac.signal,
+        onRow: partial.onRow,
         onProgress: (p) => {
           const t = Date.now();
           if (t - last < PROGRESS_EVERY_MS) return;
           last = t;
           write({ type: 'progress', progress: p, elapsedMs: t - t0 });
+          partial.tick(t);
         },
       });
+      partial.close();
       write({ type: 'result', ...runToResult(run, Date.now() - t0) });
     } catch (e) {
+      partial.close();
       if (ac.signal.aborted) return void res.end();
       write({ type: 'error', ...errorBody(e) });
     }

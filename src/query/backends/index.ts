@@ -28,9 +28,9 @@ export { DEFAULT_MAX_LINE_BYTES } from './scan-object.js';
 
 export const DEFAULT_FROM = './logferry-data';
 
-import type { QueryRun, RunQueryOptions, SourceKind } from './run-types.js';
+import type { LiveScan, QueryRun, RunQueryOptions, SourceKind } from './run-types.js';
 
-export type { QueryRun, RunQueryOptions, SourceKind } from './run-types.js';
+export type { LiveScan, QueryRun, RunQueryOptions, SourceKind } from './run-types.js';
 
 function envBytes(name: string): number | undefined {
   const v = process.env[name];
@@ -53,10 +53,12 @@ async function* tap(
   rows: AsyncIterable<Row>,
   progress: ScanProgress,
   onProgress?: (p: ScanProgress) => void,
+  onRow?: (row: Row) => void,
 ): AsyncGenerator<Row> {
   let n = 0;
   for await (const r of rows) {
     if (onProgress && (++n & 1023) === 0) onProgress(progress);
+    onRow?.(r);
     yield r;
   }
 }
@@ -136,7 +138,9 @@ export async function runQuery(opts: RunQueryOptions): Promise<QueryRun> {
   const timer = opts.onProgress ? setInterval(() => opts.onProgress?.(scan.progress), 100) : undefined;
   try {
     const rows = baseline ? withBaseline(scan.rows(), baseline.rows(), WINDOW_FIELD) : scan.rows();
-    const result = await compiled.finish(tap(rows, scan.progress, opts.onProgress), {
+    const live: LiveScan = { compiled, range, source: kind, progress: scan.progress, histogram: scan.histogram };
+    const onRow = opts.onRow ? (r: Row) => opts.onRow?.(r, live) : undefined;
+    const result = await compiled.finish(tap(rows, scan.progress, opts.onProgress, onRow), {
       signal: opts.signal,
     });
     result.stats = {

@@ -3,7 +3,7 @@
  * They live apart from index.ts so opensearch.ts, which index.ts loads lazily, imports nothing from
  * it: no import cycle inside src/query.
  */
-import type { CompiledQuery, QueryResult } from '../types.js';
+import type { CompiledQuery, QueryResult, Row } from '../types.js';
 import type { ScanProgress } from './scan.js';
 import type { TimeRange } from './time-range.js';
 
@@ -28,6 +28,21 @@ export interface RunQueryOptions {
   signal?: AbortSignal;
   /** Called often during the scan (the CLI throttles drawing). */
   onProgress?: (p: ScanProgress) => void;
+  /**
+   * Called with each row the scan finds (after the query's per-row commands, before its stateful
+   * ones), with the live scan state, so a caller can show results as they are found (the console).
+   * Archive scans only.
+   */
+  onRow?: (row: Row, live: LiveScan) => void;
+}
+
+/** What a scan knows while it runs: enough to render the answer over the rows found so far. */
+export interface LiveScan {
+  compiled: CompiledQuery;
+  range: TimeRange;
+  source: SourceKind;
+  progress: ScanProgress;
+  histogram: Map<number, number>;
 }
 
 export interface QueryRun {

@@ -41,10 +41,13 @@ export interface QueryResult {
   range: { startMs?: number; endMs?: number };
   source: string;
   elapsedMs: number;
+  /** The answer over the rows found so far, while the scan goes on (replaced by the final result). */
+  partial?: boolean;
 }
 
 export type QueryEvent =
   | ({ type: 'progress' } & { progress: Progress; elapsedMs: number })
+  | ({ type: 'partial' } & QueryResult)
   | ({ type: 'result' } & QueryResult)
   | ({ type: 'error' } & ApiError);
 

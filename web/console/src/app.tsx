@@ -490,7 +490,7 @@ function App() {
           rangeParams(r),
           (e) => {
             if (e.type === 'progress') setProgress({ p: e.progress, elapsedMs: e.elapsedMs });
-            else if (e.type === 'result') setResult(e);
+            else if (e.type === 'result' || e.type === 'partial') setResult(e);
             else setError({ message: e.error, problems: e.problems ?? [] });
           },
           ac.signal,
@@ -946,6 +946,12 @@ function App() {
               objects
               {result.progress.objectsPruned ? ` (${humanCount(result.progress.objectsPruned)} pruned)` : ''}{' '}
               · {(result.elapsedMs / 1000).toFixed(2)} s
+              {result.partial && (
+                <strong data-testid="partial-marker" aria-live="polite">
+                  {' '}
+                  · partial: rows found so far, still scanning
+                </strong>
+              )}
               {result.notes.map((n) => (
                 <div key={n}>note: {n}</div>
               ))}

@@ -1,0 +1,78 @@
+/**
+ * Results as they are found. While an archive scan runs, the console shows the query's answer over
+ * the rows found so far: the first PARTIAL_MAX_ROWS rows the per-row commands pass are kept (copied,
+ * so the final run never sees them changed), and at most every PARTIAL_EVERY_MS the query's stateful
+ * commands (sort, limit, dedup, …) run over that snapshot and the result is sent as a `partial`
+ * event. The final `result` event replaces it. Aggregating queries get no partial rows (a count over
+ * part of the data would read as a wrong answer); their progress and histogram still stream.
+ */
+import type { LiveScan } from '../query/backends/index.js';
+import type { Row } from '../query/types.js';
+import { type ConsoleResult, runToResult } from './result.js';
+
+/** Logs Insights shows at most 10,000 rows; so does a partial answer. */
+export const PARTIAL_MAX_ROWS = 10_000;
+export const PARTIAL_EVERY_MS = 400;
+
+export class PartialRows {
+  private readonly found: Row[] = [];
+  private live?: LiveScan;
+  private sent = 0;
+  private lastAt = 0;
+  private busy = false;
+  private closed = false;
+
+  constructor(
+    private readonly emit: (r: ConsoleResult & { partial: true }) => void,
+    private readonly t0: number,
+    private readonly everyMs = PARTIAL_EVERY_MS,
+  ) {}
+
+  readonly onRow = (row: Row, live: LiveScan): void => {
+    this.live = live;
+    if (live.compiled.aggregates || this.found.length >= PARTIAL_MAX_ROWS) return;
+    this.found.push({ ...row });
+  };
+
+  /** Sends the answer over the rows found so far, when there are new ones and it is time. */
+  tick(now: number): void {
+    const live = this.live;
+    if (!live || this.closed || this.busy || this.found.length === this.sent) return;
+    if (now - this.lastAt < this.everyMs) return;
+    this.busy = true;
+    this.sent = this.found.length;
+    this.lastAt = now;
+    const snapshot = this.found.map((r) => ({ ...r }));
+    live.compiled
+      .finish(snapshot)
+      .then((result) => {
+        if (this.closed) return;
+        result.stats = {
+          recordsScanned: live.progress.recordsScanned,
+          recordsMatched: live.progress.recordsMatched,
+        };
+        const run = {
+          result,
+          compiled: live.compiled,
+          source: live.source,
+          range: live.range,
+          progress: live.progress,
+          histogram: live.histogram,
+          notes: [],
+          incomplete: [],
+        };
+        this.emit({ ...runToResult(run, Date.now() - this.t0), partial: true });
+      })
+      .catch(() => {
+        // A partial answer is a courtesy; the final run reports any error of the query itself.
+      })
+      .finally(() => {
+        this.busy = false;
+      });
+  }
+
+  /** No partial event after the final answer. */
+  close(): void {
+    this.closed = true;
+  }
+}
