@@ -5,7 +5,8 @@
  * asked over its HTTP API (`POST /api/query`), the CLI is started per query (`-o json`), as users
  * run them. Reports, per query, the median of 3 runs:
  *   - CLI: process start → first byte of stdout (its first row) and → exit;
- *   - console: request → first progress event, → result event (the rows);
+ *   - console: request → first progress event, → first rows (a `partial` event with rows, or the
+ *     result when none came first), → result event (the whole answer);
  * and the ratio console/CLI for first rows. Results in bench/results/console-first-rows.json.
  *
  *   npx tsx bench/console-first-rows.ts [--gb 1]
@@ -55,10 +56,11 @@ function cliRun(cli: string, dir: string, query: string): Promise<{ firstMs: num
 function consoleRun(
   base: string,
   query: string,
-): Promise<{ progressMs: number; rowsMs: number; rows: number }> {
+): Promise<{ progressMs: number; rowsMs: number; resultMs: number; rows: number }> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     let progressMs = -1;
+    let rowsMs = -1;
     let buf = '';
     const req = request(
       new URL('/api/query', base),
@@ -73,8 +75,17 @@ function consoleRun(
             buf = buf.slice(nl + 1);
             nl = buf.indexOf('\n');
             if (ev.type === 'progress' && progressMs < 0) progressMs = performance.now() - t0;
-            if (ev.type === 'result')
-              resolve({ progressMs, rowsMs: performance.now() - t0, rows: ev.rows?.length ?? 0 });
+            if (ev.type === 'partial' && rowsMs < 0 && (ev.rows?.length ?? 0) > 0)
+              rowsMs = performance.now() - t0;
+            if (ev.type === 'result') {
+              const resultMs = performance.now() - t0;
+              resolve({
+                progressMs,
+                rowsMs: rowsMs < 0 ? resultMs : rowsMs,
+                resultMs,
+                rows: ev.rows?.length ?? 0,
+              });
+            }
             if (ev.type === 'error') reject(new Error(ev.error));
           }
         });
@@ -125,7 +136,7 @@ async function main(): Promise<void> {
     const results: Record<string, unknown> = {};
     for (const [name, q] of Object.entries(QUERIES)) {
       const cliRuns: { firstMs: number; totalMs: number }[] = [];
-      const conRuns: { progressMs: number; rowsMs: number; rows: number }[] = [];
+      const conRuns: { progressMs: number; rowsMs: number; resultMs: number; rows: number }[] = [];
       // Alternate the two so drift on a shared machine hits both alike.
       for (let i = 0; i < RUNS; i++) {
         cliRuns.push(await cliRun(cli, dir, q));
@@ -141,6 +152,7 @@ async function main(): Promise<void> {
         console: {
           firstProgressMs: Math.round(median(conRuns.map((r) => r.progressMs))),
           firstRowsMs: Math.round(conRows),
+          resultMs: Math.round(median(conRuns.map((r) => r.resultMs))),
           rows: conRuns[0]?.rows,
         },
         firstRowsRatioConsoleOverCli: Number((conRows / cliFirst).toFixed(3)),
