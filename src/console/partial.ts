@@ -44,7 +44,7 @@ export class PartialRows {
     this.lastAt = now;
     const snapshot = this.found.map((r) => ({ ...r }));
     live.compiled
-      .finish(snapshot)
+      .finish(snapshot, { keep: ['@ptr'] })
       .then((result) => {
         if (this.closed) return;
         result.stats = {

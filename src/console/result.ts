@@ -18,6 +18,8 @@ export interface ConsoleResult {
   aggregates: boolean;
   binColumn?: string;
   binMs?: number;
+  /** Per row: its `@ptr` (archive object key : line), to open the whole event; absent for aggregates. */
+  ptrs?: (string | null)[];
   stats: { recordsScanned: number; recordsMatched: number };
   progress: QueryRun['progress'];
   notes: string[];
@@ -33,7 +35,11 @@ export function runToResult(run: QueryRun, elapsedMs: number): ConsoleResult {
   const epochs: Record<string, (number | null)[]> = {};
   for (const f of timeFields) epochs[f] = rows.map((r) => toEpochMaybe(r[f]) ?? null);
   const histogram = [...run.histogram.entries()].sort((a, b) => a[0] - b[0]);
+  const ptrs = run.compiled.aggregates
+    ? undefined
+    : rows.map((r) => (typeof r['@ptr'] === 'string' ? r['@ptr'] : null));
   return {
+    ...(ptrs?.some((p) => p !== null) ? { ptrs } : {}),
     fields,
     rows: displayRows(fields, rows, times),
     timeFields,

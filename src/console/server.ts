@@ -18,6 +18,7 @@ import { extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LogferryError } from '../core/errors.js';
 import { runQuery } from '../query/backends/index.js';
+import { formatTimestamp } from '../query/render/format.js';
 import { expandRecipe, findRecipe } from '../query/recipes/index.js';
 import { compileQuery, type QueryProblem } from '../query/index.js';
 import { daemonBase, fetchPipeline, pipeTail } from './daemon.js';
@@ -198,6 +199,33 @@ export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole
     res.end(data);
   }
 
+  /**
+   * The whole event a result row came from, by its `@ptr` (`<object key>:<line>`): every field the
+   * archive record has, not only the columns the query displayed. Key pruning reads one object.
+   */
+  async function record(req: IncomingMessage): Promise<{ ptr: string; record: Record<string, unknown> }> {
+    const body = await readJson(req);
+    const ptr = str(body, 'ptr', true) as string;
+    if (!/^[^"\\\n]+:\d+$/.test(ptr))
+      throw new HttpError(400, `'ptr' must be <object key>:<line number>, as a result row's @ptr`);
+    let found: Record<string, unknown> | undefined;
+    await runQuery({
+      query: `filter @ptr = "${ptr}" | limit 1`,
+      from: opts.from,
+      now: now(),
+      threads: 0,
+      onRow: (row) => {
+        found ??= row;
+      },
+    });
+    if (!found) throw new HttpError(404, `no event at ${ptr}: the archive changed since the query ran?`);
+    const { '@ptr': _p, ...fields } = found;
+    // Times as the result table shows them (the CLI's format), everything else as stored.
+    for (const k of ['@timestamp', '@ingestionTime'])
+      if (typeof fields[k] === 'number') fields[k] = formatTimestamp(fields[k] as number);
+    return { ptr, record: fields };
+  }
+
   async function query(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readJson(req);
     const text = str(body, 'query', true) as string;
@@ -229,6 +257,7 @@ export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole
         now: now(),
         threads: opts.threads,
         signal: ac.signal,
+        pointers: true,
         onRow: partial.onRow,
         onProgress: (p) => {
           const t = Date.now();
@@ -285,6 +314,7 @@ export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole
       }
     }
     if (path === '/api/language' && method === 'GET') return sendJson(res, 200, languageCatalog());
+    if (path === '/api/record' && method === 'POST') return sendJson(res, 200, await record(req));
     if (path === '/api/query' && method === 'POST') return query(req, res);
     if (path === '/api/check' && method === 'POST') {
       const body = await readJson(req);

@@ -352,8 +352,13 @@ function postStatsContext(ctx: ExprContext, text: string, stats: StatsCommand): 
 class Collector implements Sink {
   readonly rows: Row[] = [];
   private readonly getters;
-  constructor(private readonly columns: string[]) {
+  private readonly keep: string[];
+  constructor(
+    private readonly columns: string[],
+    keep: readonly string[] = [],
+  ) {
     this.getters = columns.map((c) => fieldGetter(c));
+    this.keep = keep.filter((k) => !columns.includes(k));
   }
   push(row: Row): boolean {
     const out: Row = {};
@@ -361,6 +366,7 @@ class Collector implements Sink {
       const v = this.getters[i](row);
       out[this.columns[i]] = v === undefined ? null : v;
     }
+    for (const k of this.keep) if (row[k] !== undefined) out[k] = row[k];
     this.rows.push(out);
     return true;
   }
@@ -588,7 +594,7 @@ function build(ast: QueryAst, ctx: ExprContext): CompiledQuery {
     options: ExecuteOptions | undefined,
   ): Promise<QueryResult> {
     const signal = options?.signal;
-    const collector = new Collector(columns);
+    const collector = new Collector(columns, options?.keep);
     const chain = makeChain(collector);
     let scanned = 0;
     let matched = 0;

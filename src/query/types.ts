@@ -37,6 +37,11 @@ export interface CompileOptions {
 
 export interface ExecuteOptions {
   signal?: AbortSignal;
+  /**
+   * Fields copied into each result row beside the displayed columns, when the row has them (not
+   * added to `fields`): the console keeps `@ptr` so a row can be opened as the whole event.
+   */
+  keep?: readonly string[];
 }
 
 export interface CompiledQuery {

@@ -113,6 +113,7 @@ export async function runQuery(opts: RunQueryOptions): Promise<QueryRun> {
     inlineMaxBytes: opts.inlineMaxBytes ?? envBytes('LOGFERRY_QUERY_INLINE_MAX_BYTES'),
     maxLineBytes: opts.maxLineBytes,
     signal: opts.signal,
+    pointers: opts.pointers,
   };
   const scan = new ArchiveScan(targets, scanOpts);
   // diff/logcompare: the baseline window is read from the same source after the current one.
@@ -142,6 +143,7 @@ export async function runQuery(opts: RunQueryOptions): Promise<QueryRun> {
     const onRow = opts.onRow ? (r: Row) => opts.onRow?.(r, live) : undefined;
     const result = await compiled.finish(tap(rows, scan.progress, opts.onProgress, onRow), {
       signal: opts.signal,
+      ...(opts.pointers ? { keep: ['@ptr'] } : {}),
     });
     result.stats = {
       recordsScanned: scan.progress.recordsScanned,

@@ -34,6 +34,8 @@ export interface RunQueryOptions {
    * Archive scans only.
    */
   onRow?: (row: Row, live: LiveScan) => void;
+  /** Result rows of archive scans keep `@ptr` (beside the displayed fields) to open the whole event. */
+  pointers?: boolean;
 }
 
 /** What a scan knows while it runs: enough to render the answer over the rows found so far. */

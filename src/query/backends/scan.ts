@@ -75,6 +75,8 @@ export interface ScanOptions {
   range: TimeRange;
   /** Worker threads; default: all cores. 0 runs inline. */
   threads?: number;
+  /** Give every row `@ptr` even when the query does not read it (the console opens events by it). */
+  pointers?: boolean;
   /** Key-time slack for pruning, ms (default 1 h); negative disables time pruning by key. */
   pruneSlackMs?: number;
   /** Scans smaller than this many bytes run inline (default INLINE_SCAN_MAX_BYTES). */
@@ -260,7 +262,7 @@ export class ArchiveScan {
           histogram: this.histogram,
           maxLineBytes: this.progress.maxLineBytes,
           sizeBytes: t.size,
-          pointers: wantsPointers(compiled.referencedFields),
+          pointers: this.opts.pointers === true || wantsPointers(compiled.referencedFields),
           emit: (rows) => queue.push(rows),
         });
         this.addStats(t.info, stats);
@@ -282,7 +284,7 @@ export class ArchiveScan {
       requirement: lineRequirement(compiled.pushdownFilters, this.keyFields),
       keep: keep ? [...keep.names] : undefined,
       maxLineBytes: this.progress.maxLineBytes,
-      pointers: wantsPointers(compiled.referencedFields),
+      pointers: this.opts.pointers === true || wantsPointers(compiled.referencedFields),
     };
     const targets = this.targets;
     let next = 0;

@@ -35,6 +35,8 @@ export interface QueryResult {
   aggregates: boolean;
   binColumn?: string;
   binMs?: number;
+  /** Per row: its @ptr, to open the whole event (archive scans, non-aggregating queries). */
+  ptrs?: (string | null)[];
   stats: { recordsScanned: number; recordsMatched: number };
   progress: Progress;
   notes: string[];
@@ -126,6 +128,8 @@ export const api = {
   estimate: (query: string, range: Range) => call<Estimate>('POST', '/api/estimate', { query, ...range }),
   fields: (range: Range) =>
     call<{ sampled: number; fields: Field[]; note?: string }>('POST', '/api/fields', range),
+  record: (ptr: string) =>
+    call<{ ptr: string; record: Record<string, unknown> }>('POST', '/api/record', { ptr }),
   recipes: () => call<Recipe[]>('GET', '/api/recipes'),
   expandRecipe: (name: string, params: Record<string, string>) =>
     call<{ query: string }>('POST', '/api/recipes/expand', { name, params }),

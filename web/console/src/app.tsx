@@ -156,9 +156,68 @@ function RecipeForm({ recipe, onUse }: { recipe: Recipe; onUse: (q: string) => v
   );
 }
 
+/**
+ * An opened row: the whole event (every field of the archive record, fetched by the row's @ptr),
+ * or the displayed fields when the row has no pointer (aggregates, OpenSearch) or while it loads.
+ */
+function RowDetail({
+  row,
+  fields,
+  ptr,
+}: {
+  row: Record<string, unknown>;
+  fields: string[];
+  ptr?: string | null;
+}) {
+  const [whole, setWhole] = useState<Record<string, unknown> | null>(null);
+  const [failed, setFailed] = useState('');
+  const [copied, setCopied] = useState(false);
+  useEffect(() => {
+    if (!ptr) return;
+    let live = true;
+    api
+      .record(ptr)
+      .then((r) => live && setWhole(r.record))
+      .catch((e: unknown) => live && setFailed(e instanceof Error ? e.message : String(e)));
+    return () => {
+      live = false;
+    };
+  }, [ptr]);
+  const shown: Record<string, unknown> = whole ?? Object.fromEntries(fields.map((f) => [f, row[f]]));
+  return (
+    <>
+      <div class="detail-bar">
+        <button
+          type="button"
+          onClick={async () => {
+            if (await copyText(JSON.stringify(shown, null, 2))) setCopied(true);
+          }}
+        >
+          {copied ? 'Copied' : 'Copy as JSON'}
+        </button>
+        <span class="muted" data-testid="row-detail-kind">
+          {whole
+            ? `whole event · ${ptr}`
+            : ptr && !failed
+              ? 'loading the whole event…'
+              : failed
+                ? `displayed fields (the whole event could not be read: ${failed})`
+                : 'displayed fields'}
+        </span>
+      </div>
+      <div class="detail-tree" data-testid="row-tree">
+        {Object.entries(shown).map(([f, v]) => (
+          <div key={f} class="tree-field">
+            <Tree value={v} name={f} />
+          </div>
+        ))}
+      </div>
+    </>
+  );
+}
+
 function ResultsTable({ result }: { result: QueryResult }) {
   const [open, setOpen] = useState<Set<number>>(new Set());
-  const [copied, setCopied] = useState<number | null>(null);
   useEffect(() => setOpen(new Set()), [result]);
   const toggle = (i: number) => {
     const next = new Set(open);
@@ -211,23 +270,7 @@ function ResultsTable({ result }: { result: QueryResult }) {
               isOpen && (
                 <tr key={`d${i}`} class="detail">
                   <td colSpan={result.fields.length + 2}>
-                    <div class="detail-bar">
-                      <button
-                        type="button"
-                        onClick={async () => {
-                          if (await copyText(JSON.stringify(r, null, 2))) setCopied(i);
-                        }}
-                      >
-                        {copied === i ? 'Copied' : 'Copy as JSON'}
-                      </button>
-                    </div>
-                    <div class="detail-tree" data-testid="row-tree">
-                      {result.fields.map((f) => (
-                        <div key={f} class="tree-field">
-                          <Tree value={r[f]} name={f} />
-                        </div>
-                      ))}
-                    </div>
+                    <RowDetail row={r} fields={result.fields} ptr={result.ptrs?.[i]} />
                   </td>
                 </tr>
               ),
