@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Encoded } from '../src/core/sink.js';
 import { compileQuery } from '../src/query/index.js';
 import { runQuery } from '../src/query/backends/index.js';
+import { discoverFields, SAMPLE_RECORDS } from '../src/console/fields.js';
 import { hitToRow } from '../src/query/backends/opensearch.js';
 import { OpenSearchSink, opensearchSinkConfig } from '../src/sinks/opensearch.js';
 import { opensearchUrl } from './infra/services.js';
@@ -91,6 +92,29 @@ const QUERIES = [
   'fields @timestamp, requestURI | filter @logStream like /^kube-apiserver-audit/ | filter requestURI like "/api/v1/nodes/" | filter verb == "delete" | sort @timestamp desc',
   'filter @message like /Init Duration/ | fields @timestamp, @message',
 ];
+
+describe('OpenSearch field discovery (console sidebar and autocomplete)', () => {
+  it('samples the newest documents of the range and names fields as the query engine reads them', async () => {
+    const d = await discoverFields({ from: fromParsed, now: T0 + 4 * 3_600_000 });
+    expect(d.sampled).toBe(Math.min(SAMPLE_RECORDS, parsedDocs.length));
+    const byName = new Map(d.fields.map((f) => [f.name, f]));
+    expect(byName.get('@timestamp')?.type).toBe('time');
+    expect(byName.get('@logStream')?.count).toBe(d.sampled);
+    // Audit events' parsed fields, as `filter verb = …` reads them.
+    const verb = byName.get('verb');
+    expect(verb?.type).toBe('string');
+    expect(verb?.top.length).toBeGreaterThan(0);
+    const empty = await discoverFields({
+      from,
+      start: '1990-01-01T00:00:00Z',
+      end: '1990-01-02T00:00:00Z',
+      now: T0,
+    });
+    expect(empty.sampled).toBe(0);
+    const err = await discoverFields({ from: 'opensearch://127.0.0.1:1/logs-*', now: T0 }).catch((e) => e);
+    expect(String(err.message)).toMatch(/field discovery in .* check that OpenSearch is reachable/);
+  });
+});
 
 describe('OpenSearch reader', () => {
   for (const q of QUERIES) {

@@ -5,7 +5,9 @@
  * and its most frequent values. Reads at most SAMPLE_RECORDS records from SAMPLE_OBJECTS objects.
  */
 import { parseTimeRange, sourceKind } from '../query/backends/index.js';
+import { hitToRow, openSearchClient } from '../query/backends/opensearch.js';
 import { ArchiveScan } from '../query/backends/scan.js';
+import { LogferryError } from '../core/errors.js';
 import { compileQuery, type Row } from '../query/index.js';
 import { listArchive } from './archive.js';
 
@@ -106,13 +108,8 @@ export async function discoverFields(opts: {
   now: number;
   threads?: number;
 }): Promise<FieldDiscovery> {
-  if (sourceKind(opts.from) === 'opensearch')
-    return {
-      sampled: 0,
-      fields: [],
-      note: 'field discovery samples archives; for an OpenSearch index, run a query and use its columns',
-    };
   const range = parseTimeRange(opts.start, opts.end, opts.now);
+  if (sourceKind(opts.from) === 'opensearch') return discoverOpenSearch(opts.from, range);
   const compiled = compileQuery(`limit ${SAMPLE_RECORDS}`, { now: opts.now });
   const listed = await listArchive(opts.from, compiled, range);
   // Newest objects first: keys carry their time (date path, object name), so the key order is time order.
@@ -138,4 +135,41 @@ export async function discoverFields(opts: {
     ac.abort();
   }
   return summarise(rows);
+}
+
+/**
+ * OpenSearch: the newest SAMPLE_RECORDS documents of the range (one search, sorted by @timestamp),
+ * read as the query engine reads hits, summarised like an archive sample.
+ */
+async function discoverOpenSearch(
+  from: string,
+  range: { startMs?: number; endMs?: number },
+): Promise<FieldDiscovery> {
+  const { client, target } = await openSearchClient(from);
+  const time: Record<string, unknown> = { format: 'epoch_millis' };
+  if (range.startMs !== undefined) time.gte = range.startMs;
+  if (range.endMs !== undefined) time.lt = range.endMs;
+  const query =
+    range.startMs !== undefined || range.endMs !== undefined
+      ? { bool: { filter: [{ range: { '@timestamp': time } }] } }
+      : { match_all: {} };
+  try {
+    const res = await client.search({
+      index: target.index,
+      size: SAMPLE_RECORDS,
+      ignore_unavailable: true,
+      allow_no_indices: true,
+      body: { query, sort: [{ '@timestamp': { order: 'desc', unmapped_type: 'date' } }] },
+    });
+    const hits = (res.body as { hits?: { hits?: { _source?: Row }[] } }).hits?.hits ?? [];
+    return summarise(hits.map((h) => hitToRow({ ...(h._source ?? {}) })));
+  } catch (e) {
+    throw new LogferryError(
+      'SOURCE_FAILED',
+      `field discovery in ${target.node}/${target.index}: ${(e as Error).message}; check that OpenSearch is reachable and the index pattern matches`,
+      { cause: e },
+    );
+  } finally {
+    await client.close().catch(() => {});
+  }
 }
