@@ -225,6 +225,41 @@ describe('scanObject', () => {
     });
   });
 
+  it('numbers lines on the grep fast path too (many matches per chunk, blank and CRLF lines)', async () => {
+    const compiled = compileQuery('fields @ptr, @message | filter @message like "hit"');
+    const lines: string[] = [];
+    const want: [string, string][] = [];
+    for (let i = 1; i <= 3000; i++) {
+      const l = i % 7 === 0 ? `hit ${i}` : i % 11 === 0 ? '' : `miss ${i}`;
+      lines.push(i % 5 === 0 ? `${l}\r` : l);
+      if (i % 7 === 0) want.push([`app/y.gz:${i}`, l]);
+    }
+    const text = Buffer.from(lines.join('\n'));
+    for (const step of [1 << 20, 4096, 13]) {
+      const rows: Row[] = [];
+      await scanObject(
+        (async function* () {
+          for (let i = 0; i < text.length; i += step) yield text.subarray(i, i + step);
+        })(),
+        {
+          info: parseObjectKey('app/y.gz'),
+          range: {},
+          requirement: lineRequirement(compiled.pushdownFilters),
+          rowStage: (r) => compiled.rowStage(r),
+          histogram: new Map(),
+          pointers: true,
+          emit: (r) => {
+            rows.push(...r);
+          },
+        },
+      );
+      expect(
+        rows.map((r) => [r['@ptr'], r['@message']]),
+        `step ${step}`,
+      ).toEqual(want);
+    }
+  });
+
   it('gives each row a pointer <key>:<line> counting every physical line', async () => {
     const compiled = compileQuery('fields @ptr, @message | filter @message like "hit"');
     const text = Buffer.from(`miss\n\nhit one\r\n${'x'.repeat(50)}\nhit two\nmiss\nhit three`);

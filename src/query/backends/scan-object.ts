@@ -230,14 +230,25 @@ export async function scanObject(
   const grep = async (s: string) => {
     // Records scanned: non-empty lines.
     let prev = -1;
+    let newlines = 0;
     for (let nl = s.indexOf('\n'); nl !== -1; nl = s.indexOf('\n', nl + 1)) {
       if (nl > prev + 1 && !(nl === prev + 2 && s.charCodeAt(nl - 1) === 13)) stats.recordsScanned++;
       prev = nl;
+      newlines++;
     }
     if (prev < s.length - 1) stats.recordsScanned++;
+    // Line numbers for @ptr: newlines before each matched line, counted once, front to back.
+    const base = lineNo;
+    let counted = 0;
+    let before = 0;
     let at = s.indexOf(anchor as string);
     while (at !== -1) {
       const ls = s.lastIndexOf('\n', at) + 1;
+      if (pointers) {
+        for (let i = s.indexOf('\n', counted); i !== -1 && i < ls; i = s.indexOf('\n', i + 1)) before++;
+        counted = ls;
+        lineNo = base + before + 1;
+      }
       let le = s.indexOf('\n', at);
       if (le === -1) le = s.length;
       let line = s.slice(ls, le);
@@ -245,12 +256,13 @@ export async function scanObject(
       if (linePasses(line, requirement)) await processLine(line);
       at = le >= s.length ? -1 : s.indexOf(anchor as string, le + 1);
     }
+    lineNo = base + newlines + 1;
   };
 
   const handle = async (s: string) => {
     if (!anchorChosen) chooseAnchor(s);
-    // Pointers number every line: the grep path, which jumps over lines, is not used then.
-    if (anchor !== undefined && !pointers && !s.includes('\\u') && !s.includes('\\/')) return grep(s);
+    // The grep path jumps over lines but still numbers them (for @ptr).
+    if (anchor !== undefined && !s.includes('\\u') && !s.includes('\\/')) return grep(s);
     let from = 0;
     for (;;) {
       let nl = s.indexOf('\n', from);
