@@ -1,8 +1,7 @@
 /**
  * Results as they are found. While an archive scan runs, the console shows the query's answer over
- * the rows found so far: the first PARTIAL_MAX_ROWS rows the per-row commands pass are kept (copied,
- * so the final run never sees them changed), and at most every PARTIAL_EVERY_MS the query's stateful
- * commands (sort, limit, dedup, …) run over that snapshot and the result is sent as a `partial`
+ * the rows found so far: the first PARTIAL_MAX_ROWS rows the per-row commands pass are kept, and at most every PARTIAL_EVERY_MS the query's stateful
+ * commands (sort, limit, dedup, …) run over a copy of them (so the final run's rows never change) and the result is sent as a `partial`
  * event. The final `result` event replaces it. Aggregating queries get no partial rows (a count over
  * part of the data would read as a wrong answer); their progress and histogram still stream.
  */
@@ -31,7 +30,7 @@ export class PartialRows {
   readonly onRow = (row: Row, live: LiveScan): void => {
     this.live = live;
     if (live.compiled.aggregates || this.found.length >= PARTIAL_MAX_ROWS) return;
-    this.found.push({ ...row });
+    this.found.push(row); // copied when a snapshot is taken, so the final run's rows stay as given
   };
 
   /** Sends the answer over the rows found so far, when there are new ones and it is time. */
