@@ -66,6 +66,9 @@ const json = (v: unknown) => JSON.stringify(v);
 const lines = (b: Buffer) => b.toString('utf8').split('\n').filter(Boolean);
 const ctx = { resolveSecret: async () => 'compliance-token' };
 const creds = { accessKeyId: 'testing', secretAccessKey: 'testing' };
+// The s3 sink takes credentials from the default chain.
+process.env.AWS_ACCESS_KEY_ID ??= creds.accessKeyId;
+process.env.AWS_SECRET_ACCESS_KEY ??= creds.secretAccessKey;
 const SMALL = { maxRecords: 7, maxBytes: 2_000, maxAgeMs: 3_600_000 };
 
 async function fromRegistry(type: string, options: Record<string, unknown>): Promise<Sink<unknown>> {
@@ -138,6 +141,28 @@ const harnesses: Harness[] = [
         : fault === 'reject'
           ? { status: 400, body: 'error at least one label pair is required per stream', stored: [] }
           : { status: 204, body: '', stored: msgs },
+  },
+  {
+    type: 's3',
+    partial: false,
+    create: (url) =>
+      fromRegistry('s3', { url: 's3://compliance/logs', endpoint: url, region: 'us-east-1', ...SMALL }),
+    decode: (req) => {
+      if (req.method !== 'PUT') return undefined;
+      const body = req.body[0] === 0x1f && req.body[1] === 0x8b ? gunzipSync(req.body) : req.body;
+      return lines(body).map((l) => String(JSON.parse(l)['@message']));
+    },
+    answer(fault, msgs) {
+      const xml = (status: number, code: string) => ({
+        status,
+        headers: { 'content-type': 'application/xml' },
+        body: `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>injected</Message><RequestId>r</RequestId></Error>`,
+        stored: [],
+      });
+      if (fault === 'throttle') return xml(503, 'SlowDown');
+      if (fault === 'reject') return xml(403, 'AccessDenied');
+      return { status: 200, headers: { etag: '"0123456789abcdef0123456789abcdef"' }, body: '', stored: msgs };
+    },
   },
   {
     type: 'opensearch',
