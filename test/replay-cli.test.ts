@@ -12,7 +12,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DeadLetter, serializeDeadLetter } from '../src/core/dead-letter.js';
@@ -317,6 +317,50 @@ describe('logferry replay from an SQS dead-letter queue (moto)', () => {
     expect(Number(attrs.Attributes?.ApproximateNumberOfMessages)).toBe(0);
     expect(Number(attrs.Attributes?.ApproximateNumberOfMessagesNotVisible)).toBe(0);
     sqs.destroy();
+    s3.destroy();
+  }, 120_000);
+
+  it('replays an S3 dead-letter store (a sink in the dead-letter role: gzip objects of archive documents)', async () => {
+    const aws = {
+      endpoint: motoUrl(),
+      region: 'us-east-1',
+      credentials: { accessKeyId: 't', secretAccessKey: 't' },
+    };
+    const s3 = new S3Client({ ...aws, forcePathStyle: true });
+    const bucket = `replay-s3-${Date.now().toString(36)}`;
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    const docs = [
+      entry({ id: 's1', record: { timestamp: 1_764_928_800_000, message: 'replay-s3-1', fields: {} } }),
+      entry({ id: 's2', record: { timestamp: 1_764_928_800_001, message: 'replay-s3-2', fields: {} } }),
+    ].map((e) => JSON.stringify({ '@timestamp': 1, '@message': serializeDeadLetter(e) }));
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: 'dlq/part/logferry-1.gz',
+        Body: gzipSync(`${docs.join('\n')}\n`),
+      }),
+    );
+    // A raw (non-gzip) object with one entry line and one line that is not an entry.
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: 'dlq/part/logferry-2.ndjson',
+        Body: `${serializeDeadLetter(entry({ id: 's3', record: { timestamp: 1_764_928_800_002, message: 'replay-s3-3', fields: {} } }))}\nnot an entry\n`,
+      }),
+    );
+    const env = {
+      LOGFERRY_AWS_ENDPOINT: motoUrl(),
+      AWS_ACCESS_KEY_ID: 't',
+      AWS_SECRET_ACCESS_KEY: 't',
+      AWS_REGION: 'us-east-1',
+    };
+    const r = cli(['replay', `s3://${bucket}/dlq/`, '--config', config('s3'), '--json'], env);
+    expect(r.code, r.stderr).toBe(0);
+    const s = JSON.parse(r.stderr.trim().split('\n').pop() ?? '{}');
+    expect(s.events).toMatchObject({ received: 4, delivered: 3, rejected: 1, failed: 0 });
+    expect(s.replay.note).toMatch(/still in s3:/);
+    expect(archived(join(dir, 's3-out')).sort()).toEqual(['replay-s3-1', 'replay-s3-2', 'replay-s3-3']);
+    expect(deadLetters(join(dir, 's3-dlq')).map((d) => d.code)).toEqual(['DEAD_LETTER_UNREADABLE']);
     s3.destroy();
   }, 120_000);
 });
