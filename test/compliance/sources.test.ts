@@ -7,21 +7,32 @@
  *   (nothing checkpointed past undelivered records, nothing lost);
  * - after a successful run, a checkpointing source does not read delivered records again.
  *
- * The Kinesis source's checkpoint follows the same contract and is proven against kinesis-local in
- * test/kinesis-source.test.ts (restart without loss or re-delivery, a failed ack rewinds).
+ * The Kinesis source runs against kinesis-local (started by the test setup; without it that case
+ * fails with a clear message rather than passing).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import {
+  CreateStreamCommand,
+  DescribeStreamSummaryCommand,
+  KinesisClient,
+  type KinesisClientConfig,
+  PutRecordsCommand,
+} from '@aws-sdk/client-kinesis';
 import { afterAll, describe, expect, it } from 'vitest';
+import { clientConfig } from '../../src/aws/clients.js';
+import { encodeCloudWatchPayload } from '../../src/aws/cloudwatch-payload.js';
 import type { Outcome } from '../../src/core/outcome.js';
 import type { LogRecord } from '../../src/core/record.js';
 import { createRunner } from '../../src/core/runner.js';
 import { ALL_DELIVERED, type Encoded, type SendResult, type Sink } from '../../src/core/sink.js';
 import type { Source, SourceEnvelope } from '../../src/core/source.js';
 import { sources as registry } from '../../src/sources/index.js';
+import { kinesisUrl } from '../infra/services.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lf-source-compliance-'));
+const streams = new Set<string>();
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 interface SourceHarness {
@@ -33,7 +44,7 @@ interface SourceHarness {
   /** Keeps a checkpoint across instances (a second run after success reads nothing). */
   checkpoints: boolean;
   /** Config of the source; the same config for every instance of one scenario. */
-  config(scenario: string): Record<string, unknown>;
+  config(scenario: string): Record<string, unknown> | Promise<Record<string, unknown>>;
 }
 
 const harnesses: SourceHarness[] = [
@@ -75,6 +86,61 @@ const harnesses: SourceHarness[] = [
       };
     },
   },
+  {
+    type: 'kinesis',
+    checkpoints: true,
+    stableIds: true,
+    stopAfterMs: 4_000,
+    async config(scenario) {
+      const stream = `compliance-${scenario}-${process.pid}`;
+      const checkpointPath = join(dir, `kinesis-${scenario}.json`);
+      if (!streams.has(stream)) {
+        streams.add(stream);
+        const kinesis = new KinesisClient(
+          clientConfig('kinesis', { endpoint: kinesisUrl(), maxAttempts: 3 }) as KinesisClientConfig,
+        );
+        try {
+          await kinesis.send(new CreateStreamCommand({ StreamName: stream, ShardCount: 1 }));
+          for (let i = 0; ; i++) {
+            const d = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: stream }));
+            if (d.StreamDescriptionSummary?.StreamStatus === 'ACTIVE') break;
+            if (i > 200) throw new Error(`stream ${stream} did not become ACTIVE`);
+            await new Promise((r) => setTimeout(r, 100));
+          }
+          await kinesis.send(
+            new PutRecordsCommand({
+              StreamName: stream,
+              Records: Array.from({ length: 5 }, (_, i) => ({
+                PartitionKey: `pk-${i}`,
+                Data: encodeCloudWatchPayload({
+                  messageType: 'DATA_MESSAGE',
+                  owner: '123456789012',
+                  logGroup: '/aws/lambda/compliance',
+                  logStream: 's',
+                  subscriptionFilters: ['f'],
+                  logEvents: Array.from({ length: 4 }, (_, k) => ({
+                    id: `${scenario}-${i}-${k}`,
+                    timestamp: 1_764_928_800_000 + i * 10 + k,
+                    message: `event ${i}/${k}`,
+                  })),
+                }),
+              })),
+            }),
+          );
+        } finally {
+          kinesis.destroy();
+        }
+      }
+      return {
+        stream,
+        endpoint: kinesisUrl(),
+        checkpointPath,
+        pollIntervalMs: 200,
+        checkpointIntervalMs: 0,
+        shardSyncIntervalMs: 1_000,
+      };
+    },
+  },
 ];
 
 async function build(h: SourceHarness, scenario: string): Promise<Source> {
@@ -82,7 +148,7 @@ async function build(h: SourceHarness, scenario: string): Promise<Source> {
   if (!spec) throw new Error(`no source ${h.type}`);
   const { mkdirSync } = await import('node:fs');
   mkdirSync(join(dir, `file-${scenario}`), { recursive: true });
-  return spec.create(spec.schema.parse({ type: h.type, ...h.config(scenario) }), { cwd: dir });
+  return spec.create(spec.schema.parse({ type: h.type, ...(await h.config(scenario)) }), { cwd: dir });
 }
 
 /** An in-memory sink: stores messages (after a short delay), or fails every send when told. */
