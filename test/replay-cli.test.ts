@@ -246,6 +246,26 @@ describe('logferry replay from a dead-letter file', () => {
     ]);
   });
 
+  it('exits 1 and says why when entries fail again (sink refuses, dead-letter store cannot store)', () => {
+    const input = join(dir, 'fail.ndjson');
+    writeFileSync(input, `${fileEntries()[0]}\n`);
+    const cfg = join(dir, 'fail.yaml');
+    writeFileSync(
+      cfg,
+      [
+        'sinks:',
+        '  archive: { type: s3, url: file:///dev/null/out, format: ndjson }',
+        'deadLetter: { type: file, path: /dev/null/dlq }',
+      ].join('\n'),
+    );
+    const r = cli(['replay', input, '--config', cfg, '--json']);
+    expect(r.code).toBe(1);
+    const s = JSON.parse(r.stderr.trim().split('\n').pop() ?? '{}');
+    expect(s.events).toMatchObject({ received: 1, failed: 1 });
+    expect(s.byReason['failed:DEAD_LETTER_UNAVAILABLE']).toBe(1);
+    expect(Object.values(s.failureReasons).join(' ')).toMatch(/ENOTDIR|not a directory/);
+  });
+
   it('refuses a bad config or location with a sentence and exit 2', () => {
     const missing = cli(['replay', join(dir, 'nope.ndjson'), '--config', config('bad')]);
     expect(missing.code).toBe(2);
