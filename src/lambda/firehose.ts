@@ -3,9 +3,15 @@
  * through LOGFERRY_CONFIG or LOGFERRY_CONFIG_PARAMETER once per container; the decoding, the answer
  * and the re-ingest are in src/sources/firehose.ts, the pipeline in src/core/runner.ts. A bad config
  * throws, so the invocation fails loudly and Firehose retries it rather than losing data.
+ *
+ * The configured `sinks` and `deadLetter` are honoured as the Kinesis handler honours them: the
+ * answer is one more branch of the graph, so records also go to each configured sink (by its
+ * `inputs`/`match`); rejected records go to the configured dead-letter sink (their `recordId` is
+ * still answered for its other records), and without one the error prefix is the dead-letter store
+ * (the whole `recordId` is answered ProcessingFailed).
  */
 import { secretContext, sharedSecretResolver } from '../aws/secrets.js';
-import { handlerSource } from '../config/build.js';
+import { buildSinks, handlerSource } from '../config/build.js';
 import { buildGraphTransforms, buildTransforms } from '../config/build-pipeline.js';
 import { configOnce } from '../config/env.js';
 import type { Config } from '../config/schema.js';
@@ -33,14 +39,17 @@ export function buildFirehoseTransforms(cfg: Config, ctx: BuildContext = {}): Pr
   return buildTransforms(fieldsUnused ? { ...cfg, parse: 'none' } : cfg, ctx);
 }
 
-export function firehoseLambdaHandler(): (
+export function firehoseLambdaHandler(
+  opts: { env?: NodeJS.ProcessEnv } = {},
+): (
   event: FirehoseTransformationEvent,
   context?: LambdaContextLike,
 ) => Promise<FirehoseTransformationResponse> {
   const ready = once(async () => {
+    const env = opts.env ?? process.env;
     const log = jsonLogger({ source: 'firehose' });
-    const cfg = await configOnce();
-    const ctx: BuildContext = { log, ...secretContext(sharedSecretResolver()) };
+    const cfg = await configOnce(env);
+    const ctx: BuildContext = { log, env, ...secretContext(sharedSecretResolver(env)) };
     const transforms = await buildFirehoseTransforms(cfg, ctx);
     const problems: string[] = [];
     const graphTransforms = await buildGraphTransforms(cfg, ctx, problems);
@@ -49,15 +58,22 @@ export function firehoseLambdaHandler(): (
         'CONFIG_INVALID',
         `cannot start:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
       );
+    // Configured sinks fan out beside the answer; the configured dead-letter sink replaces the
+    // error prefix for rejected records (buildSinks lists every problem at once).
+    const { sinkNodes, deadLetter } = await buildSinks(cfg, ctx);
     log.info('firehose transformer ready', {
       format: cfg.firehose.format,
       transforms: transforms.map((t) => t.type),
       graphTransforms: graphTransforms.map((t) => t.name),
+      sinks: sinkNodes.map((s) => s.name),
+      deadLetter: deadLetter?.type ?? 'error prefix',
     });
     return new FirehoseTransformer(cfg.firehose, {
       transforms,
       graphTransforms,
       source: handlerSource(cfg, 'firehose', FIREHOSE_SOURCE_NAME),
+      sinks: sinkNodes,
+      deadLetter,
       log,
     });
   });

@@ -6,9 +6,12 @@ import { blackholeSinkSpec } from './blackhole.js';
 import { fileDeadLetterSpec } from './file.js';
 import { firehoseSinkSpec } from './firehose.js';
 import { httpSinkSpec } from './http.js';
+import { logzioSinkSpec } from './logzio.js';
+import { lokiSinkSpec } from './loki.js';
 import { sqsDeadLetterSpec } from './sqs.js';
 import { opensearchSinkSpec } from './opensearch.js';
 import { s3Spec } from './s3.js';
+import { splunkHecSinkSpec } from './splunk-hec.js';
 import { stdoutSinkSpec } from './stdout.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: sinks encode to different types
@@ -19,6 +22,9 @@ export const sinks: Registry<Sink<any>> = [
   blackholeSinkSpec,
   stdoutSinkSpec,
   firehoseSinkSpec,
+  lokiSinkSpec,
+  splunkHecSinkSpec,
+  logzioSinkSpec,
 ];
 
 export const deadLetterSinks: Registry<DeadLetterSink> = [fileDeadLetterSpec, sqsDeadLetterSpec];

@@ -178,6 +178,9 @@ describe('classifyS3Error', () => {
     ['NoSuchBucket', 404, 'reject', 'SINK_REJECTED'],
     ['InvalidArgument', 400, 'reject', 'SINK_REJECTED'],
     ['ExpiredToken', 400, 'retry', 'SINK_AUTH'],
+    ['ThrottlingException', 400, 'retry', 'SINK_THROTTLED'],
+    ['PermanentRedirect', 301, 'reject', 'SINK_REJECTED'],
+    ['InvalidAccessKeyId', 403, 'reject', 'SINK_REJECTED'],
   ])('%s (%s) → %s %s', (name, status, action, code) => {
     expect(classifyS3Error(s3err(name, status), 's3://b/k')).toMatchObject({ action, code });
   });

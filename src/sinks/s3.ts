@@ -26,6 +26,7 @@ import { clientConfig } from '../aws/clients.js';
 import { type PartitionKeys, partitionKeys } from '../aws/partition.js';
 import type { BuildContext, ComponentSpec } from '../core/component.js';
 import { toDocument } from '../core/document.js';
+import { classifyAwsError } from '../aws/errors.js';
 import { describeError, LogferryError } from '../core/errors.js';
 import type { LogRecord } from '../core/record.js';
 import type { Encoded, ItemProblem, SendContext, SendResult, Sink, SinkLimits } from '../core/sink.js';
@@ -211,70 +212,55 @@ export function classifyS3Error(e: unknown, where: string): Omit<ItemProblem, 'i
   ) {
     return { action: 'retry', code: 'SINK_UNAVAILABLE', reason: `writing ${where} failed (${code}): ${msg}` };
   }
-  // S3.
-  if (
-    name === 'SlowDown' ||
-    name === 'Throttling' ||
-    name === 'ThrottlingException' ||
-    name === 'TooManyRequestsException' ||
-    name === 'RequestLimitExceeded' ||
-    status === 503 ||
-    status === 429
-  ) {
-    return {
-      action: 'retry',
-      code: 'SINK_THROTTLED',
-      reason: `S3 is throttling writes to ${where} (${name || status}); backing off`,
-      retryAfterMs: SLOWDOWN_RETRY_AFTER_MS,
-    };
-  }
-  if (name === 'NoSuchBucket') {
-    return {
-      action: 'reject',
-      code: 'SINK_REJECTED',
-      reason: `bucket of ${where} does not exist (NoSuchBucket): create it or fix the sink url`,
-    };
-  }
-  if (
-    name === 'AccessDenied' ||
-    name === 'AllAccessDisabled' ||
-    name === 'InvalidAccessKeyId' ||
-    name === 'SignatureDoesNotMatch' ||
-    status === 403
-  ) {
-    return {
-      action: 'reject',
-      code: 'SINK_REJECTED',
-      reason: `access denied writing ${where} (${name || status}): grant s3:PutObject on that bucket and prefix to the role logferry runs as (and kms:GenerateDataKey if the bucket uses SSE-KMS)`,
-    };
-  }
-  if (name === 'ExpiredToken' || name === 'ExpiredTokenException' || name === 'CredentialsProviderError') {
-    return {
-      action: 'retry',
-      code: 'SINK_AUTH',
-      reason: `credentials for ${where} are missing or expired (${name}); will retry after they refresh`,
-    };
-  }
+  // S3: the one AWS error classification (src/aws/errors.ts), with what to fix for S3 in the reason.
+  const c = classifyAwsError(e);
+  const what = name || (status === undefined ? '' : String(status)) || c.name;
+  // A 301 has no error name S3 would send elsewhere: the bucket is in another region.
   if (name === 'PermanentRedirect' || name === 'AuthorizationHeaderMalformed' || status === 301) {
     return {
       action: 'reject',
       code: 'SINK_REJECTED',
-      reason: `bucket of ${where} is in another region (${name || status}): set the sink's region to the bucket's region`,
+      reason: `bucket of ${where} is in another region (${what}): set the sink's region to the bucket's region`,
     };
   }
-  if (status !== undefined && status >= 500) {
-    return {
-      action: 'retry',
-      code: 'SINK_UNAVAILABLE',
-      reason: `S3 error writing ${where} (${name || status}): ${msg}`,
-    };
-  }
-  if (status !== undefined && status >= 400) {
-    return {
-      action: 'reject',
-      code: 'SINK_REJECTED',
-      reason: `S3 refused ${where} (${name || status}): ${msg}`,
-    };
+  switch (c.kind) {
+    case 'throttled':
+      return {
+        action: 'retry',
+        code: 'SINK_THROTTLED',
+        reason: `S3 is throttling writes to ${where} (${what}); backing off`,
+        retryAfterMs: c.retryAfterMs || SLOWDOWN_RETRY_AFTER_MS,
+      };
+    case 'expired-credentials':
+      return {
+        action: 'retry',
+        code: 'SINK_AUTH',
+        reason: `credentials for ${where} are missing or expired (${what}); will retry after they refresh`,
+      };
+    case 'access-denied':
+      return {
+        action: 'reject',
+        code: 'SINK_REJECTED',
+        reason: `access denied writing ${where} (${what}): grant s3:PutObject on that bucket and prefix to the role logferry runs as (and kms:GenerateDataKey if the bucket uses SSE-KMS)`,
+      };
+    case 'not-found':
+      return {
+        action: 'reject',
+        code: 'SINK_REJECTED',
+        reason:
+          name === 'NoSuchBucket'
+            ? `bucket of ${where} does not exist (NoSuchBucket): create it or fix the sink url`
+            : `S3 refused ${where} (${what}): ${msg}`,
+      };
+    case 'invalid':
+      return { action: 'reject', code: 'SINK_REJECTED', reason: `S3 refused ${where} (${what}): ${msg}` };
+    case 'transient':
+      if (status !== undefined && status >= 500)
+        return {
+          action: 'retry',
+          code: 'SINK_UNAVAILABLE',
+          reason: `S3 error writing ${where} (${what}): ${msg}`,
+        };
   }
   // Network errors, timeouts, anything without an HTTP status: transient.
   return {

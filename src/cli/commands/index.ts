@@ -6,6 +6,7 @@ import { registerIamPolicy } from './iam-policy.js';
 import { registerOnboard } from './onboard.js';
 import { registerQuery } from './query.js';
 import { registerRecipes } from './recipes.js';
+import { registerReplay } from './replay.js';
 import { registerRun } from './run.js';
 import { registerTap } from './tap.js';
 import { registerValidate } from './validate.js';
@@ -16,6 +17,7 @@ export const commands: Register[] = [
   registerRun,
   registerValidate,
   registerTap,
+  registerReplay,
   registerQuery,
   registerRecipes,
   registerConsole,
