@@ -78,6 +78,8 @@ export type DurationUnit = 'ms' | 's' | 'm' | 'h' | 'd' | 'w' | 'mo' | 'q' | 'y'
 export interface ListLit {
   kind: 'list';
   items: Expr[];
+  /** `x in (SOURCE 'g' | filter … | fields x)`: the values come from a subquery (items is empty). */
+  subquery?: QueryAst;
   span: Span;
 }
 
@@ -320,7 +322,60 @@ export interface ExpandCommand {
   span: Span;
 }
 
+/**
+ * `join [type=inner|left] left=L right=R where L.f = R.f (subquery)`: each row joined with the rows of
+ * the subquery whose field equals; `L.x` / `R.x` read the left / right row.
+ */
+export interface JoinCommand {
+  kind: 'join';
+  type: 'inner' | 'left';
+  left: string;
+  right: string;
+  leftField: string;
+  rightField: string;
+  sub: QueryAst;
+  span: Span;
+}
+
+/** `appendcols [override=b] [max=n] (subquery)`: the subquery's columns, row by row by position. */
+export interface AppendcolsCommand {
+  kind: 'appendcols';
+  override: boolean;
+  max: number;
+  sub: QueryAst;
+  span: Span;
+}
+
+/**
+ * `lookup table f [as logField], … [OUTPUT|OUTPUTNEW out [as name], …]` and
+ * `cidrlookup table ipField [as cidrColumn] OUTPUT|OUTPUTNEW out [as name], …`.
+ */
+export interface LookupCommand {
+  kind: 'lookup';
+  cidr: boolean;
+  table: string;
+  tableSpan: Span;
+  /** lookup: table column = log field pairs; cidrlookup: one pair (cidr column, IP field), column '' = default. */
+  keys: { column: string; field: string }[];
+  mode: 'OUTPUT' | 'OUTPUTNEW';
+  /** Empty: every column of the table that is not a key column. */
+  outputs: { column: string; as: string }[];
+  span: Span;
+}
+
+/** `relevantfields [f1, f2, …] where condition`. */
+export interface RelevantfieldsCommand {
+  kind: 'relevantfields';
+  fields: string[];
+  where: Expr;
+  span: Span;
+}
+
 export type Command =
+  | JoinCommand
+  | AppendcolsCommand
+  | LookupCommand
+  | RelevantfieldsCommand
   | FillmissingCommand
   | FilldownCommand
   | AddtotalsCommand
@@ -374,7 +429,9 @@ export function exprKey(e: Expr): string {
     case 'duration':
       return `${e.amount}${e.unit}`;
     case 'list':
-      return `[${e.items.map(exprKey).join(',')}]`;
+      return e.subquery
+        ? `(${e.subquery.text.slice(e.subquery.span.start.offset, e.subquery.span.end.offset)})`
+        : `[${e.items.map(exprKey).join(',')}]`;
     case 'unary':
       return `(${e.op} ${exprKey(e.operand)})`;
     case 'binary':

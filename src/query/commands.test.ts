@@ -558,7 +558,12 @@ describe('parse errors of the new commands (line/column)', () => {
     ],
     ['countFrequent', 1, 14, 'countFrequent expects a field name'],
     ['accum', 1, 6, 'accum expects a field name'],
-    ['lookup t', 1, 1, 'not supported by logferry yet'],
+    ['cidrlookup net ip', 1, 18, 'expected OUTPUT or OUTPUTNEW'],
+    ['join left=a right=a where a.x = a.y (fields x)', 1, 1, 'aliases must differ'],
+    ['join left=a right=b where a.x = c.y (fields x)', 1, 33, "'c' is not the right alias 'b'"],
+    ['join left=a right=b where x = b.y (fields x)', 1, 27, 'expects alias.field'],
+    ['appendcols max=0 (fields x)', 1, 16, 'max= expects a whole number from 1 to 100000'],
+    ['relevantfields a, b', 1, 20, "relevantfields needs 'where <condition>'"],
     ['expnad x', 1, 1, "unknown command 'expnad' (did you mean 'expand'?)"],
   ])('%j → line %i, column %i: %s', (q, line, column, msg) => {
     const ps = problemsOf(q);
@@ -569,9 +574,12 @@ describe('parse errors of the new commands (line/column)', () => {
 });
 
 describe('subqueries', () => {
-  it('filter x in (query) is refused with a sentence, not a list error', () => {
-    const ps = problemsOf('filter requestId in (filter level = "ERROR" | fields requestId)');
-    expect(ps[0]).toMatchObject({ line: 1, column: 21 });
-    expect(ps[0].message).toContain('subqueries');
+  it('problems inside a subquery are reported with their place in the whole query', () => {
+    const ps = problemsOf('filter requestId in (filter level = "ERROR" | stat x)\n| fields requestId');
+    expect(ps).toEqual([{ line: 1, column: 47, message: "unknown command 'stat' (did you mean 'stats'?)" }]);
+    expect(problemsOf('filter x in ()')[0].message).toBe('the subquery is empty');
+    expect(problemsOf('filter x in (fields x | SOURCE "a")')[0].message).toBe(
+      'SOURCE must be the first command of the query',
+    );
   });
 });

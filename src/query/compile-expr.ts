@@ -8,7 +8,7 @@
  * and `not (x = "a")` keeps them); `like "s"` is a case-sensitive substring test.
  */
 import { LogferryError } from '../core/errors.js';
-import type { CallExpr, Expr } from './ast.js';
+import type { CallExpr, Expr, QueryAst } from './ast.js';
 import { type CompiledArg, type FnContext, lookupFunction } from './functions/registry.js';
 import { toJsRegex } from './regex.js';
 import {
@@ -28,6 +28,11 @@ export interface ExprContext extends FnContext {
   field?: (name: string) => Getter;
   /** Resolves a call before the registry (stats maps aggregate calls to slots). */
   call?: (e: CallExpr) => Getter | undefined;
+  /**
+   * The values a subquery returned for `x in (subquery)`: its column named like the left field, or
+   * its only column. Set by the planner once the subquery ran.
+   */
+  subquery?: (q: QueryAst, leftField: string | undefined) => unknown[];
 }
 
 const constant =
@@ -103,11 +108,15 @@ function regexMatcher(right: Expr, ctx: ExprContext): (s: string, r: Record<stri
   return matcher(right, ctx);
 }
 
-function membership(left: Getter, list: Expr, ctx: ExprContext): Getter {
+function membership(left: Getter, list: Expr, ctx: ExprContext, leftExpr?: Expr): Getter {
   if (list.kind !== 'list') throw new LogferryError('QUERY_SYNTAX', 'in expects a [list]');
   const literals = list.items.map(literalValue);
-  if (literals.every((l) => l.ok)) {
-    const values = literals.map((l) => (l as { value: unknown }).value);
+  if (list.subquery || literals.every((l) => l.ok)) {
+    let values: unknown[];
+    if (list.subquery) {
+      if (!ctx.subquery) throw new LogferryError('QUERY_RUNTIME', 'the subquery of in (…) has not run');
+      values = ctx.subquery(list.subquery, leftExpr?.kind === 'field' ? leftExpr.name : undefined);
+    } else values = literals.map((l) => (l as { value: unknown }).value);
     const strings = new Set(values.filter((v): v is string => typeof v === 'string'));
     const numbers = new Set(values.map(toNumber).filter((n) => !Number.isNaN(n)));
     const bools = new Set(values.filter((v): v is boolean => typeof v === 'boolean'));
@@ -199,11 +208,11 @@ function compileBinary(e: Extract<Expr, { kind: 'binary' }>, ctx: ExprContext): 
       };
     }
     case 'in': {
-      const g = membership(a, e.right, ctx);
+      const g = membership(a, e.right, ctx, e.left);
       return (r) => g(r) === true;
     }
     case 'not in': {
-      const g = membership(a, e.right, ctx);
+      const g = membership(a, e.right, ctx, e.left);
       return (r) => g(r) === false;
     }
     default:

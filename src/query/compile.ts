@@ -13,9 +13,13 @@ import { LogferryError } from '../core/errors.js';
 import { isParseFailure } from '../core/pipeline.js';
 import { parseLambda } from '../parsers/lambda-platform.js';
 import { type Command, type Expr, exprKey, type QueryAst, type StatsCommand } from './ast.js';
+import type { LookupTableData, SubqueryPlan } from './types.js';
 import { collectFields, compileExpr, type ExprContext, isTimeExpr } from './compile-expr.js';
 import { lookupFunction } from './functions/registry.js';
-import { parseQuery, queryError } from './parser.js';
+import { parseQuery, queryError, subqueriesOf } from './parser.js';
+import { planLookup } from './lookup/operator.js';
+import { RELEVANTFIELDS_COLUMNS, relevantfieldsOperator } from './relevant-fields.js';
+import { appendcolsOperator, joinOperator, SUBQUERY_ROW_CAP, subqueryValues } from './subquery.js';
 import { isPatternFamily } from './pattern/ast.js';
 import { familyColumns, planPatternFamily } from './pattern/operator.js';
 import {
@@ -52,7 +56,7 @@ import {
   type QueryResult,
   type Row,
 } from './types.js';
-import { fieldGetter, TIME_FIELDS, toEpochMs } from './values.js';
+import { fieldGetter, TIME_FIELDS, toEpochMs, truthy } from './values.js';
 
 /** Fields Logs Insights discovers in Lambda logs; derived from `@message` on read when a row lacks them. */
 export const LAMBDA_FIELDS = new Set([
@@ -73,7 +77,32 @@ const DEFAULT_DISPLAY = ['@timestamp', '@message'];
 const ABORT_CHECK_EVERY = 1024;
 
 function isStateful(c: Command): boolean {
-  return !ROW_COMMANDS.has(c.kind) || (c.kind === 'parse' && c.multi === true);
+  return (
+    !ROW_COMMANDS.has(c.kind) ||
+    (c.kind === 'parse' && c.multi === true) ||
+    // `x in (subquery)` needs the subquery's result, which only the main thread holds.
+    (c.kind === 'filter' && subqueriesOf(c.expr).length > 0)
+  );
+}
+
+/** The text of a subquery (inside its parentheses): it compiles and scans as a query of its own. */
+export function subqueryText(q: QueryAst): string {
+  return q.text.slice(q.span.start.offset, q.span.end.offset);
+}
+
+/** Tables the query's lookup/cidrlookup commands name (subqueries included), with their position. */
+export function lookupTablesOf(ast: QueryAst): { name: string; line: number; column: number }[] {
+  const out: { name: string; line: number; column: number }[] = [];
+  const walk = (q: QueryAst) => {
+    for (const c of q.commands) {
+      if (c.kind === 'lookup')
+        out.push({ name: c.table, line: c.tableSpan.start.line, column: c.tableSpan.start.column });
+      else if (c.kind === 'join' || c.kind === 'appendcols') walk(c.sub);
+      else if (c.kind === 'filter') for (const sq of subqueriesOf(c.expr)) walk(sq);
+    }
+  };
+  walk(ast);
+  return out;
 }
 
 /** `countFrequent a, b` is `stats count(*) as _approxcount by a, b | sort _approxcount desc`. */
@@ -144,11 +173,24 @@ function hoistPastSorts(commands: Command[]): Command[] {
 }
 
 /** Output columns as Logs Insights shows them (see module comment). */
-function displayColumns(commands: Command[]): string[] {
+function displayColumns(commands: Command[], lookups?: ReadonlyMap<string, LookupTableData>): string[] {
   let fields: string[] | undefined;
   let display: string[] | undefined;
   for (const c of commands) {
-    if (c.kind === 'stats') {
+    if (c.kind === 'relevantfields') {
+      fields = [...RELEVANTFIELDS_COLUMNS];
+      display = undefined;
+    } else if (c.kind === 'appendcols') {
+      // The subquery's columns join the chosen ones (or the default ones).
+      fields = [...(fields ?? DEFAULT_DISPLAY), ...displayColumns(c.sub.commands, lookups)];
+    } else if (c.kind === 'lookup') {
+      const table = lookups?.get(c.table);
+      const keys = new Set(c.cidr ? [] : c.keys.map((k) => k.column));
+      const names = c.outputs.length
+        ? c.outputs.map((o) => o.as)
+        : (table?.columns.filter((x) => !keys.has(x)) ?? []);
+      if (fields) fields = [...fields, ...names];
+    } else if (c.kind === 'stats') {
       fields = [...c.by, ...c.aggregates].map((p) => p.name);
       display = undefined;
     } else if (c.kind === 'fields') {
@@ -262,6 +304,17 @@ function referencedFields(commands: Command[], columns: string[]): Set<string> |
         if (c.fields.some((f) => f.includes('*'))) return '*';
         read(c.fields);
         break;
+      case 'join':
+        // Later commands read `L.x` / `R.x`: any field of the row may be needed.
+        return '*';
+      case 'lookup':
+        read(c.keys.map((k) => k.field));
+        break;
+      case 'relevantfields':
+        if (c.fields.length === 0) return '*';
+        read([...c.fields, ...fieldsOf(c.where)]);
+        aggregated = true;
+        break;
       case 'filldown':
       case 'addtotals':
         // Without names (or with patterns) they read every field a row has.
@@ -355,12 +408,23 @@ class Collector implements Sink {
   private readonly keep: string[];
   constructor(
     private readonly columns: string[],
+    private readonly whole = false,
     keep: readonly string[] = [],
   ) {
     this.getters = columns.map((c) => fieldGetter(c));
     this.keep = keep.filter((k) => !columns.includes(k));
   }
   push(row: Row): boolean {
+    if (this.whole) {
+      // Subqueries: the displayed columns plus every field the row has.
+      const out: Row = { ...row };
+      for (let i = 0; i < this.columns.length; i++) {
+        const v = this.getters[i](row);
+        out[this.columns[i]] = v === undefined ? null : v;
+      }
+      this.rows.push(out);
+      return true;
+    }
     const out: Row = {};
     for (let i = 0; i < this.columns.length; i++) {
       const v = this.getters[i](row);
@@ -381,12 +445,27 @@ function abortError(signal: AbortSignal): unknown {
   return signal.reason ?? new LogferryError('QUERY_RUNTIME', 'query aborted');
 }
 
+/**
+ * Runs the subqueries (nested ones first, innermost out) with `run` and keeps their results; `run`
+ * reads the same source and time range as the outer query.
+ */
+export async function resolveSubqueries(
+  plans: SubqueryPlan[],
+  run: (plan: SubqueryPlan) => Promise<QueryResult>,
+): Promise<void> {
+  for (const p of plans) {
+    if (p.result) continue;
+    await resolveSubqueries(p.compiled.subqueries, run);
+    p.result = await run(p);
+  }
+}
+
 /** Compiles a query (text or parsed AST) into per-row and streaming closures. */
 export function compileQuery(input: string | QueryAst, opts: CompileOptions = {}): CompiledQuery {
   const ast = typeof input === 'string' ? parseQuery(input) : input;
   const ctx: ExprContext = { now: opts.now ?? Date.now(), start: opts.start, end: opts.end };
   try {
-    return build(ast, ctx);
+    return build(ast, ctx, opts);
   } catch (e) {
     if (e instanceof LogferryError && e.code === 'QUERY_SYNTAX' && !e.details) {
       // The parser validates what it can; anything found only while compiling (an AST built by hand)
@@ -397,16 +476,73 @@ export function compileQuery(input: string | QueryAst, opts: CompileOptions = {}
   }
 }
 
-function build(ast: QueryAst, ctx: ExprContext): CompiledQuery {
+function build(ast: QueryAst, ctx: ExprContext, opts: CompileOptions): CompiledQuery {
   const commands = hoistPastSorts(ast.commands);
+  const resultLimit = opts.defaultLimit ?? DEFAULT_RESULT_LIMIT;
+  // Subqueries: compiled from their own text (as a worker or a second scan will), run before the query.
+  const plans = new Map<QueryAst, SubqueryPlan>();
+  const subOpts = (cap: number): CompileOptions => ({
+    now: ctx.now,
+    start: ctx.start,
+    end: ctx.end,
+    lookups: opts.lookups,
+    defaultLimit: cap,
+    wholeRows: true,
+  });
+  const addPlan = (q: QueryAst, cap: number) => {
+    const text = subqueryText(q);
+    plans.set(q, { text, compiled: compileQuery(text, subOpts(cap)) });
+  };
+  for (const c of commands) {
+    if (c.kind === 'join') addPlan(c.sub, SUBQUERY_ROW_CAP);
+    else if (c.kind === 'appendcols') addPlan(c.sub, c.max);
+    else if (c.kind === 'filter') for (const q of subqueriesOf(c.expr)) addPlan(q, SUBQUERY_ROW_CAP);
+  }
+  const resultOf = (q: QueryAst) => {
+    const r = plans.get(q)?.result;
+    if (!r)
+      throw new LogferryError(
+        'QUERY_RUNTIME',
+        'a subquery has not run (the reader must resolve subqueries first)',
+      );
+    return r;
+  };
+  // lookup tables: checked now when the caller passed tables (a worker compiling the text has none).
+  const tableOf = (c: Command & { kind: 'lookup' }) => {
+    const t = opts.lookups?.get(c.table);
+    if (!t) {
+      throw queryError(ast.text, [
+        {
+          line: c.tableSpan.start.line,
+          column: c.tableSpan.start.column,
+          message: `lookup table '${c.table}' is not loaded; name it with --lookup ${c.table}=file.csv (or s3://bucket/key.csv)`,
+        },
+      ]);
+    }
+    return t;
+  };
+  if (opts.lookups) {
+    const problems: { line: number; column: number; message: string }[] = [];
+    for (const c of commands) {
+      if (c.kind !== 'lookup') continue;
+      const t = opts.lookups.get(c.table);
+      const plan = t
+        ? planLookup(c, t)
+        : `lookup table '${c.table}' is not loaded; name it with --lookup ${c.table}=file.csv (or s3://bucket/key.csv)`;
+      if (typeof plan === 'string')
+        problems.push({ line: c.tableSpan.start.line, column: c.tableSpan.start.column, message: plan });
+    }
+    if (problems.length) throw queryError(ast.text, problems);
+  }
   const firstStateful = commands.findIndex(isStateful);
   const prefix = firstStateful < 0 ? commands : commands.slice(0, firstStateful);
   const rest = firstStateful < 0 ? [] : commands.slice(firstStateful);
 
-  const columns = displayColumns(commands);
+  const columns = displayColumns(commands, opts.lookups);
   const timeFields = timeColumns(commands, columns);
   const aggregates = commands.some(
-    (c) => c.kind === 'stats' || c.kind === 'countFrequent' || isPatternFamily(c),
+    (c) =>
+      c.kind === 'stats' || c.kind === 'countFrequent' || c.kind === 'relevantfields' || isPatternFamily(c),
   );
   const hasSort = commands.some((c) => c.kind === 'sort');
   const hasLimit = commands.some((c) => c.kind === 'limit');
@@ -478,7 +614,7 @@ function build(ast: QueryAst, ctx: ExprContext): CompiledQuery {
         // sort directly before limit n keeps n rows; a last sort without any limit keeps the result cap.
         const lastStateful = !rest.slice(i + 1).some(isStateful);
         const limitHint =
-          nxt?.kind === 'limit' ? nxt.count : !hasLimit && lastStateful ? DEFAULT_RESULT_LIMIT : undefined;
+          nxt?.kind === 'limit' ? nxt.count : !hasLimit && lastStateful ? resultLimit : undefined;
         factories.push((next) => sortOperator(keys, limitHint, next));
         break;
       }
@@ -557,6 +693,37 @@ function build(ast: QueryAst, ctx: ExprContext): CompiledQuery {
         factories.push((next) => fillmissingOperator(c, binItem.name, step, others, fills, next));
         break;
       }
+      case 'filter': {
+        // A filter with `x in (subquery)`: compiled per run, once the subquery's values are known.
+        const fctx: ExprContext = { ...localCtx, subquery: (q, left) => subqueryValues(resultOf(q), left) };
+        factories.push((next) => {
+          const g = compileExpr(c.expr, fctx);
+          return {
+            push: (row) => (truthy(g(row)) ? next.push(row) : true),
+            end: () => next.end(),
+          };
+        });
+        break;
+      }
+      case 'join':
+        factories.push((next) => joinOperator(c, resultOf(c.sub), next));
+        break;
+      case 'appendcols':
+        factories.push((next) => appendcolsOperator(c, resultOf(c.sub), next));
+        break;
+      case 'lookup':
+        factories.push((next) => {
+          const plan = planLookup(c, tableOf(c));
+          if (typeof plan === 'string') throw new LogferryError('QUERY_SYNTAX', plan);
+          return plan.operator(next);
+        });
+        break;
+      case 'relevantfields': {
+        implicitSortPlaced = true;
+        const rctx = localCtx;
+        factories.push((next) => relevantfieldsOperator(c, rctx, next));
+        break;
+      }
       case 'stats': {
         implicitSortPlaced = true;
         const sctx = localCtx;
@@ -579,8 +746,8 @@ function build(ast: QueryAst, ctx: ExprContext): CompiledQuery {
     }
   }
   flushRow();
-  if (!hasSort && !aggregates) placeImplicitSort(hasLimit ? undefined : DEFAULT_RESULT_LIMIT);
-  if (!hasLimit) factories.push((next) => limitOperator(DEFAULT_RESULT_LIMIT, next));
+  if (!hasSort && !aggregates) placeImplicitSort(hasLimit ? undefined : resultLimit);
+  if (!hasLimit) factories.push((next) => limitOperator(resultLimit, next));
 
   const makeChain = (collector: Collector): Sink => {
     let sink: Sink = collector;
@@ -594,7 +761,7 @@ function build(ast: QueryAst, ctx: ExprContext): CompiledQuery {
     options: ExecuteOptions | undefined,
   ): Promise<QueryResult> {
     const signal = options?.signal;
-    const collector = new Collector(columns, options?.keep);
+    const collector = new Collector(columns, opts.wholeRows === true, options?.keep);
     const chain = makeChain(collector);
     let scanned = 0;
     let matched = 0;
@@ -631,10 +798,26 @@ function build(ast: QueryAst, ctx: ExprContext): CompiledQuery {
     };
   }
 
+  const subqueries = [...plans.values()];
   return {
     ast,
     rowStage,
-    execute: (rows, o) => run(rows, rowStage, o),
+    execute: async (rows, o) => {
+      if (subqueries.some((p) => !p.result)) {
+        // In memory: the subqueries read the same rows (an async source is read into memory first).
+        let all: Row[];
+        if (Array.isArray(rows)) all = rows;
+        else {
+          all = [];
+          if (isAsyncIterable(rows)) for await (const r of rows) all.push(r);
+          else for (const r of rows) all.push(r);
+        }
+        await resolveSubqueries(subqueries, (p) => p.compiled.execute(all, o));
+        return run(all, rowStage, o);
+      }
+      return run(rows, rowStage, o);
+    },
+    subqueries,
     finish: (rows, o) => run(rows, null, o),
     pushdownFilters,
     referencedFields: refs,

@@ -18,6 +18,7 @@ describe('public query API', () => {
         'pushdownFilters',
         'referencedFields',
         'rowStage',
+        'subqueries',
       ].sort(),
     );
     expect(q.ast.commands.map((c) => c.kind)).toEqual(['filter', 'stats']);

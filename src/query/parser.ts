@@ -50,16 +50,16 @@ class ParseError extends Error {
  * Commands of the newest docs that logferry does not run (yet), refused with the reason rather than
  * as an unknown word.
  */
-const REFUSED_COMMANDS: Record<string, string> = {
-  lookup: 'lookup tables are not supported by logferry yet',
-  cidrlookup: 'cidrlookup tables are not supported by logferry yet',
-  join: 'join is not supported by logferry yet',
-  appendcols: 'appendcols (sub-query columns) is not supported by logferry yet',
-  relevantfields: 'relevantfields is not supported by logferry yet',
-};
+const REFUSED_COMMANDS: Record<string, string> = {};
+
+/** Subqueries nest at most this deep (a subquery inside a subquery inside the query is 2). */
+export const MAX_SUBQUERY_DEPTH = 3;
 
 /** `limit` accepts at most this many rows (CWL_QuerySyntax-Limit: "a limit value of up to 100,000"). */
 export const MAX_LIMIT = 100_000;
+
+/** appendcols' `max` default (CWL_QuerySyntax-Appendcols). */
+export const APPENDCOLS_DEFAULT_MAX = 10_000;
 
 /** Deepest expression nesting accepted (parentheses, calls, prefix operators). */
 const MAX_NESTING = 256;
@@ -93,6 +93,11 @@ export const COMMANDS = [
   'diff',
   'logcompare',
   'anomaly',
+  'join',
+  'appendcols',
+  'lookup',
+  'cidrlookup',
+  'relevantfields',
 ];
 
 /** Words that end an expression when they appear where an operator is expected. */
@@ -167,8 +172,11 @@ class Parser {
   }
 
   private atCommandEnd(): boolean {
-    return this.cur.kind === 'pipe' || this.cur.kind === 'eof';
+    return this.cur.kind === 'pipe' || this.cur.kind === 'eof' || (this.subDepth > 0 && this.isOp(')'));
   }
+
+  /** How many subquery parentheses are open: inside one, `)` also ends a command. */
+  private subDepth = 0;
 
   private isOp(op: string): boolean {
     return this.cur.kind === 'op' && this.cur.value === op;
@@ -210,23 +218,32 @@ class Parser {
   // ---------------------------------------------------------- query
 
   parseQuery(): QueryAst {
+    const start = this.cur.start;
+    const commands = this.parseCommands(false);
+    for (const p of this.lx.problems) this.problems.push(p);
+    return { kind: 'query', text: this.text, commands, span: { start, end: this.cur.end } };
+  }
+
+  /** Commands separated by `|`, up to the end of the query or (in a subquery) the closing `)`. */
+  private parseCommands(inSub: boolean): Command[] {
     const commands: Command[] = [];
     const start = this.cur.start;
-    if (this.cur.kind === 'eof') {
-      this.problems.push({ pos: start, message: 'the query is empty' });
+    const atEnd = () => this.atEof() || (inSub && this.isOp(')'));
+    if (atEnd()) {
+      this.problems.push({ pos: start, message: inSub ? 'the subquery is empty' : 'the query is empty' });
     }
-    while (this.cur.kind !== 'eof') {
+    while (!atEnd()) {
       if (this.cur.kind === 'pipe') {
         this.problems.push({ pos: this.cur.start, message: "expected a command before '|'" });
         this.advance();
         continue;
       }
       try {
-        this.depth = 0; // an error may have left a nested level open
+        if (!inSub) this.depth = 0; // an error may have left a nested level open
         commands.push(this.parseCommand());
         if (!this.atCommandEnd()) {
           this.fail(
-            `unexpected ${this.describe(this.cur)} (a command ends at '|' or at the end of the query)`,
+            `unexpected ${this.describe(this.cur)} (a command ends at '|'${inSub ? ", at ')'" : ''} or at the end of the query)`,
           );
         }
       } catch (e) {
@@ -236,11 +253,27 @@ class Parser {
       }
       if (this.atPipe()) {
         this.advance();
-        if (this.atEof()) this.problems.push({ pos: this.prevEnd, message: "expected a command after '|'" });
+        if (atEnd()) this.problems.push({ pos: this.prevEnd, message: "expected a command after '|'" });
       }
     }
-    for (const p of this.lx.problems) this.problems.push(p);
-    return { kind: 'query', text: this.text, commands, span: { start, end: this.cur.end } };
+    return commands;
+  }
+
+  /** `( query )` — the `(` is the current token. The AST's spans index the whole query text. */
+  private parseSubquery(what: string): QueryAst {
+    this.expectOp('(', `to open the ${what}`);
+    if (this.subDepth >= MAX_SUBQUERY_DEPTH) this.fail(`subqueries nest at most ${MAX_SUBQUERY_DEPTH} deep`);
+    const start = this.cur.start;
+    this.subDepth++;
+    let commands: Command[];
+    try {
+      commands = this.parseCommands(true);
+    } finally {
+      this.subDepth--;
+    }
+    const end = this.prevEnd;
+    this.expectOp(')', `to close the ${what}`);
+    return { kind: 'query', text: this.text, commands, span: { start, end } };
   }
 
   /**
@@ -304,6 +337,11 @@ class Parser {
       fields: this.parseFieldList('countFrequent'),
       span: this.span(start),
     }),
+    join: (start) => this.parseJoin(start),
+    appendcols: (start) => this.parseAppendcols(start),
+    lookup: (start) => this.parseLookup(start, false),
+    cidrlookup: (start) => this.parseLookup(start, true),
+    relevantfields: (start) => this.parseRelevantfields(start),
     count_frequent: (start) => ({
       kind: 'countFrequent',
       fields: this.parseFieldList('count_frequent'),
@@ -668,6 +706,161 @@ class Parser {
     return { kind: 'filter', expr, keyword: 'SOURCE', span: sp };
   }
 
+  /** `join [type=inner|left] left=L right=R where L.f = R.f (subquery)` (CWL_QuerySyntax-Join). */
+  private parseJoin(start: Pos): Command {
+    let type: 'inner' | 'left' = 'inner';
+    let left: string | undefined;
+    let right: string | undefined;
+    for (;;) {
+      const o = this.parseOption(['type', 'left', 'right']);
+      if (!o) break;
+      const v = o.value.value;
+      if (o.key === 'type') {
+        if (v.toLowerCase() !== 'inner' && v.toLowerCase() !== 'left')
+          this.fail(`join type= must be inner or left, found '${v}'`, o.value.start);
+        type = v.toLowerCase() as 'inner' | 'left';
+      } else {
+        if (o.value.kind !== 'ident') this.fail(`join ${o.key}= expects an alias name`, o.value.start);
+        if (o.key === 'left') left = v;
+        else right = v;
+      }
+    }
+    if (left === undefined || right === undefined)
+      this.fail('join needs left=<alias> and right=<alias> before where', start);
+    if (left === right) this.fail('join: the left and right aliases must differ', start);
+    if (!this.isWord('where'))
+      this.fail(
+        `expected 'where <left>.<field> = <right>.<field>' in join, found ${this.describe(this.cur)}`,
+      );
+    this.advance();
+    const side = (what: string): { alias: string; field: string; pos: Pos } => {
+      const t = this.cur;
+      if (t.kind !== 'ident')
+        this.fail(`join where expects ${what} as alias.field, found ${this.describe(t)}`);
+      this.advance();
+      const dot = t.value.indexOf('.');
+      if (dot <= 0 || dot === t.value.length - 1)
+        this.fail(`join where expects alias.field (e.g. ${left}.requestId), found '${t.value}'`, t.start);
+      return { alias: t.value.slice(0, dot), field: t.value.slice(dot + 1), pos: t.start };
+    };
+    const a = side('the left key');
+    if (!this.isOp('=') && !this.isOp('=='))
+      this.fail(`expected '=' between the join keys, found ${this.describe(this.cur)}`);
+    this.advance();
+    const b = side('the right key');
+    let l = a;
+    let r = b;
+    if (a.alias === right && b.alias === left) {
+      l = b;
+      r = a;
+    }
+    if (l.alias !== left) this.fail(`'${l.alias}' is not the left alias '${left}'`, l.pos);
+    if (r.alias !== right) this.fail(`'${r.alias}' is not the right alias '${right}'`, r.pos);
+    const sub = this.parseSubquery('join subquery');
+    return {
+      kind: 'join',
+      type,
+      left,
+      right,
+      leftField: l.field,
+      rightField: r.field,
+      sub,
+      span: this.span(start),
+    };
+  }
+
+  /** `appendcols [override=true|false] [max=n] (subquery)` (CWL_QuerySyntax-Appendcols: max 1–100000, default 10000). */
+  private parseAppendcols(start: Pos): Command {
+    let override = false;
+    let max = APPENDCOLS_DEFAULT_MAX;
+    for (;;) {
+      const o = this.parseOption(['override', 'max']);
+      if (!o) break;
+      if (o.key === 'override') override = this.boolOption(o);
+      else {
+        const n = o.value.num;
+        if (o.value.kind !== 'number' || !Number.isInteger(n) || n! < 1 || n! > MAX_LIMIT)
+          this.fail(`appendcols max= expects a whole number from 1 to ${MAX_LIMIT}`, o.value.start);
+        max = n!;
+      }
+    }
+    const sub = this.parseSubquery('appendcols subquery');
+    return { kind: 'appendcols', override, max, sub, span: this.span(start) };
+  }
+
+  /**
+   * `lookup table field [as logField], … [OUTPUT|OUTPUTNEW col [as name], …]` (CWL_QuerySyntax-Lookup) and
+   * `cidrlookup table ipField [as cidrColumn] OUTPUT|OUTPUTNEW col [as name], …` (CWL_QuerySyntax-Cidrlookup).
+   */
+  private parseLookup(start: Pos, cidr: boolean): Command {
+    const word = cidr ? 'cidrlookup' : 'lookup';
+    const tt = this.cur;
+    if (tt.kind !== 'ident' && tt.kind !== 'string')
+      this.fail(`${word} expects a lookup table name, found ${this.describe(tt)}`);
+    this.advance();
+    const isMode = () => this.isWord('output') || this.isWord('outputnew');
+    const keys: { column: string; field: string }[] = [];
+    do {
+      if (keys.length) this.advance();
+      const f = this.parseFieldRef(
+        cidr ? 'cidrlookup (the IP field)' : 'lookup (the table column to match)',
+      ).name;
+      let other: string | undefined;
+      if (this.isWord('as')) {
+        this.advance();
+        other = this.parseFieldRef(
+          cidr ? 'cidrlookup … as (the CIDR column)' : 'lookup … as (the log field)',
+        ).name;
+      }
+      // lookup: `column as logField`; cidrlookup: `ipField as cidrColumn`.
+      keys.push(cidr ? { column: other ?? '', field: f } : { column: f, field: other ?? f });
+    } while (!cidr && this.isOp(','));
+    let mode: 'OUTPUT' | 'OUTPUTNEW' = 'OUTPUT';
+    const outputs: { column: string; as: string }[] = [];
+    if (isMode()) {
+      mode = this.advance().value.toUpperCase() as 'OUTPUT' | 'OUTPUTNEW';
+      do {
+        if (outputs.length) this.advance();
+        const c = this.parseFieldRef(`${word} ${mode}`).name;
+        let as = c;
+        if (this.isWord('as')) {
+          this.advance();
+          as = this.parseFieldRef(`${word} ${mode} … as`).name;
+        }
+        outputs.push({ column: c, as });
+      } while (this.isOp(','));
+    } else if (cidr) {
+      this.fail(`expected OUTPUT or OUTPUTNEW and the columns to add, found ${this.describe(this.cur)}`);
+    } else if (!this.atCommandEnd()) {
+      this.fail(`expected ',' , OUTPUT or OUTPUTNEW, found ${this.describe(this.cur)}`);
+    }
+    return {
+      kind: 'lookup',
+      cidr,
+      table: tt.value,
+      tableSpan: { start: tt.start, end: tt.end },
+      keys,
+      mode,
+      outputs,
+      span: this.span(start),
+    };
+  }
+
+  /** `relevantfields [f1, f2, …] where condition` (CWL_QuerySyntax-RelevantFields). */
+  private parseRelevantfields(start: Pos): Command {
+    const fields: string[] = [];
+    while (!this.isWord('where')) {
+      if (this.atCommandEnd()) this.fail("relevantfields needs 'where <condition>'");
+      if (fields.length) {
+        if (!this.isOp(',')) this.fail(`expected ',' or where, found ${this.describe(this.cur)}`);
+        this.advance();
+      }
+      fields.push(this.parseFieldRef('relevantfields').name);
+    }
+    this.advance();
+    return { kind: 'relevantfields', fields, where: this.parseExpr(), span: this.span(start) };
+  }
+
   private parseFieldRef(ctx: string): FieldRef {
     const t = this.cur;
     if (t.kind !== 'ident') this.fail(`${ctx} expects a field name, found ${this.describe(t)}`);
@@ -904,10 +1097,11 @@ class Parser {
   private parseList(): Expr {
     const s = this.cur.start;
     if (++this.depth > MAX_NESTING) this.fail(`expression nested more than ${MAX_NESTING} levels deep`);
-    if (this.isOp('('))
-      this.fail(
-        'subqueries (x in (query)) are not supported by logferry yet; list the values: x in ["a", "b"]',
-      );
+    if (this.isOp('(')) {
+      const subquery = this.parseSubquery('subquery');
+      this.depth--;
+      return { kind: 'list', items: [], subquery, span: this.span(s) };
+    }
     this.expectOp('[', "to open the list after 'in'");
     const items: Expr[] = [];
     if (!this.isOp(']')) {
@@ -1324,6 +1518,22 @@ function validatePlacement(ast: QueryAst, problems: Problems): void {
   });
 }
 
+/** Subqueries an expression holds (`x in (…)`), outermost first. */
+export function subqueriesOf(e: Expr): QueryAst[] {
+  switch (e.kind) {
+    case 'list':
+      return e.subquery ? [e.subquery] : e.items.flatMap(subqueriesOf);
+    case 'binary':
+      return [...subqueriesOf(e.left), ...subqueriesOf(e.right)];
+    case 'unary':
+      return subqueriesOf(e.operand);
+    case 'call':
+      return e.args.flatMap(subqueriesOf);
+    default:
+      return [];
+  }
+}
+
 function validate(ast: QueryAst, problems: Problems): void {
   validatePlacement(ast, problems);
   const vc: ValidateCtx = {
@@ -1340,6 +1550,14 @@ function validate(ast: QueryAst, problems: Problems): void {
         break;
       case 'filter':
         validateExpr(c.expr, 'row', problems, vc);
+        for (const q of subqueriesOf(c.expr)) validate(q, problems);
+        break;
+      case 'join':
+      case 'appendcols':
+        validate(c.sub, problems);
+        break;
+      case 'relevantfields':
+        validateExpr(c.where, 'row', problems, vc);
         break;
       case 'sort':
         for (const k of c.keys) validateExpr(k.expr, 'row', problems, vc);

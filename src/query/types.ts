@@ -33,6 +33,30 @@ export interface CompileOptions {
   /** The time range the query reads, epoch ms (for `queryStartTime()`/`queryEndTime()`). */
   start?: number;
   end?: number;
+  /** Tables for `lookup`/`cidrlookup` (`--lookup name=file.csv`), by name. */
+  lookups?: ReadonlyMap<string, LookupTableData>;
+  /** Rows returned when the query sets no `limit` (default DEFAULT_RESULT_LIMIT; subqueries use more). */
+  defaultLimit?: number;
+  /** Return whole rows instead of the displayed columns only (subqueries: `join` reads any field). */
+  wholeRows?: boolean;
+}
+
+/** A lookup table as `lookup` reads it (src/query/lookup/table.ts loads them). */
+export interface LookupTableData {
+  name: string;
+  columns: string[];
+  rows: string[][];
+}
+
+/**
+ * A subquery (`x in (…)`, `join … (…)`, `appendcols (…)`): its own text and compiled query. The
+ * runner fills `result` (over the same source and time range as the query) before the query runs;
+ * `execute` over an array does it itself.
+ */
+export interface SubqueryPlan {
+  text: string;
+  compiled: CompiledQuery;
+  result?: QueryResult;
 }
 
 export interface ExecuteOptions {
@@ -68,6 +92,8 @@ export interface CompiledQuery {
   aggregates: boolean;
   /** For `stats … by bin(x)`: the bin width in ms (for the CLI's bar chart). */
   binMs?: number;
+  /** Subqueries this query reads (not those nested in them), in query order. */
+  subqueries: SubqueryPlan[];
 }
 
 /** Logs Insights returns at most this many rows unless `limit` says otherwise.

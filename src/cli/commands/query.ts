@@ -44,6 +44,7 @@ interface QueryFlags {
   file?: string;
   recipe?: string;
   param: string[];
+  lookup: string[];
   threads?: string;
   width?: string;
   pruneSlack?: string;
@@ -123,6 +124,12 @@ export function registerQuery(program: Command): void {
       (v: string, acc: string[]) => [...acc, v],
       [] as string[],
     )
+    .option(
+      '--lookup <name=file.csv>',
+      'lookup table for lookup/cidrlookup: a CSV file or s3://bucket/key.csv (repeatable)',
+      (v: string, acc: string[]) => [...acc, v],
+      [] as string[],
+    )
     .option('--threads <n>', 'scan worker threads (default: all cores; 0 = none)')
     .option('--width <columns>', 'table width (default: the terminal width, else 160)')
     .option(
@@ -149,6 +156,7 @@ Examples:
   logferry query 'fields @timestamp, @message | filter @message like "error" | limit 20'
   logferry query --from s3://my-archive/eks --start 2h 'filter @logStream like /^authenticator/ | filter @message like "access denied"'
   logferry query --recipe eks/aws-auth-changes --param cluster=prod --output json
+  logferry query --lookup users=users.csv 'lookup users id as userId OUTPUT name, team'
   logferry query --from opensearch://localhost:9200/logs-* 'stats count(*) by bin(5m)'
   logferry query -f audit.insights --start 2026-11-22T00:00:00Z --end 2026-11-23T00:00:00Z -o csv > audit.csv`,
     )
@@ -196,6 +204,7 @@ Examples:
           threads,
           pruneSlackMs: flags.pruneSlack ? durationMs(flags.pruneSlack, '--prune-slack') : undefined,
           maxLineBytes,
+          lookups: flags.lookup,
           onProgress,
           signal: abort.signal,
         });

@@ -7,6 +7,8 @@
  */
 import { LogferryError } from '../../core/errors.js';
 import { compileQuery } from '../index.js';
+import { resolveSubqueries } from '../compile.js';
+import { loadLookupTables } from '../lookup/table.js';
 import type { CompiledQuery, QueryResult, Row } from '../types.js';
 import { baselineWindow, diffCommandOf, withBaseline } from '../pattern/diff.js';
 import { WINDOW_FIELD } from '../pattern/operator.js';
@@ -68,7 +70,8 @@ export async function runQuery(opts: RunQueryOptions): Promise<QueryRun> {
   const from = opts.from ?? DEFAULT_FROM;
   const kind = sourceKind(from);
   const range = parseTimeRange(opts.start, opts.end, now);
-  const compiled = compileQuery(opts.query, { now });
+  const lookups = await loadLookupTables(opts.lookups ?? [], opts.signal);
+  const compiled = compileQuery(opts.query, { now, start: range.startMs, end: range.endMs, lookups });
   const slackMs = opts.pruneSlackMs ?? DEFAULT_PRUNE_SLACK_MS;
   const diff = diffCommandOf(compiled.ast);
   const baseRange = diff ? baselineWindow(diff, range, now) : undefined;
@@ -78,8 +81,13 @@ export async function runQuery(opts: RunQueryOptions): Promise<QueryRun> {
         'CONFIG_INVALID',
         'diff/logcompare read archives (a local directory or s3://); not OpenSearch yet',
       );
+    if (compiled.subqueries.length)
+      throw new LogferryError(
+        'CONFIG_INVALID',
+        'join, appendcols and subqueries (x in (…)) read archives (a local directory or s3://); not OpenSearch yet',
+      );
     const { runOpenSearchQuery } = await import('./opensearch.js');
-    return runOpenSearchQuery({ ...opts, from, now, range, compiled });
+    return runOpenSearchQuery({ ...opts, from, now, range, compiled, lookupTables: lookups });
   }
   let targets: ScanTarget[];
   let prunedPrefixes = 0;
@@ -115,6 +123,30 @@ export async function runQuery(opts: RunQueryOptions): Promise<QueryRun> {
     signal: opts.signal,
     pointers: opts.pointers,
   };
+  // Subqueries (join, appendcols, x in (…)) run first, each a scan of the same source and time range
+  // with its own push-down (its SOURCE prunes by @log like the query's does).
+  const subIncomplete: string[] = [];
+  let subRecords = 0;
+  await resolveSubqueries(compiled.subqueries, async (plan) => {
+    const subTargets =
+      kind === 's3'
+        ? (
+            await listS3(from, {
+              filters: plan.compiled.pushdownFilters,
+              range,
+              slackMs,
+              signal: opts.signal,
+            })
+          ).targets
+        : targets;
+    const sub = new ArchiveScan(subTargets, { ...scanOpts, compiled: plan.compiled, queryText: plan.text });
+    const result = await plan.compiled.finish(sub.rows(), { signal: opts.signal });
+    subRecords += sub.progress.recordsScanned;
+    for (const r of incompleteReasons(sub.progress)) subIncomplete.push(`subquery: ${r}`);
+    return result;
+  });
+  if (compiled.subqueries.length)
+    notes.push(`subqueries read ${subRecords} record(s) before the query (same source and time range)`);
   const scan = new ArchiveScan(targets, scanOpts);
   // diff/logcompare: the baseline window is read from the same source after the current one.
   const baseline = baseRange
@@ -164,7 +196,7 @@ export async function runQuery(opts: RunQueryOptions): Promise<QueryRun> {
       progress: scan.progress,
       histogram: scan.histogram,
       notes,
-      incomplete: incompleteReasons(scan.progress),
+      incomplete: [...incompleteReasons(scan.progress), ...subIncomplete],
     };
   } finally {
     if (timer) clearInterval(timer);

@@ -12,7 +12,7 @@ import { Client } from '@opensearch-project/opensearch';
 import { isSecretRef, sharedSecretResolver } from '../../aws/secrets.js';
 import { describeError, LogferryError } from '../../core/errors.js';
 import { compileQuery } from '../index.js';
-import type { CompiledQuery, QueryResult, Row } from '../types.js';
+import type { CompiledQuery, LookupTableData, QueryResult, Row } from '../types.js';
 import { toEpochMs } from './decode.js';
 import type { QueryRun, RunQueryOptions } from './run-types.js';
 import { type AggPlan, planAggregation } from './opensearch-aggs.js';
@@ -114,7 +114,13 @@ function explainError(e: unknown, target: OpenSearchTarget): LogferryError {
 }
 
 export async function runOpenSearchQuery(
-  opts: RunQueryOptions & { from: string; now: number; range: TimeRange; compiled: CompiledQuery },
+  opts: RunQueryOptions & {
+    from: string;
+    now: number;
+    range: TimeRange;
+    compiled: CompiledQuery;
+    lookupTables?: ReadonlyMap<string, LookupTableData>;
+  },
 ): Promise<QueryRun> {
   const { compiled, range, signal } = opts;
   const { client, target } = await openSearchClient(opts.from);
@@ -142,7 +148,12 @@ export async function runOpenSearchQuery(
 
     const plan = planAggregation(compiled, mappings);
     if (plan) {
-      const agg = await aggregate(client, target, plan, query, progress, notes).catch((e) => {
+      const agg = await aggregate(client, target, plan, query, progress, notes, {
+        now: opts.now,
+        start: range.startMs,
+        end: range.endMs,
+        lookups: opts.lookupTables,
+      }).catch((e) => {
         throw e instanceof LogferryError ? e : explainError(e, target);
       });
       if (agg)
@@ -266,6 +277,7 @@ async function aggregate(
   sound: Dsl,
   progress: ScanProgress,
   notes: string[],
+  window: { now: number; start?: number; end?: number; lookups?: ReadonlyMap<string, LookupTableData> },
 ): Promise<QueryResult | undefined> {
   const base: Dsl = { bool: { filter: [sound, ...plan.filters] } };
   const count = async (query: Dsl) => {
@@ -354,7 +366,7 @@ async function aggregate(
       after = buckets.length === COMPOSITE_PAGE ? g?.after_key : undefined;
     } while (after);
   }
-  const result = await compileQuery(plan.rest).execute(rows);
+  const result = await compileQuery(plan.rest, window).execute(rows);
   progress.recordsScanned = total;
   progress.recordsMatched = total;
   progress.bytesText = progress.bytesIn;

@@ -86,6 +86,22 @@ describe('key pruning', () => {
     expect(keyTruth(g, AUDIT)).toBe(false);
     expect(keyTruth(h, AUDIT)).toBeUndefined();
   });
+  it('prunes by SOURCE: names and logGroups(namePrefix) against the key group', () => {
+    const [name] = filters("SOURCE '/aws/eks/prod/cluster'");
+    const [other] = filters("SOURCE '/aws/eks/staging/cluster', '/aws/lambda/x'");
+    const [prefix] = filters("SOURCE logGroups(namePrefix: ['/aws/eks/pr'])");
+    const [otherPrefix] = filters("SOURCE logGroups(namePrefix: ['/aws/lambda/'])");
+    expect(keyTruth(name, AUDIT)).toBe(true);
+    expect(keyTruth(other, AUDIT)).toBe(false);
+    expect(keyTruth(prefix, AUDIT)).toBe(true);
+    expect(keyTruth(otherPrefix, AUDIT)).toBe(false);
+    expect(mayMatch(AUDIT, [otherPrefix], {}, -1)).toBe(false);
+    // Without a group in the key nothing is decided.
+    expect(keyTruth(name, DEFAULT)).toBeUndefined();
+    // A user's own @log regex with ':' after the owner part is not decided from the group alone.
+    const [owned] = filters('filter @log like /^(?:[^:]*:)?123:\\/aws/');
+    expect(keyTruth(owned, AUDIT)).toBeUndefined();
+  });
   it('prunes by key time with slack', () => {
     const info = parseObjectKey('dt=2026-11-22/hour=07/a.gz');
     const h = 3_600_000;

@@ -209,8 +209,25 @@ function groupTruth(e: BinaryExpr, group: string): Tri {
     else t = false;
     return op === 'like' ? t : not(t);
   }
+  // `SOURCE 'g'` / `SOURCE logGroups(namePrefix: …)` filter `@log like /^(?:[^:]*:)?…/`: the owner
+  // part is optional, and log group names hold no ':', so when the rest of the pattern holds no ':'
+  // either (a `(?:` group aside), it matches `owner:group` exactly when it matches the group alone — which the key gives.
+  if ((op === 'like' || op === 'not like' || op === '=~') && right.kind === 'regex') {
+    const rest = right.source.slice(OWNER_PREFIX.length).replace(/\(\?:/g, '(');
+    if (!right.source.startsWith(OWNER_PREFIX) || rest.includes(':')) return undefined;
+    let t: boolean;
+    try {
+      t = new RegExp(right.source, right.flags).test(group);
+    } catch {
+      return undefined;
+    }
+    return op === 'not like' ? !t : t;
+  }
   return undefined;
 }
+
+/** The optional owner part of an archived `@log` (`owner:group`) that SOURCE's filters start with. */
+const OWNER_PREFIX = '^(?:[^:]*:)?';
 
 /** True when an object may hold records the query keeps. */
 export function mayMatch(info: ObjectInfo, filters: Expr[], range: TimeRange, slackMs: number): boolean {

@@ -26,6 +26,8 @@ export interface RunQueryOptions {
   /** Longest archive line read (bytes); longer lines are skipped and counted. */
   maxLineBytes?: number;
   signal?: AbortSignal;
+  /** Lookup tables for `lookup`/`cidrlookup`: `name=file.csv` or `name=s3://bucket/key.csv`. */
+  lookups?: readonly string[];
   /** Called often during the scan (the CLI throttles drawing). */
   onProgress?: (p: ScanProgress) => void;
   /**

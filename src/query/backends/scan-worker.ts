@@ -47,7 +47,11 @@ const MAX_UNACKED = 4;
 const port = parentPort;
 if (port) {
   const init = workerData as WorkerInit;
-  const compiled = compileQuery(init.queryText, { now: init.now });
+  const compiled = compileQuery(init.queryText, {
+    now: init.now,
+    start: init.range.startMs,
+    end: init.range.endMs,
+  });
   const keep = init.keep ? { names: new Set(init.keep) } : undefined;
   let unacked = 0;
   const waiters: (() => void)[] = [];

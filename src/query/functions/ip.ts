@@ -5,13 +5,13 @@
 import { isIPv4, isIPv6 } from 'node:net';
 
 /** IPv4 dotted quad → 4 bytes, or null. */
-function v4Bytes(s: string): number[] | null {
+export function v4Bytes(s: string): number[] | null {
   if (!isIPv4(s)) return null;
   return s.split('.').map(Number);
 }
 
 /** IPv6 (incl. `::` and embedded IPv4) → 16 bytes, or null. */
-function v6Bytes(s: string): number[] | null {
+export function v6Bytes(s: string): number[] | null {
   const zone = s.indexOf('%');
   const addr = zone >= 0 ? s.slice(0, zone) : s;
   if (!isIPv6(addr)) return null;
