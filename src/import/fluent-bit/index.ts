@@ -4,6 +4,7 @@
  * A configuration that cannot be read (missing file, malformed line, include cycle) is refused with
  * every problem listed (CONFIG_INVALID, exit 2); what merely does not translate is a note.
  */
+import { existsSync } from 'node:fs';
 import { dirname, extname, isAbsolute, relative, resolve } from 'node:path';
 import { LogferryError } from '../../core/errors.js';
 import { readClassic } from './classic.js';
@@ -49,14 +50,21 @@ export function importFluentBit(file: string, opts: ImportOptions = {}): ImportR
   read(resolve(cwd, file));
   // Parsers_File entries of [SERVICE] (relative to the main file, as Fluent Bit resolves them).
   const mainDir = dirname(resolve(cwd, file));
+  const missing: Note[] = [];
   for (const s of fb.sections.filter((x) => x.kind === 'service')) {
     for (const e of s.entries.filter((x) => x.key === 'parsers_file')) {
       const p = isAbsolute(e.value) ? e.value : resolve(mainDir, e.value);
-      const before = problems.length;
+      // A Parsers_File that is not here (an image or ConfigMap path such as FireLens's
+      // /fluent-bit/parsers/parsers.conf) is a note: its parsers can be passed with --parsers.
+      if (!existsSync(p)) {
+        missing.push({
+          kind: 'untranslated',
+          where: at(e),
+          message: `Parsers_File ${e.value}: not found here (${p}); pass it with --parsers if the config uses its parsers`,
+        });
+        continue;
+      }
       read(p);
-      if (problems.length > before && opts.parsers?.length)
-        // With --parsers given, a Parsers_File that is not here (a ConfigMap path) is expected.
-        problems.splice(before, problems.length - before);
     }
   }
   for (const p of opts.parsers ?? []) read(resolve(cwd, p));
@@ -73,6 +81,7 @@ export function importFluentBit(file: string, opts: ImportOptions = {}): ImportR
     );
   }
   const t = translate(fb, { env });
+  t.notes.unshift(...missing);
   const header = [
     `logferry config imported from Fluent Bit: ${fb.files.join(', ')}`,
     'Check it with: logferry validate <this file>. Lines marked NOT TRANSLATED have no logferry equivalent.',

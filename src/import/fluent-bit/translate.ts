@@ -168,7 +168,12 @@ export function translate(fb: FbConfig, opts: TranslateOptions = {}): Translatio
   };
   const comment = (component: string, line: string) => {
     const list = comments.get(component) ?? [];
-    if (!list.includes(line)) list.push(line);
+    if (list.includes(line)) return;
+    // Provenance first, then what did not translate.
+    if (line.startsWith('from ') || line.startsWith('routes ') || line.startsWith('stand-in')) {
+      const firstNonFrom = list.findIndex((l) => !l.startsWith('from ') && !l.startsWith('routes '));
+      list.splice(firstNonFrom === -1 ? list.length : firstNonFrom, 0, line);
+    } else list.push(line);
     comments.set(component, list);
   };
   const val = (e: FbEntry | undefined): string | undefined => {
@@ -182,6 +187,14 @@ export function translate(fb: FbConfig, opts: TranslateOptions = {}): Translatio
     );
   };
   const v = (s: FbSection, key: string) => val(getEntry(s, key));
+  /** `KEY VALUE` of an entry; a value that expanded to nothing (an unset variable) is '' as in Fluent Bit. */
+  const kvOf = (e: FbEntry): [string, string] | undefined => {
+    const x = val(e) ?? '';
+    const r = splitKeyValue(x);
+    if (r) return r;
+    const t = tokenize(x);
+    return t.length === 1 && tokenize(e.value).length >= 2 ? [t[0], ''] : undefined;
+  };
 
   /** A secret value: `${VAR}` → `env:VAR`; a literal is never copied (→ `env:<suggested>`). */
   const secretRef = (e: FbEntry, suggested: string, component: string, docs: string): string => {
@@ -637,7 +650,7 @@ export function translate(fb: FbConfig, opts: TranslateOptions = {}): Translatio
                 );
               else {
                 ml.firstLine = js.source;
-                if (rules.length > 2)
+                if (rules.length > 1)
                   note(
                     'approximated',
                     ms,
@@ -726,11 +739,12 @@ export function translate(fb: FbConfig, opts: TranslateOptions = {}): Translatio
           s,
           `forward Tag_Prefix ${v(s, 'tag_prefix')}: records keep the tags the senders set; routing matches them at run time`,
         );
-      note(
-        'info',
-        s,
-        `forward listens on ${cfg.address} as Fluent Bit did; use 127.0.0.1 if only local agents send`,
-      );
+      if (!String(cfg.address).startsWith('127.'))
+        note(
+          'info',
+          s,
+          `forward listens on ${cfg.address} as Fluent Bit did; use 127.0.0.1 if only local agents send`,
+        );
       messageKeys = new Set();
     } else if (plugin === 'http') {
       cfg.type = 'http';
@@ -1000,7 +1014,7 @@ export function translate(fb: FbConfig, opts: TranslateOptions = {}): Translatio
           const k = e.key;
           const w = (op: Cfg) => ops.push(cond ? { ...op, condition: cond } : op);
           const kv = () => {
-            const r = splitKeyValue(val(e) ?? '');
+            const r = kvOf(e);
             if (!r) note('untranslated', e, `${e.rawKey} ${e.value}: expected two values`, comp);
             return r;
           };
@@ -1061,7 +1075,7 @@ export function translate(fb: FbConfig, opts: TranslateOptions = {}): Translatio
         h('record', 'remove_key', 'allowlist_key', 'whitelist_key', 'uuid_key');
         const ops: Cfg[] = [];
         for (const e of getAll(f, 'record')) {
-          const r = splitKeyValue(val(e) ?? '');
+          const r = kvOf(e);
           if (!r) note('untranslated', e, `Record ${e.value}: expected KEY VALUE`, comp);
           else if (field(r[0], st) === '@message')
             note('untranslated', e, `Record ${r[0]}: the message cannot be overwritten`, comp);
