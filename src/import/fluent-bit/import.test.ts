@@ -114,7 +114,7 @@ describe('import fluent-bit: configurations from Fluent Bit docs', () => {
       rotateWaitMs: 30_000,
     });
     expect((app.exclude as string[]).length).toBe(4);
-    expect(app.tag).toBeUndefined(); // a `*` tag expands per file; routing is resolved statically
+    expect(app.tag).toBe('application.*'); // expanded per file by the source (fields.tag)
     const t = r.doc.transforms ?? {};
     expect(Object.values(t)).toContainEqual(
       expect.objectContaining({ type: 'decode', field: '@message', as: 'json', into: 'log_processed' }),
@@ -272,8 +272,13 @@ describe('import fluent-bit: configurations from Fluent Bit docs', () => {
 
   it('loki, splunk and http outputs: env secrets, modify Condition, grep Regex + Exclude, lua listed', async () => {
     const r = importFluentBit(join(here, 'loki-splunk/fluent-bit.conf'), { cwd: here, env: {} });
-    expect(r.doc.sources.syslog).toEqual({ type: 'syslog', mode: 'udp', address: '127.0.0.1:5140' });
-    expect(r.doc.sources.webhook).toEqual({ type: 'http', address: '127.0.0.1:9880' });
+    expect(r.doc.sources.syslog).toEqual({
+      type: 'syslog',
+      tag: 'syslog',
+      mode: 'udp',
+      address: '127.0.0.1:5140',
+    });
+    expect(r.doc.sources.webhook).toEqual({ type: 'http', address: '127.0.0.1:9880', tag: 'webhook' });
     const t = r.doc.transforms ?? {};
     expect(t['nginx.access-grep']).toEqual({
       type: 'filter',

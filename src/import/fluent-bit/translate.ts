@@ -725,7 +725,8 @@ export function translate(fb: FbConfig, opts: TranslateOptions = {}): Translatio
         }
       }
       if (cfg.format === undefined) cfg.format = 'plain';
-      if (!tag.includes('*')) cfg.tag = tag;
+      // A `*` tag is expanded per file by the source (fields.tag), which runtime routing conditions read.
+      cfg.tag = tag;
     } else if (plugin === 'forward') {
       cfg.type = 'forward';
       cfg.address = listen('0.0.0.0', '24224');
@@ -749,11 +750,13 @@ export function translate(fb: FbConfig, opts: TranslateOptions = {}): Translatio
     } else if (plugin === 'http') {
       cfg.type = 'http';
       cfg.address = listen('0.0.0.0', '9880');
+      if (!getEntry(s, 'tag_key')) cfg.tag = tag;
       messageKeys = new Set();
       pattern = getEntry(s, 'tag_key') ? '*' : tag;
       if (getEntry(s, 'tag_key')) h('tag_key');
     } else if (plugin === 'syslog') {
       cfg.type = 'syslog';
+      cfg.tag = tag;
       const mode = (v(s, 'mode') ?? 'unix_udp').toLowerCase();
       h('mode', 'parser', 'path', 'unix_perm');
       if (mode === 'udp' || mode === 'tcp') {
@@ -777,6 +780,7 @@ export function translate(fb: FbConfig, opts: TranslateOptions = {}): Translatio
       messageKeys = new Set(['message']);
     } else if (plugin === 'stdin') {
       cfg.type = 'stdin';
+      cfg.tag = tag;
       const pe = getEntry(s, 'parser');
       h('parser');
       if (pe) {
