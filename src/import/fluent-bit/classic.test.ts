@@ -97,14 +97,14 @@ describe('routing of wildcard tags', () => {
     expect(t.doc.transforms?.['kube-modify']).toMatchObject({
       operations: [{ add: 'cluster', value: 'prod' }],
     });
-    const stdoutIn = (t.doc.sinks?.stdout.inputs as string[])[0];
+    const stdoutIn = ((t.doc.sinks?.stdout.inputs ?? []) as string[])[0];
     expect(t.doc.transforms?.[stdoutIn]).toEqual({
       type: 'filter',
       condition: 'tag like /^kube\\.var\\.log\\.containers\\.nginx.*$/',
       inputs: ['kube-modify'],
     });
     // Match_Regex on a wildcard tag: routed at run time too.
-    const nullIn = (t.doc.sinks?.null.inputs as string[])[0];
+    const nullIn = ((t.doc.sinks?.null.inputs ?? []) as string[])[0];
     expect(t.doc.transforms?.[nullIn]).toMatchObject({ condition: 'tag like /^kube\\..*/' });
   });
 });
