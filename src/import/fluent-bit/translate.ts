@@ -136,6 +136,8 @@ interface Stream {
   /** Fluent Bit keys that are the record's message in logferry (`log` for tail). */
   messageKeys: Set<string>;
   start: number;
+  /** Expression giving a record's tag at run time (default: its `tag` field). */
+  tagExpr?: string;
   depth: number;
   /** Runtime tag condition that selects this stream's records (rewrite_tag branches), if any. */
 }
@@ -526,6 +528,7 @@ export function translate(fb: FbConfig, opts: TranslateOptions = {}): Translatio
   };
   interface SourcePlan {
     name: string;
+    tagExpr?: string;
     tag: string;
     pattern: string;
     messageKeys: Set<string>;
@@ -816,7 +819,14 @@ export function translate(fb: FbConfig, opts: TranslateOptions = {}): Translatio
     }
     rest(s, handled, comp);
     doc.sources[name] = cfg;
-    sourcePlans.push({ name, tag, pattern, messageKeys, head, headKey, section: s });
+    // A tail input's `*` tag is the file path with `/` → `.` (Fluent Bit's expansion), rebuilt from
+    // the record's log group (the file path) so runtime routing does not depend on a tag field.
+    const star = tag.indexOf('*');
+    const tagExpr =
+      plugin === 'tail' && star >= 0 && cfg.logGroup === undefined
+        ? `concat(${stringLit(tag.slice(0, star))}, replace(ltrim(@logGroup, "/"), "/", "."), ${stringLit(tag.slice(star + 1))})`
+        : undefined;
+    sourcePlans.push({ name, tag, tagExpr, pattern, messageKeys, head, headKey, section: s });
   }
 
   // ---- routing helpers ------------------------------------------------------------------------------
@@ -849,10 +859,11 @@ export function translate(fb: FbConfig, opts: TranslateOptions = {}): Translatio
     return patternsIntersect(m, st.pattern) ? 'some' : 'none';
   };
   /** The runtime condition selecting records whose `tag` field the section's Match selects. */
-  const tagCondition = (s: FbSection): string => {
+  const tagCondition = (s: FbSection, st: { tagExpr?: string }): string => {
+    const subject = st.tagExpr ?? 'tag';
     const mr = v(s, 'match_regex');
-    if (mr !== undefined) return `tag like ${regexLit(onigmoToJs(mr).source)}`;
-    return `tag like ${regexLit(tagPatternToRegex(v(s, 'match') ?? ''))}`;
+    if (mr !== undefined) return `${subject} like ${regexLit(onigmoToJs(mr).source)}`;
+    return `${subject} like ${regexLit(tagPatternToRegex(v(s, 'match') ?? ''))}`;
   };
 
   // ---- filters, per stream ------------------------------------------------------------------------
@@ -877,7 +888,7 @@ export function translate(fb: FbConfig, opts: TranslateOptions = {}): Translatio
   /** One filter section on one stream → transform configs (empty: nothing to run). */
   const filterConfigs = (f: FbSection, st: Stream, sel: Sel, comp: string): Cfg[] | { rewrite: true } => {
     const plugin = pluginName(f);
-    const tagCond = sel === 'some' ? tagCondition(f) : undefined;
+    const tagCond = sel === 'some' ? tagCondition(f, st) : undefined;
     const and = (c: string | undefined) => (tagCond && c ? `(${tagCond}) and (${c})` : (tagCond ?? c));
     const handled = new Set<string>();
     const h = (...k: string[]) => {
@@ -1297,7 +1308,7 @@ export function translate(fb: FbConfig, opts: TranslateOptions = {}): Translatio
     const rules = getAll(f, 'rule');
     const handledKeys = new Set(['rule', 'emitter_name', 'emitter_storage.type', 'emitter_mem_buf_limit']);
     const prior: string[] = [];
-    const tagCond = sel === 'some' ? tagCondition(f) : undefined;
+    const tagCond = sel === 'some' ? tagCondition(f, st) : undefined;
     const dropConds: string[] = [];
     for (const e of rules) {
       const t = tokenize(val(e) ?? '');
@@ -1408,6 +1419,7 @@ export function translate(fb: FbConfig, opts: TranslateOptions = {}): Translatio
       upstream: g.map((x) => x.name),
       tag: g[0].tag,
       pattern: g[0].pattern,
+      tagExpr: g[0].tagExpr,
       messageKeys: new Set(g[0].messageKeys),
       start: 0,
       depth: 0,
@@ -1452,7 +1464,7 @@ export function translate(fb: FbConfig, opts: TranslateOptions = {}): Translatio
       else if (sel === 'some') {
         const r = addTransform(
           `${end.stream.label}-to-${name}`,
-          { type: 'filter', condition: tagCondition(o) },
+          { type: 'filter', condition: tagCondition(o, end.stream) },
           end.names,
         );
         comment(
