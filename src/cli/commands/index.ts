@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { registerConsole } from './console.js';
 import { registerDeploy } from './deploy.js';
 import { registerIamPolicy } from './iam-policy.js';
+import { registerImport } from './import.js';
 import { registerOnboard } from './onboard.js';
 import { registerQuery } from './query.js';
 import { registerRecipes } from './recipes.js';
@@ -24,4 +25,5 @@ export const commands: Register[] = [
   registerDeploy,
   registerOnboard,
   registerIamPolicy,
+  registerImport,
 ];
