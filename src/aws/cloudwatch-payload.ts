@@ -312,6 +312,32 @@ function objectRecord(
   return lineRecord(c, id, objectTime(o) ?? c.fallbackTime, message, fields);
 }
 
+/** The JSON object a line holds, or undefined (not starting with `{`, not JSON, not an object). */
+export function parseObjectLine(line: string): Record<string, unknown> | undefined {
+  if (line.charCodeAt(0) !== 123) return undefined;
+  try {
+    const v: unknown = JSON.parse(line);
+    return typeof v === 'object' && v !== null && !Array.isArray(v)
+      ? (v as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * One line as a record: a JSON object (`obj`, parsed by the caller) gives fields (its `log`/`message` string is the
+ * message, its time key the timestamp); any other line is text at `c.fallbackTime`.
+ */
+export function lineToRecord(
+  line: string,
+  id: string,
+  c: LinesContext,
+  obj: Record<string, unknown> | undefined,
+) {
+  return obj ? objectRecord(obj, line, id, c) : lineRecord(c, id, c.fallbackTime, line, {});
+}
+
 /**
  * Records of a non-CloudWatch stream record: its one JSON object, or one record per non-empty line
  * (a line that is a JSON object becomes fields; any other line is text). Line `i` (0-based, counting
@@ -329,18 +355,7 @@ export function linesToRecords(d: LinesData, c: LinesContext): import('../core/r
     if (stop > start && text.charCodeAt(stop - 1) === 13) stop--;
     if (stop > start) {
       const line = text.slice(start, stop);
-      let obj: unknown;
-      if (line.charCodeAt(0) === 123) {
-        try {
-          obj = JSON.parse(line);
-        } catch {
-          obj = undefined;
-        }
-      }
-      const id = `${c.idBase}:${i}`;
-      if (typeof obj === 'object' && obj !== null && !Array.isArray(obj))
-        out.push(objectRecord(obj as Record<string, unknown>, line, id, c));
-      else out.push(lineRecord(c, id, c.fallbackTime, line, {}));
+      out.push(lineToRecord(line, `${c.idBase}:${i}`, c, parseObjectLine(line)));
     }
     start = end + 1;
   }

@@ -5,5 +5,12 @@ import { cloudwatchSourceSpec } from './cloudwatch.js';
 import { demoSpec } from './demo.js';
 import { fileSourceSpec } from './file/file-source.js';
 import { kinesisSourceSpec } from './kinesis.js';
+import { stdinSourceSpec } from './stdin.js';
 
-export const sources: Registry<Source> = [demoSpec, kinesisSourceSpec, fileSourceSpec, cloudwatchSourceSpec];
+export const sources: Registry<Source> = [
+  demoSpec,
+  kinesisSourceSpec,
+  fileSourceSpec,
+  cloudwatchSourceSpec,
+  stdinSourceSpec,
+];
