@@ -57,6 +57,8 @@ import { resolveTime, type TimeSpec } from './cloudwatch-time.js';
 export const FILTER_MAX_LIMIT = 10_000;
 /** StartLiveTail: at most 10 log groups per session. */
 export const LIVE_TAIL_MAX_GROUPS = 10;
+/** Pause before a new live tail session after one ended normally. */
+const LIVE_RECONNECT_MS = 250;
 /** Back-off cap after throttling or a transient error. */
 export const MAX_BACKOFF_MS = 20_000;
 
@@ -492,6 +494,8 @@ export class CloudWatchSource implements Source {
           this.stats.bytes += envelope.bytes;
           yield envelope;
         }
+        // The session ended (timeout, or the service closed the stream): start a new one.
+        await sleep(LIVE_RECONNECT_MS, signal);
       } catch (e) {
         if (signal.aborted) break;
         const c = classifyAwsError(e);
@@ -522,10 +526,12 @@ export class CloudWatchSource implements Source {
     for (let i = 0; i < results.length; i++) {
       const r = results[i];
       const ident = (r.logGroupIdentifier ?? '').replace(/:\*$/, '');
+      // The service names the group by ARN, by name, or as `<account>:<name>`.
       const g =
         byArn.get(ident) ??
         byName.get(ident) ??
-        byName.get(ident.replace(/^arn:[^:]*:logs:[^:]*:\d*:log-group:/, ''));
+        byName.get(ident.replace(/^arn:[^:]*:logs:[^:]*:\d*:log-group:/, '')) ??
+        byName.get(ident.replace(/^\d{12}:/, ''));
       const logGroup = g?.name ?? ident;
       const logStream = r.logStreamName ?? '';
       const message = r.message ?? '';
