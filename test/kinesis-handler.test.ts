@@ -117,7 +117,10 @@ function buildShards(): ShardRecord[][] {
   add(0, gzipSync(JSON.stringify(secretMsg)).toString('base64'), {
     events: secretMsg.logEvents.map((e) => keyOf(secretMsg, e.id)),
   });
-  add(0, Buffer.from('definitely not gzip').toString('base64'), { malformed: 'ENVELOPE_NOT_GZIP' });
+  // Binary that is neither gzip/zlib nor UTF-8 text (plain text would be a record: format auto).
+  add(0, Buffer.from([0xde, 0xad, 0xbe, 0xef, 0xff, 0x00]).toString('base64'), {
+    malformed: 'ENVELOPE_INVALID_UTF8',
+  });
   // A 300 KB message: the index maps @message as keyword, so OpenSearch refuses it as an immense
   // term (in the safe form too); the record is dead-lettered, and too large for one SQS message.
   const hugeMsg: DataMessage = {

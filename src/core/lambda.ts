@@ -11,10 +11,13 @@
  * reported failed instead of timing out, because a timed-out invocation retries the whole batch.
  */
 import type { Logger } from './component.js';
+import type { DeadLetterSink } from './dead-letter.js';
 import { type Outcome, Tally } from './outcome.js';
-import { lambdaDeadline } from './retry.js';
-import { type RunResult, type Runner, runEnvelopes } from './runner.js';
+import type { Transform } from './pipeline.js';
+import { lambdaDeadline, type RetryPolicy } from './retry.js';
+import { createRunner, type RunResult, type Runner, type RunnerGraph, runEnvelopes } from './runner.js';
 import { redactSecrets } from './secrets-registry.js';
+import type { Sink } from './sink.js';
 import type { SourceEnvelope } from './source.js';
 
 /** Time kept back from the Lambda deadline for the dead-letter hand-off and the answer. */
@@ -183,6 +186,55 @@ function logInvocation(
   };
   if (envelopes.failed > 0) log.warn(`${handler} batch: some records will be redriven`, data);
   else log.info(`${handler} batch`, data);
+}
+
+/** The components of a record-shipping handler (Kinesis, subscription). */
+export interface HandlerDeps {
+  /** Stages every record goes through (parse, mask, list-form transforms). */
+  transforms: readonly Transform[];
+  /** Sinks that take every record (list form); ignored when `graph` is given. */
+  // biome-ignore lint/suspicious/noExplicitAny: sinks encode to different types
+  sinks: readonly Sink<any>[];
+  deadLetter?: DeadLetterSink;
+  /** A whole graph of named components (from config); `transforms` still run first. */
+  graph?: Omit<RunnerGraph, 'pre' | 'deadLetter'>;
+  /** The event's source name in `graph` (default the handler's name). */
+  sourceName?: string;
+  log: Logger;
+  retry?: RetryPolicy;
+  /** Batches in flight per sink. */
+  concurrency?: number;
+  safetyMs?: number;
+}
+
+const runners = new WeakMap<HandlerDeps, Runner>();
+
+/**
+ * The runner for a set of handler components (built once per deps object). One invocation is one
+ * bounded batch: the runner never stops reading it half-way.
+ */
+export function handlerRunner(deps: HandlerDeps, sourceName: string): Runner {
+  let r = runners.get(deps);
+  if (!r) {
+    const graph: RunnerGraph = deps.graph
+      ? { ...deps.graph, pre: deps.transforms, deadLetter: deps.deadLetter }
+      : {
+          pre: deps.transforms,
+          sources: [{ name: sourceName }],
+          transforms: [],
+          sinks: deps.sinks.map((sink) => ({ name: sink.name, sink })),
+          deadLetter: deps.deadLetter,
+        };
+    r = createRunner(graph, {
+      log: deps.log,
+      flushConcurrency: deps.concurrency ?? 4,
+      deliver: { retry: deps.retry, concurrency: 1 },
+      maxInFlightEnvelopes: Number.MAX_SAFE_INTEGER,
+      maxInFlightRecords: Number.MAX_SAFE_INTEGER,
+    });
+    runners.set(deps, r);
+  }
+  return r;
 }
 
 /** Lazily built, cached handler state; a failed start is not cached, so the next invocation retries. */

@@ -1,8 +1,16 @@
 /** Source registry: one line per source (see core/component.ts). */
 import type { Registry } from '../core/component.js';
 import type { Source } from '../core/source.js';
+import { cloudwatchSourceSpec } from './cloudwatch.js';
 import { demoSpec } from './demo.js';
 import { fileSourceSpec } from './file/file-source.js';
 import { kinesisSourceSpec } from './kinesis.js';
+import { stdinSourceSpec } from './stdin.js';
 
-export const sources: Registry<Source> = [demoSpec, kinesisSourceSpec, fileSourceSpec];
+export const sources: Registry<Source> = [
+  demoSpec,
+  kinesisSourceSpec,
+  fileSourceSpec,
+  cloudwatchSourceSpec,
+  stdinSourceSpec,
+];

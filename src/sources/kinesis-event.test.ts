@@ -1,3 +1,4 @@
+import { deflateSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { controlMessage, encodeCloudWatchPayload } from '../aws/cloudwatch-payload.js';
 import type { Outcome } from '../core/outcome.js';
@@ -61,7 +62,10 @@ describe('decodeKinesisEvent', () => {
 
   it('builds dead-letter entries for malformed records with the original payload', () => {
     const notGzip = Buffer.from('plain text').toString('base64');
-    const env = decodeKinesisEvent({ Records: [rec(1, gz(dataMsg(1))), rec(2, notGzip)] });
+    const env = decodeKinesisEvent(
+      { Records: [rec(1, gz(dataMsg(1))), rec(2, notGzip)] },
+      { format: 'cloudwatch' },
+    );
     const { index, entries } = malformedDeadLetters(env, '2024-01-01T00:00:00.000Z');
     expect(index).toEqual([1]);
     expect(entries).toEqual([
@@ -74,6 +78,70 @@ describe('decodeKinesisEvent', () => {
         payload: notGzip,
         at: '2024-01-01T00:00:00.000Z',
       },
+    ]);
+  });
+});
+
+describe('records that are not CloudWatch payloads (format auto)', () => {
+  const b64 = (b: Buffer | string) => Buffer.from(b).toString('base64');
+  // As Fluent Bit's kinesis_streams output writes them: one JSON object per record, newline-terminated.
+  const fluentBit = '{"log":"GET /healthz 200","stream":"stdout","kubernetes":{"pod_name":"web-1"}}\n';
+  const withTimeKey = '{"@timestamp":"2026-12-05T10:00:00.250","log":"started"}\n';
+
+  it('decodes JSON, NDJSON and text lines, gzip or zlib compressed, per record', () => {
+    const ndjson = '{"message":"a","level":"info","time":1764928800}\n{"message":"b"}\nplain text line\r\n\n';
+    const env = decodeKinesisEvent({
+      Records: [
+        rec(1, b64(fluentBit)),
+        rec(2, b64(gzipSync(withTimeKey))),
+        rec(3, b64(deflateSync(ndjson))),
+        rec(4, gz(dataMsg(2))),
+        rec(5, b64('x^ starts like a zlib header but is text')),
+      ],
+    });
+    expect(env.map((e) => e.records.length)).toEqual([1, 1, 3, 2, 1]);
+    expect(env.every((e) => !e.malformed)).toBe(true);
+    const [fb] = env[0].records;
+    expect(fb.message).toBe('GET /healthz 200');
+    expect(fb.fields).toEqual({ stream: 'stdout', kubernetes: { pod_name: 'web-1' } });
+    expect(fb.meta).toMatchObject({
+      logGroup: 'logs',
+      logStream: 'shardId-000000000000',
+      owner: '123456789012',
+      id: `shardId-000000000000:${seq(1)}:0`,
+      ackId: seq(1),
+    });
+    // No time in the record: the arrival time.
+    expect(fb.timestamp).toBe(1700000000000);
+    // Fluent Bit's default time_key_format has no zone: UTC.
+    expect(env[1].records[0].timestamp).toBe(Date.UTC(2026, 11, 5, 10, 0, 0, 250));
+    expect(env[2].records.map((r) => [r.message, r.meta.id.split(':').pop(), r.timestamp])).toEqual([
+      ['a', '0', 1764928800000],
+      ['b', '1', 1700000000000],
+      ['plain text line', '2', 1700000000000],
+    ]);
+    expect(env[3].records[0].meta.id).toBe('ev0');
+    expect(env[4].records[0].message).toBe('x^ starts like a zlib header but is text');
+  });
+
+  it('gives a redriven record the same ids, and refuses what cannot be text', () => {
+    const event = { Records: [rec(7, b64('one\ntwo\n'))] };
+    expect(decodeKinesisEvent(event)[0].records.map((r) => r.meta.id)).toEqual(
+      decodeKinesisEvent(event)[0].records.map((r) => r.meta.id),
+    );
+    const bad = decodeKinesisEvent({
+      Records: [
+        rec(1, b64(Buffer.from([0xff, 0xfe, 0x00, 0x81]))),
+        rec(2, b64(gzipSync(fluentBit).subarray(0, 15))),
+        rec(3, gz({ messageType: 'DATA_MESSAGE', logGroup: 'g' })),
+        rec(4, ''),
+      ],
+    });
+    expect(bad.map((e) => e.malformed?.code)).toEqual([
+      'ENVELOPE_INVALID_UTF8',
+      'ENVELOPE_GZIP_TRUNCATED',
+      'ENVELOPE_BAD_SHAPE',
+      'ENVELOPE_EMPTY',
     ]);
   });
 });

@@ -14,7 +14,14 @@
  * failed. Limits: a Kinesis record is ≤ 1 MiB by default (10 MiB when enabled); decoded payloads
  * are bounded by `MAX_DECODED_PAYLOAD_BYTES` (gzip bombs are refused as malformed).
  */
-import { type DecodeOptions, decodeBase64Payload, toRecords } from '../aws/cloudwatch-payload.js';
+import {
+  base64Bytes,
+  type DecodeOptions,
+  decodeRecordData,
+  linesToRecords,
+  type RecordFormat,
+  toRecords,
+} from '../aws/cloudwatch-payload.js';
 import type { DeadLetter } from '../core/dead-letter.js';
 import type { Outcome } from '../core/outcome.js';
 import type { SourceEnvelope } from '../core/source.js';
@@ -23,6 +30,15 @@ import type { SourceEnvelope } from '../core/source.js';
 export const KINESIS_MAX_RECORD_BYTES = 1024 * 1024;
 
 export const SOURCE_TYPE = 'kinesis-event';
+
+/** `auto`: CloudWatch payloads and any JSON/NDJSON/text record; `cloudwatch`: CloudWatch payloads only. */
+export type KinesisRecordFormat = RecordFormat;
+
+/** Stream name and account of a stream ARN (`arn:aws:kinesis:<region>:<account>:stream/<name>`). */
+export function streamOfArn(arn: string | undefined): { name: string; account: string } {
+  const m = /^arn:[^:]*:kinesis:[^:]*:(\d*):stream\/(.+)$/.exec(arn ?? '');
+  return m ? { name: m[2], account: m[1] } : { name: arn ?? '', account: '' };
+}
 
 /** The parts of a Lambda Kinesis event record we read (aws-lambda's KinesisStreamRecord). */
 export interface KinesisEventRecord {
@@ -49,27 +65,34 @@ export interface KinesisEnvelope extends SourceEnvelope {
   shard: string;
 }
 
-/** The shard of an event record: `eventID` is `shardId-…:sequenceNumber`. */
-function shardOf(r: KinesisEventRecord): string {
+function shardIdOf(r: KinesisEventRecord): string {
   const id = r.eventID ?? '';
   const colon = id.indexOf(':');
-  return `${r.eventSourceARN ?? ''}/${colon > 0 ? id.slice(0, colon) : ''}`;
+  return colon > 0 ? id.slice(0, colon) : '';
 }
 
 /**
  * One envelope per Kinesis record, in event order. Never throws: every record becomes records, a
- * control drop, or a malformed envelope with a stable code.
+ * control drop, or a malformed envelope with a stable code. With `format: 'auto'` (the default) a
+ * record that is not a CloudWatch payload (JSON, NDJSON, text; gzip or zlib) becomes one record per
+ * line, with log group = the stream name, log stream = the shard id and id
+ * `<shardId>:<sequenceNumber>:<line>`, so a redriven record gets the same ids.
  */
-export function decodeKinesisEvent(event: KinesisEvent, opts?: DecodeOptions): KinesisEnvelope[] {
+export function decodeKinesisEvent(
+  event: KinesisEvent,
+  opts: DecodeOptions & { format?: KinesisRecordFormat } = {},
+): KinesisEnvelope[] {
   const list = Array.isArray(event?.Records) ? event.Records : [];
   const out: KinesisEnvelope[] = new Array(list.length);
   for (let i = 0; i < list.length; i++) {
     const r = list[i] ?? {};
     const data = r.kinesis?.data;
     const ackId = r.kinesis?.sequenceNumber ?? '';
-    const shard = shardOf(r);
+    const shardId = shardIdOf(r);
+    const shard = `${r.eventSourceARN ?? ''}/${shardId}`;
     const bytes = typeof data === 'string' ? Math.floor((data.length * 3) / 4) : 0;
-    const res = decodeBase64Payload(data, opts);
+    const buf = base64Bytes(data);
+    const res = Buffer.isBuffer(buf) ? decodeRecordData(buf, opts) : buf;
     if (!res.ok) {
       out[i] = {
         ackId,
@@ -77,6 +100,24 @@ export function decodeKinesisEvent(event: KinesisEvent, opts?: DecodeOptions): K
         records: [],
         bytes,
         malformed: { code: res.code, reason: res.reason, payload: typeof data === 'string' ? data : '' },
+      };
+    } else if (res.message === undefined) {
+      const stream = streamOfArn(r.eventSourceARN);
+      const arrival = r.kinesis?.approximateArrivalTimestamp;
+      out[i] = {
+        ackId,
+        shard,
+        records: linesToRecords(res, {
+          owner: stream.account,
+          logGroup: stream.name,
+          logStream: shardId,
+          idBase: `${shardId}:${ackId}`,
+          source: SOURCE_TYPE,
+          ackId,
+          fallbackTime: typeof arrival === 'number' ? Math.round(arrival * 1000) : Date.now(),
+        }),
+        logGroup: stream.name,
+        bytes,
       };
     } else if (res.message.messageType === 'CONTROL_MESSAGE') {
       out[i] = { ackId, shard, records: [], bytes, control: true };

@@ -39,6 +39,11 @@ const control = gz({
   logEvents: [],
 });
 
+/** A gzip payload cut short: malformed in every format (plain text is a record in `auto`). */
+const truncated = Buffer.from(data(0, ['plain']), 'base64')
+  .subarray(0, 24)
+  .toString('base64');
+
 function rec(n: number, payload: string, shard = 'shardId-000000000000'): KinesisEventRecord {
   return {
     eventID: `${shard}:${seq(n)}`,
@@ -94,7 +99,7 @@ describe('processKinesisEvent', () => {
     const sink = new ScriptedSink();
     const dlq = new FileDeadLetterSink(join(dir, 'dlq.ndjson'));
     const log = capture();
-    const notGzip = Buffer.from('plain').toString('base64');
+    const notGzip = truncated;
     const event = {
       Records: [rec(1, data(1, ['a', 'b'])), rec(2, control), rec(3, notGzip), rec(4, data(4, ['c']))],
     };
@@ -110,7 +115,7 @@ describe('processKinesisEvent', () => {
     expect(sink.seen.sort()).toEqual(['a', 'b', 'c']);
     const dl = JSON.parse(readFileSync(join(dir, 'dlq.ndjson'), 'utf8'));
     expect(dl).toMatchObject({
-      code: 'ENVELOPE_NOT_GZIP',
+      code: 'ENVELOPE_GZIP_TRUNCATED',
       ackId: seq(3),
       payload: notGzip,
       attempts: 0,
@@ -125,7 +130,7 @@ describe('processKinesisEvent', () => {
     expect(summary).toHaveLength(1);
     expect(summary[0].data).toMatchObject({
       envelopes: { received: 4, delivered: 2, dropped: 1, rejected: 1, failed: 0 },
-      envelopeReasons: { 'dropped:CONTROL_MESSAGE': 1, 'rejected:ENVELOPE_NOT_GZIP': 1 },
+      envelopeReasons: { 'dropped:CONTROL_MESSAGE': 1, 'rejected:ENVELOPE_GZIP_TRUNCATED': 1 },
     });
     expect(JSON.stringify(log.lines)).not.toMatch(/"a"|plain/);
   });
@@ -237,7 +242,7 @@ describe('processKinesisEvent', () => {
       retry: fast,
     });
     expect(broken.response.batchItemFailures).toEqual([{ itemIdentifier: seq(2) }]);
-    const noDlq = await processKinesisEvent({ Records: [rec(5, 'bm90IGd6aXA=')] }, undefined, {
+    const noDlq = await processKinesisEvent({ Records: [rec(5, truncated)] }, undefined, {
       transforms: [],
       sinks: [new ScriptedSink()],
       log: capture(),
@@ -391,7 +396,7 @@ describe('kinesisLambdaHandler (start-up from the environment)', () => {
         },
       });
       const res = await handler(
-        { Records: [rec(1, data(1, ['a', 'b'])), rec(2, 'bm90IGd6aXA=')] },
+        { Records: [rec(1, data(1, ['a', 'b'])), rec(2, truncated)] },
         { getRemainingTimeInMillis: () => 60_000 },
       );
       expect(res).toEqual({ batchItemFailures: [] });
@@ -400,7 +405,7 @@ describe('kinesisLambdaHandler (start-up from the environment)', () => {
       resetConfigCache();
     }
     expect(JSON.parse(readFileSync(join(dir, 'dlq.ndjson'), 'utf8'))).toMatchObject({
-      code: 'ENVELOPE_NOT_GZIP',
+      code: 'ENVELOPE_GZIP_TRUNCATED',
       ackId: seq(2),
     });
     const ready = JSON.parse(lines.find((l) => l.includes('kinesis handler ready')) ?? '{}');

@@ -12,24 +12,22 @@
  * counted drops; malformed records, records a transform threw on and records a sink rejected go to
  * the dead-letter sink and are not redriven.
  */
-import type { Logger } from '../core/component.js';
-import type { DeadLetterSink } from '../core/dead-letter.js';
 import {
   DEFAULT_DEADLINE_SAFETY_MS,
+  type HandlerDeps,
+  handlerRunner,
   invokeLambda,
   type LambdaContextLike,
   type LambdaDecoder,
 } from '../core/lambda.js';
 import type { Outcome, Tally } from '../core/outcome.js';
-import type { Transform } from '../core/pipeline.js';
-import type { RetryPolicy } from '../core/retry.js';
-import { createRunner, type Runner, type RunnerGraph } from '../core/runner.js';
-import type { Sink } from '../core/sink.js';
+import type { Runner } from '../core/runner.js';
 import {
   decodeKinesisEvent,
   type KinesisBatchResponse,
   type KinesisEnvelope,
   type KinesisEvent,
+  type KinesisRecordFormat,
   kinesisResponse,
   SOURCE_TYPE,
 } from './kinesis-event.js';
@@ -39,29 +37,23 @@ export { DEFAULT_DEADLINE_SAFETY_MS, type LambdaContextLike };
 /** The source name of the event in a handler's graph. */
 export const KINESIS_SOURCE_NAME = 'kinesis';
 
-export const kinesisDecoder: LambdaDecoder<KinesisEvent, KinesisEnvelope, KinesisBatchResponse> = {
-  name: KINESIS_SOURCE_NAME,
-  type: SOURCE_TYPE,
-  decode: (event) => decodeKinesisEvent(event),
-  respond: (envelopes, outcomes) => kinesisResponse(envelopes, outcomes),
-};
+function kinesisDecoderFor(
+  format: KinesisRecordFormat,
+): LambdaDecoder<KinesisEvent, KinesisEnvelope, KinesisBatchResponse> {
+  return {
+    name: KINESIS_SOURCE_NAME,
+    type: SOURCE_TYPE,
+    decode: (event) => decodeKinesisEvent(event, { format }),
+    respond: (envelopes, outcomes) => kinesisResponse(envelopes, outcomes),
+  };
+}
 
-export interface KinesisHandlerDeps {
-  /** Stages every record goes through (parse, mask, list-form transforms). */
-  transforms: readonly Transform[];
-  /** Sinks that take every record (list form); ignored when `graph` is given. */
-  // biome-ignore lint/suspicious/noExplicitAny: sinks encode to different types
-  sinks: readonly Sink<any>[];
-  deadLetter?: DeadLetterSink;
-  /** A whole graph of named components (from config); `transforms` still run first. */
-  graph?: Omit<RunnerGraph, 'pre' | 'deadLetter'>;
-  /** The event's source name in `graph` (default `kinesis`). */
-  sourceName?: string;
-  log: Logger;
-  retry?: RetryPolicy;
-  /** Batches in flight per sink. */
-  concurrency?: number;
-  safetyMs?: number;
+export const kinesisDecoder = kinesisDecoderFor('auto');
+const cloudwatchOnlyDecoder = kinesisDecoderFor('cloudwatch');
+
+export interface KinesisHandlerDeps extends HandlerDeps {
+  /** `auto` (default): CloudWatch payloads and any JSON/NDJSON/text record; `cloudwatch`: only CloudWatch payloads. */
+  format?: KinesisRecordFormat;
 }
 
 export interface KinesisInvocationResult {
@@ -71,32 +63,9 @@ export interface KinesisInvocationResult {
   tally: Tally;
 }
 
-const runners = new WeakMap<KinesisHandlerDeps, Runner>();
-
 /** The runner for a set of handler components (built once per deps object). */
 export function kinesisRunner(deps: KinesisHandlerDeps): Runner {
-  let r = runners.get(deps);
-  if (!r) {
-    const graph: RunnerGraph = deps.graph
-      ? { ...deps.graph, pre: deps.transforms, deadLetter: deps.deadLetter }
-      : {
-          pre: deps.transforms,
-          sources: [{ name: KINESIS_SOURCE_NAME }],
-          transforms: [],
-          sinks: deps.sinks.map((sink) => ({ name: sink.name, sink })),
-          deadLetter: deps.deadLetter,
-        };
-    r = createRunner(graph, {
-      log: deps.log,
-      flushConcurrency: deps.concurrency ?? 4,
-      deliver: { retry: deps.retry, concurrency: 1 },
-      // One invocation is one bounded batch: never stop reading it half-way.
-      maxInFlightEnvelopes: Number.MAX_SAFE_INTEGER,
-      maxInFlightRecords: Number.MAX_SAFE_INTEGER,
-    });
-    runners.set(deps, r);
-  }
-  return r;
+  return handlerRunner(deps, KINESIS_SOURCE_NAME);
 }
 
 export async function processKinesisEvent(
@@ -104,13 +73,19 @@ export async function processKinesisEvent(
   context: LambdaContextLike | undefined,
   deps: KinesisHandlerDeps,
 ): Promise<KinesisInvocationResult> {
-  const inv = await invokeLambda(kinesisRunner(deps), kinesisDecoder, event, context, {
-    log: deps.log,
-    source: deps.sourceName,
-    safetyMs: deps.safetyMs ?? DEFAULT_DEADLINE_SAFETY_MS,
-    extra: (_r, answer) => ({
-      batchItemFailures: (answer as KinesisBatchResponse).batchItemFailures.map((f) => f.itemIdentifier),
-    }),
-  });
+  const inv = await invokeLambda(
+    kinesisRunner(deps),
+    deps.format === 'cloudwatch' ? cloudwatchOnlyDecoder : kinesisDecoder,
+    event,
+    context,
+    {
+      log: deps.log,
+      source: deps.sourceName,
+      safetyMs: deps.safetyMs ?? DEFAULT_DEADLINE_SAFETY_MS,
+      extra: (_r, answer) => ({
+        batchItemFailures: (answer as KinesisBatchResponse).batchItemFailures.map((f) => f.itemIdentifier),
+      }),
+    },
+  );
   return { response: inv.answer, envelopes: inv.outcomes, tally: inv.tally };
 }

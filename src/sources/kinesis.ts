@@ -34,12 +34,13 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { z } from 'zod';
 import { clientConfig } from '../aws/clients.js';
-import { decodeGzipPayload, toRecords } from '../aws/cloudwatch-payload.js';
+import { decodeRecordData, linesToRecords, toRecords } from '../aws/cloudwatch-payload.js';
 import type { BuildContext, ComponentSpec, Logger } from '../core/component.js';
 import { describeError, LogferryError } from '../core/errors.js';
 import type { Outcome } from '../core/outcome.js';
 import { sleep } from '../core/retry.js';
 import type { Source, SourceEnvelope } from '../core/source.js';
+import { streamOfArn } from './kinesis-event.js';
 
 /** GetRecords: at most 10,000 records per call — https://docs.aws.amazon.com/kinesis/latest/APIReference/API_GetRecords.html */
 export const GET_RECORDS_MAX_RECORDS = 10_000;
@@ -77,6 +78,12 @@ export const kinesisSourceConfig = z
     checkpointIntervalMs: z.number().int().min(0).default(1_000),
     /** Envelopes read ahead of the consumer before readers pause. */
     readAhead: z.number().int().min(1).default(2_000),
+    /**
+     * `auto`: CloudWatch subscription payloads and any other record (JSON object, NDJSON, text lines;
+     * gzip or zlib compressed), detected per record; `cloudwatch`: only CloudWatch payloads (anything
+     * else is malformed).
+     */
+    format: z.enum(['auto', 'cloudwatch']).default('auto'),
     region: z.string().min(1).optional(),
     endpoint: z.url().optional(),
   })
@@ -165,6 +172,9 @@ export class KinesisSource implements Source {
   private readonly log?: Logger;
   private readonly checkpointPath: string;
   private readonly streamKey: string;
+  /** Log group / owner of records that are not CloudWatch payloads. */
+  private readonly streamName: string;
+  private readonly account: string;
   private readonly random: () => number;
 
   private readonly shards = new Map<string, ShardState>();
@@ -192,6 +202,9 @@ export class KinesisSource implements Source {
     this.random = deps.random ?? Math.random;
     this.checkpointPath = resolvePath(ctx.cwd ?? process.cwd(), cfg.checkpointPath);
     this.streamKey = cfg.streamArn ?? (cfg.stream as string);
+    const arn = cfg.streamArn ? streamOfArn(cfg.streamArn) : undefined;
+    this.streamName = arn?.name ?? (cfg.stream as string);
+    this.account = arn?.account ?? '';
     this.checkpoint = { version: 1, stream: this.streamKey, shards: {} };
     this.client =
       deps.client ??
@@ -518,7 +531,7 @@ export class KinesisSource implements Source {
       this.stats.behindMs[shard.id] = res.MillisBehindLatest ?? 0;
       for (const r of records) {
         const seq = r.SequenceNumber as string;
-        const env = this.toEnvelope(shard.id, seq, r.Data ?? new Uint8Array());
+        const env = this.toEnvelope(shard.id, seq, r.Data ?? new Uint8Array(), r.ApproximateArrivalTimestamp);
         const entry: PendingSeq = { seq, done: false };
         shard.pending.push(entry);
         shard.lastRead = seq;
@@ -542,10 +555,10 @@ export class KinesisSource implements Source {
     }
   }
 
-  private toEnvelope(shardId: string, seq: string, data: Uint8Array): SourceEnvelope {
+  private toEnvelope(shardId: string, seq: string, data: Uint8Array, arrival?: Date): SourceEnvelope {
     const ackId = `${shardId}/${seq}`;
     this.stats.envelopes++;
-    const res = decodeGzipPayload(data);
+    const res = decodeRecordData(data, { format: this.cfg.format });
     if (!res.ok) {
       return {
         ackId,
@@ -557,6 +570,20 @@ export class KinesisSource implements Source {
         },
         bytes: data.length,
       };
+    }
+    if (res.message === undefined) {
+      // Not a CloudWatch payload: one record per line, ids from shard + sequence number + line.
+      const records = linesToRecords(res, {
+        owner: this.account,
+        logGroup: this.streamName,
+        logStream: shardId,
+        idBase: `${shardId}:${seq}`,
+        source: 'kinesis',
+        ackId,
+        fallbackTime: arrival?.getTime() ?? Date.now(),
+      });
+      this.stats.records += records.length;
+      return { ackId, records, logGroup: this.streamName, bytes: data.length };
     }
     if (res.message.messageType === 'CONTROL_MESSAGE')
       return { ackId, records: [], control: true, bytes: data.length };

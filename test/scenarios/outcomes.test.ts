@@ -287,7 +287,9 @@ class ListSource implements Source {
 const daemon: Home = async (sc) => {
   const sink = new ScriptedSink();
   const dlq = new MemoryDlq();
-  const envs = decodeKinesisEvent(kinesisEvent(sc.payloads));
+  // CloudWatch-only decoding: in `auto` (the default) plain text and gzip text are records, not
+  // the ENVELOPE_NOT_GZIP / ENVELOPE_NOT_JSON rows of this table.
+  const envs = decodeKinesisEvent(kinesisEvent(sc.payloads), { format: 'cloudwatch' });
   const source = new ListSource('src', envs);
   const give = new AbortController();
   const t = setTimeout(() => give.abort(), GIVE_UP_MS);
@@ -322,6 +324,7 @@ const kinesis: Home = async (sc) => {
       sinks: [sinkNode(sink, sc)],
     },
     deadLetter: dlq,
+    format: 'cloudwatch',
     log: silentLogger,
     retry: fast,
   });

@@ -490,7 +490,7 @@ export class ProgressDisplay {
     const objects = p.sinks.reduce((n, s) => n + (((s.stats ?? {}) as { objects?: number }).objects ?? 0), 0);
     const written = p.sinks.reduce((n, s) => n + (((s.stats ?? {}) as { bytes?: number }).bytes ?? 0), 0);
     const frac = p.envelopes.expected ? Math.min(1, p.envelopes.read / p.envelopes.expected) : undefined;
-    const stats = `${int(t.received)} events  ${int(rate)} ev/s  ${int(objects)} objects  ${formatBytes(written)}${p.phase === 'flushing' ? '  flushing…' : ''}`;
+    const stats = `${int(t.received)} events  ${formatBytes(p.bytesIn)} in  ${int(rate)} ev/s  ${int(objects)} objects  ${formatBytes(written)}${p.phase === 'flushing' ? '  flushing…' : ''}`;
     if (this.tty) {
       const cols = this.out.columns || 100;
       let line: string;
