@@ -3,7 +3,14 @@ import type { Registry } from '../core/component.js';
 import type { Source } from '../core/source.js';
 import { demoSpec } from './demo.js';
 import { fileSourceSpec } from './file/file-source.js';
+import { forwardSourceSpec } from './forward/forward-source.js';
 import { httpSourceSpec } from './http.js';
 import { kinesisSourceSpec } from './kinesis.js';
 
-export const sources: Registry<Source> = [demoSpec, kinesisSourceSpec, fileSourceSpec, httpSourceSpec];
+export const sources: Registry<Source> = [
+  demoSpec,
+  kinesisSourceSpec,
+  fileSourceSpec,
+  httpSourceSpec,
+  forwardSourceSpec,
+];
