@@ -6,6 +6,7 @@ import { fileSourceSpec } from './file/file-source.js';
 import { forwardSourceSpec } from './forward/forward-source.js';
 import { httpSourceSpec } from './http.js';
 import { kinesisSourceSpec } from './kinesis.js';
+import { syslogSourceSpec } from './syslog.js';
 
 export const sources: Registry<Source> = [
   demoSpec,
