@@ -14,4 +14,5 @@ export const sources: Registry<Source> = [
   fileSourceSpec,
   httpSourceSpec,
   forwardSourceSpec,
+  syslogSourceSpec,
 ];

@@ -110,6 +110,8 @@ interface Conn {
   id: string;
   sock: Socket;
   peer: string;
+  /** The sender's address (`meta.logStream`). */
+  host: string;
   buf: Buffer;
   len: number;
   start: number;
@@ -266,6 +268,7 @@ export class ForwardSource implements Source {
       id: `${this.boot}.${++this.connSeq}`,
       sock,
       peer: formatAddress(sock.remoteAddress ?? 'unknown', sock.remotePort ?? 0),
+      host: sock.remoteAddress ?? 'unknown',
       buf: Buffer.alloc(0),
       len: 0,
       start: 0,
@@ -422,12 +425,12 @@ export class ForwardSource implements Source {
     this.counters.modes[d.mode]++;
     const tag = this.cfg.tagPrefix === undefined ? d.tag : this.cfg.tagPrefix + d.tag;
     const ackId = d.options.chunk ?? `${c.id}:${seq}`;
-    const records = this.records(d.entries, tag, ackId, c.peer);
+    const records = this.records(d.entries, tag, ackId, c.host);
     const env: SourceEnvelope = { ackId, records, tag, bytes: msg.length };
     this.queue.push(env, (o) => this.answer(c, d.options.chunk, o));
   }
 
-  private records(entries: ForwardEntry[], tag: string, ackId: string, peer: string): LogRecord[] {
+  private records(entries: ForwardEntry[], tag: string, ackId: string, host: string): LogRecord[] {
     const logGroup = this.cfg.logGroup ?? tag;
     const out: LogRecord[] = new Array(entries.length);
     for (let i = 0; i < entries.length; i++) {
@@ -448,7 +451,7 @@ export class ForwardSource implements Source {
         timestamp: e.time,
         message,
         fields,
-        meta: { owner: '', logGroup, logStream: peer, id: `${ackId}:${i}`, source: 'forward', ackId },
+        meta: { owner: '', logGroup, logStream: host, id: `${ackId}:${i}`, source: 'forward', ackId },
       };
     }
     return out;
