@@ -198,3 +198,11 @@ describe('syslog source through the runner', () => {
     expect(r.tally.total).toMatchObject({ received: 2, delivered: 2 });
   });
 });
+
+describe('listening sources are registered', () => {
+  it('http, forward and syslog are in the source registry with their schemas', async () => {
+    const { sources } = await import('./index.js');
+    for (const type of ['http', 'forward', 'syslog'])
+      expect(sources.find((s) => s.type === type)?.schema.safeParse({ type }).success).toBe(true);
+  });
+});
