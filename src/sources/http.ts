@@ -195,8 +195,8 @@ export class HttpSource implements Source {
     const server = tls
       ? createHttpsServer({ ...tls, requestCert: tls.ca !== undefined }, handler)
       : createHttpServer(handler);
-    // Firehose waits up to 3 minutes for an answer; keep requests open at least that long.
-    server.requestTimeout = 0;
+    // Receiving a request (not answering it: that waits for the outcome) must finish within 5 minutes.
+    server.requestTimeout = 300_000;
     server.headersTimeout = 60_000;
     server.keepAliveTimeout = 65_000;
     this.server = server;

@@ -43,7 +43,8 @@ type Settle = (outcome: Outcome) => void;
 
 export class PushQueue {
   private readonly queue: SourceEnvelope[] = [];
-  private readonly settle = new Map<SourceEnvelope, Settle>();
+  /** Per envelope handed over: its callback and the room it takes (counted once, at push). */
+  private readonly settle = new Map<SourceEnvelope, { cb: Settle; records: number; bytes: number }>();
   private pendingRecords = 0;
   private pendingBytes = 0;
   private wakeReader: (() => void) | undefined;
@@ -98,10 +99,10 @@ export class PushQueue {
     const n = env.records.length || 1;
     this.pendingRecords += n;
     this.pendingBytes += env.bytes;
+    this.settle.set(env, { cb: onOutcome, records: n, bytes: env.bytes });
     this.stats.envelopes++;
     this.stats.records += env.records.length;
     this.stats.bytes += env.bytes;
-    this.settle.set(env, onOutcome);
     this.queue.push(env);
     const w = this.wakeReader;
     this.wakeReader = undefined;
@@ -135,12 +136,12 @@ export class PushQueue {
 
   /** The runner's acknowledgement: frees room and answers the listener. */
   ack(env: SourceEnvelope, outcome: Outcome): void {
-    const cb = this.settle.get(env);
-    if (!cb) return;
+    const h = this.settle.get(env);
+    if (!h) return;
     this.settle.delete(env);
-    this.release(env);
+    this.release(h);
     this.stats.acked[outcome.kind]++;
-    cb(outcome);
+    h.cb(outcome);
   }
 
   /** Stops taking envelopes; those queued and never pulled are answered `failed SHUTDOWN`. */
@@ -148,28 +149,29 @@ export class PushQueue {
     if (this.ended) return;
     this.ended = true;
     for (const env of this.queue.splice(0)) {
-      const cb = this.settle.get(env);
+      const h = this.settle.get(env);
+      if (!h) continue;
       this.settle.delete(env);
-      this.release(env);
+      this.release(h);
       this.stats.acked.failed++;
-      cb?.(SHUTDOWN_FAILURE);
+      h.cb(SHUTDOWN_FAILURE);
     }
     this.notifyRoom();
   }
 
   /** Envelopes pulled but never acknowledged when the source closes: answered `failed SHUTDOWN`. */
   failOutstanding(): void {
-    for (const [env, cb] of [...this.settle]) {
+    for (const [env, h] of [...this.settle]) {
       this.settle.delete(env);
-      this.release(env);
+      this.release(h);
       this.stats.acked.failed++;
-      cb(SHUTDOWN_FAILURE);
+      h.cb(SHUTDOWN_FAILURE);
     }
   }
 
-  private release(env: SourceEnvelope): void {
-    this.pendingRecords -= env.records.length || 1;
-    this.pendingBytes -= env.bytes;
+  private release(h: { records: number; bytes: number }): void {
+    this.pendingRecords -= h.records;
+    this.pendingBytes -= h.bytes;
     if (!this.full) this.notifyRoom();
   }
 
