@@ -71,6 +71,7 @@ export type ForwardMessage =
       entries: ForwardEntry[];
       options: ForwardOptions;
     }
+  /** A PING, its strings left as bytes (`Uint8Array`). */
   | { kind: 'handshake'; message: unknown[] };
 
 export interface ForwardError {
@@ -148,7 +149,9 @@ export function decodeForwardMessage(msg: Uint8Array, limits: DecodeLimits): For
     if (n < 2) return fail('FORWARD_BAD_MESSAGE', `message array has ${n} element(s), expected 2 to 4`);
     const e0 = objectEnd(msg, first);
     const tag = dec.decode(msg.subarray(first, e0));
-    if (tag === 'PING') return { kind: 'handshake', message: dec.decode(msg) as unknown[] };
+    // PING's salt is raw bytes that senders (Fluent Bit) pack as msgpack str: keep strings as bytes.
+    if (tag === 'PING')
+      return { kind: 'handshake', message: new Decoder({ rawStrings: true }).decode(msg) as unknown[] };
     if (typeof tag !== 'string') return fail('FORWARD_BAD_MESSAGE', 'the tag is not a string');
     const e1 = objectEnd(msg, e0);
     const t1 = msg[e0];

@@ -254,6 +254,32 @@ describe('forward source: shared-key handshake', () => {
     await waitFor(() => cl.replies.length === 3, 'ack');
     expect(c.messages()).toEqual(['authed']);
 
+    // Fluent Bit packs its 16 random salt bytes as msgpack str (not valid UTF-8): they must be
+    // hashed as bytes, not as decoded text.
+    const fb = await RawClient.open(port);
+    await waitFor(() => fb.replies.length === 1, 'HELO');
+    const n3 = Buffer.from((fb.replies[0] as [string, { nonce: Uint8Array }])[1].nonce);
+    const rawSalt = Buffer.from([0xff, 0xfe, 0x80, 0x00, 0xc3, 0x28, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    const str = (b: Buffer) => Buffer.concat([Buffer.from([0xd9, b.length]), b]);
+    const ping = Buffer.concat([
+      Buffer.from([0x96]),
+      Buffer.from(encode('PING')),
+      Buffer.from(encode('node-3')),
+      str(rawSalt),
+      str(Buffer.from(sha(rawSalt, 'node-3', n3, 'k3y-secret'))),
+      Buffer.from(encode('')),
+      Buffer.from(encode('')),
+    ]);
+    fb.write(ping);
+    await waitFor(() => fb.replies.length === 2, 'PONG to a str salt');
+    expect(fb.replies[1]).toEqual([
+      'PONG',
+      true,
+      '',
+      'agg.example',
+      sha(rawSalt, 'agg.example', n3, 'k3y-secret'),
+    ]);
+
     const bad = await RawClient.open(port);
     await waitFor(() => bad.replies.length === 1, 'HELO');
     const n2 = Buffer.from((bad.replies[0] as [string, { nonce: Uint8Array }])[1].nonce);
@@ -265,7 +291,7 @@ describe('forward source: shared-key handshake', () => {
     skip.send(['t', 1, { log: 'no handshake' }]);
     await waitFor(() => skip.closed, 'events before the handshake close the connection');
     expect(c.messages()).toEqual(['authed']);
-    expect(src.stats.handshakes).toEqual({ ok: 1, failed: 2 });
+    expect(src.stats.handshakes).toEqual({ ok: 2, failed: 2 });
   });
 });
 

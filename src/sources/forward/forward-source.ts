@@ -484,7 +484,8 @@ export class ForwardSource implements Source {
     const sha = (...parts: Buffer[]) => createHash('sha512').update(Buffer.concat(parts)).digest('hex');
     const key = Buffer.from(this.key, 'utf8');
     const expected = sha(bytes(salt), bytes(clientHost), c.nonce, key);
-    const ok = typeof digest === 'string' && digest.length === expected.length && digest === expected;
+    const presented = bytes(digest).toString('latin1');
+    const ok = presented.length === expected.length && presented === expected;
     if (!ok) {
       this.counters.handshakes.failed++;
       c.sock.end(encode(['PONG', false, 'shared key mismatch', self, '']));
