@@ -64,6 +64,9 @@ function firehoseRequest(
   };
   if (opts.key !== undefined) headers['x-amz-firehose-access-key'] = opts.key;
   if (opts.gzip) headers['content-encoding'] = 'gzip';
+  headers['x-amz-firehose-common-attributes'] = JSON.stringify({
+    commonAttributes: { env: 'prod', team: 'platform' },
+  });
   return { method: 'POST', headers, body: opts.gzip ? gzipSync(json) : json };
 }
 
@@ -95,6 +98,8 @@ describe('http source: Firehose HTTP endpoint protocol', () => {
       ackId: 'req-1:0',
     });
     expect(cw.records[0].fields.tag).toBe('cwl');
+    expect(cw.records[0].fields.commonAttributes).toEqual({ env: 'prod', team: 'platform' });
+    expect(text.records[1].fields.commonAttributes).toEqual({ env: 'prod', team: 'platform' });
     expect(control.control).toBe(true);
     expect(text.records.map((r) => [r.message, r.meta.id, r.meta.logStream])).toEqual([
       ['{"a":1}', 'req-1:2:0', 'cwl-to-logferry'],

@@ -16,7 +16,8 @@
  * the pipeline and not yet acknowledged are at `maxPendingRecords`/`maxPendingBytes`, new requests
  * are answered 429 with `Retry-After` before their body is read. Firehose allows up to 64 MiB
  * buffers: keep `maxBodyBytes` at least the stream's buffer size. Firehose answers must come within
- * 3 minutes (Firehose's request timeout); sinks' batch ages are far below that.
+ * 3 minutes (Firehose's request timeout); sinks' batch ages are far below that. The stream's
+ * parameters (`X-Amz-Firehose-Common-Attributes`) become `fields.commonAttributes` of its records.
  *
  * Security: listens on 127.0.0.1 unless `address` says otherwise; `accessKey` (a secret reference,
  * never a literal) is compared in constant time with `X-Amz-Firehose-Access-Key` (Firehose) or an
@@ -380,6 +381,9 @@ export class HttpSource implements Source {
     }
     if ('status' in decoded) return fail(decoded.status, decoded.message, decoded.requestId);
     const { requestId, envelopes } = decoded;
+    const attrs = commonAttributes(header(req, 'x-amz-firehose-common-attributes'));
+    if (attrs)
+      for (const env of envelopes) for (const r of env.records) r.fields.commonAttributes = { ...attrs };
     const settle = outcomeJoin(envelopes.length, (worst) => {
       if (worst.kind === 'failed')
         fail(503, `records could not be delivered (${worst.code ?? 'FAILED'}); retry`, requestId);
@@ -417,6 +421,24 @@ export class HttpSource implements Source {
 function header(req: IncomingMessage, name: string): string | undefined {
   const v = req.headers[name];
   return Array.isArray(v) ? v[0] : v;
+}
+
+/**
+ * The stream's configured parameters, `X-Amz-Firehose-Common-Attributes:
+ * {"commonAttributes":{"k":"v"}}`; undefined when absent or not that shape.
+ */
+export function commonAttributes(v: string | undefined): Record<string, string> | undefined {
+  if (!v) return undefined;
+  try {
+    const doc = JSON.parse(v) as { commonAttributes?: unknown };
+    const a = doc?.commonAttributes;
+    if (typeof a !== 'object' || a === null || Array.isArray(a)) return undefined;
+    const out: Record<string, string> = {};
+    for (const [k, x] of Object.entries(a)) if (typeof x === 'string') out[k] = x;
+    return Object.keys(out).length > 0 ? out : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function bearer(req: IncomingMessage): string | undefined {
