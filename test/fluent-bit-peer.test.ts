@@ -1,8 +1,8 @@
 /**
- * A real Fluent Bit (`forward` output) shipping to logferry's `forward` source: shared-key
+ * A real Fluent Bit shipping to logferry: its `forward` output to the `forward` source (shared-key
  * handshake, gzip (CompressedPackedForward), `Require_ack_response`, and a sink that fails first —
  * logferry closes the connection without an ack, Fluent Bit sends the chunk again, and every record
- * arrives. Fluent Bit is not packaged for Debian and is not built by the test setup (a ~5 minute
+ * arrives), and its `http` output (`json_lines`, gzip, a bearer token) to the `http` source. Fluent Bit is not packaged for Debian and is not built by the test setup (a ~5 minute
  * build from source, see /work/shared/FACTS.md); set LOGFERRY_FLUENT_BIT to a `fluent-bit` binary
  * (v2 or later) to run this file. Without it the test is reported as skipped, by name.
  */
@@ -14,14 +14,87 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { runDaemon } from '../src/core/daemon.js';
 import { HttpSink, httpSinkConfig } from '../src/sinks/http.js';
 import { ForwardSource, forwardSourceConfig } from '../src/sources/forward/forward-source.js';
+import { HttpSource, httpSourceConfig } from '../src/sources/http.js';
 import { startNdjsonServer } from './infra/http-log-services.js';
-import { waitFor } from './infra/net-sources.js';
+import { pipeline, waitFor } from './infra/net-sources.js';
 
 const BIN = process.env.LOGFERRY_FLUENT_BIT;
 const dir = mkdtempSync(join(tmpdir(), 'logferry-fluent-bit-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-describe.skipIf(!BIN)('forward source with a real Fluent Bit (needs LOGFERRY_FLUENT_BIT)', () => {
+/** Runs fluent-bit with `conf` until `until()` holds (or 60 s); returns its log. */
+async function fluentBit(conf: string, until: () => boolean, what: string): Promise<string> {
+  const file = join(dir, `fluent-bit-${Date.now()}.conf`);
+  writeFileSync(file, conf);
+  const fb = spawn(BIN as string, ['-c', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  fb.stdout.on('data', (d) => {
+    log += d;
+  });
+  fb.stderr.on('data', (d) => {
+    log += d;
+  });
+  try {
+    await waitFor(until, what, 60_000).catch((e) => {
+      throw new Error(`${(e as Error).message}; Fluent Bit log:\n${log.slice(-3000)}`);
+    });
+  } finally {
+    fb.kill('SIGTERM');
+    await new Promise((r) => fb.once('exit', r));
+  }
+  return log;
+}
+
+describe.skipIf(!BIN)('a real Fluent Bit (needs LOGFERRY_FLUENT_BIT)', () => {
+  it('http output (json_lines, gzip, bearer token) → http source (ndjson): records with their event time', async () => {
+    const src = new HttpSource(
+      httpSourceConfig.parse({
+        type: 'http',
+        port: 0,
+        path: '/ingest',
+        format: 'ndjson',
+        accessKey: 'env:H',
+      }),
+      { resolveSecret: async () => 'h77p-bearer-key' },
+    );
+    const p = await pipeline(src);
+    const port = (await src.ready).port;
+    try {
+      const log = await fluentBit(
+        `[SERVICE]
+    Flush  1
+    Grace  1
+[INPUT]
+    Name     dummy
+    Tag      app.web
+    Dummy    {"log":"over http","stream":"stdout"}
+    Rate     10
+    Samples  10
+[OUTPUT]
+    Name              http
+    Match             *
+    Host              127.0.0.1
+    Port              ${port}
+    URI               /ingest
+    Format            json_lines
+    Json_date_key     date
+    Json_date_format  double
+    Compress          gzip
+    Header            Authorization Bearer h77p-bearer-key
+`,
+        () => p.receiver.docs.length >= 10,
+        '10 records',
+      );
+      expect(log).toMatch(/HTTP status=200/);
+      expect(p.receiver.docs.every((d) => d['@message'] === 'over http' && d.stream === 'stdout')).toBe(true);
+      // The event time is Fluent Bit's `date` (epoch seconds with a fraction), not the arrival time.
+      for (const d of p.receiver.docs)
+        expect(Math.abs(Date.parse(String(d['@timestamp'])) - Number(d.date) * 1000)).toBeLessThan(1);
+    } finally {
+      await p.stop();
+    }
+  }, 90_000);
+
   it('handshake, gzip and acks; a failed delivery is resent by Fluent Bit and nothing is lost', async () => {
     const receiver = await startNdjsonServer();
     const sink = new HttpSink(
