@@ -191,6 +191,24 @@ describe('http source: Firehose HTTP endpoint protocol', () => {
   });
 });
 
+describe('http source: clients that go away', () => {
+  it('a body abandoned half-way frees what it held (no 429 afterwards)', async () => {
+    const src = source({ maxPendingBytes: 4096 });
+    const { c, base } = await started(src);
+    const port = (await src.ready).port;
+    const { connect } = await import('node:net');
+    const s = connect(port, '127.0.0.1');
+    await new Promise<void>((r) => s.once('connect', () => r()));
+    s.write(`POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3500\r\n\r\n${'a'.repeat(3000)}`);
+    await new Promise((r) => setTimeout(r, 50));
+    s.destroy();
+    await new Promise((r) => setTimeout(r, 50));
+    const ok = await fetch(`${base}/`, { method: 'POST', body: `${'b'.repeat(2000)}\n` });
+    expect(ok.status).toBe(200);
+    expect(c.messages()).toEqual(['b'.repeat(2000)]);
+  });
+});
+
 describe('http source: plain POSTs', () => {
   it('takes text lines (CRLF too) and NDJSON with time and message keys; a bad NDJSON line refuses the body', async () => {
     const lines = source({ path: '/ingest', logGroup: 'apps' });

@@ -334,6 +334,10 @@ export class HttpSource implements Source {
       }
     });
     req.on('error', () => finish({ status: 400, message: 'the request was aborted' }));
+    // A client that goes away mid-body emits neither 'end' nor always 'error': free what it held.
+    req.on('close', () => {
+      if (!req.complete) finish({ status: 400, message: 'the request was aborted' });
+    });
     if (!inflater) {
       req.on('end', () => finish(undefined));
       return;
