@@ -57,6 +57,8 @@ export const syslogSourceConfig = z
     address: z.string().min(1).default(DEFAULT_ADDRESS),
     /** Port (0 = any free port; with `both`, TCP's port is used for UDP too). */
     port: z.number().int().min(0).max(65535).default(5140),
+    /** Open TCP connections at most (more are refused until one closes). */
+    maxConnections: z.number().int().min(1).default(1000),
     /** TLS on TCP (RFC 5425). */
     tls: tlsConfig.optional(),
     /** Message format: told apart per message, or required. */
@@ -201,6 +203,7 @@ export class SyslogSource implements Source {
             onConn,
           )
         : createTcpServer(onConn);
+      server.maxConnections = c.maxConnections;
       this.server = server;
       await new Promise<void>((resolve, reject) => {
         const onError = (e: unknown) => reject(listenError(`${this.name} (TCP)`, c.address, port, e));

@@ -212,6 +212,17 @@ describe('forward source: carrier modes (protocol-exact client)', () => {
     await waitFor(() => cl.replies.length === 5, 'all acks');
   });
 
+  it('refuses connections beyond maxConnections', async () => {
+    const src = source({ maxConnections: 1 });
+    const { c, port } = await started(src);
+    const first = await RawClient.open(port);
+    const second = await RawClient.open(port);
+    await waitFor(() => second.closed, 'second connection refused');
+    first.send(['t', 1, { log: 'still served' }]);
+    await waitFor(() => c.messages().length === 1, 'first connection served');
+    expect(first.closed).toBe(false);
+  });
+
   it('answers UDP heartbeats with 0x00 on the same port', async () => {
     const src = source();
     const { port } = await started(src);

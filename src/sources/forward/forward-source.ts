@@ -61,6 +61,8 @@ export const forwardSourceConfig = z.strictObject({
   address: z.string().min(1).default(DEFAULT_ADDRESS),
   /** TCP port, and UDP port for heartbeats (0 = any free port). */
   port: z.number().int().min(0).max(65535).default(24224),
+  /** Open TCP connections at most (more are refused until one closes). */
+  maxConnections: z.number().int().min(1).default(1000),
   tls: tlsConfig.optional(),
   /** Shared key (secret reference) for the HELO/PING/PONG handshake; without it no handshake. */
   sharedKey: secretRefSchema('sharedKey').optional(),
@@ -215,6 +217,7 @@ export class ForwardSource implements Source {
           onConn,
         )
       : createTcpServer(onConn);
+    server.maxConnections = c.maxConnections;
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       const onError = (e: unknown) => reject(listenError(this.name, c.address, c.port, e));
