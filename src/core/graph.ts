@@ -34,6 +34,19 @@ export interface GraphShape {
   sinks: readonly EdgeNode[];
 }
 
+/**
+ * A source tag with `*` declares the shape of the tags its records carry (a forward source routes
+ * by each sender's tag): a pattern may match them when their literal prefixes agree.
+ */
+function mayMatch(pattern: string, tag: string | undefined): boolean {
+  const star = tag?.indexOf('*') ?? -1;
+  if (tag === undefined || star < 0) return false;
+  const a = tag.slice(0, star);
+  const p = pattern.indexOf('*');
+  const b = p < 0 ? pattern : pattern.slice(0, p);
+  return a.startsWith(b) || b.startsWith(a);
+}
+
 /** Fluent Bit `Match`: `*` is any run of characters (also none); the pattern covers the whole tag. */
 export function tagMatches(pattern: string, tag: string | undefined): boolean {
   if (tag === undefined) return pattern === '*';
@@ -83,7 +96,10 @@ export function checkGraph(g: GraphShape): string[] {
         problems.push(`${plural}.${n.name}.inputs[${i}]: a component cannot read its own output`);
       }
     });
-    if (n.match !== undefined && !g.sources.some((s) => tagMatches(n.match as string, s.tag)))
+    if (
+      n.match !== undefined &&
+      !g.sources.some((s) => tagMatches(n.match as string, s.tag) || mayMatch(n.match as string, s.tag))
+    )
       problems.push(
         `${plural}.${n.name}.match: "${n.match}" matches no source's tag (tags: ${
           g.sources

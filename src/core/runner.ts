@@ -249,6 +249,18 @@ export function createRunner(graph: RunnerGraph, opts: RunnerOptions = {}): Runn
   // A source not named in the graph (a Lambda event, a test source) reads like every source.
   const anyPlan = planGraph({ ...graph, sources: [{ name: '\u0000any' }] }).get('\u0000any')!;
   const planFor = (name: string): SourcePlan => plans.get(name) ?? anyPlan;
+  // Envelopes that carry their own tag (a forward source: the sender's tag) are routed by it.
+  const tagPlans = new Map<string, SourcePlan>();
+  const planForTag = (name: string, tag: string): SourcePlan => {
+    const key = `${name}\u0000${tag}`;
+    let p = tagPlans.get(key);
+    if (!p) {
+      if (tagPlans.size >= 10_000) tagPlans.clear(); // bounded: tags are few in practice
+      p = planGraph({ ...graph, sources: [{ name, tag }] }).get(name)!;
+      tagPlans.set(key, p);
+    }
+    return p;
+  };
 
   async function run(sources: readonly Source[], ro: RunOptions = {}): Promise<RunResult> {
     const started = Date.now();
@@ -691,7 +703,7 @@ export function createRunner(graph: RunnerGraph, opts: RunnerOptions = {}): Runn
       // Tapped after parsing and masking: a tap never shows an unmasked secret.
       if (tap) for (const r of recs) tap(source.name, r);
 
-      const plan = planFor(source.name);
+      const plan = env.tag === undefined ? planFor(source.name) : planForTag(source.name, env.tag);
       const slotR: (LogRecord[] | undefined)[] = new Array(plan.slots);
       const slotE: (number[] | undefined)[] = new Array(plan.slots);
       slotR[0] = recs;

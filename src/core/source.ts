@@ -16,6 +16,8 @@ export interface SourceEnvelope {
   control?: boolean;
   /** Malformed: no records; goes to the dead-letter sink with this reason. */
   malformed?: { code: string; reason: string; payload?: string };
+  /** The records' own tag (a forward sender's): routes them by `match` instead of the source's tag. */
+  tag?: string;
   /** Bytes as received (for throughput figures). */
   bytes: number;
 }

@@ -4,8 +4,11 @@ import type { Source } from '../core/source.js';
 import { cloudwatchSourceSpec } from './cloudwatch.js';
 import { demoSpec } from './demo.js';
 import { fileSourceSpec } from './file/file-source.js';
+import { forwardSourceSpec } from './forward/forward-source.js';
+import { httpSourceSpec } from './http.js';
 import { kinesisSourceSpec } from './kinesis.js';
 import { stdinSourceSpec } from './stdin.js';
+import { syslogSourceSpec } from './syslog.js';
 
 export const sources: Registry<Source> = [
   demoSpec,
@@ -13,4 +16,7 @@ export const sources: Registry<Source> = [
   fileSourceSpec,
   cloudwatchSourceSpec,
   stdinSourceSpec,
+  httpSourceSpec,
+  forwardSourceSpec,
+  syslogSourceSpec,
 ];
