@@ -76,6 +76,8 @@ export class MemoryProgress implements ProgressStore {
 export const DONE = Number.MAX_SAFE_INTEGER;
 /** While the read-ahead is full, how often to ask the runner again to send open batches. */
 const ROOM_POLL_MS = 100;
+/** How often a read checks `shouldStop` while it waits for the object stream. */
+const STOP_POLL_MS = 50;
 
 export interface MessageSourceOptions {
   type: string;
@@ -129,6 +131,8 @@ interface ObjectState {
   /** Resume position (acknowledged prefix). */
   through: number;
   failed: boolean;
+  /** Lets a second announcement of the object go on: once it is done, failed or left unfinished. */
+  release: () => void;
 }
 
 interface MsgState<M> {
@@ -166,6 +170,8 @@ export class MessageSource<M extends FeedMessage = FeedMessage> implements Sourc
   private unackedBytes = 0;
   private active = 0;
   private readonly settling = new Set<Promise<void>>();
+  /** Objects being read, by id: a second announcement waits for the first's outcome. */
+  private readonly busy = new Map<string, { owner: MsgState<FeedMessage>; settled: Promise<void> }>();
   /** Messages not yet settled (for visibility extension). */
   readonly open = new Set<M>();
   requestFlush?: () => void;
@@ -323,25 +329,65 @@ export class MessageSource<M extends FeedMessage = FeedMessage> implements Sourc
     st: MsgState<M>,
     emit: (env: SourceEnvelope, o?: ObjectState, f?: Flight) => void,
     signal: AbortSignal,
+    again = false,
   ): Promise<boolean> {
-    this.stats.objects++;
+    if (!again) this.stats.objects++;
     const id = objectId(ref);
     const saved = this.progress.get(id);
     if (saved?.through === DONE) {
       this.stats.objectsAlreadyDone++;
       return true;
     }
+    // Another message of this run announced the same object (S3 notifies at least once): wait for
+    // its outcome, then read only what it did not settle.
+    const busy = this.busy.get(id);
+    if (busy) {
+      if (busy.owner === (st as MsgState<FeedMessage>)) return true;
+      // Its lines sit in open batches until they fill or age: ask for them to go while waiting.
+      let settled = false;
+      void busy.settled.then(() => {
+        settled = true;
+      });
+      while (!settled && !signal.aborted) {
+        this.requestFlush?.();
+        await Promise.race([busy.settled, new Promise((r) => setTimeout(r, ROOM_POLL_MS))]);
+      }
+      return this.readOne(ref, st, emit, signal, true);
+    }
+    let resolve!: () => void;
+    this.busy.set(id, {
+      owner: st as MsgState<FeedMessage>,
+      settled: new Promise<void>((r) => (resolve = r)),
+    });
     const from = saved?.through ?? 0;
-    const o: ObjectState = { id, flights: [], through: from, failed: false };
+    const o: ObjectState = {
+      id,
+      flights: [],
+      through: from,
+      failed: false,
+      release: () => {
+        if (this.busy.get(id)?.owner === (st as MsgState<FeedMessage>)) this.busy.delete(id);
+        resolve();
+      },
+    };
     st.objects.push(o);
     const resent = st.msg.receiveCount > 1 && saved === undefined;
+    // A read waiting on a slow stream stops as soon as `shouldStop` says so (not at its next chunk).
+    const stopRead = new AbortController();
+    const onAbort = () => stopRead.abort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    const poll = this.opts.shouldStop
+      ? setInterval(() => {
+          if (this.opts.shouldStop?.()) stopRead.abort();
+        }, STOP_POLL_MS)
+      : undefined;
     const it = readObject(this.s3, ref, {
       source: this.opts.type,
       skipThrough: from,
       chunkLines: this.opts.chunkLines,
       chunkBytes: this.opts.chunkBytes,
       maxLineBytes: this.opts.maxLineBytes,
-      signal,
+      signal: stopRead.signal,
       shouldStop: this.opts.shouldStop,
       stats: this.stats.lines,
     });
@@ -364,6 +410,7 @@ export class MessageSource<M extends FeedMessage = FeedMessage> implements Sourc
           this.stats.objectsUnfinished++;
           st.ok = false;
           st.why ??= 'stopped before the object was read to its end';
+          o.release();
           return false;
         }
         const env = n.value;
@@ -373,6 +420,7 @@ export class MessageSource<M extends FeedMessage = FeedMessage> implements Sourc
         emit(env, o, f);
       }
     } catch (e) {
+      o.release();
       if (!(e instanceof ObjectReadError)) throw e;
       this.stats.readErrors++;
       this.stats.objectsUnfinished++;
@@ -383,6 +431,9 @@ export class MessageSource<M extends FeedMessage = FeedMessage> implements Sourc
         error: e.message,
       });
       return false;
+    } finally {
+      if (poll) clearInterval(poll);
+      signal.removeEventListener('abort', onAbort);
     }
   }
 
@@ -399,6 +450,7 @@ export class MessageSource<M extends FeedMessage = FeedMessage> implements Sourc
       moved = true;
     }
     if (moved) this.progress.set(o.id, { through: o.through, at: Date.now() });
+    if (o.failed || o.through === DONE) o.release();
   }
 
   async ack(envelope: SourceEnvelope, outcome: Outcome): Promise<void> {

@@ -93,6 +93,7 @@ export async function* readObject(
     body = res.Body as typeof body;
     lastModified = res.LastModified?.getTime();
   } catch (e) {
+    if (opts.signal?.aborted) return { complete: false, through: start, stats };
     const name = errName(e);
     const status = httpStatus(e);
     const gone = name === 'NoSuchKey' || name === 'NoSuchVersion' || name === 'NotFound' || status === 404;
@@ -129,6 +130,7 @@ export async function* readObject(
       try {
         n = await lines.next();
       } catch (e) {
+        if (opts.signal?.aborted) return { complete: false, through, stats };
         throw new ObjectReadError(
           `reading ${where} failed after line ${through}: ${describeError(e)}`,
           'S3_READ_FAILED',
