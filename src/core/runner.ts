@@ -807,6 +807,10 @@ export function createRunner(graph: RunnerGraph, opts: RunnerOptions = {}): Runn
     const sourceErrors: RunResult['sourceErrors'] = [];
     async function runSource(source: Source): Promise<void> {
       let lastYield = Date.now();
+      // A source whose read-ahead is full (it waits for acknowledgements) asks for open batches to go.
+      source.requestFlush = () => {
+        if (lanes.every(idle)) flushAll();
+      };
       try {
         for await (const env of source.envelopes(signal)) {
           // Half-way to the bound, send what is open while reading goes on (overlap, not stop-and-go).

@@ -32,4 +32,9 @@ export interface Source {
   /** Progress hint for display: total envelopes if known. */
   readonly expected?: number;
   close?(): Promise<void>;
+  /**
+   * Set by the runner while it reads the source: sends the open batches now. A source that bounds
+   * what it has read but not yet had acknowledged calls it while it waits, so acknowledgements come.
+   */
+  requestFlush?: () => void;
 }

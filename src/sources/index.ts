@@ -7,6 +7,7 @@ import { fileSourceSpec } from './file/file-source.js';
 import { forwardSourceSpec } from './forward/forward-source.js';
 import { httpSourceSpec } from './http.js';
 import { kinesisSourceSpec } from './kinesis.js';
+import { sqsS3SourceSpec } from './sqs-s3.js';
 import { stdinSourceSpec } from './stdin.js';
 import { syslogSourceSpec } from './syslog.js';
 
@@ -19,4 +20,5 @@ export const sources: Registry<Source> = [
   httpSourceSpec,
   forwardSourceSpec,
   syslogSourceSpec,
+  sqsS3SourceSpec,
 ];

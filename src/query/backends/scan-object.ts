@@ -97,12 +97,12 @@ function project(out: Row, input: Row, keep: Projection): Row {
   return r;
 }
 
-function isGzip(b: Buffer): boolean {
+export function isGzip(b: Buffer): boolean {
   return b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
 }
 
 /** A zlib failure while decompressing: the lines before it stand; `consumed` compressed bytes were read. */
-class GzipDamage extends Error {
+export class GzipDamage extends Error {
   constructor(
     readonly code: string | undefined,
     message: string,
@@ -112,7 +112,7 @@ class GzipDamage extends Error {
   }
 }
 
-async function* gunzipChunks(first: Buffer, rest: AsyncIterator<Buffer>): AsyncGenerator<Buffer> {
+export async function* gunzipChunks(first: Buffer, rest: AsyncIterator<Buffer>): AsyncGenerator<Buffer> {
   const gz = createGunzip({ chunkSize: 256 * 1024 });
   let sourceFailed = false;
   // After a zlib error the stream is destroyed: waits end at 'close' instead of a 'drain' that never comes.

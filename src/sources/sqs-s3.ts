@@ -1,0 +1,311 @@
+/**
+ * The `sqs-s3` daemon source: drains an SQS queue of S3 object notifications (raw S3 events, as
+ * seed 000's SNS subscriptions with raw message delivery put them; SNS-wrapped; EventBridge
+ * `Object Created`), reads each announced object as a stream (gzip or plain; logferry's `raw` and
+ * `ndjson` archives, plain text or JSON lines from anywhere) and yields its lines as envelopes
+ * (src/sources/s3-object/). It long-polls (`waitTimeSeconds`), reads up to `maxConcurrentObjects`
+ * messages at once, keeps each message invisible while its object is in flight
+ * (ChangeMessageVisibility every third of `visibilityTimeoutSeconds`), and deletes a message only
+ * once every record of its objects has an outcome (delivered, dropped, or rejected into the
+ * dead-letter store). A message with a `failed` record, or whose object could not be read
+ * (AccessDenied, network), is made visible again after `retryDelaySeconds`.
+ *
+ * Delivery: at-least-once, resumed inside an object. The per-object position (last line whose
+ * outcome and every earlier line's is settled) is kept in `<dataDir>/sqs-s3/<name>.json`; after a
+ * crash the message reappears when its visibility timeout passes and the object is read from the
+ * line after that position. Lines after the position that were delivered before the crash are sent
+ * again: OpenSearch stores them once (record ids are bucket/key/version/line), other sinks may hold
+ * them twice (at most what was in flight: `maxBufferedBytes` per source). `once: true` stops when
+ * the queue answers empty twice in a row and everything read has settled (`logferry run --once`).
+ */
+import { resolve } from 'node:path';
+import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import {
+  ChangeMessageVisibilityBatchCommand,
+  ChangeMessageVisibilityCommand,
+  DeleteMessageCommand,
+  ReceiveMessageCommand,
+  type ReceiveMessageCommandOutput,
+  SQSClient,
+  type SQSClientConfig,
+} from '@aws-sdk/client-sqs';
+import { z } from 'zod';
+import { clientConfig } from '../aws/clients.js';
+import type { BuildContext, ComponentSpec, Logger } from '../core/component.js';
+import { describeError } from '../core/errors.js';
+import type { Outcome } from '../core/outcome.js';
+import type { Source, SourceEnvelope } from '../core/source.js';
+import { DEFAULT_MAX_LINE_BYTES } from './s3-object/lines.js';
+import {
+  type FeedMessage,
+  type MessageFeed,
+  MessageSource,
+  type MessageSourceStats,
+} from './s3-object/message-source.js';
+import { FileProgress } from './s3-object/progress-file.js';
+
+/** ReceiveMessage: at most 10 messages per call and a 20 s long poll — https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_ReceiveMessage.html */
+export const SQS_MAX_MESSAGES = 10;
+export const SQS_MAX_WAIT_SECONDS = 20;
+/** Visibility timeout: 0 s … 12 h — https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-visibility-timeout.html */
+export const SQS_MAX_VISIBILITY_SECONDS = 43_200;
+/** Where state goes when neither the source nor the config names a data directory. */
+export const DEFAULT_DATA_DIR = './logferry-data';
+
+export const sqsS3SourceConfig = z.strictObject({
+  type: z.literal('sqs-s3'),
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+$/, 'name may hold only letters, digits, `_`, `.` and `-`')
+    .optional(),
+  /** The queue S3 notifications arrive on (directly, through SNS, or from EventBridge). */
+  queueUrl: z.url(),
+  waitTimeSeconds: z.number().int().min(0).max(SQS_MAX_WAIT_SECONDS).default(SQS_MAX_WAIT_SECONDS),
+  /** Messages (objects) read at once. */
+  maxConcurrentObjects: z.number().int().min(1).max(1_000).default(4),
+  /** Visibility timeout asked for on receive and renewed while an object is in flight. */
+  visibilityTimeoutSeconds: z.number().int().min(5).max(SQS_MAX_VISIBILITY_SECONDS).default(120),
+  /** A message that could not be completed becomes visible again after this long. */
+  retryDelaySeconds: z.number().int().min(0).max(SQS_MAX_VISIBILITY_SECONDS).default(30),
+  /** Longer lines go to the dead-letter store (S3_LINE_TOO_LONG) with their first KiB. */
+  maxLineBytes: z
+    .number()
+    .int()
+    .min(64)
+    .max(256 * 1024 * 1024)
+    .default(DEFAULT_MAX_LINE_BYTES),
+  /** Lines per envelope (the unit of resume positions). */
+  chunkLines: z.number().int().min(1).max(100_000).default(1_000),
+  /** Text read but not yet acknowledged before reading pauses (bounds memory). */
+  maxBufferedBytes: z
+    .number()
+    .int()
+    .min(1024 * 1024)
+    .default(32 * 1024 * 1024),
+  /** State directory (default: the config's `dataDir`, else ./logferry-data). */
+  dataDir: z.string().min(1).optional(),
+  /** Stop when the queue is empty (answered empty twice in a row) and everything read has settled. */
+  once: z.boolean().default(false),
+  /** How long an object read completely is remembered (a duplicate notification then reads nothing). */
+  rememberDoneHours: z
+    .number()
+    .min(0)
+    .max(24 * 14)
+    .default(24),
+  region: z.string().min(1).optional(),
+  /** API endpoint override for SQS and S3 (emulators); default LOGFERRY_SQS_ENDPOINT / LOGFERRY_S3_ENDPOINT / LOGFERRY_AWS_ENDPOINT. */
+  endpoint: z.url().optional(),
+});
+export type SqsS3SourceConfig = z.infer<typeof sqsS3SourceConfig>;
+
+interface SqsMessage extends FeedMessage {
+  receipt: string;
+}
+
+type SqsApi = Pick<SQSClient, 'send'>;
+
+export interface SqsS3Stats extends MessageSourceStats {
+  receives: number;
+  emptyReceives: number;
+  deletes: number;
+  visibilityExtensions: number;
+  progressWrites: number;
+}
+
+/** SQS as a `MessageFeed`: long-poll receive, delete on ok, visibility back-off otherwise. */
+class SqsFeed implements MessageFeed<SqsMessage> {
+  receives = 0;
+  emptyReceives = 0;
+  deletes = 0;
+  private emptyInARow = 0;
+  constructor(
+    private readonly sqs: SqsApi,
+    private readonly cfg: SqsS3SourceConfig,
+    private readonly log?: Logger,
+  ) {}
+
+  async next(max: number, signal: AbortSignal): Promise<SqsMessage[] | null> {
+    if (this.cfg.once && this.emptyInARow >= 2) return null;
+    if (signal.aborted) return null;
+    let res: ReceiveMessageCommandOutput;
+    try {
+      res = await this.sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: this.cfg.queueUrl,
+          MaxNumberOfMessages: Math.min(SQS_MAX_MESSAGES, max),
+          WaitTimeSeconds: this.cfg.waitTimeSeconds,
+          VisibilityTimeout: this.cfg.visibilityTimeoutSeconds,
+          MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+        }),
+        { abortSignal: signal },
+      );
+    } catch (e) {
+      if (signal.aborted) return null;
+      throw e;
+    }
+    this.receives++;
+    const msgs = (res.Messages ?? []).filter((m) => m.ReceiptHandle);
+    if (msgs.length === 0) {
+      this.emptyReceives++;
+      this.emptyInARow++;
+    } else this.emptyInARow = 0;
+    return msgs.map((m) => ({
+      id: m.MessageId ?? '',
+      body: m.Body ?? '',
+      receipt: m.ReceiptHandle as string,
+      receiveCount: Number(m.Attributes?.ApproximateReceiveCount ?? '1') || 1,
+    }));
+  }
+
+  async settle(m: SqsMessage, ok: boolean, why?: string): Promise<void> {
+    if (ok) {
+      await this.sqs.send(
+        new DeleteMessageCommand({ QueueUrl: this.cfg.queueUrl, ReceiptHandle: m.receipt }),
+      );
+      this.deletes++;
+      return;
+    }
+    this.log?.warn('message not completed; it will be redelivered', { message: m.id, why });
+    await this.sqs.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: this.cfg.queueUrl,
+        ReceiptHandle: m.receipt,
+        VisibilityTimeout: this.cfg.retryDelaySeconds,
+      }),
+    );
+  }
+}
+
+export class SqsS3Source implements Source {
+  readonly type = 'sqs-s3';
+  readonly name: string;
+  readonly progressPath: string;
+  private readonly inner: MessageSource<SqsMessage>;
+  private readonly feed: SqsFeed;
+  private readonly progress: FileProgress;
+  private readonly sqs: SqsApi;
+  private extensions = 0;
+  private requestFlushFn?: () => void;
+  private readonly log?: Logger;
+
+  constructor(
+    private readonly cfg: SqsS3SourceConfig,
+    ctx: BuildContext & { dataDir?: string } = {},
+    deps: { sqs?: SqsApi; s3?: Pick<S3Client, 'send'> } = {},
+  ) {
+    this.name = cfg.name ?? 'sqs-s3';
+    this.log = ctx.log;
+    const dataDir = resolve(ctx.cwd ?? process.cwd(), cfg.dataDir ?? ctx.dataDir ?? DEFAULT_DATA_DIR);
+    this.progressPath = resolve(dataDir, 'sqs-s3', `${this.name}.json`);
+    this.sqs =
+      deps.sqs ??
+      new SQSClient(
+        clientConfig('sqs', { region: cfg.region, endpoint: cfg.endpoint, env: ctx.env }) as SQSClientConfig,
+      );
+    const s3 =
+      deps.s3 ??
+      new S3Client(
+        clientConfig('s3', { region: cfg.region, endpoint: cfg.endpoint, env: ctx.env }) as S3ClientConfig,
+      );
+    this.feed = new SqsFeed(this.sqs, cfg, ctx.log);
+    const rememberDoneMs = cfg.rememberDoneHours * 3_600_000;
+    this.progress = new FileProgress(this.progressPath, cfg.queueUrl, 1_000, rememberDoneMs);
+    this.inner = new MessageSource(
+      s3,
+      this.feed,
+      this.progress,
+      {
+        type: 'sqs-s3',
+        name: this.name,
+        maxConcurrentObjects: cfg.maxConcurrentObjects,
+        maxBufferedBytes: cfg.maxBufferedBytes,
+        chunkLines: cfg.chunkLines,
+        chunkBytes: 1024 * 1024,
+        maxLineBytes: cfg.maxLineBytes,
+        rememberDoneMs,
+        batch: SQS_MAX_MESSAGES,
+      },
+      ctx.log,
+    );
+  }
+
+  get requestFlush(): (() => void) | undefined {
+    return this.requestFlushFn;
+  }
+  set requestFlush(fn: (() => void) | undefined) {
+    this.requestFlushFn = fn;
+    this.inner.requestFlush = fn;
+  }
+
+  get stats(): SqsS3Stats {
+    return {
+      ...this.inner.stats,
+      receives: this.feed.receives,
+      emptyReceives: this.feed.emptyReceives,
+      deletes: this.feed.deletes,
+      visibilityExtensions: this.extensions,
+      progressWrites: this.progress.writes,
+    };
+  }
+
+  async *envelopes(signal: AbortSignal): AsyncIterable<SourceEnvelope> {
+    await this.progress.load();
+    const everyMs = Math.max(1_000, Math.floor((this.cfg.visibilityTimeoutSeconds * 1000) / 3));
+    const timer = setInterval(() => void this.extend(), everyMs);
+    try {
+      yield* this.inner.envelopes(signal);
+    } finally {
+      clearInterval(timer);
+    }
+  }
+
+  /** Keeps messages whose objects are in flight invisible (batches of 10). */
+  private async extend(): Promise<void> {
+    const open = [...this.inner.open];
+    for (let i = 0; i < open.length; i += SQS_MAX_MESSAGES) {
+      const part = open.slice(i, i + SQS_MAX_MESSAGES);
+      try {
+        await this.sqs.send(
+          new ChangeMessageVisibilityBatchCommand({
+            QueueUrl: this.cfg.queueUrl,
+            Entries: part.map((m, k) => ({
+              Id: String(k),
+              ReceiptHandle: m.receipt,
+              VisibilityTimeout: this.cfg.visibilityTimeoutSeconds,
+            })),
+          }),
+        );
+        this.extensions += part.length;
+      } catch (e) {
+        // Not fatal: the message may reappear and be read again (resumed from its position).
+        this.log?.warn('extending message visibility failed', { source: this.name, error: describeError(e) });
+      }
+    }
+  }
+
+  async ack(envelope: SourceEnvelope, outcome: Outcome): Promise<void> {
+    await this.inner.ack(envelope, outcome);
+  }
+
+  async close(): Promise<void> {
+    await this.inner.drain();
+    await this.progress.flush().catch(() => {});
+  }
+}
+
+export const sqsS3SourceSpec: ComponentSpec<SqsS3SourceConfig, Source> = {
+  type: 'sqs-s3',
+  summary:
+    'Drains an SQS queue of S3 object notifications (raw, SNS-wrapped, EventBridge) and ships each object line by line; deletes a message only after delivery, resumes inside an object after a crash.',
+  iam: [
+    'sqs:ReceiveMessage',
+    'sqs:DeleteMessage',
+    'sqs:ChangeMessageVisibility',
+    'sqs:GetQueueAttributes',
+    's3:GetObject',
+    's3:GetObjectVersion',
+    'kms:Decrypt',
+  ],
+  schema: sqsS3SourceConfig,
+  create: (c, ctx) => new SqsS3Source(c, ctx as BuildContext & { dataDir?: string }),
+};
