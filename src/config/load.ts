@@ -303,6 +303,8 @@ export function validateConfig(value: unknown, origin = 'config'): Config {
     parse: t.parse,
     mask: t.mask,
     metricsAddress: t.metricsAddress,
+    dataDir: t.dataDir,
+    shutdown: t.shutdown,
     sources: srcOk.map((x) => x.config),
     transforms: tr.named ? [] : trOk.map((x) => x.config),
     sinks: skOk.map((x) => x.config),

@@ -42,6 +42,8 @@ export interface DaemonOptions {
   progressIntervalMs?: number;
   log?: Logger;
   tap?: (component: string, record: LogRecord) => void;
+  /** The data directory (absolute): disk buffers live in its state directory. */
+  dataDir?: string;
 }
 
 export type DaemonProgress = RunProgress;

@@ -3,8 +3,11 @@
  * realistic demo CloudWatch payloads (EKS control plane, Lambda, ECS, control messages) through the
  * shared transforms (parse `auto`, masking) into a local archive in the S3 layout
  * (`./logferry-data`), with a dead-letter file beside it. Bounded by default (~20,000 events);
- * `--events N` ships about N, `--follow` runs until Ctrl-C (first Ctrl-C: stop reading, flush, print
- * the summary; second: stop without waiting — records not yet delivered count as `failed`).
+ * `--events N` ships about N, `--follow` runs until Ctrl-C (first Ctrl-C or SIGTERM: stop reading,
+ * flush within `shutdown.drainTimeout`, print the summary; second: stop without waiting — records
+ * not yet delivered count as `failed` and are not acknowledged). `--once` makes every source read
+ * what is there now and end (sources without a bounded mode are refused). State lives under the
+ * locked `dataDir` (core/data-dir.ts).
  *
  * Output: stdout carries records only (a `stdout` sink's NDJSON stays valid). A progress bar on a
  * TTY (plain periodic lines otherwise; never one per record) and then the summary table go to
@@ -20,10 +23,14 @@ import { buildDaemon, DEFAULT_DATA_DIR, withDefaults } from '../../config/build.
 import { parseConfigText, validateConfig } from '../../config/load.js';
 import { applyShorthands } from '../../config/shorthands.js';
 import type { Logger } from '../../core/component.js';
+import { lockDataDir } from '../../core/data-dir.js';
 import { type DaemonResult, runDaemon } from '../../core/daemon.js';
 import { describeError, LogferryError } from '../../core/errors.js';
 import { jsonLogger } from '../../core/logger.js';
 import type { LogRecord } from '../../core/record.js';
+import { DEFAULT_DRAIN_TIMEOUT_MS } from '../../core/shutdown.js';
+import type { Source } from '../../core/source.js';
+import type { Config } from '../../config/schema.js';
 import { type PipelineShape, startMetricsServer } from '../metrics-server.js';
 import { ProgressDisplay } from './run-progress.js';
 import { buildSummary, describeDeadLetter, formatSummary } from './run-summary.js';
@@ -50,6 +57,7 @@ export interface RunOptions {
   out?: string;
   json?: boolean;
   metricsAddress?: string;
+  once?: boolean;
 }
 
 /** `logferry tap`: print records leaving these components (all sources when empty) as NDJSON. */
@@ -65,6 +73,7 @@ Examples:
   $ logferry run --follow --rate 20000    follow at a higher rate
   $ logferry run --out /tmp/archive --json
   $ logferry run logferry.yaml            sources, transforms and sinks from a config file
+  $ logferry run logferry.yaml --once     read what is there now (files to EOF, streams to the tip), then exit
 
 With no config: source demo → parse (auto) → mask → s3 sink at file://./logferry-data (ndjson),
 dead letters in ./logferry-data/dead-letter. A config file that leaves out sources, sinks or
@@ -86,6 +95,10 @@ export function registerRun(program: Command): void {
     .option(
       '--out <dir>',
       `archive directory for the default sink and dead letters (default ${DEFAULT_DATA_DIR})`,
+    )
+    .option(
+      '--once',
+      'read what the sources hold now, deliver it, and exit (file: to EOF; kinesis: to the tip)',
     )
     .option('--json', 'print the summary as one JSON line (on stderr, like the table)')
     .option(
@@ -143,6 +156,11 @@ function positiveNumber(flag: string, v: string | undefined, integer: boolean): 
 function applyRunFlags(doc: Record<string, unknown>, opts: RunOptions): void {
   const events = positiveNumber('--events', opts.events, true);
   const rate = positiveNumber('--rate', opts.rate, false);
+  if (opts.once && opts.follow)
+    throw new LogferryError(
+      'CONFIG_INVALID',
+      '--once and --follow contradict each other: --once reads what is there now and exits, --follow runs until Ctrl-C. Pick one.',
+    );
   if (events === undefined && rate === undefined && !opts.follow) return;
   if (events !== undefined && opts.follow) {
     throw new LogferryError(
@@ -203,28 +221,66 @@ export async function run(
   opts: RunOptions,
   tapOpts?: TapOptions,
 ): Promise<void> {
-  const dataDir = resolve(opts.out ?? DEFAULT_DATA_DIR);
+  const outDir = resolve(opts.out ?? DEFAULT_DATA_DIR);
   const { doc: fileDoc, origin } = loadDoc(configPath);
-  const doc = withDefaults(applyShorthands(fileDoc, process.env), { dataDir });
+  const doc = withDefaults(applyShorthands(fileDoc, process.env), { dataDir: outDir });
   applyRunFlags(doc, opts);
   const cfg = validateConfig(doc, origin);
   const log = stderrLogger();
   const cwd = configPath ? dirname(resolve(configPath)) : process.cwd();
+  // State (positions, checkpoints, disk buffers) under one locked directory: the config's
+  // `dataDir` (relative to the config file), else --out, else ./logferry-data.
+  const dataDir = cfg.dataDir !== undefined ? resolve(cwd, cfg.dataDir) : outDir;
+  const lock = lockDataDir(dataDir);
+  if (lock.tookOver)
+    log.warn('took over a stale data directory lock', { path: lock.path, why: lock.tookOver });
+  try {
+    await runLocked(cfg, { configPath, cwd, dataDir, log, opts, tapOpts });
+  } finally {
+    lock.release();
+  }
+}
+
+async function runLocked(
+  cfg: Config,
+  ctx: {
+    configPath: string | undefined;
+    cwd: string;
+    dataDir: string;
+    log: Logger;
+    opts: RunOptions;
+    tapOpts: TapOptions | undefined;
+  },
+): Promise<void> {
+  const { cwd, dataDir, log, opts, tapOpts } = ctx;
   const built = await buildDaemon(cfg, {
     cwd,
+    dataDir,
     log,
     ...secretContext(sharedSecretResolver()),
   });
+  if (opts.once) boundSources(built);
 
+  const drainTimeoutMs = cfg.shutdown?.drainTimeout ?? DEFAULT_DRAIN_TIMEOUT_MS;
   const stop = new AbortController();
   const hard = new AbortController();
-  const onSignal = () => {
+  let drainTimer: NodeJS.Timeout | undefined;
+  const onSignal = (sig: NodeJS.Signals) => {
     if (!stop.signal.aborted) {
       stop.abort();
-      progress.note('stopping: flushing what was read (Ctrl-C again to stop without waiting)…');
+      progress.note(
+        `${sig}: stopping — flushing what was read (up to ${formatMs(drainTimeoutMs)}; a second signal stops without waiting)…`,
+      );
+      drainTimer = setTimeout(() => {
+        if (hard.signal.aborted) return;
+        hard.abort();
+        progress.note(
+          `drain timeout (${formatMs(drainTimeoutMs)}) passed: records not yet delivered are counted as failed and not acknowledged`,
+        );
+      }, drainTimeoutMs);
     } else if (!hard.signal.aborted) {
       hard.abort();
-      progress.note('stopping now: records not yet delivered are counted as failed');
+      progress.note(`${sig} again: stopping now — records not yet delivered are counted as failed`);
     }
   };
   process.on('SIGINT', onSignal);
@@ -255,6 +311,7 @@ export async function run(
       componentOf: componentCache(),
       log,
       tap,
+      dataDir,
       onProgress: (p) => {
         progress.update(p);
         metrics?.update(p);
@@ -262,6 +319,7 @@ export async function run(
       progressIntervalMs: 100,
     });
   } finally {
+    if (drainTimer) clearTimeout(drainTimer);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     progress.end();
@@ -283,6 +341,22 @@ export async function run(
   }
   if (result.tally.total.failed > 0) process.exitCode = 1;
 }
+
+/** `--once`: every source reads what is there now and ends; one that cannot is refused (exit 2). */
+function boundSources(built: { sources: Source[] }): void {
+  const problems: string[] = [];
+  for (const s of built.sources) {
+    const why = s.bounded ? s.bounded() : 'it has no bounded mode (it would run until stopped)';
+    if (why !== undefined) problems.push(`source ${s.name} (type ${s.type}): ${why}`);
+  }
+  if (problems.length > 0)
+    throw new LogferryError(
+      'CONFIG_INVALID',
+      `--once needs every source to stop by itself, and ${problems.length === 1 ? 'one cannot' : `${problems.length} cannot`}:\n${problems.map((p) => `  - ${p}`).join('\n')}\nRun without --once, or remove ${problems.length === 1 ? 'that source' : 'those sources'}.`,
+    );
+}
+
+const formatMs = (ms: number) => (ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`);
 
 /**
  * The `tap` hook: one JSON line per record leaving a tapped component, on stdout (records are the

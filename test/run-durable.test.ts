@@ -1,0 +1,230 @@
+/**
+ * `logferry run` as an operator runs it (the built CLI, bundled privately for this file): state
+ * under the locked `dataDir`, `--once` over files (to EOF, positions honoured on the next run),
+ * sources without a bounded mode refused, a second daemon on the same dataDir refused with exit 2,
+ * a stale lock taken over, SIGTERM draining with the summary.
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildCliBundle } from './infra/cli-bundle.js';
+
+const root = mkdtempSync(join(tmpdir(), 'lf-durable-'));
+/** A private bundle (inside node_modules so its packages resolve), never racing dist/. */
+const buildDir = join(
+  new URL('..', import.meta.url).pathname,
+  'node_modules',
+  '.cache',
+  `logferry-durable-${process.pid}`,
+);
+const cli = join(buildDir, 'cli', 'logferry.mjs');
+const env = { ...process.env, LOGFERRY_OPENSEARCH_URL: '', LOGFERRY_S3_URL: '', LOGFERRY_DLQ: '' };
+
+beforeAll(() => buildCliBundle(buildDir), 120_000);
+afterAll(() => {
+  rmSync(root, { recursive: true, force: true });
+  rmSync(buildDir, { recursive: true, force: true });
+});
+
+function run(args: string[], cwd: string) {
+  const r = spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8', timeout: 120_000, env });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function summaryOf(r: { stdout: string; stderr: string }) {
+  const lines = r.stderr.trim().split('\n');
+  return JSON.parse(lines[lines.length - 1]);
+}
+
+function walk(d: string): string[] {
+  if (!existsSync(d)) return [];
+  const out: string[] = [];
+  for (const e of readdirSync(d, { withFileTypes: true })) {
+    const p = join(d, e.name);
+    if (e.isDirectory()) out.push(...walk(p));
+    else out.push(p);
+  }
+  return out;
+}
+
+/** Every NDJSON document in a local S3-layout archive (finished objects only). */
+function archived(d: string): { '@id': string; '@message': string }[] {
+  return walk(d)
+    .filter((f) => f.endsWith('.gz'))
+    .flatMap((f) => gunzipSync(readFileSync(f)).toString('utf8').trimEnd().split('\n'))
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
+}
+
+/** A CRI container log line. */
+const cri = (i: number) => `2026-12-05T10:00:00.${String(i % 1000).padStart(3, '0')}Z stdout F line ${i}\n`;
+
+function fileConfig(dir: string, extra: string[] = []): string {
+  const p = join(dir, 'logferry.yaml');
+  writeFileSync(
+    p,
+    [
+      'dataDir: ./data',
+      'sources:',
+      '  nodes: { type: file, path: ./logs/*.log, readFromHead: true }',
+      'sinks:',
+      '  archive: { type: s3, url: ./archive, maxAgeMs: 200 }',
+      ...extra,
+      '',
+    ].join('\n'),
+  );
+  return p;
+}
+
+describe('logferry run --once', () => {
+  it('reads files to EOF and exits; the next --once run reads only what was appended', () => {
+    const dir = mkdtempSync(join(root, 'once-'));
+    mkdirSync(join(dir, 'logs'));
+    let text = '';
+    for (let i = 0; i < 500; i++) text += cri(i);
+    writeFileSync(join(dir, 'logs', 'app_ns_web-0123.log'), text);
+    writeFileSync(join(dir, 'logs', 'other.log'), 'plain one\nplain two\n');
+    fileConfig(dir);
+    const r1 = run(['run', 'logferry.yaml', '--once', '--json'], dir);
+    expect(r1.stderr).not.toMatch(/"level":"error"/);
+    expect(r1.code).toBe(0);
+    expect(r1.stdout).toBe('');
+    const s1 = summaryOf(r1);
+    expect(s1.events.delivered).toBe(502);
+    expect(s1.interrupted).toBe(false);
+    // State lives in the config's dataDir: positions per source, no lock left behind.
+    const positions = join(dir, 'data', 'state', 'nodes', 'positions.json');
+    expect(Object.keys(JSON.parse(readFileSync(positions, 'utf8')).files)).toHaveLength(2);
+    expect(existsSync(join(dir, 'data', 'state', 'daemon.lock'))).toBe(false);
+
+    appendFileSync(join(dir, 'logs', 'app_ns_web-0123.log'), cri(500) + cri(501));
+    const r2 = run(['run', 'logferry.yaml', '--once', '--json'], dir);
+    expect(r2.code).toBe(0);
+    expect(summaryOf(r2).events.delivered).toBe(2);
+    const docs = archived(join(dir, 'archive'));
+    const messages = new Set(docs.map((d) => d['@message']));
+    for (let i = 0; i < 502; i++) expect(messages.has(`line ${i}`)).toBe(true);
+    expect(docs).toHaveLength(504);
+  });
+
+  it('moves positions kept in the old place (<config dir>/logferry-data/state) into dataDir', () => {
+    const dir = mkdtempSync(join(root, 'legacy-'));
+    mkdirSync(join(dir, 'logs'));
+    writeFileSync(join(dir, 'logs', 'a.log'), 'one\ntwo\n');
+    fileConfig(dir);
+    // A first run records the file's identity; pretend it was an old version's database.
+    expect(run(['run', 'logferry.yaml', '--once', '--json'], dir).code).toBe(0);
+    const fresh = join(dir, 'data', 'state', 'nodes', 'positions.json');
+    const legacyDir = join(dir, 'logferry-data', 'state');
+    mkdirSync(legacyDir, { recursive: true });
+    writeFileSync(join(legacyDir, 'file-nodes.positions.json'), readFileSync(fresh));
+    rmSync(fresh);
+    appendFileSync(join(dir, 'logs', 'a.log'), 'three\n');
+    const r = run(['run', 'logferry.yaml', '--once', '--json'], dir);
+    expect(r.code).toBe(0);
+    expect(summaryOf(r).events.delivered).toBe(1);
+    expect(existsSync(fresh)).toBe(true);
+    expect(existsSync(join(legacyDir, 'file-nodes.positions.json'))).toBe(false);
+  });
+
+  it('refuses sources that cannot stop by themselves, and --once with --follow (exit 2)', () => {
+    const dir = mkdtempSync(join(root, 'refuse-'));
+    writeFileSync(
+      join(dir, 'f.yaml'),
+      ['sources:', '  live: { type: demo, follow: true }', 'sinks:', '  - { type: blackhole }', ''].join(
+        '\n',
+      ),
+    );
+    const r = run(['run', 'f.yaml', '--once'], dir);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--once needs every source to stop by itself/);
+    expect(r.stderr).toMatch(/source live \(type demo\): it follows/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    const both = run(['run', '--once', '--follow'], dir);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/--once and --follow contradict each other/);
+    // A demo that ends by itself is fine.
+    const ok = run(['run', '--once', '--events', '100', '--out', join(dir, 'out'), '--json'], dir);
+    expect(ok.code).toBe(0);
+  });
+});
+
+function startDaemon(args: string[], cwd: string): { child: ChildProcess; stderr: () => string } {
+  const child = spawn(process.execPath, [cli, ...args], { cwd, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr?.on('data', (d) => {
+    err += d.toString();
+  });
+  return { child, stderr: () => err };
+}
+
+async function waitFor(what: string, cond: () => boolean, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const exited = (c: ChildProcess) =>
+  new Promise<number | null>((r) =>
+    c.exitCode !== null ? r(c.exitCode) : c.once('exit', (code) => r(code)),
+  );
+
+describe('dataDir lock and shutdown', () => {
+  it('refuses a second daemon on the same dataDir; SIGTERM drains and prints the summary; the lock goes', async () => {
+    const dir = mkdtempSync(join(root, 'lock-'));
+    const data = join(dir, 'data');
+    const lock = join(data, 'state', 'daemon.lock');
+    const d = startDaemon(['run', '--follow', '--rate', '500', '--out', data, '--json'], dir);
+    try {
+      await waitFor('the lock', () => existsSync(lock));
+      expect(JSON.parse(readFileSync(lock, 'utf8'))).toMatchObject({ pid: d.child.pid, host: hostname() });
+      const second = run(['run', '--events', '10', '--out', data], dir);
+      expect(second.code).toBe(2);
+      expect(second.stderr).toMatch(
+        new RegExp(`data directory ${data} is in use by another logferry daemon \\(pid ${d.child.pid} on `),
+      );
+      await new Promise((r) => setTimeout(r, 500));
+      d.child.kill('SIGTERM');
+      expect(await exited(d.child)).toBe(0);
+      const s = summaryOf({ stdout: '', stderr: d.stderr() });
+      expect(s.interrupted).toBe(true);
+      expect(s.balanced).toBe(true);
+      expect(s.events.failed).toBe(0);
+      expect(s.events.received).toBeGreaterThan(0);
+      expect(d.stderr()).toMatch(/SIGTERM: stopping/);
+      expect(existsSync(lock)).toBe(false);
+    } finally {
+      d.child.kill('SIGKILL');
+    }
+  });
+
+  it('takes over the lock of a daemon that was killed (-9)', async () => {
+    const dir = mkdtempSync(join(root, 'stale-'));
+    const data = join(dir, 'data');
+    const lock = join(data, 'state', 'daemon.lock');
+    const d = startDaemon(['run', '--follow', '--rate', '200', '--out', data], dir);
+    await waitFor('the lock', () => existsSync(lock));
+    d.child.kill('SIGKILL');
+    await exited(d.child);
+    expect(existsSync(lock)).toBe(true);
+    const r = run(['run', '--events', '50', '--out', data, '--json'], dir);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(
+      new RegExp(`took over a stale data directory lock.*process ${d.child.pid} is not running`),
+    );
+  });
+});
