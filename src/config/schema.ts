@@ -4,6 +4,7 @@
  * `type` in the registries, so every problem is reported with its path in one pass.
  */
 import { z } from 'zod';
+import type { BufferConfig } from '../core/buffer/config.js';
 import { shutdownSettings } from '../core/shutdown.js';
 
 /** Firehose response budget: the documented limit is 6 MB; keep headroom for JSON framing. */
@@ -94,6 +95,8 @@ export interface Config
   sinkEdges?: Record<string, Edges>;
   /** Source tags by source name (for `match`). */
   sourceTags?: Record<string, string>;
+  /** A sink's `buffer` (memory bounds or a disk buffer), by sink name. */
+  sinkBuffers?: Record<string, BufferConfig>;
   deadLetter?: ComponentConfig;
   firehose: FirehoseSettings;
 }

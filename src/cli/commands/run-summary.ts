@@ -41,8 +41,40 @@ export interface RunSummary {
     objects?: number;
     bytes?: number;
     rawBytes?: number;
+    /** The sink's disk buffer (`buffer: {type: disk}`). */
+    buffer?: BufferSummary;
   }[];
   deadLetter?: string;
+}
+
+export interface BufferSummary {
+  path: string;
+  /** Entries stored this run / delivered from the buffer / left on disk for the next start. */
+  written: number;
+  delivered: number;
+  rejected: number;
+  pending: number;
+  /** Found on disk at start (a previous run's), and of those possibly delivered before a crash. */
+  replayed: number;
+  possibleDuplicates: number;
+  droppedFull: number;
+  corrupt: Record<string, number>;
+}
+
+function bufferSummary(b: Record<string, unknown> | undefined): BufferSummary | undefined {
+  if (!b || b.type !== 'disk') return undefined;
+  const n = (k: string) => (typeof b[k] === 'number' ? (b[k] as number) : 0);
+  return {
+    path: String(b.path),
+    written: n('written'),
+    delivered: n('delivered'),
+    rejected: n('rejected'),
+    pending: n('pending'),
+    replayed: n('replayed'),
+    possibleDuplicates: n('possibleDuplicates'),
+    droppedFull: n('droppedFull'),
+    corrupt: { ...((b.corrupt as Record<string, number>) ?? {}) },
+  };
 }
 
 export function buildSummary(
@@ -74,7 +106,13 @@ export function buildSummary(
       bytesInPerSecond: Math.round(r.bytesIn / secs),
     },
     sinks: r.sinks.map((s, i) => {
-      const st = (s.stats ?? {}) as { objects?: number; bytes?: number; rawBytes?: number };
+      const st = (s.stats ?? {}) as {
+        objects?: number;
+        bytes?: number;
+        rawBytes?: number;
+        buffer?: Record<string, unknown>;
+      };
+      const buffer = bufferSummary(st.buffer);
       return {
         name: s.name,
         type: s.type,
@@ -84,6 +122,7 @@ export function buildSummary(
         ...(typeof st.objects === 'number'
           ? { objects: st.objects, bytes: st.bytes, rawBytes: st.rawBytes }
           : {}),
+        ...(buffer ? { buffer } : {}),
       };
     }),
     ...(info.deadLetter ? { deadLetter: info.deadLetter } : {}),
@@ -154,6 +193,20 @@ export function formatSummary(s: RunSummary): string {
         : `${int(sink.records)} records in ${int(sink.sends)} requests`;
     lines.push(`${label(`${sink.type} sink`)}${sink.target}`);
     lines.push(`${label('')}${what}`);
+    const b = sink.buffer;
+    if (b) {
+      const corrupt = Object.entries(b.corrupt).map(([k, v]) => `${int(v)} × ${k}`);
+      lines.push(
+        `${label('disk buffer')}${int(b.written)} stored, ${int(b.delivered)} delivered from it, ${int(b.pending)} left for the next start`,
+      );
+      if (b.replayed > 0)
+        lines.push(
+          `${label('')}${int(b.replayed)} replayed from the last run (${int(b.possibleDuplicates)} possibly delivered before it stopped: duplicates where the sink cannot dedupe)`,
+        );
+      if (b.droppedFull > 0)
+        lines.push(`${label('')}${int(b.droppedFull)} dropped: the buffer was full (drop_newest)`);
+      if (corrupt.length > 0) lines.push(`${label('')}corrupt entries skipped: ${corrupt.join(', ')}`);
+    }
   }
   const reasons = (kind: string) =>
     Object.entries(s.byReason)
