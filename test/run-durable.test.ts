@@ -228,3 +228,95 @@ describe('dataDir lock and shutdown', () => {
     );
   });
 });
+
+describe('shutdown drain timeout', () => {
+  it('SIGTERM waits shutdown.drainTimeout for a hung sink, then exits with the summary; those records are not acknowledged and come again', async () => {
+    const { createServer } = await import('node:net');
+    const sockets: import('node:net').Socket[] = [];
+    // A sink endpoint that accepts connections and never answers.
+    const server = createServer((s) => sockets.push(s));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as import('node:net').AddressInfo).port;
+    const dir = mkdtempSync(join(root, 'drain-'));
+    mkdirSync(join(dir, 'logs'));
+    writeFileSync(join(dir, 'logs', 'a.log'), Array.from({ length: 200 }, (_, i) => `hung ${i}\n`).join(''));
+    const cfg = (sink: string) =>
+      [
+        'dataDir: ./data',
+        'shutdown: { drainTimeout: 1s }',
+        'sources:',
+        '  logs: { type: file, path: ./logs/*.log, readFromHead: true }',
+        'sinks:',
+        `  out: ${sink}`,
+        '',
+      ].join('\n');
+    writeFileSync(
+      join(dir, 'hung.yaml'),
+      cfg(`{ type: http, flavor: ndjson, url: "http://127.0.0.1:${port}/", maxAgeMs: 100 }`),
+    );
+    writeFileSync(join(dir, 'ok.yaml'), cfg('{ type: blackhole }'));
+    try {
+      const d = startDaemon(['run', 'hung.yaml', '--json'], dir);
+      await waitFor('a send to the hung sink', () => sockets.length > 0);
+      const t0 = Date.now();
+      d.child.kill('SIGTERM');
+      const code = await exited(d.child);
+      const took = Date.now() - t0;
+      expect(code).toBe(1);
+      expect(took).toBeGreaterThanOrEqual(900);
+      expect(took).toBeLessThan(15_000);
+      expect(d.stderr()).toMatch(
+        /drain timeout \(1s\) passed: records not yet delivered are counted as failed and not acknowledged/,
+      );
+      const s = summaryOf({ stdout: '', stderr: d.stderr() });
+      expect(s.balanced).toBe(true);
+      expect(s.interrupted).toBe(true);
+      expect(s.events.failed).toBe(200);
+      expect(s.byReason['failed:DEADLINE']).toBe(200);
+      // Not acknowledged: a later run delivers them.
+      const again = run(['run', 'ok.yaml', '--once', '--json'], dir);
+      expect(again.code).toBe(0);
+      expect(summaryOf(again).events.delivered).toBe(200);
+    } finally {
+      for (const s of sockets) s.destroy();
+      server.close();
+    }
+  });
+
+  it('a second signal stops at once, without waiting for the drain timeout', async () => {
+    const { createServer } = await import('node:net');
+    const sockets: import('node:net').Socket[] = [];
+    const server = createServer((s) => sockets.push(s));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as import('node:net').AddressInfo).port;
+    const dir = mkdtempSync(join(root, 'twice-'));
+    writeFileSync(
+      join(dir, 'c.yaml'),
+      [
+        'dataDir: ./data',
+        'shutdown: { drainTimeout: 60s }',
+        'sources: { d: { type: demo, envelopes: 20 } }',
+        `sinks: { out: { type: http, flavor: ndjson, url: "http://127.0.0.1:${port}/", maxAgeMs: 100 } }`,
+        '',
+      ].join('\n'),
+    );
+    try {
+      const d = startDaemon(['run', 'c.yaml', '--json'], dir);
+      await waitFor('a send to the hung sink', () => sockets.length > 0);
+      const t0 = Date.now();
+      d.child.kill('SIGINT');
+      await waitFor('the first signal taken', () => /SIGINT: stopping/.test(d.stderr()));
+      d.child.kill('SIGINT');
+      expect(await exited(d.child)).toBe(1);
+      expect(Date.now() - t0).toBeLessThan(20_000);
+      expect(d.stderr()).toMatch(/SIGINT again: stopping now/);
+      const s = summaryOf({ stdout: '', stderr: d.stderr() });
+      expect(s.abandoned).toBe(true);
+      expect(s.balanced).toBe(true);
+      expect(s.events.failed).toBeGreaterThan(0);
+    } finally {
+      for (const s of sockets) s.destroy();
+      server.close();
+    }
+  });
+});
