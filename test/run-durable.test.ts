@@ -320,3 +320,65 @@ describe('shutdown drain timeout', () => {
     }
   });
 });
+
+describe('disk buffer', () => {
+  it('acknowledges what is on disk, keeps it while the sink is down, and delivers it after a restart', async () => {
+    const { createServer } = await import('node:net');
+    const sockets: import('node:net').Socket[] = [];
+    const server = createServer((s) => sockets.push(s));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as import('node:net').AddressInfo).port;
+    const dir = mkdtempSync(join(root, 'disk-'));
+    mkdirSync(join(dir, 'logs'));
+    writeFileSync(join(dir, 'logs', 'a.log'), Array.from({ length: 300 }, (_, i) => `kept ${i}\n`).join(''));
+    const cfg = (sink: string) =>
+      [
+        'dataDir: ./data',
+        'shutdown: { drainTimeout: 1s }',
+        'sources:',
+        '  logs: { type: file, path: ./logs/*.log, readFromHead: true }',
+        'sinks:',
+        `  out: { ${sink}, buffer: { type: disk, maxBytes: 8MiB } }`,
+        '',
+      ].join('\n');
+    writeFileSync(
+      join(dir, 'down.yaml'),
+      cfg(`type: http, flavor: ndjson, url: "http://127.0.0.1:${port}/", maxAgeMs: 50`),
+    );
+    writeFileSync(join(dir, 'up.yaml'), cfg('type: s3, url: ./archive, maxAgeMs: 50'));
+    try {
+      const d = startDaemon(['run', 'down.yaml', '--json'], dir);
+      await waitFor('a send to the hung sink', () => sockets.length > 0);
+      d.child.kill('SIGTERM');
+      expect(await exited(d.child)).toBe(0);
+      const s1 = summaryOf({ stdout: '', stderr: d.stderr() });
+      // Stored on disk = acknowledged: the file position moved, nothing failed.
+      expect(s1.events.delivered).toBe(300);
+      expect(s1.sinks[0].buffer).toMatchObject({ written: 300, delivered: 0, pending: 300 });
+      expect(d.stderr()).toMatch(
+        /disk buffer +300 stored, 0 delivered from it, 300 left for the next start|"pending":300/,
+      );
+      const positions = JSON.parse(
+        readFileSync(join(dir, 'data', 'state', 'logs', 'positions.json'), 'utf8'),
+      );
+      expect(Object.values(positions.files)).toMatchObject([
+        { offset: readFileSync(join(dir, 'logs', 'a.log')).length },
+      ]);
+
+      const up = run(['run', 'up.yaml', '--once', '--json'], dir);
+      expect(up.code).toBe(0);
+      const s2 = summaryOf(up);
+      expect(s2.events.received).toBe(0); // nothing new in the file
+      expect(s2.sinks[0].buffer).toMatchObject({ replayed: 300, delivered: 300, pending: 0 });
+      const msgs = archived(join(dir, 'archive')).map((x) => x['@message']);
+      expect(new Set(msgs).size).toBe(300);
+      expect(msgs).toHaveLength(300);
+      // The table names the buffer too.
+      const table = run(['run', 'up.yaml', '--once'], dir);
+      expect(table.stderr).toMatch(/disk buffer +0 stored, 0 delivered from it, 0 left for the next start/);
+    } finally {
+      for (const s of sockets) s.destroy();
+      server.close();
+    }
+  });
+});
