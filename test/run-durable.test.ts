@@ -355,9 +355,7 @@ describe('disk buffer', () => {
       // Stored on disk = acknowledged: the file position moved, nothing failed.
       expect(s1.events.delivered).toBe(300);
       expect(s1.sinks[0].buffer).toMatchObject({ written: 300, delivered: 0, pending: 300 });
-      expect(d.stderr()).toMatch(
-        /disk buffer +300 stored, 0 delivered from it, 300 left for the next start|"pending":300/,
-      );
+      expect(d.stderr()).toMatch(/"pending":300/);
       const positions = JSON.parse(
         readFileSync(join(dir, 'data', 'state', 'logs', 'positions.json'), 'utf8'),
       );
@@ -375,7 +373,9 @@ describe('disk buffer', () => {
       expect(msgs).toHaveLength(300);
       // The table names the buffer too.
       const table = run(['run', 'up.yaml', '--once'], dir);
-      expect(table.stderr).toMatch(/disk buffer +0 stored, 0 delivered from it, 0 left for the next start/);
+      expect(table.stderr).toMatch(
+        /disk buffer +\S+\/data\/state\/out\/buffer\n +0 stored, 0 delivered from it, 0 left for the next start/,
+      );
     } finally {
       for (const s of sockets) s.destroy();
       server.close();

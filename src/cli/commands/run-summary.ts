@@ -196,8 +196,9 @@ export function formatSummary(s: RunSummary): string {
     const b = sink.buffer;
     if (b) {
       const corrupt = Object.entries(b.corrupt).map(([k, v]) => `${int(v)} × ${k}`);
+      lines.push(`${label('disk buffer')}${b.path}`);
       lines.push(
-        `${label('disk buffer')}${int(b.written)} stored, ${int(b.delivered)} delivered from it, ${int(b.pending)} left for the next start`,
+        `${label('')}${int(b.written)} stored, ${int(b.delivered)} delivered from it, ${int(b.pending)} left for the next start`,
       );
       if (b.replayed > 0)
         lines.push(
