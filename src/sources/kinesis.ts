@@ -20,7 +20,7 @@
  * iterator expires after 5 minutes (ExpiredIteratorException: re-acquired after the last record read).
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname, resolve as resolvePath } from 'node:path';
+import { dirname, join, resolve as resolvePath } from 'node:path';
 import {
   GetRecordsCommand,
   type GetRecordsCommandOutput,
@@ -36,6 +36,7 @@ import { z } from 'zod';
 import { clientConfig } from '../aws/clients.js';
 import { decodeGzipPayload, toRecords } from '../aws/cloudwatch-payload.js';
 import type { BuildContext, ComponentSpec, Logger } from '../core/component.js';
+import { stateDir } from '../core/data-dir.js';
 import { describeError, LogferryError } from '../core/errors.js';
 import type { Outcome } from '../core/outcome.js';
 import { sleep } from '../core/retry.js';
@@ -62,8 +63,11 @@ export const kinesisSourceConfig = z
       .regex(/^[A-Za-z0-9_.-]{1,128}$/)
       .optional(),
     streamArn: z.string().regex(STREAM_ARN, 'not a Kinesis stream ARN').optional(),
-    /** Local checkpoint file (relative paths resolve against the config's directory). */
-    checkpointPath: z.string().min(1),
+    /**
+     * Local checkpoint file (relative paths resolve against the config's directory); default
+     * `<dataDir>/state/<name>/checkpoint.json`.
+     */
+    checkpointPath: z.string().min(1).optional(),
     /** Where to start on the very first run (no checkpoint file yet). */
     startPosition: z.enum(['TRIM_HORIZON', 'LATEST', 'AT_TIMESTAMP']).default('TRIM_HORIZON'),
     /** For AT_TIMESTAMP: ISO 8601 time or epoch ms. */
@@ -194,7 +198,10 @@ export class KinesisSource implements Source {
     this.name = cfg.name ?? 'kinesis';
     this.log = ctx.log;
     this.random = deps.random ?? Math.random;
-    this.checkpointPath = resolvePath(ctx.cwd ?? process.cwd(), cfg.checkpointPath);
+    this.checkpointPath =
+      cfg.checkpointPath === undefined
+        ? join(stateDir(ctx, this.name), 'checkpoint.json')
+        : resolvePath(ctx.cwd ?? process.cwd(), cfg.checkpointPath);
     this.streamKey = cfg.streamArn ?? (cfg.stream as string);
     this.checkpoint = { version: 1, stream: this.streamKey, shards: {} };
     this.client =
