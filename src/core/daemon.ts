@@ -21,7 +21,7 @@ import type { LogRecord } from './record.js';
 import { createRunner, type RunProgress, type RunResult, type SinkNode } from './runner.js';
 import type { Sink } from './sink.js';
 import type { Source } from './source.js';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { BufferedSink } from './buffer/buffered-sink.js';
 import { type BufferConfig, DEFAULT_MEMORY_MAX_BYTES, DEFAULT_MEMORY_MAX_RECORDS } from './buffer/config.js';
 import { stateDir } from './data-dir.js';
@@ -79,7 +79,10 @@ async function bufferSinks(nodes: readonly DaemonSinkNode[], opts: DaemonOptions
         maxInFlightRecords: b?.type === 'memory' ? b.maxRecords : DEFAULT_MEMORY_MAX_RECORDS,
         maxInFlightBytes: b?.type === 'memory' ? b.maxBytes : DEFAULT_MEMORY_MAX_BYTES,
       };
-      const dir = join(stateDir({ dataDir: opts.dataDir }, n.name), 'buffer');
+      const dir =
+        b?.type === 'disk' && b.path !== undefined
+          ? resolve(b.path)
+          : join(stateDir({ dataDir: opts.dataDir }, n.name), 'buffer');
       if (b?.type === 'disk')
         node.sink = await BufferedSink.open(n.sink, {
           dir,

@@ -546,7 +546,6 @@ export function createRunner(graph: RunnerGraph, opts: RunnerOptions = {}): Runn
 
     const idle = (l: Lane) => l.flushing.size === 0 && l.queue.length === 0;
     const laneFull = (l: Lane) => l.held >= l.maxHeld || l.heldBytes >= l.maxHeldBytes;
-    const laneHalf = (l: Lane) => l.held >= l.maxHeld / 2 || l.heldBytes >= l.maxHeldBytes / 2;
 
     function flushAll(): void {
       for (const lane of lanes) {
@@ -823,10 +822,7 @@ export function createRunner(graph: RunnerGraph, opts: RunnerOptions = {}): Runn
       try {
         for await (const env of source.envelopes(signal)) {
           // Half-way to the bound, send what is open while reading goes on (overlap, not stop-and-go).
-          if (
-            (inFlight >= maxEnvelopes / 2 || inFlightRecords >= maxRecords / 2 || lanes.some(laneHalf)) &&
-            lanes.every(idle)
-          )
+          if ((inFlight >= maxEnvelopes / 2 || inFlightRecords >= maxRecords / 2) && lanes.every(idle))
             flushAll();
           // Backpressure: a sink holding its bound (memory, or a full disk buffer blocking) pauses reading.
           while (inFlight >= maxEnvelopes || inFlightRecords >= maxRecords || lanes.some(laneFull)) {

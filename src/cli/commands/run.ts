@@ -231,6 +231,9 @@ export async function run(
   // State (positions, checkpoints, disk buffers) under one locked directory: the config's
   // `dataDir` (relative to the config file), else --out, else ./logferry-data.
   const dataDir = cfg.dataDir !== undefined ? resolve(cwd, cfg.dataDir) : outDir;
+  // A disk buffer's own `path`, like every path in the config, is relative to the config file.
+  for (const b of Object.values(cfg.sinkBuffers ?? {}))
+    if (b.type === 'disk' && b.path !== undefined) b.path = resolve(cwd, b.path);
   const lock = lockDataDir(dataDir);
   if (lock.tookOver)
     log.warn('took over a stale data directory lock', { path: lock.path, why: lock.tookOver });

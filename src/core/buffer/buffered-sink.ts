@@ -21,7 +21,7 @@ import { backoffDelayMs, sleep } from '../retry.js';
 import type { Encoded, ItemProblem, SendContext, SendResult, Sink, SinkLimits } from '../sink.js';
 import type { DiskBufferConfig } from './config.js';
 import { type BufferPosition, DiskBuffer, type DiskBufferStats } from './disk-buffer.js';
-import { encodeFrame, MAX_FRAME_PAYLOAD } from './frame.js';
+import { encodeTextFrame, MAX_FRAME_PAYLOAD } from './frame.js';
 
 /** Records the runner hands the buffer per `send` (one write + fsync each). */
 const WRITE_MAX_RECORDS = 10_000;
@@ -29,8 +29,8 @@ const WRITE_MAX_BYTES = 8 * 1024 * 1024;
 /** Longest the runner batches records for the buffer (acknowledgement latency). */
 const WRITE_MAX_AGE_MS = 500;
 /** Most records read back and delivered in one chunk. */
-const CHUNK_MAX_RECORDS = 20_000;
-const CHUNK_MAX_BYTES = 32 * 1024 * 1024;
+const CHUNK_MAX_RECORDS = 10_000;
+const CHUNK_MAX_BYTES = 16 * 1024 * 1024;
 /** Pause policy after a chunk failed past the engine's retries. */
 const REDRIVE = { maxAttempts: Number.POSITIVE_INFINITY, baseDelayMs: 1_000, maxDelayMs: 30_000 };
 
@@ -153,7 +153,7 @@ export class BufferedSink implements Sink<Buffer> {
     } catch (e) {
       return { reject: `cannot be written to the disk buffer: ${describeError(e)}`, code: 'UNENCODABLE' };
     }
-    const data = encodeFrame(Buffer.from(text, 'utf8'), Date.now());
+    const data = encodeTextFrame(text, Date.now());
     return { record, data, bytes: data.length };
   }
 

@@ -9,6 +9,10 @@ describe('sink buffer config', () => {
       maxBytes: 1024 ** 3,
       whenFull: 'block',
     });
+    expect(bufferConfig.parse({ type: 'disk', path: '/mnt/fast/buf', maxBytes: 2 ** 30 })).toMatchObject({
+      path: '/mnt/fast/buf',
+    });
+    expect(bufferConfig.safeParse({ type: 'disk', maxBytes: 1000 }).success).toBe(false); // below 1MiB
     expect(bufferConfig.parse({ type: 'memory', maxBytes: '10MB', maxRecords: 500 })).toEqual({
       type: 'memory',
       maxBytes: 10_000_000,

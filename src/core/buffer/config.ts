@@ -61,6 +61,8 @@ export const diskBufferConfig = z.strictObject({
   }),
   /** `block`: pause the sources until the sink drains; `drop_newest`: drop what does not fit (counted). */
   whenFull: z.enum(['block', 'drop_newest']).default('block'),
+  /** Directory of the segments (relative to the config file); default `<dataDir>/state/<sink>/buffer`. */
+  path: z.string().min(1).optional(),
 });
 
 export const bufferConfig = z.discriminatedUnion('type', [memoryBufferConfig, diskBufferConfig], {

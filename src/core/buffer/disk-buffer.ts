@@ -335,7 +335,8 @@ export class DiskBuffer {
       }
       this.count(scan.skips);
       for (const f of scan.frames) {
-        entries.push({ time: f.time, payload: Buffer.from(f.payload) });
+        // A view into the read buffer (no copy): callers decode it before the next read.
+        entries.push({ time: f.time, payload: f.payload });
         bytes += f.size;
       }
       if (scan.end === 0) break;

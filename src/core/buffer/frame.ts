@@ -33,6 +33,18 @@ function tableCrc(data: Uint8Array, value = 0): number {
 /** CRC-32 (IEEE), zlib's where Node has it (20.15+), a table otherwise. */
 export const crc32: (data: Uint8Array, value?: number) => number = nativeCrc ?? tableCrc;
 
+/** One entry holding `text` as UTF-8, ready to append (one allocation, no intermediate copy). */
+export function encodeTextFrame(text: string, time: number): Buffer {
+  const len = Buffer.byteLength(text, 'utf8');
+  const out = Buffer.allocUnsafe(FRAME_HEADER_BYTES + len);
+  out.writeUInt32LE(FRAME_MAGIC, 0);
+  out.writeUInt32LE(len, 4);
+  out.writeDoubleLE(time, 12);
+  out.write(text, FRAME_HEADER_BYTES, 'utf8');
+  out.writeUInt32LE(crc32(out.subarray(12)), 8);
+  return out;
+}
+
 /** One entry ready to append. */
 export function encodeFrame(payload: Buffer, time: number): Buffer {
   const out = Buffer.allocUnsafe(FRAME_HEADER_BYTES + payload.length);
