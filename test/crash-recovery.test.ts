@@ -147,7 +147,15 @@ describe('crash recovery: kill -9 under load with a disk buffer', () => {
     try {
       for (let round = 0; round < 2; round++) {
         const d = start('logferry.yaml', dir);
-        await sleep(1_500 + round * 500);
+        // Kill it mid-stream: once it has stored and acknowledged something (a loaded machine may
+        // take seconds to start a process), then a little later.
+        const positions = join(dir, 'data', 'state', 'pods', 'positions.json');
+        const before = existsSync(positions) ? readFileSync(positions, 'utf8') : '';
+        for (let t = 0; t < 600; t++) {
+          if (existsSync(positions) && readFileSync(positions, 'utf8') !== before) break;
+          await sleep(50);
+        }
+        await sleep(300 + round * 400);
         expect(d.child.exitCode).toBeNull(); // still running under load
         d.child.kill('SIGKILL');
         await exited(d.child);
