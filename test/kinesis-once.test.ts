@@ -12,7 +12,9 @@ import {
   DescribeStreamSummaryCommand,
   KinesisClient,
   type KinesisClientConfig,
+  ListShardsCommand,
   PutRecordsCommand,
+  SplitShardCommand,
 } from '@aws-sdk/client-kinesis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientConfig } from '../src/aws/clients.js';
@@ -59,10 +61,20 @@ function payload(i: number): Uint8Array {
   });
 }
 
-async function put(stream: string, from: number, n: number): Promise<void> {
+async function waitActive(stream: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const d = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: stream }));
+    if (d.StreamDescriptionSummary?.StreamStatus === 'ACTIVE') return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`stream ${stream} did not become ACTIVE`);
+}
+
+async function put(stream: string, from: number, n: number, hashKey?: (k: number) => string): Promise<void> {
   const Records = Array.from({ length: n }, (_, k) => ({
     Data: payload(from + k),
     PartitionKey: `pk-${from + k}`,
+    ...(hashKey ? { ExplicitHashKey: hashKey(k) } : {}),
   }));
   const res = await kinesis.send(new PutRecordsCommand({ StreamName: stream, Records }));
   expect(res.FailedRecordCount ?? 0).toBe(0);
@@ -140,5 +152,38 @@ describe('kinesis --once', () => {
       .map((l) => JSON.parse(l)['@id']);
     expect(new Set(ids).size).toBe(140);
     expect(ids).toHaveLength(140);
+  }, 180_000);
+
+  it('reads a split shard to its end and then both children, and ends', async () => {
+    const stream = `once-split-${process.pid}-${Date.now()}`;
+    await kinesis.send(new CreateStreamCommand({ StreamName: stream, ShardCount: 1 }));
+    await waitActive(stream);
+    await put(stream, 0, 10);
+    const shards = await kinesis.send(new ListShardsCommand({ StreamName: stream }));
+    await kinesis.send(
+      new SplitShardCommand({
+        StreamName: stream,
+        ShardToSplit: shards.Shards?.[0]?.ShardId as string,
+        NewStartingHashKey: (2n ** 127n).toString(),
+      }),
+    );
+    await waitActive(stream);
+    await put(stream, 10, 10, (k) => (k % 2 === 0 ? '1' : (2n ** 128n - 2n).toString()));
+    const dir = mkdtempSync(join(root, 'split-'));
+    writeFileSync(
+      join(dir, 'k.yaml'),
+      [
+        'dataDir: ./data',
+        'sources:',
+        `  stream: { type: kinesis, stream: ${stream}, endpoint: "${url}", pollIntervalMs: 200 }`,
+        'sinks:',
+        '  archive: { type: s3, url: ./archive, maxAgeMs: 100 }',
+        '',
+      ].join('\n'),
+    );
+    const r = runOnce(dir);
+    expect(r.stderr).not.toMatch(/"level":"error"/);
+    expect(r.code).toBe(0);
+    expect(r.summary.events.delivered).toBe(40);
   }, 180_000);
 });
