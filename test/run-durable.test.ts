@@ -381,4 +381,54 @@ describe('disk buffer', () => {
       server.close();
     }
   });
+
+  it('--once with the sink failing: exits 1 saying the records stay buffered; the next start delivers them', async () => {
+    const { createServer } = await import('node:http');
+    const server = createServer((_req, res) => {
+      res.writeHead(503, { 'content-type': 'text/plain' });
+      res.end('unavailable');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as import('node:net').AddressInfo).port;
+    const dir = mkdtempSync(join(root, 'once-down-'));
+    mkdirSync(join(dir, 'logs'));
+    writeFileSync(join(dir, 'logs', 'a.log'), Array.from({ length: 50 }, (_, i) => `later ${i}\n`).join(''));
+    const cfg = (sink: string) =>
+      [
+        'dataDir: ./data',
+        'sources:',
+        '  logs: { type: file, path: ./logs/*.log, readFromHead: true }',
+        'sinks:',
+        `  out: { ${sink}, buffer: { type: disk } }`,
+        '',
+      ].join('\n');
+    writeFileSync(
+      join(dir, 'down.yaml'),
+      cfg(`type: http, flavor: ndjson, url: "http://127.0.0.1:${port}/", maxAgeMs: 50`),
+    );
+    writeFileSync(join(dir, 'up.yaml'), cfg('type: s3, url: ./archive, maxAgeMs: 50'));
+    try {
+      const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+        const c = spawn(process.execPath, [cli, 'run', 'down.yaml', '--once', '--json'], { cwd: dir, env });
+        let err = '';
+        c.stderr.on('data', (d) => {
+          err += d.toString();
+        });
+        c.on('exit', (code) => resolve({ code, stderr: err }));
+      });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/50 records are still in disk buffers .*delivered on the next start/);
+      const lines = r.stderr
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('{"ok"'));
+      expect(JSON.parse(lines[lines.length - 1]).sinks[0].buffer).toMatchObject({ written: 50, pending: 50 });
+      const up = run(['run', 'up.yaml', '--once', '--json'], dir);
+      expect(up.code).toBe(0);
+      expect(summaryOf(up).sinks[0].buffer).toMatchObject({ replayed: 50, delivered: 50, pending: 0 });
+      expect(archived(join(dir, 'archive'))).toHaveLength(50);
+    } finally {
+      server.close();
+    }
+  }, 120_000);
 });
