@@ -11,7 +11,7 @@ import { type DeadLetterSink, SinkDeadLetter } from '../core/dead-letter.js';
 import { describeError, LogferryError } from '../core/errors.js';
 import type { PlannedTransform, SourceNode } from '../core/graph.js';
 import type { Transform } from '../core/pipeline.js';
-import type { SinkNode } from '../core/runner.js';
+import type { DaemonSinkNode as SinkNode } from '../core/daemon.js';
 import type { Sink } from '../core/sink.js';
 import type { Source } from '../core/source.js';
 import { deadLetterSinks, sinks as sinkRegistry } from '../sinks/index.js';
@@ -111,7 +111,7 @@ async function createSinks(
     const sink = await create('sink', sinkRegistry, s, ctx, at, problems);
     if (sink) {
       built.sinks.push(sink);
-      built.sinkNodes.push({ name, sink, ...cfg.sinkEdges?.[name] });
+      built.sinkNodes.push({ name, sink, ...cfg.sinkEdges?.[name], buffer: cfg.sinkBuffers?.[name] });
     }
   }
   if (cfg.deadLetter) {

@@ -6,6 +6,7 @@
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import type { Registry } from '../core/component.js';
+import { type BufferConfig, bufferConfig } from '../core/buffer/config.js';
 import { LogferryError } from '../core/errors.js';
 import { checkGraph } from '../core/graph.js';
 import { parsers } from '../parsers/index.js';
@@ -191,6 +192,8 @@ interface NamedItem {
   name: string;
   edges: Edges;
   tag?: string;
+  /** A sink's validated `buffer`. */
+  buffer?: BufferConfig;
   config: ComponentConfig;
 }
 
@@ -214,10 +217,11 @@ function splitSection(
   const used = new Set<string>();
   for (const [key, raw] of entries) {
     if (typeof raw !== 'object' || raw === null || typeof raw.type !== 'string') continue;
-    const { inputs, match, tag, ...rest } = raw as ComponentConfig & {
+    const { inputs, match, tag, buffer, ...rest } = raw as ComponentConfig & {
       inputs?: unknown;
       match?: unknown;
       tag?: unknown;
+      buffer?: unknown;
     };
     const config = rest as ComponentConfig;
     const at = [plural, key];
@@ -255,6 +259,16 @@ function splitSection(
         });
       else srcTag = tag;
     }
+    let sinkBuffer: BufferConfig | undefined;
+    if (buffer !== undefined) {
+      if (plural !== 'sinks')
+        problems.push({ path: pathOf([...at, 'buffer']), message: 'only sinks have a buffer' });
+      else {
+        const b = bufferConfig.safeParse(buffer);
+        if (b.success) sinkBuffer = b.data;
+        else problems.push(...issuesToProblems(b.error.issues, [...at, 'buffer'], bufferConfig));
+      }
+    }
     let name: string;
     if (named) {
       name = String(key);
@@ -267,7 +281,7 @@ function splitSection(
       if (plural !== 'transforms' && name !== base) config.name = name;
     }
     used.add(name);
-    items.push({ name, edges, tag: srcTag, config });
+    items.push({ name, edges, tag: srcTag, buffer: sinkBuffer, config });
     paths.push(at);
   }
   return { named, items, paths };
@@ -303,6 +317,8 @@ export function validateConfig(value: unknown, origin = 'config'): Config {
     parse: t.parse,
     mask: t.mask,
     metricsAddress: t.metricsAddress,
+    dataDir: t.dataDir,
+    shutdown: t.shutdown,
     sources: srcOk.map((x) => x.config),
     transforms: tr.named ? [] : trOk.map((x) => x.config),
     sinks: skOk.map((x) => x.config),
@@ -316,6 +332,10 @@ export function validateConfig(value: unknown, origin = 'config'): Config {
     skOk.filter((x) => x.edges.inputs || x.edges.match).map((x) => [x.name, x.edges]),
   );
   if (Object.keys(edges).length > 0) cfg.sinkEdges = edges;
+  const buffers = Object.fromEntries(
+    skOk.filter((x) => x.buffer).map((x) => [x.name, x.buffer as BufferConfig]),
+  );
+  if (Object.keys(buffers).length > 0) cfg.sinkBuffers = buffers;
   const tags = Object.fromEntries(
     srcOk.filter((x) => x.tag !== undefined).map((x) => [x.name, x.tag as string]),
   );

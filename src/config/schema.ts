@@ -4,6 +4,8 @@
  * `type` in the registries, so every problem is reported with its path in one pass.
  */
 import { z } from 'zod';
+import type { BufferConfig } from '../core/buffer/config.js';
+import { shutdownSettings } from '../core/shutdown.js';
 
 /** Firehose response budget: the documented limit is 6 MB; keep headroom for JSON framing. */
 export const FIREHOSE_MAX_RESPONSE_BYTES = 6_000_000;
@@ -54,6 +56,9 @@ export const topLevel = z.strictObject({
   firehose: firehoseSettings.optional(),
   /** `HOST:PORT` for Prometheus `/metrics` and `/health` (`logferry run`); off by default. */
   metricsAddress: z.string().min(1).optional(),
+  /** Daemon state (positions, checkpoints, disk buffers) and its lock (docs/operations.md). */
+  dataDir: z.string().min(1).optional(),
+  shutdown: shutdownSettings.optional(),
 });
 
 export type TopLevel = z.infer<typeof topLevel>;
@@ -90,6 +95,8 @@ export interface Config
   sinkEdges?: Record<string, Edges>;
   /** Source tags by source name (for `match`). */
   sourceTags?: Record<string, string>;
+  /** A sink's `buffer` (memory bounds or a disk buffer), by sink name. */
+  sinkBuffers?: Record<string, BufferConfig>;
   deadLetter?: ComponentConfig;
   firehose: FirehoseSettings;
 }

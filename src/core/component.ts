@@ -16,6 +16,8 @@ export interface BuildContext {
   log?: Logger;
   /** Base directory for relative paths in config. */
   cwd?: string;
+  /** The daemon's data directory (state of every component: `stateDir(ctx, name)` in data-dir.ts). */
+  dataDir?: string;
   /** Extra environment (defaults to process.env). */
   env?: NodeJS.ProcessEnv;
 }

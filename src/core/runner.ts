@@ -70,6 +70,9 @@ export const NO_ROUTE_DROP: Outcome = Object.freeze({
 export interface SinkNode extends EdgeNode {
   // biome-ignore lint/suspicious/noExplicitAny: sinks encode to different types
   sink: Sink<any>;
+  /** Records / estimated bytes this sink may hold (open batches + deliveries) before sources pause. */
+  maxInFlightRecords?: number;
+  maxInFlightBytes?: number;
 }
 
 /** What the runner runs: named sources (names and tags only), transforms and sinks. */
@@ -217,6 +220,11 @@ interface Lane {
   flushing: Set<Promise<void>>;
   queue: Seg[][];
   progress: SinkProgress;
+  /** Records and estimated bytes held (open batch, queued, being delivered), and their bounds. */
+  held: number;
+  heldBytes: number;
+  maxHeld: number;
+  maxHeldBytes: number;
 }
 
 const DELIVERED: Outcome = { kind: 'delivered' };
@@ -322,6 +330,10 @@ export function createRunner(graph: RunnerGraph, opts: RunnerOptions = {}): Runn
       open: undefined,
       flushing: new Set(),
       queue: [],
+      held: 0,
+      heldBytes: 0,
+      maxHeld: node.maxInFlightRecords ?? Number.POSITIVE_INFINITY,
+      maxHeldBytes: node.maxInFlightBytes ?? Number.POSITIVE_INFINITY,
       progress: {
         name: node.name,
         type: node.sink.type,
@@ -420,6 +432,10 @@ export function createRunner(graph: RunnerGraph, opts: RunnerOptions = {}): Runn
       const recs: LogRecord[] = new Array(total);
       let at = 0;
       for (const sg of segs) for (let i = sg.from; i < sg.to; i++) recs[at++] = sg.recs[i];
+      // What addToLane counted for these records (only kept exact when the sink has a bytes bound).
+      let bytes = 0;
+      if (lane.maxHeldBytes !== Number.POSITIVE_INFINITY)
+        for (let i = 0; i < total; i++) bytes += recs[i].message.length + RECORD_OVERHEAD_BYTES;
       let outcomes: Outcome[];
       try {
         outcomes = await deliver(lane.sink, recs, {
@@ -450,6 +466,8 @@ export function createRunner(graph: RunnerGraph, opts: RunnerOptions = {}): Runn
         };
         outcomes = recs.map(() => o);
       }
+      lane.held -= total;
+      lane.heldBytes -= bytes;
       const nt = nodeTally(lane.node.name);
       let k = 0;
       for (const sg of segs) {
@@ -492,6 +510,9 @@ export function createRunner(graph: RunnerGraph, opts: RunnerOptions = {}): Runn
         }
         open.records += to - from;
         open.segs.push({ p, recs, ents, from, to });
+        lane.held += to - from;
+        if (lane.maxHeldBytes !== Number.POSITIVE_INFINITY)
+          for (let i = from; i < to; i++) lane.heldBytes += recs[i].message.length + RECORD_OVERHEAD_BYTES;
         return;
       }
       for (let i = from; i < to; i++) {
@@ -511,7 +532,9 @@ export function createRunner(graph: RunnerGraph, opts: RunnerOptions = {}): Runn
         }
         open.records++;
         open.bytes += bytes;
+        lane.heldBytes += bytes;
       }
+      lane.held += to - from;
       if (open && to > start) open.segs.push({ p, recs, ents, from: start, to });
     }
 
@@ -534,6 +557,7 @@ export function createRunner(graph: RunnerGraph, opts: RunnerOptions = {}): Runn
     }
 
     const idle = (l: Lane) => l.flushing.size === 0 && l.queue.length === 0;
+    const laneFull = (l: Lane) => l.held >= l.maxHeld || l.heldBytes >= l.maxHeldBytes;
 
     function flushAll(): void {
       for (const lane of lanes) {
@@ -816,7 +840,8 @@ export function createRunner(graph: RunnerGraph, opts: RunnerOptions = {}): Runn
           // Half-way to the bound, send what is open while reading goes on (overlap, not stop-and-go).
           if ((inFlight >= maxEnvelopes / 2 || inFlightRecords >= maxRecords / 2) && lanes.every(idle))
             flushAll();
-          while (inFlight >= maxEnvelopes || inFlightRecords >= maxRecords) {
+          // Backpressure: a sink holding its bound (memory, or a full disk buffer blocking) pauses reading.
+          while (inFlight >= maxEnvelopes || inFlightRecords >= maxRecords || lanes.some(laneFull)) {
             // Everything open must go out for envelopes to complete and free room.
             flushAll();
             await waitForProgress();

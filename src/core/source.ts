@@ -31,6 +31,14 @@ export interface Source {
   ack(envelope: SourceEnvelope, outcome: Outcome): Promise<void>;
   /** Progress hint for display: total envelopes if known. */
   readonly expected?: number;
+  /**
+   * Bounded mode (`logferry run --once`), called before `envelopes`: from then on the source reads
+   * what is there now and ends (file: every file to its current EOF; kinesis: every shard to the
+   * tip, MillisBehindLatest 0; a queue: until it is empty; a backfill: its range). Returns
+   * undefined when bounded, or a sentence saying why this source cannot be. A source without this
+   * method has no bounded mode and `--once` refuses it.
+   */
+  bounded?(): string | undefined;
   close?(): Promise<void>;
   /**
    * Set by the runner while it reads the source: sends the open batches now. A source that bounds

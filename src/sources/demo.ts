@@ -683,6 +683,11 @@ export class DemoSource implements Source {
     this.expected = this.cfg.follow ? undefined : this.cfg.envelopes;
   }
 
+  /** `--once`: the demo ends after `envelopes` payloads by itself, unless it follows. */
+  bounded(): string | undefined {
+    return this.cfg.follow ? 'it follows (follow: true) and never ends; set envelopes instead' : undefined;
+  }
+
   async *envelopes(signal: AbortSignal): AsyncIterable<SourceEnvelope> {
     const c = this.cfg;
     const gen = new DemoGenerator({

@@ -197,3 +197,42 @@ describe('kinesis source (scripted client)', () => {
     expect((await src.readCheckpoint())?.shards['shardId-000000000000'].seq).toBe('3');
   });
 });
+
+describe('kinesis source bounded mode (--once)', () => {
+  it('reads until MillisBehindLatest is 0, then ends without another call', async () => {
+    const rec = (seq: string) => ({ SequenceNumber: seq, Data: payload(`e${seq}`) });
+    const s = scripted([
+      () => ({ Records: [rec('1'), rec('2')], NextShardIterator: 'n1', MillisBehindLatest: 5_000 }),
+      // Behind but empty (Kinesis does this): keep reading.
+      () => ({ Records: [], NextShardIterator: 'n2', MillisBehindLatest: 1_000 }),
+      () => ({ Records: [rec('3')], NextShardIterator: 'n3', MillisBehindLatest: 0 }),
+      () => ({ Records: [rec('4')], NextShardIterator: 'n4', MillisBehindLatest: 0 }),
+    ]);
+    const src = new KinesisSource(cfg('bounded.json'), {}, { client: s.client, random: () => 0 });
+    expect(src.bounded()).toBeUndefined();
+    const got: string[] = [];
+    const ac = new AbortController();
+    for await (const env of src.envelopes(ac.signal)) {
+      got.push(env.ackId);
+      await src.ack(env, { kind: 'delivered' });
+    }
+    expect(got).toEqual(['shardId-000000000000/1', 'shardId-000000000000/2', 'shardId-000000000000/3']);
+    expect(s.calls()).toBe(3);
+    await src.close();
+    expect((await src.readCheckpoint())?.shards['shardId-000000000000'].seq).toBe('3');
+  });
+
+  it('ends at SHARD_END of a closed shard', async () => {
+    const s = scripted([
+      () => ({ Records: [{ SequenceNumber: '7', Data: payload('x') }], MillisBehindLatest: 0 }),
+    ]);
+    const src = new KinesisSource(cfg('bounded-end.json'), {}, { client: s.client });
+    src.bounded();
+    const got: string[] = [];
+    for await (const env of src.envelopes(new AbortController().signal)) {
+      got.push(env.ackId);
+      await src.ack(env, { kind: 'delivered' });
+    }
+    expect(got).toEqual(['shardId-000000000000/7']);
+  });
+});

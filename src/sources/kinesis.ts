@@ -20,7 +20,7 @@
  * iterator expires after 5 minutes (ExpiredIteratorException: re-acquired after the last record read).
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname, resolve as resolvePath } from 'node:path';
+import { dirname, join, resolve as resolvePath } from 'node:path';
 import {
   GetRecordsCommand,
   type GetRecordsCommandOutput,
@@ -36,6 +36,7 @@ import { z } from 'zod';
 import { clientConfig } from '../aws/clients.js';
 import { decodeRecordData, linesToRecords, toRecords } from '../aws/cloudwatch-payload.js';
 import type { BuildContext, ComponentSpec, Logger } from '../core/component.js';
+import { stateDir } from '../core/data-dir.js';
 import { describeError, LogferryError } from '../core/errors.js';
 import type { Outcome } from '../core/outcome.js';
 import { sleep } from '../core/retry.js';
@@ -63,8 +64,11 @@ export const kinesisSourceConfig = z
       .regex(/^[A-Za-z0-9_.-]{1,128}$/)
       .optional(),
     streamArn: z.string().regex(STREAM_ARN, 'not a Kinesis stream ARN').optional(),
-    /** Local checkpoint file (relative paths resolve against the config's directory). */
-    checkpointPath: z.string().min(1),
+    /**
+     * Local checkpoint file (relative paths resolve against the config's directory); default
+     * `<dataDir>/state/<name>/checkpoint.json`.
+     */
+    checkpointPath: z.string().min(1).optional(),
     /** Where to start on the very first run (no checkpoint file yet). */
     startPosition: z.enum(['TRIM_HORIZON', 'LATEST', 'AT_TIMESTAMP']).default('TRIM_HORIZON'),
     /** For AT_TIMESTAMP: ISO 8601 time or epoch ms. */
@@ -132,6 +136,8 @@ interface ShardState {
   rewind: boolean;
   /** Start position for a shard with no checkpoint. */
   initial: 'configured' | 'TRIM_HORIZON';
+  /** Bounded mode: read to the tip (MillisBehindLatest 0); the reader stopped there. */
+  caughtUp?: boolean;
 }
 
 interface InFlight {
@@ -190,6 +196,8 @@ export class KinesisSource implements Source {
   private writing: Promise<void> = Promise.resolve();
   private syncing?: Promise<void>;
   private failure?: unknown;
+  /** `--once`: every shard is read to its tip (or its end), then the source ends. */
+  private boundedMode = false;
 
   constructor(
     cfg: KinesisSourceConfig,
@@ -200,7 +208,10 @@ export class KinesisSource implements Source {
     this.name = cfg.name ?? 'kinesis';
     this.log = ctx.log;
     this.random = deps.random ?? Math.random;
-    this.checkpointPath = resolvePath(ctx.cwd ?? process.cwd(), cfg.checkpointPath);
+    this.checkpointPath =
+      cfg.checkpointPath === undefined
+        ? join(stateDir(ctx, this.name), 'checkpoint.json')
+        : resolvePath(ctx.cwd ?? process.cwd(), cfg.checkpointPath);
     this.streamKey = cfg.streamArn ?? (cfg.stream as string);
     const arn = cfg.streamArn ? streamOfArn(cfg.streamArn) : undefined;
     this.streamName = arn?.name ?? (cfg.stream as string);
@@ -215,6 +226,23 @@ export class KinesisSource implements Source {
           env: ctx.env,
         }) as KinesisClientConfig,
       );
+  }
+
+  /**
+   * `--once`: read every shard until GetRecords says it is at the tip (MillisBehindLatest 0) or
+   * the shard ends, then end. Children of a shard that ended are read too (after their parents).
+   */
+  bounded(): string | undefined {
+    this.boundedMode = true;
+    return undefined;
+  }
+
+  /** Bounded mode: every reader stopped at the tip or the end of its shard, and nothing is queued. */
+  private boundedDone(): boolean {
+    if (!this.boundedMode || this.queue.length > 0) return false;
+    for (const s of this.shards.values())
+      if (s.running || (s.status === 'reading' && !s.caughtUp)) return false;
+    return true;
   }
 
   /** The persisted checkpoint (for tests and `logferry status`). */
@@ -282,6 +310,7 @@ export class KinesisSource implements Source {
     try {
       while (!signal.aborted) {
         if (this.failure) throw this.failure;
+        if (this.boundedDone()) return;
         const next = this.queue.shift();
         if (next) {
           if (this.queue.length < this.cfg.readAhead) this.wakeAllReaders();
@@ -389,7 +418,11 @@ export class KinesisSource implements Source {
     if (this.signal?.aborted) return;
     for (const shard of this.shards.values()) {
       if (shard.status !== 'waiting') continue;
-      const ready = shard.parents.every((p) => this.shards.get(p)?.status === 'finished');
+      // Bounded mode reads a child once its parents were read to their end (acknowledged or not).
+      const ready = shard.parents.every((p) => {
+        const st = this.shards.get(p)?.status;
+        return st === 'finished' || (this.boundedMode && st === 'ended');
+      });
       if (!ready) continue;
       shard.status = 'reading';
       this.startReader(shard);
@@ -411,6 +444,7 @@ export class KinesisSource implements Source {
       })
       .finally(() => {
         shard.running = false;
+        this.wake();
         // A rewind that arrived while this reader was on its way out needs a new reader.
         if (shard.rewind && shard.status === 'reading' && !this.signal?.aborted) this.startReader(shard);
       });
@@ -440,6 +474,7 @@ export class KinesisSource implements Source {
     shard.gen++;
     shard.pending = [];
     shard.rewind = true;
+    shard.caughtUp = false;
     // Drop queued envelopes of the old generation: they will be read again.
     this.queue = this.queue.filter((q) => {
       if (q.shard !== shard.id) return true;
@@ -545,9 +580,15 @@ export class KinesisSource implements Source {
         // SHARD_END: finished once every record read is acknowledged.
         shard.status = 'ended';
         if (shard.pending.length === 0) await this.finishShard(shard);
+        else if (this.boundedMode) this.startEligible();
         return;
       }
       const behind = res.MillisBehindLatest ?? 0;
+      if (this.boundedMode && behind === 0) {
+        // At the tip: what was there when we looked has been read.
+        shard.caughtUp = true;
+        return;
+      }
       await sleep(
         records.length === 0 || behind === 0 ? this.cfg.pollIntervalMs : GET_RECORDS_MIN_INTERVAL_MS,
         signal,

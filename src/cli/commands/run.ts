@@ -3,8 +3,11 @@
  * realistic demo CloudWatch payloads (EKS control plane, Lambda, ECS, control messages) through the
  * shared transforms (parse `auto`, masking) into a local archive in the S3 layout
  * (`./logferry-data`), with a dead-letter file beside it. Bounded by default (~20,000 events);
- * `--events N` ships about N, `--follow` runs until Ctrl-C (first Ctrl-C: stop reading, flush, print
- * the summary; second: stop without waiting — records not yet delivered count as `failed`).
+ * `--events N` ships about N, `--follow` runs until Ctrl-C (first Ctrl-C or SIGTERM: stop reading,
+ * flush within `shutdown.drainTimeout`, print the summary; second: stop without waiting — records
+ * not yet delivered count as `failed` and are not acknowledged). `--once` makes every source read
+ * what is there now and end (sources without a bounded mode are refused). State lives under the
+ * locked `dataDir` (core/data-dir.ts).
  *
  * Output: stdout carries records only (a `stdout` sink's NDJSON stays valid). A progress bar on a
  * TTY (plain periodic lines otherwise; never one per record) and then the summary table go to
@@ -20,13 +23,26 @@ import { buildDaemon, DEFAULT_DATA_DIR, withDefaults } from '../../config/build.
 import { parseConfigText, validateConfig } from '../../config/load.js';
 import { applyShorthands } from '../../config/shorthands.js';
 import type { Logger } from '../../core/component.js';
-import { type DaemonProgress, type DaemonResult, runDaemon } from '../../core/daemon.js';
+import { lockDataDir } from '../../core/data-dir.js';
+import { type DaemonResult, runDaemon } from '../../core/daemon.js';
 import { describeError, LogferryError } from '../../core/errors.js';
-import type { Counts } from '../../core/outcome.js';
 import { jsonLogger } from '../../core/logger.js';
 import type { LogRecord } from '../../core/record.js';
-import { redactSecrets } from '../../core/secrets-registry.js';
+import { DEFAULT_DRAIN_TIMEOUT_MS } from '../../core/shutdown.js';
+import type { Source } from '../../core/source.js';
+import type { Config } from '../../config/schema.js';
 import { type PipelineShape, startMetricsServer } from '../metrics-server.js';
+import { ProgressDisplay } from './run-progress.js';
+import { buildSummary, describeDeadLetter, formatSummary } from './run-summary.js';
+
+export { ProgressDisplay } from './run-progress.js';
+export {
+  buildSummary,
+  describeDeadLetter,
+  formatBytes,
+  formatSummary,
+  type RunSummary,
+} from './run-summary.js';
 
 /** Demo events per envelope unless the config says otherwise (matches the demo source default). */
 const DEMO_EVENTS_PER_ENVELOPE = 50;
@@ -41,6 +57,7 @@ export interface RunOptions {
   out?: string;
   json?: boolean;
   metricsAddress?: string;
+  once?: boolean;
 }
 
 /** `logferry tap`: print records leaving these components (all sources when empty) as NDJSON. */
@@ -56,6 +73,7 @@ Examples:
   $ logferry run --follow --rate 20000    follow at a higher rate
   $ logferry run --out /tmp/archive --json
   $ logferry run logferry.yaml            sources, transforms and sinks from a config file
+  $ logferry run logferry.yaml --once     read what is there now (files to EOF, streams to the tip), then exit
 
 With no config: source demo → parse (auto) → mask → s3 sink at file://./logferry-data (ndjson),
 dead letters in ./logferry-data/dead-letter. A config file that leaves out sources, sinks or
@@ -77,6 +95,10 @@ export function registerRun(program: Command): void {
     .option(
       '--out <dir>',
       `archive directory for the default sink and dead letters (default ${DEFAULT_DATA_DIR})`,
+    )
+    .option(
+      '--once',
+      'read what the sources hold now, deliver it, and exit (file: to EOF; kinesis: to the tip)',
     )
     .option('--json', 'print the summary as one JSON line (on stderr, like the table)')
     .option(
@@ -134,6 +156,11 @@ function positiveNumber(flag: string, v: string | undefined, integer: boolean): 
 function applyRunFlags(doc: Record<string, unknown>, opts: RunOptions): void {
   const events = positiveNumber('--events', opts.events, true);
   const rate = positiveNumber('--rate', opts.rate, false);
+  if (opts.once && opts.follow)
+    throw new LogferryError(
+      'CONFIG_INVALID',
+      '--once and --follow contradict each other: --once reads what is there now and exits, --follow runs until Ctrl-C. Pick one.',
+    );
   if (events === undefined && rate === undefined && !opts.follow) return;
   if (events !== undefined && opts.follow) {
     throw new LogferryError(
@@ -194,28 +221,69 @@ export async function run(
   opts: RunOptions,
   tapOpts?: TapOptions,
 ): Promise<void> {
-  const dataDir = resolve(opts.out ?? DEFAULT_DATA_DIR);
+  const outDir = resolve(opts.out ?? DEFAULT_DATA_DIR);
   const { doc: fileDoc, origin } = loadDoc(configPath);
-  const doc = withDefaults(applyShorthands(fileDoc, process.env), { dataDir });
+  const doc = withDefaults(applyShorthands(fileDoc, process.env), { dataDir: outDir });
   applyRunFlags(doc, opts);
   const cfg = validateConfig(doc, origin);
   const log = stderrLogger();
   const cwd = configPath ? dirname(resolve(configPath)) : process.cwd();
+  // State (positions, checkpoints, disk buffers) under one locked directory: the config's
+  // `dataDir` (relative to the config file), else --out, else ./logferry-data.
+  const dataDir = cfg.dataDir !== undefined ? resolve(cwd, cfg.dataDir) : outDir;
+  // A disk buffer's own `path`, like every path in the config, is relative to the config file.
+  for (const b of Object.values(cfg.sinkBuffers ?? {}))
+    if (b.type === 'disk' && b.path !== undefined) b.path = resolve(cwd, b.path);
+  const lock = lockDataDir(dataDir);
+  if (lock.tookOver)
+    log.warn('took over a stale data directory lock', { path: lock.path, why: lock.tookOver });
+  try {
+    await runLocked(cfg, { configPath, cwd, dataDir, log, opts, tapOpts });
+  } finally {
+    lock.release();
+  }
+}
+
+async function runLocked(
+  cfg: Config,
+  ctx: {
+    configPath: string | undefined;
+    cwd: string;
+    dataDir: string;
+    log: Logger;
+    opts: RunOptions;
+    tapOpts: TapOptions | undefined;
+  },
+): Promise<void> {
+  const { cwd, dataDir, log, opts, tapOpts } = ctx;
   const built = await buildDaemon(cfg, {
     cwd,
+    dataDir,
     log,
     ...secretContext(sharedSecretResolver()),
   });
+  if (opts.once) boundSources(built);
 
+  const drainTimeoutMs = cfg.shutdown?.drainTimeout ?? DEFAULT_DRAIN_TIMEOUT_MS;
   const stop = new AbortController();
   const hard = new AbortController();
-  const onSignal = () => {
+  let drainTimer: NodeJS.Timeout | undefined;
+  const onSignal = (sig: NodeJS.Signals) => {
     if (!stop.signal.aborted) {
       stop.abort();
-      progress.note('stopping: flushing what was read (Ctrl-C again to stop without waiting)…');
+      progress.note(
+        `${sig}: stopping — flushing what was read (up to ${formatMs(drainTimeoutMs)}; a second signal stops without waiting)…`,
+      );
+      drainTimer = setTimeout(() => {
+        if (hard.signal.aborted) return;
+        hard.abort();
+        progress.note(
+          `drain timeout (${formatMs(drainTimeoutMs)}) passed: records not yet delivered are counted as failed and not acknowledged`,
+        );
+      }, drainTimeoutMs);
     } else if (!hard.signal.aborted) {
       hard.abort();
-      progress.note('stopping now: records not yet delivered are counted as failed');
+      progress.note(`${sig} again: stopping now — records not yet delivered are counted as failed`);
     }
   };
   process.on('SIGINT', onSignal);
@@ -246,6 +314,7 @@ export async function run(
       componentOf: componentCache(),
       log,
       tap,
+      dataDir,
       onProgress: (p) => {
         progress.update(p);
         metrics?.update(p);
@@ -253,6 +322,7 @@ export async function run(
       progressIntervalMs: 100,
     });
   } finally {
+    if (drainTimer) clearTimeout(drainTimer);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     progress.end();
@@ -273,257 +343,32 @@ export async function run(
     );
   }
   if (result.tally.total.failed > 0) process.exitCode = 1;
-}
-
-/** Where dead letters go, as the summary shows it; a relative path is shown resolved (the config's directory). */
-export function describeDeadLetter(d: { type: string; [k: string]: unknown }, cwd = process.cwd()): string {
-  if (typeof d.path === 'string') return `${resolve(cwd, d.path)} (${d.type})`;
-  if (typeof d.queueUrl === 'string') return `${d.queueUrl} (${d.type})`;
-  return d.type;
-}
-
-// ── Summary ──────────────────────────────────────────────────────────────────────────────────────
-
-export interface RunSummary {
-  ok: boolean;
-  interrupted: boolean;
-  /** Interrupted twice: deliveries in progress were abandoned (their records are `failed`). */
-  abandoned: boolean;
-  balanced: boolean;
-  elapsedMs: number;
-  events: Counts;
-  byComponent: Record<string, Counts>;
-  byLogGroup: Record<string, Counts>;
-  /** `kind:CODE` → count, for drops, rejections and failures. */
-  byReason: Record<string, number>;
-  /** `failed:CODE` → one reason (secrets redacted), so the summary says why records failed. */
-  failureReasons: Record<string, string>;
-  envelopes: { read: number; acked: number };
-  bytesIn: number;
-  throughput: { eventsPerSecond: number; bytesInPerSecond: number };
-  sinks: {
-    name: string;
-    type: string;
-    target: string;
-    records: number;
-    sends: number;
-    objects?: number;
-    bytes?: number;
-    rawBytes?: number;
-  }[];
-  deadLetter?: string;
-}
-
-export function buildSummary(
-  r: DaemonResult,
-  info: { targets: string[]; deadLetter?: string; interrupted: boolean; abandoned?: boolean },
-): RunSummary {
-  const secs = Math.max(r.elapsedMs, 1) / 1000;
-  const events = { ...r.tally.total };
-  return {
-    ok: r.balanced && events.failed === 0 && r.sourceErrors.length === 0,
-    interrupted: info.interrupted,
-    abandoned: !!info.abandoned,
-    balanced: r.balanced,
-    elapsedMs: r.elapsedMs,
-    events,
-    byComponent: Object.fromEntries(r.components.byGroup),
-    byLogGroup: Object.fromEntries(r.tally.byGroup),
-    byReason: Object.fromEntries(r.tally.byReason),
-    failureReasons: Object.fromEntries(
-      [...r.tally.failureExamples].map(([k, why]) => [
-        k,
-        redactSecrets(why).replace(/\s+/g, ' ').slice(0, MAX_REASON_CHARS),
-      ]),
-    ),
-    envelopes: { read: r.envelopes.read, acked: r.envelopes.acked },
-    bytesIn: r.bytesIn,
-    throughput: {
-      eventsPerSecond: Math.round(events.received / secs),
-      bytesInPerSecond: Math.round(r.bytesIn / secs),
-    },
-    sinks: r.sinks.map((s, i) => {
-      const st = (s.stats ?? {}) as { objects?: number; bytes?: number; rawBytes?: number };
-      return {
-        name: s.name,
-        type: s.type,
-        target: info.targets[i] ?? s.name,
-        records: s.records,
-        sends: s.sends,
-        ...(typeof st.objects === 'number'
-          ? { objects: st.objects, bytes: st.bytes, rawBytes: st.rawBytes }
-          : {}),
-      };
-    }),
-    ...(info.deadLetter ? { deadLetter: info.deadLetter } : {}),
-  };
-}
-
-const int = (n: number) => n.toLocaleString('en-US');
-
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n / 1024;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[u]}`;
-}
-
-function formatDuration(ms: number): string {
-  if (ms < 1000) return `${ms} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
-  const m = Math.floor(ms / 60_000);
-  return `${m} min ${Math.round((ms % 60_000) / 1000)} s`;
-}
-
-/** Longest failure reason quoted in the summary. */
-const MAX_REASON_CHARS = 240;
-
-const REASON_HINTS: Record<string, string> = {
-  CONTROL_MESSAGE: 'CloudWatch subscription health checks',
-  ENVELOPE_GZIP_TRUNCATED: 'payload cut short in transit',
-  ENVELOPE_NOT_GZIP: 'payload is not gzip',
-  DEAD_LETTER_UNAVAILABLE: 'the dead-letter sink could not store them',
-  DEADLINE: 'delivery stopped before it finished',
-};
-
-export function formatSummary(s: RunSummary): string {
-  const lines: string[] = [];
-  const head = s.abandoned
-    ? 'stopped without waiting for deliveries in progress'
-    : s.interrupted
-      ? s.events.failed > 0
-        ? `interrupted; ${int(s.events.failed)} records failed (the source redrives them)`
-        : 'interrupted; everything read was delivered or accounted for'
-      : s.ok
-        ? 'done'
-        : 'finished with problems';
-  lines.push('', `logferry run: ${head} in ${formatDuration(s.elapsedMs)}`, '');
-  const cols = ['received', 'delivered', 'dropped', 'rejected', 'failed'] as const;
-  const rows = Object.entries(s.byComponent).sort((a, b) => b[1].received - a[1].received);
-  const nameW = Math.max(20, ...rows.map(([n]) => n.length)) + 2;
-  const w = Math.max(10, int(s.events.received).length + 2);
-  const row = (name: string, c: Counts) =>
-    `  ${name.padEnd(nameW)}${cols.map((k) => int(c[k]).padStart(w)).join('')}`;
-  lines.push(`  ${'events by component'.padEnd(nameW)}${cols.map((k) => k.padStart(w)).join('')}`);
-  for (const [name, c] of rows) lines.push(row(name, c));
-  lines.push(`  ${'─'.repeat(nameW + w * cols.length)}`);
-  lines.push(row('total', s.events));
-  lines.push('');
-  const labelW = Math.max(14, ...s.sinks.map((k) => k.type.length + 6));
-  const label = (l: string) => `  ${l.padEnd(labelW)}`;
-  for (const sink of s.sinks) {
-    const what =
-      sink.objects !== undefined
-        ? `${int(sink.objects)} objects, ${formatBytes(sink.bytes ?? 0)} gzip (${formatBytes(sink.rawBytes ?? 0)} uncompressed), ${int(sink.records)} records`
-        : `${int(sink.records)} records in ${int(sink.sends)} requests`;
-    lines.push(`${label(`${sink.type} sink`)}${sink.target}`);
-    lines.push(`${label('')}${what}`);
-  }
-  const reasons = (kind: string) =>
-    Object.entries(s.byReason)
-      .filter(([k]) => k.startsWith(`${kind}:`))
-      .sort((a, b) => b[1] - a[1])
-      .map(([k, n]) => {
-        const code = k.slice(kind.length + 1);
-        return `${int(n)} × ${code}${REASON_HINTS[code] ? ` (${REASON_HINTS[code]})` : ''}`;
-      });
-  for (const kind of ['dropped', 'rejected', 'failed']) {
-    const list = reasons(kind);
-    lines.push(`${label(kind)}${list.length === 0 ? '–' : list[0]}`);
-    for (const more of list.slice(1)) lines.push(`${label('')}${more}`);
-  }
-  for (const [k, why] of Object.entries(s.failureReasons ?? {}))
-    lines.push(`${label('')}${k.slice('failed:'.length)}: ${why}`);
-  if (s.deadLetter)
-    lines.push(
-      `${label('dead letters')}${s.deadLetter}${s.events.rejected > 0 ? ` (${int(s.events.rejected)} entries)` : ''}`,
+  // --once promises everything delivered: records left in a disk buffer (the sink failed while
+  // draining) are kept for the next start, but this run did not finish its job.
+  const left = summary.sinks.reduce((n, s) => n + (s.buffer?.pending ?? 0), 0);
+  if (opts.once && left > 0) {
+    process.stderr.write(
+      `logferry: ${left} records are still in disk buffers (the sink did not take them); they are delivered on the next start\n`,
     );
-  lines.push(
-    `${label('throughput')}${int(s.throughput.eventsPerSecond)} events/s, ${formatBytes(s.throughput.bytesInPerSecond)}/s of compressed payloads`,
-  );
-  lines.push(`${label('elapsed')}${formatDuration(s.elapsedMs)} (${int(s.envelopes.read)} payloads)`);
-  if (!s.balanced)
-    lines.push(
-      '',
-      '  WARNING: received ≠ delivered + dropped + rejected + failed — please report this as a bug.',
-    );
-  if (s.events.failed > 0)
-    lines.push(
-      '',
-      `  ${int(s.events.failed)} events were not delivered${s.abandoned ? ' (stopped without waiting)' : ' after retries'}; the source was told to redrive them.`,
-    );
-  lines.push('');
-  return `${lines.join('\n')}\n`;
-}
-
-// ── Progress ─────────────────────────────────────────────────────────────────────────────────────
-
-const SPIN = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
-const PLAIN_EVERY_MS = 2_000;
-
-/** A one-line progress bar on a TTY (redrawn in place); a plain line every 2 s otherwise. */
-export class ProgressDisplay {
-  private frame = 0;
-  private lastPlain = 0;
-  private drawn = false;
-  private readonly tty: boolean;
-  private readonly quiet: boolean;
-
-  constructor(
-    private readonly out: NodeJS.WriteStream,
-    quietWhenPlain: boolean,
-  ) {
-    this.tty = !!out.isTTY;
-    this.quiet = !this.tty && quietWhenPlain;
-  }
-
-  update(p: DaemonProgress): void {
-    if (this.quiet || p.phase === 'done') return;
-    const t = p.tally.total;
-    const secs = Math.max(p.elapsedMs, 1) / 1000;
-    const rate = Math.round(t.received / secs);
-    const objects = p.sinks.reduce((n, s) => n + (((s.stats ?? {}) as { objects?: number }).objects ?? 0), 0);
-    const written = p.sinks.reduce((n, s) => n + (((s.stats ?? {}) as { bytes?: number }).bytes ?? 0), 0);
-    const frac = p.envelopes.expected ? Math.min(1, p.envelopes.read / p.envelopes.expected) : undefined;
-    const stats = `${int(t.received)} events  ${formatBytes(p.bytesIn)} in  ${int(rate)} ev/s  ${int(objects)} objects  ${formatBytes(written)}${p.phase === 'flushing' ? '  flushing…' : ''}`;
-    if (this.tty) {
-      const cols = this.out.columns || 100;
-      let line: string;
-      if (frac !== undefined) {
-        const width = Math.max(10, Math.min(30, cols - stats.length - 16));
-        const full = Math.round(frac * width);
-        line = ` ${SPIN[this.frame++ % SPIN.length]} [${'█'.repeat(full)}${'░'.repeat(width - full)}] ${String(Math.floor(frac * 100)).padStart(3)}%  ${stats}`;
-      } else line = ` ${SPIN[this.frame++ % SPIN.length]} following (Ctrl-C to stop)  ${stats}`;
-      this.out.write(`\r\x1b[2K${line.slice(0, cols - 1)}`);
-      this.drawn = true;
-      return;
-    }
-    const now = Date.now();
-    if (now - this.lastPlain < PLAIN_EVERY_MS) return;
-    if (this.lastPlain === 0) {
-      this.lastPlain = now; // skip the first tick: short runs print only the summary
-      return;
-    }
-    this.lastPlain = now;
-    this.out.write(`logferry: ${frac !== undefined ? `${Math.floor(frac * 100)}%, ` : ''}${stats}\n`);
-  }
-
-  /** Prints a message on its own line (keeping the bar intact on a TTY). */
-  note(msg: string): void {
-    if (this.tty && this.drawn) this.out.write('\r\x1b[2K');
-    this.out.write(`logferry: ${msg}\n`);
-  }
-
-  end(): void {
-    if (this.tty && this.drawn) this.out.write('\r\x1b[2K');
-    this.drawn = false;
+    process.exitCode = 1;
   }
 }
+
+/** `--once`: every source reads what is there now and ends; one that cannot is refused (exit 2). */
+function boundSources(built: { sources: Source[] }): void {
+  const problems: string[] = [];
+  for (const s of built.sources) {
+    const why = s.bounded ? s.bounded() : 'it has no bounded mode (it would run until stopped)';
+    if (why !== undefined) problems.push(`source ${s.name} (type ${s.type}): ${why}`);
+  }
+  if (problems.length > 0)
+    throw new LogferryError(
+      'CONFIG_INVALID',
+      `--once needs every source to stop by itself, and ${problems.length === 1 ? 'one cannot' : `${problems.length} cannot`}:\n${problems.map((p) => `  - ${p}`).join('\n')}\nRun without --once, or remove ${problems.length === 1 ? 'that source' : 'those sources'}.`,
+    );
+}
+
+const formatMs = (ms: number) => (ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`);
 
 /**
  * The `tap` hook: one JSON line per record leaving a tapped component, on stdout (records are the

@@ -17,7 +17,8 @@ import { describeError, LogferryError } from '../../core/errors.js';
 import { parseObjectKey } from './partition-path.js';
 import type { ScanTarget } from './scan.js';
 
-const SKIP_DIRS = new Set(['dead-letter', 'node_modules']);
+/** `state`: the daemon's positions, checkpoints, disk buffers and lock (core/data-dir.ts), not logs. */
+const SKIP_DIRS = new Set(['dead-letter', 'node_modules', 'state']);
 /** Bytes of a single-file `--from` inspected to tell text or gzip from binary data. */
 const SNIFF_BYTES = 64 * 1024;
 

@@ -15,9 +15,10 @@
  * This file is the thin adapter between the tailer/decoders (which know nothing of the pipeline)
  * and the daemon's `Source` contract.
  */
-import { basename, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { z } from 'zod';
 import type { BuildContext, ComponentSpec, Logger } from '../../core/component.js';
+import { stateDir } from '../../core/data-dir.js';
 import type { Outcome } from '../../core/outcome.js';
 import type { LogRecord } from '../../core/record.js';
 import type { Source, SourceEnvelope } from '../../core/source.js';
@@ -30,6 +31,9 @@ import {
 import { MultilineJoiner } from './multiline.js';
 import { PositionDb } from './positions.js';
 import { emptyTailerStats, FileTailer, type TailEvent, type TailerStats } from './tail.js';
+
+/** Where positions were kept before the top-level `dataDir` (relative to the config's directory). */
+const LEGACY_STATE_DIR = './logferry-data/state';
 
 const patterns = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
 
@@ -65,8 +69,11 @@ export const fileSourceConfig = z.strictObject({
   path: patterns,
   /** Glob pattern(s) of files to skip. */
   exclude: patterns.optional(),
-  /** Directory of the position database (one file per source name). */
-  dataDir: z.string().min(1).default('./logferry-data/state'),
+  /**
+   * Directory of the position database (`file-<name>.positions.json`), for configs written before
+   * the top-level `dataDir`; default: `<dataDir>/state/<name>/positions.json`.
+   */
+  dataDir: z.string().min(1).optional(),
   /** Files found at startup without a saved position: read from the beginning (else from the end). */
   readFromHead: z.boolean().default(false),
   format: z.enum(['auto', 'cri', 'docker', 'plain']).default('auto'),
@@ -134,6 +141,8 @@ interface FileState {
   consumed: number;
   queue: Flight[];
   closed: boolean;
+  /** Closed because the file was rotated away or deleted (not `once` reaching EOF): forget its position. */
+  gone: boolean;
 }
 
 export class FileSource implements Source {
@@ -148,13 +157,19 @@ export class FileSource implements Source {
   private tailer: FileTailer | undefined;
   private seq = 0;
   private readonly counters = { envelopes: 0, records: 0, rewinds: 0 };
+  private once: boolean;
 
   constructor(cfg: FileSourceConfig, ctx: BuildContext = {}) {
     this.cfg = cfg;
+    this.once = cfg.once;
     this.name = cfg.name ?? 'file';
     this.log = ctx.log;
     this.cwd = ctx.cwd ?? process.cwd();
-    this.db = new PositionDb(resolve(this.cwd, cfg.dataDir, `file-${this.name}.positions.json`));
+    const legacy = (dir: string) => resolve(this.cwd, dir, `file-${this.name}.positions.json`);
+    this.db =
+      cfg.dataDir !== undefined
+        ? new PositionDb(legacy(cfg.dataDir))
+        : new PositionDb(join(stateDir(ctx, this.name), 'positions.json'), legacy(LEGACY_STATE_DIR));
   }
 
   get stats(): FileSourceStats {
@@ -166,6 +181,12 @@ export class FileSource implements Source {
       positionWrites: this.db.writes,
       tail: this.tailer?.stats ?? emptyTailerStats(),
     };
+  }
+
+  /** `--once`: read every file found now to its current EOF, then end. */
+  bounded(): string | undefined {
+    this.once = true;
+    return undefined;
   }
 
   /** The position database path (for `logferry status` and tests). */
@@ -188,7 +209,7 @@ export class FileSource implements Source {
         : this.cfg.pollIntervalMs,
       refreshIntervalMs: this.cfg.refreshIntervalMs,
       rotateWaitMs: this.cfg.rotateWaitMs,
-      once: this.cfg.once,
+      once: this.once,
       savedOffset: (key) => this.db.get(key)?.offset,
       onWarning: (msg, data) => this.log?.warn(`${this.name}: ${msg}`, data),
     });
@@ -247,6 +268,7 @@ export class FileSource implements Source {
     }
     // closed
     st.closed = true;
+    st.gone = ev.gone;
     if (ev.gone) {
       // Nothing more will be written: emit what is being assembled.
       if (st.joiner) {
@@ -338,7 +360,8 @@ export class FileSource implements Source {
       this.db.set(st.key, st.path, head.to);
       advanced = true;
     }
-    if (st.closed && st.queue.length === 0) this.forget(st, true);
+    // A file `once` read to EOF keeps its position (the next run resumes there); a gone one drops it.
+    if (st.closed && st.queue.length === 0) this.forget(st, st.gone);
     if (advanced) await this.flushDb();
   }
 
@@ -390,6 +413,7 @@ export class FileSource implements Source {
       consumed: start,
       queue: [],
       closed: false,
+      gone: false,
     };
     this.files.set(key, st);
     return st;

@@ -1,10 +1,15 @@
 /**
- * The position database of the file source: one JSON file per source under `dataDir`, mapping a
- * file identity (`<dev>:<ino>`) to the offset up to which every line was acknowledged. Written with
+ * The position database of the file source: one JSON file per source in its state directory
+ * (`<dataDir>/state/<source>/positions.json`), mapping a file identity (`<dev>:<ino>`) to the offset
+ * up to which every line was acknowledged. Written with
  * temp file + fsync + rename, so a crash leaves either the old or the new file, never a torn one.
  * Only acknowledged offsets are stored: after a crash the tailer re-reads from there (at-least-once).
+ *
+ * Compatibility: earlier versions kept the database at `<config dir>/logferry-data/state/
+ * file-<source>.positions.json`. When the new file does not exist yet, that one is read
+ * (`fallbackPath`), written to the new place on the next flush, and then removed.
  */
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 export interface Position {
@@ -26,27 +31,42 @@ export class PositionDb {
   private again = false;
   writes = 0;
 
-  constructor(readonly path: string) {}
+  /** The legacy database read at load, removed once the new one is written. */
+  migratedFrom: string | undefined;
+
+  constructor(
+    readonly path: string,
+    readonly fallbackPath?: string,
+  ) {}
 
   /** Loads the file if present; a missing file is an empty database, a corrupt one is an error. */
   async load(): Promise<void> {
-    let text: string;
-    try {
-      text = await readFile(this.path, 'utf8');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw e;
+    const text = (await readIfPresent(this.path)) ?? (await this.loadFallback());
+    if (text === undefined) return;
+    this.parse(text, this.migratedFrom ?? this.path);
+  }
+
+  private async loadFallback(): Promise<string | undefined> {
+    if (this.fallbackPath === undefined || this.fallbackPath === this.path) return undefined;
+    const text = await readIfPresent(this.fallbackPath);
+    if (text !== undefined) {
+      this.migratedFrom = this.fallbackPath;
+      this.dirty = true;
     }
+    return text;
+  }
+
+  private parse(text: string, from: string): void {
     let parsed: PositionFile;
     try {
       parsed = JSON.parse(text) as PositionFile;
     } catch (e) {
       throw new Error(
-        `position database ${this.path} is not valid JSON (${(e as Error).message}); move it away to start over`,
+        `position database ${from} is not valid JSON (${(e as Error).message}); move it away to start over`,
       );
     }
     if (parsed?.version !== 1 || typeof parsed.files !== 'object' || parsed.files === null)
-      throw new Error(`position database ${this.path} has an unknown layout; move it away to start over`);
+      throw new Error(`position database ${from} has an unknown layout; move it away to start over`);
     for (const [k, v] of Object.entries(parsed.files))
       if (v && typeof v.offset === 'number' && v.offset >= 0)
         this.files.set(k, { path: String(v.path), offset: v.offset });
@@ -105,5 +125,18 @@ export class PositionDb {
     }
     await rename(tmp, this.path);
     this.writes++;
+    if (this.migratedFrom !== undefined) {
+      await unlink(this.migratedFrom).catch(() => {});
+      this.migratedFrom = undefined;
+    }
+  }
+}
+
+async function readIfPresent(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
   }
 }

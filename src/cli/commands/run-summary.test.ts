@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { DaemonResult } from '../../core/daemon.js';
 import { Tally } from '../../core/outcome.js';
 import { registerSecret } from '../../core/secrets-registry.js';
-import { buildSummary, describeDeadLetter, formatSummary } from './run.js';
+import { buildSummary, describeDeadLetter, formatSummary } from './run-summary.js';
 
 describe('run summary: dead-letter destination', () => {
   it('shows a relative file path resolved against the config directory, where the entries really go', () => {
