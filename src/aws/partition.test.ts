@@ -73,4 +73,19 @@ describe('partitionKeys', () => {
       hour: '00',
     });
   });
+
+  it('never yields NaN keys for times outside what a date can hold (1e20, ±Infinity)', () => {
+    for (const t of [1e20, -1e20, 8.64e15 + 1, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
+      const k = partitionKeys('/aws/lambda/f', 's', t);
+      for (const v of [k.year, k.month, k.day, k.hour]) expect(v).toMatch(/^\d+$/);
+      expect(k.year).toHaveLength(4);
+    }
+    expect(partitionKeys('/x', 'y', 1e20)).toMatchObject({
+      year: '9999',
+      month: '12',
+      day: '31',
+      hour: '23',
+    });
+    expect(partitionKeys('/x', 'y', -1e20)).toMatchObject({ year: '0000', month: '01', day: '01' });
+  });
 });

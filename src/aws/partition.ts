@@ -43,6 +43,10 @@ export interface PartitionKeys {
   hour: string;
 }
 
+/** 0000-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z: the times keys can state in 4-digit years. */
+const MIN_KEY_TIME_MS = -62_167_219_200_000;
+const MAX_KEY_TIME_MS = 253_402_300_799_999;
+
 const pad = (n: number) => (n < 10 ? `0${n}` : String(n));
 
 export function slashToUnderscore(s: string): string {
@@ -95,14 +99,23 @@ export function partitionKeys(
   cls?: StreamClass,
 ): PartitionKeys {
   const c = cls ?? classifyStream(logGroup, logStream);
-  const d = new Date(Number.isFinite(eventTimeMs) ? eventTimeMs : 0);
+  // The runner rejects records outside years 0000–9999 (TIMESTAMP_OUT_OF_RANGE) before any sink;
+  // a caller outside it still never gets `NaN` keys: such times clamp to that range (NaN → 1970).
+  const t = Number.isFinite(eventTimeMs)
+    ? Math.min(Math.max(eventTimeMs, MIN_KEY_TIME_MS), MAX_KEY_TIME_MS)
+    : eventTimeMs === Number.POSITIVE_INFINITY
+      ? MAX_KEY_TIME_MS
+      : eventTimeMs === Number.NEGATIVE_INFINITY
+        ? MIN_KEY_TIME_MS
+        : 0;
+  const d = new Date(t);
   return {
     object_prefix: objectPrefix(logGroup, logStream, c),
     cluster: c.kind === 'eks' ? c.cluster : 'none',
     component: componentLabel(c),
     log_group: slashToUnderscore(logGroup),
     log_stream: slashToUnderscore(logStream),
-    year: String(d.getUTCFullYear()),
+    year: String(d.getUTCFullYear()).padStart(4, '0'),
     month: pad(d.getUTCMonth() + 1),
     day: pad(d.getUTCDate()),
     hour: pad(d.getUTCHours()),

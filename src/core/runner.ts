@@ -177,7 +177,7 @@ interface Pending {
   reached: Uint8Array | number[];
   remaining: number;
   /** Records a transform threw on. */
-  thrown: { record: LogRecord; e: number; error: string }[] | undefined;
+  thrown: { record: LogRecord; e: number; error: string; code: string }[] | undefined;
   /** Event time of the envelope's first record (lag is measured from it). */
   ts0: number;
 }
@@ -242,6 +242,61 @@ const YIELD_EVERY_MS = 20;
 /** Estimated framing per record on top of the message, for batch sizing before encoding. */
 const RECORD_OVERHEAD_BYTES = 256;
 
+/**
+ * Event times a record may carry: 0000-01-01T00:00:00.000Z … 9999-12-31T23:59:59.999Z, the range
+ * a four-digit ISO-8601 date (OpenSearch `@timestamp`, partition keys `year=…`) can state.
+ * Outside it (`1e20`, NaN, a parser's garbage) the record is `rejected TIMESTAMP_OUT_OF_RANGE`.
+ */
+export const MIN_TIMESTAMP_MS = -62_167_219_200_000;
+export const MAX_TIMESTAMP_MS = 253_402_300_799_999;
+export const TIMESTAMP_OUT_OF_RANGE = 'TIMESTAMP_OUT_OF_RANGE';
+
+/** True when `t` is an event time a record may carry (see MIN/MAX_TIMESTAMP_MS). */
+export const timestampInRange = (t: number): boolean => t >= MIN_TIMESTAMP_MS && t <= MAX_TIMESTAMP_MS;
+
+/**
+ * Takes records with an out-of-range event time out of a slot and books them on `p.thrown` (to the
+ * dead-letter sink, `rejected TIMESTAMP_OUT_OF_RANGE`). Allocates only when there is one.
+ */
+function rejectBadTimes(
+  p: Pending,
+  slotR: (LogRecord[] | undefined)[],
+  slotE: (number[] | undefined)[],
+  slot: number,
+): void {
+  const rs = slotR[slot];
+  if (!rs) return;
+  let bad = -1;
+  for (let i = 0; i < rs.length; i++) {
+    const t = rs[i].timestamp;
+    if (!(t >= MIN_TIMESTAMP_MS && t <= MAX_TIMESTAMP_MS)) {
+      bad = i;
+      break;
+    }
+  }
+  if (bad < 0) return;
+  const es = slotE[slot]!;
+  const keepR = rs.slice(0, bad);
+  const keepE = es.slice(0, bad);
+  for (let i = bad; i < rs.length; i++) {
+    const t = rs[i].timestamp;
+    if (t >= MIN_TIMESTAMP_MS && t <= MAX_TIMESTAMP_MS) {
+      keepR.push(rs[i]);
+      keepE.push(es[i]);
+      continue;
+    }
+    if (!p.thrown) p.thrown = [];
+    p.thrown.push({
+      record: rs[i],
+      e: es[i],
+      code: TIMESTAMP_OUT_OF_RANGE,
+      error: `event time ${String(t)} is outside the representable range (years 0000–9999)`,
+    });
+  }
+  slotR[slot] = keepR;
+  slotE[slot] = keepE;
+}
+
 /** A copy a second branch may change without the first seeing it (meta is shared: sources own it). */
 function copyRecord(r: LogRecord): LogRecord {
   return { timestamp: r.timestamp, message: r.message, fields: structuredClone(r.fields), meta: r.meta };
@@ -268,6 +323,16 @@ export function createRunner(graph: RunnerGraph, opts: RunnerOptions = {}): Runn
       tagPlans.set(key, p);
     }
     return p;
+  };
+  /** The distinct slots some sink reads, per plan (the time check runs once per slot). */
+  const sinkSlots = new Map<SourcePlan, number[]>();
+  const sinkSlotsOf = (plan: SourcePlan): number[] => {
+    let s = sinkSlots.get(plan);
+    if (!s) {
+      s = [...new Set(plan.sinks.flatMap((k) => k.inputs))];
+      sinkSlots.set(plan, s);
+    }
+    return s;
   };
 
   async function run(sources: readonly Source[], ro: RunOptions = {}): Promise<RunResult> {
@@ -620,7 +685,12 @@ export function createRunner(graph: RunnerGraph, opts: RunnerOptions = {}): Runn
           out = t.apply(r);
         } catch (err) {
           if (!p.thrown) p.thrown = [];
-          p.thrown.push({ record: r, e, error: `${name ?? t.type}: ${describeError(err)}` });
+          p.thrown.push({
+            record: r,
+            e,
+            error: `${name ?? t.type}: ${describeError(err)}`,
+            code: 'TRANSFORM_FAILED',
+          });
           continue;
         }
         if (out === null || (Array.isArray(out) && out.length === 0)) {
@@ -754,13 +824,17 @@ export function createRunner(graph: RunnerGraph, opts: RunnerOptions = {}): Runn
         [slotR[step.out], slotE[step.out]] = apply(step.transform, step.name, inR, inE, p, copy);
       }
 
+      // One rule for every home: a record whose event time no date can hold is rejected before any
+      // sink sees it (it would become `NaN` partition keys, an invalid `@timestamp`, a crash).
+      for (const slot of sinkSlotsOf(plan)) rejectBadTimes(p, slotR, slotE, slot);
+
       // Records a transform threw on: to the dead-letter sink, one by one (never the envelope).
       if (p.thrown) {
         const thrown = p.thrown;
         const outs = await handOffRejected(
           graph.deadLetter,
           thrown.map((x) => x.record),
-          thrown.map((x) => ({ kind: 'rejected', code: 'TRANSFORM_FAILED', reason: x.error }) as Outcome),
+          thrown.map((x) => ({ kind: 'rejected', code: x.code, reason: x.error }) as Outcome),
           () => 0,
           dlCtx,
         );

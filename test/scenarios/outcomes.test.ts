@@ -147,6 +147,19 @@ const identity = (name: string, inputs?: string[]): PlannedTransform => ({
 });
 
 const G = '/aws/lambda/orders';
+/** An envelope whose second event carries a time no date can hold (`timestamp: 1e20`). */
+const badTime = encodeCloudWatchPayload({
+  messageType: 'DATA_MESSAGE',
+  owner: '123456789012',
+  logGroup: G,
+  logStream: '2024/01/01/[$LATEST]abc',
+  subscriptionFilters: ['f'],
+  logEvents: [
+    { id: 't-0', timestamp: 1_700_000_000_000, message: 'on time' },
+    { id: 't-1', timestamp: 1e20, message: 'from the far future' },
+    { id: 't-2', timestamp: -1e20, message: 'from the far past' },
+  ],
+}).toString('base64');
 const SCENARIOS: Scenario[] = [
   {
     name: 'a transform that throws rejects only its record, to the dead-letter store',
@@ -229,6 +242,17 @@ const SCENARIOS: Scenario[] = [
       reasons: { 'rejected:mapper_parsing_exception': 1 },
       delivered: ['fine', 'fine too'],
       deadLetters: ['mapper_parsing_exception'],
+    },
+  },
+  {
+    name: 'an event time outside the representable range is rejected TIMESTAMP_OUT_OF_RANGE',
+    payloads: [badTime, payload(2, ['fine'])],
+    expect: {
+      envelopes: ['rejected', 'delivered'],
+      groups: { [G]: [4, 2, 0, 2, 0] },
+      reasons: { 'rejected:TIMESTAMP_OUT_OF_RANGE': 2 },
+      delivered: ['fine', 'on time'],
+      deadLetters: ['TIMESTAMP_OUT_OF_RANGE', 'TIMESTAMP_OUT_OF_RANGE'],
     },
   },
   {
