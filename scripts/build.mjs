@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Builds the CLI and one self-contained bundle per Lambda entry point (src/lambda/<name>.ts →
 // dist/lambda/<name>.mjs exporting `handler`, for the nodejs22.x runtime).
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { buildWeb } from './build-web.mjs';
@@ -58,6 +58,19 @@ await Promise.all([
   ),
   buildWeb(root, dist),
 ]);
+// The extension bundle laid out as its layer's zip (/opt/extensions/logferry starts it; docs/onboard.md).
+if (lambdas.includes('extension')) {
+  const layer = join(dist, 'lambda', 'extension');
+  mkdirSync(join(layer, 'extensions'), { recursive: true });
+  mkdirSync(join(layer, 'logferry-extension'), { recursive: true });
+  for (const f of ['extension.mjs', 'extension.mjs.map'])
+    copyFileSync(join(dist, 'lambda', f), join(layer, 'logferry-extension', f));
+  writeFileSync(
+    join(layer, 'extensions', 'logferry'),
+    readFileSync(join(root, 'src', 'lambda', 'extension-launcher.sh')),
+    { mode: 0o755 },
+  );
+}
 writeFileSync(join(dist, '.build-stamp'), new Date().toISOString());
 console.error(
   `logferry: built dist/cli/logferry.mjs, the console app and ${lambdas.length} Lambda bundle(s): ${lambdas.join(', ') || '-'}`,
