@@ -171,7 +171,13 @@ export async function runQuery(opts: RunQueryOptions): Promise<QueryRun> {
   const timer = opts.onProgress ? setInterval(() => opts.onProgress?.(scan.progress), 100) : undefined;
   try {
     const rows = baseline ? withBaseline(scan.rows(), baseline.rows(), WINDOW_FIELD) : scan.rows();
-    const live: LiveScan = { compiled, range, source: kind, progress: scan.progress, histogram: scan.histogram };
+    const live: LiveScan = {
+      compiled,
+      range,
+      source: kind,
+      progress: scan.progress,
+      histogram: scan.histogram,
+    };
     const onRow = opts.onRow ? (r: Row) => opts.onRow?.(r, live) : undefined;
     const result = await compiled.finish(tap(rows, scan.progress, opts.onProgress, onRow), {
       signal: opts.signal,
