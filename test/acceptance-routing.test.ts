@@ -90,7 +90,10 @@ function traffic(seed: number): Traffic {
       else t.writes.add(e.id);
     }
     if (i % 17 === 5) {
-      t.records.push(Buffer.from(`not gzip ${i}`).toString('base64'));
+      // Gzip magic then garbage: malformed however records are detected (text is a record now).
+      t.records.push(
+        Buffer.concat([Buffer.from([0x1f, 0x8b, 0x08, 0x00]), Buffer.from(`broken ${i}`)]).toString('base64'),
+      );
       t.malformed++;
     }
   }

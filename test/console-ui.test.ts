@@ -172,8 +172,12 @@ describe('the console in a browser', () => {
     await page.click('table.results tbody tr.row button.expand');
     await page.waitForSelector('[data-testid=row-tree]');
     // The whole event, by the row's @ptr: fields the query did not display are there too.
-    await page.waitForFunction(() =>
-      /whole event/.test(document.querySelector('[data-testid=row-detail-kind]')?.textContent ?? ''),
+    await page.waitForFunction(
+      () =>
+        /whole event/.test(document.querySelector('[data-testid=row-detail-kind]')?.textContent ?? '') &&
+        /@logStream/.test(document.querySelector('[data-testid=row-tree]')?.textContent ?? ''),
+      undefined,
+      { timeout: 20_000 },
     );
     const tree = await page.$eval('[data-testid=row-tree]', (el) => (el as unknown as Dom).innerText);
     expect(tree).toMatch(/@logStream/);

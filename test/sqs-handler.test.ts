@@ -92,9 +92,10 @@ function sqsEvent(msgs: { MessageId?: string; Body?: string }[], receiveCount = 
   };
 }
 
-const context = (ms: number) => {
-  const end = Date.now() + ms;
-  return { getRemainingTimeInMillis: () => end - Date.now(), awsRequestId: 'req-1' };
+/** A Lambda context with `ms` left; `speed` > 1 runs its clock faster (a deadline that cannot be outrun). */
+const context = (ms: number, speed = 1) => {
+  const start = Date.now();
+  return { getRemainingTimeInMillis: () => ms - (Date.now() - start) * speed, awsRequestId: 'req-1' };
 };
 
 beforeAll(async () => {
@@ -176,7 +177,11 @@ describe('sqs Lambda handler (moto S3 objects, SQS events as delivered)', () => 
     );
     const progress = new MemoryProgress();
     const d = await deps('deadline', { progress });
-    const first = await processSqsEvent(sqsEvent([{ MessageId: 'big-1', Body: body }]), context(4_000), d);
+    const first = await processSqsEvent(
+      sqsEvent([{ MessageId: 'big-1', Body: body }]),
+      context(4_000, 10),
+      d,
+    );
     expect(first.response.batchItemFailures).toEqual([{ itemIdentifier: 'big-1' }]);
     expect(first.stats.objectsUnfinished).toBe(1);
     const afterFirst = ids(join(dir, 'deadline', 'archive'));

@@ -4,7 +4,7 @@
  * and the IAM statement checks every stack must pass.
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -22,7 +22,7 @@ export function stageBundles(): string {
   execFileSync(process.execPath, [join(root, 'scripts', 'ensure.mjs')], { cwd: root, stdio: 'pipe' });
   const dir = mkdtempSync(join(tmpdir(), 'logferry-cdk-bundles-'));
   for (const f of readdirSync(join(root, 'dist', 'lambda')))
-    copyFileSync(join(root, 'dist', 'lambda', f), join(dir, f));
+    cpSync(join(root, 'dist', 'lambda', f), join(dir, f), { recursive: true });
   process.env.LOGFERRY_LAMBDA_DIR = dir;
   staged = dir;
   return dir;
