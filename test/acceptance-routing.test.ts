@@ -19,6 +19,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import {
   copyFileSync,
   existsSync,
+  mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -162,19 +163,27 @@ const FAULTS = {
 
 let proxy: FaultProxy;
 let dir: string;
+let build: string;
 const savedEnv = { ...process.env };
 
 beforeAll(async () => {
-  execFileSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { cwd: root, stdio: 'pipe' });
+  // A private build (inside the repo so the CLI bundle finds node_modules): other test files use
+  // and rebuild dist/ while this one runs.
+  mkdirSync(join(root, 'build'), { recursive: true });
+  build = mkdtempSync(join(root, 'build', 'acceptance-'));
+  execFileSync(process.execPath, [join(root, 'scripts', 'build.mjs')], {
+    cwd: root,
+    stdio: 'pipe',
+    env: { ...process.env, LOGFERRY_BUILD_OUT: build },
+  });
   dir = mkdtempSync(join(tmpdir(), 'lf-acceptance-'));
-  // Other test runs may rebuild dist/ at any moment: use private copies of the bundles.
-  for (const f of ['kinesis.mjs', 'kinesis.mjs.map'])
-    copyFileSync(join(root, 'dist', 'lambda', f), join(dir, f));
+  for (const f of ['kinesis.mjs', 'kinesis.mjs.map']) copyFileSync(join(build, 'lambda', f), join(dir, f));
   proxy = await startFaultProxy(opensearchUrl(), { seed: 1 });
 }, 300_000);
 
 afterAll(async () => {
   await proxy?.stop();
+  if (build) rmSync(build, { recursive: true, force: true });
   await fetch(`${opensearchUrl()}/${unique}-*`, { method: 'DELETE' }).catch(() => {});
   for (const k of Object.keys(process.env)) if (!(k in savedEnv)) delete process.env[k];
   Object.assign(process.env, savedEnv);
@@ -348,14 +357,7 @@ describe('routing example (#7 §2) against a faulty search server', () => {
     for (const k of Object.keys(env)) if (k.startsWith('LOGFERRY_')) delete env[k];
     const child: ChildProcess = spawn(
       process.execPath,
-      [
-        join(root, 'dist', 'cli', 'logferry.mjs'),
-        'run',
-        cfgPath,
-        '--json',
-        '--metrics-address',
-        '127.0.0.1:0',
-      ],
+      [join(build, 'cli', 'logferry.mjs'), 'run', cfgPath, '--json', '--metrics-address', '127.0.0.1:0'],
       { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let stderr = '';
