@@ -6,7 +6,7 @@
  * record can be read back one by one) or, for failure paths, to a local PutRecordBatch endpoint
  * that throttles and fails entries on purpose.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,21 +51,8 @@ type Ev = ReturnType<typeof firehoseEvent>;
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'logferry-firehose-'));
   bundle = join(work, 'firehose.mjs');
-  // Private copy: other test files may rebuild (and first delete) dist/ while these run; if one
-  // does so between our build and the copy, build again.
-  for (let attempt = 1; ; attempt++) {
-    const b = spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs')], {
-      cwd: root,
-      encoding: 'utf8',
-    });
-    try {
-      if (b.status !== 0) throw new Error(`build failed:\n${b.stderr}`);
-      copyFileSync(join(root, 'dist', 'lambda', 'firehose.mjs'), bundle);
-      return;
-    } catch (e) {
-      if (attempt >= 3) throw e;
-    }
-  }
+  // dist/ is built once by test/global-setup.ts.
+  copyFileSync(join(root, 'dist', 'lambda', 'firehose.mjs'), bundle);
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 

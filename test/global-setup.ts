@@ -7,6 +7,8 @@
  * with a clear message rather than silently passing. A comma list (`moto`, `moto,opensearch`;
  * names: moto, kinesis, opensearch) starts only those; unset starts all.
  */
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startKinesis } from './infra/kinesis.js';
 import { startMoto } from './infra/moto.js';
@@ -23,7 +25,23 @@ declare module 'vitest' {
 
 const running: Running[] = [];
 
+/**
+ * dist/ is built here, once, before any test file runs. Test files that run the built CLI or
+ * bundles read dist/ and never rebuild it in place (several rebuilding it while others ran the CLI
+ * from it made the CLI exit 1 mid-test); a file that needs a build of its own uses
+ * LOGFERRY_BUILD_OUT.
+ */
+function buildDist(): void {
+  const root = new URL('..', import.meta.url).pathname;
+  const b = spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs')], {
+    cwd: root,
+    encoding: 'utf8',
+  });
+  if (b.status !== 0) throw new Error(`build failed: ${b.stderr}`);
+}
+
 export async function setup(project: TestProject): Promise<void> {
+  buildDist();
   process.env.AWS_ACCESS_KEY_ID ??= 'testing';
   process.env.AWS_SECRET_ACCESS_KEY ??= 'testing';
   process.env.AWS_REGION ??= 'us-east-1';

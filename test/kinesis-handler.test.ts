@@ -1,16 +1,3 @@
-/**
- * The built Kinesis Lambda bundle (dist/lambda/kinesis.mjs) end to end: generated Kinesis events
- * (EKS/Lambda/ECS payloads from the demo generator, control messages, malformed records, and
- * records carrying secrets) are fed to the real handler the way Lambda does — in batches per shard,
- * redriving from the earliest reported failure — against a real OpenSearch node behind the fault
- * proxy (429 items, 503s, connection resets, slow responses that run into the Lambda deadline) and
- * moto's SQS (dead-letter queue), SSM (the sink password) and S3 (dead-letter overflow).
- * Asserts: every event is in the index exactly once (by `_id`), or its Kinesis record (malformed)
- * or the event itself (refused by OpenSearch: a 300 KB immense keyword term, stored via S3 overflow)
- * is in the dead-letter queue with its reason; no injected secret reaches the index, the queue or
- * the logs.
- */
-import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -154,8 +141,7 @@ function buildShards(): ShardRecord[][] {
 }
 
 beforeAll(async () => {
-  execFileSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { cwd: root, stdio: 'pipe' });
-  // Other test runs may rebuild dist/ at any moment: import a private copy of the bundle.
+  // dist/ is built once by test/global-setup.ts; import a private copy of the bundle.
   const dir = mkdtempSync(join(tmpdir(), 'lf-kinesis-bundle-'));
   for (const f of ['kinesis.mjs', 'kinesis.mjs.map'])
     copyFileSync(join(root, 'dist', 'lambda', f), join(dir, f));

@@ -41,11 +41,7 @@ function run(args: string[]) {
 beforeAll(async () => {
   if (!motoUrl)
     throw new Error('moto is not running (LOGFERRY_TEST_SERVICES excludes it): these tests need it');
-  const b = spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs')], {
-    cwd: root,
-    encoding: 'utf8',
-  });
-  if (b.status !== 0) throw new Error(`build failed: ${b.stderr}`);
+  // dist/ is built once by test/global-setup.ts.
   dir = mkdtempSync(join(tmpdir(), 'lf-onboard-cli-'));
   const role = (
     await new IAMClient(cfg).send(

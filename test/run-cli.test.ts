@@ -44,11 +44,7 @@ interface Counts {
 const sum = (c: Counts) => c.delivered + c.dropped + c.rejected + c.failed;
 
 beforeAll(() => {
-  const b = spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs')], {
-    cwd: root,
-    encoding: 'utf8',
-  });
-  if (b.status !== 0) throw new Error(`build failed: ${b.stderr}`);
+  // dist/ is built once by test/global-setup.ts.
   dir = mkdtempSync(join(tmpdir(), 'lf-run-'));
 }, 120_000);
 afterAll(() => {
