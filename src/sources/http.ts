@@ -33,8 +33,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createGunzip, createInflate } from 'node:zlib';
 import { z } from 'zod';
-import type { BuildContext, ComponentSpec, Logger } from '../core/component.js';
-import type { Outcome } from '../core/outcome.js';
+import type { BuildContext, ComponentSpec } from '../core/component.js';
 import type { Source, SourceEnvelope } from '../core/source.js';
 import {
   type BodyError,
@@ -55,7 +54,8 @@ import {
   sourceName,
   tlsConfig,
 } from './listen.js';
-import { outcomeJoin, PushQueue, type PushStats } from './push-queue.js';
+import { outcomeJoin, type PushStats } from './push-queue.js';
+import { ListenerSource } from './listener-source.js';
 
 /** Firehose's largest HTTP endpoint buffer (64 MiB). */
 export const FIREHOSE_MAX_BUFFER_BYTES = 64 * 1024 * 1024;
@@ -115,59 +115,22 @@ export interface HttpSourceStats extends PushStats {
 
 const RETRY_AFTER_S = 1;
 
-export class HttpSource implements Source {
+export class HttpSource extends ListenerSource<AddressInfo> {
   readonly type = 'http';
-  readonly name: string;
   private readonly cfg: HttpSourceConfig;
-  private readonly ctx: BuildContext;
-  private readonly log: Logger | undefined;
-  private readonly queue: PushQueue;
   private server: Server | undefined;
   private key: string | undefined;
   /** Bytes of bodies being read (not yet handed over), counted against `maxPendingBytes`. */
   private reading = 0;
   private readonly counters = { requests: 0, answers: {} as Record<number, number> };
-  private resolveReady!: (a: AddressInfo) => void;
-  private rejectReady!: (e: unknown) => void;
-  /** Resolves with the bound address once listening (tests, `port: 0`). */
-  readonly ready: Promise<AddressInfo>;
 
   constructor(cfg: HttpSourceConfig, ctx: BuildContext = {}) {
+    super(cfg.name ?? 'http', cfg, ctx);
     this.cfg = cfg;
-    this.ctx = ctx;
-    this.name = cfg.name ?? 'http';
-    this.log = ctx.log;
-    this.queue = new PushQueue(cfg);
-    this.ready = new Promise((res, rej) => {
-      this.resolveReady = res;
-      this.rejectReady = rej;
-    });
-    this.ready.catch(() => {});
   }
 
   get stats(): HttpSourceStats {
     return { ...this.queue.stats, requests: this.counters.requests, answers: { ...this.counters.answers } };
-  }
-
-  async *envelopes(signal: AbortSignal): AsyncIterable<SourceEnvelope> {
-    try {
-      await this.start();
-    } catch (e) {
-      this.rejectReady(e);
-      throw e;
-    }
-    const stop = () => this.stopListening();
-    signal.addEventListener('abort', stop, { once: true });
-    try {
-      yield* this.queue.envelopes(signal);
-    } finally {
-      signal.removeEventListener('abort', stop);
-      this.stopListening();
-    }
-  }
-
-  async ack(envelope: SourceEnvelope, outcome: Outcome): Promise<void> {
-    this.queue.ack(envelope, outcome);
   }
 
   async close(): Promise<void> {
@@ -184,7 +147,7 @@ export class HttpSource implements Source {
     }
   }
 
-  private async start(): Promise<void> {
+  protected async listen(): Promise<AddressInfo> {
     const c = this.cfg;
     if (c.accessKey) {
       this.key = await resolveSecretRef(c.accessKey, this.ctx);
@@ -215,10 +178,10 @@ export class HttpSource implements Source {
       address: formatAddress(addr.address, addr.port),
       tls: tls !== undefined,
     });
-    this.resolveReady(addr);
+    return addr;
   }
 
-  private stopListening(): void {
+  protected stopListening(): void {
     // No new connections; requests in progress are still answered (close() ends the rest).
     this.server?.close();
     this.server?.closeIdleConnections();

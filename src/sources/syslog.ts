@@ -23,12 +23,11 @@ import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { type AddressInfo, createServer as createTcpServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { z } from 'zod';
-import type { BuildContext, ComponentSpec, Logger } from '../core/component.js';
-import type { Outcome } from '../core/outcome.js';
+import type { BuildContext, ComponentSpec } from '../core/component.js';
 import type { Parser } from '../core/pipeline.js';
 import { isParseFailure } from '../core/pipeline.js';
 import type { LogRecord } from '../core/record.js';
-import type { Source, SourceEnvelope } from '../core/source.js';
+import type { Source } from '../core/source.js';
 import { parseOffset } from '../parsers/strptime.js';
 import { createSyslogParser } from '../parsers/syslog.js';
 import { parsedTime } from '../parsers/time.js';
@@ -41,7 +40,8 @@ import {
   sourceName,
   tlsConfig,
 } from './listen.js';
-import { PushQueue, type PushStats } from './push-queue.js';
+import type { PushStats } from './push-queue.js';
+import { ListenerSource } from './listener-source.js';
 
 /** Records gathered from UDP datagrams before they are handed over as one envelope. */
 const UDP_BATCH_RECORDS = 1000;
@@ -107,13 +107,9 @@ interface Conn {
   closed: boolean;
 }
 
-export class SyslogSource implements Source {
+export class SyslogSource extends ListenerSource<{ tcp?: AddressInfo; udp?: AddressInfo }> {
   readonly type = 'syslog';
-  readonly name: string;
   private readonly cfg: SyslogSourceConfig;
-  private readonly ctx: BuildContext;
-  private readonly log: Logger | undefined;
-  private readonly queue: PushQueue;
   private readonly parser: Parser;
   private server: Server | undefined;
   private udp: UdpSocket | undefined;
@@ -130,23 +126,11 @@ export class SyslogSource implements Source {
     unparsed: 0,
     truncated: 0,
   };
-  private resolveReady!: (a: { tcp?: AddressInfo; udp?: AddressInfo }) => void;
-  private rejectReady!: (e: unknown) => void;
-  /** Resolves with the bound addresses once listening. */
-  readonly ready: Promise<{ tcp?: AddressInfo; udp?: AddressInfo }>;
 
   constructor(cfg: SyslogSourceConfig, ctx: BuildContext = {}) {
+    super(cfg.name ?? 'syslog', cfg, ctx);
     this.cfg = cfg;
-    this.ctx = ctx;
-    this.name = cfg.name ?? 'syslog';
-    this.log = ctx.log;
-    this.queue = new PushQueue(cfg);
     this.parser = createSyslogParser({ mode: cfg.format, timeOffset: cfg.timeOffset });
-    this.ready = new Promise((res, rej) => {
-      this.resolveReady = res;
-      this.rejectReady = rej;
-    });
-    this.ready.catch(() => {});
   }
 
   get stats(): SyslogSourceStats {
@@ -160,28 +144,6 @@ export class SyslogSource implements Source {
     };
   }
 
-  async *envelopes(signal: AbortSignal): AsyncIterable<SourceEnvelope> {
-    try {
-      await this.start();
-    } catch (e) {
-      this.rejectReady(e);
-      this.stopListening();
-      throw e;
-    }
-    const stop = () => this.stopListening();
-    signal.addEventListener('abort', stop, { once: true });
-    try {
-      yield* this.queue.envelopes(signal);
-    } finally {
-      signal.removeEventListener('abort', stop);
-      this.stopListening();
-    }
-  }
-
-  async ack(envelope: SourceEnvelope, outcome: Outcome): Promise<void> {
-    this.queue.ack(envelope, outcome);
-  }
-
   async close(): Promise<void> {
     this.queue.end();
     this.queue.failOutstanding();
@@ -190,7 +152,7 @@ export class SyslogSource implements Source {
     this.conns.clear();
   }
 
-  private async start(): Promise<void> {
+  protected async listen(): Promise<{ tcp?: AddressInfo; udp?: AddressInfo }> {
     const c = this.cfg;
     const out: { tcp?: AddressInfo; udp?: AddressInfo } = {};
     let port = c.port;
@@ -232,10 +194,10 @@ export class SyslogSource implements Source {
       tcp: out.tcp ? formatAddress(out.tcp.address, out.tcp.port) : undefined,
       udp: out.udp ? formatAddress(out.udp.address, out.udp.port) : undefined,
     });
-    this.resolveReady(out);
+    return out;
   }
 
-  private stopListening(): void {
+  protected stopListening(): void {
     this.server?.close();
     this.server = undefined;
     this.flushUdp();

@@ -35,7 +35,7 @@ import { createServer as createTcpServer, type AddressInfo, type Server, type So
 import { createServer as createTlsServer } from 'node:tls';
 import { encode } from '@msgpack/msgpack';
 import { z } from 'zod';
-import type { BuildContext, ComponentSpec, Logger } from '../../core/component.js';
+import type { BuildContext, ComponentSpec } from '../../core/component.js';
 import type { Outcome } from '../../core/outcome.js';
 import type { LogRecord } from '../../core/record.js';
 import type { Source, SourceEnvelope } from '../../core/source.js';
@@ -50,7 +50,8 @@ import {
   sourceName,
   tlsConfig,
 } from '../listen.js';
-import { PushQueue, type PushStats } from '../push-queue.js';
+import type { PushStats } from '../push-queue.js';
+import { ListenerSource } from '../listener-source.js';
 import { decodeForwardMessage, type ForwardEntry, forwardCodec } from './decode.js';
 import { FrameError, type ScanState, scan } from './frame.js';
 
@@ -125,13 +126,9 @@ interface Conn {
   closed: boolean;
 }
 
-export class ForwardSource implements Source {
+export class ForwardSource extends ListenerSource<AddressInfo> {
   readonly type = 'forward';
-  readonly name: string;
   private readonly cfg: ForwardSourceConfig;
-  private readonly ctx: BuildContext;
-  private readonly log: Logger | undefined;
-  private readonly queue: PushQueue;
   private server: Server | undefined;
   private udp: UdpSocket | undefined;
   private key: string | undefined;
@@ -148,22 +145,10 @@ export class ForwardSource implements Source {
     ignored: 0,
     protocolErrors: 0,
   };
-  private resolveReady!: (a: AddressInfo) => void;
-  private rejectReady!: (e: unknown) => void;
-  /** Resolves with the bound TCP address once listening. */
-  readonly ready: Promise<AddressInfo>;
 
   constructor(cfg: ForwardSourceConfig, ctx: BuildContext = {}) {
+    super(cfg.name ?? 'forward', cfg, ctx);
     this.cfg = cfg;
-    this.ctx = ctx;
-    this.name = cfg.name ?? 'forward';
-    this.log = ctx.log;
-    this.queue = new PushQueue(cfg);
-    this.ready = new Promise((res, rej) => {
-      this.resolveReady = res;
-      this.rejectReady = rej;
-    });
-    this.ready.catch(() => {});
   }
 
   get stats(): ForwardSourceStats {
@@ -177,27 +162,6 @@ export class ForwardSource implements Source {
     };
   }
 
-  async *envelopes(signal: AbortSignal): AsyncIterable<SourceEnvelope> {
-    try {
-      await this.start();
-    } catch (e) {
-      this.rejectReady(e);
-      throw e;
-    }
-    const stop = () => this.stopListening();
-    signal.addEventListener('abort', stop, { once: true });
-    try {
-      yield* this.queue.envelopes(signal);
-    } finally {
-      signal.removeEventListener('abort', stop);
-      this.stopListening();
-    }
-  }
-
-  async ack(envelope: SourceEnvelope, outcome: Outcome): Promise<void> {
-    this.queue.ack(envelope, outcome);
-  }
-
   async close(): Promise<void> {
     this.queue.end();
     this.queue.failOutstanding();
@@ -206,7 +170,7 @@ export class ForwardSource implements Source {
     this.conns.clear();
   }
 
-  private async start(): Promise<void> {
+  protected async listen(): Promise<AddressInfo> {
     const c = this.cfg;
     if (c.sharedKey) this.key = await resolveSecretRef(c.sharedKey, this.ctx);
     const tls = await loadTls(c.tls, this.ctx.cwd ?? process.cwd());
@@ -235,7 +199,7 @@ export class ForwardSource implements Source {
       tls: tls !== undefined,
       handshake: this.key !== undefined,
     });
-    this.resolveReady(addr);
+    return addr;
   }
 
   private async startHeartbeat(addr: AddressInfo): Promise<void> {
@@ -254,7 +218,7 @@ export class ForwardSource implements Source {
     this.udp = udp;
   }
 
-  private stopListening(): void {
+  protected stopListening(): void {
     this.server?.close();
     this.server = undefined;
     this.udp?.close();
