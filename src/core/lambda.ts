@@ -213,7 +213,15 @@ const runners = new WeakMap<HandlerDeps, Runner>();
  * The runner for a set of handler components (built once per deps object). One invocation is one
  * bounded batch: the runner never stops reading it half-way.
  */
-export function handlerRunner(deps: HandlerDeps, sourceName: string): Runner {
+export function handlerRunner(
+  deps: HandlerDeps,
+  sourceName: string,
+  /** How far reading runs ahead of delivery; default: the whole invocation (it is bounded). */
+  inFlight: { maxInFlightEnvelopes?: number; maxInFlightRecords?: number } = {
+    maxInFlightEnvelopes: Number.MAX_SAFE_INTEGER,
+    maxInFlightRecords: Number.MAX_SAFE_INTEGER,
+  },
+): Runner {
   let r = runners.get(deps);
   if (!r) {
     const graph: RunnerGraph = deps.graph
@@ -229,8 +237,7 @@ export function handlerRunner(deps: HandlerDeps, sourceName: string): Runner {
       log: deps.log,
       flushConcurrency: deps.concurrency ?? 4,
       deliver: { retry: deps.retry, concurrency: 1 },
-      maxInFlightEnvelopes: Number.MAX_SAFE_INTEGER,
-      maxInFlightRecords: Number.MAX_SAFE_INTEGER,
+      ...inFlight,
     });
     runners.set(deps, r);
   }

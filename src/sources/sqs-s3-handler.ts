@@ -24,14 +24,14 @@
  * known position) as the upper bound of such duplicates.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { Logger } from '../core/component.js';
-import type { DeadLetterSink } from '../core/dead-letter.js';
-import { emfMetrics, invocationDeadline, type LambdaContextLike } from '../core/lambda.js';
+import {
+  emfMetrics,
+  type HandlerDeps,
+  handlerRunner,
+  invocationDeadline,
+  type LambdaContextLike,
+} from '../core/lambda.js';
 import type { Tally } from '../core/outcome.js';
-import type { Transform } from '../core/pipeline.js';
-import type { RetryPolicy } from '../core/retry.js';
-import { createRunner, type Runner, type RunnerGraph } from '../core/runner.js';
-import type { Sink } from '../core/sink.js';
 import { DEFAULT_MAX_LINE_BYTES } from './s3-object/lines.js';
 import {
   type FeedMessage,
@@ -68,18 +68,8 @@ export interface SqsBatchResponse {
   batchItemFailures: { itemIdentifier: string }[];
 }
 
-export interface SqsHandlerDeps {
+export interface SqsHandlerDeps extends HandlerDeps {
   s3: Pick<S3Client, 'send'>;
-  transforms: readonly Transform[];
-  // biome-ignore lint/suspicious/noExplicitAny: sinks encode to different types
-  sinks: readonly Sink<any>[];
-  deadLetter?: DeadLetterSink;
-  graph?: Omit<RunnerGraph, 'pre' | 'deadLetter'>;
-  sourceName?: string;
-  log: Logger;
-  retry?: RetryPolicy;
-  concurrency?: number;
-  safetyMs?: number;
   readReserveMs?: number;
   maxConcurrentObjects?: number;
   maxLineBytes?: number;
@@ -98,32 +88,6 @@ export interface SqsInvocationResult {
 }
 
 const containerProgress = new MemoryProgress();
-const runners = new WeakMap<SqsHandlerDeps, Runner>();
-
-function runnerFor(deps: SqsHandlerDeps): Runner {
-  let r = runners.get(deps);
-  if (!r) {
-    const graph: RunnerGraph = deps.graph
-      ? { ...deps.graph, pre: deps.transforms, deadLetter: deps.deadLetter }
-      : {
-          pre: deps.transforms,
-          sources: [{ name: SQS_SOURCE_NAME }],
-          transforms: [],
-          sinks: deps.sinks.map((sink) => ({ name: sink.name, sink })),
-          deadLetter: deps.deadLetter,
-        };
-    r = createRunner(graph, {
-      log: deps.log,
-      flushConcurrency: deps.concurrency ?? 4,
-      deliver: { retry: deps.retry, concurrency: 1 },
-      // Deliveries overlap reading (half-way to the bound the open batches go), so time left at
-      // the deadline is spent on what was read rather than on one flush at the end.
-      maxInFlightEnvelopes: IN_FLIGHT_ENVELOPES,
-    });
-    runners.set(deps, r);
-  }
-  return r;
-}
 
 /** The invocation's messages as a feed: handed out once, settlements recorded. */
 class EventFeed implements MessageFeed {
@@ -178,7 +142,11 @@ export async function processSqsEvent(
     },
     deps.log,
   );
-  const result = await runnerFor(deps).run([source], { deadline });
+  // Deliveries overlap reading (half-way to the bound the open batches go), so time left at the
+  // deadline is spent on what was read rather than on one flush at the end.
+  const result = await handlerRunner(deps, SQS_SOURCE_NAME, {
+    maxInFlightEnvelopes: IN_FLIGHT_ENVELOPES,
+  }).run([source], { deadline });
   await source.drain();
   const failed = messages.filter((m) => !feed.ok.has(m.id)).map((m) => m.id);
   const response = { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };
