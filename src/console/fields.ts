@@ -6,6 +6,7 @@
  */
 import { parseTimeRange, sourceKind } from '../query/backends/index.js';
 import { hitToRow, openSearchClient } from '../query/backends/opensearch.js';
+import { buildSearchQuery } from '../query/backends/opensearch-dsl.js';
 import { ArchiveScan } from '../query/backends/scan.js';
 import { LogferryError } from '../core/errors.js';
 import { compileQuery, type Row } from '../query/index.js';
@@ -146,13 +147,8 @@ async function discoverOpenSearch(
   range: { startMs?: number; endMs?: number },
 ): Promise<FieldDiscovery> {
   const { client, target } = await openSearchClient(from);
-  const time: Record<string, unknown> = { format: 'epoch_millis' };
-  if (range.startMs !== undefined) time.gte = range.startMs;
-  if (range.endMs !== undefined) time.lt = range.endMs;
-  const query =
-    range.startMs !== undefined || range.endMs !== undefined
-      ? { bool: { filter: [{ range: { '@timestamp': time } }] } }
-      : { match_all: {} };
+  // The query engine's search query with no filters: just the time range.
+  const { query } = buildSearchQuery([], new Map(), range);
   try {
     const res = await client.search({
       index: target.index,
