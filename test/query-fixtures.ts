@@ -275,3 +275,60 @@ export function expectedAwsAuth(f: Fixture, range: { startMs?: number; endMs?: n
     )
     .sort((a, b) => b.ts - a.ts);
 }
+
+/**
+ * Two log groups for join/subquery tests: API Gateway requests (every minute for two hours, a 503
+ * every seventh) and the Lambda invocations of every other request (same requestId, 500 ms later).
+ */
+export interface SubqueryFixture {
+  T0: number;
+  API: string;
+  FN: string;
+  records: LogRecord[];
+  api: { ts: number; requestId: string; status: number; userId: string; ip: string }[];
+  fn: { ts: number; requestId: string; duration: number }[];
+}
+
+export function makeSubqueryFixture(): SubqueryFixture {
+  const t0 = Date.UTC(2026, 10, 20, 10, 0, 0);
+  const API = '/aws/apigateway/prod';
+  const FN = '/aws/lambda/orders';
+  const fx: SubqueryFixture = { T0: t0, API, FN, records: [], api: [], fn: [] };
+  let n = 0;
+  const rec = (group: string, stream: string, ts: number, body: Record<string, unknown>): LogRecord =>
+    ({
+      timestamp: ts,
+      message: JSON.stringify(body),
+      fields: body,
+      meta: {
+        owner: OWNER,
+        logGroup: group,
+        logStream: stream,
+        id: String(1e9 + n++),
+        source: 'test',
+        ackId: 'a',
+      },
+    }) as LogRecord;
+  for (let i = 0; i < 120; i++) {
+    const ts = t0 + i * 60_000;
+    const a = {
+      ts,
+      requestId: `req-${i}`,
+      status: i % 7 === 0 ? 503 : 200,
+      userId: `u${i % 3}`,
+      ip: i % 2 ? `10.1.${i}.1` : `192.168.0.${i}`,
+    };
+    fx.api.push(a);
+    fx.records.push(
+      rec(API, 'stage-prod', ts, { requestId: a.requestId, status: a.status, userId: a.userId, ip: a.ip }),
+    );
+    if (i % 2 === 0) {
+      const f = { ts: ts + 500, requestId: `req-${i}`, duration: 100 + i };
+      fx.fn.push(f);
+      fx.records.push(
+        rec(FN, '2026/11/20/[$LATEST]abc', f.ts, { requestId: f.requestId, duration: f.duration }),
+      );
+    }
+  }
+  return fx;
+}

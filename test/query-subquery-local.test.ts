@@ -9,66 +9,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isLogferryError, type LogferryError } from '../src/core/errors.js';
-import type { LogRecord } from '../src/core/record.js';
 import { runQuery } from '../src/query/backends/index.js';
-import { writeArchive } from './query-fixtures.js';
+import { makeSubqueryFixture, writeArchive } from './query-fixtures.js';
 
-const T0 = Date.UTC(2026, 10, 20, 10, 0, 0);
-const API = '/aws/apigateway/prod';
-const FN = '/aws/lambda/orders';
+const fx = makeSubqueryFixture();
+const { T0, API, FN, api, fn } = fx;
 let dir: string;
 let from: string;
-const api: { ts: number; requestId: string; status: number; userId: string; ip: string }[] = [];
-const fn: { ts: number; requestId: string; duration: number }[] = [];
-
-function rec(group: string, stream: string, ts: number, body: Record<string, unknown>, i: number): LogRecord {
-  return {
-    timestamp: ts,
-    message: JSON.stringify(body),
-    fields: body,
-    meta: {
-      owner: '123456789012',
-      logGroup: group,
-      logStream: stream,
-      id: String(1e9 + i),
-      source: 'test',
-      ackId: 'a',
-    },
-  } as LogRecord;
-}
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'lf-query-sub-'));
   from = join(dir, 'archive');
-  const records: LogRecord[] = [];
-  let n = 0;
-  for (let i = 0; i < 120; i++) {
-    const ts = T0 + i * 60_000;
-    const a = {
-      ts,
-      requestId: `req-${i}`,
-      status: i % 7 === 0 ? 503 : 200,
-      userId: `u${i % 3}`,
-      ip: i % 2 ? `10.1.${i}.1` : `192.168.0.${i}`,
-    };
-    api.push(a);
-    records.push(
-      rec(
-        API,
-        'stage-prod',
-        ts,
-        { requestId: a.requestId, status: a.status, userId: a.userId, ip: a.ip },
-        n++,
-      ),
-    );
-    if (i % 2 === 0) {
-      const f = { ts: ts + 500, requestId: `req-${i}`, duration: 100 + i };
-      fn.push(f);
-      records.push(
-        rec(FN, '2026/11/20/[$LATEST]abc', f.ts, { requestId: f.requestId, duration: f.duration }, n++),
-      );
-    }
-  }
+  const records = fx.records;
   await writeArchive(from, records, { maxRecords: 10 });
   writeFileSync(join(dir, 'users.csv'), 'id,name\nu0,Ana\nu1,Bo\n');
   writeFileSync(join(dir, 'nets.csv'), 'cidr,zone\n10.0.0.0/8,vpc\n10.1.0.0/16,app-subnet\n');

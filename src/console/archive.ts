@@ -1,11 +1,9 @@
 /**
- * Listing an archive (local directory or s3://) the way `logferry query` does, for the console's
- * scan estimate and field discovery: the same key pruning (time window, stream/component filters)
- * the scan applies, without reading any object.
+ * Listing an archive (local directory or s3://) for the console's scan estimate and field discovery:
+ * the query backends' listing (backends/listing.ts), so the console prunes exactly as
+ * `logferry query` does (time window, stream/component filters) without reading any object.
  */
-import { listLocal } from '../query/backends/local.js';
-import { mayMatch } from '../query/backends/prune.js';
-import { listS3 } from '../query/backends/s3.js';
+import { listArchiveSource } from '../query/backends/listing.js';
 import { DEFAULT_PRUNE_SLACK_MS, type ScanTarget } from '../query/backends/scan.js';
 import type { TimeRange } from '../query/backends/time-range.js';
 import type { CompiledQuery } from '../query/index.js';
@@ -25,16 +23,16 @@ export async function listArchive(
   range: TimeRange,
   signal?: AbortSignal,
 ): Promise<ListedArchive> {
-  const slackMs = DEFAULT_PRUNE_SLACK_MS;
-  let all: ScanTarget[];
-  let prunedPrefixes = 0;
-  if (/^s3:\/\//i.test(from)) {
-    const listed = await listS3(from, { filters: compiled.pushdownFilters, range, slackMs, signal });
-    all = listed.targets;
-    prunedPrefixes = listed.prunedPrefixes;
-  } else {
-    all = (await listLocal(from.replace(/^file:\/\//i, ''))).targets;
-  }
-  const targets = all.filter((t) => mayMatch(t.info, compiled.pushdownFilters, range, slackMs));
-  return { targets, objectsListed: all.length, objectsPruned: all.length - targets.length, prunedPrefixes };
+  const listed = await listArchiveSource(from, {
+    filters: compiled.pushdownFilters,
+    range,
+    slackMs: DEFAULT_PRUNE_SLACK_MS,
+    signal,
+  });
+  return {
+    targets: listed.targets,
+    objectsListed: listed.all.length,
+    objectsPruned: listed.all.length - listed.targets.length,
+    prunedPrefixes: listed.prunedPrefixes,
+  };
 }

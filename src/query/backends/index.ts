@@ -12,8 +12,7 @@ import { loadLookupTables } from '../lookup/table.js';
 import type { CompiledQuery, QueryResult, Row } from '../types.js';
 import { baselineWindow, diffCommandOf, withBaseline } from '../pattern/diff.js';
 import { WINDOW_FIELD } from '../pattern/operator.js';
-import { listLocal } from './local.js';
-import { listS3 } from './s3.js';
+import { listArchiveSource } from './listing.js';
 import {
   ArchiveScan,
   DEFAULT_PRUNE_SLACK_MS,
@@ -81,36 +80,32 @@ export async function runQuery(opts: RunQueryOptions): Promise<QueryRun> {
         'CONFIG_INVALID',
         'diff/logcompare read archives (a local directory or s3://); not OpenSearch yet',
       );
-    if (compiled.subqueries.length)
-      throw new LogferryError(
-        'CONFIG_INVALID',
-        'join, appendcols and subqueries (x in (…)) read archives (a local directory or s3://); not OpenSearch yet',
-      );
     const { runOpenSearchQuery } = await import('./opensearch.js');
     return runOpenSearchQuery({ ...opts, from, now, range, compiled, lookupTables: lookups });
   }
-  let targets: ScanTarget[];
-  let prunedPrefixes = 0;
-  let unreadable: string[] = [];
+  const listing = await listArchiveSource(from, {
+    filters: compiled.pushdownFilters,
+    range,
+    slackMs,
+    signal: opts.signal,
+  });
+  const targets = listing.all;
+  const prunedPrefixes = listing.prunedPrefixes;
+  const unreadable = listing.unreadable;
   const notes: string[] = [];
-  if (kind === 's3') {
-    const listed = await listS3(from, {
-      filters: compiled.pushdownFilters,
-      range,
-      slackMs,
-      signal: opts.signal,
-    });
-    targets = listed.targets;
-    prunedPrefixes = listed.prunedPrefixes;
-  } else {
-    const listing = await listLocal(from.replace(/^file:\/\//i, ''));
-    targets = listing.targets;
-    unreadable = listing.unreadable;
-    if (listing.ignored.length)
-      notes.push(
-        `${listing.ignored.length} entr${listing.ignored.length === 1 ? 'y is' : 'ies are'} neither a file nor a directory (FIFO, socket, device) and were not read: ${listing.ignored.slice(0, 5).join(', ')}${listing.ignored.length > 5 ? ', …' : ''}`,
-      );
-  }
+  if (listing.ignored.length)
+    notes.push(
+      `${listing.ignored.length} entr${listing.ignored.length === 1 ? 'y is' : 'ies are'} neither a file nor a directory (FIFO, socket, device) and were not read: ${listing.ignored.slice(0, 5).join(', ')}${listing.ignored.length > 5 ? ', …' : ''}`,
+    );
+  // A local listing does not depend on the filters or the window (the scan prunes); an S3 listing
+  // prunes prefixes by them, so a subquery or a baseline window lists again with its own.
+  const targetsFor = async (
+    filters: CompiledQuery['pushdownFilters'],
+    r: TimeRange,
+  ): Promise<ScanTarget[]> =>
+    kind === 's3'
+      ? (await listArchiveSource(from, { filters, range: r, slackMs, signal: opts.signal })).all
+      : targets;
   const scanOpts = {
     compiled,
     queryText: opts.query,
@@ -128,17 +123,7 @@ export async function runQuery(opts: RunQueryOptions): Promise<QueryRun> {
   const subIncomplete: string[] = [];
   let subRecords = 0;
   await resolveSubqueries(compiled.subqueries, async (plan) => {
-    const subTargets =
-      kind === 's3'
-        ? (
-            await listS3(from, {
-              filters: plan.compiled.pushdownFilters,
-              range,
-              slackMs,
-              signal: opts.signal,
-            })
-          ).targets
-        : targets;
+    const subTargets = await targetsFor(plan.compiled.pushdownFilters, range);
     const sub = new ArchiveScan(subTargets, { ...scanOpts, compiled: plan.compiled, queryText: plan.text });
     const result = await plan.compiled.finish(sub.rows(), { signal: opts.signal });
     subRecords += sub.progress.recordsScanned;
@@ -150,19 +135,10 @@ export async function runQuery(opts: RunQueryOptions): Promise<QueryRun> {
   const scan = new ArchiveScan(targets, scanOpts);
   // diff/logcompare: the baseline window is read from the same source after the current one.
   const baseline = baseRange
-    ? new ArchiveScan(
-        kind === 's3'
-          ? (
-              await listS3(from, {
-                filters: compiled.pushdownFilters,
-                range: baseRange,
-                slackMs,
-                signal: opts.signal,
-              })
-            ).targets
-          : targets,
-        { ...scanOpts, range: baseRange },
-      )
+    ? new ArchiveScan(await targetsFor(compiled.pushdownFilters, baseRange), {
+        ...scanOpts,
+        range: baseRange,
+      })
     : undefined;
   for (const u of unreadable) {
     scan.progress.objectsFailed++;

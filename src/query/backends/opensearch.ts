@@ -11,6 +11,7 @@
 import { Client } from '@opensearch-project/opensearch';
 import { isSecretRef, sharedSecretResolver } from '../../aws/secrets.js';
 import { describeError, LogferryError } from '../../core/errors.js';
+import { resolveSubqueries } from '../compile.js';
 import { compileQuery } from '../index.js';
 import type { CompiledQuery, LookupTableData, QueryResult, Row } from '../types.js';
 import { toEpochMs } from './decode.js';
@@ -146,7 +147,31 @@ export async function runOpenSearchQuery(
     );
     progress.objectsListed = Object.keys(mappingBody).length;
 
-    const plan = planAggregation(compiled, mappings);
+    // join, appendcols and `x in (…)`: each subquery is its own search over the same index pattern and
+    // time range (its filters pushed down as the query's are), its rest evaluated by the local engine.
+    if (compiled.subqueries.length) {
+      let subRecords = 0;
+      const subProgress = newProgress();
+      await resolveSubqueries(compiled.subqueries, async (sub) => {
+        const built = buildSearchQuery(sub.compiled.pushdownFilters, mappings, range);
+        const before = subProgress.recordsScanned;
+        const r = await sub.compiled.finish(
+          searchRows(client, target, sub.compiled, built.query, subProgress, undefined, signal),
+          { signal },
+        );
+        subRecords += subProgress.recordsScanned - before;
+        return r;
+      });
+      progress.bytesIn += subProgress.bytesIn;
+      progress.objectsFailed += subProgress.objectsFailed;
+      for (const f of subProgress.failures)
+        if (progress.failures.length < 5) progress.failures.push(`subquery: ${f}`);
+      notes.push(
+        `subqueries read ${subRecords} document(s) before the query (same index pattern and time range)`,
+      );
+    }
+    // Aggregation push-down recompiles what follows stats; with subqueries the query runs locally.
+    const plan = compiled.subqueries.length ? undefined : planAggregation(compiled, mappings);
     if (plan) {
       const agg = await aggregate(client, target, plan, query, progress, notes, {
         now: opts.now,
@@ -169,53 +194,10 @@ export async function runOpenSearchQuery(
         };
     }
 
-    const rows = async function* (): AsyncGenerator<Row> {
-      let scrollId: string | undefined;
-      try {
-        let res = await client.search({
-          index: target.index,
-          scroll: SCROLL_KEEP_ALIVE,
-          size: SCROLL_PAGE_SIZE,
-          ignore_unavailable: true,
-          allow_no_indices: true,
-          body: { query, sort: ['_doc'] },
-        });
-        for (;;) {
-          signal?.throwIfAborted();
-          const body = res.body as { _scroll_id?: string; hits: { hits: { _source?: Row }[] } };
-          noteShardFailures(res.body, progress);
-          scrollId = body._scroll_id;
-          const hits = body.hits.hits;
-          const len = Number((res.headers as Record<string, string> | undefined)?.['content-length']);
-          if (Number.isFinite(len)) progress.bytesIn += len;
-          if (hits.length === 0) break;
-          progress.objectsDone++;
-          for (const h of hits) {
-            if (!h._source) continue;
-            progress.recordsScanned++;
-            const row = hitToRow(h._source);
-            const ts = row['@timestamp'] as number;
-            const out = compiled.rowStage(row);
-            if (out === null) continue;
-            progress.recordsMatched++;
-            if (Number.isFinite(ts)) {
-              const m = ts - (ts % 60_000);
-              histogram.set(m, (histogram.get(m) ?? 0) + 1);
-            }
-            yield out;
-          }
-          opts.onProgress?.(progress);
-          if (!scrollId) break;
-          res = await client.scroll({ scroll_id: scrollId, scroll: SCROLL_KEEP_ALIVE });
-        }
-      } catch (e) {
-        if (e instanceof LogferryError || signal?.aborted) throw e;
-        throw explainError(e, target);
-      } finally {
-        if (scrollId) await client.clearScroll({ scroll_id: scrollId }).catch(() => {});
-      }
-    };
-    const result = await compiled.finish(rows(), { signal });
+    const result = await compiled.finish(
+      searchRows(client, target, compiled, query, progress, histogram, signal, opts.onProgress),
+      { signal },
+    );
     progress.bytesText = progress.bytesIn;
     result.stats = { recordsScanned: progress.recordsScanned, recordsMatched: progress.recordsMatched };
     return {
@@ -230,6 +212,65 @@ export async function runOpenSearchQuery(
     };
   } finally {
     await client.close().catch(() => {});
+  }
+}
+
+/**
+ * The documents matching `query`, scrolled (sorted by `_doc`, the cheapest order) and passed through
+ * `compiled`'s row stage: what the local engine finishes, as it finishes an archive scan.
+ */
+async function* searchRows(
+  client: Client,
+  target: OpenSearchTarget,
+  compiled: CompiledQuery,
+  query: Dsl,
+  progress: ScanProgress,
+  histogram: Map<number, number> | undefined,
+  signal?: AbortSignal,
+  onProgress?: (p: ScanProgress) => void,
+): AsyncGenerator<Row> {
+  let scrollId: string | undefined;
+  try {
+    let res = await client.search({
+      index: target.index,
+      scroll: SCROLL_KEEP_ALIVE,
+      size: SCROLL_PAGE_SIZE,
+      ignore_unavailable: true,
+      allow_no_indices: true,
+      body: { query, sort: ['_doc'] },
+    });
+    for (;;) {
+      signal?.throwIfAborted();
+      const body = res.body as { _scroll_id?: string; hits: { hits: { _source?: Row }[] } };
+      noteShardFailures(res.body, progress);
+      scrollId = body._scroll_id;
+      const hits = body.hits.hits;
+      progress.bytesIn += bytesOf(res);
+      if (hits.length === 0) break;
+      progress.objectsDone++;
+      for (const h of hits) {
+        if (!h._source) continue;
+        progress.recordsScanned++;
+        const row = hitToRow(h._source);
+        const ts = row['@timestamp'] as number;
+        const out = compiled.rowStage(row);
+        if (out === null) continue;
+        progress.recordsMatched++;
+        if (histogram && Number.isFinite(ts)) {
+          const m = ts - (ts % 60_000);
+          histogram.set(m, (histogram.get(m) ?? 0) + 1);
+        }
+        yield out;
+      }
+      onProgress?.(progress);
+      if (!scrollId) break;
+      res = await client.scroll({ scroll_id: scrollId, scroll: SCROLL_KEEP_ALIVE });
+    }
+  } catch (e) {
+    if (e instanceof LogferryError || signal?.aborted) throw e;
+    throw explainError(e, target);
+  } finally {
+    if (scrollId) await client.clearScroll({ scroll_id: scrollId }).catch(() => {});
   }
 }
 
