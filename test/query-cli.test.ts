@@ -6,7 +6,7 @@
  * moment), inside node_modules/.cache so its external packages resolve.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildCliBundle } from './infra/cli-bundle.js';
@@ -175,5 +175,38 @@ describe('logferry query (built CLI)', () => {
     expect(j.map((x) => x.name)).toContain('lambda/cold-starts');
     const one = cli(['recipes', 'eks/aws-auth-changes', '--param', 'cluster=prod']);
     expect(one.stdout).toContain('| filter @log like "/aws/eks/prod/cluster"');
+  });
+});
+
+describe('docs/query.md: lookup tables', () => {
+  it('--help lists --lookup, and the documented example prints the documented table', () => {
+    expect(cli(['query', '--help']).stdout).toMatch(/--lookup <name=file\.csv>/);
+    const doc = readFileSync(join(root, 'docs', 'query.md'), 'utf8');
+    const section = doc.slice(doc.indexOf('## Lookup tables'), doc.indexOf('## Recipes'));
+    const blocks = [...section.matchAll(/```(\w*)\n([\s\S]*?)```/g)];
+    const script = blocks.find((b) => b[1] === 'sh')?.[2];
+    const table = blocks.find((b) => b[1] === '')?.[2];
+    expect(script).toBeDefined();
+    expect(table).toBeDefined();
+    const work = mkdtempSync(join(dir, 'lookup-doc-'));
+    const bin = join(work, 'bin');
+    mkdirSync(bin);
+    writeFileSync(
+      join(bin, 'logferry'),
+      `#!/bin/sh\nexec "${process.execPath}" "${join(outDir, 'cli', 'logferry.mjs')}" "$@"\n`,
+      { mode: 0o755 },
+    );
+    const r = spawnSync('sh', ['-e', '-c', script!], {
+      cwd: work,
+      encoding: 'utf8',
+      env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
+      timeout: 60_000,
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const got = r.stdout.split('\n').map((l) => l.trimEnd());
+    const want = table!.trimEnd().split('\n');
+    const at = got.indexOf(want[0]);
+    expect(at).toBeGreaterThan(-1);
+    expect(got.slice(at, at + want.length)).toEqual(want);
   });
 });
