@@ -300,3 +300,16 @@ describe('query syntax page example', () => {
     ]);
   });
 });
+
+describe('where (documented example, CWL_QuerySyntax-Where)', () => {
+  it('fields @timestamp, @message | where @message like /error/ keeps exactly what filter keeps', async () => {
+    const rows = ['an error here', 'all fine', 'error: disk', 'ERROR upper'].map((m, i) => ({
+      '@timestamp': T0 + i,
+      '@message': m,
+    }));
+    const r = await run('fields @timestamp, @message | where @message like /error/', rows);
+    expect(r.rows.map((x) => x['@message']).sort()).toEqual(['an error here', 'error: disk']);
+    const f = await run('fields @timestamp, @message | filter @message like /error/', rows);
+    expect(r.rows).toEqual(f.rows);
+  });
+});

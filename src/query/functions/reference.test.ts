@@ -471,3 +471,11 @@ describe('booleans in JSON and CSV output', () => {
     expect(rows).toEqual([{ a: 1, b: 0, c: 'true' }]);
   });
 });
+
+describe('bin() with periods that are not a whole fraction of their unit (the documented choice)', () => {
+  it('bin(90s) and bin(7m) floor to multiples of the period since the epoch', async () => {
+    expect(await ev('bin(90s)')).toBe(Math.floor(T / 90_000) * 90_000);
+    expect(await ev('bin(7m)')).toBe(Math.floor(T / 420_000) * 420_000);
+    expect(await ev('bin(1h)')).toBe(Date.UTC(2026, 10, 22, 10, 0, 0));
+  });
+});
