@@ -479,3 +479,23 @@ describe('bin() with periods that are not a whole fraction of their unit (the do
     expect(await ev('bin(1h)')).toBe(Date.UTC(2026, 10, 22, 10, 0, 0));
   });
 });
+
+describe('docs/query-language.md lists every function and command the engine knows', () => {
+  it('each function name is in the Functions reference and each command in a Commands table', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { COMMANDS } = await import('../parser.js');
+    const doc = readFileSync(new URL('../../../docs/query-language.md', import.meta.url), 'utf8');
+    const section = (title: string) => {
+      const at = doc.indexOf(`\n## ${title}`);
+      expect(at, title).toBeGreaterThan(-1);
+      const end = doc.indexOf('\n## ', at + 4);
+      return (end < 0 ? doc.slice(at) : doc.slice(at, end)).toLowerCase();
+    };
+    const fns = section('Functions reference');
+    // The core commands are in "Commands", the rest in "Commands reference".
+    const cmds = section('Commands\n') + section('Commands reference');
+    const named = (text: string, name: string) => new RegExp('`' + name.toLowerCase() + '[(` ]').test(text);
+    expect(FUNCTION_NAMES.filter((n) => !named(fns, n))).toEqual([]);
+    expect(COMMANDS.filter((c) => !named(cmds, c))).toEqual([]);
+  });
+});
