@@ -4,7 +4,8 @@
  * `--start`/`--end` range become query DSL (opensearch-dsl.ts — sound, and exact where it can be);
  * matching documents are read with a scroll (sorted by `_doc`, the cheapest order) and the query's
  * row stage and stateful rest run locally, so results equal a local evaluation of the same
- * documents. Credentials: user/password in the URL, or `LOGFERRY_OPENSEARCH_USERNAME` /
+ * documents. Subqueries (join, appendcols, `x in (…)`) are each a search of the same index pattern
+ * and time range with their own push-down, finished by the same engine before the query runs. Credentials: user/password in the URL, or `LOGFERRY_OPENSEARCH_USERNAME` /
  * `LOGFERRY_OPENSEARCH_PASSWORD`, each a value or a secret reference (`ssm:/…`,
  * `secretsmanager:…`, `env:…`); never logged.
  */
