@@ -301,6 +301,22 @@ export const subscriptionsSchema = z
     onNoFreeSlot: z.enum(['report', 'replace']).default('report'),
     /** Subscribe the groups that exist at deploy time (a one-off backfill). */
     backfill: z.boolean().default(true),
+    /**
+     * The rule on `CreateLogGroup` sees new groups only while a CloudTrail trail records management
+     * events in the region. `create: true` makes one (write events only) with its own bucket; leave it
+     * off when the account already has such a trail (an organization trail counts).
+     */
+    trail: z
+      .object({
+        create: z.boolean().default(false),
+        /** One trail for every region (and global service events), or this region only. */
+        multiRegion: z.boolean().default(false),
+        expireAfterDays: z.number().int().min(1).default(90),
+        removalPolicy: z.enum(['retain', 'destroy']).default('retain'),
+        accessLogsBucket: z.string().optional(),
+      })
+      .strict()
+      .prefault({}),
     retention: z
       .object({
         days,
