@@ -155,6 +155,18 @@ describe('logferry onboard (CLI)', () => {
     expect(r.stderr).toContain('--destination-arn nope is not a Firehose');
     expect(r.stderr).not.toContain('    at ');
     expect(r.stdout).toBe('');
+    const ext = run([
+      'onboard',
+      'lambda',
+      '--functions',
+      'x',
+      '--extension-layer-arn',
+      'arn:aws:lambda:us-east-1:123456789012:layer:logferry-extension',
+    ]);
+    expect(ext.code).toBe(2);
+    expect(ext.stderr).toContain('is not a layer version ARN');
+    expect(ext.stderr).toContain('needs --extension-config-parameter');
+    expect(ext.stderr).not.toContain('    at ');
     const none = run(['onboard', 'eks']);
     expect(none.code).toBe(2);
     expect(none.stderr).toContain('--cluster is required');
@@ -188,6 +200,30 @@ describe('logferry iam-policy (CLI)', () => {
     expect(eksStmt.Resource).toEqual(['arn:aws:eks:eu-west-1:123456789012:cluster/prod']);
     const pass = policy.Statement.find((s: { Action: string[] }) => s.Action.includes('iam:PassRole'));
     expect(pass.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'logs.amazonaws.com' } });
+  });
+
+  it('onboard lambda: covers attaching the extension layer (GetLayerVersion on the given layer version)', () => {
+    const layer = 'arn:aws:lambda:eu-west-1:123456789012:layer:logferry-extension:4';
+    const r = run([
+      'iam-policy',
+      'onboard',
+      'lambda',
+      '--region',
+      'eu-west-1',
+      '--account',
+      '123456789012',
+      '--extension-layer-arn',
+      layer,
+    ]);
+    expect(r.code).toBe(0);
+    const policy = JSON.parse(r.stdout);
+    const stmt = (a: string) => policy.Statement.find((s: { Action: string[] }) => s.Action.includes(a));
+    expect(stmt('lambda:GetLayerVersion').Resource).toEqual([layer]);
+    expect(stmt('lambda:UpdateFunctionConfiguration').Resource).toEqual([
+      'arn:aws:lambda:eu-west-1:123456789012:function:*',
+    ]);
+    const explain = run(['iam-policy', 'onboard', 'rollback', '--explain']);
+    expect(explain.stdout).toContain('(authorization) lambda:GetLayerVersion');
   });
 
   it('refuses an unknown command with exit 2', () => {

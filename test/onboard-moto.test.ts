@@ -43,6 +43,7 @@ import {
   CreateFunctionCommand,
   GetFunctionConfigurationCommand,
   LambdaClient,
+  PublishLayerVersionCommand,
   UpdateFunctionConfigurationCommand,
 } from '@aws-sdk/client-lambda';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
@@ -136,6 +137,19 @@ async function groupState(name: string): Promise<unknown> {
   return { group: g, filters: filters.map(({ creationTime: _, ...f }) => f) };
 }
 
+/** Functions' configuration (without what every update changes) and their log groups. */
+async function functionsState(names: string[], groups: string[]): Promise<string> {
+  const fns: unknown[] = [];
+  for (const n of names) {
+    const c = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: n }));
+    const { $metadata: _m, LastModified: _l, RevisionId: _r, LastUpdateStatus: _u, ...rest } = c;
+    fns.push(rest);
+  }
+  const gs: unknown[] = [];
+  for (const g of groups) gs.push(await groupState(g));
+  return JSON.stringify({ fns, gs }, null, 1);
+}
+
 beforeAll(async () => {
   if (!motoUrl)
     throw new Error('moto is not running (LOGFERRY_TEST_SERVICES excludes it): these tests need it');
@@ -187,17 +201,7 @@ describe('onboard lambda', () => {
   };
   let original: string;
 
-  async function state(): Promise<string> {
-    const fns: unknown[] = [];
-    for (const n of names) {
-      const c = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: n }));
-      const { $metadata: _m, LastModified: _l, RevisionId: _r, LastUpdateStatus: _u, ...rest } = c;
-      fns.push(rest);
-    }
-    const gs: unknown[] = [];
-    for (const g of groups) gs.push(await groupState(g));
-    return JSON.stringify({ fns, gs }, null, 1);
-  }
+  const state = () => functionsState(names, groups);
 
   beforeAll(async () => {
     const base = { Role: roleArn, Handler: 'index.handler', Code: { ZipFile: ZIP } };
@@ -398,6 +402,168 @@ describe('onboard lambda', () => {
       aws('onboard lambda'),
     ).catch((e) => e);
     expect(missing.message).toContain(`no such Lambda function: ${fn('nope')}`);
+  });
+});
+
+describe('onboard lambda --extension-layer-arn', () => {
+  const fn = (s: string) => `${p}x${s}`;
+  const names = ['node', 'old', 'full', 'image', 'py', 'arm', 'owned'].map(fn);
+  const groups = names.map((n) => `/aws/lambda/${n}`);
+  const SECRET = `tok-${randomBytes(8).toString('hex')}`;
+  const param = `/${p}/logferry/extension-config`;
+  let ext1: string;
+  let ext2: string;
+  let otherLayers: string[];
+  let args: Extract<OnboardArgs, { kind: 'lambda' }>;
+  let original: string;
+
+  const state = () => functionsState(names, groups);
+
+  const publish = async (name: string, extra: Record<string, unknown> = {}) =>
+    (
+      await lambda.send(
+        new PublishLayerVersionCommand({ LayerName: name, Content: { ZipFile: ZIP }, ...extra } as never),
+      )
+    ).LayerVersionArn!;
+
+  beforeAll(async () => {
+    const compat = { CompatibleRuntimes: ['nodejs20.x', 'nodejs22.x'], CompatibleArchitectures: ['x86_64'] };
+    ext1 = await publish(`${p}-logferry-extension`, compat);
+    ext2 = await publish(`${p}-logferry-extension`, compat);
+    otherLayers = [];
+    for (let i = 1; i <= 5; i++) otherLayers.push(await publish(`${p}-other${i}`));
+    const base = { Role: roleArn, Handler: 'index.handler', Code: { ZipFile: ZIP } };
+    const create = (name: string, extra: Record<string, unknown>) =>
+      lambda.send(new CreateFunctionCommand({ FunctionName: name, ...base, ...extra } as never));
+    // Has its own layer and a secret in its environment; updates take two reads to finish.
+    await create(fn('node'), {
+      Runtime: 'nodejs22.x',
+      Layers: [otherLayers[0]],
+      Environment: { Variables: { API_TOKEN: SECRET, KEEP: '1' } },
+      Tags: { 'logferry-test:update-polls': '2' },
+    });
+    // An older version of the extension is replaced in place.
+    await create(fn('old'), { Runtime: 'nodejs20.x', Layers: [otherLayers[1], ext1] });
+    await create(fn('full'), { Runtime: 'nodejs22.x', Layers: otherLayers });
+    await lambda.send(
+      new CreateFunctionCommand({
+        FunctionName: fn('image'),
+        Role: roleArn,
+        PackageType: 'Image',
+        Code: { ImageUri: '123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1' },
+      }),
+    );
+    await create(fn('py'), { Runtime: 'python3.12' });
+    await create(fn('arm'), { Runtime: 'nodejs22.x', Architectures: ['arm64'] });
+    await create(fn('owned'), {
+      Runtime: 'nodejs22.x',
+      Tags: { 'aws:cloudformation:stack-name': 'AppStack', 'aws:cloudformation:logical-id': 'OwnedFn' },
+    });
+    args = {
+      kind: 'lambda',
+      stack,
+      functions: `${p}x*`,
+      applicationLogLevel: 'INFO',
+      systemLogLevel: 'INFO',
+      jsonLogs: false,
+      extensionLayerArn: ext2,
+      extensionConfigParameter: param,
+    };
+    original = await state();
+  }, 120_000);
+
+  let plan: Plan;
+  let runId: string;
+
+  it('plans the layer and the config reference, refuses what cannot take it, changes nothing', async () => {
+    plan = await makePlan(args, aws('onboard lambda'));
+    expect(await state()).toBe(original);
+    const ext = plan.steps.filter((s) => s.id.startsWith('extension:'));
+    expect(ext.map((s) => s.id)).toEqual([`extension:${fn('node')}`, `extension:${fn('old')}`]);
+    expect(ext[0].call.input).toEqual({
+      FunctionName: fn('node'),
+      Layers: [otherLayers[0], ext2],
+      Environment: { Variables: { API_TOKEN: MASKED, KEEP: MASKED, LOGFERRY_CONFIG_PARAMETER: param } },
+    });
+    expect(ext[1].call.input.Layers).toEqual([otherLayers[1], ext2]);
+    // No environment value of the function is in the plan, saved or shown.
+    expect(JSON.stringify(plan)).not.toContain(SECRET);
+    const text = renderPlan(plan, 1000);
+    expect(text).not.toContain(SECRET);
+    expect(text).toContain(
+      `Layers: ${JSON.stringify([otherLayers[0]])} → ${JSON.stringify([otherLayers[0], ext2])}`,
+    );
+    expect(text).toContain(`Environment.Variables.LOGFERRY_CONFIG_PARAMETER: (none) → ${param}`);
+    expect(text).toContain(`function ${fn('full')}: already has 5 layers, the most Lambda allows (5)`);
+    expect(text).toContain(`function ${fn('image')}: container image: Lambda attaches no layers`);
+    expect(text).toContain(
+      `function ${fn('py')}: runtime python3.12 is not among the layer's compatible runtimes`,
+    );
+    expect(text).toContain(
+      `function ${fn('arm')}: architecture arm64 is not among the layer's compatible architectures`,
+    );
+    expect(text).toContain(
+      `function ${fn('owned')}: owned by CloudFormation stack AppStack: the extension is not attached`,
+    );
+    expect(text).toContain(`fn.addEnvironment('LOGFERRY_CONFIG_PARAMETER', '${param}');`);
+  });
+
+  it('applies exactly the plan, keeping other layers and variables; the record holds no secret', async () => {
+    // An update of the function is running when apply starts (InProgress for two reads): apply
+    // waits for it before reading the environment and changing the layers.
+    await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: fn('node'), Description: '' }));
+    const r = await applyPlan(plan, aws('onboard lambda'), dataDir);
+    runId = r.runId;
+    expect(r.record.status).toBe('applied');
+    const node = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: fn('node') }));
+    expect(node.Layers?.map((l) => l.Arn)).toEqual([otherLayers[0], ext2]);
+    expect(node.Environment?.Variables).toEqual({
+      API_TOKEN: SECRET,
+      KEEP: '1',
+      LOGFERRY_CONFIG_PARAMETER: param,
+    });
+    const old = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: fn('old') }));
+    expect(old.Layers?.map((l) => l.Arn)).toEqual([otherLayers[1], ext2]);
+    expect(old.Environment?.Variables).toEqual({ LOGFERRY_CONFIG_PARAMETER: param });
+    // Refused and stack-owned functions keep their configuration.
+    const before = JSON.parse(original) as { fns: unknown[] };
+    const after = JSON.parse(await state()) as { fns: unknown[] };
+    for (const i of [2, 3, 4, 5, 6]) expect(after.fns[i]).toEqual(before.fns[i]);
+    expect(readFileSync(r.file, 'utf8')).not.toContain(SECRET);
+  });
+
+  it('has nothing to do on a second run', async () => {
+    const again = await makePlan(args, aws('onboard lambda'));
+    expect(again.steps).toEqual([]);
+    expect(renderPlan(again)).toContain(`function ${fn('node')}: the logferry extension is already attached`);
+  });
+
+  it('rolls back layers and environment byte for byte', async () => {
+    const r = await undo(runId);
+    expect(r.record.status).toBe('rolled-back');
+    expect(await state()).toBe(original);
+    expect(readFileSync(r.file, 'utf8')).not.toContain(SECRET);
+  });
+
+  it('refuses a missing layer and bad extension arguments before changing anything', async () => {
+    const gone = await makePlan(
+      { ...args, extensionLayerArn: `${ext2.replace(/:\d+$/, '')}:99` },
+      aws('onboard lambda'),
+    ).catch((e) => e);
+    expect(isLogferryError(gone, 'CONFIG_INVALID')).toBe(true);
+    expect(gone.message).toContain('no layer version');
+    const bad = await makePlan(
+      {
+        ...args,
+        extensionLayerArn: 'arn:aws:lambda:us-east-1:123456789012:function:x',
+        extensionConfigParameter: undefined,
+      },
+      aws('onboard lambda'),
+    ).catch((e) => e);
+    expect(isLogferryError(bad, 'CONFIG_INVALID')).toBe(true);
+    expect(bad.message).toContain('is not a layer version ARN');
+    expect(bad.message).toContain('needs --extension-config-parameter');
+    expect(await state()).toBe(original);
   });
 });
 

@@ -35,7 +35,12 @@ function pipelineStacksFor(cfg: DeployConfig): {
   const fh = new FirehoseArchiveStack(
     scratch,
     'FirehoseArchive',
-    { ...cfg.firehoseArchive, componentQueues: false },
+    // Queues only when consumers (whose log groups count) need them.
+    {
+      ...cfg.firehoseArchive,
+      componentQueues:
+        cfg.firehoseArchive.componentQueues && cfg.firehoseArchive.componentConsumers !== undefined,
+    },
     { env },
   );
   const ks = new KinesisSearchStack(scratch, 'KinesisSearch', cfg.kinesisSearch, { env });

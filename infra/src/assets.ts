@@ -24,7 +24,7 @@ export function packageRoot(from = dirname(fileURLToPath(import.meta.url))): str
   }
 }
 
-export type LambdaBundle = 'firehose' | 'kinesis' | 'subscriptions';
+export type LambdaBundle = 'firehose' | 'kinesis' | 'sqs' | 'subscriptions';
 
 /** The built bundle of one Lambda entry point (`dist/lambda/<name>.mjs`). */
 export function lambdaBundleFile(name: LambdaBundle): string {

@@ -76,6 +76,93 @@ export const EKS_COMPONENTS = [
   'kube-scheduler',
 ] as const;
 
+const secretRef = z
+  .string()
+  .regex(
+    /^(ssm:\/.+|secretsmanager:.+)$/,
+    'must be a reference: ssm:/parameter-name or secretsmanager:<name or ARN>[#key], never the value',
+  );
+
+/** An existing OpenSearch/Elasticsearch endpoint (or Amazon OpenSearch Service with SigV4). */
+const opensearchSink = z
+  .object({
+    type: z.literal('opensearch'),
+    /** An existing OpenSearch/Elasticsearch endpoint (https://…). */
+    url: z.url({ protocol: /^https?$/ }),
+    /** `sigv4` for Amazon OpenSearch Service, `basic` with username/password references. */
+    auth: z.enum(['sigv4', 'basic', 'none']).optional(),
+    username: z.string().optional(),
+    password: secretRef.optional(),
+    index: z.string().optional(),
+    /** Needed for sigv4 to an existing Amazon OpenSearch Service domain: its ARN. */
+    domainArn: z.string().startsWith('arn:').optional(),
+  })
+  .strict();
+
+/** A new Amazon OpenSearch Service domain (kinesis-search only). */
+const domainSink = z
+  .object({
+    type: z.literal('domain'),
+    /** Domain name (3-28 lower-case characters); default from the stack name. */
+    domainName: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{2,27}$/)
+      .optional(),
+    /** A new Amazon OpenSearch Service domain, written with SigV4 by the consumer role. */
+    engineVersion: z.string().default('OpenSearch_2.19'),
+    instanceType: z.string().default('t3.small.search'),
+    instanceCount: z.number().int().min(1).default(1),
+    volumeGiB: z.number().int().min(10).default(20),
+    index: z.string().optional(),
+    /** IAM principals (role/user ARNs) allowed to read the domain (search, Dashboards). */
+    readerArns: z
+      .array(
+        z.string().regex(/^arn:aws[\w-]*:iam::\d{12}:(role|user)\/.+$/, 'must be an IAM role or user ARN'),
+      )
+      .default([]),
+  })
+  .strict();
+
+/** A full logferry config in an SSM parameter. */
+const configSink = z
+  .object({
+    type: z.literal('config'),
+    /**
+     * An SSM parameter (SecureString allowed) holding a full logferry config (sinks: …):
+     * Logz.io, Splunk, Loki, Elasticsearch… with secrets as references inside it.
+     */
+    parameter: z.string().startsWith('/'),
+  })
+  .strict();
+
+/**
+ * A consumer Lambda (the `sqs` handler) per component queue of firehose-archive: reads each object its
+ * queue announces and ships the lines to the sink. Off unless configured.
+ */
+const componentConsumers = z
+  .object({
+    sink: z.discriminatedUnion('type', [opensearchSink, configSink]),
+    /** More secret references the functions may read (those inside a `config` parameter): granted read. */
+    readSecrets: z.array(secretRef).default([]),
+    /** Customer KMS key ARNs that encrypt the referenced secrets (kms:Decrypt is granted on them). */
+    secretKmsKeyArns: z.array(z.string().startsWith('arn:')).default([]),
+    /** Messages (object notifications) per invocation. */
+    batchSize: z.number().int().min(1).max(10).default(10),
+    maxBatchingWindowSeconds: z.number().int().min(0).max(300).default(0),
+    /** Concurrent invocations per queue (SQS event source scaling). */
+    maxConcurrency: z.number().int().min(2).max(1000).default(5),
+    lambda: z
+      .object({
+        memoryMiB: z.number().int().min(256).max(10240).default(1024),
+        /** The queues' visibility timeout becomes 6× this (at least 300 s), as Lambda advises. */
+        timeoutSeconds: z.number().int().min(30).max(900).default(120),
+        logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
 export const firehoseArchiveSchema = z
   .object({
     stackName: name.default('LogferryFirehoseArchive'),
@@ -92,6 +179,8 @@ export const firehoseArchiveSchema = z
       .default([]),
     /** One SQS queue (+ DLQ) per control-plane component, fed by S3 → SNS notifications. */
     componentQueues: z.boolean().default(true),
+    /** A consumer Lambda per component queue shipping its objects to a sink (needs componentQueues). */
+    componentConsumers: componentConsumers.optional(),
     compression: z.enum(['GZIP', 'UNCOMPRESSED', 'ZIP', 'Snappy', 'HADOOP_SNAPPY']).default('GZIP'),
     buffering: z
       .object({
@@ -130,68 +219,10 @@ export const firehoseArchiveSchema = z
   })
   .strict();
 
-const secretRef = z
-  .string()
-  .regex(
-    /^(ssm:\/.+|secretsmanager:.+)$/,
-    'must be a reference: ssm:/parameter-name or secretsmanager:<name or ARN>[#key], never the value',
-  );
-
 export const kinesisSearchSchema = z
   .object({
     stackName: name.default('LogferryKinesisSearch'),
-    sink: z
-      .discriminatedUnion('type', [
-        z
-          .object({
-            type: z.literal('opensearch'),
-            /** An existing OpenSearch/Elasticsearch endpoint (https://…). */
-            url: z.url({ protocol: /^https?$/ }),
-            /** `sigv4` for Amazon OpenSearch Service, `basic` with username/password references. */
-            auth: z.enum(['sigv4', 'basic', 'none']).optional(),
-            username: z.string().optional(),
-            password: secretRef.optional(),
-            index: z.string().optional(),
-            /** Needed for sigv4 to an existing Amazon OpenSearch Service domain: its ARN. */
-            domainArn: z.string().startsWith('arn:').optional(),
-          })
-          .strict(),
-        z
-          .object({
-            type: z.literal('domain'),
-            /** Domain name (3-28 lower-case characters); default from the stack name. */
-            domainName: z
-              .string()
-              .regex(/^[a-z][a-z0-9-]{2,27}$/)
-              .optional(),
-            /** A new Amazon OpenSearch Service domain, written with SigV4 by the consumer role. */
-            engineVersion: z.string().default('OpenSearch_2.19'),
-            instanceType: z.string().default('t3.small.search'),
-            instanceCount: z.number().int().min(1).default(1),
-            volumeGiB: z.number().int().min(10).default(20),
-            index: z.string().optional(),
-            /** IAM principals (role/user ARNs) allowed to read the domain (search, Dashboards). */
-            readerArns: z
-              .array(
-                z
-                  .string()
-                  .regex(/^arn:aws[\w-]*:iam::\d{12}:(role|user)\/.+$/, 'must be an IAM role or user ARN'),
-              )
-              .default([]),
-          })
-          .strict(),
-        z
-          .object({
-            type: z.literal('config'),
-            /**
-             * An SSM parameter (SecureString allowed) holding a full logferry config (sinks: …):
-             * Logz.io, Splunk, Loki, Elasticsearch… with secrets as references inside it.
-             */
-            parameter: z.string().startsWith('/'),
-          })
-          .strict(),
-      ])
-      .prefault({ type: 'domain' }),
+    sink: z.discriminatedUnion('type', [opensearchSink, domainSink, configSink]).prefault({ type: 'domain' }),
     /** More secret references the function may read (those inside a `config` parameter): granted read. */
     readSecrets: z.array(secretRef).default([]),
     /** Customer KMS key ARNs that encrypt the referenced secrets (kms:Decrypt is granted on them). */
@@ -270,6 +301,22 @@ export const subscriptionsSchema = z
     onNoFreeSlot: z.enum(['report', 'replace']).default('report'),
     /** Subscribe the groups that exist at deploy time (a one-off backfill). */
     backfill: z.boolean().default(true),
+    /**
+     * The rule on `CreateLogGroup` sees new groups only while a CloudTrail trail records management
+     * events in the region. `create: true` makes one (write events only) with its own bucket; leave it
+     * off when the account already has such a trail (an organization trail counts).
+     */
+    trail: z
+      .object({
+        create: z.boolean().default(false),
+        /** One trail for every region (and global service events), or this region only. */
+        multiRegion: z.boolean().default(false),
+        expireAfterDays: z.number().int().min(1).default(90),
+        removalPolicy: z.enum(['retain', 'destroy']).default('retain'),
+        accessLogsBucket: z.string().optional(),
+      })
+      .strict()
+      .prefault({}),
     retention: z
       .object({
         days,
@@ -307,6 +354,7 @@ export const deployConfigSchema = z
 
 export type DeployConfig = z.infer<typeof deployConfigSchema>;
 export type FirehoseArchiveConfig = z.infer<typeof firehoseArchiveSchema>;
+export type ExternalSinkConfig = z.infer<typeof opensearchSink> | z.infer<typeof configSink>;
 export type KinesisSearchConfig = z.infer<typeof kinesisSearchSchema>;
 export type SubscriptionsConfig = z.infer<typeof subscriptionsSchema>;
 export type Selection = z.infer<typeof selection>;

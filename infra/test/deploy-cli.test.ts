@@ -28,6 +28,8 @@ describe('logferry deploy', () => {
       join(out, 'synth'),
     );
     expect(r.stderr).toContain('synthesized subscriptions as stack LogferrySubscriptions');
+    // No trail in the config: the synth says the CreateLogGroup rule needs one.
+    expect(r.stderr).toContain('logferry: warning: new log groups are found through the EventBridge rule');
     expect(r.status).toBe(0);
     const lines = r.stdout.trim().split('\n');
     expect(lines[0]).toBe(join(out, 'synth', 'Subscriptions.template.json'));

@@ -11,6 +11,7 @@ import {
 import {
   actionsOf,
   checkIam,
+  flat,
   grants,
   lint,
   resources,
@@ -291,4 +292,160 @@ describe('firehose-archive options', () => {
       parseDeployConfig({ firehoseArchive: { clusters: ['bad name'], buffering: { sizeMiB: 1 }, nope: 1 } }),
     ).toThrow(/3 problems[\s\S]*clusters\.\[?0[\s\S]*buffering\.sizeMiB[\s\S]*nope/);
   });
+});
+
+describe('firehose-archive component consumers (the sqs handler per component queue)', () => {
+  let c: Synthesized;
+  const kmsKey = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+  beforeAll(() => {
+    c = synthStack('firehose-archive', {
+      firehoseArchive: {
+        clusters: ['prod'],
+        componentConsumers: {
+          sink: {
+            type: 'opensearch',
+            url: 'https://search.example.com',
+            username: 'shipper',
+            password: 'ssm:/logferry/search-password',
+          },
+          secretKmsKeyArns: [kmsKey],
+        },
+      },
+    });
+  }, 120_000);
+  const typed = (type: string) => Object.entries<any>(c.json.Resources).filter(([, r]) => r.Type === type);
+  const consumerFns = () =>
+    typed('AWS::Lambda::Function').filter(([, f]) => f.Properties.Handler === 'sqs.handler');
+  /** The logical id of the component queue (not its DLQ) a resource refers to. */
+  const queueIds = () =>
+    typed('AWS::SQS::Queue')
+      .filter(([, q]) => q.Properties.RedrivePolicy)
+      .map(([id]) => id)
+      .sort();
+
+  it('runs the sqs bundle once per component, configured by reference (no secret value)', () => {
+    const fns = consumerFns();
+    expect(fns).toHaveLength(EKS_COMPONENTS.length);
+    for (const [, f] of fns) {
+      expect(f.Properties.Runtime).toBe('nodejs22.x');
+      expect(f.Properties.Architectures).toEqual(['arm64']);
+      const env = f.Properties.Environment.Variables;
+      expect(env.LOGFERRY_OPENSEARCH_URL).toBe('https://search.example.com');
+      expect(env.LOGFERRY_OPENSEARCH_PASSWORD).toBe('ssm:/logferry/search-password');
+      expect(env.LOGFERRY_DLQ).toEqual({ Ref: expect.stringMatching(/^ConsumerDeadLetters/) });
+    }
+    const groups = String(c.json.Outputs.PipelineLogGroups.Value).split(',');
+    for (const comp of EKS_COMPONENTS)
+      expect(groups).toContain(`/logferry/LogferryFirehoseArchive/consumer-${comp}`);
+  });
+
+  it('maps each component queue to its consumer with ReportBatchItemFailures, visibility 6× the timeout', () => {
+    const maps = typed('AWS::Lambda::EventSourceMapping').map(([, m]) => m.Properties);
+    expect(maps).toHaveLength(EKS_COMPONENTS.length);
+    for (const m of maps) {
+      expect(m.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+      expect(m.BatchSize).toBe(10);
+      expect(m.ScalingConfig).toEqual({ MaximumConcurrency: 5 });
+    }
+    expect(maps.map((m) => m.EventSourceArn['Fn::GetAtt'][0]).sort()).toEqual(queueIds());
+    for (const id of queueIds()) expect(c.json.Resources[id].Properties.VisibilityTimeout).toBe(720);
+  });
+
+  it("gives each consumer exactly its queue, its component's objects, the dead letters, the secret and its key", () => {
+    const wild = checkIam(c.json);
+    const componentWild = EKS_COMPONENTS.map(
+      (comp) => `ReadComponentObjects: <ArchiveDA4CB258.Arn>/_aws_eks_prod_cluster/${comp}/*`,
+    );
+    expect(wild).toEqual(['ArchiveObjects: <ArchiveDA4CB258.Arn>/*', ...componentWild].sort());
+    const consumes = grants(c.json, 'sqs:ReceiveMessage');
+    expect(consumes).toHaveLength(EKS_COMPONENTS.length);
+    const consumed = new Set<string>();
+    for (const st of consumes) {
+      expect(actionsOf(st)).toEqual([
+        'sqs:ChangeMessageVisibility',
+        'sqs:DeleteMessage',
+        'sqs:GetQueueAttributes',
+        'sqs:ReceiveMessage',
+      ]);
+      const r = resources(st);
+      expect(r).toHaveLength(1);
+      consumed.add(r[0]);
+    }
+    expect([...consumed].sort()).toEqual(queueIds().map((id) => `<${id}.Arn>`));
+    // Per role: the statements and nothing else, each consumer reading only its component's prefix.
+    const policies = typed('AWS::IAM::Policy').filter(([, p]) =>
+      JSON.stringify(p.Properties.PolicyDocument).includes('sqs:ReceiveMessage'),
+    );
+    expect(policies).toHaveLength(EKS_COMPONENTS.length);
+    for (const [, p] of policies) {
+      const st = p.Properties.PolicyDocument.Statement;
+      expect(st.map((x: { Sid: string }) => x.Sid).sort()).toEqual(
+        [
+          'ConsumeQueue',
+          'DeadLetters',
+          'OwnLogGroup',
+          'ReadComponentObjects',
+          'SecretKeys',
+          'ssmRead',
+        ].sort(),
+      );
+      const get = st.find((x: { Sid: string }) => x.Sid === 'ReadComponentObjects');
+      expect(get.Action).toBe('s3:GetObject');
+      const objects = resources(get);
+      expect(objects).toHaveLength(1);
+      expect(objects[0]).toMatch(/^<ArchiveDA4CB258\.Arn>\/_aws_eks_prod_cluster\/[a-z-]+\/\*$/);
+      const ssm = st.find((x: { Sid: string }) => x.Sid === 'ssmRead');
+      expect(ssm.Action).toBe('ssm:GetParameter');
+      expect(flat(ssm.Resource)).toContain(':parameter/logferry/search-password');
+      expect(st.find((x: { Sid: string }) => x.Sid === 'SecretKeys').Resource).toBe(kmsKey);
+      const dl = st.find((x: { Sid: string }) => x.Sid === 'DeadLetters');
+      expect(dl.Action).toBe('sqs:SendMessage');
+      expect(flat(dl.Resource)).toMatch(/^<ConsumerDeadLetters\w+\.Arn>$/);
+    }
+  });
+
+  it('alarms on every consumer (errors, throttles) and the consumer dead letters', () => {
+    const alarms = typed('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+    const fnAlarms = (metric: string) =>
+      alarms.filter(
+        (a) => a.MetricName === metric && JSON.stringify(a.Dimensions ?? []).match(/Consumer|Transform/),
+      );
+    expect(fnAlarms('Errors')).toHaveLength(EKS_COMPONENTS.length + 1);
+    expect(fnAlarms('Throttles')).toHaveLength(EKS_COMPONENTS.length + 1);
+    expect(alarms.filter((a) => a.MetricName === 'ApproximateNumberOfMessagesVisible')).toHaveLength(
+      EKS_COMPONENTS.length + 1,
+    );
+    expect(JSON.stringify(c.json.Resources)).toContain('ConsumerDeadLetters');
+  });
+
+  it('passes cdk-nag (justified suppressions) and cfn-lint', () => {
+    expect(c.nagViolations).toEqual([]);
+    for (const a of c.acknowledgements) expect(a.reason.length, a.id).toBeGreaterThan(40);
+    const r = lint(c.templateFile);
+    expect(r.errors).toEqual([]);
+    expect(r.all).toEqual([]);
+  }, 120_000);
+
+  it('with cluster names as a parameter, reads any cluster segment of its component only; refuses consumers without queues', () => {
+    const p = synthStack('firehose-archive', {
+      firehoseArchive: {
+        componentConsumers: { sink: { type: 'config', parameter: '/logferry/consumer-config' } },
+      },
+    });
+    const wild = checkIam(p.json).filter((w) => w.startsWith('ReadComponentObjects'));
+    expect(wild).toEqual(
+      EKS_COMPONENTS.map(
+        (comp) => `ReadComponentObjects: <ArchiveDA4CB258.Arn>/_aws_eks_*_cluster/${comp}/*`,
+      ).sort(),
+    );
+    expect(p.nagViolations).toEqual([]);
+    expect(() =>
+      synthStack('firehose-archive', {
+        firehoseArchive: {
+          componentQueues: false,
+          componentConsumers: { sink: { type: 'config', parameter: '/x' } },
+        },
+      }),
+    ).toThrow(/componentConsumers needs firehoseArchive\.componentQueues/);
+  }, 120_000);
 });

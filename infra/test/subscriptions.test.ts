@@ -4,12 +4,25 @@
  */
 import { App, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { Match } from 'aws-cdk-lib/assertions';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildStack } from '../src/app.js';
 import { parseDeployConfig } from '../src/config.js';
-import { assertNoPipelineGroupSelected, collectPipelineLogGroups } from '../src/stacks/subscriptions.js';
-import { checkIam, grants, lint, resources, type Synthesized, stageBundles, synthStack } from './helpers.js';
+import {
+  assertNoPipelineGroupSelected,
+  collectPipelineLogGroups,
+  TRAIL_NOTICE,
+} from '../src/stacks/subscriptions.js';
+import {
+  checkIam,
+  flat,
+  grants,
+  lint,
+  resources,
+  type Synthesized,
+  stageBundles,
+  synthStack,
+} from './helpers.js';
 
 const PIPELINE = [
   '/logferry/LogferryFirehoseArchive/firehose',
@@ -185,4 +198,114 @@ describe('synth refuses what could loop or cannot be expressed', () => {
       ),
     ).toThrow(/selection\.prefixes, selection\.tags cannot be expressed/);
   });
+});
+
+describe('subscriptions stack with firehose-archive consumers', () => {
+  it("excludes the component consumers' log groups too", () => {
+    const built = buildStack(
+      'subscriptions',
+      parseDeployConfig({
+        firehoseArchive: {
+          clusters: ['prod'],
+          componentConsumers: { sink: { type: 'config', parameter: '/logferry/consumers' } },
+        },
+      }),
+    );
+    const excluded = (built.stack as unknown as { excludedLogGroups: string[] }).excludedLogGroups;
+    expect(excluded).toEqual(
+      expect.arrayContaining([...PIPELINE, '/logferry/LogferryFirehoseArchive/consumer-kube-scheduler']),
+    );
+    expect(excluded.filter((g) => g.includes('/consumer-'))).toHaveLength(6);
+  });
+});
+
+describe('subscriptions stack: the CloudTrail trail the CreateLogGroup rule depends on', () => {
+  let trail: Synthesized;
+  beforeAll(() => {
+    trail = synthStack('subscriptions', { subscriptions: { trail: { create: true, expireAfterDays: 30 } } });
+  }, 120_000);
+  const typed = (s: Synthesized, type: string) =>
+    Object.entries<any>(s.json.Resources).filter(([, r]) => r.Type === type);
+
+  it('by default creates no trail and says at synth (warning) and in the outputs that the rule needs one', () => {
+    expect(typed(filters, 'AWS::CloudTrail::Trail')).toEqual([]);
+    expect(filters.json.Outputs.NewLogGroupsNeedCloudTrail.Value).toBe(TRAIL_NOTICE);
+    const built = buildStack('subscriptions', parseDeployConfig({}));
+    Annotations.fromStack(built.stack).hasWarning(
+      '*',
+      Match.stringLikeRegexp('only while a CloudTrail trail records management'),
+    );
+    expect(trail.json.Outputs.NewLogGroupsNeedCloudTrail).toBeUndefined();
+  });
+
+  it('with trail.create, records write management events into a private, encrypted, TLS-only, expiring bucket', () => {
+    const [[trailId, t]] = typed(trail, 'AWS::CloudTrail::Trail');
+    expect(t.Properties).toMatchObject({
+      TrailName: 'LogferrySubscriptions-management-events',
+      IsLogging: true,
+      IsMultiRegionTrail: false,
+      EnableLogFileValidation: true,
+      EventSelectors: [{ IncludeManagementEvents: true, ReadWriteType: 'WriteOnly' }],
+    });
+    const [[bucketId, b]] = typed(trail, 'AWS::S3::Bucket');
+    expect(trailId).toMatch(/^ManagementEvents/);
+    expect(t.Properties.S3BucketName).toEqual({ Ref: bucketId });
+    expect(b.Properties).toMatchObject({
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+      },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+      LifecycleConfiguration: {
+        Rules: [expect.objectContaining({ ExpirationInDays: 30, Status: 'Enabled' })],
+      },
+    });
+    expect(b.DeletionPolicy).toBe('Retain');
+    // CloudTrail checks the bucket policy when the trail is created.
+    const [[policyId, policy]] = typed(trail, 'AWS::S3::BucketPolicy');
+    expect(t.DependsOn).toContain(policyId);
+    const st = policy.Properties.PolicyDocument.Statement;
+    expect(st).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+      ]),
+    );
+    const trailArn = t.Properties.TrailName;
+    const acl = st.find((x: { Sid?: string }) => x.Sid === 'CloudTrailAclCheck');
+    expect(acl).toMatchObject({
+      Effect: 'Allow',
+      Action: 's3:GetBucketAcl',
+      Principal: { Service: 'cloudtrail.amazonaws.com' },
+    });
+    expect(flat(acl.Condition.StringEquals['aws:SourceArn'])).toMatch(new RegExp(`:trail/${trailArn}$`));
+    const write = st.find((x: { Sid?: string }) => x.Sid === 'CloudTrailWrite');
+    expect(write).toMatchObject({
+      Effect: 'Allow',
+      Action: 's3:PutObject',
+      Principal: { Service: 'cloudtrail.amazonaws.com' },
+    });
+    expect(write.Condition.StringEquals['s3:x-amz-acl']).toBe('bucket-owner-full-control');
+    expect(flat(write.Condition.StringEquals['aws:SourceArn'])).toMatch(new RegExp(`:trail/${trailArn}$`));
+    expect(flat(write.Resource)).toBe(`<${bucketId}.Arn>/AWSLogs/<AWS::AccountId>/*`);
+    expect(trail.json.Outputs.TrailArn).toBeDefined();
+  });
+
+  it('passes the IAM checks, cdk-nag (justified) and cfn-lint', () => {
+    const wild = checkIam(trail.json);
+    expect(wild.filter((w) => w.startsWith('CloudTrail'))).toEqual([
+      expect.stringMatching(
+        /^CloudTrailWrite: <ManagementEventsBucket\w+\.Arn>\/AWSLogs\/<AWS::AccountId>\/\*$/,
+      ),
+    ]);
+    expect(trail.nagViolations).toEqual([]);
+    for (const a of trail.acknowledgements) expect(a.reason.length, a.id).toBeGreaterThan(40);
+    const r = lint(trail.templateFile);
+    expect(r.errors).toEqual([]);
+    expect(r.all).toEqual([]);
+  }, 120_000);
 });

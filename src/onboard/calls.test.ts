@@ -52,6 +52,21 @@ describe('policyFor', () => {
     expect(stack.Resource).toEqual(['arn:aws:cloudformation:us-east-1:123456789012:stack/logs/*']);
   });
 
+  it('scopes lambda:GetLayerVersion to the extension layer version, in onboarding and rollback alike', () => {
+    const layer = 'arn:aws:lambda:us-east-1:123456789012:layer:logferry-extension:3';
+    for (const command of ['onboard lambda', 'onboard rollback'] as const) {
+      const policy = policyFor(command, { account: '123456789012', region: 'us-east-1', layer });
+      const get = policy.Statement.find((s) => s.Action.includes('lambda:GetLayerVersion'))!;
+      expect(get.Resource).toEqual([layer]);
+      const upd = policy.Statement.find((s) => s.Action.includes('lambda:UpdateFunctionConfiguration'))!;
+      expect(upd.Resource).toEqual(['arn:aws:lambda:us-east-1:123456789012:function:*']);
+    }
+    const any = policyFor('onboard lambda', { account: '123456789012', region: 'us-east-1' });
+    expect(any.Statement.find((s) => s.Action.includes('lambda:GetLayerVersion'))!.Resource).toEqual([
+      'arn:aws:lambda:us-east-1:123456789012:layer:*:*',
+    ]);
+  });
+
   it('leaves unknown parts as * (region, account) without widening the action list', () => {
     const policy = policyFor('onboard eks');
     const upd = policy.Statement.find((s) => s.Action.includes('eks:UpdateClusterConfig'))!;

@@ -43,6 +43,18 @@ const PASS_LOGS_ROLE: DeclaredCall = {
   implicit: true,
 };
 
+/** The extension layer version (`--extension-layer-arn`), else any layer of this account and region. */
+const LAYER = '{layer}';
+/** Lambda checks lambda:GetLayerVersion on every layer an UpdateFunctionConfiguration names. */
+const LAYER_FOR_UPDATE: DeclaredCall = {
+  service: 'lambda',
+  operation: 'GetLayerVersion',
+  actions: ['lambda:GetLayerVersion'],
+  resources: [LAYER],
+  why: 'UpdateFunctionConfiguration with Layers needs it on each layer version it names',
+  implicit: true,
+};
+
 const TOPOLOGY: DeclaredCall = {
   service: 'cloudformation',
   operation: 'DescribeStacks',
@@ -118,8 +130,9 @@ const ROLLBACK_CALLS: DeclaredCall[] = [
     operation: 'UpdateFunctionConfiguration',
     actions: ['lambda:UpdateFunctionConfiguration'],
     resources: ['arn:{partition}:lambda:{region}:{account}:function:*'],
-    why: "restores a function's previous LoggingConfig",
+    why: "restores a function's previous LoggingConfig, layers and environment",
   },
+  LAYER_FOR_UPDATE,
   {
     service: 'lambda',
     operation: 'GetFunctionConfiguration',
@@ -193,7 +206,14 @@ export const CALLS: Record<OnboardCommand, DeclaredCall[]> = {
       operation: 'UpdateFunctionConfiguration',
       actions: ['lambda:UpdateFunctionConfiguration'],
       resources: ['arn:{partition}:lambda:{region}:{account}:function:*'],
-      why: 'sets JSON log format and log levels (LoggingConfig only)',
+      why: 'sets JSON log format and log levels (LoggingConfig); with --extension-layer-arn also Layers and the LOGFERRY_CONFIG_PARAMETER variable',
+    },
+    {
+      service: 'lambda',
+      operation: 'GetLayerVersion',
+      actions: ['lambda:GetLayerVersion'],
+      resources: [LAYER],
+      why: "reads the extension layer's compatible runtimes and architectures (and authorizes attaching it)",
     },
     ...LOG_GROUP_CALLS,
     PASS_LOGS_ROLE,
@@ -296,6 +316,8 @@ export interface PolicyContext {
   stack?: string;
   /** The CloudWatch Logs role ARN handed to PutSubscriptionFilter. */
   role?: string;
+  /** The extension layer version `onboard lambda --extension-layer-arn` attaches. */
+  layer?: string;
 }
 
 export interface PolicyDocument {
@@ -316,7 +338,12 @@ function fill(template: string, ctx: PolicyContext): string {
     .replaceAll('{account}', ctx.account ?? '*')
     .replaceAll('{cluster}', ctx.cluster ?? '*')
     .replaceAll('{stack}', ctx.stack ?? '*')
-    .replaceAll('{role}', ctx.role ?? `arn:${ctx.partition ?? 'aws'}:iam::${ctx.account ?? '*'}:role/*`);
+    .replaceAll('{role}', ctx.role ?? `arn:${ctx.partition ?? 'aws'}:iam::${ctx.account ?? '*'}:role/*`)
+    .replaceAll(
+      '{layer}',
+      ctx.layer ??
+        `arn:${ctx.partition ?? 'aws'}:lambda:${ctx.region ?? '*'}:${ctx.account ?? '*'}:layer:*:*`,
+    );
 }
 
 function fillCondition(

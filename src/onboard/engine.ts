@@ -227,6 +227,39 @@ async function fillEnv(aws: AwsCaller, call: Call): Promise<Record<string, unkno
   return { ...call.input, containerDefinitions: defs };
 }
 
+/**
+ * Fills MASKED values of `Environment.Variables` from the function's current variables (the plan
+ * and the run record hold only their names); a variable gone since the plan is drift.
+ */
+async function fillLambdaEnv(
+  aws: AwsCaller,
+  input: Record<string, unknown>,
+): Promise<Record<string, unknown>> {
+  const wanted = (input.Environment as { Variables?: Record<string, string> } | undefined)?.Variables;
+  if (!wanted || !Object.values(wanted).includes(MASKED)) return input;
+  const current =
+    (
+      await aws.call<{ Environment?: { Variables?: Record<string, string> } }>(
+        'lambda',
+        'GetFunctionConfiguration',
+        {
+          FunctionName: input.FunctionName,
+        },
+      )
+    ).Environment?.Variables ?? {};
+  const Variables: Record<string, string> = {};
+  for (const [k, v] of Object.entries(wanted)) {
+    if (v !== MASKED) Variables[k] = v;
+    else if (k in current) Variables[k] = current[k];
+    else
+      throw new LogferryError(
+        'ONBOARD_DRIFT',
+        `function ${String(input.FunctionName)} no longer has environment variable ${k}; nothing was changed on it`,
+      );
+  }
+  return { ...input, Environment: { Variables } };
+}
+
 interface ContainerDef {
   name?: string;
   environment?: { name?: string; value?: string }[];
@@ -238,6 +271,8 @@ export async function execCall(aws: AwsCaller, call: Call): Promise<Record<strin
   let input = call.input;
   if (hooks.includes('ecs-env')) input = await fillEnv(aws, call);
   if (hooks.includes('lambda-ready')) await lambdaReady(aws, String(input.FunctionName));
+  // After the wait: the values are read from the configuration the call will replace.
+  if (hooks.includes('lambda-env')) input = await fillLambdaEnv(aws, input);
   let res: Record<string, unknown>;
   if (hooks.includes('eks-update')) {
     const name = String(input.name);

@@ -3,7 +3,7 @@
  * field it changes (before → after), the state it was planned against (`observed`, re-checked
  * before a saved plan is applied) and the calls that undo it. A plan holds no secret values:
  * container environment values are replaced by a marker and filled from the (immutable) base task
- * definition at apply time.
+ * definition at apply time (Lambda environment values from the function itself).
  */
 import type { OnboardCommand, OnboardService } from './calls.js';
 
@@ -23,7 +23,9 @@ export type Hook =
   /** Retry while another EKS update is in progress; then wait for this update to finish. */
   | 'eks-update'
   /** Fill MASKED container environment values from `base` (a task definition ARN). */
-  | 'ecs-env';
+  | 'ecs-env'
+  /** Fill MASKED Lambda environment values from the function's current configuration. */
+  | 'lambda-env';
 
 export interface Call {
   service: OnboardService;

@@ -1,7 +1,9 @@
 /**
  * `firehose-archive` (seed 000, done right): CloudWatch Logs → Firehose (logferry transformation
  * Lambda, dynamic partitioning) → S3, and S3 → SNS → one SQS queue per EKS control-plane component,
- * each receiving only its component's objects.
+ * each receiving only its component's objects. With `componentConsumers`, each queue also gets a
+ * consumer Lambda (the `sqs` handler: reads the announced objects, ships their lines to the sink)
+ * whose role may read only that queue and that component's objects.
  */
 import {
   ArnFormat,
@@ -14,11 +16,13 @@ import {
   type StackProps,
 } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { LogferryError } from '../../../src/core/errors.js';
 import { EKS_COMPONENTS, type FirehoseArchiveConfig } from '../config.js';
@@ -32,6 +36,7 @@ import {
   topologyOutputs,
 } from '../constructs/common.js';
 import { Monitoring } from '../constructs/monitoring.js';
+import { grantSinkAccess, sinkAccess } from '../constructs/sink.js';
 
 export const SEED_PREFIX = '!{partitionKeyFromLambda:object_prefix}/';
 export const HIVE_PREFIX =
@@ -55,6 +60,20 @@ export function componentKeyPrefixes(
     s3EventKey(
       style === 'seed' ? `_aws_eks_${c}_cluster/${component}/` : `cluster=${c}/component=${component}/`,
     ),
+  );
+}
+
+/**
+ * The object-key patterns (IAM resource form, not URL-encoded) of one component's objects: per named
+ * cluster, or any cluster when the names are a deploy-time parameter.
+ */
+export function componentObjectPatterns(
+  style: 'seed' | 'hive',
+  clusters: string[] | undefined,
+  component: string,
+): string[] {
+  return (clusters ?? ['*']).map((c) =>
+    style === 'seed' ? `_aws_eks_${c}_cluster/${component}/*` : `cluster=${c}/component=${component}/*`,
   );
 }
 
@@ -323,6 +342,30 @@ export class FirehoseArchiveStack extends Stack implements PipelineStack {
     if (publish.policyDependable) cfnBucket.node.addDependency(publish.policyDependable);
 
     const queueOutputs: Record<string, QueueWithDlq> = {};
+    const consumers = cfg.componentConsumers;
+    if (consumers && !cfg.componentQueues)
+      throw new LogferryError(
+        'CONFIG_INVALID',
+        'firehoseArchive.componentConsumers needs firehoseArchive.componentQueues (the queues they consume)',
+      );
+    const consumerFns: { label: string; fn: lambda.IFunction }[] = [];
+    // Objects a consumer could not read or parse, and records the sink refused, with the reason.
+    const consumerDeadLetters = consumers
+      ? new sqs.Queue(this, 'ConsumerDeadLetters', {
+          encryption: sqs.QueueEncryption.SQS_MANAGED,
+          enforceSSL: true,
+          retentionPeriod: Duration.days(14),
+        })
+      : undefined;
+    if (consumerDeadLetters)
+      acknowledge(
+        consumerDeadLetters,
+        'AwsSolutions-SQS3',
+        'this queue is itself a dead-letter destination (terminal).',
+      );
+    const access = consumers
+      ? sinkAccess(consumers.sink, 'firehoseArchive.componentConsumers.sink')
+      : undefined;
     // Without cluster names in the config, they become a deploy-time parameter: the filter policies
     // are then joined from it (EKS cluster names need no URL encoding).
     const clustersParam =
@@ -340,7 +383,13 @@ export class FirehoseArchiveStack extends Stack implements PipelineStack {
           .split('-')
           .map((s) => s[0].toUpperCase() + s.slice(1))
           .join('');
-        const q = new QueueWithDlq(this, `${id}Queue`);
+        const q = new QueueWithDlq(
+          this,
+          `${id}Queue`,
+          consumers
+            ? { visibilityTimeout: Duration.seconds(Math.max(300, 6 * consumers.lambda.timeoutSeconds)) }
+            : {},
+        );
         topic.addSubscription(
           new subs.SqsSubscription(q.queue, {
             rawMessageDelivery: true,
@@ -375,6 +424,80 @@ export class FirehoseArchiveStack extends Stack implements PipelineStack {
           subscriptionOf(q.queue).addPropertyOverride('FilterPolicy', filterPolicy);
         }
         queueOutputs[id] = q;
+        if (consumers && access && consumerDeadLetters) {
+          const c = new LogferryFunction(this, `${id}Consumer`, {
+            bundle: 'sqs',
+            component: `consumer-${component}`,
+            description: `logferry ${component} consumer: reads the archive objects its queue announces, ships them`,
+            memoryMiB: consumers.lambda.memoryMiB,
+            timeout: Duration.seconds(consumers.lambda.timeoutSeconds),
+            logRetentionDays: retentionDays(cfg.logRetentionDays),
+            environment: {
+              LOGFERRY_LOG_LEVEL: consumers.lambda.logLevel,
+              LOGFERRY_DLQ: consumerDeadLetters.queueUrl,
+              ...access.env,
+            },
+          });
+          this.pipelineLogGroupNames.push(c.logGroupName);
+          // Exactly what the event source mapping and the handler do, on this queue and these objects.
+          c.role.addToPrincipalPolicy(
+            new iam.PolicyStatement({
+              sid: 'ConsumeQueue',
+              actions: [
+                'sqs:ChangeMessageVisibility',
+                'sqs:DeleteMessage',
+                'sqs:GetQueueAttributes',
+                'sqs:ReceiveMessage',
+              ],
+              resources: [q.queue.queueArn],
+            }),
+          );
+          const objects = componentObjectPatterns(
+            cfg.prefixStyle,
+            clustersParam ? undefined : cfg.clusters,
+            component,
+          ).map((k) => this.bucket.arnForObjects(k));
+          c.role.addToPrincipalPolicy(
+            new iam.PolicyStatement({
+              sid: 'ReadComponentObjects',
+              actions: ['s3:GetObject'],
+              resources: objects,
+            }),
+          );
+          for (const o of objects)
+            acknowledgeWildcard(
+              c.role,
+              o,
+              `s3:GetObject only under the ${component} prefix of this stack's bucket: object keys carry the delivery ` +
+                'time, decided at run time' +
+                (clustersParam ? ' (cluster names are a deploy-time parameter, so any cluster segment)' : ''),
+            );
+          c.role.addToPrincipalPolicy(
+            new iam.PolicyStatement({
+              sid: 'DeadLetters',
+              actions: ['sqs:SendMessage'],
+              resources: [consumerDeadLetters.queueArn],
+            }),
+          );
+          grantSinkAccess(
+            this,
+            c.role,
+            { ...access, refs: [...access.refs, ...consumers.readSecrets] },
+            consumers.secretKmsKeyArns,
+          );
+          new lambda.EventSourceMapping(this, `${id}ConsumerEvents`, {
+            target: c.fn,
+            eventSourceArn: q.queue.queueArn,
+            batchSize: consumers.batchSize,
+            maxBatchingWindow: consumers.maxBatchingWindowSeconds
+              ? Duration.seconds(consumers.maxBatchingWindowSeconds)
+              : undefined,
+            reportBatchItemFailures: true,
+            maxConcurrency: consumers.maxConcurrency,
+          });
+          consumerFns.push({ label: `${id}Consumer`, fn: c.fn });
+          new CfnOutput(this, `${id}ConsumerFunctionName`, { value: c.fn.functionName });
+        }
         new CfnOutput(this, `${id}QueueUrl`, {
           value: q.queue.queueUrl,
           description: `queue of ${component} objects`,
@@ -385,8 +508,11 @@ export class FirehoseArchiveStack extends Stack implements PipelineStack {
     // ---- monitoring ---------------------------------------------------------------------------
     new Monitoring(this, 'Monitoring', {
       ...cfg.monitoring,
-      functions: [{ label: 'Transform', fn: transform.fn }],
-      deadLetterQueues: Object.entries(queueOutputs).map(([id, q]) => ({ label: `${id}Dlq`, queue: q.dlq })),
+      functions: [{ label: 'Transform', fn: transform.fn }, ...consumerFns],
+      deadLetterQueues: [
+        ...Object.entries(queueOutputs).map(([id, q]) => ({ label: `${id}Dlq`, queue: q.dlq })),
+        ...(consumerDeadLetters ? [{ label: 'ConsumerDeadLetters', queue: consumerDeadLetters }] : []),
+      ],
       deliveryStreamName: streamName,
       emf: true,
     });

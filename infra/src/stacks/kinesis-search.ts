@@ -24,35 +24,10 @@ import {
   topologyOutputs,
 } from '../constructs/common.js';
 import { Monitoring } from '../constructs/monitoring.js';
+import { grantSinkAccess, type SinkAccess, sinkAccess } from '../constructs/sink.js';
 import type { PipelineStack } from './firehose-archive.js';
 
-/** The IAM resource a secret reference reads (`ssm:/name`, `secretsmanager:name-or-arn[#key]`). */
-export function secretRefResource(stack: Stack, ref: string): { action: string; resource: string } {
-  if (ref.startsWith('ssm:')) {
-    const name = ref.slice(4);
-    return {
-      action: 'ssm:GetParameter',
-      resource: stack.formatArn({
-        service: 'ssm',
-        resource: 'parameter',
-        resourceName: name.replace(/^\//, ''),
-        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-      }),
-    };
-  }
-  const id = ref.slice('secretsmanager:'.length).split('#')[0];
-  if (id.startsWith('arn:')) return { action: 'secretsmanager:GetSecretValue', resource: id };
-  // A name: Secrets Manager appends `-` and six random characters to the ARN.
-  return {
-    action: 'secretsmanager:GetSecretValue',
-    resource: stack.formatArn({
-      service: 'secretsmanager',
-      resource: 'secret',
-      resourceName: `${id}-??????`,
-      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-    }),
-  };
-}
+export { secretRefResource } from '../constructs/sink.js';
 
 export class KinesisSearchStack extends Stack implements PipelineStack {
   readonly pipelineLogGroupNames: string[] = [];
@@ -96,36 +71,13 @@ export class KinesisSearchStack extends Stack implements PipelineStack {
       LOGFERRY_DLQ: deadLetters.queueUrl,
       LOGFERRY_LOG_LEVEL: cfg.lambda.logLevel,
     };
-    const refs: string[] = [];
     let domain: opensearch.CfnDomain | undefined;
-    let esResource: string | undefined;
-    let endpoint: string | undefined;
-    if (sink.type === 'opensearch') {
-      env.LOGFERRY_OPENSEARCH_URL = sink.url;
-      endpoint = sink.url;
-      if (sink.auth) env.LOGFERRY_OPENSEARCH_AUTH = sink.auth;
-      if (sink.username) env.LOGFERRY_OPENSEARCH_USERNAME = sink.username;
-      if (sink.password) {
-        env.LOGFERRY_OPENSEARCH_PASSWORD = sink.password;
-        refs.push(sink.password);
-      }
-      if (sink.index) env.LOGFERRY_INDEX = sink.index;
-      const sigv4 = sink.auth === 'sigv4' || (!sink.auth && /\.(es|aoss)\.amazonaws\.com/.test(sink.url));
-      if (sigv4 && !sink.domainArn)
-        throw new LogferryError(
-          'CONFIG_INVALID',
-          'kinesisSearch.sink.domainArn is required for SigV4 to an Amazon OpenSearch Service domain (the role is granted es:ESHttp* on it)',
-        );
-      if (sigv4 && sink.domainArn) esResource = `${sink.domainArn}/*`;
-      if ((sink.auth === 'basic' || sink.username) && !sink.password)
-        throw new LogferryError(
-          'CONFIG_INVALID',
-          'kinesisSearch.sink.password: basic auth needs a password reference (ssm:/name or secretsmanager:name)',
-        );
-    } else if (sink.type === 'config') {
-      env.LOGFERRY_CONFIG_PARAMETER = sink.parameter;
-      refs.push(`ssm:${sink.parameter}`);
-    }
+    const access: SinkAccess =
+      sink.type === 'domain' ? { env: {}, refs: [] } : sinkAccess(sink, 'kinesisSearch.sink');
+    Object.assign(env, access.env);
+    const refs = access.refs;
+    let esResource = access.esResource;
+    let endpoint = access.endpoint;
     for (const r of cfg.readSecrets) refs.push(r);
 
     const consumer = new LogferryFunction(this, 'Consumer', {
@@ -223,42 +175,7 @@ export class KinesisSearchStack extends Stack implements PipelineStack {
       if (sink.index) consumer.fn.addEnvironment('LOGFERRY_INDEX', sink.index);
       esResource = `${domain.attrArn}/*`;
     }
-    if (esResource) {
-      consumer.role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          sid: 'SearchWrite',
-          actions: ['es:ESHttpGet', 'es:ESHttpPost', 'es:ESHttpPut'],
-          resources: [esResource],
-        }),
-      );
-      acknowledgeWildcard(
-        consumer.role,
-        esResource,
-        'es:ESHttp* is scoped to the one search domain; `<domain>/*` names its index paths (daily indexes are ' +
-          'created at run time).',
-      );
-    }
-    const byAction = new Map<string, string[]>();
-    for (const r of refs) {
-      const { action, resource } = secretRefResource(this, r);
-      byAction.set(action, [...(byAction.get(action) ?? []), resource]);
-    }
-    for (const [action, resources] of byAction)
-      consumer.role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          sid: action.split(':')[0].replace(/[^a-z]/g, '') + 'Read',
-          actions: [action],
-          resources,
-        }),
-      );
-    if (cfg.secretKmsKeyArns.length)
-      consumer.role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          sid: 'SecretKeys',
-          actions: ['kms:Decrypt'],
-          resources: cfg.secretKmsKeyArns,
-        }),
-      );
+    grantSinkAccess(this, consumer.role, { refs, esResource }, cfg.secretKmsKeyArns);
 
     const es = cfg.eventSource;
     consumer.fn.addEventSource(

@@ -12,6 +12,7 @@
  * them would still be selected, which is what makes a shipping loop impossible.
  */
 import {
+  Annotations,
   ArnFormat,
   CfnOutput,
   CustomResource,
@@ -32,6 +33,7 @@ import type { Construct, IConstruct } from 'constructs';
 import { LogferryError } from '../../../src/core/errors.js';
 import { compileSelection, type SelectionSpec, withPipelineExclusions } from '../../runtime/selection.js';
 import type { SubscriptionsConfig } from '../config.js';
+import { ManagementEventsTrail } from '../constructs/trail.js';
 import {
   acknowledge,
   acknowledgeWildcard,
@@ -97,6 +99,12 @@ export function assertNoPipelineGroupSelected(
       `${what} would subscribe logferry's own log groups (a shipping loop): ${bad.join(', ')}`,
     );
 }
+
+/** Said at synth (warning) and in the outputs when the stack creates no trail. */
+export const TRAIL_NOTICE =
+  'new log groups are found through the EventBridge rule on CloudTrail CreateLogGroup events, which arrive ' +
+  'only while a CloudTrail trail records management (write) events in this region; this stack creates none ' +
+  '(subscriptions.trail.create: true makes one) — without a trail, only the backfill at deploy subscribes groups.';
 
 export interface SubscriptionsProps extends StackProps {
   /** The pipeline stacks in this app whose groups must never be subscribed (and the target's exports). */
@@ -342,6 +350,22 @@ export class SubscriptionsStack extends Stack {
           }),
         ],
       });
+
+      // The rule sees CreateLogGroup only through a trail recording management events here.
+      if (cfg.trail.create) {
+        const trail = new ManagementEventsTrail(this, 'ManagementEvents', {
+          trailName: `${stackName}-management-events`.slice(0, 128),
+          multiRegion: cfg.trail.multiRegion,
+          expireAfterDays: cfg.trail.expireAfterDays,
+          removalPolicy: cfg.trail.removalPolicy,
+          accessLogsBucket: cfg.trail.accessLogsBucket,
+        });
+        new CfnOutput(this, 'TrailArn', { value: trail.trailArn });
+        new CfnOutput(this, 'TrailBucketName', { value: trail.bucket.bucketName });
+      } else {
+        Annotations.of(this).addWarningV2('logferry:subscriptions-needs-trail', TRAIL_NOTICE);
+        new CfnOutput(this, 'NewLogGroupsNeedCloudTrail', { value: TRAIL_NOTICE });
+      }
 
       const backfill = new CustomResource(this, 'Backfill', {
         serviceToken: sub.fn.functionArn,

@@ -107,6 +107,9 @@ export async function deploy(kind: string, opts: DeployOptions): Promise<number>
   }
   const stack = built.assembly.getStackByName(built.stackName);
   process.stderr.write(`logferry: synthesized ${kind} as stack ${built.stackName} in ${outDir}\n`);
+  // The stack's synth-time warnings (e.g. the subscriptions rule needing a CloudTrail trail).
+  for (const m of stack.messages)
+    if (m.level === 'warning') process.stderr.write(`logferry: warning: ${String(m.entry.data)}\n`);
   if (opts.synthOnly) {
     // stdout: the template, then each asset directory (data only).
     process.stdout.write(`${stack.templateFullPath}\n`);

@@ -21,6 +21,7 @@ export function registerIamPolicy(program: Command): void {
     .option('--cluster <name>', 'scope ECS/EKS resources to this cluster')
     .option('--stack <name>', 'the topology stack onboarding reads')
     .option('--role-arn <arn>', 'the CloudWatch Logs role PutSubscriptionFilter passes')
+    .option('--extension-layer-arn <arn>', 'the extension layer version onboard lambda attaches')
     .option('--explain', 'list each API call and why, instead of the policy')
     .action(
       (
@@ -32,6 +33,7 @@ export function registerIamPolicy(program: Command): void {
           cluster?: string;
           stack?: string;
           roleArn?: string;
+          extensionLayerArn?: string;
           explain?: boolean;
         },
       ) => {
@@ -60,6 +62,7 @@ export function registerIamPolicy(program: Command): void {
           cluster: f.cluster,
           stack: f.stack,
           role: f.roleArn,
+          layer: f.extensionLayerArn,
         });
         process.stdout.write(`${JSON.stringify(policy, null, 2)}\n`);
       },

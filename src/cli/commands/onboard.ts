@@ -176,12 +176,20 @@ export function registerOnboard(program: Command): void {
     onboard
       .command('lambda')
       .description(
-        "Subscribe functions' log groups (created with retention if missing) and set JSON logs with levels",
+        "Subscribe functions' log groups (created with retention if missing), set JSON logs with levels, optionally attach the logferry extension layer",
       )
       .option('--functions <names>', "functions: 'a,b', 'prefix*' or '*'")
       .option('--application-log-level <level>', 'LoggingConfig.ApplicationLogLevel', 'INFO')
       .option('--system-log-level <level>', 'LoggingConfig.SystemLogLevel', 'INFO')
-      .option('--no-json-logs', 'leave LoggingConfig alone (only subscribe)'),
+      .option('--no-json-logs', 'leave LoggingConfig alone (only subscribe)')
+      .option(
+        '--extension-layer-arn <arn>',
+        'also attach this logferry extension layer version (Telemetry API; ships without CloudWatch)',
+      )
+      .option(
+        '--extension-config-parameter <name>',
+        "SSM parameter holding the extension's logferry config (set as LOGFERRY_CONFIG_PARAMETER; a reference, never the value)",
+      ),
   ).action(
     async (
       f: CommonFlags & {
@@ -189,6 +197,8 @@ export function registerOnboard(program: Command): void {
         applicationLogLevel: string;
         systemLogLevel: string;
         jsonLogs: boolean;
+        extensionLayerArn?: string;
+        extensionConfigParameter?: string;
       },
     ) => {
       const functions = need(f.functions, '--functions', f);
@@ -202,6 +212,10 @@ export function registerOnboard(program: Command): void {
               applicationLogLevel: f.applicationLogLevel.toUpperCase(),
               systemLogLevel: f.systemLogLevel.toUpperCase(),
               jsonLogs: f.jsonLogs,
+              ...(f.extensionLayerArn !== undefined ? { extensionLayerArn: f.extensionLayerArn } : {}),
+              ...(f.extensionConfigParameter !== undefined
+                ? { extensionConfigParameter: f.extensionConfigParameter }
+                : {}),
             },
         f,
         'lambda',
