@@ -552,11 +552,12 @@ export class PatternClusterer<E = undefined> {
 
   private build(members: Signature<E>[]): PatternCluster<E> {
     // Deterministic member order: by key.
-    members.sort((a, b) => {
-      const ka = keyOf(a.seps, a.words);
-      const kb = keyOf(b.seps, b.words);
-      return ka < kb ? -1 : ka > kb ? 1 : 0;
-    });
+    if (members.length > 1) {
+      // Each key built once (a comparator that builds both keys costs O(m log m) concatenations).
+      const keyed = members.map((m) => ({ k: keyOf(m.seps, m.words), m }));
+      keyed.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
+      for (let i = 0; i < keyed.length; i++) members[i] = keyed[i].m;
+    }
     const first = members[0];
     const n = first.words.length;
     const words = first.words.slice();

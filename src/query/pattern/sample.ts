@@ -95,8 +95,10 @@ export class ValueSample {
   }
 
   private addHashed(value: string, h: number, count: number, first: number): void {
-    const j = this.vals.indexOf(value);
-    if (j >= 0) {
+    let j = 0;
+    const n = this.vals.length;
+    while (j < n && (this.hashes[j] !== h || this.vals[j] !== value)) j++;
+    if (j < n) {
       this.counts[j] += count;
       if (first < this.firsts[j]) this.firsts[j] = first;
       return;
