@@ -2,24 +2,18 @@ import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../core/prng.js';
 import { hash32, ValueSample } from './sample.js';
 import { randomLogs, randomTemplates } from './testing.js';
-import {
-  classifyByRegex,
-  classifyRange,
-  HASH2,
-  hashRange,
-  newSpans,
-  scan,
-  sepStartOf,
-} from './tokenize.js';
+import { classifyByRegex, classifyRange, HASH2, hashRange, newSpans, scan, sepStartOf } from './tokenize.js';
 
 /** Random words over an alphabet that reaches every branch of the classifier (digits, time and number punctuation, units, hex). */
 function randomWord(r: () => number): string {
   const shapes = [
     () => String(Math.floor(r() * 1e6)),
-    () => `${Math.floor(r() * 24)}:${String(Math.floor(r() * 60)).padStart(2, '0')}:${String(Math.floor(r() * 60)).padStart(2, '0')}`,
+    () =>
+      `${Math.floor(r() * 24)}:${String(Math.floor(r() * 60)).padStart(2, '0')}:${String(Math.floor(r() * 60)).padStart(2, '0')}`,
     () => new Date(Math.floor(r() * 2e12)).toISOString(),
     () => new Date(Math.floor(r() * 2e12)).toISOString().slice(0, 19),
-    () => `${Math.floor(r() * 256)}.${Math.floor(r() * 256)}.${Math.floor(r() * 256)}.${Math.floor(r() * 256)}`,
+    () =>
+      `${Math.floor(r() * 256)}.${Math.floor(r() * 256)}.${Math.floor(r() * 256)}.${Math.floor(r() * 256)}`,
     () => `${(r() * 1000).toFixed(2)}ms`,
     () => {
       const alpha = '0123456789:.-+/,TZ_eEkKMGBi%msuxabcdf';
@@ -110,7 +104,7 @@ describe('ValueSample', () => {
     for (const v of [...values].reverse()) byValue.add(v, 1, Number.POSITIVE_INFINITY);
     const merged = new ValueSample(10);
     const halves = [new ValueSample(10), new ValueSample(10)];
-    values.forEach((v, i) => halves[i % 2].add(v, 1, Number.POSITIVE_INFINITY));
+    for (let i = 0; i < values.length; i++) halves[i % 2].add(values[i], 1, Number.POSITIVE_INFINITY);
     merged.merge(halves[1]);
     merged.merge(halves[0]);
     const exact = new Map<string, number>();
