@@ -23,7 +23,7 @@
  * whole input has at each level, so it too is order-independent. Each signature holds at most
  * `sampleSize` values per variable.
  */
-import { hash32Range, ValueSample } from './sample.js';
+import { ValueSample } from './sample.js';
 import {
   isVar,
   VAR,
@@ -233,7 +233,8 @@ function fold2(k: number, x: number): number {
 }
 
 /** Hash of a value cut to MAX_VALUE_CHARS (passed like the scan's word hashes). */
-const CUT_HASH = new Int32Array(1);
+const CUT_HASH = new Int32Array(2);
+const CUT_HASH2 = CUT_HASH.subarray(1);
 
 /** The last computed key's two 32-bit halves (a typed array: no number boxing on the hot path). */
 const KEY = new Int32Array(2);
@@ -433,7 +434,7 @@ export class PatternClusterer<E = undefined> {
     if (ts < sig.minTs) sig.minTs = ts;
     if (ts > sig.maxTs) sig.maxTs = ts;
     const first = Number.isNaN(ts) ? Number.POSITIVE_INFINITY : ts;
-    const { type, wStart, wEnd, wh1 } = sp;
+    const { type, wStart, wEnd, wh1, wh2 } = sp;
     const samples = sig.samples;
     for (let i = 0; i < sp.n; i++) {
       const ty = type[i];
@@ -444,11 +445,12 @@ export class PatternClusterer<E = undefined> {
         samples[i] = s;
       }
       const st = wStart[i];
-      // The scan's FNV-1a of the word is the sample's hash, unless the value is cut.
-      if (wEnd[i] - st <= K_MAX_VALUE) s.offer(message, st, wEnd[i], wh1, i, first);
+      // The scan's hashes of the word are the sample's, unless the value is cut.
+      if (wEnd[i] - st <= K_MAX_VALUE) s.offer(message, st, wEnd[i], wh1, wh2, i, first);
       else {
-        CUT_HASH[0] = hash32Range(message, st, st + K_MAX_VALUE);
-        s.offer(message, st, st + K_MAX_VALUE, CUT_HASH, 0, first);
+        CUT_HASH[0] = hashRange(message, st, st + K_MAX_VALUE);
+        CUT_HASH[1] = HASH2.v;
+        s.offer(message, st, st + K_MAX_VALUE, CUT_HASH, CUT_HASH2, 0, first);
       }
     }
     if (this.extra && sig.extra !== undefined) this.extra.add(sig.extra, message, sp, ts);

@@ -7,6 +7,8 @@
  * `k` distinct values the sample is the full, exact value table.
  */
 
+import { HASH2, hashRange } from './tokenize.js';
+
 /** FNV-1a, 32 bits, of `s.slice(from, to)`. */
 export function hash32Range(s: string, from: number, to: number): number {
   let h = 0x811c9dc5;
@@ -29,152 +31,160 @@ export interface Slot {
 }
 
 /**
- * Kept values live in parallel arrays of at most k+1 entries, searched by hash: adding an
- * occurrence of a kept value compares numbers and, on a hash match, the characters in place —
- * nothing is sliced or allocated unless the value is new to the sample.
+ * Kept values live in fixed arrays of k+1 entries: the strings, and one Float64Array holding each
+ * value's two hashes (tokenize.ts `hashRange`; the first is `hash32`), count and first-seen time.
+ * A value is recognised by its 64 hash bits — adding an occurrence of a kept value compares numbers
+ * only, and nothing is sliced or allocated unless the value is new to the sample and kept.
  */
 export class ValueSample {
-  private vals: string[] = [];
-  private hashes: number[] = [];
-  private counts: number[] = [];
-  private firsts: number[] = [];
+  private n = 0;
+  private readonly vals: string[];
+  /** [0, k]: hash 1 (unsigned), [k+1, 2k+1]: hash 2, then counts, then first-seen times. */
+  private readonly data: Float64Array;
+  private readonly stride: number;
   /** Whether a value was ever dropped (more than k distinct values). */
   overflow = false;
   private maxHash = -1;
 
-  constructor(readonly k: number) {}
+  constructor(readonly k: number) {
+    this.stride = k + 1;
+    this.vals = new Array<string>(k + 1).fill('');
+    this.data = new Float64Array(4 * (k + 1));
+  }
 
   /** Number of kept values. */
   get size(): number {
-    return this.vals.length;
+    return this.n;
   }
 
   /** Kept values with their counts and first-seen times (a fresh map; not for hot loops). */
   get values(): Map<string, Slot> {
     const m = new Map<string, Slot>();
-    for (let j = 0; j < this.vals.length; j++)
-      m.set(this.vals[j], { count: this.counts[j], first: this.firsts[j] });
+    const { data, stride } = this;
+    for (let j = 0; j < this.n; j++)
+      m.set(this.vals[j], { count: data[2 * stride + j], first: data[3 * stride + j] });
     return m;
   }
 
   /**
-   * Adds one occurrence of `msg.slice(start, end)`, whose `hash32` is `hashes[at]` (as int32: read
-   * from a typed array so that no hash is boxed on the way), without copying the value unless it is
-   * kept and new.
+   * Adds one occurrence of `msg.slice(start, end)`, whose two hashes are `h1s[at]` and `h2s[at]`
+   * (read from typed arrays so that no hash is boxed on the way), copying the value only when it is
+   * new and kept.
    */
-  offer(msg: string, start: number, end: number, hashArr: Int32Array, at: number, first: number): void {
-    const h = hashArr[at] >>> 0;
-    const n = this.vals.length;
+  offer(
+    msg: string,
+    start: number,
+    end: number,
+    h1s: Int32Array,
+    h2s: Int32Array,
+    at: number,
+    first: number,
+  ): void {
+    const h = h1s[at] >>> 0;
+    const n = this.n;
     if (n >= this.k && h > this.maxHash) {
       this.overflow = true;
       return;
     }
-    const hashes = this.hashes;
-    const len = end - start;
+    const h2 = h2s[at];
+    const { data, stride } = this;
     for (let j = 0; j < n; j++) {
-      if (hashes[j] !== h) continue;
-      const v = this.vals[j];
-      if (v.length !== len) continue;
-      let same = true;
-      for (let x = 0; x < len; x++)
-        if (v.charCodeAt(x) !== msg.charCodeAt(start + x)) {
-          same = false;
-          break;
-        }
-      if (same) {
-        this.counts[j]++;
-        if (first < this.firsts[j]) this.firsts[j] = first;
+      if (data[j] === h && data[stride + j] === h2) {
+        data[2 * stride + j]++;
+        if (first < data[3 * stride + j]) data[3 * stride + j] = first;
         return;
       }
     }
-    this.insert(msg.slice(start, end), h, 1, first);
+    this.insert(msg.slice(start, end), h, h2, 1, first);
   }
 
   add(value: string, count: number, first: number): void {
-    this.addHashed(value, hash32(value), count, first);
+    const h = hashRange(value, 0, value.length) >>> 0;
+    this.addHashed(value, h, HASH2.v, count, first);
   }
 
-  private addHashed(value: string, h: number, count: number, first: number): void {
-    let j = 0;
-    const n = this.vals.length;
-    while (j < n && (this.hashes[j] !== h || this.vals[j] !== value)) j++;
-    if (j < n) {
-      this.counts[j] += count;
-      if (first < this.firsts[j]) this.firsts[j] = first;
-      return;
+  private addHashed(value: string, h: number, h2: number, count: number, first: number): void {
+    const { data, stride } = this;
+    for (let j = 0; j < this.n; j++) {
+      if (data[j] === h && data[stride + j] === h2) {
+        data[2 * stride + j] += count;
+        if (first < data[3 * stride + j]) data[3 * stride + j] = first;
+        return;
+      }
     }
-    this.insert(value, h, count, first);
+    this.insert(value, h, h2, count, first);
   }
 
   /** Adds a value known not to be kept. */
-  private insert(value: string, h: number, count: number, first: number): void {
-    if (this.vals.length >= this.k) {
+  private insert(value: string, h: number, h2: number, count: number, first: number): void {
+    if (this.n >= this.k) {
       this.overflow = true;
       if (h >= this.maxHash) return;
-      this.push(value, h, count, first);
+      this.set(this.n++, value, h, h2, count, first);
       this.evict();
       return;
     }
-    this.push(value, h, count, first);
+    this.set(this.n++, value, h, h2, count, first);
     if (h > this.maxHash) this.maxHash = h;
   }
 
-  private push(value: string, h: number, count: number, first: number): void {
-    this.vals.push(value);
-    this.hashes.push(h);
-    this.counts.push(count);
-    this.firsts.push(first);
+  private set(j: number, value: string, h: number, h2: number, count: number, first: number): void {
+    const { data, stride } = this;
+    this.vals[j] = value;
+    data[j] = h;
+    data[stride + j] = h2;
+    data[2 * stride + j] = count;
+    data[3 * stride + j] = first;
   }
 
   /** Drops the value with the largest hash (ties: the larger value) and recomputes the bound. */
   private evict(): void {
+    const { data, stride, vals } = this;
     let worst = -1;
     let wh = -1;
-    for (let j = 0; j < this.vals.length; j++) {
-      const h = this.hashes[j];
-      if (h > wh || (h === wh && worst >= 0 && this.vals[j] > this.vals[worst])) {
+    for (let j = 0; j < this.n; j++) {
+      const h = data[j];
+      if (h > wh || (h === wh && worst >= 0 && vals[j] > vals[worst])) {
         wh = h;
         worst = j;
       }
     }
     if (worst >= 0) {
-      const last = this.vals.length - 1;
-      this.vals[worst] = this.vals[last];
-      this.hashes[worst] = this.hashes[last];
-      this.counts[worst] = this.counts[last];
-      this.firsts[worst] = this.firsts[last];
-      this.vals.pop();
-      this.hashes.pop();
-      this.counts.pop();
-      this.firsts.pop();
+      const last = --this.n;
+      vals[worst] = vals[last];
+      for (let f = 0; f < 4; f++) data[f * stride + worst] = data[f * stride + last];
+      vals[last] = '';
     }
     let m = -1;
-    for (const h of this.hashes) if (h > m) m = h;
+    for (let j = 0; j < this.n; j++) if (data[j] > m) m = data[j];
     this.maxHash = m;
   }
 
   merge(o: ValueSample): void {
     if (o.overflow) this.overflow = true;
-    for (let j = 0; j < o.vals.length; j++) this.addHashed(o.vals[j], o.hashes[j], o.counts[j], o.firsts[j]);
+    const { data, stride } = o;
+    for (let j = 0; j < o.n; j++)
+      this.addHashed(o.vals[j], data[j], data[stride + j], data[2 * stride + j], data[3 * stride + j]);
   }
 
   /** Distinct values: exact when no overflow, else the bottom-k estimate (k-1)/(max hash fraction). */
   distinct(): number {
-    if (!this.overflow) return this.vals.length;
+    if (!this.overflow) return this.n;
     const frac = (this.maxHash + 1) / 4294967296;
-    return Math.max(this.vals.length, Math.round((this.k - 1) / frac));
+    return Math.max(this.n, Math.round((this.k - 1) / frac));
   }
 
   /** Kept values, most frequent first (ties by value). */
   top(n: number): { value: string; count: number }[] {
-    return this.vals
-      .map((value, j) => ({ value, count: this.counts[j] }))
+    const out: { value: string; count: number }[] = [];
+    for (let j = 0; j < this.n; j++) out.push({ value: this.vals[j], count: this.data[2 * this.stride + j] });
+    return out
       .sort((a, b) => b.count - a.count || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0))
       .slice(0, n);
   }
 
   firstSeen(value: string): number | undefined {
-    const j = this.vals.indexOf(value);
-    return j >= 0 ? this.firsts[j] : undefined;
+    for (let j = 0; j < this.n; j++) if (this.vals[j] === value) return this.data[3 * this.stride + j];
+    return undefined;
   }
 }

@@ -94,11 +94,13 @@ describe('ValueSample', () => {
     const values: string[] = [];
     for (let i = 0; i < 3000; i++) values.push(`v${Math.floor(r() * (i % 2 ? 40 : 5000))}`);
     const inPlace = new ValueSample(10);
-    const h = new Int32Array(1);
+    const sp = newSpans();
     for (const v of values) {
+      // The value as the one word of a message, with the hashes the scan gives it.
       const msg = `[${v}]`;
-      h[0] = hash32(v) | 0;
-      inPlace.offer(msg, 1, 1 + v.length, h, 0, Number.POSITIVE_INFINITY);
+      scan(msg, sp);
+      expect(sp.n).toBe(1);
+      inPlace.offer(msg, sp.wStart[0], sp.wEnd[0], sp.wh1, sp.wh2, 0, Number.POSITIVE_INFINITY);
     }
     const byValue = new ValueSample(10);
     for (const v of [...values].reverse()) byValue.add(v, 1, Number.POSITIVE_INFINITY);
