@@ -46,6 +46,10 @@ import {
   VAR_TIME,
   VAR_IP,
   VAR_NUMBER,
+  H1_SEED,
+  H2_SEED,
+  HASH2,
+  hashRange,
 } from './tokenize.js';
 
 // Module-local copies for the hot loops (imported bindings can cost a getter call per read when the
@@ -203,12 +207,10 @@ function coarsen(t: { seps: string[]; words: string[] }, level: number): boolean
   return changed;
 }
 
-// Signature keys: two 32-bit hashes of the token sequence folded into one safe integer (53 bits),
-// computed straight from the message's spans on the hot path and from the strings of a stored
-// signature when coarsening — both walk the same sequence, so they agree.
-const SEP_END = 0x10001;
-const WORD_END = 0x10002;
-const MSG_END = 0x10003;
+// Signature keys: the scan hashes every word and separator twice (tokenize.ts); a key folds those
+// per-item hashes (a variable's type code in place of its text) into two 32-bit hashes and keeps 53
+// bits as one safe integer. Keys are computed from a message's spans on the hot path and from the
+// strings of a stored signature when coarsening: both fold the same items the same way, so they agree.
 const TYPE_BASE = 0x10010;
 const TYPE_CODE: Record<string, number> = {
   [VAR_TIME]: T_TIME,
@@ -217,67 +219,131 @@ const TYPE_CODE: Record<string, number> = {
   [VAR_TOKEN]: T_TOKEN,
   [VAR_TAIL]: T_TAIL,
 };
+const K1_SEED = 0x2545f491;
+const K2_SEED = 0x6c8e9cf5;
 
-class Hasher {
-  h1 = 0x811c9dc5;
-  h2 = 0x9747b28c;
-  reset(): void {
-    this.h1 = 0x811c9dc5;
-    this.h2 = 0x9747b28c;
-  }
-  mix(c: number): void {
-    this.h1 = Math.imul(this.h1 ^ c, 0x01000193);
-    let h2 = Math.imul(this.h2 ^ c, 0x5bd1e995);
-    h2 ^= h2 >>> 13;
-    this.h2 = h2;
-  }
-  range(s: string, from: number, to: number): void {
-    for (let i = from; i < to; i++) this.mix(s.charCodeAt(i));
-  }
-  key(): number {
-    return (this.h1 >>> 0) * 2097152 + ((this.h2 >>> 0) >>> 11);
-  }
-}
-const HASHER = new Hasher();
-
-function hashSpans(msg: string, sp: Spans): number {
-  const h = HASHER;
-  h.reset();
-  const { wStart, wEnd, type } = sp;
-  let prev = 0;
-  for (let i = 0; i < sp.n; i++) {
-    h.range(msg, prev, wStart[i]);
-    h.mix(SEP_END);
-    if (type[i] === K_CONST) h.range(msg, wStart[i], wEnd[i]);
-    else h.mix(TYPE_BASE + type[i]);
-    h.mix(WORD_END);
-    prev = wEnd[i];
-  }
-  h.range(msg, prev, msg.length);
-  h.mix(MSG_END);
-  return h.key();
+function fold1(k: number, x: number): number {
+  k = Math.imul(k ^ x, 0x9e3779b1);
+  return k ^ (k >>> 15);
 }
 
-function hashSignature(seps: string[], words: string[]): number {
-  const h = HASHER;
-  h.reset();
-  for (let i = 0; i < words.length; i++) {
-    h.range(seps[i], 0, seps[i].length);
-    h.mix(SEP_END);
+function fold2(k: number, x: number): number {
+  k = Math.imul(k ^ x, 0x85ebca6b);
+  return k ^ (k >>> 13);
+}
+
+/** Hash of a value cut to MAX_VALUE_CHARS (passed like the scan's word hashes). */
+const CUT_HASH = new Int32Array(2);
+const CUT_HASH2 = CUT_HASH.subarray(1);
+
+/** The last computed key's two 32-bit halves (a typed array: no number boxing on the hot path). */
+const KEY = new Int32Array(2);
+
+function finishKey(k1: number, k2: number, n: number): void {
+  KEY[0] = fold1(k1, n);
+  KEY[1] = fold2(k2, n);
+}
+
+/**
+ * Signatures by 64-bit key: open addressing over two Int32Arrays (key halves) and one of indices
+ * into `list` (0 = empty slot), grown at half load. Lookups take the key from `KEY`.
+ */
+class SigTable<S> {
+  list: S[] = [];
+  private k1 = new Int32Array(1024);
+  private k2 = new Int32Array(1024);
+  private at = new Int32Array(1024);
+  private mask = 1023;
+
+  get size(): number {
+    return this.list.length;
+  }
+
+  /** Index in `list` of the signature with key `KEY`, or -1. */
+  find(): number {
+    const a = KEY[0];
+    const b = KEY[1];
+    let i = (a ^ Math.imul(b, 0x27d4eb2d)) & this.mask;
+    for (;;) {
+      const j = this.at[i];
+      if (j === 0) return -1;
+      if (this.k1[i] === a && this.k2[i] === b) return j - 1;
+      i = (i + 1) & this.mask;
+    }
+  }
+
+  /** Adds `sig` under key `KEY` (not present). */
+  insert(sig: S): void {
+    this.list.push(sig);
+    this.place(KEY[0], KEY[1], this.list.length);
+    if (this.list.length * 2 > this.mask) this.grow();
+  }
+
+  private place(a: number, b: number, j: number): void {
+    let i = (a ^ Math.imul(b, 0x27d4eb2d)) & this.mask;
+    while (this.at[i] !== 0) i = (i + 1) & this.mask;
+    this.k1[i] = a;
+    this.k2[i] = b;
+    this.at[i] = j;
+  }
+
+  private grow(): void {
+    const { k1, k2, at } = this;
+    const size = (this.mask + 1) * 2;
+    this.k1 = new Int32Array(size);
+    this.k2 = new Int32Array(size);
+    this.at = new Int32Array(size);
+    this.mask = size - 1;
+    for (let i = 0; i < at.length; i++) if (at[i] !== 0) this.place(k1[i], k2[i], at[i]);
+  }
+}
+
+function hashSpans(sp: Spans): void {
+  const { type, wh1, wh2, sh1, sh2 } = sp;
+  const n = sp.n;
+  let k1 = K1_SEED;
+  let k2 = K2_SEED;
+  for (let i = 0; i < n; i++) {
+    k1 = fold1(k1, sh1[i]);
+    k2 = fold2(k2, sh2[i]);
+    const t = type[i];
+    if (t === K_CONST) {
+      k1 = fold1(k1, wh1[i]);
+      k2 = fold2(k2, wh2[i]);
+    } else {
+      k1 = fold1(k1, TYPE_BASE + t);
+      k2 = fold2(k2, TYPE_BASE + t);
+    }
+  }
+  k1 = fold1(k1, sh1[n]);
+  k2 = fold2(k2, sh2[n]);
+  finishKey(k1, k2, n);
+}
+
+function hashSignature(seps: string[], words: string[]): void {
+  let k1 = K1_SEED;
+  let k2 = K2_SEED;
+  const n = words.length;
+  for (let i = 0; i < n; i++) {
+    k1 = fold1(k1, hashRange(seps[i], 0, seps[i].length));
+    k2 = fold2(k2, HASH2.v);
     const w = words[i];
-    if (isVar(w)) h.mix(TYPE_BASE + TYPE_CODE[w]);
-    else h.range(w, 0, w.length);
-    h.mix(WORD_END);
+    if (isVar(w)) {
+      k1 = fold1(k1, TYPE_BASE + TYPE_CODE[w]);
+      k2 = fold2(k2, TYPE_BASE + TYPE_CODE[w]);
+    } else {
+      k1 = fold1(k1, hashRange(w, 0, w.length));
+      k2 = fold2(k2, HASH2.v);
+    }
   }
-  const last = seps[words.length];
-  h.range(last, 0, last.length);
-  h.mix(MSG_END);
-  return h.key();
+  k1 = fold1(k1, hashRange(seps[n], 0, seps[n].length));
+  k2 = fold2(k2, HASH2.v);
+  finishKey(k1, k2, n);
 }
 
 /** `coarsen` on spans (the hot path's form); must agree with `coarsen` on strings. */
 function coarsenSpans(msg: string, sp: Spans, level: number): void {
-  const { wStart, wEnd, type } = sp;
+  const { wStart, wEnd, type, sh1, sh2 } = sp;
   if (level >= 1) {
     for (let i = 0; i < sp.n; i++) {
       if (type[i] !== T_CONST) continue;
@@ -294,9 +360,15 @@ function coarsenSpans(msg: string, sp: Spans, level: number): void {
   if (level >= 2) {
     const at = FOLD_AT[Math.min(level - 2, FOLD_AT.length - 1)];
     if (sp.n > at && !(sp.n === at + 1 && type[at] === T_TAIL)) {
-      if (at === 0) wStart[0] = 0;
+      if (at === 0) {
+        wStart[0] = 0;
+        sh1[0] = H1_SEED;
+        sh2[0] = H2_SEED;
+      }
       wEnd[at] = msg.length;
       type[at] = T_TAIL;
+      sh1[at + 1] = H1_SEED;
+      sh2[at + 1] = H2_SEED;
       sp.n = at + 1;
     }
   }
@@ -311,7 +383,7 @@ function keyOf(seps: string[], words: string[]): string {
 const SEVERITY_ORDER: SeverityLabel[] = ['FATAL', 'ERROR', 'WARN', 'INFO', 'DEBUG', 'TRACE', 'UNKNOWN'];
 
 export class PatternClusterer<E = undefined> {
-  private sigs = new Map<number, Signature<E>>();
+  private sigs = new SigTable<Signature<E>>();
   private readonly maxSignatures: number;
   private readonly sampleSize: number;
   private readonly slots: number;
@@ -338,9 +410,11 @@ export class PatternClusterer<E = undefined> {
     this.events++;
     const sp = scan(message, this.sp);
     if (this.level > 0) coarsenSpans(message, sp, this.level);
-    const key = hashSpans(message, sp);
-    let sig = this.sigs.get(key);
-    if (!sig) {
+    hashSpans(sp);
+    const found = this.sigs.find();
+    let sig: Signature<E>;
+    if (found >= 0) sig = this.sigs.list[found];
+    else {
       const t = materialize(message, sp, this.tok);
       sig = {
         seps: t.seps.slice(),
@@ -353,24 +427,31 @@ export class PatternClusterer<E = undefined> {
         maxTs: Number.NEGATIVE_INFINITY,
         extra: this.extra?.create(),
       };
-      this.sigs.set(key, sig);
+      this.sigs.insert(sig);
     }
     sig.counts[slot]++;
     sig.total++;
     if (ts < sig.minTs) sig.minTs = ts;
     if (ts > sig.maxTs) sig.maxTs = ts;
     const first = Number.isNaN(ts) ? Number.POSITIVE_INFINITY : ts;
-    const { type, wStart, wEnd } = sp;
+    const { type, wStart, wEnd, wh1, wh2 } = sp;
+    const samples = sig.samples;
     for (let i = 0; i < sp.n; i++) {
       const ty = type[i];
       if (ty === K_CONST || ty === K_TAIL) continue;
-      let s = sig.samples[i];
+      let s = samples[i];
       if (!s) {
         s = new ValueSample(this.sampleSize);
-        sig.samples[i] = s;
+        samples[i] = s;
       }
       const st = wStart[i];
-      s.offer(message, st, Math.min(wEnd[i], st + K_MAX_VALUE), first);
+      // The scan's hashes of the word are the sample's, unless the value is cut.
+      if (wEnd[i] - st <= K_MAX_VALUE) s.offer(message, st, wEnd[i], wh1, wh2, i, first);
+      else {
+        CUT_HASH[0] = hashRange(message, st, st + K_MAX_VALUE);
+        CUT_HASH[1] = HASH2.v;
+        s.offer(message, st, st + K_MAX_VALUE, CUT_HASH, CUT_HASH2, 0, first);
+      }
     }
     if (this.extra && sig.extra !== undefined) this.extra.add(sig.extra, message, sp, ts);
     if (this.sigs.size > this.maxSignatures) this.coarsenAll();
@@ -380,8 +461,8 @@ export class PatternClusterer<E = undefined> {
     while (this.sigs.size > this.maxSignatures && this.level < MAX_LEVEL) {
       this.level++;
       const old = this.sigs;
-      this.sigs = new Map();
-      for (const sig of old.values()) {
+      this.sigs = new SigTable();
+      for (const sig of old.list) {
         const before = sig.words.slice();
         coarsen(sig, this.level);
         // Constant words that became variables join the samples with their counts.
@@ -396,10 +477,10 @@ export class PatternClusterer<E = undefined> {
         }
         sig.samples = samples;
         sig.severity = severityOf(sig.seps, sig.words);
-        const key = hashSignature(sig.seps, sig.words);
-        const cur = this.sigs.get(key);
-        if (cur) this.mergeSig(cur, sig);
-        else this.sigs.set(key, sig);
+        hashSignature(sig.seps, sig.words);
+        const cur = this.sigs.find();
+        if (cur >= 0) this.mergeSig(this.sigs.list[cur], sig);
+        else this.sigs.insert(sig);
       }
     }
   }
@@ -434,7 +515,7 @@ export class PatternClusterer<E = undefined> {
   /** Clusters everything added so far into patterns, most frequent first (ties by pattern text). */
   clusters(): PatternCluster<E>[] {
     const groups = new Map<string, Signature<E>[]>();
-    for (const sig of this.sigs.values()) {
+    for (const sig of this.sigs.list) {
       // Severity is part of the shape: a pattern never mixes `E…` and `I…` lines.
       const gk = `${sig.severity}\u0001${sig.words.length}\u0001${sig.seps.map(shapeSep).join('\u0001')}`;
       let g = groups.get(gk);
@@ -466,16 +547,19 @@ export class PatternClusterer<E = undefined> {
   patternOf(message: string): string | undefined {
     const sp = scan(message, this.sp);
     if (this.level > 0) coarsenSpans(message, sp, this.level);
-    return this.sigs.get(hashSpans(message, sp))?.pattern;
+    hashSpans(sp);
+    const found = this.sigs.find();
+    return found >= 0 ? this.sigs.list[found].pattern : undefined;
   }
 
   private build(members: Signature<E>[]): PatternCluster<E> {
     // Deterministic member order: by key.
-    members.sort((a, b) => {
-      const ka = keyOf(a.seps, a.words);
-      const kb = keyOf(b.seps, b.words);
-      return ka < kb ? -1 : ka > kb ? 1 : 0;
-    });
+    if (members.length > 1) {
+      // Each key built once (a comparator that builds both keys costs O(m log m) concatenations).
+      const keyed = members.map((m) => ({ k: keyOf(m.seps, m.words), m }));
+      keyed.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
+      for (let i = 0; i < keyed.length; i++) members[i] = keyed[i].m;
+    }
     const first = members[0];
     const n = first.words.length;
     const words = first.words.slice();

@@ -7,104 +7,184 @@
  * `k` distinct values the sample is the full, exact value table.
  */
 
-/** FNV-1a, 32 bits. */
-export function hash32(s: string): number {
+import { HASH2, hashRange } from './tokenize.js';
+
+/** FNV-1a, 32 bits, of `s.slice(from, to)`. */
+export function hash32Range(s: string, from: number, to: number): number {
   let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
+  for (let i = from; i < to; i++) {
     h ^= s.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
   return h >>> 0;
 }
 
-interface Slot {
-  hash: number;
+/** FNV-1a, 32 bits. */
+export function hash32(s: string): number {
+  return hash32Range(s, 0, s.length);
+}
+
+/** One kept value: its count (exact) and the smallest timestamp it was seen at (Infinity when unknown). */
+export interface Slot {
   count: number;
-  /** Smallest timestamp the value was seen at (Infinity when unknown). */
   first: number;
 }
 
+/**
+ * Kept values live in fixed arrays of k+1 entries: the strings, and one Float64Array holding each
+ * value's two hashes (tokenize.ts `hashRange`; the first is `hash32`), count and first-seen time.
+ * A value is recognised by its 64 hash bits — adding an occurrence of a kept value compares numbers
+ * only, and nothing is sliced or allocated unless the value is new to the sample and kept.
+ */
 export class ValueSample {
-  readonly values = new Map<string, Slot>();
+  private n = 0;
+  private readonly vals: string[];
+  /** [0, k]: hash 1 (unsigned), [k+1, 2k+1]: hash 2, then counts, then first-seen times. */
+  private readonly data: Float64Array;
+  private readonly stride: number;
   /** Whether a value was ever dropped (more than k distinct values). */
   overflow = false;
   private maxHash = -1;
 
-  constructor(readonly k: number) {}
+  constructor(readonly k: number) {
+    this.stride = k + 1;
+    this.vals = new Array<string>(k + 1).fill('');
+    this.data = new Float64Array(4 * (k + 1));
+  }
 
-  /** Adds one occurrence of `msg.slice(start, end)` without copying it when it cannot be kept. */
-  offer(msg: string, start: number, end: number, first: number): void {
-    let h = 0x811c9dc5;
-    for (let i = start; i < end; i++) {
-      h ^= msg.charCodeAt(i);
-      h = Math.imul(h, 0x01000193);
-    }
-    h >>>= 0;
-    if (this.values.size >= this.k && h > this.maxHash) {
+  /** Number of kept values. */
+  get size(): number {
+    return this.n;
+  }
+
+  /** Kept values with their counts and first-seen times (a fresh map; not for hot loops). */
+  get values(): Map<string, Slot> {
+    const m = new Map<string, Slot>();
+    const { data, stride } = this;
+    for (let j = 0; j < this.n; j++)
+      m.set(this.vals[j], { count: data[2 * stride + j], first: data[3 * stride + j] });
+    return m;
+  }
+
+  /**
+   * Adds one occurrence of `msg.slice(start, end)`, whose two hashes are `h1s[at]` and `h2s[at]`
+   * (read from typed arrays so that no hash is boxed on the way), copying the value only when it is
+   * new and kept.
+   */
+  offer(
+    msg: string,
+    start: number,
+    end: number,
+    h1s: Int32Array,
+    h2s: Int32Array,
+    at: number,
+    first: number,
+  ): void {
+    const h = h1s[at] >>> 0;
+    const n = this.n;
+    if (n >= this.k && h > this.maxHash) {
       this.overflow = true;
       return;
     }
-    this.addHashed(msg.slice(start, end), h, 1, first);
+    const h2 = h2s[at];
+    const { data, stride } = this;
+    for (let j = 0; j < n; j++) {
+      if (data[j] === h && data[stride + j] === h2) {
+        data[2 * stride + j]++;
+        if (first < data[3 * stride + j]) data[3 * stride + j] = first;
+        return;
+      }
+    }
+    this.insert(msg.slice(start, end), h, h2, 1, first);
   }
 
   add(value: string, count: number, first: number): void {
-    this.addHashed(value, hash32(value), count, first);
+    const h = hashRange(value, 0, value.length) >>> 0;
+    this.addHashed(value, h, HASH2.v, count, first);
   }
 
-  private addHashed(value: string, h: number, count: number, first: number): void {
-    const cur = this.values.get(value);
-    if (cur) {
-      cur.count += count;
-      if (first < cur.first) cur.first = first;
-      return;
+  private addHashed(value: string, h: number, h2: number, count: number, first: number): void {
+    const { data, stride } = this;
+    for (let j = 0; j < this.n; j++) {
+      if (data[j] === h && data[stride + j] === h2) {
+        data[2 * stride + j] += count;
+        if (first < data[3 * stride + j]) data[3 * stride + j] = first;
+        return;
+      }
     }
-    if (this.values.size >= this.k) {
+    this.insert(value, h, h2, count, first);
+  }
+
+  /** Adds a value known not to be kept. */
+  private insert(value: string, h: number, h2: number, count: number, first: number): void {
+    if (this.n >= this.k) {
       this.overflow = true;
       if (h >= this.maxHash) return;
-      this.values.set(value, { hash: h, count, first });
+      this.set(this.n++, value, h, h2, count, first);
       this.evict();
       return;
     }
-    this.values.set(value, { hash: h, count, first });
+    this.set(this.n++, value, h, h2, count, first);
     if (h > this.maxHash) this.maxHash = h;
   }
 
+  private set(j: number, value: string, h: number, h2: number, count: number, first: number): void {
+    const { data, stride } = this;
+    this.vals[j] = value;
+    data[j] = h;
+    data[stride + j] = h2;
+    data[2 * stride + j] = count;
+    data[3 * stride + j] = first;
+  }
+
+  /** Drops the value with the largest hash (ties: the larger value) and recomputes the bound. */
   private evict(): void {
-    let worst: string | undefined;
+    const { data, stride, vals } = this;
+    let worst = -1;
     let wh = -1;
-    for (const [v, s] of this.values) {
-      if (s.hash > wh || (s.hash === wh && worst !== undefined && v > worst)) {
-        wh = s.hash;
-        worst = v;
+    for (let j = 0; j < this.n; j++) {
+      const h = data[j];
+      if (h > wh || (h === wh && worst >= 0 && vals[j] > vals[worst])) {
+        wh = h;
+        worst = j;
       }
     }
-    if (worst !== undefined) this.values.delete(worst);
+    if (worst >= 0) {
+      const last = --this.n;
+      vals[worst] = vals[last];
+      for (let f = 0; f < 4; f++) data[f * stride + worst] = data[f * stride + last];
+      vals[last] = '';
+    }
     let m = -1;
-    for (const s of this.values.values()) if (s.hash > m) m = s.hash;
+    for (let j = 0; j < this.n; j++) if (data[j] > m) m = data[j];
     this.maxHash = m;
   }
 
   merge(o: ValueSample): void {
     if (o.overflow) this.overflow = true;
-    for (const [v, s] of o.values) this.add(v, s.count, s.first);
+    const { data, stride } = o;
+    for (let j = 0; j < o.n; j++)
+      this.addHashed(o.vals[j], data[j], data[stride + j], data[2 * stride + j], data[3 * stride + j]);
   }
 
   /** Distinct values: exact when no overflow, else the bottom-k estimate (k-1)/(max hash fraction). */
   distinct(): number {
-    if (!this.overflow) return this.values.size;
+    if (!this.overflow) return this.n;
     const frac = (this.maxHash + 1) / 4294967296;
-    return Math.max(this.values.size, Math.round((this.k - 1) / frac));
+    return Math.max(this.n, Math.round((this.k - 1) / frac));
   }
 
   /** Kept values, most frequent first (ties by value). */
   top(n: number): { value: string; count: number }[] {
-    return [...this.values]
-      .map(([value, s]) => ({ value, count: s.count }))
+    const out: { value: string; count: number }[] = [];
+    for (let j = 0; j < this.n; j++) out.push({ value: this.vals[j], count: this.data[2 * this.stride + j] });
+    return out
       .sort((a, b) => b.count - a.count || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0))
       .slice(0, n);
   }
 
   firstSeen(value: string): number | undefined {
-    return this.values.get(value)?.first;
+    for (let j = 0; j < this.n; j++) if (this.vals[j] === value) return this.data[3 * this.stride + j];
+    return undefined;
   }
 }

@@ -67,8 +67,18 @@ const TIME_RE =
 
 /** Day and month names (as in syslog and `Date.toString()` stamps) are parts of a `Time`. */
 const DATE_WORDS = new Set(
-  'Mon Tue Wed Thu Fri Sat Sun Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec'.split(' '),
+  'Mon Tue Wed Thu Fri Sat Sun Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec'
+    .split(' ')
+    .map((w) => (w.charCodeAt(0) << 16) | (w.charCodeAt(1) << 8) | w.charCodeAt(2)),
 );
+
+/** Whether the 3 characters at `s` are a day or month name (no slice). */
+function isDateWord(msg: string, s: number): boolean {
+  const a = msg.charCodeAt(s);
+  const b = msg.charCodeAt(s + 1);
+  const c = msg.charCodeAt(s + 2);
+  return a < 128 && b < 128 && c < 128 && DATE_WORDS.has((a << 16) | (b << 8) | c);
+}
 
 /** Index of the `)` closing the `(` at `open` when it comes before any whitespace, quote or other `(` and is followed by a separator or the end; else 0. */
 function attachedParens(msg: string, open: number): number {
@@ -107,12 +117,21 @@ const TYPE_WORD = ['', VAR_TIME, VAR_IP, VAR_NUMBER, VAR_TOKEN, VAR_TAIL];
  * A message split without copying: word i is `msg.slice(wStart[i], wEnd[i])`, separator i (before
  * word i) runs from the end of word i-1 (or 0) to `wStart[i]`, and the trailing separator from the
  * end of the last word to the end of the message. `type[i]` is a `T_…` code.
+ *
+ * The scan also hashes every word and separator as it goes (two independent 32-bit hashes each,
+ * `wh1`/`wh2` and `sh1`/`sh2`; `sh*[n]` is the trailing separator), so the clusterer keys a message
+ * by combining ~2n numbers instead of walking its text again. `wh1` is FNV-1a (`hash32`), the hash
+ * the value samples use, so a sampled value is not hashed twice.
  */
 export interface Spans {
   n: number;
   wStart: Int32Array;
   wEnd: Int32Array;
   type: Uint8Array;
+  wh1: Int32Array;
+  wh2: Int32Array;
+  sh1: Int32Array;
+  sh2: Int32Array;
 }
 
 export function newSpans(): Spans {
@@ -121,11 +140,112 @@ export function newSpans(): Spans {
     wStart: new Int32Array(MAX_WORDS + 2),
     wEnd: new Int32Array(MAX_WORDS + 2),
     type: new Uint8Array(MAX_WORDS + 2),
+    wh1: new Int32Array(MAX_WORDS + 2),
+    wh2: new Int32Array(MAX_WORDS + 2),
+    sh1: new Int32Array(MAX_WORDS + 3),
+    sh2: new Int32Array(MAX_WORDS + 3),
   };
 }
 
-/** The type code of a word that contains a digit; slices only for the few shapes a regex must decide. */
-function classifyRange(msg: string, s: number, e: number): number {
+/** Seeds and steps of the two text hashes (FNV-1a and a second multiplicative one). */
+export const H1_SEED = 0x811c9dc5 | 0;
+export const H2_SEED = 0x9747b28c | 0;
+const H1_MUL = 0x01000193;
+const H2_MUL = 0x5bd1e995;
+
+/** The two text hashes of `s.slice(from, to)`, as the scan computes them (h1 is returned, h2 in `HASH2.v`). */
+export const HASH2 = { v: 0 };
+export function hashRange(s: string, from: number, to: number): number {
+  let h1 = H1_SEED;
+  let h2 = H2_SEED;
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, H1_MUL);
+    h2 = Math.imul(h2 ^ c, H2_MUL);
+  }
+  HASH2.v = h2;
+  return h1;
+}
+
+// Character classes of the word scan (ASCII); a character without the C_SPECIAL bit is plain
+// word text, handled by the loop's fast path.
+const C_HEX = 1; // 0-9 a-f A-F ':' (MAC/IPv6 groups)
+const C_DIGIT = 2;
+const C_SPECIAL = 4; // separators, '(', '.', '/', '?': the slow path decides
+const CLS = new Uint8Array(128);
+for (let c = 48; c <= 57; c++) CLS[c] = C_HEX | C_DIGIT;
+for (const c of 'abcdefABCDEF:') CLS[c.charCodeAt(0)] |= C_HEX;
+// Control characters and space end a word inside quotes (and nowhere else unless separators).
+for (let c = 0; c < 128; c++) if (SEP[c] !== 0 || c <= 32) CLS[c] |= C_SPECIAL;
+for (const c of '(./?') CLS[c.charCodeAt(0)] |= C_SPECIAL;
+
+/**
+ * Characters any of NUMBER_RE, IP_RE or TIME_RE can match (words never hold whitespace). A word with
+ * any other character is a `Token` without running a regex: exact, not a heuristic.
+ */
+const MAY_TYPE = new Uint8Array(128);
+for (const c of '0123456789+-.,eE%msunkKMGTiB/:T_Z') MAY_TYPE[c.charCodeAt(0)] = 1;
+
+/** `d…d` with exactly `len` digits at `s`. */
+function digitsAt(msg: string, s: number, len: number): boolean {
+  for (let i = s; i < s + len; i++) if (!isDigit(msg.charCodeAt(i))) return false;
+  return true;
+}
+
+/** `.ddd…` (at least one digit) running exactly to `e`, or nothing (s === e). */
+function fractionTo(msg: string, s: number, e: number): boolean {
+  if (s === e) return true;
+  if (msg.charCodeAt(s) !== 46 || s + 1 === e) return false;
+  return digitsAt(msg, s + 1, e - s - 1);
+}
+
+/** `hh:mm:ss` at `s` (two digits each). */
+function clockAt(msg: string, s: number): boolean {
+  return (
+    digitsAt(msg, s, 2) &&
+    msg.charCodeAt(s + 2) === 58 &&
+    digitsAt(msg, s + 3, 2) &&
+    msg.charCodeAt(s + 5) === 58 &&
+    digitsAt(msg, s + 6, 2)
+  );
+}
+
+/**
+ * The two commonest time shapes decided without a regex: `hh:mm:ss[.f]` and
+ * `yyyy-mm-ddThh:mm:ss[.f][Z]`. Both are strings TIME_RE accepts and NUMBER_RE/IP_RE reject, so the
+ * answer is the regexes' answer (tokenize.test.ts checks the two agree).
+ */
+function isCommonTime(msg: string, s: number, e: number): boolean {
+  const len = e - s;
+  if (len >= 8 && clockAt(msg, s)) return fractionTo(msg, s + 8, e);
+  if (
+    len >= 19 &&
+    digitsAt(msg, s, 4) &&
+    msg.charCodeAt(s + 4) === 45 &&
+    digitsAt(msg, s + 5, 2) &&
+    msg.charCodeAt(s + 7) === 45 &&
+    digitsAt(msg, s + 8, 2) &&
+    msg.charCodeAt(s + 10) === 84 &&
+    clockAt(msg, s + 11)
+  )
+    return fractionTo(msg, s + 19, msg.charCodeAt(e - 1) === 90 ? e - 1 : e);
+  return false;
+}
+
+/** The type code of a word that contains a digit, by the regexes (the reference classification). */
+export function classifyByRegex(w: string): number {
+  if (NUMBER_RE.test(w)) return T_NUMBER;
+  if (IP_RE.test(w)) return T_IP;
+  if (TIME_RE.test(w)) return T_TIME;
+  return T_TOKEN;
+}
+
+/**
+ * The type code of a word that contains a digit: the same answer as `classifyByRegex`, but plain
+ * numbers, common times and words with a character no regex accepts are decided in one char scan,
+ * without slicing the word out.
+ */
+export function classifyRange(msg: string, s: number, e: number): number {
   const c0 = msg.charCodeAt(s);
   if (!(isDigit(c0) || c0 === 45 || c0 === 43 || c0 === 46)) return T_TOKEN;
   let i = c0 === 45 || c0 === 43 ? s + 1 : s;
@@ -140,11 +260,12 @@ function classifyRange(msg: string, s: number, e: number): number {
   if (i === e && digits > 0) {
     if (dots === 0 || (dots === 1 && msg.charCodeAt(e - 1) !== 46)) return T_NUMBER;
   }
-  const w = msg.slice(s, e);
-  if (NUMBER_RE.test(w)) return T_NUMBER;
-  if (IP_RE.test(w)) return T_IP;
-  if (TIME_RE.test(w)) return T_TIME;
-  return T_TOKEN;
+  for (let j = i; j < e; j++) {
+    const c = msg.charCodeAt(j);
+    if (c >= 128 || MAY_TYPE[c] === 0) return T_TOKEN;
+  }
+  if (isCommonTime(msg, s, e)) return T_TIME;
+  return classifyByRegex(msg.slice(s, e));
 }
 
 function isHexRange(msg: string, s: number, e: number): boolean {
@@ -157,9 +278,9 @@ function isHexRange(msg: string, s: number, e: number): boolean {
   return true;
 }
 
-/** Splits `msg` into word spans (see module comment for the rules). */
+/** Splits `msg` into word spans (see module comment for the rules), hashing words and separators. */
 export function scan(msg: string, sp: Spans): Spans {
-  const { wStart, wEnd, type } = sp;
+  const { wStart, wEnd, type, wh1, wh2, sh1, sh2 } = sp;
   let w = 0;
   const n = msg.length;
   let i = 0;
@@ -167,9 +288,13 @@ export function scan(msg: string, sp: Spans): Spans {
   let quoted = false;
   const klog = klogLevelLength(msg);
   if (klog) {
+    sh1[0] = H1_SEED;
+    sh2[0] = H2_SEED;
     wStart[0] = 0;
     wEnd[0] = klog;
     type[0] = T_CONST;
+    wh1[0] = hashRange(msg, 0, klog);
+    wh2[0] = HASH2.v;
     w = 1;
     i = klog;
     sepStart = klog;
@@ -178,10 +303,14 @@ export function scan(msg: string, sp: Spans): Spans {
     // Separator run. Runs of dots (`......`) separate too, and an empty pair (`()`, `""`) holds an
     // empty word, so `host ()` and `host (name)` have the same shape.
     let empty = false;
+    let s1 = H1_SEED;
+    let s2 = H2_SEED;
     while (i < n) {
       const c = msg.charCodeAt(i);
       if (c === 46) {
         if (msg.charCodeAt(i + 1) === 46 || (i > sepStart && msg.charCodeAt(i - 1) === 46)) {
+          s1 = Math.imul(s1 ^ c, H1_MUL);
+          s2 = Math.imul(s2 ^ c, H2_MUL);
           i++;
           continue;
         }
@@ -189,6 +318,8 @@ export function scan(msg: string, sp: Spans): Spans {
       }
       if (c >= 128 || SEP[c] === 0) break;
       if (c === 34) quoted = !quoted;
+      s1 = Math.imul(s1 ^ c, H1_MUL);
+      s2 = Math.imul(s2 ^ c, H2_MUL);
       i++;
       if (CLOSER[c] !== 0 && msg.charCodeAt(i) === CLOSER[c]) {
         empty = true;
@@ -196,68 +327,107 @@ export function scan(msg: string, sp: Spans): Spans {
       }
     }
     if (empty && w < MAX_WORDS) {
+      sh1[w] = s1;
+      sh2[w] = s2;
       wStart[w] = i;
       wEnd[w] = i;
       type[w] = T_CONST;
+      wh1[w] = H1_SEED;
+      wh2[w] = H2_SEED;
       w++;
       sepStart = i;
       continue;
     }
-    if (i >= n) break;
+    if (i >= n) {
+      sh1[w] = s1;
+      sh2[w] = s2;
+      sp.n = w;
+      return sp;
+    }
     if (w >= MAX_WORDS) {
+      sh1[w] = s1;
+      sh2[w] = s2;
       wStart[w] = i;
       wEnd[w] = n;
       type[w] = T_TAIL;
+      wh1[w] = H1_SEED;
+      wh2[w] = H2_SEED;
+      sh1[w + 1] = H1_SEED;
+      sh2[w + 1] = H2_SEED;
       sp.n = w + 1;
       return sp;
     }
+    sh1[w] = s1;
+    sh2[w] = s2;
     const start = i;
     let digit = false;
     let dot = false;
     let url = false;
     let hexOnly = true;
+    let h1 = H1_SEED;
+    let h2 = H2_SEED;
     while (i < n) {
       const c = msg.charCodeAt(i);
-      if (hexOnly && !isHexOrColon(c)) hexOnly = false;
-      if (c < 128) {
-        const s = SEP[c];
-        if (quoted) {
-          // Inside a double-quoted string only whitespace and the closing quote end a word: a value
-          // such as "system:node:ip-10-0-1-2" or "a=b,c" is one word whatever it holds.
-          if (c <= 32 || c === 34) break;
-          if (c >= 48 && c <= 57) digit = true;
-        } else if (c === 40 && i > start && attachedParens(msg, i) > 0) {
-          // `LOCAL(0)`, `pam_unix(sshd:auth)`: a parenthesised suffix glued to a word, closed before
-          // any space, belongs to the word.
-          const close = attachedParens(msg, i);
-          for (let j = i + 1; j < close; j++) if (isDigit(msg.charCodeAt(j))) digit = true;
-          i = close;
-        } else if (s !== 0) {
-          // '=' inside a URL or path (`/x?a=1`) stays in the word; ':' between digits too, unless
-          // the word already has a dot (`10.0.0.1:80` splits into address and port, `10:04:05` does not).
-          // Hex groups joined by ':' (a MAC or IPv6 address, `fe80::1`) stay one word too.
-          if (
-            s === 3
-              ? !url
-              : s === 1 ||
-                (!(hexOnly && isHexOrColon(msg.charCodeAt(i - 1)) && isHexOrColon(msg.charCodeAt(i + 1))) &&
-                  (dot || !isDigit(msg.charCodeAt(i - 1)) || !isDigit(msg.charCodeAt(i + 1))))
-          )
-            break;
-        } else if (c >= 48 && c <= 57) digit = true;
-        else if (c === 46) {
-          if (msg.charCodeAt(i + 1) === 46) break;
-          dot = true;
-        } else if (c === 47 || c === 63) url = true;
+      if (c >= 128) {
+        hexOnly = false;
+      } else {
+        const k = CLS[c];
+        if ((k & C_SPECIAL) === 0) {
+          // Plain word text (the common case).
+          if ((k & C_HEX) === 0) hexOnly = false;
+          else if ((k & C_DIGIT) !== 0) digit = true;
+        } else {
+          if (hexOnly && (k & C_HEX) === 0) hexOnly = false;
+          const s = SEP[c];
+          if (quoted) {
+            // Inside a double-quoted string only whitespace and the closing quote end a word: a
+            // value such as "system:node:ip-10-0-1-2" or "a=b,c" is one word whatever it holds.
+            if (c <= 32 || c === 34) break;
+          } else if (c === 40 && i > start && attachedParens(msg, i) > 0) {
+            // `LOCAL(0)`, `pam_unix(sshd:auth)`: a parenthesised suffix glued to a word, closed
+            // before any space, belongs to the word.
+            const close = attachedParens(msg, i);
+            for (let j = i; j < close; j++) {
+              const d = msg.charCodeAt(j);
+              if (isDigit(d)) digit = true;
+              h1 = Math.imul(h1 ^ d, H1_MUL);
+              h2 = Math.imul(h2 ^ d, H2_MUL);
+            }
+            i = close;
+            h1 = Math.imul(h1 ^ 41, H1_MUL);
+            h2 = Math.imul(h2 ^ 41, H2_MUL);
+            i++;
+            continue;
+          } else if (s !== 0) {
+            // '=' inside a URL or path (`/x?a=1`) stays in the word; ':' between digits too, unless
+            // the word already has a dot (`10.0.0.1:80` splits into address and port, `10:04:05`
+            // does not). Hex groups joined by ':' (a MAC or IPv6 address, `fe80::1`) stay one word.
+            if (
+              s === 3
+                ? !url
+                : s === 1 ||
+                  (!(hexOnly && isHexOrColon(msg.charCodeAt(i - 1)) && isHexOrColon(msg.charCodeAt(i + 1))) &&
+                    (dot || !isDigit(msg.charCodeAt(i - 1)) || !isDigit(msg.charCodeAt(i + 1))))
+            )
+              break;
+          } else if (c === 46) {
+            if (msg.charCodeAt(i + 1) === 46) break;
+            dot = true;
+          } else if (c === 47 || c === 63) url = true;
+        }
       }
+      h1 = Math.imul(h1 ^ c, H1_MUL);
+      h2 = Math.imul(h2 ^ c, H2_MUL);
       i++;
     }
     const len = i - start;
     wStart[w] = start;
     wEnd[w] = i;
+    wh1[w] = h1;
+    wh2[w] = h2;
     type[w] = digit
       ? classifyRange(msg, start, i)
-      : len === 3 && DATE_WORDS.has(msg.slice(start, i))
+      : len === 3 && isDateWord(msg, start)
         ? T_TIME
         : len >= 8 && isHexRange(msg, start, i)
           ? T_TOKEN
@@ -265,6 +435,8 @@ export function scan(msg: string, sp: Spans): Spans {
     w++;
     sepStart = i;
   }
+  sh1[w] = H1_SEED;
+  sh2[w] = H2_SEED;
   sp.n = w;
   return sp;
 }
