@@ -32,6 +32,10 @@ await Promise.all([
     outdir: dist,
     outExtension: { '.js': '.mjs' },
     bundle: true,
+    // Modules loaded by `await import()` (deploy's CDK app, …) become chunks loaded on demand, so
+    // `logferry run` does not pay aws-cdk-lib's start-up time and memory.
+    splitting: true,
+    chunkNames: 'cli/chunks/[name]-[hash]',
     packages: 'external',
     platform: 'node',
     format: 'esm',
