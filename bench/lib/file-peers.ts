@@ -35,6 +35,8 @@ export interface PhaseFigures {
   wallS: number;
   mibPerSec: number;
   linesPerSec: number;
+  /** MiB per second of CPU (user + system): steadier than wall time on a loaded machine. */
+  mibPerCpuSec: number;
   peakRssMb: number;
   cpuS: number;
   note?: string;
@@ -82,6 +84,7 @@ export function figures(m: Measured, corpus: CriCorpus, note?: string): PhaseFig
     wallS: m.wallS,
     mibPerSec: +(corpus.bytes / 1048576 / wall).toFixed(1),
     linesPerSec: Math.round(corpus.lines / wall),
+    mibPerCpuSec: +(corpus.bytes / 1048576 / Math.max(m.cpuS, 0.01)).toFixed(1),
     peakRssMb: m.peakRssMb,
     cpuS: m.cpuS,
     ...(note ? { note } : {}),
@@ -93,10 +96,9 @@ export function catPhase(corpus: CriCorpus): Measured {
 }
 
 export function naivePhase(corpus: CriCorpus): Measured {
+  // Plain JavaScript, so no TypeScript loader is in its time or memory.
   const m = measure('naive-node', process.execPath, [
-    '--import',
-    'tsx',
-    join(ROOT, 'bench/naive/cri-lines.ts'),
+    join(ROOT, 'bench/naive/cri-lines.mjs'),
     ...corpus.files,
   ]);
   const got = JSON.parse(m.stdout.trim()) as { lines: number };

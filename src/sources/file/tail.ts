@@ -389,7 +389,7 @@ export class FileTailer {
     // Character and byte offsets then coincide. Otherwise each line is decoded as UTF-8 on its own.
     const lastNl = buf.lastIndexOf(10, n - 1);
     const chunk =
-      lastNl > 0 && isAscii(buf.subarray(0, lastNl)) ? buf.toString('latin1', 0, lastNl + 1) : undefined;
+      lastNl > 0 && isAscii(buf.subarray(0, lastNl)) ? buf.toString('ascii', 0, lastNl + 1) : undefined;
     let pos = 0;
     while (pos < n) {
       let nl = pos > lastNl ? -1 : chunk !== undefined ? chunk.indexOf('\n', pos) : buf.indexOf(10, pos);

@@ -4,7 +4,7 @@
  * and `JSON.parse` of each message that opens with `{`. No partial-line reassembly, no offsets, no
  * records, no acknowledgements: a ceiling for "Node reading lines and decoding JSON", not a peer.
  *
- *   node --import tsx bench/naive/cri-lines.ts FILE…      → prints `{"lines":…,"json":…}` on stdout
+ *   node bench/naive/cri-lines.mjs FILE…      → prints `{"lines":…,"json":…}` on stdout
  */
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
