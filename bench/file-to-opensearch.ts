@@ -18,15 +18,16 @@ import { startOpenSearch } from '../test/infra/opensearch.js';
 import { criCorpus } from './lib/cri-logs.js';
 import {
   catPhase,
-  FLUENT_BIT_SKIPPED,
-  figures,
+  corpusSummary,
   fluentBitPhase,
   logferryPhase,
   type Measured,
   naivePhase,
-  type PhaseFigures,
+  printRows,
+  ratioOf,
+  runPhases,
 } from './lib/file-peers.js';
-import { median, writeResults } from './lib/harness.js';
+import { writeResults } from './lib/harness.js';
 
 const env = process.env;
 const MB = Number(env.BENCH_MB ?? 500);
@@ -49,45 +50,23 @@ try {
     if (docs !== corpus.entries) throw new Error(`OpenSearch holds ${docs} documents of ${corpus.entries}`);
     return m;
   };
-  const phases: Record<string, () => Promise<Measured | undefined>> = {
-    cat: async () => catPhase(corpus),
-    'naive-node': async () => naivePhase(corpus),
-    'logferry-opensearch': logferry,
-    'fluent-bit-stock': async () => fluentBitPhase(corpus, undefined),
-    'fluent-bit-256k': async () => fluentBitPhase(corpus, 256),
-  };
-  const names = Object.keys(phases);
-  const runs = new Map<string, Measured[]>(names.map((n) => [n, []]));
-  for (let i = 0; i < RUNS; i++) {
-    for (const n of i % 2 === 0 ? names : [...names].reverse()) {
-      const m = await phases[n]();
-      if (m) runs.get(n)?.push(m);
-      process.stderr.write(
-        m ? `  ${n}: ${m.wallS} s, ${m.peakRssMb} MB\n` : `  ${n}: ${FLUENT_BIT_SKIPPED}\n`,
-      );
-    }
-  }
-  const out: (PhaseFigures | { phase: string; skipped: string })[] = [];
-  for (const n of names) {
-    const ms = runs.get(n) ?? [];
-    if (ms.length === 0) {
-      out.push({ phase: n, skipped: FLUENT_BIT_SKIPPED });
-      continue;
-    }
-    const wall = median(ms.map((m) => m.wallS));
-    const m = ms.find((x) => x.wallS === wall) as Measured;
-    out.push({ ...figures(m, corpus), peakRssMb: Math.max(...ms.map((x) => x.peakRssMb)) });
-  }
-  const get = (n: string) => out.find((p): p is PhaseFigures => p.phase === n && 'mibPerSec' in p);
-  const lf = get('logferry-opensearch') as PhaseFigures;
-  const ratio = (n: string) => {
-    const p = get(n);
-    return p ? +(lf.mibPerSec / p.mibPerSec).toFixed(2) : null;
-  };
-  const cpuRatio = (n: string) => {
-    const p = get(n);
-    return p ? +(lf.mibPerCpuSec / p.mibPerCpuSec).toFixed(2) : null;
-  };
+  const rows = await runPhases(
+    {
+      cat: () => catPhase(corpus),
+      'naive-node': () => naivePhase(corpus),
+      'logferry-opensearch': logferry,
+      'fluent-bit-stock': () => fluentBitPhase(corpus, undefined),
+      'fluent-bit-256k': () => fluentBitPhase(corpus, 256),
+    },
+    RUNS,
+    corpus,
+  );
+  const vs = (by: 'wall' | 'cpu') => ({
+    cat: by === 'wall' ? ratioOf(rows, 'logferry-opensearch', 'cat') : undefined,
+    naiveNode: ratioOf(rows, 'logferry-opensearch', 'naive-node', by),
+    fluentBitStockToNull: ratioOf(rows, 'logferry-opensearch', 'fluent-bit-stock', by),
+    fluentBit256kToNull: ratioOf(rows, 'logferry-opensearch', 'fluent-bit-256k', by),
+  });
   const result = {
     scenario: 'file-to-opensearch',
     at: new Date().toISOString(),
@@ -95,38 +74,17 @@ try {
     loadAverage: loadavg().map((x) => +x.toFixed(1)),
     opensearch: node.version,
     runs: RUNS,
-    corpus: {
-      seed: SEED,
-      files: corpus.files.length,
-      mib: +(corpus.bytes / 1048576).toFixed(1),
-      lines: corpus.lines,
-      entries: corpus.entries,
-      jsonEntries: corpus.jsonEntries,
-    },
+    corpus: corpusSummary(corpus, SEED),
     documentsIndexed: corpus.entries,
-    phases: out,
-    logferryVs: {
-      cat: ratio('cat'),
-      naiveNode: ratio('naive-node'),
-      fluentBitStockToNull: ratio('fluent-bit-stock'),
-      fluentBit256kToNull: ratio('fluent-bit-256k'),
-    },
-    /** The same ratios by MiB per CPU-second of the client process (OpenSearch's own CPU excluded). */
-    logferryVsByCpu: {
-      naiveNode: cpuRatio('naive-node'),
-      fluentBitStockToNull: cpuRatio('fluent-bit-stock'),
-      fluentBit256kToNull: cpuRatio('fluent-bit-256k'),
-    },
+    phases: rows,
+    logferryVs: vs('wall'),
+    /** By MiB per CPU-second of the client process (OpenSearch's own CPU is not counted). */
+    logferryVsByCpu: vs('cpu'),
   };
-  for (const p of out) {
-    if ('skipped' in p) console.log(`${p.phase.padEnd(20)} ${p.skipped}`);
-    else
-      console.log(
-        `${p.phase.padEnd(20)} ${String(p.mibPerSec).padStart(7)} MiB/s ${String(p.linesPerSec).padStart(9)} lines/s  wall ${p.wallS} s  cpu ${p.cpuS} s (${p.mibPerCpuSec} MiB/cpu-s)  peak RSS ${p.peakRssMb} MB`,
-      );
-  }
+  printRows(rows);
+  const w = result.logferryVs;
   console.log(
-    `logferry → OpenSearch = ${result.logferryVs.cat} × cat, ${result.logferryVs.naiveNode} × naive Node, ${result.logferryVs.fluentBitStockToNull ?? '–'} × Fluent Bit stock → null, ${result.logferryVs.fluentBit256kToNull ?? '–'} × Fluent Bit 256k → null (load average ${result.loadAverage.join(' ')})`,
+    `logferry → OpenSearch = ${w.cat} × cat, ${w.naiveNode} × naive Node, ${w.fluentBitStockToNull ?? '–'} × Fluent Bit stock → null, ${w.fluentBit256kToNull ?? '–'} × Fluent Bit 256k → null (load average ${result.loadAverage.join(' ')})`,
   );
   writeResults('file-to-opensearch', result);
 } finally {

@@ -17,6 +17,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CriCorpus } from './cri-logs.js';
+import { median } from './harness.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 export const LOGFERRY_CLI = join(ROOT, 'dist/cli/logferry.mjs');
@@ -210,3 +211,77 @@ export function fluentBitPhase(corpus: CriCorpus, bufferKiB: number | undefined)
 }
 
 export const FLUENT_BIT_SKIPPED = 'skipped (set LOGFERRY_FLUENT_BIT)';
+
+export type PhaseRow = PhaseFigures | { phase: string; skipped: string };
+
+/**
+ * Runs every phase `runs` times (order reversed on odd runs, so background load falls on all
+ * alike) and reports each phase's median run (peak RSS: the highest); a phase that returns
+ * undefined (Fluent Bit without `LOGFERRY_FLUENT_BIT`) is reported as skipped.
+ */
+export async function runPhases(
+  phases: Record<string, () => Measured | undefined | Promise<Measured | undefined>>,
+  runs: number,
+  corpus: CriCorpus,
+): Promise<PhaseRow[]> {
+  const names = Object.keys(phases);
+  const got = new Map<string, Measured[]>(names.map((n) => [n, []]));
+  for (let i = 0; i < runs; i++) {
+    for (const n of i % 2 === 0 ? names : [...names].reverse()) {
+      const m = await phases[n]();
+      if (m) got.get(n)?.push(m);
+      process.stderr.write(
+        m ? `  ${n}: ${m.wallS} s, ${m.peakRssMb} MB\n` : `  ${n}: ${FLUENT_BIT_SKIPPED}\n`,
+      );
+    }
+  }
+  return names.map((n) => {
+    const ms = got.get(n) ?? [];
+    if (ms.length === 0) return { phase: n, skipped: FLUENT_BIT_SKIPPED };
+    const wall = median(ms.map((m) => m.wallS));
+    const m = ms.find((x) => x.wallS === wall) as Measured;
+    return { ...figures(m, corpus), peakRssMb: Math.max(...ms.map((x) => x.peakRssMb)) };
+  });
+}
+
+/** The figures of phase `name`, if it ran. */
+export function row(rows: PhaseRow[], name: string): PhaseFigures | undefined {
+  return rows.find((p): p is PhaseFigures => p.phase === name && 'mibPerSec' in p);
+}
+
+/** `of`'s throughput over `to`'s, by wall time or by CPU time; null when `to` did not run. */
+export function ratioOf(
+  rows: PhaseRow[],
+  of: string,
+  to: string,
+  by: 'wall' | 'cpu' = 'wall',
+): number | null {
+  const a = row(rows, of);
+  const b = row(rows, to);
+  if (!a || !b) return null;
+  return by === 'wall'
+    ? +(a.mibPerSec / b.mibPerSec).toFixed(2)
+    : +(a.mibPerCpuSec / b.mibPerCpuSec).toFixed(2);
+}
+
+export function printRows(rows: PhaseRow[]): void {
+  for (const p of rows) {
+    if ('skipped' in p) console.log(`${p.phase.padEnd(20)} ${p.skipped}`);
+    else
+      console.log(
+        `${p.phase.padEnd(20)} ${String(p.mibPerSec).padStart(7)} MiB/s ${String(p.linesPerSec).padStart(9)} lines/s  wall ${p.wallS} s  cpu ${p.cpuS} s (${p.mibPerCpuSec} MiB/cpu-s)  peak RSS ${p.peakRssMb} MB`,
+      );
+  }
+}
+
+/** The corpus as the results files describe it. */
+export function corpusSummary(corpus: CriCorpus, seed: number) {
+  return {
+    seed,
+    files: corpus.files.length,
+    mib: +(corpus.bytes / 1048576).toFixed(1),
+    lines: corpus.lines,
+    entries: corpus.entries,
+    jsonEntries: corpus.jsonEntries,
+  };
+}
