@@ -98,7 +98,7 @@ export const fileSourceConfig = z.strictObject({
     .number()
     .int()
     .min(64 * 1024)
-    .default(8 * 1024 * 1024),
+    .default(4 * 1024 * 1024),
   /** Poll interval (a fallback for missed or unsupported file-system events). */
   pollIntervalMs: z.number().int().min(10).default(1000),
   /** How often to look for new files besides file-system events. */
