@@ -45,7 +45,9 @@ try {
   };
   const logferry = async (): Promise<Measured> => {
     await fetch(`${base}/${INDEX}`, { method: 'DELETE' });
-    const m = logferryPhase(corpus, `{ type: opensearch, url: '${base}', index: ${INDEX} }`);
+    const m = logferryPhase(corpus, `{ type: opensearch, url: '${base}', index: ${INDEX} }`, {
+      phase: 'logferry-opensearch',
+    });
     const docs = await count();
     if (docs !== corpus.entries) throw new Error(`OpenSearch holds ${docs} documents of ${corpus.entries}`);
     return m;
