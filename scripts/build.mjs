@@ -32,6 +32,12 @@ await Promise.all([
     outdir: dist,
     outExtension: { '.js': '.mjs' },
     bundle: true,
+    // Modules loaded by `await import()` (deploy's CDK app, …) become chunks loaded on demand, so
+    // `logferry run` does not pay aws-cdk-lib's start-up time and memory.
+    splitting: true,
+    // Chunks sit beside the entry: code in them finds dist/cli/query-worker.mjs and dist/console by
+    // paths relative to its own module.
+    chunkNames: 'cli/[name]-[hash]',
     packages: 'external',
     platform: 'node',
     format: 'esm',

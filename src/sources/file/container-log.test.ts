@@ -81,6 +81,33 @@ describe('CRI format', () => {
   });
 });
 
+describe('CRI times', () => {
+  it('match Date.parse for every form, across lines of the same and of different seconds', () => {
+    const times = [
+      '2026-11-22T00:00:00.0039Z',
+      '2026-11-22T00:00:00.9999999Z',
+      '2026-11-22T00:00:00.5Z',
+      '2026-11-22T00:00:01.12Z',
+      '2026-11-22T00:00:01Z',
+      '2026-11-22T00:00:01.123456789Z',
+      '2026-11-22T00:00:01.123456789012Z',
+      '2026-11-22T00:00:01.123+02:00',
+      '2026-11-22T00:00:01.Z',
+      '2026-11-22T00:00:01.1a2Z',
+      '2026-13-22T00:00:01.1Z',
+      '2026-11-23T00:00:01.250Z',
+    ];
+    const { out } = decode(
+      'cri',
+      times.map((t) => `${t} stdout F hi`),
+    );
+    expect(out.map((e) => e.time)).toEqual(
+      times.map((t) => (Number.isNaN(Date.parse(t)) ? undefined : Date.parse(t))),
+    );
+    expect(out.every((e) => e.stream === 'stdout' && e.text === 'hi')).toBe(true);
+  });
+});
+
 describe('Docker json-file format', () => {
   it('decodes log/stream/time and joins 16 KiB pieces without a trailing newline', () => {
     const p1 = 'p'.repeat(16384);

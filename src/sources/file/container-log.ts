@@ -105,23 +105,64 @@ export class ContainerLogDecoder {
   }
 
   private cri(line: string, offset: number, end: number, truncated: boolean, out: DecodedEntry[]): void {
+    // Header without a regular expression or per-field copies: the two stream names are constants.
     const s1 = line.indexOf(' ');
-    const s2 = s1 < 0 ? -1 : line.indexOf(' ', s1 + 1);
-    const tag = s2 < 0 ? '' : line.charAt(s2 + 1);
+    let s2: number;
+    let stream: string;
+    if (s1 > 0 && line.startsWith('stdout ', s1 + 1)) {
+      stream = 'stdout';
+      s2 = s1 + 7;
+    } else if (s1 > 0 && line.startsWith('stderr ', s1 + 1)) {
+      stream = 'stderr';
+      s2 = s1 + 7;
+    } else {
+      s2 = s1 < 0 ? -1 : line.indexOf(' ', s1 + 1);
+      stream = s2 < 0 ? '' : line.slice(s1 + 1, s2);
+    }
+    const tag = s2 < 0 ? 0 : line.charCodeAt(s2 + 1);
     if (
       s1 <= 0 ||
       s2 < 0 ||
-      (tag !== 'P' && tag !== 'F') ||
+      (tag !== 80 && tag !== 70) || // P, F
       (line.length > s2 + 2 && line.charCodeAt(s2 + 2) !== 32)
     ) {
       this.stats.malformed++;
       out.push({ text: line, time: undefined, stream: undefined, offset, end, truncated });
       return;
     }
-    const stream = line.slice(s1 + 1, s2);
-    const time = parseTime(line.slice(0, s1));
+    const time = this.time(line, s1);
     const text = line.length > s2 + 3 ? line.slice(s2 + 3) : '';
-    this.piece(stream, text, time, tag === 'P', offset, end, truncated, out);
+    this.piece(stream, text, time, tag === 80, offset, end, truncated, out);
+  }
+
+  /** Seconds part (`YYYY-MM-DDTHH:MM:SS`) of the last time parsed, and its epoch ms. */
+  private timePrefix = '';
+  private timeBase = 0;
+
+  /**
+   * The CRI time `line[0, s1)`: `YYYY-MM-DDTHH:MM:SS[.fraction]Z` takes the epoch seconds of the
+   * previous line when the seconds part is the same (lines of one second share it) and adds the
+   * milliseconds of the fraction (truncated, as `Date.parse` does); any other form (an offset, a
+   * malformed time) goes through `Date.parse`.
+   */
+  private time(line: string, s1: number): number | undefined {
+    if (line.charCodeAt(s1 - 1) !== 90 || (s1 !== 20 && (s1 < 22 || line.charCodeAt(19) !== 46)))
+      return parseTime(line.slice(0, s1));
+    let ms = 0;
+    for (let i = 20; i < s1 - 1; i++) {
+      const d = line.charCodeAt(i) - 48;
+      if (d < 0 || d > 9) return parseTime(line.slice(0, s1));
+      if (i < 23) ms = ms * 10 + d;
+    }
+    if (s1 > 20) for (let i = s1 - 1; i < 23; i++) ms *= 10;
+    if (this.timePrefix.length === 0 || !line.startsWith(this.timePrefix)) {
+      const head = line.slice(0, 19);
+      const base = Date.parse(`${head}Z`);
+      if (Number.isNaN(base)) return parseTime(line.slice(0, s1));
+      this.timePrefix = head;
+      this.timeBase = base;
+    }
+    return this.timeBase + ms;
   }
 
   private docker(line: string, offset: number, end: number, truncated: boolean, out: DecodedEntry[]): void {

@@ -90,6 +90,15 @@ export const fileSourceConfig = z.strictObject({
     .min(4096)
     .max(16 * 1024 * 1024)
     .default(256 * 1024),
+  /**
+   * Most bytes of records handed to the pipeline and not yet acknowledged; reading pauses there
+   * (bounds memory whatever the sinks' speed; at least one read is always in flight).
+   */
+  readAheadBytes: z
+    .number()
+    .int()
+    .min(64 * 1024)
+    .default(4 * 1024 * 1024),
   /** Poll interval (a fallback for missed or unsupported file-system events). */
   pollIntervalMs: z.number().int().min(10).default(1000),
   /** How often to look for new files besides file-system events. */
@@ -124,6 +133,8 @@ interface Flight {
   from: number;
   to: number;
   done: boolean;
+  /** Bytes of the lines behind its records (counts against `readAheadBytes` until acknowledged). */
+  bytes: number;
 }
 
 interface FileState {
@@ -133,6 +144,8 @@ interface FileState {
   logStream: string;
   tag: string | undefined;
   k8s: KubernetesMeta | undefined;
+  /** `<key>:`, the start of every record id of the file. */
+  idPrefix: string;
   decoder: ContainerLogDecoder;
   joiner: MultilineJoiner | undefined;
   /** Offset of the last envelope's end (where re-reading rebuilds every pending record). */
@@ -158,6 +171,10 @@ export class FileSource implements Source {
   private seq = 0;
   private readonly counters = { envelopes: 0, records: 0, rewinds: 0 };
   private once: boolean;
+  /** Bytes of envelopes in `inflight` (see `readAheadBytes`). */
+  private unackedBytes = 0;
+  private ackWaiter: (() => void) | undefined;
+  requestFlush?: () => void;
 
   constructor(cfg: FileSourceConfig, ctx: BuildContext = {}) {
     this.cfg = cfg;
@@ -215,9 +232,14 @@ export class FileSource implements Source {
     });
     this.tailer = tailer;
     const out: DecodedEntry[] = [];
+    const wake = () => this.wakeReader();
+    signal.addEventListener('abort', wake);
     for await (const ev of tailer.read(signal)) {
       const env = this.handle(ev, out);
-      if (env) yield env;
+      if (env) {
+        yield env;
+        await this.waitForAcks(signal);
+      }
       if (ev.kind === 'idle' && this.cfg.multiline) {
         const now = Date.now();
         for (const st of this.files.values()) {
@@ -228,7 +250,32 @@ export class FileSource implements Source {
         }
       }
     }
+    signal.removeEventListener('abort', wake);
     await this.db.flush();
+  }
+
+  /** Read-ahead bound: waits (asking the runner to send open batches) until acknowledgements free room. */
+  private async waitForAcks(signal: AbortSignal): Promise<void> {
+    while (this.unackedBytes > this.cfg.readAheadBytes && !signal.aborted) {
+      const waiting = new Promise<void>((res) => {
+        this.ackWaiter = res;
+      });
+      this.requestFlush?.();
+      await waiting;
+    }
+  }
+
+  private wakeReader(): void {
+    const w = this.ackWaiter;
+    this.ackWaiter = undefined;
+    w?.();
+  }
+
+  /** Removes an envelope from `inflight` (acknowledged, or superseded by a truncation). */
+  private settle(ackId: string, f: Flight): void {
+    if (!this.inflight.delete(ackId)) return;
+    this.unackedBytes -= f.bytes;
+    this.wakeReader();
   }
 
   private handle(ev: TailEvent, out: DecodedEntry[]): SourceEnvelope | undefined {
@@ -245,7 +292,7 @@ export class FileSource implements Source {
         st.queue = st.queue.filter((f) => f.to <= ev.offset);
       } else {
         // Content before the offset is gone: in-flight envelopes can no longer move the position.
-        for (const f of st.queue) this.inflight.delete(this.flightId(f));
+        for (const f of st.queue) this.settle(this.flightId(f), f);
         st.queue = [];
         this.db.set(st.key, st.path, ev.offset);
         void this.flushDb();
@@ -296,17 +343,27 @@ export class FileSource implements Source {
   private envelope(st: FileState, entries: DecodedEntry[], to: number): SourceEnvelope | undefined {
     if (entries.length === 0) return undefined;
     const ackId = `${this.name}:${st.key}:${++this.seq}`;
-    const flight: Flight = { key: st.key, from: st.lastTo, to, done: false };
+    const flight: Flight = { key: st.key, from: st.lastTo, to, done: false, bytes: 0 };
     st.lastTo = to;
     st.queue.push(flight);
     this.inflight.set(ackId, flight);
     const readTime = Date.now();
     const records: LogRecord[] = new Array(entries.length);
+    const k8s = st.k8s;
+    let bytes = 0;
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i];
+      bytes += e.end - e.offset;
       const fields: Record<string, unknown> = {};
       if (e.stream !== undefined) fields.stream = e.stream;
-      if (st.k8s) fields.kubernetes = { ...st.k8s };
+      // Computed once per file; each record gets its own copy (transforms may change it).
+      if (k8s)
+        fields.kubernetes = {
+          pod_name: k8s.pod_name,
+          namespace_name: k8s.namespace_name,
+          container_name: k8s.container_name,
+          docker_id: k8s.docker_id,
+        };
       if (st.tag !== undefined) fields.tag = st.tag;
       if (e.truncated) fields.truncated = true;
       records[i] = {
@@ -317,12 +374,14 @@ export class FileSource implements Source {
           owner: '',
           logGroup: st.logGroup,
           logStream: st.logStream,
-          id: `${st.key}:${e.offset}`,
+          id: st.idPrefix + e.offset,
           source: 'file',
           ackId,
         },
       };
     }
+    flight.bytes = bytes;
+    this.unackedBytes += bytes;
     entries.length = 0;
     this.counters.envelopes++;
     this.counters.records += records.length;
@@ -337,7 +396,7 @@ export class FileSource implements Source {
   async ack(envelope: SourceEnvelope, outcome: Outcome): Promise<void> {
     const f = this.inflight.get(envelope.ackId);
     if (!f) return;
-    this.inflight.delete(envelope.ackId);
+    this.settle(envelope.ackId, f);
     const st = this.files.get(f.key);
     if (!st) return;
     const idx = st.queue.indexOf(f);
@@ -362,7 +421,14 @@ export class FileSource implements Source {
     }
     // A file `once` read to EOF keeps its position (the next run resumes there); a gone one drops it.
     if (st.closed && st.queue.length === 0) this.forget(st, st.gone);
-    if (advanced) await this.flushDb();
+    // The first acknowledgement that moves a position waits for its write; while a write is under
+    // way, later ones only queue the next write and return (their caller holds the envelope until
+    // the acknowledgement resolves: waiting on a stream of writes would hold every envelope read
+    // meanwhile). A crash before that write re-reads those lines: duplicates, never a loss.
+    if (advanced) {
+      if (this.db.writing) void this.flushDb();
+      else await this.flushDb();
+    }
   }
 
   private forget(st: FileState, dropPosition: boolean): void {
@@ -400,6 +466,7 @@ export class FileSource implements Source {
       logStream: basename(path),
       tag: c.tag === undefined ? undefined : c.tag.split('*').join(tagPath),
       k8s: c.kubernetesNames ? parseKubernetesFileName(path) : undefined,
+      idPrefix: `${key}:`,
       decoder: new ContainerLogDecoder(c.format, c.maxLineBytes),
       joiner: ml
         ? new MultilineJoiner({

@@ -44,4 +44,21 @@ describe('PositionDb', () => {
       /bad\.json is not valid JSON/,
     );
   });
+
+  it('a flush during a write waits for that write and one more, not for every later change', async () => {
+    const db = new PositionDb(join(dir, 'busy', 'positions.json'));
+    db.set('1:1', '/a.log', 1);
+    const first = db.flush();
+    expect(db.writing).toBe(true);
+    db.set('1:1', '/a.log', 2);
+    const second = db.flush();
+    db.set('1:1', '/a.log', 3);
+    expect(db.flush()).toBe(second); // joins the queued write
+    await second;
+    expect(db.writes).toBe(2);
+    await first;
+    expect(JSON.parse(readFileSync(join(dir, 'busy', 'positions.json'), 'utf8')).files['1:1'].offset).toBe(3);
+    await db.flush(); // nothing changed since
+    expect(db.writes).toBe(2);
+  });
 });

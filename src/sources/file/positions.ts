@@ -27,8 +27,9 @@ interface PositionFile {
 export class PositionDb {
   private files = new Map<string, Position>();
   private dirty = false;
-  private writing: Promise<void> | undefined;
-  private again = false;
+  private current: Promise<void> | undefined;
+  /** The one write queued behind `current`. */
+  private queued: Promise<void> | undefined;
   writes = 0;
 
   /** The legacy database read at load, removed once the new one is written. */
@@ -91,25 +92,38 @@ export class PositionDb {
     if (this.files.delete(key)) this.dirty = true;
   }
 
-  /** Writes if changed. Concurrent calls coalesce into at most one more write. */
-  async flush(): Promise<void> {
-    if (this.writing) {
-      this.again = true;
-      return this.writing;
+  /**
+   * Writes if changed. A call during a write waits for that write and at most one more (which
+   * takes every change made meanwhile), never for a chain of writes: callers (acknowledgements,
+   * which hold their envelopes until they resolve) are not kept waiting while changes keep coming.
+   */
+  /** A write is under way. */
+  get writing(): boolean {
+    return this.current !== undefined;
+  }
+
+  flush(): Promise<void> {
+    if (this.queued) return this.queued;
+    if (this.current) {
+      this.queued = this.current
+        .catch(() => {})
+        .then(() => {
+          this.queued = undefined;
+          return this.flush();
+        });
+      return this.queued;
     }
-    if (!this.dirty) return;
-    this.writing = (async () => {
-      try {
-        do {
-          this.again = false;
-          this.dirty = false;
-          await this.write();
-        } while (this.again && this.dirty);
-      } finally {
-        this.writing = undefined;
-      }
-    })();
-    return this.writing;
+    if (!this.dirty) return Promise.resolve();
+    this.dirty = false;
+    this.current = this.write()
+      .catch((e) => {
+        this.dirty = true; // retried by the next flush
+        throw e;
+      })
+      .finally(() => {
+        this.current = undefined;
+      });
+    return this.current;
   }
 
   private async write(): Promise<void> {
