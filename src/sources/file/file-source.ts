@@ -158,10 +158,12 @@ export class FileSource implements Source {
   private seq = 0;
   private readonly counters = { envelopes: 0, records: 0, rewinds: 0 };
   private once: boolean;
+  private readonly wildTag: boolean;
 
   constructor(cfg: FileSourceConfig, ctx: BuildContext = {}) {
     this.cfg = cfg;
     this.once = cfg.once;
+    this.wildTag = cfg.tag?.includes('*') ?? false;
     this.name = cfg.name ?? 'file';
     this.log = ctx.log;
     this.cwd = ctx.cwd ?? process.cwd();
@@ -326,7 +328,9 @@ export class FileSource implements Source {
     entries.length = 0;
     this.counters.envelopes++;
     this.counters.records += records.length;
-    return { ackId, records, bytes: Math.max(0, to - flight.from) };
+    const bytes = Math.max(0, to - flight.from);
+    // A wildcard tag (`kube.*`) expands per file: route by the file's own tag (`match`).
+    return this.wildTag ? { ackId, records, tag: st.tag, bytes } : { ackId, records, bytes };
   }
 
   private flightId(f: Flight): string {
