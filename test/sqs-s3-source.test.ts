@@ -75,8 +75,7 @@ async function drain(queueUrl: string, name: string) {
         name,
         queueUrl,
         endpoint: motoUrl(),
-        waitTimeSeconds: 1,
-        once: true,
+        // The default 20 s long poll: bounded mode (`--once`) polls for at most onceWaitSeconds.
         dataDir: join(out, 'state'),
         maxLineBytes: 64 * 1024,
       },
@@ -86,6 +85,8 @@ async function drain(queueUrl: string, name: string) {
   };
   const cfg = validateConfig(doc, 'test');
   const built = await buildDaemon(cfg, { cwd: dir, env: process.env });
+  // What `logferry run --once` does to every source.
+  expect(built.sources[0].bounded?.()).toBeUndefined();
   const result = await runDaemon({
     sources: built.sources,
     transforms: built.transforms,
