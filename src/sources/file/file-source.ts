@@ -337,7 +337,9 @@ export class FileSource implements Source {
     this.counters.records += records.length;
     const bytes = Math.max(0, to - flight.from);
     // A wildcard tag (`kube.*`) expands per file: route by the file's own tag (`match`).
-    const env: SourceEnvelope = this.wildTag ? { ackId, records, tag: st.tag, bytes } : { ackId, records, bytes };
+    const env: SourceEnvelope = this.wildTag
+      ? { ackId, records, tag: st.tag, bytes }
+      : { ackId, records, bytes };
     if (redelivered > 0) env.redelivered = redelivered;
     return env;
   }
@@ -457,7 +459,10 @@ function doneRanges(queue: readonly Flight[], at: number): [number, number][] | 
     if (!f.done || f.to <= f.from) continue;
     const last = out?.[out.length - 1];
     if (last && last[1] === f.from) last[1] = f.to;
-    else (out ??= []).push([f.from, f.to]);
+    else {
+      out ??= [];
+      out.push([f.from, f.to]);
+    }
   }
   return out;
 }
