@@ -56,6 +56,8 @@ export const SQS_MAX_MESSAGES = 10;
 export const SQS_MAX_WAIT_SECONDS = 20;
 /** Visibility timeout: 0 s … 12 h — https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-visibility-timeout.html */
 export const SQS_MAX_VISIBILITY_SECONDS = 43_200;
+/** Longest the progress file waits before it is written after a change (0: next turn of the event loop). */
+const PROGRESS_WRITE_MS = 0;
 /** Where state goes when neither the source nor the config names a data directory. */
 export const DEFAULT_DATA_DIR = './logferry-data';
 
@@ -227,9 +229,23 @@ export class SqsS3Source implements Source {
       new S3Client(
         clientConfig('s3', { region: cfg.region, endpoint: cfg.endpoint, env: ctx.env }) as S3ClientConfig,
       );
-    this.feed = new SqsFeed(this.sqs, cfg, () => this.inner.open.size === 0, ctx.log);
+    this.feed = new SqsFeed(
+      this.sqs,
+      cfg,
+      () => {
+        if (this.inner.open.size === 0) return true;
+        // The queue is empty but messages are in flight: their records may sit in open batches
+        // (a sink's maxAgeMs); send them now so they settle and the bounded run can end.
+        this.requestFlushFn?.();
+        return false;
+      },
+      ctx.log,
+    );
     const rememberDoneMs = cfg.rememberDoneHours * 3_600_000;
-    this.progress = new FileProgress(this.progressPath, cfg.queueUrl, 1_000, rememberDoneMs);
+    // Written as soon as an acknowledgement moves it (one write at a time): a crash re-reads, and
+    // cannot know it delivered, only lines acknowledged while the last write was under way;
+    // everything older is resumed past or, when acknowledged out of order, counted as redelivered.
+    this.progress = new FileProgress(this.progressPath, cfg.queueUrl, PROGRESS_WRITE_MS, rememberDoneMs);
     this.inner = new MessageSource(
       s3,
       this.feed,
