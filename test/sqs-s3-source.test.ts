@@ -14,6 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDaemon } from '../src/config/build.js';
 import { validateConfig } from '../src/config/load.js';
 import { runDaemon } from '../src/core/daemon.js';
+import type { SourceEnvelope } from '../src/core/source.js';
+import { type FeedMessage, MemoryProgress, MessageSource } from '../src/sources/s3-object/message-source.js';
 import type { SqsS3Source } from '../src/sources/sqs-s3.js';
 import { motoUrl } from './infra/services.js';
 import {
@@ -75,8 +77,7 @@ async function drain(queueUrl: string, name: string) {
         name,
         queueUrl,
         endpoint: motoUrl(),
-        waitTimeSeconds: 1,
-        once: true,
+        // The default 20 s long poll: bounded mode (`--once`) polls for at most onceWaitSeconds.
         dataDir: join(out, 'state'),
         maxLineBytes: 64 * 1024,
       },
@@ -86,15 +87,20 @@ async function drain(queueUrl: string, name: string) {
   };
   const cfg = validateConfig(doc, 'test');
   const built = await buildDaemon(cfg, { cwd: dir, env: process.env });
+  // What `logferry run --once` does to every source.
+  expect(built.sources[0].bounded?.()).toBeUndefined();
   const result = await runDaemon({
     sources: built.sources,
     transforms: built.transforms,
     sinks: built.sinkNodes,
     deadLetter: built.deadLetter,
   });
+  const st = (built.sources[0] as SqsS3Source).stats;
+  // Bounded mode ended on the rule: empty receives in a row once nothing was in flight.
+  expect(st.emptyReceives).toBeGreaterThanOrEqual(2);
   return {
     result,
-    stats: (built.sources[0] as SqsS3Source).stats,
+    stats: st,
     docs: readArchive(join(out, 'archive')),
     dead: readDeadLetters(join(out, 'dead-letter')),
   };
@@ -209,4 +215,55 @@ describe('sqs-s3 source against moto (S3 → SNS → SQS, seed 000 layout)', () 
     expect(dead.some((d) => d.code === 'S3_OBJECT_GZIP_TRUNCATED')).toBe(true);
     expect(await queueDepth(c, layout.ebQueue)).toBe(0);
   }, 120_000);
+
+  it('marks lines acknowledged out of order before a stop as redelivered when the object is read again', async () => {
+    const { HeadObjectCommand } = await import('@aws-sdk/client-s3');
+    const key = objectKey('kube-scheduler', 'kube-scheduler-redo', 7);
+    await putLines(c, layout.bucket, key, eksLines('kube-scheduler', 1_500, 'redo'));
+    const h = await c.s3.send(new HeadObjectCommand({ Bucket: layout.bucket, Key: key }));
+    const body = eventBridgeBody(layout.bucket, key, (h.ETag ?? '').replace(/"/g, ''), h.ContentLength ?? 0);
+    const progress = new MemoryProgress();
+    const once = (receiveCount: number) => {
+      let sent = false;
+      return {
+        next: async () => {
+          if (sent) return null;
+          sent = true;
+          return [{ id: 'm1', body, receiveCount }];
+        },
+        settle: async (_m: FeedMessage, _ok: boolean) => {},
+      };
+    };
+    const opts = {
+      type: 'sqs-s3',
+      name: 'redo',
+      maxConcurrentObjects: 1,
+      maxBufferedBytes: 64 * 1024 * 1024,
+      chunkLines: 500,
+      chunkBytes: 1024 * 1024,
+      maxLineBytes: 64 * 1024,
+      rememberDoneMs: 60_000,
+    };
+    // First reader: lines 501–1000 acknowledged, 1–500 never (a crash before their delivery).
+    const first = new MessageSource(c.s3, once(1), progress, opts);
+    const got: SourceEnvelope[] = [];
+    for await (const env of first.envelopes(new AbortController().signal)) got.push(env);
+    expect(got.map((e) => e.records.length)).toEqual([500, 500, 500]);
+    await first.ack(got[1], { kind: 'delivered' });
+    const entry = [...progress.map.values()][0];
+    expect(entry).toMatchObject({ through: 0, acked: [[501, 1000]] });
+
+    // The message comes back: every line is read again, and exactly 501–1000 are re-deliveries.
+    const second = new MessageSource(c.s3, once(2), progress, opts);
+    const again: SourceEnvelope[] = [];
+    for await (const env of second.envelopes(new AbortController().signal)) again.push(env);
+    const lineOf = (id: string) => Number(id.slice(id.lastIndexOf('#') + 1));
+    const marked = again.flatMap((e) =>
+      e.records.filter((r) => r.meta.redelivered).map((r) => lineOf(r.meta.id)),
+    );
+    expect(marked.length).toBe(500);
+    expect(Math.min(...marked)).toBe(501);
+    expect(Math.max(...marked)).toBe(1000);
+    expect(again.map((e) => e.redelivered ?? 0)).toEqual([0, 500, 0]);
+  }, 60_000);
 });

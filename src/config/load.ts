@@ -305,6 +305,12 @@ export function validateConfig(value: unknown, origin = 'config'): Config {
   const check = <T>(kind: string, registry: Registry<T>, part: ReturnType<typeof splitSection>) => {
     const ok: (NamedItem & { config: ComponentConfig })[] = [];
     part.items.forEach((it, i) => {
+      // A source whose own options have a `tag` (file, http, syslog: `fields.tag`, a file's `*`
+      // expanded per path) gets it too: the graph routes by it, the source stamps it on records.
+      if (it.tag !== undefined) {
+        const spec = registry.find((s) => s.type === it.config.type);
+        if (spec && keysOf(spec.schema).includes('tag')) it.config.tag = it.tag;
+      }
       const [c] = checkComponents(kind, registry, [it.config], part.paths[i], problems, false);
       if (c) ok.push({ ...it, config: c });
     });

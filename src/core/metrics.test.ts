@@ -25,7 +25,7 @@ class Src implements Source {
 
 class Picky implements Sink<string> {
   readonly type = 'picky';
-  readonly name = 'out';
+  readonly name: string = 'out';
   readonly limits = { maxRecords: 3, maxBytes: 1 << 20, maxRecordBytes: 1 << 16, maxAgeMs: 60_000 };
   encode(r: LogRecord): Encoded<string> {
     return { record: r, data: r.message, bytes: r.message.length };
@@ -65,5 +65,41 @@ describe('prometheusText', () => {
     expect(text).toMatch(/^logferry_bytes_in_total 25$/m);
     expect(text).toMatch(/^logferry_sink_sends_total\{component="out"\} 2$/m);
     expect(text).toMatch(/^logferry_lag_seconds_count 3$/m);
+  });
+
+  it('counts re-delivered records per source and per sink, deduplicated where the sink dedupes by id', async () => {
+    const again = (r: LogRecord): LogRecord => ({ ...r, meta: { ...r.meta, redelivered: true } });
+    const envs: SourceEnvelope[] = [
+      {
+        ackId: 'e1',
+        bytes: 10,
+        records: [again(rec(1, 0, '/a', 'ok')), again(rec(1, 1, '/a', 'bad')), rec(1, 2, '/a', 'ok')],
+        redelivered: 2,
+      },
+      { ackId: 'e2', bytes: 10, records: [rec(2, 0, '/b', 'ok')] },
+    ];
+    class ById extends Picky {
+      override readonly name = 'search';
+      readonly dedupesById = true;
+    }
+    const res = await runDaemon({
+      sources: [new Src(envs)],
+      transforms: [],
+      sinks: [new Picky(), new ById()],
+    });
+    expect(res.redelivered.get('src')).toBe(2);
+    // The record the sinks failed is not counted: it was not delivered again.
+    expect(res.sinks.map((s) => [s.name, s.redelivered, s.dedupes])).toEqual([
+      ['out', 1, false],
+      ['search', 1, true],
+    ]);
+    const text = prometheusText(res);
+    expect(text).toMatch(/^logferry_records_redelivered_total\{component="src"\} 2$/m);
+    expect(text).toMatch(
+      /^logferry_records_redelivered_total\{component="out",result="possible_duplicate"\} 1$/m,
+    );
+    expect(text).toMatch(
+      /^logferry_records_redelivered_total\{component="search",result="deduplicated"\} 1$/m,
+    );
   });
 });

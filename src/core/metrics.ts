@@ -12,6 +12,10 @@
  *   logferry_queue_depth{component}                       records waiting in a sink's open batch
  *   logferry_envelopes_in_flight                          read, not yet acknowledged
  *   logferry_lag_seconds_sum / _count / _max              event time → settlement, delivered records
+ *   logferry_records_redelivered_total{component[,result]} sources: records handed out again after a
+ *                                                         restart (delivered before it); sinks: those
+ *                                                         they took, result="deduplicated" (stored
+ *                                                         once by id) or "possible_duplicate"
  *
  * Label values are escaped as the exposition format requires; log group names are data, never
  * secrets.
@@ -63,6 +67,17 @@ export function prometheusText(p: RunProgress): string {
     (s) => s.batchRecords.count,
   );
   perSink('logferry_queue_depth', 'gauge', 'Records waiting in the open batch.', (s) => s.buffered);
+  head(
+    'logferry_records_redelivered_total',
+    'counter',
+    'Records delivered before a restart and handed out again (sources), and what sinks made of them.',
+  );
+  for (const [source, n] of p.redelivered)
+    out.push(`logferry_records_redelivered_total{component="${esc(source)}"} ${n}`);
+  for (const s of p.sinks)
+    out.push(
+      `logferry_records_redelivered_total{component="${esc(s.name)}",result="${s.dedupes ? 'deduplicated' : 'possible_duplicate'}"} ${s.redelivered}`,
+    );
   head('logferry_envelopes_in_flight', 'gauge', 'Envelopes read and not yet acknowledged.');
   out.push(`logferry_envelopes_in_flight ${p.envelopes.inFlight}`);
   head('logferry_lag_seconds_sum', 'counter', 'Event time to settlement, delivered records.');

@@ -15,6 +15,12 @@ export interface RecordMeta {
   source: string;
   /** Id of the envelope (unit acknowledged upstream) this record came in. */
   ackId: string;
+  /**
+   * Set by a source on a record it hands out again after a restart although it was delivered
+   * before (it lies in what the source's state recorded as acknowledged past its resume point):
+   * a duplicate for sinks that cannot dedupe by id. See docs/architecture.md, delivery semantics.
+   */
+  redelivered?: true;
 }
 
 export interface LogRecord {

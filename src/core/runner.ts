@@ -132,6 +132,12 @@ export interface SinkProgress {
   batchRecords: { sum: number; count: number };
   /** Whatever the sink exposes as `stats` (the s3 sink: objects, compressed bytes). */
   stats?: unknown;
+  /**
+   * Records a source handed out again after a restart (`meta.redelivered`) that this sink took
+   * (delivered): stored once by a sink that dedupes by id (`dedupes`), else possible duplicates.
+   */
+  redelivered: number;
+  dedupes: boolean;
 }
 
 export interface RunProgress {
@@ -147,6 +153,8 @@ export interface RunProgress {
   sinks: SinkProgress[];
   /** Milliseconds from event time to settlement, sum and count of delivered records (lag). */
   lag: { sumMs: number; count: number; maxMs: number };
+  /** Per source: records handed out again after a restart (`meta.redelivered`). */
+  redelivered: Map<string, number>;
 }
 
 export interface RunResult extends RunProgress {
@@ -180,6 +188,8 @@ interface Pending {
   thrown: { record: LogRecord; e: number; error: string; code: string }[] | undefined;
   /** Event time of the envelope's first record (lag is measured from it). */
   ts0: number;
+  /** Some records are re-deliveries (`meta.redelivered`): sinks count what they take of them. */
+  redelivered: boolean;
 }
 
 const gOf = (p: Pending, e: number): string => (p.groups === undefined ? p.group : p.groups[e]);
@@ -409,8 +419,11 @@ export function createRunner(graph: RunnerGraph, opts: RunnerOptions = {}): Runn
         retries: 0,
         buffered: 0,
         batchRecords: { sum: 0, count: 0 },
+        redelivered: 0,
+        dedupes: node.sink.dedupesById === true,
       },
     }));
+    const redelivered = new Map<string, number>();
 
     const snapshot = (): RunProgress => ({
       phase,
@@ -421,6 +434,7 @@ export function createRunner(graph: RunnerGraph, opts: RunnerOptions = {}): Runn
       components,
       nodes,
       lag: { ...lag },
+      redelivered: new Map(redelivered),
       sinks: lanes.map((l) => {
         const stats = (l.sink as { stats?: unknown }).stats;
         return {
@@ -548,6 +562,9 @@ export function createRunner(graph: RunnerGraph, opts: RunnerOptions = {}): Runn
             run = k + 1;
           }
         }
+        if (p.redelivered)
+          for (let i = sg.from, q = k - (sg.to - sg.from); i < sg.to; i++, q++)
+            if (sg.recs[i].meta.redelivered && outcomes[q].kind === 'delivered') lane.progress.redelivered++;
         p.remaining -= sg.to - sg.from;
         if (p.remaining === 0) finish(p);
       }
@@ -779,7 +796,10 @@ export function createRunner(graph: RunnerGraph, opts: RunnerOptions = {}): Runn
         remaining: 0,
         thrown: undefined,
         ts0: input[0].timestamp,
+        redelivered: (env.redelivered ?? 0) > 0,
       };
+      if (p.redelivered)
+        redelivered.set(source.name, (redelivered.get(source.name) ?? 0) + (env.redelivered as number));
       // Count received per log group; records of one envelope almost always share one group.
       const st = nodeTally(source.name);
       let g = 0;

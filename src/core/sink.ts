@@ -59,6 +59,12 @@ export interface Sink<E = Uint8Array> {
   /** Instance name from config (defaults to type). */
   readonly name: string;
   readonly limits: SinkLimits;
+  /**
+   * True when a record sent again is stored once (OpenSearch `create` with the record's stable
+   * `_id`: the second copy answers 409, counted delivered). Re-delivered records reaching such a
+   * sink count as deduplicated, elsewhere as possible duplicates.
+   */
+  readonly dedupesById?: boolean;
   /** Pure. Return a string reason to reject the record permanently (e.g. unencodable). */
   encode(record: LogRecord): Encoded<E> | { reject: string; code: string };
   /**

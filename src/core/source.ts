@@ -20,6 +20,8 @@ export interface SourceEnvelope {
   tag?: string;
   /** Bytes as received (for throughput figures). */
   bytes: number;
+  /** How many of `records` carry `meta.redelivered` (delivered before a restart, handed out again). */
+  redelivered?: number;
 }
 
 export interface Source {

@@ -227,6 +227,13 @@ export class CloudWatchSource implements Source {
       });
   }
 
+  /** `--once`: a backfill ends by itself after its range; live tail follows until stopped. */
+  bounded(): string | undefined {
+    return this.cfg.mode === 'live'
+      ? 'mode: live follows the log groups until stopped; use mode: backfill with from/to for a bounded read'
+      : undefined;
+  }
+
   async *envelopes(signal: AbortSignal): AsyncIterable<SourceEnvelope> {
     const groups = await this.selectGroups(signal);
     this.stats.groups = groups.length;

@@ -15,8 +15,15 @@
  * crash the message reappears when its visibility timeout passes and the object is read from the
  * line after that position. Lines after the position that were delivered before the crash are sent
  * again: OpenSearch stores them once (record ids are bucket/key/version/line), other sinks may hold
- * them twice (at most what was in flight: `maxBufferedBytes` per source). `once: true` stops when
- * the queue answers empty twice in a row and everything read has settled (`logferry run --once`).
+ * them twice (at most what was in flight: `maxBufferedBytes` per source).
+
+Bounded mode (`logferry run --once`, or `once: true`): receives wait at most `onceWaitSeconds`
+ * (default 2 s, a long poll, which asks every SQS server, unlike a 0 s short poll), and the source
+ * ends after `onceEmptyReceives` (default 2) empty receives in a row counted only while none of
+ * this run's messages is in flight — i.e. after every message read so far was delivered and deleted
+ * (or given back). A message given back (a failed delivery, an unreadable object) becomes visible
+ * after `retryDelaySeconds`; if that is later than the end, it stays on the queue for the next run,
+ * and the failed records make the run exit 1.
  */
 import { resolve } from 'node:path';
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
@@ -49,6 +56,8 @@ export const SQS_MAX_MESSAGES = 10;
 export const SQS_MAX_WAIT_SECONDS = 20;
 /** Visibility timeout: 0 s … 12 h — https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-visibility-timeout.html */
 export const SQS_MAX_VISIBILITY_SECONDS = 43_200;
+/** Longest the progress file waits before it is written after a change (0: next turn of the event loop). */
+const PROGRESS_WRITE_MS = 0;
 /** Where state goes when neither the source nor the config names a data directory. */
 export const DEFAULT_DATA_DIR = './logferry-data';
 
@@ -84,8 +93,12 @@ export const sqsS3SourceConfig = z.strictObject({
     .default(32 * 1024 * 1024),
   /** State directory (default: the config's `dataDir`, else ./logferry-data). */
   dataDir: z.string().min(1).optional(),
-  /** Stop when the queue is empty (answered empty twice in a row) and everything read has settled. */
+  /** Bounded mode, as `logferry run --once`: stop once the queue is empty and everything read has settled. */
   once: z.boolean().default(false),
+  /** Bounded mode: empty receives in a row, with nothing of this run in flight, that mean "empty". */
+  onceEmptyReceives: z.number().int().min(1).max(100).default(2),
+  /** Bounded mode: the long poll of each receive (≥ 1 s: a 0 s short poll may miss messages). */
+  onceWaitSeconds: z.number().int().min(1).max(SQS_MAX_WAIT_SECONDS).default(2),
   /** How long an object read completely is remembered (a duplicate notification then reads nothing). */
   rememberDoneHours: z
     .number()
@@ -118,14 +131,19 @@ class SqsFeed implements MessageFeed<SqsMessage> {
   emptyReceives = 0;
   deletes = 0;
   private emptyInARow = 0;
+  /** Bounded mode (`--once`): end when the queue is empty and `idle()` says nothing is in flight. */
+  bounded = false;
   constructor(
     private readonly sqs: SqsApi,
     private readonly cfg: SqsS3SourceConfig,
+    private readonly idle: () => boolean,
     private readonly log?: Logger,
-  ) {}
+  ) {
+    this.bounded = cfg.once;
+  }
 
   async next(max: number, signal: AbortSignal): Promise<SqsMessage[] | null> {
-    if (this.cfg.once && this.emptyInARow >= 2) return null;
+    if (this.bounded && this.emptyInARow >= this.cfg.onceEmptyReceives) return null;
     if (signal.aborted) return null;
     let res: ReceiveMessageCommandOutput;
     try {
@@ -133,7 +151,9 @@ class SqsFeed implements MessageFeed<SqsMessage> {
         new ReceiveMessageCommand({
           QueueUrl: this.cfg.queueUrl,
           MaxNumberOfMessages: Math.min(SQS_MAX_MESSAGES, max),
-          WaitTimeSeconds: this.cfg.waitTimeSeconds,
+          WaitTimeSeconds: this.bounded
+            ? Math.min(this.cfg.waitTimeSeconds, this.cfg.onceWaitSeconds)
+            : this.cfg.waitTimeSeconds,
           VisibilityTimeout: this.cfg.visibilityTimeoutSeconds,
           MessageSystemAttributeNames: ['ApproximateReceiveCount'],
         }),
@@ -147,7 +167,9 @@ class SqsFeed implements MessageFeed<SqsMessage> {
     const msgs = (res.Messages ?? []).filter((m) => m.ReceiptHandle);
     if (msgs.length === 0) {
       this.emptyReceives++;
-      this.emptyInARow++;
+      // Empty only counts once this run's messages are settled: a message in flight may still be
+      // given back (visible again) or announce nothing more, and the queue is "empty" only after.
+      this.emptyInARow = this.idle() ? this.emptyInARow + 1 : 0;
     } else this.emptyInARow = 0;
     return msgs.map((m) => ({
       id: m.MessageId ?? '',
@@ -207,9 +229,23 @@ export class SqsS3Source implements Source {
       new S3Client(
         clientConfig('s3', { region: cfg.region, endpoint: cfg.endpoint, env: ctx.env }) as S3ClientConfig,
       );
-    this.feed = new SqsFeed(this.sqs, cfg, ctx.log);
+    this.feed = new SqsFeed(
+      this.sqs,
+      cfg,
+      () => {
+        if (this.inner.open.size === 0) return true;
+        // The queue is empty but messages are in flight: their records may sit in open batches
+        // (a sink's maxAgeMs); send them now so they settle and the bounded run can end.
+        this.requestFlushFn?.();
+        return false;
+      },
+      ctx.log,
+    );
     const rememberDoneMs = cfg.rememberDoneHours * 3_600_000;
-    this.progress = new FileProgress(this.progressPath, cfg.queueUrl, 1_000, rememberDoneMs);
+    // Written as soon as an acknowledgement moves it (one write at a time): a crash re-reads, and
+    // cannot know it delivered, only lines acknowledged while the last write was under way;
+    // everything older is resumed past or, when acknowledged out of order, counted as redelivered.
+    this.progress = new FileProgress(this.progressPath, cfg.queueUrl, PROGRESS_WRITE_MS, rememberDoneMs);
     this.inner = new MessageSource(
       s3,
       this.feed,
@@ -235,6 +271,12 @@ export class SqsS3Source implements Source {
   set requestFlush(fn: (() => void) | undefined) {
     this.requestFlushFn = fn;
     this.inner.requestFlush = fn;
+  }
+
+  /** `--once`: drain the queue until it is empty (see the file comment for the rule), then end. */
+  bounded(): string | undefined {
+    this.feed.bounded = true;
+    return undefined;
   }
 
   get stats(): SqsS3Stats {

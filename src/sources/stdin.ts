@@ -65,6 +65,11 @@ export class StdinSource implements Source {
     this.session = deps.session ?? `${Date.now().toString(36)}-${process.pid}`;
   }
 
+  /** `--once`: standard input ends at EOF by itself. */
+  bounded(): string | undefined {
+    return undefined;
+  }
+
   async *envelopes(signal: AbortSignal): AsyncIterable<SourceEnvelope> {
     const decoder = new StringDecoder('utf8');
     const max = this.cfg.maxLineBytes;

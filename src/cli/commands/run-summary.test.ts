@@ -42,6 +42,7 @@ describe('run summary: why records failed', () => {
       components,
       nodes: new Map(),
       lag: { sumMs: 0, count: 0, maxMs: 0 },
+      redelivered: new Map(),
       sinks: [],
       balanced: true,
       sourceErrors: [],

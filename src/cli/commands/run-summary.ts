@@ -43,7 +43,21 @@ export interface RunSummary {
     rawBytes?: number;
     /** The sink's disk buffer (`buffer: {type: disk}`). */
     buffer?: BufferSummary;
+    /** Re-delivered records (see `redelivered`) this sink took; stored once when it dedupes by id. */
+    redelivered: number;
+    dedupes: boolean;
   }[];
+  /**
+   * Records delivered before a restart (a crash) that sources handed out again, by source; and
+   * what sinks made of them: `deduplicated` (a sink that stores a record once by id took them),
+   * `possibleDuplicates` (other sinks, plus disk-buffer replays possibly delivered before).
+   */
+  redelivered: {
+    records: number;
+    bySource: Record<string, number>;
+    deduplicated: number;
+    possibleDuplicates: number;
+  };
   deadLetter?: string;
 }
 
@@ -83,6 +97,35 @@ export function buildSummary(
 ): RunSummary {
   const secs = Math.max(r.elapsedMs, 1) / 1000;
   const events = { ...r.tally.total };
+  const sinks = r.sinks.map((s, i) => {
+    const st = (s.stats ?? {}) as {
+      objects?: number;
+      bytes?: number;
+      rawBytes?: number;
+      buffer?: Record<string, unknown>;
+    };
+    const buffer = bufferSummary(st.buffer);
+    return {
+      name: s.name,
+      type: s.type,
+      target: info.targets[i] ?? s.name,
+      records: s.records,
+      sends: s.sends,
+      ...(typeof st.objects === 'number'
+        ? { objects: st.objects, bytes: st.bytes, rawBytes: st.rawBytes }
+        : {}),
+      ...(buffer ? { buffer } : {}),
+      redelivered: s.redelivered ?? 0,
+      dedupes: s.dedupes ?? false,
+    };
+  });
+  const bySource = Object.fromEntries(r.redelivered ?? []);
+  let deduplicated = 0;
+  let possibleDuplicates = 0;
+  for (const s of sinks) {
+    if (s.dedupes) deduplicated += s.redelivered + (s.buffer?.possibleDuplicates ?? 0);
+    else possibleDuplicates += s.redelivered + (s.buffer?.possibleDuplicates ?? 0);
+  }
   return {
     ok: r.balanced && events.failed === 0 && r.sourceErrors.length === 0,
     interrupted: info.interrupted,
@@ -105,26 +148,13 @@ export function buildSummary(
       eventsPerSecond: Math.round(events.received / secs),
       bytesInPerSecond: Math.round(r.bytesIn / secs),
     },
-    sinks: r.sinks.map((s, i) => {
-      const st = (s.stats ?? {}) as {
-        objects?: number;
-        bytes?: number;
-        rawBytes?: number;
-        buffer?: Record<string, unknown>;
-      };
-      const buffer = bufferSummary(st.buffer);
-      return {
-        name: s.name,
-        type: s.type,
-        target: info.targets[i] ?? s.name,
-        records: s.records,
-        sends: s.sends,
-        ...(typeof st.objects === 'number'
-          ? { objects: st.objects, bytes: st.bytes, rawBytes: st.rawBytes }
-          : {}),
-        ...(buffer ? { buffer } : {}),
-      };
-    }),
+    sinks,
+    redelivered: {
+      records: Object.values(bySource).reduce((a, b) => a + b, 0),
+      bySource,
+      deduplicated,
+      possibleDuplicates,
+    },
     ...(info.deadLetter ? { deadLetter: info.deadLetter } : {}),
   };
 }
@@ -208,6 +238,16 @@ export function formatSummary(s: RunSummary): string {
         lines.push(`${label('')}${int(b.droppedFull)} dropped: the buffer was full (drop_newest)`);
       if (corrupt.length > 0) lines.push(`${label('')}corrupt entries skipped: ${corrupt.join(', ')}`);
     }
+  }
+  const rd = s.redelivered;
+  if (rd && (rd.records > 0 || rd.possibleDuplicates > 0 || rd.deduplicated > 0)) {
+    const by = Object.entries(rd.bySource).map(([k, v]) => `${int(v)} from ${k}`);
+    lines.push(
+      `${label('redelivered')}${int(rd.records)} records delivered before the last stop were read again${by.length > 0 ? ` (${by.join(', ')})` : ''}`,
+    );
+    lines.push(
+      `${label('')}${int(rd.deduplicated)} stored once by id (deduplicated), ${int(rd.possibleDuplicates)} possible duplicates where the sink cannot dedupe`,
+    );
   }
   const reasons = (kind: string) =>
     Object.entries(s.byReason)

@@ -98,7 +98,7 @@ export function registerRun(program: Command): void {
     )
     .option(
       '--once',
-      'read what the sources hold now, deliver it, and exit (file: to EOF; kinesis: to the tip)',
+      'read what the sources hold now, deliver it, and exit (file: to EOF; kinesis: to the tip; sqs-s3: until the queue is empty; cloudwatch: its backfill range; stdin: to EOF)',
     )
     .option('--json', 'print the summary as one JSON line (on stderr, like the table)')
     .option(

@@ -74,6 +74,7 @@ export class BufferedSink implements Sink<Buffer> {
   readonly type: string;
   readonly name: string;
   readonly limits: SinkLimits;
+  readonly dedupesById: boolean | undefined;
   private readonly counts = {
     delivered: 0,
     rejected: 0,
@@ -96,6 +97,7 @@ export class BufferedSink implements Sink<Buffer> {
   ) {
     this.type = inner.type;
     this.name = inner.name;
+    this.dedupesById = inner.dedupesById;
     this.stopWaiting = opts.abort
       ? AbortSignal.any([opts.abort, this.closeCtl.signal])
       : this.closeCtl.signal;

@@ -46,6 +46,8 @@ export class OpenSearchSink implements Sink<string> {
   readonly type = 'opensearch';
   readonly name: string;
   readonly limits;
+  /** `create` with a stable `_id`: a record sent again answers 409 and is stored once. */
+  readonly dedupesById: boolean;
   private readonly namer: IndexNamer;
   private readonly conn: OpenSearchConnection;
 
@@ -58,6 +60,7 @@ export class OpenSearchSink implements Sink<string> {
     const maxBytes = cfg.maxBytes ?? Math.min(OPENSEARCH_DEFAULT_MAX_BYTES, cfg.httpMaxContentLength);
     this.limits = { maxRecords: cfg.maxRecords, maxBytes, maxRecordBytes: maxBytes, maxAgeMs: cfg.maxAgeMs };
     this.namer = new IndexNamer(cfg.index);
+    this.dedupesById = cfg.documentId === 'stable';
     this.conn = new OpenSearchConnection(cfg, ctx, this.name, creds);
   }
 

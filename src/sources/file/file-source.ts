@@ -156,6 +156,12 @@ interface FileState {
   closed: boolean;
   /** Closed because the file was rotated away or deleted (not `once` reaching EOF): forget its position. */
   gone: boolean;
+  /**
+   * Byte ranges [from, to) already delivered that are being read again (after a restart, from the
+   * position database's `acked`; after a failed envelope's rewind, the later ones that were done):
+   * lines starting in them are marked `redelivered`.
+   */
+  redo: [number, number][] | undefined;
 }
 
 export class FileSource implements Source {
@@ -175,10 +181,12 @@ export class FileSource implements Source {
   private unackedBytes = 0;
   private ackWaiter: (() => void) | undefined;
   requestFlush?: () => void;
+  private readonly wildTag: boolean;
 
   constructor(cfg: FileSourceConfig, ctx: BuildContext = {}) {
     this.cfg = cfg;
     this.once = cfg.once;
+    this.wildTag = cfg.tag?.includes('*') ?? false;
     this.name = cfg.name ?? 'file';
     this.log = ctx.log;
     this.cwd = ctx.cwd ?? process.cwd();
@@ -382,10 +390,17 @@ export class FileSource implements Source {
     }
     flight.bytes = bytes;
     this.unackedBytes += bytes;
+    const redelivered = st.redo === undefined ? 0 : markRedelivered(st, entries, records);
     entries.length = 0;
     this.counters.envelopes++;
     this.counters.records += records.length;
-    return { ackId, records, bytes: Math.max(0, to - flight.from) };
+    const span = Math.max(0, to - flight.from);
+    // A wildcard tag (`kube.*`) expands per file: route by the file's own tag (`match`).
+    const env: SourceEnvelope = this.wildTag
+      ? { ackId, records, tag: st.tag, bytes: span }
+      : { ackId, records, bytes: span };
+    if (redelivered > 0) env.redelivered = redelivered;
+    return env;
   }
 
   private flightId(f: Flight): string {
@@ -402,7 +417,10 @@ export class FileSource implements Source {
     const idx = st.queue.indexOf(f);
     if (idx < 0) return; // superseded by a truncation or an earlier rewind
     if (outcome.kind === 'failed') {
-      // Re-read this envelope and everything after it; later in-flight envelopes no longer count.
+      // Re-read this envelope and everything after it; later in-flight envelopes no longer count
+      // (those already delivered are re-deliveries when read again).
+      const again = doneRanges(st.queue, idx + 1);
+      if (again) st.redo = st.redo ? mergeRanges([...st.redo, ...again]) : again;
       st.queue.length = idx;
       this.counters.rewinds++;
       if (!this.tailer?.rewind(f.key, f.from))
@@ -419,13 +437,18 @@ export class FileSource implements Source {
       this.db.set(st.key, st.path, head.to);
       advanced = true;
     }
+    // Envelopes delivered past the position (acknowledged out of order) are recorded too, so lines
+    // a restart reads again from there are known re-deliveries.
+    const ranges = st.queue.length > 0 ? doneRanges(st.queue, 0) : undefined;
+    const rangesChanged = this.db.setAcked(st.key, st.path, st.queue[0]?.from ?? f.to, ranges);
     // A file `once` read to EOF keeps its position (the next run resumes there); a gone one drops it.
     if (st.closed && st.queue.length === 0) this.forget(st, st.gone);
-    // The first acknowledgement that moves a position waits for its write; while a write is under
-    // way, later ones only queue the next write and return (their caller holds the envelope until
-    // the acknowledgement resolves: waiting on a stream of writes would hold every envelope read
-    // meanwhile). A crash before that write re-reads those lines: duplicates, never a loss.
-    if (advanced) {
+    // The first acknowledgement that moves a position (or the ranges delivered past it) waits for
+    // its write; while a write is under way, later ones only queue the next write and return (their
+    // caller holds the envelope until the acknowledgement resolves: waiting on a stream of writes
+    // would hold every envelope read meanwhile). A crash before that write re-reads those lines:
+    // duplicates, never a loss.
+    if (advanced || rangesChanged) {
       if (this.db.writing) void this.flushDb();
       else await this.flushDb();
     }
@@ -481,7 +504,11 @@ export class FileSource implements Source {
       queue: [],
       closed: false,
       gone: false,
+      redo: undefined,
     };
+    // Resumed where the database says: its delivered ranges past that point are re-read as re-deliveries.
+    const saved = this.db.get(key);
+    if (saved?.acked && saved.offset === start) st.redo = saved.acked.map((r) => [r[0], r[1]]);
     this.files.set(key, st);
     return st;
   }
@@ -490,6 +517,56 @@ export class FileSource implements Source {
     await this.tailer?.close();
     await this.flushDb();
   }
+}
+
+/** Merged [from, to) ranges of the done flights in `queue` from index `at` (undefined: none). */
+function doneRanges(queue: readonly Flight[], at: number): [number, number][] | undefined {
+  let out: [number, number][] | undefined;
+  for (let i = at; i < queue.length; i++) {
+    const f = queue[i];
+    if (!f.done || f.to <= f.from) continue;
+    const last = out?.[out.length - 1];
+    if (last && last[1] === f.from) last[1] = f.to;
+    else {
+      out ??= [];
+      out.push([f.from, f.to]);
+    }
+  }
+  return out;
+}
+
+function mergeRanges(rs: [number, number][]): [number, number][] {
+  rs.sort((a, b) => a[0] - b[0]);
+  const out: [number, number][] = [];
+  for (const r of rs) {
+    const last = out[out.length - 1];
+    if (last && r[0] <= last[1]) last[1] = Math.max(last[1], r[1]);
+    else out.push([r[0], r[1]]);
+  }
+  return out;
+}
+
+/**
+ * Marks records whose line starts inside one of the file's `redo` ranges as re-deliveries and
+ * returns how many; ranges behind the records are dropped (the state's field ends with the last).
+ */
+function markRedelivered(st: FileState, entries: readonly DecodedEntry[], records: LogRecord[]): number {
+  const redo = st.redo as [number, number][];
+  let n = 0;
+  let r = 0;
+  for (let i = 0; i < entries.length; i++) {
+    const off = entries[i].offset;
+    while (r < redo.length && redo[r][1] <= off) r++;
+    if (r === redo.length) break;
+    if (off >= redo[r][0]) {
+      records[i].meta.redelivered = true;
+      n++;
+    }
+  }
+  const last = entries[entries.length - 1].offset;
+  while (redo.length > 0 && redo[0][1] <= last) redo.shift();
+  if (redo.length === 0) st.redo = undefined;
+  return n;
 }
 
 export const fileSourceSpec: ComponentSpec<FileSourceConfig, Source> = {

@@ -4,6 +4,9 @@
  * up to which every line was acknowledged. Written with
  * temp file + fsync + rename, so a crash leaves either the old or the new file, never a torn one.
  * Only acknowledged offsets are stored: after a crash the tailer re-reads from there (at-least-once).
+ * Beside the offset, `acked` lists byte ranges past it whose lines were already delivered (their
+ * envelopes were acknowledged out of order, or after the last write of the offset that covers
+ * them): lines re-read from those ranges after a restart are marked `redelivered` and counted.
  *
  * Compatibility: earlier versions kept the database at `<config dir>/logferry-data/state/
  * file-<source>.positions.json`. When the new file does not exist yet, that one is read
@@ -17,6 +20,8 @@ export interface Position {
   path: string;
   /** Byte offset: everything before it was acknowledged. */
   offset: number;
+  /** Ranges [from, to) past `offset` already delivered (re-read lines there are re-deliveries). */
+  acked?: [number, number][];
 }
 
 interface PositionFile {
@@ -69,8 +74,20 @@ export class PositionDb {
     if (parsed?.version !== 1 || typeof parsed.files !== 'object' || parsed.files === null)
       throw new Error(`position database ${from} has an unknown layout; move it away to start over`);
     for (const [k, v] of Object.entries(parsed.files))
-      if (v && typeof v.offset === 'number' && v.offset >= 0)
-        this.files.set(k, { path: String(v.path), offset: v.offset });
+      if (v && typeof v.offset === 'number' && v.offset >= 0) {
+        const acked = Array.isArray(v.acked)
+          ? v.acked.filter(
+              (r): r is [number, number] =>
+                Array.isArray(r) && typeof r[0] === 'number' && typeof r[1] === 'number' && r[1] > r[0],
+            )
+          : [];
+        this.files.set(
+          k,
+          acked.length > 0
+            ? { path: String(v.path), offset: v.offset, acked }
+            : { path: String(v.path), offset: v.offset },
+        );
+      }
   }
 
   get(key: string): Position | undefined {
@@ -84,8 +101,35 @@ export class PositionDb {
   set(key: string, path: string, offset: number): void {
     const cur = this.files.get(key);
     if (cur && cur.offset === offset && cur.path === path) return;
-    this.files.set(key, { path, offset });
+    this.files.set(key, cur?.acked ? { path, offset, acked: cur.acked } : { path, offset });
     this.dirty = true;
+  }
+
+  /**
+   * Replaces the delivered ranges past a file's offset; true when they changed. A file without a
+   * position yet gets `base` (where its first unacknowledged envelope starts) as its offset.
+   */
+  setAcked(key: string, path: string, base: number, acked: [number, number][] | undefined): boolean {
+    let cur = this.files.get(key);
+    if (!cur) {
+      if (acked === undefined || acked.length === 0) return false;
+      cur = { path, offset: base };
+      this.files.set(key, cur);
+    }
+    const was = cur.acked;
+    const none = acked === undefined || acked.length === 0;
+    if (none && was === undefined) return false;
+    if (
+      !none &&
+      was !== undefined &&
+      was.length === acked.length &&
+      was.every((r, i) => r[0] === acked[i][0] && r[1] === acked[i][1])
+    )
+      return false;
+    if (none) delete cur.acked;
+    else cur.acked = acked;
+    this.dirty = true;
+    return true;
   }
 
   delete(key: string): void {

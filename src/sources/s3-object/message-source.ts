@@ -10,7 +10,9 @@
  *
  * Resume inside an object: per object (bucket/key/version) the `ProgressStore` keeps the highest
  * line number such that it and every earlier line have an outcome other than `failed`; a
- * redelivered message skips those lines. Completed objects are remembered for `rememberDoneMs` (a
+ * redelivered message skips those lines. It also keeps the line ranges past that point whose
+ * envelopes were already acknowledged (out of order): lines read again from them are marked
+ * `redelivered` (delivered before; duplicates where a sink cannot dedupe) and counted. Completed objects are remembered for `rememberDoneMs` (a
  * duplicate notification — S3 delivers at least once — reads nothing). Control: `s3:TestEvent` is a
  * control envelope (`dropped CONTROL_MESSAGE`), a notification with no object-created event one
  * without records (`dropped NO_EVENTS`), an unrecognised body a malformed envelope
@@ -48,6 +50,8 @@ export interface ObjectProgress {
   through: number;
   /** Epoch ms of the last change. */
   at: number;
+  /** Line ranges [first, last] past `through` already acknowledged (read again: re-deliveries). */
+  acked?: [number, number][];
 }
 
 export interface ProgressStore {
@@ -360,6 +364,7 @@ export class MessageSource<M extends FeedMessage = FeedMessage> implements Sourc
       settled: new Promise<void>((r) => (resolve = r)),
     });
     const from = saved?.through ?? 0;
+    let redo = saved?.acked && saved.acked.length > 0 ? saved.acked.map((r) => [r[0], r[1]]) : undefined;
     const o: ObjectState = {
       id,
       flights: [],
@@ -415,6 +420,11 @@ export class MessageSource<M extends FeedMessage = FeedMessage> implements Sourc
         }
         const env = n.value;
         if (resent) this.stats.resentAfterRedelivery += env.records.length;
+        if (redo) {
+          markRedelivered(env, redo);
+          while (redo.length > 0 && redo[0][1] <= env.through) redo.shift();
+          if (redo.length === 0) redo = undefined;
+        }
         const f: Flight = { env, done: false, failed: false };
         o.flights.push(f);
         emit(env, o, f);
@@ -437,7 +447,7 @@ export class MessageSource<M extends FeedMessage = FeedMessage> implements Sourc
     }
   }
 
-  /** Moves the object's resume position over the acknowledged prefix. */
+  /** Moves the object's resume position over the acknowledged prefix; notes acknowledged ranges past it. */
   private advance(o: ObjectState): void {
     let moved = false;
     while (o.flights.length > 0 && o.flights[0].done && !o.failed) {
@@ -449,7 +459,24 @@ export class MessageSource<M extends FeedMessage = FeedMessage> implements Sourc
       o.through = f.env.through;
       moved = true;
     }
-    if (moved) this.progress.set(o.id, { through: o.through, at: Date.now() });
+    let acked: [number, number][] | undefined;
+    if (!o.failed)
+      for (const f of o.flights) {
+        // The end marker (through = DONE) covers no line of its own.
+        if (!f.done || f.failed || f.env.through === DONE || f.env.through < f.env.fromLine) continue;
+        const last = acked?.[acked.length - 1];
+        if (last && last[1] + 1 === f.env.fromLine) last[1] = f.env.through;
+        else {
+          acked ??= [];
+          acked.push([f.env.fromLine, f.env.through]);
+        }
+      }
+    const had = (this.progress.get(o.id)?.acked?.length ?? 0) > 0;
+    if (moved || acked || had)
+      this.progress.set(
+        o.id,
+        acked ? { through: o.through, at: Date.now(), acked } : { through: o.through, at: Date.now() },
+      );
     if (o.failed || o.through === DONE) o.release();
   }
 
@@ -500,4 +527,23 @@ export class MessageSource<M extends FeedMessage = FeedMessage> implements Sourc
   async drain(): Promise<void> {
     await Promise.all([...this.settling]);
   }
+}
+
+/** Marks the envelope's records whose line lies in one of `ranges` (sorted) as re-deliveries. */
+function markRedelivered(env: ObjectEnvelope, ranges: number[][]): void {
+  let n = 0;
+  if (ranges.some((r) => r[0] <= env.fromLine && env.through <= r[1])) {
+    for (const rec of env.records) rec.meta.redelivered = true;
+    n = env.records.length;
+  } else if (ranges.some((r) => r[0] <= env.through && env.fromLine <= r[1])) {
+    for (const rec of env.records) {
+      const id = rec.meta.id;
+      const line = Number(id.slice(id.lastIndexOf('#') + 1));
+      if (ranges.some((r) => r[0] <= line && line <= r[1])) {
+        rec.meta.redelivered = true;
+        n++;
+      }
+    }
+  }
+  if (n > 0) env.redelivered = n;
 }
