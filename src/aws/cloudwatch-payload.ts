@@ -12,7 +12,7 @@
  * demo source, tests and benches.
  */
 import { isUtf8 } from 'node:buffer';
-import { gunzip, constants as zc, gunzipSync, gzipSync, inflateSync } from 'node:zlib';
+import { constants as zc, gunzipSync, gzipSync, inflateSync } from 'node:zlib';
 
 /** Largest decompressed payload accepted (a Kinesis record is ≤ 10 MiB compressed; CloudWatch compresses ~10×). */
 export const MAX_DECODED_PAYLOAD_BYTES = 128 * 1024 * 1024;
@@ -122,11 +122,7 @@ export interface DecodeOptions {
 }
 
 /** Decodes the gzip bytes of a subscription payload. */
-export function decodeGzipPayload(
-  buf: Uint8Array,
-  opts: DecodeOptions = {},
-  inflated?: Buffer | DecodeResult,
-): DecodeResult {
+export function decodeGzipPayload(buf: Uint8Array, opts: DecodeOptions = {}): DecodeResult {
   if (buf.length === 0) return fail('ENVELOPE_EMPTY', 'record data is empty');
   if (!isGzip(buf)) {
     return fail(
@@ -134,7 +130,7 @@ export function decodeGzipPayload(
       'record data is not gzip (CloudWatch Logs subscriptions send gzip; missing magic bytes 1f 8b)',
     );
   }
-  const raw = inflated ?? gunzipBounded(buf, opts);
+  const raw = gunzipBounded(buf, opts);
   return Buffer.isBuffer(raw) ? decodeJsonPayload(raw) : raw;
 }
 
@@ -177,38 +173,18 @@ function gunzipBounded(buf: Uint8Array, opts: DecodeOptions): Buffer | DecodeRes
   try {
     return gunzipSync(buf, gunzipOptions(buf, opts));
   } catch (e) {
-    return gunzipFailure(e, opts);
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'ERR_BUFFER_TOO_LARGE') {
+      return fail(
+        'ENVELOPE_TOO_LARGE',
+        `decompressed payload exceeds ${opts.maxDecodedBytes ?? MAX_DECODED_PAYLOAD_BYTES} bytes`,
+      );
+    }
+    if (err.code === 'Z_BUF_ERROR' || (err as { errno?: number }).errno === zc.Z_BUF_ERROR) {
+      return fail('ENVELOPE_GZIP_TRUNCATED', 'gzip data is truncated (unexpected end of file)');
+    }
+    return fail('ENVELOPE_GZIP_CORRUPT', `gzip data is corrupt: ${err.message}`);
   }
-}
-
-/**
- * `gunzipBounded` on the libuv thread pool: the same bound, the same result and error codes, while
- * the main thread goes on parsing and masking what was inflated before. Resolves to the bytes or to
- * a malformed result for input that is gzip by its magic bytes; anything else is `undefined` (the
- * caller's synchronous decoder judges it).
- */
-export function inflatePayloadAsync(
-  buf: Uint8Array,
-  opts: DecodeOptions = {},
-): Promise<Buffer | DecodeResult> | undefined {
-  if (!isGzip(buf)) return undefined;
-  return new Promise((resolve) => {
-    gunzip(buf, gunzipOptions(buf, opts), (err, out) => resolve(err ? gunzipFailure(err, opts) : out));
-  });
-}
-
-function gunzipFailure(e: unknown, opts: DecodeOptions): DecodeResult {
-  const err = e as NodeJS.ErrnoException;
-  if (err.code === 'ERR_BUFFER_TOO_LARGE') {
-    return fail(
-      'ENVELOPE_TOO_LARGE',
-      `decompressed payload exceeds ${opts.maxDecodedBytes ?? MAX_DECODED_PAYLOAD_BYTES} bytes`,
-    );
-  }
-  if (err.code === 'Z_BUF_ERROR' || (err as { errno?: number }).errno === zc.Z_BUF_ERROR) {
-    return fail('ENVELOPE_GZIP_TRUNCATED', 'gzip data is truncated (unexpected end of file)');
-  }
-  return fail('ENVELOPE_GZIP_CORRUPT', `gzip data is corrupt: ${err.message}`);
 }
 
 /**

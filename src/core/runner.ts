@@ -974,41 +974,23 @@ export function createRunner(graph: RunnerGraph, opts: RunnerOptions = {}): Runn
   return { graph, run, close };
 }
 
-/**
- * A source over the envelopes of one Lambda event, in event order: a fixed list, or envelopes
- * still being decoded (an async iterable of exactly `count` envelopes, so decoding the next ones
- * overlaps the pipeline work on those already yielded). `outcomes[i]` is envelope i's worst.
- */
+/** A source over a fixed list of envelopes (a Lambda event); `outcomes[i]` is envelope i's worst. */
 export class EnvelopeListSource<E extends SourceEnvelope = SourceEnvelope> implements Source {
   readonly outcomes: Outcome[];
   private readonly index = new Map<SourceEnvelope, number>();
-  private readonly count: number;
   constructor(
     readonly type: string,
     readonly name: string,
-    private readonly list: readonly E[] | { count: number; envelopes: AsyncIterable<E> },
+    private readonly list: readonly E[],
   ) {
-    this.count = isList(list) ? list.length : list.count;
-    this.outcomes = new Array(this.count);
+    this.outcomes = new Array(list.length);
+    for (let i = 0; i < list.length; i++) this.index.set(list[i], i);
   }
   get expected(): number {
-    return this.count;
+    return this.list.length;
   }
   async *envelopes(): AsyncIterable<SourceEnvelope> {
-    const list = this.list;
-    let i = 0;
-    if (isList(list)) {
-      for (; i < list.length; i++) {
-        this.index.set(list[i], i);
-        yield list[i];
-      }
-      return;
-    }
-    for await (const env of list.envelopes) {
-      if (i >= this.count) break;
-      this.index.set(env, i++);
-      yield env;
-    }
+    yield* this.list;
   }
   async ack(envelope: SourceEnvelope, outcome: Outcome): Promise<void> {
     const i = this.index.get(envelope);
@@ -1016,24 +998,19 @@ export class EnvelopeListSource<E extends SourceEnvelope = SourceEnvelope> imple
   }
 }
 
-function isList<E>(l: readonly E[] | { count: number; envelopes: AsyncIterable<E> }): l is readonly E[] {
-  return Array.isArray(l);
-}
-
 /**
  * Runs a decoded batch (one Lambda invocation) to completion: every envelope gets an outcome
- * before this returns, bounded by `deadline`. `envelopes` may be a list or `count` envelopes still
- * being decoded (see EnvelopeListSource).
+ * before this returns, bounded by `deadline`.
  */
 export async function runEnvelopes<E extends SourceEnvelope>(
   runner: Runner,
   source: { type: string; name: string },
-  envelopes: readonly E[] | { count: number; envelopes: AsyncIterable<E> },
+  envelopes: readonly E[],
   ro: RunOptions = {},
 ): Promise<{ outcomes: Outcome[]; result: RunResult }> {
   const src = new EnvelopeListSource(source.type, source.name, envelopes);
   const result = await runner.run([src], ro);
-  for (let i = 0; i < src.expected; i++)
+  for (let i = 0; i < envelopes.length; i++)
     src.outcomes[i] ??= { kind: 'failed', code: 'INTERNAL', reason: 'no outcome' };
   return { outcomes: src.outcomes, result };
 }

@@ -26,11 +26,9 @@ import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { clientConfig, endpointFor } from '../aws/clients.js';
 import {
   type DataMessage,
-  base64Bytes,
   type DecodeResult,
-  decodeGzipPayload,
+  decodeBase64Payload,
   decodeJsonPayload,
-  inflatePayloadAsync,
   toRecords,
 } from '../aws/cloudwatch-payload.js';
 import { FIREHOSE_MAX_RECORD_BYTES } from '../aws/firehose-reingest.js';
@@ -248,90 +246,39 @@ const SOURCE_TYPE = 'firehose';
 
 /** One envelope per `recordId`, in event order. Never throws. */
 export function decodeFirehoseEvent(event: FirehoseTransformationEvent): FirehoseEnvelope[] {
-  const input = inputRecords(event);
+  const input = Array.isArray(event?.records) ? event.records : [];
   const out: FirehoseEnvelope[] = new Array(input.length);
-  for (let i = 0; i < input.length; i++)
-    out[i] = decodeFirehoseRecord(input[i], i, base64Bytes(input[i]?.data));
+  for (let i = 0; i < input.length; i++) {
+    const rec = input[i];
+    const recordId = String(rec?.recordId ?? '');
+    const data = rec?.data;
+    const bytes = typeof data === 'string' ? Math.floor((data.length * 3) / 4) : 0;
+    const env: FirehoseEnvelope = { index: i, recordId, ackId: recordId, records: [], bytes, generation: 0 };
+    out[i] = env;
+    let decoded = decodeBase64Payload(data);
+    if (!decoded.ok && decoded.code === 'ENVELOPE_NOT_GZIP') decoded = decodePlainJson(rec.data, decoded);
+    if (!decoded.ok) {
+      env.malformed = {
+        code: decoded.code,
+        reason: safeReason(decoded.code, decoded.reason),
+        payload: typeof data === 'string' ? data : '',
+      };
+      continue;
+    }
+    const msg = decoded.message;
+    if (msg.messageType === 'CONTROL_MESSAGE') {
+      env.control = true;
+      continue;
+    }
+    const gen = (msg as unknown as Record<string, unknown>)[GENERATION_FIELD];
+    env.generation = typeof gen === 'number' && Number.isInteger(gen) && gen > 0 ? gen : 0;
+    env.records = toRecords(msg, SOURCE_TYPE, recordId);
+    // The records now hold what the events held: keep only the header (re-ingest and partition
+    // keys read it), so the parsed event objects die young instead of living through the invocation.
+    env.msg = { ...msg, logEvents: [] };
+    env.logGroup = msg.logGroup;
+  }
   return out;
-}
-
-/** Payloads being inflated on the thread pool ahead of the one being parsed (libuv runs 4 by default). */
-const INFLATE_AHEAD = 4;
-
-/**
- * `decodeFirehoseEvent` as the runner reads it: envelopes in event order, each yielded as soon as
- * its payload is inflated, while the next `INFLATE_AHEAD` payloads inflate on the libuv pool. So
- * on a 2-vCPU Lambda, decompression runs beside parsing and masking on the main thread. The same
- * envelopes, codes and reasons as `decodeFirehoseEvent`.
- */
-export async function* decodeFirehoseEventAsync(
-  event: FirehoseTransformationEvent,
-): AsyncGenerator<FirehoseEnvelope> {
-  const input = inputRecords(event);
-  const n = input.length;
-  const bytes: (Buffer | DecodeResult | undefined)[] = new Array(n);
-  const inflating: (Promise<Buffer | DecodeResult> | undefined)[] = new Array(n);
-  const start = (j: number) => {
-    const b = base64Bytes(input[j]?.data);
-    bytes[j] = b;
-    if (Buffer.isBuffer(b)) inflating[j] = inflatePayloadAsync(b);
-  };
-  for (let j = 0; j < Math.min(INFLATE_AHEAD, n); j++) start(j);
-  for (let i = 0; i < n; i++) {
-    if (i + INFLATE_AHEAD < n) start(i + INFLATE_AHEAD);
-    const inflated = inflating[i] === undefined ? undefined : await inflating[i];
-    const env = decodeFirehoseRecord(input[i], i, bytes[i] as Buffer | DecodeResult, inflated);
-    bytes[i] = undefined;
-    inflating[i] = undefined;
-    yield env;
-  }
-}
-
-function inputRecords(event: FirehoseTransformationEvent): FirehoseInputRecord[] {
-  return Array.isArray(event?.records) ? event.records : [];
-}
-
-/** One input record as an envelope (`bytes`: its base64 decoded; `inflated`: its gzip, if done already). */
-function decodeFirehoseRecord(
-  rec: FirehoseInputRecord,
-  i: number,
-  bytes: Buffer | DecodeResult,
-  inflated?: Buffer | DecodeResult,
-): FirehoseEnvelope {
-  const recordId = String(rec?.recordId ?? '');
-  const data = rec?.data;
-  const size = typeof data === 'string' ? Math.floor((data.length * 3) / 4) : 0;
-  const env: FirehoseEnvelope = {
-    index: i,
-    recordId,
-    ackId: recordId,
-    records: [],
-    bytes: size,
-    generation: 0,
-  };
-  let decoded = Buffer.isBuffer(bytes) ? decodeGzipPayload(bytes, {}, inflated) : bytes;
-  if (!decoded.ok && decoded.code === 'ENVELOPE_NOT_GZIP') decoded = decodePlainJson(rec.data, decoded);
-  if (!decoded.ok) {
-    env.malformed = {
-      code: decoded.code,
-      reason: safeReason(decoded.code, decoded.reason),
-      payload: typeof data === 'string' ? data : '',
-    };
-    return env;
-  }
-  const msg = decoded.message;
-  if (msg.messageType === 'CONTROL_MESSAGE') {
-    env.control = true;
-    return env;
-  }
-  const gen = (msg as unknown as Record<string, unknown>)[GENERATION_FIELD];
-  env.generation = typeof gen === 'number' && Number.isInteger(gen) && gen > 0 ? gen : 0;
-  env.records = toRecords(msg, SOURCE_TYPE, recordId);
-  // The records now hold what the events held: keep only the header (re-ingest and partition
-  // keys read it), so the parsed event objects die young instead of living through the invocation.
-  env.msg = { ...msg, logEvents: [] };
-  env.logGroup = msg.logGroup;
-  return env;
 }
 
 /**
@@ -359,29 +306,33 @@ class ResponseSink implements Sink<LogRecord> {
 
   constructor(private readonly t: FirehoseTransformer) {}
 
-  /** One slot per input record (its payload and generation arrive with its envelope: `decoded`). */
-  begin(event: FirehoseTransformationEvent, deadline: Deadline, summary: InvocationSummary) {
-    const input = inputRecords(event);
+  begin(
+    event: FirehoseTransformationEvent,
+    envs: readonly FirehoseEnvelope[],
+    deadline: Deadline,
+    summary: InvocationSummary,
+  ) {
     this.event = event;
     this.deadline = deadline;
     this.summary = summary;
-    this.slots = new Array(input.length);
+    this.slots = new Array(envs.length);
     this.bySlot = new Map();
     // `{"records":[` … `]}`
     this.used = 14;
-    for (let i = 0; i < input.length; i++) {
-      const recordId = String(input[i]?.recordId ?? '');
-      const smallCost = entryCost(recordId, 'ProcessingFailed', 0);
+    for (let i = 0; i < envs.length; i++) {
+      const e = envs[i];
+      const smallCost = entryCost(e.recordId, 'ProcessingFailed', 0);
       this.used += smallCost;
-      this.slots[i] = { recordId, generation: 0, okCost: 0, okFixed: 0, smallCost };
-      if (!this.bySlot.has(recordId)) this.bySlot.set(recordId, i);
+      this.slots[i] = {
+        recordId: e.recordId,
+        msg: e.msg,
+        generation: e.generation,
+        okCost: 0,
+        okFixed: 0,
+        smallCost,
+      };
+      if (!this.bySlot.has(e.recordId)) this.bySlot.set(e.recordId, i);
     }
-  }
-
-  decoded(e: FirehoseEnvelope): void {
-    const s = this.slots[e.index];
-    s.msg = e.msg;
-    s.generation = e.generation;
   }
 
   encode(record: LogRecord): Encoded<LogRecord> {
@@ -568,9 +519,9 @@ export class FirehoseTransformer {
     deadline: Deadline = NO_DEADLINE,
   ): Promise<{ response: FirehoseTransformationResponse; summary: InvocationSummary }> {
     const started = Date.now();
-    const count = inputRecords(event).length;
+    const envelopes = decodeFirehoseEvent(event);
     const summary: InvocationSummary = {
-      records: count,
+      records: envelopes.length,
       ok: 0,
       dropped: 0,
       failed: 0,
@@ -582,31 +533,22 @@ export class FirehoseTransformer {
       tally: undefined as unknown as Tally,
     };
     const { sink, runner } = this.build();
-    sink.begin(event, deadline, summary);
-    // Envelopes reach the runner as their payloads are inflated (on the thread pool, ahead).
-    const envelopes: FirehoseEnvelope[] = new Array(count);
-    async function* decoding(): AsyncGenerator<FirehoseEnvelope> {
-      for await (const e of decodeFirehoseEventAsync(event)) {
-        envelopes[e.index] = e;
-        sink.decoded(e);
-        yield e;
-      }
-    }
+    sink.begin(event, envelopes, deadline, summary);
     const { outcomes, result } = await runEnvelopes(
       runner,
       { type: SOURCE_TYPE, name: this.source.name },
-      { count, envelopes: decoding() },
+      envelopes,
       { deadline },
     );
     summary.tally = result.tally;
 
-    const records: FirehoseOutputRecord[] = new Array(count);
+    const records: FirehoseOutputRecord[] = new Array(envelopes.length);
     const failures: { recordId: string; code: string; reason?: string }[] = [];
-    for (let i = 0; i < count; i++) {
+    for (let i = 0; i < envelopes.length; i++) {
       const s = sink.slots[i];
       const o = outcomes[i];
       let out: FirehoseOutputRecord;
-      const m = envelopes[i]?.malformed;
+      const m = envelopes[i].malformed;
       if (!m && !s.errorPrefix && o.kind !== 'failed' && (s.out || o.kind !== 'delivered'))
         out = s.out ?? { recordId: s.recordId, result: 'Dropped', data: '' };
       else {
