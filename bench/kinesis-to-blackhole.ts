@@ -6,11 +6,12 @@
  * run: a naive decode-and-ship (decode, `JSON.parse`, `JSON.stringify` each event into bulk lines;
  * no parsing of messages, no masking, no accounting). Each run is a child process (clean peak RSS);
  * phases alternate (naive, logferry, …) so background load falls on both; the median run is
- * reported. Figures: events/s, MB/s of compressed input and of decoded JSON, bulk bytes out, peak
+ * reported. A last process runs both taking turns per invocation ("paired"): its CPU-time ratio is
+ * the steadier one on a loaded machine (the separate runs' wall time is not). Figures: events/s, MB/s of compressed input and of decoded JSON, bulk bytes out, peak
  * RSS, and logferry's throughput as a ratio of the baseline.
  *
  *   node --import tsx bench/kinesis-to-blackhole.ts        (or: node scripts/bench.mjs kinesis-to-blackhole)
- *   BENCH_INVOCATIONS=100 BENCH_RECORDS=10 BENCH_EVENTS=100 BENCH_RUNS=3 BENCH_SEED=11
+ *   BENCH_INVOCATIONS=100 BENCH_RECORDS=10 BENCH_EVENTS=100 BENCH_RUNS=3 BENCH_SEED=11 BENCH_PAIRED_PASSES=2
  *
  * Results go to stdout and bench/results/kinesis-to-blackhole.json.
  */
@@ -32,6 +33,7 @@ const RECORDS = Number(env.BENCH_RECORDS ?? 10);
 const EVENTS = Number(env.BENCH_EVENTS ?? 100);
 const RUNS = Number(env.BENCH_RUNS ?? 3);
 const SEED = Number(env.BENCH_SEED ?? 11);
+const PAIRED_PASSES = Number(env.BENCH_PAIRED_PASSES ?? 2);
 
 interface PhaseResult {
   phase: 'naive' | 'logferry';
@@ -134,7 +136,34 @@ async function child(phase: 'naive' | 'logferry'): Promise<PhaseResult> {
   };
 }
 
+/**
+ * Both phases in one process, taking turns invocation by invocation (order alternating), so load
+ * on a shared machine hits them alike: CPU seconds each, over passes after a warm-up pass.
+ */
+async function paired(): Promise<{ naive: number; logferry: number }> {
+  const data = makeEvents();
+  const transforms = await buildTransforms(validateConfig({}), { log: silent });
+  const { sink } = await bulkBlackhole();
+  const cpu = { naive: 0, logferry: 0 };
+  for (let pass = 0; pass <= PAIRED_PASSES; pass++) {
+    for (let i = 0; i < data.events.length; i++) {
+      for (const phase of i % 2 === 0 ? (['naive', 'logferry'] as const) : (['logferry', 'naive'] as const)) {
+        const c0 = process.cpuUsage();
+        if (phase === 'naive') naive([data.events[i]]);
+        else await processKinesisEvent(data.events[i], undefined, { transforms, sinks: [sink], log: silent });
+        const c = process.cpuUsage(c0);
+        if (pass > 0) cpu[phase] += (c.user + c.system) / 1e6 / PAIRED_PASSES;
+      }
+    }
+  }
+  return cpu;
+}
+
 async function main() {
+  if (process.argv.includes('--paired')) {
+    process.stdout.write(`PAIRED ${JSON.stringify(await paired())}\n`);
+    return;
+  }
   const arg = process.argv.find((a) => a.startsWith('--phase='));
   if (arg) {
     const res = await child(arg.slice('--phase='.length) as 'naive' | 'logferry');
@@ -153,6 +182,13 @@ async function main() {
       runs.push(JSON.parse(line.slice(7)));
     }
   }
+  const pairedOut = runTsxChild(new URL(import.meta.url).pathname, ['--paired'], {
+    env: { ...env, LOGFERRY_LOG_LEVEL: 'error' },
+    label: 'paired run',
+  });
+  const pairedLine = pairedOut.split('\n').find((l) => l.startsWith('PAIRED '));
+  if (!pairedLine) throw new Error(`paired run printed no PAIRED line:\n${pairedOut}`);
+  const pairedCpu = JSON.parse(pairedLine.slice(7)) as { naive: number; logferry: number };
   const summary = (phase: 'naive' | 'logferry') => {
     const mine = runs.filter((r) => r.phase === phase);
     const wallMs = median(mine.map((r) => r.wallMs));
@@ -186,6 +222,12 @@ async function main() {
     },
     phases: [naiveS, lf],
     logferryThroughputVsNaive: +(lf.eventsPerSec / naiveS.eventsPerSec).toFixed(2),
+    /** CPU seconds per pass with both taking turns per invocation in one process: the steadier ratio. */
+    paired: {
+      naiveCpuSeconds: +pairedCpu.naive.toFixed(3),
+      logferryCpuSeconds: +pairedCpu.logferry.toFixed(3),
+      logferryThroughputVsNaive: +(pairedCpu.naive / pairedCpu.logferry).toFixed(3),
+    },
   };
   for (const p of result.phases) {
     console.log(
@@ -193,7 +235,7 @@ async function main() {
     );
   }
   console.log(
-    `logferry throughput = ${result.logferryThroughputVsNaive} × naive (load average ${result.loadAverage.join(' ')})`,
+    `logferry throughput = ${result.logferryThroughputVsNaive} × naive (load average ${result.loadAverage.join(' ')}); paired in one process (CPU time): ${result.paired.logferryThroughputVsNaive} × naive`,
   );
   writeResults('kinesis-to-blackhole', result);
 }

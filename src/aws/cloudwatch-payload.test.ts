@@ -5,6 +5,7 @@ import {
   decodeBase64Payload,
   decodeGzipPayload,
   encodeCloudWatchPayload,
+  gunzipOptions,
   toRecords,
 } from './cloudwatch-payload.js';
 
@@ -115,5 +116,47 @@ describe('decodeBase64Payload', () => {
       maxDecodedBytes: 1_000_000,
     });
     expect(r.ok ? 'ok' : r.code).toBe('ENVELOPE_TOO_LARGE');
+  });
+});
+
+describe('gunzip size hint (gzip trailer ISIZE)', () => {
+  const big = {
+    ...data,
+    logEvents: Array.from({ length: 400 }, (_, i) => ({
+      id: String(i),
+      timestamp: 1700000000000 + i,
+      message: `line ${i} ${'x'.repeat(i % 50)}`,
+    })),
+  };
+  const withTrailer = (gz: Buffer, isize: number) => {
+    const b = Buffer.from(gz);
+    b.writeUInt32LE(isize >>> 0, b.length - 4);
+    return b;
+  };
+
+  it('sizes the one output chunk from the trailer, bounded by maxDecodedBytes', () => {
+    const gz = encodeCloudWatchPayload(big);
+    const n = gunzipSync(gz).length;
+    expect(gunzipOptions(gz, {}).chunkSize).toBe(n + 1);
+    expect(gunzipOptions(gz, { maxDecodedBytes: n - 1 }).chunkSize).toBe(256 * 1024);
+    expect(gunzipOptions(Buffer.from([0x1f, 0x8b]), {}).chunkSize).toBe(256 * 1024);
+  });
+
+  it('decodes the same message whatever the trailer claims (a hint, never trusted)', () => {
+    const gz = encodeCloudWatchPayload(big);
+    // A lying trailer fails zlib's own length check: refused as corrupt, never mis-decoded.
+    for (const isize of [0, 1, 100, 0xffffffff]) {
+      const r = decodeGzipPayload(withTrailer(gz, isize));
+      expect(r.ok).toBe(false);
+    }
+    // Concatenated gzip members (the trailer is the last member's): decoded whole.
+    const half = Math.floor(JSON.stringify(big).length / 2);
+    const text = JSON.stringify(big);
+    const multi = Buffer.concat([gzipSync(text.slice(0, half)), gzipSync(text.slice(half))]);
+    const r = decodeGzipPayload(multi);
+    expect(r.ok && r.message).toEqual(big);
+    // A trailer under maxDecodedBytes does not lift the bound on the real output.
+    const bounded = decodeGzipPayload(gz, { maxDecodedBytes: 1000 });
+    expect(bounded.ok === false && bounded.code).toBe('ENVELOPE_TOO_LARGE');
   });
 });

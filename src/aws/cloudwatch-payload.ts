@@ -145,13 +145,33 @@ function isZlib(buf: Uint8Array): boolean {
   return f === 0x01 || f === 0x5e || f === 0x9c || f === 0xda;
 }
 
+/**
+ * Options for inflating `buf`: one output chunk the size the gzip trailer states (ISIZE, the
+ * uncompressed length mod 2^32), so zlib writes straight into the result instead of 16 KiB chunks
+ * joined by a copy (~25 % less CPU on 100 KB payloads). ISIZE is only a hint: a wrong or hostile
+ * one costs more chunks, never a wrong result; `maxOutputLength` still bounds the output.
+ */
+export function gunzipOptions(
+  buf: Uint8Array,
+  opts: DecodeOptions,
+): { maxOutputLength: number; chunkSize: number } {
+  const max = opts.maxDecodedBytes ?? MAX_DECODED_PAYLOAD_BYTES;
+  const n = buf.length;
+  const isize =
+    n >= 18 ? (buf[n - 4] | (buf[n - 3] << 8) | (buf[n - 2] << 16) | (buf[n - 1] << 24)) >>> 0 : 0;
+  // +1: zlib needs room left to report the end of the stream without a second chunk.
+  const chunkSize = isize > 0 && isize < max && isize < MAX_GUNZIP_CHUNK ? isize + 1 : DEFAULT_GUNZIP_CHUNK;
+  return { maxOutputLength: max, chunkSize: Math.max(64, chunkSize) };
+}
+
+/** Output chunk when the trailer gives no usable size hint. */
+const DEFAULT_GUNZIP_CHUNK = 256 * 1024;
+/** Largest single output chunk taken from a trailer's size hint. */
+const MAX_GUNZIP_CHUNK = 16 * 1024 * 1024;
+
 function gunzipBounded(buf: Uint8Array, opts: DecodeOptions): Buffer | DecodeResult {
   try {
-    // 256 KiB output chunks instead of zlib's 16 KiB: ~25 % less CPU on 100 KB payloads (fewer copies).
-    return gunzipSync(buf, {
-      maxOutputLength: opts.maxDecodedBytes ?? MAX_DECODED_PAYLOAD_BYTES,
-      chunkSize: 256 * 1024,
-    });
+    return gunzipSync(buf, gunzipOptions(buf, opts));
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     if (err.code === 'ERR_BUFFER_TOO_LARGE') {

@@ -690,8 +690,10 @@ export function createRunner(graph: RunnerGraph, opts: RunnerOptions = {}): Runn
       p: Pending,
       copy: boolean,
     ): [LogRecord[], number[]] {
-      const outR: LogRecord[] = [];
-      const outE: number[] = [];
+      // Most stages (parse, mask) hand back each record they were given: while they do, the input
+      // arrays are the output and nothing is allocated; the first other answer copies the prefix.
+      let outR: LogRecord[] | undefined;
+      let outE: number[] | undefined;
       const nt = name === undefined ? undefined : nodeTally(name);
       let drop: Outcome | undefined;
       for (let i = 0; i < recs.length; i++) {
@@ -700,7 +702,17 @@ export function createRunner(graph: RunnerGraph, opts: RunnerOptions = {}): Runn
         let out: LogRecord | LogRecord[] | null;
         try {
           out = t.apply(r);
+          if (out === r && !copy) {
+            if (outR !== undefined) {
+              outR.push(r);
+              (outE as number[]).push(e);
+            }
+            if (tap && name !== undefined) tap(name, r);
+            continue;
+          }
         } catch (err) {
+          outR ??= recs.slice(0, i);
+          outE ??= ents.slice(0, i);
           if (!p.thrown) p.thrown = [];
           p.thrown.push({
             record: r,
@@ -710,6 +722,8 @@ export function createRunner(graph: RunnerGraph, opts: RunnerOptions = {}): Runn
           });
           continue;
         }
+        outR ??= recs.slice(0, i);
+        outE ??= ents.slice(0, i);
         if (out === null || (Array.isArray(out) && out.length === 0)) {
           // A drop (null, or no records at all), counted with the transform's reason code.
           if (!drop)
@@ -746,6 +760,10 @@ export function createRunner(graph: RunnerGraph, opts: RunnerOptions = {}): Runn
           outE.push(e);
           if (tap && name !== undefined) tap(name, out);
         }
+      }
+      if (outR === undefined || outE === undefined) {
+        outR = recs;
+        outE = ents.length === recs.length ? ents : ents.slice(0, recs.length);
       }
       if (nt) {
         // Per-node counts: records in, by group (run-length; records of one envelope share one).

@@ -93,3 +93,33 @@ describe('klog parser', () => {
     }
   });
 });
+
+describe('klogYear: the month cache gives what a Date per line gives', () => {
+  it('agrees with the Date arithmetic across month and year boundaries and odd inputs', () => {
+    const direct = (month: number, ms: number) => {
+      const d = new Date(ms);
+      const y = d.getUTCFullYear();
+      const em = d.getUTCMonth() + 1;
+      if (month === 12 && em === 1) return y - 1;
+      if (month === 1 && em === 12) return y + 1;
+      return y;
+    };
+    const edges = [
+      Date.UTC(2025, 11, 31, 23, 59, 59, 999),
+      Date.UTC(2026, 0, 1),
+      Date.UTC(2026, 0, 31, 23, 59, 59, 999),
+      Date.UTC(2026, 1, 1),
+      Date.UTC(2024, 1, 29, 12),
+      Date.UTC(2026, 11, 1) - 1,
+      0,
+      -1,
+      Date.UTC(1969, 11, 31, 23),
+    ];
+    // Out of order on purpose: every call may land in another month than the cached one.
+    for (let round = 0; round < 2; round++)
+      for (const ms of round === 0 ? edges : [...edges].reverse())
+        for (let month = 1; month <= 12; month++) expect(klogYear(month, ms)).toBe(direct(month, ms));
+    // Not a finite time: the current year's rule, as before.
+    expect(klogYear(6, Number.NaN)).toBe(direct(6, Date.now()));
+  });
+});

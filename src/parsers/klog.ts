@@ -28,11 +28,25 @@ const FLAG = /^FLAG: --([^=]+)=(.*)$/s;
 
 const NOT_KLOG: ParseFailure = Object.freeze({ error: 'not a klog line' }) as ParseFailure;
 
+/** The UTC month `klogYear` saw last: [monthStart, monthEnd) in epoch ms, its year and number. */
+let monthStart = 0;
+let monthEnd = -1;
+let monthYear = 0;
+let monthNumber = 0;
+
 /** The year of a month/day seen at `eventMs`: a December line read in January is last year's. */
 export function klogYear(month: number, eventMs: number): number {
-  const d = new Date(Number.isFinite(eventMs) ? eventMs : Date.now());
-  const year = d.getUTCFullYear();
-  const eventMonth = d.getUTCMonth() + 1;
+  const ms = Number.isFinite(eventMs) ? eventMs : Date.now();
+  // Events of a batch share a month: the UTC month of the last one is kept (no Date per line).
+  if (!(ms >= monthStart && ms < monthEnd)) {
+    const d = new Date(ms);
+    monthYear = d.getUTCFullYear();
+    monthNumber = d.getUTCMonth() + 1;
+    monthStart = Date.UTC(monthYear, monthNumber - 1, 1);
+    monthEnd = Date.UTC(monthYear, monthNumber, 1);
+  }
+  const year = monthYear;
+  const eventMonth = monthNumber;
   if (month === 12 && eventMonth === 1) return year - 1;
   if (month === 1 && eventMonth === 12) return year + 1;
   return year;

@@ -272,8 +272,10 @@ export function decodeFirehoseEvent(event: FirehoseTransformationEvent): Firehos
     }
     const gen = (msg as unknown as Record<string, unknown>)[GENERATION_FIELD];
     env.generation = typeof gen === 'number' && Number.isInteger(gen) && gen > 0 ? gen : 0;
-    env.msg = msg;
     env.records = toRecords(msg, SOURCE_TYPE, recordId);
+    // The records now hold what the events held: keep only the header (re-ingest and partition
+    // keys read it), so the parsed event objects die young instead of living through the invocation.
+    env.msg = { ...msg, logEvents: [] };
     env.logGroup = msg.logGroup;
   }
   return out;
