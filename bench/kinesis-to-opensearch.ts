@@ -19,8 +19,8 @@ import { Agent, request } from 'node:http';
 import { cpus, loadavg } from 'node:os';
 import { buildTransforms } from '../src/config/build-pipeline.js';
 import { validateConfig } from '../src/config/load.js';
-import { runTransforms } from '../src/core/pipeline.js';
 import type { LogRecord } from '../src/core/record.js';
+import { runStages } from '../src/core/stages.js';
 import { decodeKinesisEvent, type KinesisEvent } from '../src/sources/kinesis-event.js';
 import { processKinesisEvent } from '../src/sources/kinesis-handler.js';
 import { createOpenSearchSink, opensearchSinkConfig } from '../src/sinks/opensearch.js';
@@ -172,7 +172,8 @@ async function main(): Promise<void> {
       const indexes = new Set<string>();
       for (const ev of kinesisEvents) {
         const recs: LogRecord[] = [];
-        for (const e of decodeKinesisEvent(ev)) recs.push(...runTransforms(transforms, e.records).records);
+        for (const e of decodeKinesisEvent(ev))
+          recs.push(...(await runStages(transforms, e.records)).records);
         let body = '';
         for (const r of recs) {
           const x = enc.encode(r);

@@ -1,7 +1,8 @@
 /**
  * Parse + mask micro-benchmark: the default in-memory stages (auto parse by stream, then mask) over
- * a realistic mix of EKS control-plane, Lambda, ECS and generic records from bench/data.ts, with a
- * few secrets planted, against naive baselines in the same run:
+ * a realistic mix of EKS control-plane, Lambda, ECS and generic records from the one data
+ * generator (src/sources/log-generator.ts), with a few secrets planted (`secretsRate`), against
+ * naive baselines in the same run:
  *   - naive-parse: `JSON.parse` every message in try/catch (exceptions on every non-JSON line);
  *   - naive-parse+mask: that, plus one `replace` per secret pattern over the message and every
  *     string field (what a straightforward implementation does);
@@ -13,7 +14,7 @@ import { parseStage, type Transform } from '../src/core/pipeline.js';
 import type { LogRecord } from '../src/core/record.js';
 import { createAutoSelect } from '../src/parsers/auto.js';
 import { createMaskTransform } from '../src/transforms/mask.js';
-import { ALL_KINDS, events, rng, type StreamKind, streamFor } from './data.js';
+import { ALL_KINDS, LogGenerator, type LogKind as StreamKind } from '../src/sources/log-generator.js';
 
 const N = Number(process.argv[2] ?? 100_000);
 const ROUNDS = 5;
@@ -31,13 +32,6 @@ const WEIGHTS: Record<StreamKind, number> = {
   generic: 7,
 };
 
-const SECRETS = [
-  ' password=hunter2hunter2',
-  ' Authorization: Bearer abcDEF123456ghiJKL789',
-  ' key=AKIAIOSFODNN7EXAMPLE',
-  ' url=postgres://app:s3cr3tpw@db:5432/x',
-];
-
 interface Proto {
   message: string;
   meta: LogRecord['meta'];
@@ -45,19 +39,16 @@ interface Proto {
 }
 
 function corpus(): Proto[] {
-  const r = rng(42);
+  // The one generator, planting a credential in 2 % of the text lines (never inside JSON).
+  const g = new LogGenerator({ seed: 42, cluster: 'prod', leaks: false, secretsRate: 0.02 });
   const out: Proto[] = [];
   const total = Object.values(WEIGHTS).reduce((a, b) => a + b, 0);
   for (const kind of ALL_KINDS) {
     const n = Math.round((N * WEIGHTS[kind]) / total);
-    const stream = streamFor(kind, r);
-    for (const e of events(kind, n, r)) {
-      let message = e.message;
-      // Plant a secret in about 2% of the text lines (not inside JSON, which would break it).
-      if (out.length % 50 === 7 && !message.startsWith('{'))
-        message = message.replace(/\n$/, '') + SECRETS[out.length % SECRETS.length];
+    const stream = g.stream(kind);
+    for (const e of g.events(kind, n)) {
       out.push({
-        message,
+        message: e.message,
         timestamp: e.timestamp,
         meta: {
           owner: stream.owner,

@@ -5,51 +5,20 @@
  * duplicates (re-read after a crash before the position was saved, or replayed from the buffer)
  * are counted and reported, never lost lines. Uses the built CLI (private bundle) as users run it.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import {
   appendFileSync,
   existsSync,
   mkdirSync,
-  readdirSync,
+  mkdtempSync,
   readFileSync,
   renameSync,
-  rmSync,
+  writeFileSync,
 } from 'node:fs';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildCliBundle } from './infra/cli-bundle.js';
+import { describe, expect, it } from 'vitest';
+import { archived, privateCli, sleep, summaryOf, walk } from './infra/cli-daemon.js';
 
-const root = mkdtempSync(join(tmpdir(), 'lf-crash-'));
-const buildDir = join(
-  new URL('..', import.meta.url).pathname,
-  'node_modules',
-  '.cache',
-  `logferry-crash-${process.pid}`,
-);
-const cli = join(buildDir, 'cli', 'logferry.mjs');
-const env = { ...process.env, LOGFERRY_OPENSEARCH_URL: '', LOGFERRY_S3_URL: '', LOGFERRY_DLQ: '' };
-
-beforeAll(() => buildCliBundle(buildDir), 120_000);
-afterAll(() => {
-  rmSync(root, { recursive: true, force: true });
-  rmSync(buildDir, { recursive: true, force: true });
-});
-
-function walk(d: string): string[] {
-  if (!existsSync(d)) return [];
-  const out: string[] = [];
-  for (const e of readdirSync(d, { withFileTypes: true })) {
-    const p = join(d, e.name);
-    if (e.isDirectory()) out.push(...walk(p));
-    else out.push(p);
-  }
-  return out;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const { root, run, start } = privateCli('crash');
 
 /** Appends CRI lines `line <n>` to a few container logs, rotating each every `rotateEvery` lines. */
 class Writer {
@@ -94,24 +63,6 @@ class Writer {
   }
 }
 
-function start(cfg: string, cwd: string, extra: string[] = []): { child: ChildProcess; err: () => string } {
-  const child = spawn(process.execPath, [cli, 'run', cfg, '--json', ...extra], {
-    cwd,
-    env,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let err = '';
-  child.stderr?.on('data', (d) => {
-    err += d.toString();
-  });
-  return { child, err: () => err };
-}
-
-const exited = (c: ChildProcess) =>
-  new Promise<number | null>((r) =>
-    c.exitCode !== null ? r(c.exitCode) : c.once('exit', (code) => r(code)),
-  );
-
 describe('crash recovery: kill -9 under load with a disk buffer', () => {
   it('loses no line of rotated container logs across two kill -9 and restarts; duplicates are counted', async () => {
     const dir = mkdtempSync(join(root, 'run-'));
@@ -146,7 +97,7 @@ describe('crash recovery: kill -9 under load with a disk buffer', () => {
     const crashes: string[] = [];
     try {
       for (let round = 0; round < 2; round++) {
-        const d = start('logferry.yaml', dir);
+        const d = start(['run', 'logferry.yaml', '--json'], dir);
         // Kill it mid-stream: once it has stored and acknowledged something (a loaded machine may
         // take seconds to start a process), then a little later.
         const positions = join(dir, 'data', 'state', 'pods', 'positions.json');
@@ -158,8 +109,8 @@ describe('crash recovery: kill -9 under load with a disk buffer', () => {
         await sleep(300 + round * 400);
         expect(d.child.exitCode).toBeNull(); // still running under load
         d.child.kill('SIGKILL');
-        await exited(d.child);
-        crashes.push(d.err());
+        await d.exited();
+        crashes.push(d.stderr());
       }
     } finally {
       writer.stop();
@@ -169,16 +120,10 @@ describe('crash recovery: kill -9 under load with a disk buffer', () => {
 
     // Restart bounded: read every file to EOF, drain the buffer, exit.
     const archivedBefore = new Set(walk(join(dir, 'archive')));
-    const last = spawnSync(process.execPath, [cli, 'run', 'logferry.yaml', '--once', '--json'], {
-      cwd: dir,
-      env,
-      encoding: 'utf8',
-      timeout: 120_000,
-    });
+    const last = run(['run', 'logferry.yaml', '--once', '--json'], dir);
     expect(last.stderr).not.toMatch(/"level":"error"/);
-    expect(last.status).toBe(0);
-    const lines = last.stderr.trim().split('\n');
-    const summary = JSON.parse(lines[lines.length - 1]);
+    expect(last.code).toBe(0);
+    const summary = summaryOf(last.stderr);
     expect(summary.balanced).toBe(true);
     expect(summary.events.failed).toBe(0);
     expect(summary.sinks[0].buffer).toMatchObject({ pending: 0 });
@@ -188,19 +133,15 @@ describe('crash recovery: kill -9 under load with a disk buffer', () => {
     // Copies stored by the last run of lines already stored (before it, or earlier in it).
     let lastRunDuplicates = 0;
     const seenBefore = new Set<number>();
-    const archived = walk(join(dir, 'archive')).filter((p) => p.endsWith('.gz'));
+    const objects = walk(join(dir, 'archive')).filter((p) => p.endsWith('.gz'));
     const lineNumbers = (f: string) =>
-      gunzipSync(readFileSync(f))
-        .toString('utf8')
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => {
-          const m = /^line (\d+)$/.exec(JSON.parse(l)['@message']);
-          expect(m).not.toBeNull();
-          return Number(m?.[1]);
-        });
-    for (const f of archived) if (archivedBefore.has(f)) for (const n of lineNumbers(f)) seenBefore.add(n);
-    for (const f of archived)
+      archived(f).map((doc) => {
+        const m = /^line (\d+)$/.exec(doc['@message']);
+        expect(m).not.toBeNull();
+        return Number(m?.[1]);
+      });
+    for (const f of objects) if (archivedBefore.has(f)) for (const n of lineNumbers(f)) seenBefore.add(n);
+    for (const f of objects)
       for (const n of lineNumbers(f)) {
         if (!archivedBefore.has(f)) {
           if (seenBefore.has(n)) lastRunDuplicates++;

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildTransforms } from '../src/config/build-pipeline.js';
 import { loadConfigText } from '../src/config/load.js';
-import { runTransforms } from '../src/core/pipeline.js';
+import { runStages } from '../src/core/stages.js';
 import type { LogRecord } from '../src/core/record.js';
 import { DemoSource } from '../src/sources/demo.js';
 
@@ -34,7 +34,7 @@ describe('default parse + mask over the demo source', () => {
     const records = await demoRecords();
     expect(records.length).toBeGreaterThan(3000);
     const times = records.map((r) => r.timestamp);
-    const { records: out } = runTransforms(await buildTransforms(loadConfigText('{}')), records);
+    const { records: out } = await runStages(await buildTransforms(loadConfigText('{}')), records);
     expect(out).toHaveLength(records.length);
     expect(out.map((r) => r.timestamp)).toEqual(times);
 

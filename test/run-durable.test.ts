@@ -4,69 +4,21 @@
  * sources without a bounded mode refused, a second daemon on the same dataDir refused with exit 2,
  * a stale lock taken over, SIGTERM draining with the summary.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import {
   appendFileSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
-  readdirSync,
   readFileSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildCliBundle } from './infra/cli-bundle.js';
+import { describe, expect, it } from 'vitest';
+import { archived, hungEndpoint, privateCli, summaryOf, waitUntil } from './infra/cli-daemon.js';
 
-const root = mkdtempSync(join(tmpdir(), 'lf-durable-'));
-/** A private bundle (inside node_modules so its packages resolve), never racing dist/. */
-const buildDir = join(
-  new URL('..', import.meta.url).pathname,
-  'node_modules',
-  '.cache',
-  `logferry-durable-${process.pid}`,
-);
-const cli = join(buildDir, 'cli', 'logferry.mjs');
-const env = { ...process.env, LOGFERRY_OPENSEARCH_URL: '', LOGFERRY_S3_URL: '', LOGFERRY_DLQ: '' };
-
-beforeAll(() => buildCliBundle(buildDir), 120_000);
-afterAll(() => {
-  rmSync(root, { recursive: true, force: true });
-  rmSync(buildDir, { recursive: true, force: true });
-});
-
-function run(args: string[], cwd: string) {
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8', timeout: 120_000, env });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function summaryOf(r: { stdout: string; stderr: string }) {
-  const lines = r.stderr.trim().split('\n');
-  return JSON.parse(lines[lines.length - 1]);
-}
-
-function walk(d: string): string[] {
-  if (!existsSync(d)) return [];
-  const out: string[] = [];
-  for (const e of readdirSync(d, { withFileTypes: true })) {
-    const p = join(d, e.name);
-    if (e.isDirectory()) out.push(...walk(p));
-    else out.push(p);
-  }
-  return out;
-}
-
-/** Every NDJSON document in a local S3-layout archive (finished objects only). */
-function archived(d: string): { '@id': string; '@message': string }[] {
-  return walk(d)
-    .filter((f) => f.endsWith('.gz'))
-    .flatMap((f) => gunzipSync(readFileSync(f)).toString('utf8').trimEnd().split('\n'))
-    .filter(Boolean)
-    .map((l) => JSON.parse(l));
-}
+const { root, run, start: startDaemon } = privateCli('durable');
 
 /** A CRI container log line. */
 const cri = (i: number) => `2026-12-05T10:00:00.${String(i % 1000).padStart(3, '0')}Z stdout F line ${i}\n`;
@@ -101,7 +53,7 @@ describe('logferry run --once', () => {
     expect(r1.stderr).not.toMatch(/"level":"error"/);
     expect(r1.code).toBe(0);
     expect(r1.stdout).toBe('');
-    const s1 = summaryOf(r1);
+    const s1 = summaryOf(r1.stderr);
     expect(s1.events.delivered).toBe(502);
     expect(s1.interrupted).toBe(false);
     // State lives in the config's dataDir: positions per source, no lock left behind.
@@ -112,7 +64,7 @@ describe('logferry run --once', () => {
     appendFileSync(join(dir, 'logs', 'app_ns_web-0123.log'), cri(500) + cri(501));
     const r2 = run(['run', 'logferry.yaml', '--once', '--json'], dir);
     expect(r2.code).toBe(0);
-    expect(summaryOf(r2).events.delivered).toBe(2);
+    expect(summaryOf(r2.stderr).events.delivered).toBe(2);
     const docs = archived(join(dir, 'archive'));
     const messages = new Set(docs.map((d) => d['@message']));
     for (let i = 0; i < 502; i++) expect(messages.has(`line ${i}`)).toBe(true);
@@ -134,7 +86,7 @@ describe('logferry run --once', () => {
     appendFileSync(join(dir, 'logs', 'a.log'), 'three\n');
     const r = run(['run', 'logferry.yaml', '--once', '--json'], dir);
     expect(r.code).toBe(0);
-    expect(summaryOf(r).events.delivered).toBe(1);
+    expect(summaryOf(r.stderr).events.delivered).toBe(1);
     expect(existsSync(fresh)).toBe(true);
     expect(existsSync(join(legacyDir, 'file-nodes.positions.json'))).toBe(false);
   });
@@ -161,28 +113,6 @@ describe('logferry run --once', () => {
   });
 });
 
-function startDaemon(args: string[], cwd: string): { child: ChildProcess; stderr: () => string } {
-  const child = spawn(process.execPath, [cli, ...args], { cwd, env, stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  child.stderr?.on('data', (d) => {
-    err += d.toString();
-  });
-  return { child, stderr: () => err };
-}
-
-async function waitFor(what: string, cond: () => boolean, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-const exited = (c: ChildProcess) =>
-  new Promise<number | null>((r) =>
-    c.exitCode !== null ? r(c.exitCode) : c.once('exit', (code) => r(code)),
-  );
-
 describe('dataDir lock and shutdown', () => {
   it('refuses a second daemon on the same dataDir; SIGTERM drains and prints the summary; the lock goes', async () => {
     const dir = mkdtempSync(join(root, 'lock-'));
@@ -190,7 +120,7 @@ describe('dataDir lock and shutdown', () => {
     const lock = join(data, 'state', 'daemon.lock');
     const d = startDaemon(['run', '--follow', '--rate', '500', '--out', data, '--json'], dir);
     try {
-      await waitFor('the lock', () => existsSync(lock));
+      await waitUntil('the lock', () => existsSync(lock));
       expect(JSON.parse(readFileSync(lock, 'utf8'))).toMatchObject({ pid: d.child.pid, host: hostname() });
       const second = run(['run', '--events', '10', '--out', data], dir);
       expect(second.code).toBe(2);
@@ -199,8 +129,8 @@ describe('dataDir lock and shutdown', () => {
       );
       await new Promise((r) => setTimeout(r, 500));
       d.child.kill('SIGTERM');
-      expect(await exited(d.child)).toBe(0);
-      const s = summaryOf({ stdout: '', stderr: d.stderr() });
+      expect(await d.exited()).toBe(0);
+      const s = summaryOf(d.stderr());
       expect(s.interrupted).toBe(true);
       expect(s.balanced).toBe(true);
       expect(s.events.failed).toBe(0);
@@ -217,9 +147,9 @@ describe('dataDir lock and shutdown', () => {
     const data = join(dir, 'data');
     const lock = join(data, 'state', 'daemon.lock');
     const d = startDaemon(['run', '--follow', '--rate', '200', '--out', data], dir);
-    await waitFor('the lock', () => existsSync(lock));
+    await waitUntil('the lock', () => existsSync(lock));
     d.child.kill('SIGKILL');
-    await exited(d.child);
+    await d.exited();
     expect(existsSync(lock)).toBe(true);
     const r = run(['run', '--events', '50', '--out', data, '--json'], dir);
     expect(r.code).toBe(0);
@@ -231,12 +161,9 @@ describe('dataDir lock and shutdown', () => {
 
 describe('shutdown drain timeout', () => {
   it('SIGTERM waits shutdown.drainTimeout for a hung sink, then exits with the summary; those records are not acknowledged and come again', async () => {
-    const { createServer } = await import('node:net');
-    const sockets: import('node:net').Socket[] = [];
     // A sink endpoint that accepts connections and never answers.
-    const server = createServer((s) => sockets.push(s));
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const port = (server.address() as import('node:net').AddressInfo).port;
+    const hung = await hungEndpoint();
+    const { port, sockets } = hung;
     const dir = mkdtempSync(join(root, 'drain-'));
     mkdirSync(join(dir, 'logs'));
     writeFileSync(join(dir, 'logs', 'a.log'), Array.from({ length: 200 }, (_, i) => `hung ${i}\n`).join(''));
@@ -257,10 +184,10 @@ describe('shutdown drain timeout', () => {
     writeFileSync(join(dir, 'ok.yaml'), cfg('{ type: blackhole }'));
     try {
       const d = startDaemon(['run', 'hung.yaml', '--json'], dir);
-      await waitFor('a send to the hung sink', () => sockets.length > 0);
+      await waitUntil('a send to the hung sink', () => sockets.length > 0);
       const t0 = Date.now();
       d.child.kill('SIGTERM');
-      const code = await exited(d.child);
+      const code = await d.exited();
       const took = Date.now() - t0;
       expect(code).toBe(1);
       expect(took).toBeGreaterThanOrEqual(900);
@@ -268,7 +195,7 @@ describe('shutdown drain timeout', () => {
       expect(d.stderr()).toMatch(
         /drain timeout \(1s\) passed: records not yet delivered are counted as failed and not acknowledged/,
       );
-      const s = summaryOf({ stdout: '', stderr: d.stderr() });
+      const s = summaryOf(d.stderr());
       expect(s.balanced).toBe(true);
       expect(s.interrupted).toBe(true);
       expect(s.events.failed).toBe(200);
@@ -276,19 +203,15 @@ describe('shutdown drain timeout', () => {
       // Not acknowledged: a later run delivers them.
       const again = run(['run', 'ok.yaml', '--once', '--json'], dir);
       expect(again.code).toBe(0);
-      expect(summaryOf(again).events.delivered).toBe(200);
+      expect(summaryOf(again.stderr).events.delivered).toBe(200);
     } finally {
-      for (const s of sockets) s.destroy();
-      server.close();
+      hung.close();
     }
   });
 
   it('a second signal stops at once, without waiting for the drain timeout', async () => {
-    const { createServer } = await import('node:net');
-    const sockets: import('node:net').Socket[] = [];
-    const server = createServer((s) => sockets.push(s));
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const port = (server.address() as import('node:net').AddressInfo).port;
+    const hung = await hungEndpoint();
+    const { port, sockets } = hung;
     const dir = mkdtempSync(join(root, 'twice-'));
     writeFileSync(
       join(dir, 'c.yaml'),
@@ -302,32 +225,28 @@ describe('shutdown drain timeout', () => {
     );
     try {
       const d = startDaemon(['run', 'c.yaml', '--json'], dir);
-      await waitFor('a send to the hung sink', () => sockets.length > 0);
+      await waitUntil('a send to the hung sink', () => sockets.length > 0);
       const t0 = Date.now();
       d.child.kill('SIGINT');
-      await waitFor('the first signal taken', () => /SIGINT: stopping/.test(d.stderr()));
+      await waitUntil('the first signal taken', () => /SIGINT: stopping/.test(d.stderr()));
       d.child.kill('SIGINT');
-      expect(await exited(d.child)).toBe(1);
+      expect(await d.exited()).toBe(1);
       expect(Date.now() - t0).toBeLessThan(20_000);
       expect(d.stderr()).toMatch(/SIGINT again: stopping now/);
-      const s = summaryOf({ stdout: '', stderr: d.stderr() });
+      const s = summaryOf(d.stderr());
       expect(s.abandoned).toBe(true);
       expect(s.balanced).toBe(true);
       expect(s.events.failed).toBeGreaterThan(0);
     } finally {
-      for (const s of sockets) s.destroy();
-      server.close();
+      hung.close();
     }
   });
 });
 
 describe('disk buffer', () => {
   it('acknowledges what is on disk, keeps it while the sink is down, and delivers it after a restart', async () => {
-    const { createServer } = await import('node:net');
-    const sockets: import('node:net').Socket[] = [];
-    const server = createServer((s) => sockets.push(s));
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const port = (server.address() as import('node:net').AddressInfo).port;
+    const hung = await hungEndpoint();
+    const { port, sockets } = hung;
     const dir = mkdtempSync(join(root, 'disk-'));
     mkdirSync(join(dir, 'logs'));
     writeFileSync(join(dir, 'logs', 'a.log'), Array.from({ length: 300 }, (_, i) => `kept ${i}\n`).join(''));
@@ -348,10 +267,10 @@ describe('disk buffer', () => {
     writeFileSync(join(dir, 'up.yaml'), cfg('type: s3, url: ./archive, maxAgeMs: 50'));
     try {
       const d = startDaemon(['run', 'down.yaml', '--json'], dir);
-      await waitFor('a send to the hung sink', () => sockets.length > 0);
+      await waitUntil('a send to the hung sink', () => sockets.length > 0);
       d.child.kill('SIGTERM');
-      expect(await exited(d.child)).toBe(0);
-      const s1 = summaryOf({ stdout: '', stderr: d.stderr() });
+      expect(await d.exited()).toBe(0);
+      const s1 = summaryOf(d.stderr());
       // Stored on disk = acknowledged: the file position moved, nothing failed.
       expect(s1.events.delivered).toBe(300);
       expect(s1.sinks[0].buffer).toMatchObject({ written: 300, delivered: 0, pending: 300 });
@@ -365,7 +284,7 @@ describe('disk buffer', () => {
 
       const up = run(['run', 'up.yaml', '--once', '--json'], dir);
       expect(up.code).toBe(0);
-      const s2 = summaryOf(up);
+      const s2 = summaryOf(up.stderr);
       expect(s2.events.received).toBe(0); // nothing new in the file
       expect(s2.sinks[0].buffer).toMatchObject({ replayed: 300, delivered: 300, pending: 0 });
       const msgs = archived(join(dir, 'archive')).map((x) => x['@message']);
@@ -377,8 +296,7 @@ describe('disk buffer', () => {
         /disk buffer +\S+\/data\/state\/out\/buffer\n +0 stored, 0 delivered from it, 0 left for the next start/,
       );
     } finally {
-      for (const s of sockets) s.destroy();
-      server.close();
+      hung.close();
     }
   });
 
@@ -408,14 +326,9 @@ describe('disk buffer', () => {
     );
     writeFileSync(join(dir, 'up.yaml'), cfg('type: s3, url: ./archive, maxAgeMs: 50'));
     try {
-      const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-        const c = spawn(process.execPath, [cli, 'run', 'down.yaml', '--once', '--json'], { cwd: dir, env });
-        let err = '';
-        c.stderr.on('data', (d) => {
-          err += d.toString();
-        });
-        c.on('exit', (code) => resolve({ code, stderr: err }));
-      });
+      // In the background: this process must stay free to answer as the failing sink.
+      const d = startDaemon(['run', 'down.yaml', '--once', '--json'], dir);
+      const r = { code: await d.exited(), stderr: d.stderr() };
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(/50 records are still in disk buffers .*delivered on the next start/);
       const lines = r.stderr
@@ -425,7 +338,7 @@ describe('disk buffer', () => {
       expect(JSON.parse(lines[lines.length - 1]).sinks[0].buffer).toMatchObject({ written: 50, pending: 50 });
       const up = run(['run', 'up.yaml', '--once', '--json'], dir);
       expect(up.code).toBe(0);
-      expect(summaryOf(up).sinks[0].buffer).toMatchObject({ replayed: 50, delivered: 50, pending: 0 });
+      expect(summaryOf(up.stderr).sinks[0].buffer).toMatchObject({ replayed: 50, delivered: 50, pending: 0 });
       expect(archived(join(dir, 'archive'))).toHaveLength(50);
     } finally {
       server.close();

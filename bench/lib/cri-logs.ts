@@ -24,9 +24,10 @@ import {
 } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { message, rng, type StreamKind } from '../data.js';
+import { events, rng, type StreamKind } from '../data.js';
 
-const VERSION = 1;
+// 2: entry texts from the one data generator (src/sources/log-generator.ts).
+const VERSION = 2;
 /** containerd's line buffer: longer writes become `P` pieces of this size. */
 const CRI_PIECE = 16 * 1024;
 
@@ -180,7 +181,7 @@ export function criCorpus(opts: { seed: number; totalMb: number }): CriCorpus {
         jsonEntries++;
       } else {
         const kind = c.kinds[Math.floor(r() * c.kinds.length)];
-        text = message(kind, r, ts).replace(/\n$/, '');
+        text = events(kind, 1, r, ts)[0].message.replace(/\n$/, '');
         if (text.charCodeAt(0) === 123) jsonEntries++;
       }
       entries++;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runTransforms } from '../core/pipeline.js';
+import { runStages } from '../core/stages.js';
 import type { LogRecord } from '../core/record.js';
 import { buildTransforms } from './build-pipeline.js';
 import { loadConfigText } from './load.js';
@@ -40,7 +40,7 @@ describe('buildTransforms wiring', () => {
   it('default config: parse (auto) then mask, so parsed fields are masked', async () => {
     const stages = await stagesFor('{}');
     expect(stages.map((s) => s.type)).toEqual(['parse', 'mask']);
-    const [r] = runTransforms(stages, [rec('/aws/eks/prod/cluster', AUDIT_STREAM, AUDIT)]).records;
+    const [r] = (await runStages(stages, [rec('/aws/eks/prod/cluster', AUDIT_STREAM, AUDIT)])).records;
     const f = r.fields;
     expect(f.verb).toBe('create');
     expect(at(f, 'objectRef.resource')).toBe('tokenreviews');
@@ -55,14 +55,14 @@ describe('buildTransforms wiring', () => {
     const stages = await stagesFor('parse: auto');
     const msg =
       'REPORT RequestId: c6af9ac6-7b61-11e6-9a41-93e8deadbeef\tDuration: 3.1 ms\tBilled Duration: 4 ms\tMemory Size: 128 MB\tMax Memory Used: 60 MB\t';
-    const [r] = runTransforms(stages, [rec('/aws/lambda/f', '2024/01/01/[$LATEST]abc', msg)]).records;
+    const [r] = (await runStages(stages, [rec('/aws/lambda/f', '2024/01/01/[$LATEST]abc', msg)])).records;
     expect(r.fields).toMatchObject({ '@type': 'REPORT', '@duration': 3.1, '@memorySize': 128_000_000 });
   });
 
   it('parse: none leaves messages unparsed (mask still on)', async () => {
     const stages = await stagesFor('parse: none');
     expect(stages.map((s) => s.type)).toEqual(['mask']);
-    const [r] = runTransforms(stages, [rec('/aws/eks/prod/cluster', AUDIT_STREAM, AUDIT)]).records;
+    const [r] = (await runStages(stages, [rec('/aws/eks/prod/cluster', AUDIT_STREAM, AUDIT)])).records;
     expect(r.fields).toEqual({});
     expect(r.message).toContain('"token":"****"');
   });
@@ -70,7 +70,7 @@ describe('buildTransforms wiring', () => {
   it('mask: false turns masking off', async () => {
     const stages = await stagesFor('mask: false');
     expect(stages.map((s) => s.type)).toEqual(['parse']);
-    const [r] = runTransforms(stages, [rec('/aws/eks/prod/cluster', AUDIT_STREAM, AUDIT)]).records;
+    const [r] = (await runStages(stages, [rec('/aws/eks/prod/cluster', AUDIT_STREAM, AUDIT)])).records;
     expect(at(r.fields, 'requestObject.spec.token')).toMatch(/^k8s-aws-v1\./);
   });
 
@@ -86,13 +86,15 @@ describe('buildTransforms wiring', () => {
       ].join('\n'),
     );
     expect(stages.map((s) => s.type)).toEqual(['parse', 'mask', 'mask']);
-    const [r] = runTransforms(stages, [
-      rec('/ecs/app', 'ecs/app/0123456789abcdef0123456789abcdef', '{"pin":"1234","note":"late-secret-1"}'),
-    ]).records;
+    const [r] = (
+      await runStages(stages, [
+        rec('/ecs/app', 'ecs/app/0123456789abcdef0123456789abcdef', '{"pin":"1234","note":"late-secret-1"}'),
+      ])
+    ).records;
     expect(r.fields).toEqual({ pin: '[x]', note: '****' });
   });
 
-  it('bad mask options are reported by the loader', () => {
+  it('bad mask options are reported by the loader', async () => {
     expect(() => loadConfigText('mask: { replacment: "x" }')).toThrow(/mask.*unknown key/s);
   });
 });

@@ -8,6 +8,7 @@
  * record's stable id). A record is `failed` only when attempts or time ran out on a retriable
  * problem; `rejected` when the sink said the record can never succeed.
  */
+import { onAbort, requestSignal } from './abort.js';
 import { describeError, LogferryError } from './errors.js';
 import type { Outcome } from './outcome.js';
 import type { LogRecord } from './record.js';
@@ -126,26 +127,38 @@ class Abandoned extends LogferryError {
   }
 }
 
-/** Resolves as `p` does, or rejects with `Abandoned` once `signal` aborts, whichever comes first. */
-function untilAborted<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return p;
-  if (signal.aborted) {
-    p.catch(() => {});
-    return Promise.reject(new Abandoned());
-  }
+/**
+ * Runs one send with a signal of its own (aborted with `signal`) and resolves as it does, or rejects
+ * with `Abandoned` once `signal` aborts, whichever comes first. The shared signal keeps one listener
+ * however many sends run at once (see core/abort.ts); the sink's own listeners go on the send's signal.
+ */
+function untilAborted<T>(
+  send: (signal: AbortSignal | undefined) => Promise<T>,
+  signal: AbortSignal | undefined,
+): Promise<T> {
+  if (!signal) return send(undefined);
+  if (signal.aborted) return Promise.reject(new Abandoned());
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => {
+    const req = requestSignal(signal);
+    let p: Promise<T>;
+    try {
+      p = send(req.signal);
+    } catch (e) {
+      p = Promise.reject(e);
+    }
+    const stop = onAbort(req.signal, () => {
       p.catch(() => {});
       reject(new Abandoned());
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
+    });
     p.then(
       (v) => {
-        signal.removeEventListener('abort', onAbort);
+        stop();
+        req.release();
         resolve(v);
       },
       (e) => {
-        signal.removeEventListener('abort', onAbort);
+        stop();
+        req.release();
         reject(e);
       },
     );
@@ -208,7 +221,7 @@ export async function deliver<E>(
           bytes += sent[j].bytes;
         }
         try {
-          const res = await untilAborted(sink.send(sent, { attempt, signal: opts.signal }), opts.signal);
+          const res = await untilAborted((signal) => sink.send(sent, { attempt, signal }), opts.signal);
           opts.onSend?.({ attempt, records: batch.length, bytes, problems: res.problems.length });
           if (res.tooLarge) {
             if (batch.length === 1) {
@@ -308,7 +321,7 @@ async function deliverLocal<E>(
 ): Promise<Outcome[]> {
   let res: SendResult;
   try {
-    res = await untilAborted(sink.sendRecords!(records, { attempt: 1, signal: opts.signal }), opts.signal);
+    res = await untilAborted((signal) => sink.sendRecords!(records, { attempt: 1, signal }), opts.signal);
   } catch (e) {
     const c =
       e instanceof Abandoned ? { action: 'fail', code: e.code, reason: e.message } : classifyThrown(e);

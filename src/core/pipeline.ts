@@ -1,11 +1,11 @@
 /**
- * The in-memory stages between decode and route: parse, then transforms, in order. Pure and
- * synchronous; every record that leaves early is counted as `dropped` with the stage's reason.
+ * The in-memory stages between decode and route (parse, then transforms) and their contract. Only
+ * the runner (core/runner.ts) runs them, counting every drop with the stage's reason; callers that
+ * want the records after the stages use core/stages.ts, which goes through that runner.
  *
  * Parsers never throw: they return fields or a failure reason. The shared parse options (which
  * field to parse, where to put the result, what to do on failure) live here, not in each parser.
  */
-import type { Outcome, Tally } from './outcome.js';
 import type { LogRecord } from './record.js';
 
 export interface ParseFailure {
@@ -72,41 +72,4 @@ export function parseStage(opts: ParseStageOptions): Transform {
       return record;
     },
   };
-}
-
-export interface PipelineResult {
-  records: LogRecord[];
-  /** Records dropped by a transform, with the outcome to settle them with. */
-  dropped: { record: LogRecord; outcome: Outcome }[];
-}
-
-/** Runs transforms over records in order. Drops are returned (and counted if a tally is given). */
-export function runTransforms(
-  transforms: readonly Transform[],
-  input: readonly LogRecord[],
-  tally?: Tally,
-): PipelineResult {
-  let current: LogRecord[] = input as LogRecord[];
-  const dropped: PipelineResult['dropped'] = [];
-  for (const t of transforms) {
-    const next: LogRecord[] = [];
-    for (const r of current) {
-      const out = t.apply(r);
-      if (out === null) {
-        const outcome: Outcome = {
-          kind: 'dropped',
-          code: t.dropCode ?? `DROPPED_BY_${t.type.toUpperCase()}`,
-          reason: `dropped by ${t.type}`,
-        };
-        dropped.push({ record: r, outcome });
-        tally?.settle(r.meta.logGroup, outcome);
-      } else if (Array.isArray(out)) {
-        for (const o of out) next.push(o);
-      } else {
-        next.push(out);
-      }
-    }
-    current = next;
-  }
-  return { records: current, dropped };
 }

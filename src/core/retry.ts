@@ -3,6 +3,8 @@
  * jitter (AWS Architecture Blog, "Exponential Backoff And Jitter"), honouring a server's
  * throttle hint (Retry-After) and never sleeping past a deadline (the Lambda's remaining time).
  */
+import { onAbort } from './abort.js';
+
 export interface RetryPolicy {
   /** Total tries including the first. */
   maxAttempts: number;
@@ -51,14 +53,15 @@ export function lambdaDeadline(
 }
 
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  if (ms <= 0) return Promise.resolve();
+  if (ms <= 0 || signal?.aborted) return Promise.resolve();
   return new Promise((resolve) => {
     const t = setTimeout(done, ms);
+    // Through core/abort.ts: many concurrent sleeps on one run signal keep one listener on it.
+    const stop = signal ? onAbort(signal, done) : undefined;
     function done() {
-      signal?.removeEventListener('abort', done);
+      stop?.();
       clearTimeout(t);
       resolve();
     }
-    signal?.addEventListener('abort', done, { once: true });
   });
 }

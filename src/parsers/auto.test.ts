@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseStage, runTransforms } from '../core/pipeline.js';
+import { parseStage } from '../core/pipeline.js';
+import { runStages } from '../core/stages.js';
 import type { LogRecord } from '../core/record.js';
 import { createAutoSelect } from './auto.js';
 import { parsers } from './index.js';
@@ -17,14 +18,14 @@ const LAMBDA = '/aws/lambda/orders';
 const LSTREAM = '2024/03/05/[$LATEST]0123456789abcdef0123456789abcdef';
 const RID = 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef';
 
-function run(records: LogRecord[]) {
+async function run(records: LogRecord[]) {
   const stage = parseStage({ select: createAutoSelect(), onError: 'annotate' });
-  return runTransforms([stage], records).records;
+  return (await runStages([stage], records)).records;
 }
 
 describe('auto parser selection', () => {
-  it('routes each EKS component to its parser', () => {
-    const [audit, api, auth, kcm, sched, ccm] = run([
+  it('routes each EKS component to its parser', async () => {
+    const [audit, api, auth, kcm, sched, ccm] = await run([
       rec(
         EKS,
         'kube-apiserver-audit-4e9f9d6f9d15381d05d77c5df3f7d329',
@@ -68,8 +69,8 @@ describe('auto parser selection', () => {
     expect(ccm.fields).toMatchObject({ level: 'warning' });
   });
 
-  it('Lambda: platform lines, runtime lines, prefixed JSON, else message only', () => {
-    const [start, report, app, pre, init, plain] = run([
+  it('Lambda: platform lines, runtime lines, prefixed JSON, else message only', async () => {
+    const [start, report, app, pre, init, plain] = await run([
       rec(LAMBDA, LSTREAM, `START RequestId: ${RID} Version: $LATEST`),
       rec(
         LAMBDA,
@@ -89,9 +90,9 @@ describe('auto parser selection', () => {
     expect(plain.fields).toEqual({});
   });
 
-  it('ECS / generic: JSON, clear logfmt, else message only', () => {
+  it('ECS / generic: JSON, clear logfmt, else message only', async () => {
     const ecs = 'ecs/web/0123456789abcdef0123456789abcdef';
-    const [json, lf, prose, half, broken, prefixed, braces] = run([
+    const [json, lf, prose, half, broken, prefixed, braces] = await run([
       rec('/ecs/web', ecs, '{"level":"info","msg":"ok","http":{"status":200}}'),
       rec('/ecs/web', ecs, 'level=info msg="request done" status=200'),
       rec('/ecs/web', ecs, 'GET /health 200 in 3ms'),
@@ -110,14 +111,14 @@ describe('auto parser selection', () => {
     expect(braces.fields).toEqual({});
   });
 
-  it('never changes the event time or the message', () => {
+  it('never changes the event time or the message', async () => {
     const msg = 'I0101 00:00:00.000000       1 a.go:1] "x" time="1999-01-01"';
-    const [r] = run([rec(EKS, 'kube-apiserver-1', msg)]);
+    const [r] = await run([rec(EKS, 'kube-apiserver-1', msg)]);
     expect(r.timestamp).toBe(TS);
     expect(r.message).toBe(msg);
   });
 
-  it('caches classification per stream in a bounded map', () => {
+  it('caches classification per stream in a bounded map', async () => {
     const select = createAutoSelect({ maxStreams: 3 });
     for (let i = 0; i < 10; i++) select(rec('/aws/lambda/f', `2024/01/01/[1]${i}`, 'x'));
     expect(select.cacheSize()).toBe(3);
@@ -129,7 +130,7 @@ describe('auto parser selection', () => {
 });
 
 describe('parser registry', () => {
-  it('registers every parser with a strict schema', () => {
+  it('registers every parser with a strict schema', async () => {
     expect(parsers.map((p) => p.type).sort()).toEqual([
       'apache',
       'eks-authenticator',

@@ -378,7 +378,7 @@ describe('FirehoseTransformer', () => {
       if (call === 1) return { kind: 'partial', fail: (i) => i % 3 === 0 };
       return { kind: 'ok' };
     });
-    const { t } = transformer({ maxResponseBytes: 6_000 }, { firehoseClient, random: () => 0.5 });
+    const { t } = transformer({ maxResponseBytes: 5_000 }, { firehoseClient, random: () => 0.5 });
     const { response, summary } = await t.transform(ev(firehoseEvent(payloads)));
     expect(response.records.map((o) => o.result)).toEqual(['Ok', ...Array(8).fill('Dropped')]);
     expect(api.calls.map((c) => c.entries.length)).toEqual([8, 8, 3]);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runTransforms } from '../core/pipeline.js';
+import { runStages } from '../core/stages.js';
 import { createDedupeTransform, dedupeSchema } from './dedupe.js';
 import { issues, testRecord as rec } from './test-records.js';
 
@@ -7,7 +7,7 @@ const make = (o: Record<string, unknown>, now?: () => number) =>
   createDedupeTransform(dedupeSchema.parse({ type: 'dedupe', ...o }), { now });
 
 describe('dedupe transform', () => {
-  it('drops the same line from the same stream within the window (event time), as DUPLICATE', () => {
+  it('drops the same line from the same stream within the window (event time), as DUPLICATE', async () => {
     const t = make({ window: '10s' });
     const input = [
       rec({}, { message: 'a', timestamp: 0 }),
@@ -17,7 +17,7 @@ describe('dedupe transform', () => {
       rec({}, { message: 'a', timestamp: 10_000 }), // window measured from the first: not a dup
       rec({}, { message: 'a', timestamp: 12_000 }), // dup of the 10 s one
     ];
-    const out = runTransforms([t], input);
+    const out = await runStages([t], input);
     expect(out.records.map((r) => `${r.message}@${r.timestamp}`)).toEqual([
       'a@0',
       'b@5000',
@@ -27,7 +27,7 @@ describe('dedupe transform', () => {
     expect(out.dropped.map((d) => d.outcome.code)).toEqual(['DUPLICATE', 'DUPLICATE']);
   });
 
-  it('by fields or by key expression; missing key values pass', () => {
+  it('by fields or by key expression; missing key values pass', async () => {
     const f = make({ window: '1m', fields: ['requestID', 'verb'] });
     const got = [
       { requestID: 'x', verb: 'get' },
@@ -45,13 +45,13 @@ describe('dedupe transform', () => {
     ).toEqual([true, false, true, true]);
   });
 
-  it('values are separated: ("ab","c") is not ("a","bc")', () => {
+  it('values are separated: ("ab","c") is not ("a","bc")', async () => {
     const t = make({ window: '1m', fields: ['x', 'y'] });
     expect(t.apply(rec({ x: 'ab', y: 'c' }))).not.toBeNull();
     expect(t.apply(rec({ x: 'a', y: 'bc' }))).not.toBeNull();
   });
 
-  it('time: clock', () => {
+  it('time: clock', async () => {
     let now = 0;
     const t = make({ window: '1s', time: 'clock' }, () => now);
     expect(t.apply(rec())).not.toBeNull();
@@ -61,7 +61,7 @@ describe('dedupe transform', () => {
     expect(t.apply(rec())).not.toBeNull();
   });
 
-  it('memory is bounded by maxEntries (the oldest key is forgotten first); long keys hashed', () => {
+  it('memory is bounded by maxEntries (the oldest key is forgotten first); long keys hashed', async () => {
     const t = make({ window: '1h', maxEntries: 2 });
     const seq = ['a', 'b', 'c', 'a', 'c'].map((m) => t.apply(rec({}, { message: m })) !== null);
     expect(seq).toEqual([true, true, true, true, false]);
@@ -72,7 +72,7 @@ describe('dedupe transform', () => {
     expect(u.apply(rec({}, { message: `${long}y` }))).not.toBeNull();
   });
 
-  it('refuses bad config', () => {
+  it('refuses bad config', async () => {
     expect(issues(dedupeSchema.safeParse({ type: 'dedupe' })).join()).toMatch(/window/);
     expect(issues(dedupeSchema.safeParse({ type: 'dedupe', window: '1s', fields: ['a'], key: 'a' }))).toEqual(
       [': dedupe takes fields or key, not both'],

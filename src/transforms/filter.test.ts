@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfigText } from '../config/load.js';
-import { runTransforms } from '../core/pipeline.js';
-import { Tally } from '../core/outcome.js';
+import { runStages } from '../core/stages.js';
 import { createFilterTransform, filterSchema } from './filter.js';
 import { issues, testRecord as rec } from './test-records.js';
 
@@ -9,26 +8,26 @@ const make = (o: Record<string, unknown>) =>
   createFilterTransform(filterSchema.parse({ type: 'filter', ...o }));
 
 describe('filter transform', () => {
-  it('exclude drops EKS read verbs, counted as FILTERED', () => {
+  it('exclude drops EKS read verbs, counted as FILTERED', async () => {
     const t = make({ exclude: 'verb in ["get", "list", "watch"]' });
     const input = ['get', 'create', 'list', 'delete', 'watch', undefined].map((verb, i) =>
       rec(verb === undefined ? {} : { verb }, {}, { id: String(i) }),
     );
-    const tally = new Tally();
-    const out = runTransforms([t], input, tally);
+    const out = await runStages([t], input);
     expect(out.records.map((r) => r.fields.verb)).toEqual(['create', 'delete', undefined]);
     expect(out.dropped.map((d) => d.outcome.code)).toEqual(['FILTERED', 'FILTERED', 'FILTERED']);
     expect(t.dropCode).toBe('FILTERED');
+    expect(out.result.tally.byReason.get('dropped:FILTERED')).toBe(3);
   });
 
-  it('condition keeps only matching records; missing fields do not match', () => {
+  it('condition keeps only matching records; missing fields do not match', async () => {
     const t = make({ condition: 'responseObject.code >= 400' });
     expect(t.apply(rec({ responseObject: { code: 403 } }))).not.toBeNull();
     expect(t.apply(rec({ responseObject: { code: 200 } }))).toBeNull();
     expect(t.apply(rec({}))).toBeNull();
   });
 
-  it('condition and exclude together: keep only when both say keep', () => {
+  it('condition and exclude together: keep only when both say keep', async () => {
     const t = make({
       condition: '@logStream like /^kube-apiserver-audit/',
       exclude: 'isblank(user.username)',
@@ -38,7 +37,7 @@ describe('filter transform', () => {
     expect(t.apply(rec({ user: { username: 'a' } }, {}, { logStream: 'authenticator-1' }))).toBeNull();
   });
 
-  it('regex on a field, on the message by default, negated, on non-string values', () => {
+  it('regex on a field, on the message by default, negated, on non-string values', async () => {
     expect(make({ regex: { pattern: '^ERROR' } }).apply(rec({}, { message: 'ERROR x' }))).not.toBeNull();
     expect(make({ regex: { pattern: '^ERROR' } }).apply(rec({}, { message: 'INFO x' }))).toBeNull();
     const neg = make({ regex: { field: 'path', pattern: '^/healthz', negate: true } });
@@ -55,7 +54,7 @@ describe('filter transform', () => {
     ).not.toBeNull();
   });
 
-  it('refuses bad config with clear messages', () => {
+  it('refuses bad config with clear messages', async () => {
     expect(issues(filterSchema.safeParse({ type: 'filter' }))).toEqual([
       ': filter needs at least one of condition, exclude or regex',
     ]);
@@ -70,7 +69,7 @@ describe('filter transform', () => {
     ).toMatch(/flags may only contain/);
   });
 
-  it('through the config loader: conditions are checked at load, every problem listed with its position', () => {
+  it('through the config loader: conditions are checked at load, every problem listed with its position', async () => {
     expect(() =>
       loadConfigText('transforms:\n  - type: filter\n    exclude: \'verb in ["get", "list", "watch"]\'\n'),
     ).not.toThrow();

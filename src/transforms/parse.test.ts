@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildTransforms } from '../config/build-pipeline.js';
 import { loadConfigText } from '../config/load.js';
-import { runTransforms } from '../core/pipeline.js';
+import { runStages } from '../core/stages.js';
 import type { LogRecord } from '../core/record.js';
 import { createParseTransform, parseTransformSchema } from './parse.js';
 
@@ -25,7 +25,7 @@ describe('parse transform', () => {
         logGroup: '^/web/',
       }),
     );
-    const [a, b] = runTransforms([t], [rec('/web/nginx', NGINX), rec('/other', NGINX)]).records;
+    const [a, b] = (await runStages([t], [rec('/web/nginx', NGINX), rec('/other', NGINX)])).records;
     expect(a.fields).toMatchObject({
       remote: '203.0.113.7',
       method: 'GET',
@@ -46,15 +46,14 @@ describe('parse transform', () => {
         onError: 'annotate',
       }),
     );
-    const [a, b] = runTransforms(
-      [t],
-      [rec('/g', 'x', { detail: 'a=1 b=two' }), rec('/g', 'y', { detail: 'no pairs' })],
+    const [a, b] = (
+      await runStages([t], [rec('/g', 'x', { detail: 'a=1 b=two' }), rec('/g', 'y', { detail: 'no pairs' })])
     ).records;
     expect(a.fields.kv).toEqual({ a: '1', b: 'two' });
     expect(b.fields['@parseError']).toBe('logfmt: no key=value pairs');
   });
 
-  it('validates the nested parser options and the selectors', () => {
+  it('validates the nested parser options and the selectors', async () => {
     expect(parseTransformSchema.safeParse({ type: 'parse', parser: { type: 'nope' } }).success).toBe(false);
     expect(
       parseTransformSchema.safeParse({ type: 'parse', parser: { type: 'regex', pattern: '(x)' } }).success,
@@ -83,7 +82,7 @@ describe('parse transform', () => {
     );
     const stages = await buildTransforms(cfg);
     expect(stages.map((s) => s.type)).toEqual(['parse', 'mask', 'parse']);
-    const [r] = runTransforms(stages, [rec('/web/nginx', NGINX)]).records;
+    const [r] = (await runStages(stages, [rec('/web/nginx', NGINX)])).records;
     expect(r.fields).toMatchObject({ method: 'GET', status: '200' });
   });
 
@@ -98,7 +97,7 @@ describe('parse transform', () => {
         onError: 'drop',
       }),
     );
-    const out = runTransforms(
+    const out = await runStages(
       [t],
       [
         rec('/g', 'a', { detail: { kind: 'kv', line: 'a=1 b=2' } }),
@@ -120,14 +119,14 @@ describe('parse transform', () => {
       createParseTransform(
         parseTransformSchema.parse({ type: 'parse', parser: { type: 'nginx' }, setTime, into: 'http' }),
       );
-    const [a] = runTransforms([await mk(true)], [rec('/web', NGINX)]).records;
+    const [a] = (await runStages([await mk(true)], [rec('/web', NGINX)])).records;
     expect(new Date(a.timestamp).toISOString()).toBe('2023-06-13T10:42:07.000Z');
     expect(a.fields.http).toMatchObject({ remote: '203.0.113.7', code: 200, size: 612 });
-    const [b] = runTransforms([await mk(false)], [rec('/web', NGINX)]).records;
+    const [b] = (await runStages([await mk(false)], [rec('/web', NGINX)])).records;
     expect(b.timestamp).toBe(5);
   });
 
-  it('refuses bad options with clear messages', () => {
+  it('refuses bad options with clear messages', async () => {
     const r = parseTransformSchema.safeParse({
       type: 'parse',
       parser: { type: 'json' },

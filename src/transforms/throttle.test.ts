@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runTransforms } from '../core/pipeline.js';
+import { runStages } from '../core/stages.js';
 import { createThrottleTransform, throttleSchema } from './throttle.js';
 import { issues, testRecord as rec } from './test-records.js';
 
@@ -7,11 +7,11 @@ const make = (o: Record<string, unknown>, now?: () => number) =>
   createThrottleTransform(throttleSchema.parse({ type: 'throttle', ...o }), { now });
 
 describe('throttle transform', () => {
-  it('lets threshold records per key and window through, drops the rest as THROTTLED', () => {
+  it('lets threshold records per key and window through, drops the rest as THROTTLED', async () => {
     let t = 10_000;
     const th = make({ threshold: 2, window: '1s', key: 'user' }, () => t);
     const users = ['a', 'a', 'a', 'b', 'a', 'b', 'b'];
-    const out = runTransforms(
+    const out = await runStages(
       [th],
       users.map((user) => rec({ user })),
     );
@@ -23,7 +23,7 @@ describe('throttle transform', () => {
     expect(th.apply(rec({ user: 'a' }))).not.toBeNull();
   });
 
-  it('without a key all records share one budget; missing key values share one', () => {
+  it('without a key all records share one budget; missing key values share one', async () => {
     const one = make({ threshold: 1, window: 1000 }, () => 0);
     expect([one.apply(rec()), one.apply(rec({ x: 1 }))].map((r) => r !== null)).toEqual([true, false]);
     const k = make({ threshold: 1, window: 1000, key: 'user' }, () => 0);
@@ -32,16 +32,16 @@ describe('throttle transform', () => {
     ).toEqual([true, false, true]);
   });
 
-  it('condition: other records pass and use no budget', () => {
+  it('condition: other records pass and use no budget', async () => {
     const th = make({ threshold: 1, window: '1m', condition: 'verb = "get"' }, () => 0);
-    const out = runTransforms(
+    const out = await runStages(
       [th],
       ['get', 'create', 'get', 'create'].map((verb) => rec({ verb })),
     );
     expect(out.records.map((r) => r.fields.verb)).toEqual(['get', 'create', 'create']);
   });
 
-  it('time: record uses event time (replay gives the same decisions)', () => {
+  it('time: record uses event time (replay gives the same decisions)', async () => {
     const run = () => {
       const th = make({ threshold: 1, window: '10s', time: 'record', key: '@logStream' }, () => {
         throw new Error('clock must not be read');
@@ -55,7 +55,7 @@ describe('throttle transform', () => {
     expect(run()).toEqual(run());
   });
 
-  it('expression keys and the maxKeys bound (overflow shares one budget)', () => {
+  it('expression keys and the maxKeys bound (overflow shares one budget)', async () => {
     const th = make({ threshold: 1, window: '1h', key: 'concat(user, ":", verb)', maxKeys: 2 }, () => 0);
     const got = [
       ['a', 'get'],
@@ -67,7 +67,7 @@ describe('throttle transform', () => {
     expect(got).toEqual([true, true, true, false, false]);
   });
 
-  it('refuses bad config', () => {
+  it('refuses bad config', async () => {
     expect(
       issues(throttleSchema.safeParse({ type: 'throttle', threshold: 1.5, window: '1s' })).join(),
     ).toMatch(/threshold/);

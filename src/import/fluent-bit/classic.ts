@@ -6,9 +6,10 @@
  * (relative to the including file, `*`/`?` wildcards in the file name, sorted, cycles refused).
  * Every problem is collected, never thrown, so one run lists them all.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import type { FbConfig, FbSection, ReadProblem, SectionKind } from './model.js';
+import { type ReadTreeOptions, readTree } from './read-tree.js';
 
 const KINDS: Record<string, SectionKind> = {
   service: 'service',
@@ -78,11 +79,7 @@ export function resolveInclude(spec: string, fromFile: string): { files: string[
   return { files };
 }
 
-export interface ClassicReadOptions {
-  env?: NodeJS.ProcessEnv;
-  /** Shown in messages instead of absolute paths (default: paths as given). */
-  display?: (file: string) => string;
-}
+export type ClassicReadOptions = ReadTreeOptions;
 
 /** Reads a classic config (and what it includes) into sections; problems are returned, never thrown. */
 export function readClassic(
@@ -90,119 +87,106 @@ export function readClassic(
   opts: ClassicReadOptions = {},
   into?: FbConfig,
 ): { config: FbConfig; problems: ReadProblem[] } {
-  const config: FbConfig = into ?? { sections: [], variables: new Map(), files: [] };
-  const problems: ReadProblem[] = [];
-  const env = opts.env ?? process.env;
-  const show = opts.display ?? ((f: string) => f);
-  const stack: string[] = [];
-
-  const readOne = (path: string): void => {
-    const abs = resolve(path);
-    if (stack.includes(abs)) {
-      problems.push({ file: show(abs), message: `@INCLUDE cycle: ${[...stack, abs].map(show).join(' → ')}` });
-      return;
-    }
-    let text: string;
-    try {
-      if (statSync(abs).isDirectory()) throw new Error('it is a directory, not a file');
-      text = readFileSync(abs, 'utf8');
-    } catch (e) {
-      problems.push({ file: show(abs), message: `cannot read: ${(e as Error).message}` });
-      return;
-    }
-    stack.push(abs);
-    config.files.push(show(abs));
-    let section: FbSection | undefined;
-    let indent: string | undefined;
-    const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
-    for (let i = 0; i < lines.length; i++) {
-      const lineNo = i + 1;
-      const raw = lines[i].replace(/\s+$/, '');
-      const body = raw.trimStart();
-      if (body === '' || body.startsWith('#')) continue;
-      const where = { file: show(abs), line: lineNo };
-      const lead = raw.slice(0, raw.length - body.length);
-      if (body.startsWith('[')) {
-        if (lead !== '') {
-          problems.push({ ...where, message: `section header ${body} must start at column 1` });
-          continue;
-        }
-        const m = /^\[([A-Za-z_.]+)\]$/.exec(body);
-        if (!m) {
-          problems.push({ ...where, message: `malformed section header: ${body}` });
-          section = undefined;
-          continue;
-        }
-        const name = m[1].toLowerCase();
-        section = { kind: KINDS[name] ?? 'other', header: m[1], entries: [], file: where.file, line: lineNo };
-        config.sections.push(section);
-        indent = undefined;
-        continue;
-      }
-      if (body.startsWith('@')) {
-        const cmd = /^@(\w+)\s*(.*)$/.exec(body);
-        const name = cmd?.[1].toUpperCase();
-        const arg = cmd?.[2].trim() ?? '';
-        if (name === 'SET') {
-          const eq = arg.indexOf('=');
-          if (eq <= 0) {
-            problems.push({ ...where, message: `@SET needs KEY=VALUE, found "${arg}"` });
+  return readTree(
+    file,
+    opts,
+    into,
+    '@INCLUDE',
+    (text, { config, problems, env, abs, file: shown, include }) => {
+      let section: FbSection | undefined;
+      let indent: string | undefined;
+      const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
+      for (let i = 0; i < lines.length; i++) {
+        const lineNo = i + 1;
+        const raw = lines[i].replace(/\s+$/, '');
+        const body = raw.trimStart();
+        if (body === '' || body.startsWith('#')) continue;
+        const where = { file: shown, line: lineNo };
+        const lead = raw.slice(0, raw.length - body.length);
+        if (body.startsWith('[')) {
+          if (lead !== '') {
+            problems.push({ ...where, message: `section header ${body} must start at column 1` });
             continue;
           }
-          const key = arg.slice(0, eq).trim();
-          config.variables.set(key, expandVariables(arg.slice(eq + 1).trim(), config.variables, env));
-          continue;
-        }
-        if (name === 'INCLUDE') {
-          if (!arg) {
-            problems.push({ ...where, message: '@INCLUDE needs a file name' });
+          const m = /^\[([A-Za-z_.]+)\]$/.exec(body);
+          if (!m) {
+            problems.push({ ...where, message: `malformed section header: ${body}` });
+            section = undefined;
             continue;
           }
-          const spec = expandVariables(arg, config.variables, env);
-          const { files, problem } = resolveInclude(spec, abs);
-          if (problem) problems.push({ ...where, message: problem });
-          for (const f of files) readOne(f);
-          // An included file's sections end where it ends; entries after the @INCLUDE would
-          // otherwise land in the last included section.
-          section = undefined;
+          const name = m[1].toLowerCase();
+          section = {
+            kind: KINDS[name] ?? 'other',
+            header: m[1],
+            entries: [],
+            file: where.file,
+            line: lineNo,
+          };
+          config.sections.push(section);
+          indent = undefined;
           continue;
         }
-        problems.push({
-          ...where,
-          message: `unknown command ${body.split(/\s/)[0]} (known: @INCLUDE, @SET)`,
-        });
-        continue;
+        if (body.startsWith('@')) {
+          const cmd = /^@(\w+)\s*(.*)$/.exec(body);
+          const name = cmd?.[1].toUpperCase();
+          const arg = cmd?.[2].trim() ?? '';
+          if (name === 'SET') {
+            const eq = arg.indexOf('=');
+            if (eq <= 0) {
+              problems.push({ ...where, message: `@SET needs KEY=VALUE, found "${arg}"` });
+              continue;
+            }
+            const key = arg.slice(0, eq).trim();
+            config.variables.set(key, expandVariables(arg.slice(eq + 1).trim(), config.variables, env));
+            continue;
+          }
+          if (name === 'INCLUDE') {
+            if (!arg) {
+              problems.push({ ...where, message: '@INCLUDE needs a file name' });
+              continue;
+            }
+            const spec = expandVariables(arg, config.variables, env);
+            const { files, problem } = resolveInclude(spec, abs);
+            if (problem) problems.push({ ...where, message: problem });
+            for (const f of files) include(f);
+            // An included file's sections end where it ends; entries after the @INCLUDE would
+            // otherwise land in the last included section.
+            section = undefined;
+            continue;
+          }
+          problems.push({
+            ...where,
+            message: `unknown command ${body.split(/\s/)[0]} (known: @INCLUDE, @SET)`,
+          });
+          continue;
+        }
+        if (!section) {
+          problems.push({ ...where, message: `"${body}" is outside any [SECTION]` });
+          continue;
+        }
+        if (lead === '') {
+          problems.push({ ...where, message: `entry "${body}" must be indented under [${section.header}]` });
+          continue;
+        }
+        if (indent === undefined) indent = lead;
+        else if (lead !== indent) {
+          problems.push({
+            ...where,
+            message: `invalid indentation: entries of [${section.header}] (line ${section.line}) are indented with ${describeIndent(indent)}, this one with ${describeIndent(lead)}`,
+          });
+          continue;
+        }
+        const kv = /^(\S+)(?:\s+(.*))?$/.exec(body);
+        const key = kv?.[1] ?? body;
+        const value = kv?.[2]?.trim() ?? '';
+        if (value === '') {
+          problems.push({ ...where, message: `key "${key}" has no value` });
+          continue;
+        }
+        section.entries.push({ key: key.toLowerCase(), rawKey: key, value, file: where.file, line: lineNo });
       }
-      if (!section) {
-        problems.push({ ...where, message: `"${body}" is outside any [SECTION]` });
-        continue;
-      }
-      if (lead === '') {
-        problems.push({ ...where, message: `entry "${body}" must be indented under [${section.header}]` });
-        continue;
-      }
-      if (indent === undefined) indent = lead;
-      else if (lead !== indent) {
-        problems.push({
-          ...where,
-          message: `invalid indentation: entries of [${section.header}] (line ${section.line}) are indented with ${describeIndent(indent)}, this one with ${describeIndent(lead)}`,
-        });
-        continue;
-      }
-      const kv = /^(\S+)(?:\s+(.*))?$/.exec(body);
-      const key = kv?.[1] ?? body;
-      const value = kv?.[2]?.trim() ?? '';
-      if (value === '') {
-        problems.push({ ...where, message: `key "${key}" has no value` });
-        continue;
-      }
-      section.entries.push({ key: key.toLowerCase(), rawKey: key, value, file: where.file, line: lineNo });
-    }
-    stack.pop();
-  };
-
-  readOne(file);
-  return { config, problems };
+    },
+  );
 }
 
 function describeIndent(s: string): string {

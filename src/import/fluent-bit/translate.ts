@@ -168,6 +168,17 @@ export function translate(fb: FbConfig, opts: TranslateOptions = {}): Translatio
     }[kind];
     if (component && kind !== 'info') comment(component, `${label}: ${message} (${w})`);
   };
+  /** Notes `message` (or what it makes of the entry) at section `o`'s `key` entry, when that entry is set. */
+  const noteEntry = (
+    kind: NoteKind,
+    o: FbSection,
+    key: string,
+    message: string | ((e: FbEntry) => string),
+    component?: string,
+  ) => {
+    const e = getEntry(o, key);
+    if (e) note(kind, e, typeof message === 'string' ? message : message(e), component);
+  };
   const comment = (component: string, line: string) => {
     const list = comments.get(component) ?? [];
     if (list.includes(line)) return;
@@ -676,13 +687,13 @@ export function translate(fb: FbConfig, opts: TranslateOptions = {}): Translatio
       if (parseBool(v(s, 'docker_mode'))) {
         cfg.format = 'docker';
         h('docker_mode_parser', 'docker_mode_flush');
-        if (getEntry(s, 'docker_mode_parser'))
-          note(
-            'untranslated',
-            getEntry(s, 'docker_mode_parser') as FbEntry,
-            'Docker_Mode_Parser: logferry reassembles split Docker lines by their missing newline only',
-            comp,
-          );
+        noteEntry(
+          'untranslated',
+          s,
+          'docker_mode_parser',
+          'Docker_Mode_Parser: logferry reassembles split Docker lines by their missing newline only',
+          comp,
+        );
       }
       if (parseBool(v(s, 'multiline'))) {
         const pf = getEntry(s, 'parser_firstline');
@@ -1130,13 +1141,7 @@ export function translate(fb: FbConfig, opts: TranslateOptions = {}): Translatio
           const cfg: Cfg = { type: 'nest', keys: wild, under };
           const rp = v(f, 'remove_prefix');
           if (rp) cfg.removePrefix = rp;
-          if (getEntry(f, 'add_prefix'))
-            note(
-              'untranslated',
-              getEntry(f, 'add_prefix') as FbEntry,
-              'Add_prefix with Operation nest',
-              comp,
-            );
+          noteEntry('untranslated', f, 'add_prefix', 'Add_prefix with Operation nest', comp);
           noCondition('nest');
           out.push(cfg);
         } else if (op === 'lift') {
@@ -1149,13 +1154,7 @@ export function translate(fb: FbConfig, opts: TranslateOptions = {}): Translatio
           const ap = v(f, 'add_prefix');
           if (ap) cfg.addPrefix = ap;
           if (wild.length) cfg.keys = wild;
-          if (getEntry(f, 'remove_prefix'))
-            note(
-              'untranslated',
-              getEntry(f, 'remove_prefix') as FbEntry,
-              'Remove_prefix with Operation lift',
-              comp,
-            );
+          noteEntry('untranslated', f, 'remove_prefix', 'Remove_prefix with Operation lift', comp);
           noCondition('lift');
           out.push(cfg);
         } else note('untranslated', f, `nest: Operation ${op || '(none)'} (nest or lift)`, comp);
@@ -1571,13 +1570,13 @@ export function translate(fb: FbConfig, opts: TranslateOptions = {}): Translatio
             service: svc === 'aoss' ? 'aoss' : 'es',
             ...(v(o, 'aws_region') ? { region: v(o, 'aws_region') } : {}),
           };
-          if (getEntry(o, 'aws_role_arn'))
-            note(
-              'untranslated',
-              getEntry(o, 'aws_role_arn') as FbEntry,
-              'AWS_Role_ARN: logferry signs with the default credential chain; assume the role in the environment (AWS_ROLE_ARN / a profile)',
-              comp,
-            );
+          noteEntry(
+            'untranslated',
+            o,
+            'aws_role_arn',
+            'AWS_Role_ARN: logferry signs with the default credential chain; assume the role in the environment (AWS_ROLE_ARN / a profile)',
+            comp,
+          );
         } else if (getEntry(o, 'http_user')) {
           const pw = getEntry(o, 'http_passwd');
           cfg.auth = {
@@ -1599,13 +1598,14 @@ export function translate(fb: FbConfig, opts: TranslateOptions = {}): Translatio
           'buffer_size',
           'generate_id',
         ])
-          if (getEntry(o, k))
-            note(
-              'ignored',
-              getEntry(o, k) as FbEntry,
-              `${getEntry(o, k)?.rawKey}: ${k === 'generate_id' ? 'logferry always sets a stable _id from the event id' : k === 'replace_dots' ? 'logferry keeps dotted keys as written' : 'not needed by logferry'}`,
-              comp,
-            );
+          noteEntry(
+            'ignored',
+            o,
+            k,
+            (e) =>
+              `${e.rawKey}: ${k === 'generate_id' ? 'logferry always sets a stable _id from the event id' : k === 'replace_dots' ? 'logferry keeps dotted keys as written' : 'not needed by logferry'}`,
+            comp,
+          );
         if (getEntry(o, 'cloud_id')) {
           h('cloud_id', 'cloud_auth');
           note(
@@ -1699,13 +1699,13 @@ export function translate(fb: FbConfig, opts: TranslateOptions = {}): Translatio
             comp,
           );
         for (const k of ['use_put_object', 'store_dir', 'upload_chunk_size', 'content_type'])
-          if (getEntry(o, k))
-            note(
-              'ignored',
-              getEntry(o, k) as FbEntry,
-              `${getEntry(o, k)?.rawKey}: logferry writes each object with one PUT from memory`,
-              comp,
-            );
+          noteEntry(
+            'ignored',
+            o,
+            k,
+            (e) => `${e.rawKey}: logferry writes each object with one PUT from memory`,
+            comp,
+          );
         break;
       }
       case 'kinesis_firehose':
@@ -1719,20 +1719,14 @@ export function translate(fb: FbConfig, opts: TranslateOptions = {}): Translatio
         cfg = { type: 'firehose', deliveryStreamName: ds };
         if (v(o, 'region')) cfg.region = v(o, 'region');
         if (v(o, 'endpoint')) cfg.endpoint = v(o, 'endpoint');
-        if (getEntry(o, 'time_key'))
-          note(
-            'untranslated',
-            getEntry(o, 'time_key') as FbEntry,
-            'time_key: logferry records carry @timestamp',
-            comp,
-          );
-        if (getEntry(o, 'compression'))
-          note(
-            'untranslated',
-            getEntry(o, 'compression') as FbEntry,
-            'compression: the firehose sink sends records uncompressed',
-            comp,
-          );
+        noteEntry('untranslated', o, 'time_key', 'time_key: logferry records carry @timestamp', comp);
+        noteEntry(
+          'untranslated',
+          o,
+          'compression',
+          'compression: the firehose sink sends records uncompressed',
+          comp,
+        );
         break;
       }
       case 'http': {
@@ -1813,13 +1807,13 @@ export function translate(fb: FbConfig, opts: TranslateOptions = {}): Translatio
         if (!labelsE && !getEntry(o, 'label_keys')) statics.job = 'fluent-bit';
         cfg.labels = [];
         cfg.staticLabels = statics;
-        if (getEntry(o, 'label_keys'))
-          note(
-            'untranslated',
-            getEntry(o, 'label_keys') as FbEntry,
-            'label_keys: labels from record fields have no logferry equivalent',
-            comp,
-          );
+        noteEntry(
+          'untranslated',
+          o,
+          'label_keys',
+          'label_keys: labels from record fields have no logferry equivalent',
+          comp,
+        );
         const lf = (v(o, 'line_format') ?? 'json').toLowerCase();
         cfg.line = 'json';
         if (lf !== 'json')
@@ -1833,13 +1827,13 @@ export function translate(fb: FbConfig, opts: TranslateOptions = {}): Translatio
         const tok = getEntry(o, 'bearer_token');
         if (tok)
           cfg.token = secretRef(tok, `FLB_${name}_BEARER_TOKEN`, comp, 'docs/http-sinks.md#credentials');
-        if (getEntry(o, 'http_user'))
-          note(
-            'untranslated',
-            getEntry(o, 'http_user') as FbEntry,
-            'http_user/http_passwd: logferry sends a Bearer token to Loki (token: env:NAME); put Basic credentials in a proxy',
-            comp,
-          );
+        noteEntry(
+          'untranslated',
+          o,
+          'http_user',
+          'http_user/http_passwd: logferry sends a Bearer token to Loki (token: env:NAME); put Basic credentials in a proxy',
+          comp,
+        );
         for (const k of ['remove_keys', 'auto_kubernetes_labels'])
           if (getEntry(o, k))
             note('untranslated', getEntry(o, k) as FbEntry, `${k}: no logferry equivalent`, comp);
@@ -1889,11 +1883,12 @@ export function translate(fb: FbConfig, opts: TranslateOptions = {}): Translatio
           'channel',
           'http_user',
         ])
-          if (getEntry(o, k) && !(k === 'splunk_send_raw' && parseBool(v(o, k)) === false))
-            note(
+          if (!(k === 'splunk_send_raw' && parseBool(v(o, k)) === false))
+            noteEntry(
               'untranslated',
-              getEntry(o, k) as FbEntry,
-              `${getEntry(o, k)?.rawKey}: no logferry equivalent (the event is the message, or the parsed fields)`,
+              o,
+              k,
+              (e) => `${e.rawKey}: no logferry equivalent (the event is the message, or the parsed fields)`,
               comp,
             );
         break;

@@ -1,20 +1,9 @@
-/**
- * Reader for Fluent Bit's YAML configuration format: `env`, `includes` (relative to the including
- * file), `service`, `pipeline.inputs/filters/outputs`, `parsers`, `multiline_parsers`. Each plugin
- * map becomes a section like the classic format's: keys lower-cased, a list value becomes repeated
- * entries (`add: [a 1, b 2]` is two `Add` lines), multiline `rules` become `rule` entries, and nested
- * maps with no classic equivalent (`processors`) are recorded so the translation can list them.
- */
-import { readFileSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type YAMLMap } from 'yaml';
 import { expandVariables, resolveInclude } from './classic.js';
 import type { FbConfig, FbEntry, FbSection, ReadProblem, SectionKind } from './model.js';
+import { type ReadTreeOptions, readTree } from './read-tree.js';
 
-export interface YamlReadOptions {
-  env?: NodeJS.ProcessEnv;
-  display?: (file: string) => string;
-}
+export type YamlReadOptions = ReadTreeOptions;
 
 function scalarText(v: unknown): string {
   if (v === true) return 'on';
@@ -28,51 +17,24 @@ export function readYaml(
   opts: YamlReadOptions = {},
   into?: FbConfig,
 ): { config: FbConfig; problems: ReadProblem[] } {
-  const config: FbConfig = into ?? { sections: [], variables: new Map(), files: [] };
-  const problems: ReadProblem[] = [];
-  const env = opts.env ?? process.env;
-  const show = opts.display ?? ((f: string) => f);
-  const stack: string[] = [];
-
-  const readOne = (path: string): void => {
-    const abs = resolve(path);
-    if (stack.includes(abs)) {
-      problems.push({ file: show(abs), message: `includes cycle: ${[...stack, abs].map(show).join(' → ')}` });
-      return;
-    }
-    let text: string;
-    try {
-      if (statSync(abs).isDirectory()) throw new Error('it is a directory, not a file');
-      text = readFileSync(abs, 'utf8');
-    } catch (e) {
-      problems.push({ file: show(abs), message: `cannot read: ${(e as Error).message}` });
-      return;
-    }
-    stack.push(abs);
-    config.files.push(show(abs));
+  return readTree(file, opts, into, 'includes', (text, { config, problems, env, abs, file: f, include }) => {
     const lc = new LineCounter();
     const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true });
-    const f = show(abs);
     if (doc.errors.length > 0) {
       for (const e of doc.errors)
         problems.push({ file: f, line: e.linePos?.[0].line, message: e.message.split('\n')[0] });
-      stack.pop();
       return;
     }
     const lineOf = (n: Node | null | undefined): number | undefined =>
       n?.range ? lc.linePos(n.range[0]).line : undefined;
     const root = doc.contents;
-    if (root === null || root === undefined) {
-      stack.pop();
-      return;
-    }
+    if (root === null || root === undefined) return;
     if (!isMap(root)) {
       problems.push({
         file: f,
         line: lineOf(root),
         message: 'the document must be a mapping (service:, pipeline:, …)',
       });
-      stack.pop();
       return;
     }
 
@@ -195,12 +157,8 @@ export function readYaml(
           const spec = expandVariables(scalarText(isScalar(item) ? item.value : ''), config.variables, env);
           const { files, problem } = resolveInclude(spec, abs);
           if (problem) problems.push({ file: f, line: lineOf(item as Node), message: problem });
-          for (const inc of files) readOne(inc);
+          for (const inc of files) include(inc);
         }
     }
-    stack.pop();
-  };
-
-  readOne(file);
-  return { config, problems };
+  });
 }
