@@ -22,7 +22,16 @@
  * Writes bench/results/lambda-bundles.json. Run: `npx tsx bench/lambda-bundles.ts`.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -93,7 +102,10 @@ try {
   // The source as it was, with this checkout's node_modules.
   const baseSrc = join(work, 'base-src');
   mkdirSync(baseSrc);
-  execFileSync('sh', ['-c', `git -C "${root}" archive ${BASE_REF} src infra package.json | tar -x -C "${baseSrc}"`]);
+  execFileSync('sh', [
+    '-c',
+    `git -C "${root}" archive ${BASE_REF} src infra package.json | tar -x -C "${baseSrc}"`,
+  ]);
   symlinkSync(join(root, 'node_modules'), join(baseSrc, 'node_modules'));
   const dirOf = (v: Variant, h: Handler) => join(work, v, h);
   await Promise.all(
@@ -127,7 +139,7 @@ try {
   };
   const closed = 'http://127.0.0.1:9';
   const configs: Record<string, (h: Handler) => Record<string, string>> = {
-    default: (h) => (h === 'firehose' ? {} : { LOGFERRY_OPENSEARCH_URL: closed }),
+    default: (h): Record<string, string> => (h === 'firehose' ? {} : { LOGFERRY_OPENSEARCH_URL: closed }),
     'opensearch+s3': () => ({
       LOGFERRY_CONFIG: [
         'sinks:',
@@ -173,7 +185,10 @@ process.stdout.write(JSON.stringify({ importMs: t1 - t0, firstAnswerMs: t2 - t0 
       },
     );
     if (r.status !== 0) throw new Error(`${v}/${h}: exit ${r.status}\n${r.stderr}`);
-    return JSON.parse(r.stdout.trim().split('\n').pop() as string) as { importMs: number; firstAnswerMs: number };
+    return JSON.parse(r.stdout.trim().split('\n').pop() as string) as {
+      importMs: number;
+      firstAnswerMs: number;
+    };
   };
 
   const handlers: Record<string, unknown> = {};
@@ -257,7 +272,8 @@ process.stdout.write(JSON.stringify({ importMs: t1 - t0, firstAnswerMs: t2 - t0 
     handlers,
   };
   writeResults('lambda-bundles', doc);
-  if (!existsSync(join(root, 'bench', 'results', 'lambda-bundles.json'))) throw new Error('results not written');
+  if (!existsSync(join(root, 'bench', 'results', 'lambda-bundles.json')))
+    throw new Error('results not written');
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

@@ -141,7 +141,10 @@ export class SecretResolver {
   }
 
   private async secretsManager(id: string, jsonKey: string | undefined): Promise<string> {
-    const { GetSecretValueCommand, SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
+    const m = await import('@aws-sdk/client-secrets-manager');
+    // A bundled CommonJS package imported dynamically may come back as `{ default: exports }`.
+    const { GetSecretValueCommand, SecretsManagerClient } =
+      'SecretsManagerClient' in m ? m : (m as unknown as { default: typeof m }).default;
     this.sm ??= new SecretsManagerClient(clientConfig('secretsmanager', { maxAttempts: 3, env: this.env }));
     let text: string | undefined;
     try {

@@ -334,10 +334,11 @@ export class S3Sink implements Sink<string> {
   }
 
   private s3(): Promise<{ client: S3Client; sdk: typeof import('@aws-sdk/client-s3') }> {
-    this.client ??= import('@aws-sdk/client-s3').then((sdk) => ({
-      sdk,
-      client: new sdk.S3Client(this.clientSettings ?? {}),
-    }));
+    this.client ??= import('@aws-sdk/client-s3').then((m) => {
+      // A bundled CommonJS package imported dynamically may come back as `{ default: exports }`.
+      const sdk = 'S3Client' in m ? m : (m as unknown as { default: typeof m }).default;
+      return { sdk, client: new sdk.S3Client(this.clientSettings ?? {}) };
+    });
     return this.client;
   }
 
