@@ -43,8 +43,12 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-async function lambda(name: string, env: NodeJS.ProcessEnv): Promise<RunningLambda> {
-  const r = await startLambda(join(work, 'bundles', name), { LOGFERRY_LOG_LEVEL: 'warn', ...env });
+async function lambda(name: string, env: NodeJS.ProcessEnv, timeoutSeconds?: number): Promise<RunningLambda> {
+  const r = await startLambda(
+    join(work, 'bundles', name),
+    { LOGFERRY_LOG_LEVEL: 'warn', ...env },
+    { timeoutSeconds },
+  );
   running.push(r);
   return r;
 }
@@ -175,6 +179,35 @@ describe('built Lambda bundles under the Runtime Interface Emulator', () => {
       .filter(Boolean);
     expect(dead.length).toBe(1);
     expect(dead[0]).toContain('102');
+  }, 60_000);
+
+  it('kinesis: lists the records it could not deliver before the deadline in batchItemFailures', async () => {
+    // A closed port: every send fails until the deadline (8 s timeout, 5 s safety margin).
+    const fn = await lambda(
+      'kinesis',
+      { LOGFERRY_OPENSEARCH_URL: 'http://127.0.0.1:9', LOGFERRY_INDEX: `${unique}-down` },
+      8,
+    );
+    const arn = 'arn:aws:kinesis:us-east-1:123456789012:stream/logs';
+    const r = await fn.invoke({
+      Records: ['200', '201'].map((seq, i) => ({
+        eventSource: 'aws:kinesis',
+        eventID: `shardId-000000000000:${seq}`,
+        eventSourceARN: arn,
+        awsRegion: 'us-east-1',
+        kinesis: {
+          partitionKey: 'p',
+          sequenceNumber: seq,
+          data: cwPayload('/aws/lambda/orders', 's', [`down ${i}`]).toString('base64'),
+          approximateArrivalTimestamp: Date.now() / 1000,
+        },
+      })),
+    });
+    expect(r.status, fn.output()).toBe(200);
+    // Kinesis checkpoints up to the first failure: the answer names the first undelivered record.
+    const failures = (r.body as { batchItemFailures: { itemIdentifier: string }[] }).batchItemFailures;
+    expect(failures.length, fn.output()).toBeGreaterThan(0);
+    expect(failures[0].itemIdentifier).toBe('200');
   }, 60_000);
 
   it('subscription: an awslogs event lands in the S3 sink on moto', async () => {
