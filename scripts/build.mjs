@@ -1,10 +1,14 @@
 #!/usr/bin/env node
-// Builds the CLI and one self-contained bundle per Lambda entry point (src/lambda/<name>.ts →
-// dist/lambda/<name>.mjs exporting `handler`, for the nodejs22.x runtime).
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// Builds the CLI and one zip-ready directory per Lambda entry point (src/lambda/<name>.ts →
+// dist/lambda/<name>/index.mjs exporting `handler` plus the chunks/ it loads, for the nodejs22.x
+// runtime; handler `index.handler`). Code splitting keeps what a config does not use (other sinks,
+// their SDK clients, the SSM/Secrets Manager clients) in chunks loaded by `import()` on demand, so
+// a cold start evaluates only the default path (bench/lambda-bundles.ts measures it).
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { buildWeb } from './build-web.mjs';
+import { lambdaBuildOptions } from './lambda-build.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 // LOGFERRY_BUILD_OUT builds elsewhere (the package test stages a tarball without touching dist/).
@@ -12,11 +16,6 @@ const dist = process.env.LOGFERRY_BUILD_OUT ?? join(root, 'dist');
 const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(dist, { recursive: true });
-
-// ESM bundles that still contain CommonJS dependencies need `require`.
-const banner = {
-  js: "import { createRequire as __lfCreateRequire } from 'node:module'; const require = __lfCreateRequire(import.meta.url);",
-};
 
 const lambdas = readdirSync(join(root, 'src', 'lambda'))
   .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
@@ -46,31 +45,24 @@ await Promise.all([
     sourcemap: true,
     logLevel: 'warning',
   }),
+  // The extension is laid out as its layer's zip (/opt/extensions/logferry starts
+  // logferry-extension/index.mjs; docs/onboard.md).
   ...lambdas.map((name) =>
-    build({
-      entryPoints: { [`lambda/${name}`]: join(root, 'src', 'lambda', `${name}.ts`) },
-      outdir: dist,
-      outExtension: { '.js': '.mjs' },
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node22',
-      minify: true,
-      sourcemap: 'linked',
-      banner,
-      legalComments: 'none',
-      logLevel: 'warning',
-    }),
+    build(
+      lambdaBuildOptions(
+        root,
+        name,
+        name === 'extension'
+          ? join(dist, 'lambda', 'extension', 'logferry-extension')
+          : join(dist, 'lambda', name),
+      ),
+    ),
   ),
   buildWeb(root, dist),
 ]);
-// The extension bundle laid out as its layer's zip (/opt/extensions/logferry starts it; docs/onboard.md).
 if (lambdas.includes('extension')) {
   const layer = join(dist, 'lambda', 'extension');
   mkdirSync(join(layer, 'extensions'), { recursive: true });
-  mkdirSync(join(layer, 'logferry-extension'), { recursive: true });
-  for (const f of ['extension.mjs', 'extension.mjs.map'])
-    copyFileSync(join(dist, 'lambda', f), join(layer, 'logferry-extension', f));
   writeFileSync(
     join(layer, 'extensions', 'logferry'),
     readFileSync(join(root, 'src', 'lambda', 'extension-launcher.sh')),

@@ -5,7 +5,7 @@
  * real OpenSearch node behind the fault-injecting proxy (429 items, 503s, connection resets), with
  * both sinks writing to the search server (the archive as its own index):
  *
- * 1. through the built **Kinesis Lambda bundle** (dist/lambda/kinesis.mjs) configured by
+ * 1. through the built **Kinesis Lambda bundle** (dist/lambda/kinesis/index.mjs) configured by
  *    `LOGFERRY_CONFIG`, invoked per shard batch and redriven from the reported failure as Lambda does;
  * 2. through **`logferry run`** (the built CLI) reading the same traffic from a kinesis-local stream,
  *    with `--metrics-address`.
@@ -17,7 +17,7 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import {
-  copyFileSync,
+  cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -177,7 +177,7 @@ beforeAll(async () => {
     env: { ...process.env, LOGFERRY_BUILD_OUT: build },
   });
   dir = mkdtempSync(join(tmpdir(), 'lf-acceptance-'));
-  for (const f of ['kinesis.mjs', 'kinesis.mjs.map']) copyFileSync(join(build, 'lambda', f), join(dir, f));
+  cpSync(join(build, 'lambda', 'kinesis'), join(dir, 'kinesis'), { recursive: true });
   proxy = await startFaultProxy(opensearchUrl(), { seed: 1 });
 }, 300_000);
 
@@ -213,7 +213,9 @@ describe('routing example (#7 §2) against a faulty search server', () => {
       LOGFERRY_DEADLINE_SAFETY_MS: '1000',
       LOGFERRY_LOG_LEVEL: 'info',
     });
-    const { handler } = (await import(pathToFileURL(join(dir, 'kinesis.mjs')).href)) as { handler: Handler };
+    const { handler } = (await import(pathToFileURL(join(dir, 'kinesis', 'index.mjs')).href)) as {
+      handler: Handler;
+    };
 
     // Two shards; Lambda redrives a shard from the earliest reported failure.
     const ARN = `arn:aws:kinesis:us-east-1:123456789012:stream/cwl-eks`;

@@ -1,13 +1,13 @@
 /**
  * The Firehose transformation Lambda as deployed: `node scripts/build.mjs` builds
- * dist/lambda/firehose.mjs, and each scenario imports that bundle in a fresh Node process (a cold
+ * dist/lambda/firehose/ (index.mjs + chunks), and each scenario imports that bundle in a fresh Node process (a cold
  * container; several events in a row = warm invocations) with a Lambda-like context. Re-ingest goes
  * to moto's Firehose (delivering to an HTTP endpoint destination on 127.0.0.1, so every re-ingested
  * record can be read back one by one) or, for failure paths, to a local PutRecordBatch endpoint
  * that throttles and fails entries on purpose.
  */
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -50,9 +50,9 @@ type Ev = ReturnType<typeof firehoseEvent>;
 
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'logferry-firehose-'));
-  bundle = join(work, 'firehose.mjs');
+  bundle = join(work, 'firehose', 'index.mjs');
   // dist/ is built once by test/global-setup.ts.
-  copyFileSync(join(root, 'dist', 'lambda', 'firehose.mjs'), bundle);
+  cpSync(join(root, 'dist', 'lambda', 'firehose'), join(work, 'firehose'), { recursive: true });
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 

@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync } from 'node:fs';
+import { cpSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -143,8 +143,7 @@ function buildShards(): ShardRecord[][] {
 beforeAll(async () => {
   // dist/ is built once by test/global-setup.ts; import a private copy of the bundle.
   const dir = mkdtempSync(join(tmpdir(), 'lf-kinesis-bundle-'));
-  for (const f of ['kinesis.mjs', 'kinesis.mjs.map'])
-    copyFileSync(join(root, 'dist', 'lambda', f), join(dir, f));
+  cpSync(join(root, 'dist', 'lambda', 'kinesis'), dir, { recursive: true });
 
   const creds = { accessKeyId: 'testing', secretAccessKey: 'testing' };
   const aws = { endpoint: motoUrl(), region: 'us-east-1', credentials: creds };
@@ -197,7 +196,7 @@ beforeAll(async () => {
   });
   delete process.env.LOGFERRY_CONFIG;
   delete process.env.LOGFERRY_CONFIG_PARAMETER;
-  const mod = (await import(pathToFileURL(join(dir, 'kinesis.mjs')).href)) as { handler: Handler };
+  const mod = (await import(pathToFileURL(join(dir, 'index.mjs')).href)) as { handler: Handler };
   handler = mod.handler;
 }, 300_000);
 

@@ -1,6 +1,6 @@
 /**
  * The logferry Lambda extension as shipped: `node scripts/build.mjs` lays out the layer
- * (dist/lambda/extension/extensions/logferry + logferry-extension/extension.mjs), and the launcher
+ * (dist/lambda/extension/extensions/logferry + logferry-extension/index.mjs + chunks/), and the launcher
  * runs as a child process against the Extensions/Telemetry API stand-in
  * (test/infra/lambda-extensions-api.ts), shipping to a local NDJSON receiver through the `http` sink.
  */
@@ -148,7 +148,7 @@ function shipped(docs: Record<string, unknown>[]) {
 describe('logferry Lambda extension (Extensions + Telemetry API stand-in)', () => {
   it('lays the layer out as its zip: an executable extensions/logferry and the bundle', () => {
     expect(statSync(launcher).mode & 0o111).not.toBe(0);
-    expect(statSync(join(launcher, '..', '..', 'logferry-extension', 'extension.mjs')).isFile()).toBe(true);
+    expect(statSync(join(launcher, '..', '..', 'logferry-extension', 'index.mjs')).isFile()).toBe(true);
   });
 
   it('registers, subscribes, ships every function line once, keeps platform events, re-sent after a failing sink, drains on SHUTDOWN', async () => {

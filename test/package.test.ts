@@ -83,8 +83,10 @@ describe('the published package', () => {
     const listed = sh('tar', ['tzf', tarball], work).stdout.split('\n').filter(Boolean);
     expect(listed).toContain('package/dist/cli/logferry.mjs');
     expect(listed).toContain('package/dist/cli/query-worker.mjs');
-    expect(listed).toContain('package/dist/lambda/firehose.mjs');
-    expect(listed).toContain('package/dist/lambda/kinesis.mjs');
+    for (const h of ['firehose', 'kinesis', 'subscription', 'sqs', 'subscriptions'])
+      expect(listed).toContain(`package/dist/lambda/${h}/index.mjs`);
+    expect(listed).toContain('package/dist/lambda/extension/logferry-extension/index.mjs');
+    expect(listed.filter((f) => f.startsWith('package/dist/lambda/') && f.endsWith('.map'))).toEqual([]);
     expect(listed).toContain('package/bin/logferry.mjs');
     for (const f of listed) expect(f).not.toMatch(/^package\/(src|test|scripts|bench)\//);
   });

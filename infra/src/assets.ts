@@ -1,6 +1,7 @@
 /**
- * Where the built Lambda bundles are: `dist/lambda/<name>.mjs` of the logferry package, found by
- * walking up from this module (it runs from source under vitest/tsx and from dist/cli when bundled).
+ * Where the built Lambda bundles are: `dist/lambda/<name>/` of the logferry package (a zip-ready
+ * directory: `index.mjs`, handler `index.handler`, and the `chunks/` it loads), found by walking up
+ * from this module (it runs from source under vitest/tsx and from dist/cli when bundled).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -26,17 +27,20 @@ export function packageRoot(from = dirname(fileURLToPath(import.meta.url))): str
 
 export type LambdaBundle = 'firehose' | 'kinesis' | 'sqs' | 'subscriptions';
 
-/** The built bundle of one Lambda entry point (`dist/lambda/<name>.mjs`). */
-export function lambdaBundleFile(name: LambdaBundle): string {
+/** The built directory of one Lambda entry point (`dist/lambda/<name>/`, handler `index.handler`). */
+export function lambdaBundleDir(name: LambdaBundle): string {
   // LOGFERRY_LAMBDA_DIR: bundles built elsewhere (tests stage a private copy, since dist/ may be rebuilt).
   const root = process.env.LOGFERRY_LAMBDA_DIR ? '' : packageRoot();
-  const file = process.env.LOGFERRY_LAMBDA_DIR
-    ? join(process.env.LOGFERRY_LAMBDA_DIR, `${name}.mjs`)
-    : join(root, 'dist', 'lambda', `${name}.mjs`);
-  if (!existsSync(file))
+  const dir = process.env.LOGFERRY_LAMBDA_DIR
+    ? join(process.env.LOGFERRY_LAMBDA_DIR, name)
+    : join(root, 'dist', 'lambda', name);
+  if (!existsSync(join(dir, 'index.mjs')))
     throw new LogferryError(
       'CONFIG_INVALID',
-      `the Lambda bundle ${file} is missing: run \`npm run build\`${root ? ` in ${root}` : ''} first`,
+      `the Lambda bundle ${join(dir, 'index.mjs')} is missing: run \`npm run build\`${root ? ` in ${root}` : ''} first`,
     );
-  return file;
+  return dir;
 }
+
+/** The handler setting of every bundle directory. */
+export const LAMBDA_HANDLER = 'index.handler';

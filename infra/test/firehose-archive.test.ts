@@ -106,7 +106,7 @@ describe('firehose-archive stack', () => {
     s.template.hasResourceProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs22.x',
       Architectures: ['arm64'],
-      Handler: 'firehose.handler',
+      Handler: 'index.handler',
       MemorySize: 1024,
       Timeout: 120,
       LoggingConfig: { LogGroup: { Ref: Match.stringLikeRegexp('TransformLogs') } },

@@ -54,7 +54,7 @@ describe('kinesis-search stack', () => {
     domain.template.hasResourceProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs22.x',
       Architectures: ['arm64'],
-      Handler: 'kinesis.handler',
+      Handler: 'index.handler',
       Environment: {
         Variables: Match.objectLike({
           LOGFERRY_DLQ: { Ref: Match.stringLikeRegexp('^DeadLetters') },

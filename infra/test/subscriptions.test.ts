@@ -77,7 +77,7 @@ describe('subscriptions stack (filters)', () => {
       FunctionName: 'LogferrySubscriptions-subscriber',
       Runtime: 'nodejs22.x',
       Architectures: ['arm64'],
-      Handler: 'subscriptions.handler',
+      Handler: 'index.handler',
       Timeout: 900,
     });
   });

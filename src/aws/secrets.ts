@@ -14,12 +14,11 @@
  * sink, the dead-letter sink or a log line. Error messages name the reference, never the value.
  * Control-plane calls: SDK retries stay on (3 attempts).
  */
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { BuildContext } from '../core/component.js';
 import { LogferryError } from '../core/errors.js';
 import { registerSecret } from '../core/secrets-registry.js';
 import { clientConfig } from './clients.js';
-import { getParameter } from './ssm.js';
 
 export const DEFAULT_SECRET_TTL_MS = 5 * 60_000;
 
@@ -133,13 +132,19 @@ export class SecretResolver {
         return v;
       }
       case 'ssm':
-        return getParameter(ref.name, this.env);
+        // The SSM and Secrets Manager clients load on first use: a Lambda bundle whose config
+        // holds no such reference never evaluates them (bench/lambda-bundles.ts).
+        return (await import('./ssm.js')).getParameter(ref.name, this.env);
       case 'secretsmanager':
         return this.secretsManager(ref.id, ref.jsonKey);
     }
   }
 
   private async secretsManager(id: string, jsonKey: string | undefined): Promise<string> {
+    const m = await import('@aws-sdk/client-secrets-manager');
+    // A bundled CommonJS package imported dynamically may come back as `{ default: exports }`.
+    const { GetSecretValueCommand, SecretsManagerClient } =
+      'SecretsManagerClient' in m ? m : (m as unknown as { default: typeof m }).default;
     this.sm ??= new SecretsManagerClient(clientConfig('secretsmanager', { maxAttempts: 3, env: this.env }));
     let text: string | undefined;
     try {

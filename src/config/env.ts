@@ -6,7 +6,6 @@
  * (cold start) and cached; a bad config fails the invocation with every problem listed, so it shows
  * in the function's logs at once rather than as lost data.
  */
-import { getParameter } from '../aws/ssm.js';
 import type { Config } from './schema.js';
 import { parseConfigText, validateConfig } from './load.js';
 import { applyShorthands } from './shorthands.js';
@@ -20,10 +19,11 @@ export async function loadConfigFromEnv(env: NodeJS.ProcessEnv = process.env): P
   } else if (env.LOGFERRY_CONFIG_PARAMETER) {
     origin = `SSM parameter ${env.LOGFERRY_CONFIG_PARAMETER}`;
     doc =
-      (parseConfigText(await getParameter(env.LOGFERRY_CONFIG_PARAMETER, env), origin) as Record<
-        string,
-        unknown
-      >) ?? {};
+      // The SSM client loads only for this path (bench/lambda-bundles.ts).
+      (parseConfigText(
+        await (await import('../aws/ssm.js')).getParameter(env.LOGFERRY_CONFIG_PARAMETER, env),
+        origin,
+      ) as Record<string, unknown>) ?? {};
   }
   return validateConfig(applyShorthands(doc, env), origin);
 }

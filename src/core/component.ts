@@ -46,3 +46,18 @@ export interface ComponentSpec<C extends { type: string }, T> {
 
 // biome-ignore lint/suspicious/noExplicitAny: heterogeneous registry
 export type Registry<T> = ReadonlyArray<ComponentSpec<any, T>>;
+
+/** What a registry needs of a component before it is created: its type, docs, IAM and schema. */
+export type ComponentMeta<C extends { type: string }> = Omit<ComponentSpec<C, unknown>, 'create'>;
+
+/**
+ * A registry entry whose implementation loads on first `create`: the config loader validates with
+ * `schema` alone, and a Lambda bundle built with code splitting keeps the implementation (and its
+ * SDK client) in a chunk that a config not using the component never evaluates.
+ */
+export function lazySpec<C extends { type: string }, T>(
+  meta: ComponentMeta<C>,
+  load: () => Promise<{ create(config: C, ctx: BuildContext): NoInfer<T> | Promise<NoInfer<T>> }>,
+): ComponentSpec<C, T> {
+  return { ...meta, create: async (config, ctx) => (await load()).create(config, ctx) };
+}

@@ -10,4 +10,4 @@ node_bin=${LOGFERRY_EXTENSION_NODE:-$(command -v node || echo /var/lang/bin/node
 LOGFERRY_EXTENSION_HOST=${LOGFERRY_EXTENSION_HOST:-sandbox.localdomain}
 LOGFERRY_EXTENSION_NAME=${LOGFERRY_EXTENSION_NAME:-$(basename "$0")}
 export LOGFERRY_EXTENSION_HOST LOGFERRY_EXTENSION_NAME
-exec "$node_bin" "$here/logferry-extension/extension.mjs"
+exec "$node_bin" "$here/logferry-extension/index.mjs"

@@ -1,5 +1,5 @@
 /**
- * SQS (S3 object notifications) → Lambda entry point (docs/sources.md, "Lambda sqs handler"):
+ * SQS (S3 object notifications) → Lambda entry point (docs/sources.md, "Lambda: S3 notifications through SQS"):
  * bootstrap only. Configured through LOGFERRY_CONFIG / LOGFERRY_CONFIG_PARAMETER and the shorthand
  * variables (LOGFERRY_OPENSEARCH_URL, LOGFERRY_DLQ, …), once per container; the reading, the
  * deadline and the answer are in src/sources/sqs-s3-handler.ts. A configured `sqs-s3` source (if

@@ -15,7 +15,6 @@ import {
   PutRecordBatchCommand,
   type PutRecordBatchCommandOutput,
 } from '@aws-sdk/client-firehose';
-import { z } from 'zod';
 import { clientConfig } from '../aws/clients.js';
 import { classifyAwsCode, classifyAwsError } from '../aws/errors.js';
 import {
@@ -24,23 +23,12 @@ import {
   PUT_RECORD_BATCH_MAX_RECORDS,
 } from '../aws/firehose-reingest.js';
 import type { ComponentSpec } from '../core/component.js';
+import { type FirehoseSinkConfig, firehoseSinkConfig, firehoseSinkMeta } from './firehose-config.js';
 import { describeError, LogferryError } from '../core/errors.js';
 import type { LogRecord } from '../core/record.js';
 import type { Encoded, ItemProblem, SendContext, SendResult, Sink, SinkLimits } from '../core/sink.js';
 
-export const FIREHOSE_SINK_IAM_ACTIONS = ['firehose:PutRecordBatch'] as const;
-
-export const firehoseSinkConfig = z.strictObject({
-  type: z.literal('firehose'),
-  name: z.string().min(1).optional(),
-  /** Delivery stream to put records into. */
-  deliveryStreamName: z.string().min(1),
-  region: z.string().min(1).optional(),
-  endpoint: z.url().optional(),
-  maxAgeMs: z.number().int().positive().default(1_000),
-});
-
-export type FirehoseSinkConfig = z.input<typeof firehoseSinkConfig>;
+export { FIREHOSE_SINK_IAM_ACTIONS, type FirehoseSinkConfig, firehoseSinkConfig } from './firehose-config.js';
 
 /** Records with a prepared payload (re-ingested CloudWatch payloads): sent as is. */
 const payloads = new WeakMap<LogRecord, Uint8Array>();
@@ -126,10 +114,7 @@ export class FirehoseSink implements Sink<Uint8Array> {
 }
 
 export const firehoseSinkSpec: ComponentSpec<FirehoseSinkConfig & { type: 'firehose' }, Sink<Uint8Array>> = {
-  type: 'firehose',
-  iam: FIREHOSE_SINK_IAM_ACTIONS,
-  summary: 'Puts records into an Amazon Data Firehose delivery stream (PutRecordBatch).',
-  schema: firehoseSinkConfig,
+  ...firehoseSinkMeta,
   create: (cfg) => {
     const c = firehoseSinkConfig.parse(cfg);
     return new FirehoseSink(

@@ -20,7 +20,7 @@ import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createGzip } from 'node:zlib';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { clientConfig } from '../aws/clients.js';
 import { type PartitionKeys, partitionKeys } from '../aws/partition.js';
@@ -302,7 +302,9 @@ export class S3Sink implements Sink<string> {
   /** (group, stream, hour) → rendered partition: the finest key is the hour, so this is exact. */
   private readonly prefixes = new Map<string, string>();
   private readonly memo = { hour: Number.NaN, group: '', stream: '', prefix: '' };
-  private client?: S3Client;
+  /** The S3 client, created on first put: the SDK loads only when the target is S3. */
+  private client?: Promise<{ client: S3Client; sdk: typeof import('@aws-sdk/client-s3') }>;
+  private readonly clientSettings?: ReturnType<typeof clientConfig>;
 
   constructor(cfg: Partial<S3Config> & { url: string }, ctx: BuildContext = {}) {
     this.cfg = s3Config.parse({ ...cfg, type: 's3' });
@@ -323,11 +325,21 @@ export class S3Sink implements Sink<string> {
       for (let i = 0; i < parts.length; i++) s += i % 2 === 0 ? parts[i] : k[parts[i] as keyof PartitionKeys];
       return s.replace(/^\/+|\/+$/g, '');
     };
-    if (this.target.kind === 's3') {
-      this.client = new S3Client(
-        clientConfig('s3', { region: this.cfg.region, endpoint: this.cfg.endpoint, env: ctx.env }),
-      );
-    }
+    if (this.target.kind === 's3')
+      this.clientSettings = clientConfig('s3', {
+        region: this.cfg.region,
+        endpoint: this.cfg.endpoint,
+        env: ctx.env,
+      });
+  }
+
+  private s3(): Promise<{ client: S3Client; sdk: typeof import('@aws-sdk/client-s3') }> {
+    this.client ??= import('@aws-sdk/client-s3').then((m) => {
+      // A bundled CommonJS package imported dynamically may come back as `{ default: exports }`.
+      const sdk = 'S3Client' in m ? m : (m as unknown as { default: typeof m }).default;
+      return { sdk, client: new sdk.S3Client(this.clientSettings ?? {}) };
+    });
+    return this.client;
   }
 
   /** Where this sink writes, for messages: `s3://bucket/prefix` or the directory. */
@@ -416,8 +428,9 @@ export class S3Sink implements Sink<string> {
 
   private async put(key: string, body: Buffer, signal?: AbortSignal): Promise<void> {
     if (this.target.kind === 's3') {
-      await this.client!.send(
-        new PutObjectCommand({
+      const { client, sdk } = await this.s3();
+      await client.send(
+        new sdk.PutObjectCommand({
           Bucket: this.target.bucket,
           Key: key,
           Body: body,
@@ -440,8 +453,9 @@ export class S3Sink implements Sink<string> {
   }
 
   async close(): Promise<void> {
-    this.client?.destroy();
+    const c = this.client;
     this.client = undefined;
+    if (c) (await c.catch(() => undefined))?.client.destroy();
   }
 }
 

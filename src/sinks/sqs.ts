@@ -22,9 +22,14 @@
 import { createHash } from 'node:crypto';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { type MessageAttributeValue, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { z } from 'zod';
 import { clientConfig } from '../aws/clients.js';
 import type { ComponentSpec, Logger } from '../core/component.js';
+import {
+  SQS_MAX_BATCH_BYTES,
+  SQS_MAX_BATCH_ENTRIES,
+  type SqsDeadLetterConfig,
+  sqsDeadLetterMeta,
+} from './sqs-config.js';
 import { classifyAwsCode, classifyAwsError } from '../aws/errors.js';
 import {
   type DeadLetter,
@@ -39,37 +44,15 @@ import type { LogRecord } from '../core/record.js';
 import type { RetryPolicy } from '../core/retry.js';
 import type { Encoded, ItemProblem, SendContext, SendResult, Sink } from '../core/sink.js';
 
-/** Entries per SendMessageBatch (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessageBatch.html). */
-export const SQS_MAX_BATCH_ENTRIES = 10;
-/** Sum of message sizes in one SendMessageBatch (same page). */
-export const SQS_MAX_BATCH_BYTES = 1_048_576;
-/** Largest message SQS accepts when the queue allows it (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-messages.html). */
-export const SQS_MAX_MESSAGE_BYTES = 1_048_576;
-/** The historical default queue `MaximumMessageSize`: safe for every queue. */
-export const SQS_DEFAULT_MESSAGE_BYTES = 262_144;
+export {
+  SQS_DEFAULT_MESSAGE_BYTES,
+  SQS_MAX_BATCH_BYTES,
+  SQS_MAX_BATCH_ENTRIES,
+  SQS_MAX_MESSAGE_BYTES,
+  type SqsDeadLetterConfig,
+  sqsDeadLetterConfig,
+} from './sqs-config.js';
 
-export const sqsDeadLetterConfig = z.strictObject({
-  type: z.literal('sqs'),
-  queueUrl: z.url({
-    protocol: /^https?$/,
-    error: 'queueUrl must be an SQS queue URL (https://sqs.<region>.amazonaws.com/<account>/<name>)',
-  }),
-  /** `s3://bucket/prefix` for entries larger than `maxMessageBytes`. */
-  overflowS3Url: z
-    .string()
-    .regex(
-      /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/,
-      'overflowS3Url must look like s3://bucket/prefix',
-    )
-    .optional(),
-  maxMessageBytes: z.number().int().min(1024).max(SQS_MAX_MESSAGE_BYTES).default(SQS_DEFAULT_MESSAGE_BYTES),
-  maxAttempts: z.number().int().min(1).max(10).default(4),
-  /** Total time one `put` may spend, including retries. */
-  timeoutMs: z.number().int().min(100).max(60_000).default(3_000),
-  region: z.string().min(1).optional(),
-});
-
-export type SqsDeadLetterConfig = z.infer<typeof sqsDeadLetterConfig>;
 type SqsSettings = Omit<SqsDeadLetterConfig, 'type'> & {
   maxMessageBytes: number;
   maxAttempts: number;
@@ -388,9 +371,6 @@ export class SqsDeadLetterSink implements DeadLetterSink {
 }
 
 export const sqsDeadLetterSpec: ComponentSpec<SqsDeadLetterConfig, DeadLetterSink> = {
-  type: 'sqs',
-  iam: ['sqs:SendMessage', 's3:PutObject'],
-  summary: 'Stores dead-letter entries as SQS messages (oversize entries in S3 with a pointer).',
-  schema: sqsDeadLetterConfig,
+  ...sqsDeadLetterMeta,
   create: (cfg, ctx) => new SqsDeadLetterSink(cfg as SqsSettings, { env: ctx.env, log: ctx.log }),
 };

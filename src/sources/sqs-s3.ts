@@ -36,7 +36,6 @@ import {
   SQSClient,
   type SQSClientConfig,
 } from '@aws-sdk/client-sqs';
-import { z } from 'zod';
 import { clientConfig } from '../aws/clients.js';
 import type { BuildContext, ComponentSpec, Logger } from '../core/component.js';
 import { describeError } from '../core/errors.js';
@@ -50,66 +49,24 @@ import {
   type MessageSourceStats,
 } from './s3-object/message-source.js';
 import { FileProgress } from './s3-object/progress-file.js';
+import {
+  DEFAULT_DATA_DIR,
+  SQS_MAX_MESSAGES,
+  type SqsS3SourceConfig,
+  sqsS3SourceMeta,
+} from './sqs-s3-config.js';
 
-/** ReceiveMessage: at most 10 messages per call and a 20 s long poll — https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_ReceiveMessage.html */
-export const SQS_MAX_MESSAGES = 10;
-export const SQS_MAX_WAIT_SECONDS = 20;
-/** Visibility timeout: 0 s … 12 h — https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-visibility-timeout.html */
-export const SQS_MAX_VISIBILITY_SECONDS = 43_200;
 /** Longest the progress file waits before it is written after a change (0: next turn of the event loop). */
 const PROGRESS_WRITE_MS = 0;
-/** Where state goes when neither the source nor the config names a data directory. */
-export const DEFAULT_DATA_DIR = './logferry-data';
 
-export const sqsS3SourceConfig = z.strictObject({
-  type: z.literal('sqs-s3'),
-  name: z
-    .string()
-    .regex(/^[A-Za-z0-9_.-]+$/, 'name may hold only letters, digits, `_`, `.` and `-`')
-    .optional(),
-  /** The queue S3 notifications arrive on (directly, through SNS, or from EventBridge). */
-  queueUrl: z.url(),
-  waitTimeSeconds: z.number().int().min(0).max(SQS_MAX_WAIT_SECONDS).default(SQS_MAX_WAIT_SECONDS),
-  /** Messages (objects) read at once. */
-  maxConcurrentObjects: z.number().int().min(1).max(1_000).default(4),
-  /** Visibility timeout asked for on receive and renewed while an object is in flight. */
-  visibilityTimeoutSeconds: z.number().int().min(5).max(SQS_MAX_VISIBILITY_SECONDS).default(120),
-  /** A message that could not be completed becomes visible again after this long. */
-  retryDelaySeconds: z.number().int().min(0).max(SQS_MAX_VISIBILITY_SECONDS).default(30),
-  /** Longer lines go to the dead-letter store (S3_LINE_TOO_LONG) with their first KiB. */
-  maxLineBytes: z
-    .number()
-    .int()
-    .min(64)
-    .max(256 * 1024 * 1024)
-    .default(DEFAULT_MAX_LINE_BYTES),
-  /** Lines per envelope (the unit of resume positions). */
-  chunkLines: z.number().int().min(1).max(100_000).default(1_000),
-  /** Text read but not yet acknowledged before reading pauses (bounds memory). */
-  maxBufferedBytes: z
-    .number()
-    .int()
-    .min(1024 * 1024)
-    .default(32 * 1024 * 1024),
-  /** State directory (default: the config's `dataDir`, else ./logferry-data). */
-  dataDir: z.string().min(1).optional(),
-  /** Bounded mode, as `logferry run --once`: stop once the queue is empty and everything read has settled. */
-  once: z.boolean().default(false),
-  /** Bounded mode: empty receives in a row, with nothing of this run in flight, that mean "empty". */
-  onceEmptyReceives: z.number().int().min(1).max(100).default(2),
-  /** Bounded mode: the long poll of each receive (≥ 1 s: a 0 s short poll may miss messages). */
-  onceWaitSeconds: z.number().int().min(1).max(SQS_MAX_WAIT_SECONDS).default(2),
-  /** How long an object read completely is remembered (a duplicate notification then reads nothing). */
-  rememberDoneHours: z
-    .number()
-    .min(0)
-    .max(24 * 14)
-    .default(24),
-  region: z.string().min(1).optional(),
-  /** API endpoint override for SQS and S3 (emulators); default LOGFERRY_SQS_ENDPOINT / LOGFERRY_S3_ENDPOINT / LOGFERRY_AWS_ENDPOINT. */
-  endpoint: z.url().optional(),
-});
-export type SqsS3SourceConfig = z.infer<typeof sqsS3SourceConfig>;
+export {
+  DEFAULT_DATA_DIR,
+  SQS_MAX_MESSAGES,
+  SQS_MAX_VISIBILITY_SECONDS,
+  SQS_MAX_WAIT_SECONDS,
+  sqsS3SourceConfig,
+  type SqsS3SourceConfig,
+} from './sqs-s3-config.js';
 
 interface SqsMessage extends FeedMessage {
   receipt: string;
@@ -336,18 +293,6 @@ export class SqsS3Source implements Source {
 }
 
 export const sqsS3SourceSpec: ComponentSpec<SqsS3SourceConfig, Source> = {
-  type: 'sqs-s3',
-  summary:
-    'Drains an SQS queue of S3 object notifications (raw, SNS-wrapped, EventBridge) and ships each object line by line; deletes a message only after delivery, resumes inside an object after a crash.',
-  iam: [
-    'sqs:ReceiveMessage',
-    'sqs:DeleteMessage',
-    'sqs:ChangeMessageVisibility',
-    'sqs:GetQueueAttributes',
-    's3:GetObject',
-    's3:GetObjectVersion',
-    'kms:Decrypt',
-  ],
-  schema: sqsS3SourceConfig,
+  ...sqsS3SourceMeta,
   create: (c, ctx) => new SqsS3Source(c, ctx as BuildContext & { dataDir?: string }),
 };

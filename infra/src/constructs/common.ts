@@ -3,14 +3,13 @@
  * that can write only there; a queue with its dead-letter queue; and `acknowledge`, which records a
  * justified cdk-nag suppression on a construct (read by cdk-nag's AwsSolutions pack in the tests).
  */
-import { join } from 'node:path';
 import { type CfnResource, CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct, type IConstruct } from 'constructs';
-import { type LambdaBundle, lambdaBundleFile } from '../assets.js';
+import { LAMBDA_HANDLER, type LambdaBundle, lambdaBundleDir } from '../assets.js';
 
 /** Records why a cdk-nag rule does not apply here (rule id as cdk-nag names it, e.g. `AwsSolutions-S1`). */
 export function acknowledge(scope: IConstruct, id: string, reason: string): void {
@@ -98,17 +97,14 @@ export class LogferryFunction extends Construct {
       }),
     );
     this.rolePolicy = this.role.node.findChild('DefaultPolicy');
-    const file = lambdaBundleFile(props.bundle);
-    const dir = join(file, '..');
     this.fn = new lambda.Function(this, 'Function', {
       functionName: props.functionName,
       description: props.description,
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
-      handler: `${props.bundle}.handler`,
-      code: lambda.Code.fromAsset(dir, {
-        exclude: ['*', `!${props.bundle}.mjs`, `!${props.bundle}.mjs.map`],
-      }),
+      handler: LAMBDA_HANDLER,
+      // The handler's own directory: index.mjs, the chunks it loads on demand, their source maps.
+      code: lambda.Code.fromAsset(lambdaBundleDir(props.bundle)),
       memorySize: props.memoryMiB,
       timeout: props.timeout,
       role: this.role,

@@ -146,7 +146,10 @@ export class OpenSearchConnection {
           // One memoised default chain per sink; the signer re-asks only when credentials near expiry.
           getCredentials: async () => {
             if (!this.credentialProvider) {
-              const { defaultProvider } = await import('@aws-sdk/credential-provider-node');
+              const m = await import('@aws-sdk/credential-provider-node');
+              // In a Lambda bundle this CommonJS package comes back as `{ default: exports }`.
+              const { defaultProvider } =
+                'defaultProvider' in m ? m : (m as unknown as { default: typeof m }).default;
               this.credentialProvider = defaultProvider();
             }
             return this.credentialProvider();

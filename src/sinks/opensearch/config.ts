@@ -3,6 +3,7 @@
  * constants with their sources). See sink.ts for what the sink does.
  */
 import { z } from 'zod';
+import type { ComponentMeta } from '../../core/component.js';
 import { describeError } from '../../core/errors.js';
 import { compileIndexTemplate } from './index-name.js';
 
@@ -85,3 +86,12 @@ export const opensearchSinkConfig = z
   });
 
 export type OpenSearchSinkConfig = z.infer<typeof opensearchSinkConfig>;
+
+/** The registry entry's description (src/sinks/index.ts loads sink.ts on first create). */
+export const opensearchSinkMeta: ComponentMeta<OpenSearchSinkConfig> = {
+  type: 'opensearch',
+  iam: ['es:ESHttpPost', 'es:ESHttpPut', 'aoss:APIAccessAll'],
+  summary:
+    'Bulk-indexes documents into OpenSearch 1–3 / Amazon OpenSearch Service / Elasticsearch 7–9, idempotently.',
+  schema: opensearchSinkConfig,
+};

@@ -38,7 +38,7 @@ import {
   MAPPING_ERROR_FIELD,
   OPENSEARCH_DEFAULT_MAX_BYTES,
   type OpenSearchSinkConfig,
-  opensearchSinkConfig,
+  opensearchSinkMeta,
 } from './config.js';
 import { documentId, IndexNamer } from './index-name.js';
 
@@ -254,10 +254,6 @@ export async function createOpenSearchSink(
 }
 
 export const opensearchSinkSpec: ComponentSpec<OpenSearchSinkConfig, Sink<string>> = {
-  type: 'opensearch',
-  iam: ['es:ESHttpPost', 'es:ESHttpPut', 'aoss:APIAccessAll'],
-  summary:
-    'Bulk-indexes documents into OpenSearch 1–3 / Amazon OpenSearch Service / Elasticsearch 7–9, idempotently.',
-  schema: opensearchSinkConfig,
+  ...opensearchSinkMeta,
   create: createOpenSearchSink,
 };

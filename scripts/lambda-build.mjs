@@ -1,0 +1,29 @@
+// esbuild options of one Lambda entry point, shared by scripts/build.mjs and bench/lambda-bundles.ts.
+// src/lambda/<name>.ts → <outdir>/index.mjs (handler `index.handler`) + <outdir>/chunks/: code
+// splitting puts what is reached only through `import()` (sinks and sources a config does not use,
+// their SDK clients, the SSM / Secrets Manager clients) in chunks evaluated on demand.
+import { join } from 'node:path';
+
+// ESM bundles that still contain CommonJS dependencies need `require`.
+export const requireBanner = {
+  js: "import { createRequire as __lfCreateRequire } from 'node:module'; const require = __lfCreateRequire(import.meta.url);",
+};
+
+export function lambdaBuildOptions(root, name, outdir) {
+  return {
+    entryPoints: { index: join(root, 'src', 'lambda', `${name}.ts`) },
+    outdir,
+    outExtension: { '.js': '.mjs' },
+    chunkNames: 'chunks/[name]-[hash]',
+    bundle: true,
+    splitting: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node22',
+    minify: true,
+    sourcemap: 'linked',
+    banner: requireBanner,
+    legalComments: 'none',
+    logLevel: 'warning',
+  };
+}
