@@ -315,7 +315,8 @@ describe('firehose-archive component consumers (the sqs handler per component qu
   }, 120_000);
   const typed = (type: string) => Object.entries<any>(c.json.Resources).filter(([, r]) => r.Type === type);
   const consumerFns = () =>
-    typed('AWS::Lambda::Function').filter(([, f]) => f.Properties.Handler === 'sqs.handler');
+    // Every handler is `index.handler` of its own directory; the consumers are told apart by id.
+    typed('AWS::Lambda::Function').filter(([id]) => /^[A-Za-z]+Consumer/.test(id));
   /** The logical id of the component queue (not its DLQ) a resource refers to. */
   const queueIds = () =>
     typed('AWS::SQS::Queue')
