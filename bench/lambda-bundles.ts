@@ -47,11 +47,12 @@ type Handler = (typeof HANDLERS)[number];
 const VARIANTS = ['baseline', 'single', 'split'] as const;
 type Variant = (typeof VARIANTS)[number];
 
-const { lambdaBuildOptions, requireBanner } = (await import(
+const { lambdaBuildOptions, requireBanner, staticClosure } = (await import(
   pathToFileURL(join(root, 'scripts', 'lambda-build.mjs')).href
 )) as {
   lambdaBuildOptions: (root: string, name: string, outdir: string) => BuildOptions;
   requireBanner: { js: string };
+  staticClosure: (entry: string) => string[];
 };
 
 /** The former settings: one self-contained file per handler. */
@@ -69,22 +70,6 @@ function singleFileOptions(srcRoot: string, name: string, outdir: string): Build
     legalComments: 'none',
     logLevel: 'error',
   };
-}
-
-/** The entry and every chunk it imports statically (what is evaluated before the handler exists). */
-function staticClosure(entry: string): string[] {
-  const seen = new Set<string>();
-  const stack = [entry];
-  while (stack.length > 0) {
-    const f = stack.pop() as string;
-    if (seen.has(f)) continue;
-    seen.add(f);
-    const text = readFileSync(f, 'utf8');
-    // `import"./x.mjs"` / `from"./x.mjs"` are static; `import("./x.mjs")` is not matched.
-    for (const m of text.matchAll(/(?:\bfrom|\bimport)\s*["'](\.{1,2}\/[^"']+\.mjs)["']/g))
-      stack.push(join(dirname(f), m[1]));
-  }
-  return [...seen];
 }
 
 function dirBytes(dir: string): number {

@@ -7,23 +7,28 @@
  * in the function's logs at once rather than as lost data.
  */
 import type { Config } from './schema.js';
-import { parseConfigText, validateConfig } from './load.js';
 import { applyShorthands } from './shorthands.js';
+import { validateConfig } from './validate.js';
+
+/** The YAML reader loads only when there is config text (bench/lambda-bundles.ts). */
+async function parseConfigText(text: string, origin: string): Promise<unknown> {
+  return (await import('./load.js')).parseConfigText(text, origin);
+}
 
 export async function loadConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Promise<Config> {
   let doc: Record<string, unknown> = {};
   let origin = 'defaults';
   if (env.LOGFERRY_CONFIG) {
     origin = 'LOGFERRY_CONFIG';
-    doc = (parseConfigText(env.LOGFERRY_CONFIG, origin) as Record<string, unknown>) ?? {};
+    doc = ((await parseConfigText(env.LOGFERRY_CONFIG, origin)) as Record<string, unknown>) ?? {};
   } else if (env.LOGFERRY_CONFIG_PARAMETER) {
     origin = `SSM parameter ${env.LOGFERRY_CONFIG_PARAMETER}`;
     doc =
       // The SSM client loads only for this path (bench/lambda-bundles.ts).
-      (parseConfigText(
+      ((await parseConfigText(
         await (await import('../aws/ssm.js')).getParameter(env.LOGFERRY_CONFIG_PARAMETER, env),
         origin,
-      ) as Record<string, unknown>) ?? {};
+      )) as Record<string, unknown>) ?? {};
   }
   return validateConfig(applyShorthands(doc, env), origin);
 }

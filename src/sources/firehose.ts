@@ -22,8 +22,8 @@
  * src/lambda/firehose.ts.
  */
 import { gzipSync } from 'node:zlib';
-import { FirehoseClient } from '@aws-sdk/client-firehose';
-import { clientConfig, endpointFor } from '../aws/clients.js';
+import type { FirehoseClient } from '@aws-sdk/client-firehose';
+import { cjsNamespace, clientConfig, endpointFor } from '../aws/clients.js';
 import {
   type DataMessage,
   type DecodeResult,
@@ -47,7 +47,7 @@ import { createRunner, type Runner, runEnvelopes, type SinkNode } from '../core/
 import type { Encoded, ItemProblem, SendResult, Sink } from '../core/sink.js';
 import type { SourceEnvelope } from '../core/source.js';
 
-import { FirehoseSink, type FirehoseSinkStats, withPayload } from '../sinks/firehose.js';
+import type { FirehoseSinkStats } from '../sinks/firehose.js';
 
 export { jsonLogger } from '../core/logger.js';
 
@@ -199,7 +199,7 @@ export interface FirehoseTransformerDeps {
   deadLetter?: DeadLetterSink;
   log: Logger;
   /** Firehose client for re-ingest, per region (cached by the default factory). */
-  firehoseClient?: (region: string) => FirehoseClient;
+  firehoseClient?: (region: string) => FirehoseClient | Promise<FirehoseClient>;
   retry?: RetryPolicy;
   random?: () => number;
 }
@@ -657,7 +657,9 @@ export class FirehoseTransformer {
     if (payloads.length === 0) return;
 
     const region = fromArn.region ?? event.region ?? process.env.AWS_REGION ?? 'us-east-1';
-    const client = (this.deps.firehoseClient ?? defaultFirehoseClient)(region);
+    // The Firehose client and sink load on the first re-ingest only (bench/lambda-bundles.ts).
+    const { FirehoseSink, withPayload } = await import('../sinks/firehose.js');
+    const client = await (this.deps.firehoseClient ?? defaultFirehoseClient)(region);
     // The payloads go out through the one delivery engine, as records of a `firehose` sink.
     const out = new FirehoseSink(streamName!, client);
     const records = payloads.map((bytes, p) =>
@@ -792,14 +794,16 @@ export class FirehoseTransformer {
   }
 }
 
-const clients = new Map<string, FirehoseClient>();
+const clients = new Map<string, Promise<FirehoseClient>>();
 
 /** One client per region and endpoint, reused across warm invocations. */
-export function defaultFirehoseClient(region: string): FirehoseClient {
+export function defaultFirehoseClient(region: string): Promise<FirehoseClient> {
   const key = `${region}\u0000${endpointFor('firehose') ?? ''}`;
   let c = clients.get(key);
   if (!c) {
-    c = new FirehoseClient(clientConfig('firehose', { region }));
+    c = import('@aws-sdk/client-firehose').then(
+      (m) => new (cjsNamespace(m, 'FirehoseClient').FirehoseClient)(clientConfig('firehose', { region })),
+    );
     clients.set(key, c);
   }
   return c;
