@@ -28,7 +28,8 @@ export type Hook =
   | 'lambda-env';
 
 export interface Call {
-  service: OnboardService;
+  /** An AWS service of the declared call table, or `helm` (Kubernetes, not IAM: see helm.ts). */
+  service: OnboardService | 'helm';
   operation: string;
   input: Record<string, unknown>;
   hooks?: Hook[];
