@@ -117,6 +117,9 @@ export async function planAgent(
   const resource = `helm release ${target.namespace}/${target.release}${
     target.kubeContext ? ` (context ${target.kubeContext})` : ''
   }`;
+  const reach = `helm reaches the cluster with ${
+    target.kubeContext ? `--kube-context ${target.kubeContext}` : 'the current kube context'
+  } of ${target.kubeconfig ? `--kubeconfig ${target.kubeconfig}` : '$KUBECONFIG (or ~/.kube/config)'}`;
   if (
     before.present &&
     before.status === 'deployed' &&
@@ -140,8 +143,9 @@ export async function planAgent(
       before: before.present
         ? `${before.chart} (revision ${before.revision}, ${before.status})`
         : '(not installed)',
-      after: `${version} from ${chart}`,
+      after: version,
     },
+    { field: 'chart path', before: undefined, after: chart },
   ];
   const now = flatten(values);
   for (const [k, v] of now)
@@ -155,7 +159,7 @@ export async function planAgent(
     values,
     previousRevision: before.present ? before.revision : null,
   };
-  const notes: PlanNote[] = [];
+  const notes: PlanNote[] = [{ level: 'info', resource, message: reach }];
   if (!args.agentRoleArn)
     notes.push({
       level: 'warn',
