@@ -39,17 +39,7 @@ import {
   uninstallArgs,
   upgradeArgs,
 } from '../src/onboard/helm.js';
-import {
-  applySavedPlan,
-  caller,
-  loadPlan,
-  makePlan,
-  type OnboardArgs,
-  type Plan,
-  renderPlan,
-  rollback,
-  savePlan,
-} from '../src/onboard/index.js';
+import { caller, loadPlan, type OnboardArgs, type Plan, renderPlan, rollback } from '../src/onboard/index.js';
 import { PLAN_FORMAT } from '../src/onboard/plan.js';
 import { ensureHelm } from './infra/helm.js';
 
@@ -491,4 +481,147 @@ describe('the real helm renders exactly the values apply handed to helm', () => 
     },
     180_000,
   );
+});
+
+describe('logferry onboard eks --agent (built CLI, AWS side on moto, stand-in helm)', () => {
+  const motoUrl = inject('motoUrl');
+  const p = `lfa${randomBytes(3).toString('hex')}`;
+  const cluster = `${p}-eks`;
+  const cfg = {
+    endpoint: motoUrl,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+  };
+  let dest: string[];
+  let stream: string;
+
+  function cli(args: string[], extra: NodeJS.ProcessEnv = {}) {
+    const r = spawnSync(process.execPath, [join(root, 'dist', 'cli', 'logferry.mjs'), ...args], {
+      cwd: dir,
+      encoding: 'utf8',
+      timeout: 120_000,
+      env: {
+        ...env,
+        AWS_ENDPOINT_URL: motoUrl,
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'testing',
+        AWS_SECRET_ACCESS_KEY: 'testing',
+        NODE_NO_WARNINGS: '1',
+        ...extra,
+      },
+    });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  }
+
+  async function awsState(): Promise<string> {
+    const c = (await new EKSClient(cfg).send(new DescribeClusterCommand({ name: cluster }))).cluster!;
+    const f = await new CloudWatchLogsClient(cfg)
+      .send(new DescribeSubscriptionFiltersCommand({ logGroupName: `/aws/eks/${cluster}/cluster` }))
+      .then(
+        (r) => r.subscriptionFilters?.map((x) => x.destinationArn) ?? [],
+        () => 'no group',
+      );
+    return JSON.stringify({ logging: c.logging, f });
+  }
+
+  beforeAll(async () => {
+    if (!motoUrl)
+      throw new Error('moto is not running (LOGFERRY_TEST_SERVICES excludes it): these tests need it');
+    const role = (
+      await new IAMClient(cfg).send(
+        new CreateRoleCommand({ RoleName: `${p}-cwl`, AssumeRolePolicyDocument: '{}' }),
+      )
+    ).Role!.Arn!;
+    const kinesis = new KinesisClient({ ...cfg, requestHandler: new NodeHttpHandler() });
+    await kinesis.send(new CreateStreamCommand({ StreamName: `${p}-logs`, ShardCount: 1 }));
+    stream = (await kinesis.send(new DescribeStreamCommand({ StreamName: `${p}-logs` }))).StreamDescription!
+      .StreamARN!;
+    dest = ['--destination-arn', stream, '--role-arn', role];
+    await new EKSClient(cfg).send(
+      new CreateClusterCommand({ name: cluster, roleArn: role, resourcesVpcConfig: { subnetIds: [] } }),
+    );
+  }, 120_000);
+
+  it('--plan-out then --apply plan.json installs the agent with the AWS steps; again is nothing to do; rollback restores all', async () => {
+    const original = await awsState();
+    const flags = [
+      'onboard',
+      'eks',
+      '--cluster',
+      cluster,
+      '--control-plane-logs',
+      'api,audit',
+      '--agent',
+      '--agent-namespace',
+      'logs',
+      '--agent-role-arn',
+      agentRole,
+      '--kube-context',
+      'prod-admin',
+      '--kubeconfig',
+      '/home/ops/.kube/prod',
+      '--data-dir',
+      dataDir,
+      ...dest,
+    ];
+    const planFile = join(dir, `${p}-plan.json`);
+    const planned = cli([...flags, '--plan-out', planFile]);
+    expect(planned.stderr).toContain('plan saved');
+    expect(planned.code).toBe(0);
+    expect(planned.stdout).toContain('helm:upgrade --install');
+    expect(planned.stdout).toContain('helm release logs/logferry-agent (context prod-admin)');
+    expect(commands()).toEqual(['history']);
+    expect(fakeState()).toEqual({});
+    expect(await awsState()).toBe(original);
+    const saved = loadPlan(planFile);
+    expect(saved.steps.at(-1)!.call).toMatchObject({
+      service: 'helm',
+      input: { namespace: 'logs', values: { destination: { kinesisStream: `${p}-logs` } } },
+    });
+
+    const applied = cli(['onboard', 'eks', '--apply', planFile, '--data-dir', dataDir]);
+    expect(applied.stderr).not.toMatch(/\n\s+at /);
+    expect(applied.code).toBe(0);
+    const runId = /Run (\S+) recorded/.exec(applied.stdout)![1];
+    const up = argvLog().find((a) => a[0] === 'upgrade')!;
+    expect(up).toEqual(
+      expect.arrayContaining(['--kube-context', 'prod-admin', '--kubeconfig', '/home/ops/.kube/prod']),
+    );
+    expect(fakeState()['logs/logferry-agent'].revisions).toHaveLength(1);
+    expect(await awsState()).not.toBe(original);
+
+    const again = cli([...flags, '--apply']);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('Nothing to do');
+    expect(again.stdout).toMatch(/node agent already installed \(revision 1/);
+    expect(argvLog().filter((a) => a[0] === 'upgrade')).toHaveLength(1);
+
+    const undone = cli(['onboard', 'rollback', runId, '--data-dir', dataDir]);
+    expect(undone.code).toBe(0);
+    expect(argvLog().at(-1)![0]).toBe('uninstall');
+    expect(fakeState()).toEqual({});
+    expect(await awsState()).toBe(original);
+  }, 300_000);
+
+  it('a saved plan is refused when the release changed since (drift), and nothing is changed', async () => {
+    const planFile = join(dir, `${p}-drift.json`);
+    const flags = ['onboard', 'eks', '--cluster', cluster, '--control-plane-logs', 'api', '--agent', ...dest];
+    expect(cli([...flags, '--plan-out', planFile]).code).toBe(0);
+    writeFileSync(join(dir, 'other.json'), '{"clusterName":"someone-else"}');
+    helmAs([
+      'upgrade',
+      '--install',
+      'logferry-agent',
+      agentChartDir(),
+      '--namespace',
+      'logferry',
+      '--values',
+      join(dir, 'other.json'),
+    ]);
+    const r = cli(['onboard', 'eks', '--apply', planFile, '--data-dir', dataDir]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/no longer matches what is deployed; nothing was changed/);
+    expect(r.stderr).toMatch(/helm release logferry\/logferry-agent/);
+    expect(argvLog().filter((a) => a[0] === 'upgrade')).toHaveLength(1);
+  }, 300_000);
 });
