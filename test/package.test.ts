@@ -53,7 +53,7 @@ beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'lf-pkg-'));
   const stage = join(work, 'stage');
   mkdirSync(stage);
-  for (const f of ['package.json', 'README.md', 'bin', 'docs'])
+  for (const f of ['package.json', 'README.md', 'bin', 'docs', 'charts'])
     cpSync(join(root, f), join(stage, f), { recursive: true });
   const b = sh(process.execPath, [join(root, 'scripts', 'build.mjs')], root, {
     LOGFERRY_BUILD_OUT: join(stage, 'dist'),
@@ -88,6 +88,9 @@ describe('the published package', () => {
     expect(listed).toContain('package/dist/lambda/extension/logferry-extension/index.mjs');
     expect(listed.filter((f) => f.startsWith('package/dist/lambda/') && f.endsWith('.map'))).toEqual([]);
     expect(listed).toContain('package/bin/logferry.mjs');
+    // `onboard eks --agent` installs this chart from the installed package.
+    expect(listed).toContain('package/charts/logferry-agent/Chart.yaml');
+    expect(listed).toContain('package/charts/logferry-agent/templates/daemonset.yaml');
     for (const f of listed) expect(f).not.toMatch(/^package\/(src|test|scripts|bench)\//);
   });
 

@@ -60,6 +60,8 @@ export class AwsCaller {
   readonly region: string;
   readonly endpoint: string | undefined;
   readonly pollMs: number;
+  /** The environment the caller was made with (helm steps read LOGFERRY_HELM and PATH from it). */
+  readonly env: NodeJS.ProcessEnv;
   private readonly clients = new Map<string, SdkClient>();
   private readonly modules = new Map<string, Record<string, unknown>>();
 
@@ -68,6 +70,7 @@ export class AwsCaller {
     private readonly opts: CallerOptions = {},
   ) {
     const env = opts.env ?? process.env;
+    this.env = env;
     this.region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
     this.endpoint = env.AWS_ENDPOINT_URL || env.LOGFERRY_AWS_ENDPOINT || undefined;
     this.pollMs = opts.pollMs ?? 5_000;

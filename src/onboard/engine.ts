@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFile
 import { join } from 'node:path';
 import { describeError, LogferryError } from '../core/errors.js';
 import { type AwsCaller, awsErrorName } from './aws.js';
+import { execHelm, HelmError } from './helm.js';
 import { MASKED, type Call, type Plan, type PlanStep, type Ref } from './plan.js';
 
 export const RECORD_FORMAT = 'logferry-onboard-run/1';
@@ -267,6 +268,8 @@ interface ContainerDef {
 
 /** Sends one planned call with its hooks. */
 export async function execCall(aws: AwsCaller, call: Call): Promise<Record<string, unknown>> {
+  if (call.service === 'helm') return execHelm(call.operation, call.input, aws.env);
+  const service = call.service;
   const hooks = call.hooks ?? [];
   let input = call.input;
   if (hooks.includes('ecs-env')) input = await fillEnv(aws, call);
@@ -278,7 +281,7 @@ export async function execCall(aws: AwsCaller, call: Call): Promise<Record<strin
     const name = String(input.name);
     for (let attempt = 1; ; attempt++) {
       try {
-        res = await aws.call(call.service, call.operation, input);
+        res = await aws.call(service, call.operation, input);
         break;
       } catch (e) {
         if (!isUpdateInProgress(e) || attempt >= 10) throw e;
@@ -290,7 +293,7 @@ export async function execCall(aws: AwsCaller, call: Call): Promise<Record<strin
     if (id) await waitEksUpdate(aws, name, id);
   } else {
     try {
-      res = await aws.call(call.service, call.operation, input);
+      res = await aws.call(service, call.operation, input);
     } catch (e) {
       if (call.tolerate?.includes(awsErrorName(e))) return {};
       throw e;
@@ -312,10 +315,20 @@ function summarize(rec: RunRecord): string {
   const parts: string[] = [];
   if (by('applied').length) parts.push(`changed:\n${list(by('applied'))}`);
   if (by('started').length) parts.push(`may or may not have changed (interrupted):\n${list(by('started'))}`);
-  if (by('failed').length)
+  const failed = by('failed');
+  const line = (x: RecordStep) => `  - ${x.resource}: ${x.action}: ${x.error}`;
+  if (failed.some((x) => !x.undo.length))
     parts.push(
-      `failed (not changed):\n${by('failed')
-        .map((x) => `  - ${x.resource}: ${x.action}: ${x.error}`)
+      `failed (not changed):\n${failed
+        .filter((x) => !x.undo.length)
+        .map(line)
+        .join('\n')}`,
+    );
+  if (failed.some((x) => x.undo.length))
+    parts.push(
+      `failed, may have partly changed (rollback undoes it):\n${failed
+        .filter((x) => x.undo.length)
+        .map(line)
         .join('\n')}`,
     );
   if (by('not-run').length) parts.push(`not changed (not attempted):\n${list(by('not-run'))}`);
@@ -371,11 +384,15 @@ export async function applyPlan(
     } catch (e) {
       rs.status = 'failed';
       rs.error = `${awsErrorName(e) ? `${awsErrorName(e)}: ` : ''}${describeError(e)}`;
-      rs.undo = [];
+      // An AWS call that fails changed nothing. A helm upgrade that fails (e.g. --wait timed out)
+      // may have left a new, failed revision: keep its undo (not when it never ran, e.g. drift).
+      rs.undo = mayHavePartlyChanged(step.call, e) ? tryResolve(step.undo, outputs) : [];
       rec.status = 'failed';
       rec.finishedAt = new Date().toISOString();
       file = writeRecord(dataDir, rec);
-      const applied = rec.steps.some((x) => x.status === 'applied');
+      const applied = rec.steps.some(
+        (x) => x.status === 'applied' || (x.status === 'failed' && x.undo.length),
+      );
       throw new LogferryError(
         'ONBOARD_FAILED',
         `apply stopped at step ${i + 1} of ${plan.steps.length} (${step.resource}: ${step.action}): ${rs.error}\n` +
@@ -392,6 +409,11 @@ export async function applyPlan(
   rec.finishedAt = new Date().toISOString();
   file = writeRecord(dataDir, rec);
   return { runId: rec.runId, file, record: rec };
+}
+
+/** A failed helm upgrade may have changed the cluster; a failed AWS call, or helm refusing before it ran, did not. */
+function mayHavePartlyChanged(call: Call, e: unknown): boolean {
+  return call.service === 'helm' && e instanceof HelmError && e.partial;
 }
 
 /** Undo calls resolvable before the step answered (those without refs to its own outputs). */
@@ -430,8 +452,10 @@ export async function rollbackRun(
   let undone = 0;
   for (let i = rec.steps.length - 1; i >= 0; i--) {
     const s = rec.steps[i];
-    if (s.status !== 'applied' && s.status !== 'started' && s.status !== 'rollback-failed') continue;
-    const interrupted = s.status === 'started';
+    const partial = s.status === 'failed' && s.undo.length > 0;
+    if (s.status !== 'applied' && s.status !== 'started' && s.status !== 'rollback-failed' && !partial)
+      continue;
+    const interrupted = s.status === 'started' || partial;
     try {
       for (const u of s.undo) {
         log(`undo ${s.resource}: ${u.service}:${u.operation}`);

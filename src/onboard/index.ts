@@ -9,6 +9,7 @@ import { AwsCaller, type CallerOptions } from './aws.js';
 import type { OnboardCommand } from './calls.js';
 import { type EcsArgs, planEcs, validateEcsArgs } from './ecs.js';
 import { type EksArgs, planEks, validateEksArgs } from './eks.js';
+import { helmBinary } from './helm.js';
 import { type ApplyResult, applyPlan, type RollbackResult, rollbackRun } from './engine.js';
 import { type LambdaArgs, planLambda, validateLambdaArgs } from './lambda.js';
 import { DEFAULT_FILTER_NAME, type LogGroupOptions, SUBSCRIPTION_FILTERS_PER_GROUP } from './log-groups.js';
@@ -64,6 +65,8 @@ export function validateArgs(a: OnboardArgs): void {
 
 export async function makePlan(args: OnboardArgs, aws: AwsCaller): Promise<Plan> {
   validateArgs(args);
+  // Before any AWS call: without helm, `--agent` cannot be planned (it reads the release's state).
+  if (args.kind === 'eks' && args.agent) helmBinary(aws.env);
   const dest = await resolveDestination(aws, args);
   const lg = logGroupOptions(args);
   const r =

@@ -1,6 +1,6 @@
 /**
- * The onboarding plan: every AWS call an apply will make, in order, with the resource and each
- * field it changes (before → after), the state it was planned against (`observed`, re-checked
+ * The onboarding plan: every AWS call (and, for `onboard eks --agent`, the helm command) an apply
+ * will make, in order, with the resource and each field it changes (before → after), the state it was planned against (`observed`, re-checked
  * before a saved plan is applied) and the calls that undo it. A plan holds no secret values:
  * container environment values are replaced by a marker and filled from the (immutable) base task
  * definition at apply time (Lambda environment values from the function itself).
@@ -28,7 +28,8 @@ export type Hook =
   | 'lambda-env';
 
 export interface Call {
-  service: OnboardService;
+  /** An AWS service of the declared call table, or `helm` (Kubernetes, not IAM: see helm.ts). */
+  service: OnboardService | 'helm';
   operation: string;
   input: Record<string, unknown>;
   hooks?: Hook[];

@@ -40,6 +40,14 @@ interface CommonFlags {
   dataDir: string;
 }
 
+interface EksAgentFlags {
+  agentRelease?: string;
+  agentNamespace?: string;
+  agentRoleArn?: string;
+  kubeContext?: string;
+  kubeconfig?: string;
+}
+
 function addCommon(cmd: Command): Command {
   return cmd
     .option(
@@ -271,7 +279,7 @@ export function registerOnboard(program: Command): void {
     onboard
       .command('eks')
       .description(
-        'Enable control-plane logs (one update at a time) and subscribe /aws/eks/<cluster>/cluster',
+        'Enable control-plane logs (one update at a time), subscribe /aws/eks/<cluster>/cluster, and with --agent install the node agent Helm release',
       )
       .option('--cluster <name>', 'EKS cluster')
       .option(
@@ -281,27 +289,44 @@ export function registerOnboard(program: Command): void {
       )
       .option(
         '--agent',
-        'also print how to install the node agent chart (charts/logferry-agent) for container logs',
-      ),
-  ).action(async (f: CommonFlags & { cluster?: string; controlPlaneLogs: string; agent?: boolean }) => {
-    const cluster = need(f.cluster, '--cluster', f);
-    await runOnboard(
-      typeof f.apply === 'string'
-        ? undefined
-        : {
-            kind: 'eks',
-            ...common(f),
-            cluster,
-            controlPlaneLogs: f.controlPlaneLogs
-              .split(',')
-              .map((s) => s.trim())
-              .filter(Boolean),
-            agent: Boolean(f.agent),
-          },
-      f,
-      'eks',
-    );
-  });
+        'also install the node agent chart (charts/logferry-agent) for container logs: helm upgrade --install --wait (needs helm: LOGFERRY_HELM or PATH)',
+      )
+      .option('--agent-release <name>', 'helm release of the node agent (default logferry-agent)')
+      .option('--agent-namespace <ns>', 'namespace of the node agent (default logferry; created if missing)')
+      .option(
+        '--agent-role-arn <arn>',
+        "IRSA role for the agent's service account (omit with an EKS Pod Identity association)",
+      )
+      .option('--kube-context <name>', 'kubeconfig context helm uses (default: the current context)')
+      .option('--kubeconfig <file>', 'kubeconfig file helm uses (default: $KUBECONFIG or ~/.kube/config)'),
+  ).action(
+    async (
+      f: CommonFlags & EksAgentFlags & { cluster?: string; controlPlaneLogs: string; agent?: boolean },
+    ) => {
+      const cluster = need(f.cluster, '--cluster', f);
+      await runOnboard(
+        typeof f.apply === 'string'
+          ? undefined
+          : {
+              kind: 'eks',
+              ...common(f),
+              cluster,
+              controlPlaneLogs: f.controlPlaneLogs
+                .split(',')
+                .map((s) => s.trim())
+                .filter(Boolean),
+              agent: Boolean(f.agent),
+              ...(f.agentRelease !== undefined ? { agentRelease: f.agentRelease } : {}),
+              ...(f.agentNamespace !== undefined ? { agentNamespace: f.agentNamespace } : {}),
+              ...(f.agentRoleArn !== undefined ? { agentRoleArn: f.agentRoleArn } : {}),
+              ...(f.kubeContext !== undefined ? { kubeContext: f.kubeContext } : {}),
+              ...(f.kubeconfig !== undefined ? { kubeconfig: f.kubeconfig } : {}),
+            },
+        f,
+        'eks',
+      );
+    },
+  );
 
   onboard
     .command('rollback')
