@@ -5,11 +5,12 @@
  * through `logferry run`. Runs the CLI from source (tsx) in a temp directory; no services needed.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { walk } from './infra/cli-daemon.js';
 
 const root = new URL('..', import.meta.url).pathname;
 const main = join(root, 'src', 'cli', 'main.ts');
@@ -27,16 +28,6 @@ function cli(args: string[], cwd = dir) {
     env,
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function walk(d: string): string[] {
-  const out: string[] = [];
-  for (const e of readdirSync(d, { withFileTypes: true })) {
-    const p = join(d, e.name);
-    if (e.isDirectory()) out.push(...walk(p));
-    else out.push(p);
-  }
-  return out;
 }
 
 function file(name: string, lines: string[]): string {

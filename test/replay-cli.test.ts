@@ -8,7 +8,7 @@
  * the config's dead-letter store with the new reason, balances its summary, and settles SQS messages.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -18,6 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DeadLetter, serializeDeadLetter } from '../src/core/dead-letter.js';
 import { SqsDeadLetterSink } from '../src/sinks/sqs.js';
 import { motoUrl } from './infra/services.js';
+import { walk } from './infra/cli-daemon.js';
 
 const root = new URL('..', import.meta.url).pathname;
 const main = join(root, 'src', 'cli', 'main.ts');
@@ -32,16 +33,6 @@ function cli(args: string[], env: Record<string, string> = {}) {
     env: { ...process.env, LOGFERRY_OPENSEARCH_URL: '', LOGFERRY_S3_URL: '', LOGFERRY_DLQ: '', ...env },
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function walk(d: string): string[] {
-  const out: string[] = [];
-  for (const e of readdirSync(d, { withFileTypes: true })) {
-    const p = join(d, e.name);
-    if (e.isDirectory()) out.push(...walk(p));
-    else out.push(p);
-  }
-  return out;
 }
 
 /** Messages in the archive (gzip NDJSON documents). */

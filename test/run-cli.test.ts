@@ -4,11 +4,12 @@
  * dead letters land where the summary says, and that a bad config exits 2 listing every problem.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { walk } from './infra/cli-daemon.js';
 
 const root = new URL('..', import.meta.url).pathname;
 const cli = join(root, 'dist', 'cli', 'logferry.mjs');
@@ -22,16 +23,6 @@ function run(args: string[], cwd = dir) {
     env: { ...process.env, LOGFERRY_OPENSEARCH_URL: '', LOGFERRY_S3_URL: '', LOGFERRY_DLQ: '' },
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function walk(d: string): string[] {
-  const out: string[] = [];
-  for (const e of readdirSync(d, { withFileTypes: true })) {
-    const p = join(d, e.name);
-    if (e.isDirectory()) out.push(...walk(p));
-    else out.push(p);
-  }
-  return out;
 }
 
 interface Counts {

@@ -5,7 +5,7 @@
  * run), a truncated gzip object delivered up to the damage and dead-lettered with its reason, test
  * events and garbage counted, messages deleted only after delivery.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -30,6 +30,7 @@ import {
   queueDepth,
   send,
 } from './sqs-s3-fixtures.js';
+import { walk } from './infra/cli-daemon.js';
 
 process.env.AWS_ACCESS_KEY_ID ??= 'testing';
 process.env.AWS_SECRET_ACCESS_KEY ??= 'testing';
@@ -39,16 +40,6 @@ let dir: string;
 let layout: Layout;
 const expected = new Map<string, number>(); // key → lines
 const truncated: { key: string; lines: number } = { key: '', lines: 0 };
-
-function walk(d: string): string[] {
-  const out: string[] = [];
-  for (const e of readdirSync(d, { withFileTypes: true })) {
-    const p = join(d, e.name);
-    if (e.isDirectory()) out.push(...walk(p));
-    else out.push(p);
-  }
-  return out;
-}
 
 function readArchive(d: string): Record<string, unknown>[] {
   const docs: Record<string, unknown>[] = [];
