@@ -70,6 +70,20 @@ function cwPayload(logGroup: string, logStream: string, messages: string[], t0 =
   );
 }
 
+/** One Kinesis event record of shard 0 carrying `data`, as Lambda delivers it. */
+const rec = (seq: string, data: Buffer) => ({
+  eventSource: 'aws:kinesis',
+  eventID: `shardId-000000000000:${seq}`,
+  eventSourceARN: 'arn:aws:kinesis:us-east-1:123456789012:stream/logs',
+  awsRegion: 'us-east-1',
+  kinesis: {
+    partitionKey: 'p',
+    sequenceNumber: seq,
+    data: data.toString('base64'),
+    approximateArrivalTimestamp: Date.now() / 1000,
+  },
+});
+
 const CONTROL = gzipSync(
   JSON.stringify({
     messageType: 'CONTROL_MESSAGE',
@@ -146,19 +160,6 @@ describe('built Lambda bundles under the Runtime Interface Emulator', () => {
       LOGFERRY_INDEX: index,
       LOGFERRY_DLQ: `file://${dlq}`,
     });
-    const arn = 'arn:aws:kinesis:us-east-1:123456789012:stream/logs';
-    const rec = (seq: string, data: Buffer) => ({
-      eventSource: 'aws:kinesis',
-      eventID: `shardId-000000000000:${seq}`,
-      eventSourceARN: arn,
-      awsRegion: 'us-east-1',
-      kinesis: {
-        partitionKey: 'p',
-        sequenceNumber: seq,
-        data: data.toString('base64'),
-        approximateArrivalTimestamp: Date.now() / 1000,
-      },
-    });
     const msgs = ['alpha one', 'alpha two', 'alpha three'];
     const r = await fn.invoke({
       Records: [
@@ -188,20 +189,8 @@ describe('built Lambda bundles under the Runtime Interface Emulator', () => {
       { LOGFERRY_OPENSEARCH_URL: 'http://127.0.0.1:9', LOGFERRY_INDEX: `${unique}-down` },
       8,
     );
-    const arn = 'arn:aws:kinesis:us-east-1:123456789012:stream/logs';
     const r = await fn.invoke({
-      Records: ['200', '201'].map((seq, i) => ({
-        eventSource: 'aws:kinesis',
-        eventID: `shardId-000000000000:${seq}`,
-        eventSourceARN: arn,
-        awsRegion: 'us-east-1',
-        kinesis: {
-          partitionKey: 'p',
-          sequenceNumber: seq,
-          data: cwPayload('/aws/lambda/orders', 's', [`down ${i}`]).toString('base64'),
-          approximateArrivalTimestamp: Date.now() / 1000,
-        },
-      })),
+      Records: ['200', '201'].map((seq, i) => rec(seq, cwPayload('/aws/lambda/orders', 's', [`down ${i}`]))),
     });
     expect(r.status, fn.output()).toBe(200);
     // Kinesis checkpoints up to the first failure: the answer names the first undelivered record.
