@@ -25,7 +25,7 @@ import {
   logferryPhase,
   naivePhase,
   printRows,
-  ratioOf,
+  peerRatios,
   row,
   runPhases,
 } from './lib/file-peers.js';
@@ -56,12 +56,7 @@ if (env.BENCH_CPU_PROF)
 const lf = row(rows, 'logferry');
 const tuned = row(rows, 'fluent-bit-256k');
 if (!lf) throw new Error('the logferry phase did not run');
-const vs = (by: 'wall' | 'cpu') => ({
-  cat: by === 'wall' ? ratioOf(rows, 'logferry', 'cat') : undefined,
-  naiveNode: ratioOf(rows, 'logferry', 'naive-node', by),
-  fluentBitStock: ratioOf(rows, 'logferry', 'fluent-bit-stock', by),
-  fluentBit256k: ratioOf(rows, 'logferry', 'fluent-bit-256k', by),
-});
+const vs = (by: 'wall' | 'cpu') => peerRatios(rows, 'logferry', by);
 const result = {
   scenario: 'file-to-blackhole',
   at: new Date().toISOString(),

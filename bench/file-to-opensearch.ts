@@ -24,7 +24,7 @@ import {
   type Measured,
   naivePhase,
   printRows,
-  ratioOf,
+  peerRatios,
   runPhases,
 } from './lib/file-peers.js';
 import { writeResults } from './lib/harness.js';
@@ -63,12 +63,7 @@ try {
     RUNS,
     corpus,
   );
-  const vs = (by: 'wall' | 'cpu') => ({
-    cat: by === 'wall' ? ratioOf(rows, 'logferry-opensearch', 'cat') : undefined,
-    naiveNode: ratioOf(rows, 'logferry-opensearch', 'naive-node', by),
-    fluentBitStockToNull: ratioOf(rows, 'logferry-opensearch', 'fluent-bit-stock', by),
-    fluentBit256kToNull: ratioOf(rows, 'logferry-opensearch', 'fluent-bit-256k', by),
-  });
+  const vs = (by: 'wall' | 'cpu') => peerRatios(rows, 'logferry-opensearch', by, 'ToNull');
   const result = {
     scenario: 'file-to-opensearch',
     at: new Date().toISOString(),

@@ -285,3 +285,16 @@ export function corpusSummary(corpus: CriCorpus, seed: number) {
     jsonEntries: corpus.jsonEntries,
   };
 }
+
+/**
+ * The subject phase's ratio to each peer (cat by wall time only); `peerSuffix` names the Fluent Bit
+ * peers' keys when they ran a different output (`ToNull` beside an OpenSearch subject).
+ */
+export function peerRatios(rows: PhaseRow[], subject: string, by: 'wall' | 'cpu', peerSuffix = '') {
+  return {
+    cat: by === 'wall' ? ratioOf(rows, subject, 'cat') : undefined,
+    naiveNode: ratioOf(rows, subject, 'naive-node', by),
+    [`fluentBitStock${peerSuffix}`]: ratioOf(rows, subject, 'fluent-bit-stock', by),
+    [`fluentBit256k${peerSuffix}`]: ratioOf(rows, subject, 'fluent-bit-256k', by),
+  };
+}
