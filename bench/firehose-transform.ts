@@ -24,7 +24,7 @@ import { validateConfig } from '../src/config/load.js';
 import { buildFirehoseTransforms } from '../src/lambda/firehose.js';
 import { FirehoseTransformer, type FirehoseTransformationEvent } from '../src/sources/firehose.js';
 import { firehoseEvent, payloadOfSize, rng, type StreamKind } from './data.js';
-import { silentLogger, writeResults } from './lib/harness.js';
+import { BusyMeter, silentLogger, writeResults } from './lib/harness.js';
 import { naiveSeedHandler } from './naive/firehose-seed.js';
 
 const env = process.env;
@@ -72,6 +72,9 @@ interface ChildResult {
   bestWallSeconds: number;
   passSeconds: number[];
   passWallSeconds: number[];
+  /** Main-thread busy seconds per pass: event-loop active time, and the thread's CPU time (/proc). */
+  passActiveSeconds: number[];
+  passMainCpuSeconds: number[];
   /** Wall ms per invocation (handler + response JSON) over the timed passes. */
   p50Ms: number;
   p99Ms: number;
@@ -105,6 +108,8 @@ async function child(variant: Variant, file: string): Promise<void> {
   const { handle, transforms } = await makeHandler(variant);
   const passSeconds: number[] = [];
   const passWallSeconds: number[] = [];
+  const passActiveSeconds: number[] = [];
+  const passMainCpuSeconds: number[] = [];
   const latencies: number[] = [];
   let responseBytes = 0;
   const counts = { ok: 0, dropped: 0, failed: 0 };
@@ -112,7 +117,7 @@ async function child(variant: Variant, file: string): Promise<void> {
     responseBytes = 0;
     counts.ok = counts.dropped = counts.failed = 0;
     const t0 = process.hrtime.bigint();
-    const c0 = process.cpuUsage();
+    const busy = new BusyMeter();
     for (const ev of data.invocations) {
       const i0 = process.hrtime.bigint();
       const res = (await handle(ev)) as { records: { result: string }[] };
@@ -126,11 +131,13 @@ async function child(variant: Variant, file: string): Promise<void> {
       }
     }
     const wall = Number(process.hrtime.bigint() - t0) / 1e9;
-    const c = process.cpuUsage(c0);
+    busy.stop();
     if (p > 0) {
       // pass 0 warms up
-      passSeconds.push((c.user + c.system) / 1e6);
+      passSeconds.push(busy.cpuSeconds);
       passWallSeconds.push(wall);
+      passActiveSeconds.push(busy.activeSeconds);
+      passMainCpuSeconds.push(busy.mainCpuSeconds);
     }
   }
   const best = passSeconds.indexOf(Math.min(...passSeconds));
@@ -143,6 +150,8 @@ async function child(variant: Variant, file: string): Promise<void> {
     bestWallSeconds: passWallSeconds[best],
     passSeconds,
     passWallSeconds,
+    passActiveSeconds,
+    passMainCpuSeconds,
     p50Ms: pct(0.5),
     p99Ms: pct(0.99),
     responseBytes,
@@ -160,20 +169,22 @@ async function child(variant: Variant, file: string): Promise<void> {
 async function paired(file: string): Promise<void> {
   const data = JSON.parse(readFileSync(file, 'utf8')) as DataFile;
   const handlers = await Promise.all(VARIANTS.map((v) => makeHandler(v)));
-  const cpu = VARIANTS.map(() => 0);
+  const meters = VARIANTS.map(() => new BusyMeter());
   for (let p = 0; p <= PASSES; p++) {
+    if (p === 1) for (let k = 0; k < VARIANTS.length; k++) meters[k] = new BusyMeter(); // pass 0 warms up
     for (let i = 0; i < data.invocations.length; i++) {
       for (let k = 0; k < VARIANTS.length; k++) {
         const v = (i + k) % VARIANTS.length;
-        const c0 = process.cpuUsage();
+        meters[v].start();
         JSON.stringify(await handlers[v].handle(data.invocations[i]));
-        const c = process.cpuUsage(c0);
-        if (p > 0) cpu[v] += (c.user + c.system) / 1e6;
+        meters[v].stop();
       }
     }
   }
+  const per = (f: (m: BusyMeter) => number) =>
+    Object.fromEntries(VARIANTS.map((v, k) => [v, f(meters[k]) / PASSES]));
   process.stdout.write(
-    `${JSON.stringify(Object.fromEntries(VARIANTS.map((v, k) => [v, cpu[k] / PASSES])))}\n`,
+    `${JSON.stringify({ cpu: per((m) => m.cpuSeconds), active: per((m) => m.activeSeconds), mainCpu: per((m) => m.mainCpuSeconds) })}\n`,
   );
 }
 
@@ -249,6 +260,8 @@ async function main(): Promise<void> {
   const check = await checkRawMatchesSeed(data);
   const runs: ChildResult[] = [];
   let pairedCpu: Record<Variant, number> = { naive: 0, raw: 0, 'raw-nomask': 0, ndjson: 0 };
+  let pairedActive: Record<Variant, number> = { ...pairedCpu };
+  let pairedMainCpu: Record<Variant, number> = { ...pairedCpu };
   try {
     for (let round = 0; round < ROUNDS; round++) {
       const order = round % 2 === 0 ? VARIANTS : [...VARIANTS].reverse();
@@ -278,8 +291,14 @@ async function main(): Promise<void> {
       },
     );
     if (res.status !== 0) throw new Error(`paired run failed:\n${res.stderr}`);
-    pairedCpu = JSON.parse(res.stdout.trim().split('\n').pop()!);
-    console.error(`  paired: ${JSON.stringify(pairedCpu)}`);
+    ({
+      cpu: pairedCpu,
+      active: pairedActive,
+      mainCpu: pairedMainCpu,
+    } = JSON.parse(res.stdout.trim().split('\n').pop()!));
+    console.error(
+      `  paired: cpu ${JSON.stringify(pairedCpu)} main-thread active ${JSON.stringify(pairedActive)} main-thread cpu ${JSON.stringify(pairedMainCpu)}`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -290,8 +309,13 @@ async function main(): Promise<void> {
     return { ...fastest, maxRssMB: Math.max(...mine.map((r) => r.maxRssMB)) };
   };
   const naive = best('naive');
+  const pairedProjected = (v: Variant, main: Record<Variant, number>) => Math.max(main[v], pairedCpu[v] / 2);
   const figures = VARIANTS.map((v) => {
     const b = best(v);
+    const at = b.passSeconds.indexOf(b.bestSeconds);
+    const n = naive.passSeconds.indexOf(naive.bestSeconds);
+    // On an idle 2-core host a pass takes about max(main-thread busy, CPU / 2).
+    const projected = (r: ChildResult, main: number[], k: number) => Math.max(main[k], r.passSeconds[k] / 2);
     return {
       variant: v,
       cpuSeconds: +b.bestSeconds.toFixed(4),
@@ -308,6 +332,29 @@ async function main(): Promise<void> {
       rssVsNaive: +(b.maxRssMB / naive.maxRssMB).toFixed(3),
       pairedCpuSeconds: +pairedCpu[v].toFixed(4),
       pairedThroughputVsNaive: +(pairedCpu.naive / pairedCpu[v]).toFixed(3),
+      /**
+       * Main-thread busy time of the best pass: event-loop active time (grows while the thread waits
+       * for a core, so only meaningful on a quiet host) and the thread's CPU time (/proc; steady under
+       * load). On an idle 2-core host a pass takes about max(main-thread busy, CPU / 2): the
+       * `projectedIdle2Core…VsNaive` ratios are naive's projection over this variant's, from
+       * event-loop active time (`…ByActive`) and from main-thread CPU (`…ByMainCpu`).
+       */
+      mainThreadActiveSeconds: +b.passActiveSeconds[at].toFixed(4),
+      mainThreadCpuSeconds: +b.passMainCpuSeconds[at].toFixed(4),
+      projectedIdle2CoreVsNaiveByActive: +(
+        projected(naive, naive.passActiveSeconds, n) / projected(b, b.passActiveSeconds, at)
+      ).toFixed(3),
+      projectedIdle2CoreVsNaiveByMainCpu: +(
+        projected(naive, naive.passMainCpuSeconds, n) / projected(b, b.passMainCpuSeconds, at)
+      ).toFixed(3),
+      pairedMainThreadActiveSeconds: +pairedActive[v].toFixed(4),
+      pairedMainThreadCpuSeconds: +pairedMainCpu[v].toFixed(4),
+      pairedProjectedIdle2CoreVsNaiveByActive: +(
+        pairedProjected('naive', pairedActive) / pairedProjected(v, pairedActive)
+      ).toFixed(3),
+      pairedProjectedIdle2CoreVsNaiveByMainCpu: +(
+        pairedProjected('naive', pairedMainCpu) / pairedProjected(v, pairedMainCpu)
+      ).toFixed(3),
       ok: b.ok,
       dropped: b.dropped,
       failed: b.failed,
@@ -347,6 +394,13 @@ async function main(): Promise<void> {
       `${f.variant.padEnd(11)} ${String(f.recordsPerSec).padStart(9)} ${String(f.eventsPerSec).padStart(9)} ${String(f.compressedMBps).padStart(9)} ${String(f.decodedMBps).padStart(9)} ${`${f.peakRssMB} MB`.padStart(9)} ${`${f.throughputVsNaive}×`.padStart(9)} ${`${f.pairedThroughputVsNaive}×`.padStart(7)}  ${`${f.invocationP50Ms}/${f.invocationP99Ms}`.padStart(10)}  ${f.ok}/${f.dropped}/${f.failed}`,
     );
   }
+  console.log(
+    'main thread busy (event-loop active / thread CPU) and projected idle-2-core throughput vs naive, max(main, CPU/2): separate runs | paired',
+  );
+  for (const f of figures)
+    console.log(
+      `${f.variant.padEnd(11)} active ${f.mainThreadActiveSeconds.toFixed(3)} s  main cpu ${f.mainThreadCpuSeconds.toFixed(3)} s  cpu ${f.cpuSeconds.toFixed(3)} s  by active ${f.projectedIdle2CoreVsNaiveByActive}×  by main cpu ${f.projectedIdle2CoreVsNaiveByMainCpu}×  | paired active ${f.pairedMainThreadActiveSeconds.toFixed(3)} s main cpu ${f.pairedMainThreadCpuSeconds.toFixed(3)} s cpu ${f.pairedCpuSeconds.toFixed(3)} s  by active ${f.pairedProjectedIdle2CoreVsNaiveByActive}×  by main cpu ${f.pairedProjectedIdle2CoreVsNaiveByMainCpu}×`,
+    );
   console.log(
     `raw output identical to the seed's: ${check.equal}/${check.compared} records (transforms: ${check.transforms.join(', ') || 'none'})`,
   );

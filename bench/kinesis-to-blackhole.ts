@@ -25,7 +25,14 @@ import { BlackholeSink } from '../src/sinks/blackhole.js';
 import { createOpenSearchSink, opensearchSinkConfig } from '../src/sinks/opensearch.js';
 import type { KinesisEvent } from '../src/sources/kinesis-event.js';
 import { processKinesisEvent } from '../src/sources/kinesis-handler.js';
-import { kinesisEvents, median, runTsxChild, silentLogger as silent, writeResults } from './lib/harness.js';
+import {
+  BusyMeter,
+  kinesisEvents,
+  median,
+  runTsxChild,
+  silentLogger as silent,
+  writeResults,
+} from './lib/harness.js';
 
 const env = process.env;
 const INVOCATIONS = Number(env.BENCH_INVOCATIONS ?? 100);
@@ -42,6 +49,10 @@ interface PhaseResult {
   decodedBytes: number;
   outBytes: number;
   wallMs: number;
+  /** Busy time over the timed run: event-loop active, main-thread CPU, process CPU (ms). */
+  activeMs: number;
+  mainCpuMs: number;
+  cpuMs: number;
   peakRssMb: number;
   rssAfterDataMb: number;
 }
@@ -105,22 +116,27 @@ async function child(phase: 'naive' | 'logferry'): Promise<PhaseResult> {
   let count = 0;
   let outBytes = 0;
   let wallMs = 0;
+  let busy = new BusyMeter();
   if (phase === 'naive') {
     const t0 = performance.now();
+    busy = new BusyMeter();
     const r = naive(data.events);
     wallMs = performance.now() - t0;
+    busy.stop();
     count = r.events;
     outBytes = r.outBytes;
   } else {
     const transforms = await buildTransforms(validateConfig({}), { log: silent });
     const { sink, bytes } = await bulkBlackhole();
     const t0 = performance.now();
+    busy = new BusyMeter();
     for (const e of data.events) {
       const res = await processKinesisEvent(e, undefined, { transforms, sinks: [sink], log: silent });
       if (res.response.batchItemFailures.length > 0) throw new Error('a batch failed in the blackhole run');
       count += res.tally.total.delivered;
     }
     wallMs = performance.now() - t0;
+    busy.stop();
     outBytes = bytes();
   }
   if (count !== data.total) throw new Error(`${phase}: ${count} events out of ${data.total}`);
@@ -131,6 +147,9 @@ async function child(phase: 'naive' | 'logferry'): Promise<PhaseResult> {
     decodedBytes: data.decodedBytes,
     outBytes,
     wallMs,
+    activeMs: busy.activeSeconds * 1000,
+    mainCpuMs: busy.mainCpuSeconds * 1000,
+    cpuMs: busy.cpuSeconds * 1000,
     peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
     rssAfterDataMb,
   };
@@ -140,23 +159,40 @@ async function child(phase: 'naive' | 'logferry'): Promise<PhaseResult> {
  * Both phases in one process, taking turns invocation by invocation (order alternating), so load
  * on a shared machine hits them alike: CPU seconds each, over passes after a warm-up pass.
  */
-async function paired(): Promise<{ naive: number; logferry: number }> {
+interface PairedBusy {
+  /** Process CPU seconds per pass. */
+  naive: number;
+  logferry: number;
+  /** Event-loop active and main-thread CPU seconds per pass. */
+  active: { naive: number; logferry: number };
+  mainCpu: { naive: number; logferry: number };
+}
+
+async function paired(): Promise<PairedBusy> {
   const data = makeEvents();
   const transforms = await buildTransforms(validateConfig({}), { log: silent });
   const { sink } = await bulkBlackhole();
-  const cpu = { naive: 0, logferry: 0 };
+  let meters = { naive: new BusyMeter(), logferry: new BusyMeter() };
   for (let pass = 0; pass <= PAIRED_PASSES; pass++) {
+    if (pass === 1) meters = { naive: new BusyMeter(), logferry: new BusyMeter() }; // pass 0 warms up
     for (let i = 0; i < data.events.length; i++) {
       for (const phase of i % 2 === 0 ? (['naive', 'logferry'] as const) : (['logferry', 'naive'] as const)) {
-        const c0 = process.cpuUsage();
+        meters[phase].start();
         if (phase === 'naive') naive([data.events[i]]);
         else await processKinesisEvent(data.events[i], undefined, { transforms, sinks: [sink], log: silent });
-        const c = process.cpuUsage(c0);
-        if (pass > 0) cpu[phase] += (c.user + c.system) / 1e6 / PAIRED_PASSES;
+        meters[phase].stop();
       }
     }
   }
-  return cpu;
+  const per = (f: (m: BusyMeter) => number) => ({
+    naive: f(meters.naive) / PAIRED_PASSES,
+    logferry: f(meters.logferry) / PAIRED_PASSES,
+  });
+  return {
+    ...per((m) => m.cpuSeconds),
+    active: per((m) => m.activeSeconds),
+    mainCpu: per((m) => m.mainCpuSeconds),
+  };
 }
 
 async function main() {
@@ -188,7 +224,7 @@ async function main() {
   });
   const pairedLine = pairedOut.split('\n').find((l) => l.startsWith('PAIRED '));
   if (!pairedLine) throw new Error(`paired run printed no PAIRED line:\n${pairedOut}`);
-  const pairedCpu = JSON.parse(pairedLine.slice(7)) as { naive: number; logferry: number };
+  const pairedCpu = JSON.parse(pairedLine.slice(7)) as PairedBusy;
   const summary = (phase: 'naive' | 'logferry') => {
     const mine = runs.filter((r) => r.phase === phase);
     const wallMs = median(mine.map((r) => r.wallMs));
@@ -201,6 +237,12 @@ async function main() {
       inMBPerSec: +(r.inBytes / 1048576 / (wallMs / 1000)).toFixed(1),
       decodedMBPerSec: +(r.decodedBytes / 1048576 / (wallMs / 1000)).toFixed(1),
       bulkOutMB: +(median(mine.map((x) => x.outBytes)) / 1048576).toFixed(1),
+      activeMs: Math.round(median(mine.map((x) => x.activeMs))),
+      mainCpuMs: Math.round(median(mine.map((x) => x.mainCpuMs))),
+      cpuMs: Math.round(median(mine.map((x) => x.cpuMs))),
+      /** Wall an idle 2-core host would take: max(main-thread busy, CPU / 2), by active time and by main CPU. */
+      projectedIdle2CoreMsByActive: Math.round(median(mine.map((x) => Math.max(x.activeMs, x.cpuMs / 2)))),
+      projectedIdle2CoreMsByMainCpu: Math.round(median(mine.map((x) => Math.max(x.mainCpuMs, x.cpuMs / 2)))),
       peakRssMb: Math.max(...mine.map((x) => x.peakRssMb)),
       rssAfterDataMb: Math.max(...mine.map((x) => x.rssAfterDataMb)),
       runsMs: mine.map((x) => Math.round(x.wallMs)),
@@ -227,13 +269,44 @@ async function main() {
       naiveCpuSeconds: +pairedCpu.naive.toFixed(3),
       logferryCpuSeconds: +pairedCpu.logferry.toFixed(3),
       logferryThroughputVsNaive: +(pairedCpu.naive / pairedCpu.logferry).toFixed(3),
+      naiveMainThreadActiveSeconds: +pairedCpu.active.naive.toFixed(3),
+      logferryMainThreadActiveSeconds: +pairedCpu.active.logferry.toFixed(3),
+      naiveMainThreadCpuSeconds: +pairedCpu.mainCpu.naive.toFixed(3),
+      logferryMainThreadCpuSeconds: +pairedCpu.mainCpu.logferry.toFixed(3),
+      /** max(main-thread busy, CPU / 2) of naive over logferry's: the idle-2-core wall ratio. */
+      projectedIdle2CoreVsNaiveByActive: +(
+        Math.max(pairedCpu.active.naive, pairedCpu.naive / 2) /
+        Math.max(pairedCpu.active.logferry, pairedCpu.logferry / 2)
+      ).toFixed(3),
+      projectedIdle2CoreVsNaiveByMainCpu: +(
+        Math.max(pairedCpu.mainCpu.naive, pairedCpu.naive / 2) /
+        Math.max(pairedCpu.mainCpu.logferry, pairedCpu.logferry / 2)
+      ).toFixed(3),
     },
+    /**
+     * Separate runs, median: on an idle 2-core host the wall time is about max(main-thread busy,
+     * CPU / 2). Event-loop active time includes waiting for a core (meaningful on a quiet host);
+     * main-thread CPU (/proc) does not.
+     */
+    projectedIdle2CoreVsNaiveByActive: +(
+      naiveS.projectedIdle2CoreMsByActive / lf.projectedIdle2CoreMsByActive
+    ).toFixed(3),
+    projectedIdle2CoreVsNaiveByMainCpu: +(
+      naiveS.projectedIdle2CoreMsByMainCpu / lf.projectedIdle2CoreMsByMainCpu
+    ).toFixed(3),
   };
   for (const p of result.phases) {
     console.log(
       `${p.phase.padEnd(9)} ${String(p.eventsPerSec).padStart(8)} events/s  ${String(p.inMBPerSec).padStart(6)} MB/s gzip in  ${String(p.decodedMBPerSec).padStart(6)} MB/s decoded  ${p.bulkOutMB} MB bulk out  peak RSS ${p.peakRssMb} MB (data ${p.rssAfterDataMb} MB)  runs ${p.runsMs.join('/')} ms`,
     );
   }
+  for (const p of result.phases)
+    console.log(
+      `${p.phase.padEnd(9)} main thread active ${p.activeMs} ms, main-thread CPU ${p.mainCpuMs} ms, process CPU ${p.cpuMs} ms → projected idle 2-core ${p.projectedIdle2CoreMsByActive} ms (by active) / ${p.projectedIdle2CoreMsByMainCpu} ms (by main CPU)`,
+    );
+  console.log(
+    `projected idle-2-core throughput vs naive: ${result.projectedIdle2CoreVsNaiveByActive}× by active, ${result.projectedIdle2CoreVsNaiveByMainCpu}× by main CPU; paired: ${result.paired.projectedIdle2CoreVsNaiveByActive}× / ${result.paired.projectedIdle2CoreVsNaiveByMainCpu}×`,
+  );
   console.log(
     `logferry throughput = ${result.logferryThroughputVsNaive} × naive (load average ${result.loadAverage.join(' ')}); paired in one process (CPU time): ${result.paired.logferryThroughputVsNaive} × naive`,
   );

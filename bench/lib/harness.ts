@@ -7,7 +7,7 @@
  * take it for a scenario.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { Logger } from '../../src/core/component.js';
@@ -33,6 +33,60 @@ export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Ma
 /** This process's peak resident set size so far, in MiB (unrounded). */
 export function peakRssMb(): number {
   return process.resourceUsage().maxRSS / 1024;
+}
+
+/**
+ * CPU seconds (user + system) the main JS thread has used so far, from
+ * /proc/self/task/<pid>/stat (Linux; 10 ms ticks), or undefined elsewhere. Unlike the event loop's
+ * active time it does not grow while the thread waits for a core, so it stays meaningful on a
+ * loaded machine; with process CPU it splits the work between the main thread and the rest (libuv
+ * pool, GC helpers).
+ */
+export function mainThreadCpuSeconds(): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces) start at state: utime is the 12th, stime the 13th.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+/** USER_HZ: Linux reports thread times in 1/100 s on every common architecture. */
+const CLOCK_TICKS = 100;
+
+/**
+ * Busy time of the main thread and of the process over a stretch of work: event-loop active time
+ * (`performance.eventLoopUtilization()`, what the lead re-runs on a quiet host), main-thread CPU
+ * (/proc, steady under load) and process CPU. On an idle 2-core host the wall time of the stretch
+ * is about max(main-thread busy, process CPU / 2): the projection the benches report.
+ */
+export class BusyMeter {
+  activeSeconds = 0;
+  mainCpuSeconds = 0;
+  cpuSeconds = 0;
+  private e0 = performance.eventLoopUtilization();
+  private m0 = mainThreadCpuSeconds() ?? 0;
+  private c0 = process.cpuUsage();
+
+  start(): void {
+    this.e0 = performance.eventLoopUtilization();
+    this.m0 = mainThreadCpuSeconds() ?? 0;
+    this.c0 = process.cpuUsage();
+  }
+
+  /** Adds the time since `start` to the totals. */
+  stop(): void {
+    const c = process.cpuUsage(this.c0);
+    this.activeSeconds += performance.eventLoopUtilization(this.e0).active / 1000;
+    this.mainCpuSeconds += (mainThreadCpuSeconds() ?? 0) - this.m0;
+    this.cpuSeconds += (c.user + c.system) / 1e6;
+  }
+
+  /** Projected idle-2-core wall seconds: max(main-thread CPU, process CPU / 2). */
+  get projectedSeconds(): number {
+    return Math.max(this.mainCpuSeconds, this.cpuSeconds / 2);
+  }
 }
 
 /**

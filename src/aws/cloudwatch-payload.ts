@@ -12,7 +12,7 @@
  * demo source, tests and benches.
  */
 import { isUtf8 } from 'node:buffer';
-import { constants as zc, gunzipSync, gzipSync, inflateSync } from 'node:zlib';
+import { gunzip, inflate, constants as zc, gunzipSync, gzipSync, inflateSync } from 'node:zlib';
 
 /** Largest decompressed payload accepted (a Kinesis record is ≤ 10 MiB compressed; CloudWatch compresses ~10×). */
 export const MAX_DECODED_PAYLOAD_BYTES = 128 * 1024 * 1024;
@@ -121,8 +121,15 @@ export interface DecodeOptions {
   maxDecodedBytes?: number;
 }
 
-/** Decodes the gzip bytes of a subscription payload. */
-export function decodeGzipPayload(buf: Uint8Array, opts: DecodeOptions = {}): DecodeResult {
+/**
+ * Decodes the gzip bytes of a subscription payload. `inflated`: what `inflateAhead` already made of
+ * `buf` on the thread pool (the same bytes or the same failure as inflating here).
+ */
+export function decodeGzipPayload(
+  buf: Uint8Array,
+  opts: DecodeOptions = {},
+  inflated?: Inflated,
+): DecodeResult {
   if (buf.length === 0) return fail('ENVELOPE_EMPTY', 'record data is empty');
   if (!isGzip(buf)) {
     return fail(
@@ -130,7 +137,7 @@ export function decodeGzipPayload(buf: Uint8Array, opts: DecodeOptions = {}): De
       'record data is not gzip (CloudWatch Logs subscriptions send gzip; missing magic bytes 1f 8b)',
     );
   }
-  const raw = gunzipBounded(buf, opts);
+  const raw = inflated ?? gunzipBounded(buf, opts);
   return Buffer.isBuffer(raw) ? decodeJsonPayload(raw) : raw;
 }
 
@@ -156,9 +163,7 @@ export function gunzipOptions(
   opts: DecodeOptions,
 ): { maxOutputLength: number; chunkSize: number } {
   const max = opts.maxDecodedBytes ?? MAX_DECODED_PAYLOAD_BYTES;
-  const n = buf.length;
-  const isize =
-    n >= 18 ? (buf[n - 4] | (buf[n - 3] << 8) | (buf[n - 2] << 16) | (buf[n - 1] << 24)) >>> 0 : 0;
+  const isize = isizeOf(buf);
   // +1: zlib needs room left to report the end of the stream without a second chunk.
   const chunkSize = isize > 0 && isize < max && isize < MAX_GUNZIP_CHUNK ? isize + 1 : DEFAULT_GUNZIP_CHUNK;
   return { maxOutputLength: max, chunkSize: Math.max(64, chunkSize) };
@@ -173,17 +178,125 @@ function gunzipBounded(buf: Uint8Array, opts: DecodeOptions): Buffer | DecodeRes
   try {
     return gunzipSync(buf, gunzipOptions(buf, opts));
   } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    if (err.code === 'ERR_BUFFER_TOO_LARGE') {
-      return fail(
-        'ENVELOPE_TOO_LARGE',
-        `decompressed payload exceeds ${opts.maxDecodedBytes ?? MAX_DECODED_PAYLOAD_BYTES} bytes`,
+    return gunzipFailure(e, opts);
+  }
+}
+
+function gunzipFailure(e: unknown, opts: DecodeOptions): DecodeResult {
+  const err = e as NodeJS.ErrnoException;
+  if (err.code === 'ERR_BUFFER_TOO_LARGE') {
+    return fail(
+      'ENVELOPE_TOO_LARGE',
+      `decompressed payload exceeds ${opts.maxDecodedBytes ?? MAX_DECODED_PAYLOAD_BYTES} bytes`,
+    );
+  }
+  if (err.code === 'Z_BUF_ERROR' || (err as { errno?: number }).errno === zc.Z_BUF_ERROR) {
+    return fail('ENVELOPE_GZIP_TRUNCATED', 'gzip data is truncated (unexpected end of file)');
+  }
+  return fail('ENVELOPE_GZIP_CORRUPT', `gzip data is corrupt: ${err.message}`);
+}
+
+function inflateFailure(e: unknown, buf: Uint8Array, opts: DecodeOptions): Buffer | DecodeResult {
+  if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE')
+    return fail(
+      'ENVELOPE_TOO_LARGE',
+      `decompressed record exceeds ${opts.maxDecodedBytes ?? MAX_DECODED_PAYLOAD_BYTES} bytes`,
+    );
+  // Two bytes that look like a zlib header but are not (text starting "x^"): take it as text.
+  return Buffer.from(buf.buffer, buf.byteOffset, buf.length);
+}
+
+/**
+ * What inflating a record's bytes gave: the decompressed bytes (for a zlib header that is no zlib
+ * stream, the record's own bytes: it is text), or why it failed. `undefined`: not compressed.
+ */
+export type Inflated = Buffer | DecodeResult | undefined;
+
+/**
+ * Inflates `buf` on the libuv thread pool — gzip (1f 8b) always, zlib (78 …) unless `format` is
+ * `cloudwatch` — with the same bound, output and error codes as the synchronous decoders; anything
+ * else resolves to `undefined` (not compressed: the decoder takes it as it is).
+ */
+export function inflateAsync(
+  buf: Uint8Array,
+  opts: DecodeOptions & { format?: RecordFormat } = {},
+): Promise<Inflated> | undefined {
+  if (isGzip(buf))
+    return new Promise((resolve) => {
+      gunzip(buf, gunzipOptions(buf, opts), (err, out) => resolve(err ? gunzipFailure(err, opts) : out));
+    });
+  if (opts.format !== 'cloudwatch' && isZlib(buf))
+    return new Promise((resolve) => {
+      inflate(buf, { maxOutputLength: opts.maxDecodedBytes ?? MAX_DECODED_PAYLOAD_BYTES }, (err, out) =>
+        resolve(err ? inflateFailure(err, buf, opts) : out),
       );
+    });
+  return undefined;
+}
+
+/** Payloads inflating on the thread pool at once (libuv's default pool has 4 threads). */
+export const INFLATE_AHEAD_RECORDS = 4;
+/**
+ * Decompressed bytes the read-ahead may hold at once, by the gzip trailers' size hints (a payload
+ * is started anyway when nothing else is in flight; each one stays bounded by `maxDecodedBytes`).
+ */
+export const INFLATE_AHEAD_BYTES = 32 * 1024 * 1024;
+
+/** The gzip trailer's ISIZE (uncompressed length mod 2^32; a hint), or 0 when too short to have one. */
+function isizeOf(buf: Uint8Array): number {
+  const n = buf.length;
+  return n >= 18 ? (buf[n - 4] | (buf[n - 3] << 8) | (buf[n - 2] << 16) | (buf[n - 1] << 24)) >>> 0 : 0;
+}
+
+/** Decompressed size a payload announces (gzip ISIZE), or its compressed size when it cannot tell. */
+function sizeHint(buf: Uint8Array): number {
+  return isGzip(buf) && buf.length >= 18 ? isizeOf(buf) : buf.length;
+}
+
+/**
+ * Decodes `count` records in order while the next ones inflate on the libuv thread pool: record i
+ * is yielded (`finish(i, bytes, inflated)`) as soon as its payload is inflated, with up to
+ * `INFLATE_AHEAD_RECORDS` payloads (and `INFLATE_AHEAD_BYTES` by their size hints) inflating
+ * ahead of it. On a 2-vCPU Lambda decompression so runs beside parsing, masking and formatting on
+ * the main thread. `bytes(i)`: the record's raw bytes, or a result that needs no inflating (bad
+ * base64); `finish` decides everything else, exactly as the synchronous decoder does.
+ */
+export async function* inflateAhead<T, B extends Uint8Array | object>(
+  count: number,
+  bytes: (i: number) => B,
+  finish: (i: number, bytes: B, inflated: Inflated) => T,
+  opts: DecodeOptions & { format?: RecordFormat } = {},
+): AsyncGenerator<T> {
+  const raw: (B | undefined)[] = new Array(count);
+  const pending: (Promise<Inflated> | undefined)[] = new Array(count);
+  const hints: number[] = new Array(count).fill(0);
+  let next = 0;
+  let aheadBytes = 0;
+  for (let i = 0; i < count; i++) {
+    // Start what the window allows: records [i, next) are in flight.
+    while (
+      next < count &&
+      next - i < INFLATE_AHEAD_RECORDS &&
+      (next === i || aheadBytes < INFLATE_AHEAD_BYTES)
+    ) {
+      const b = bytes(next);
+      raw[next] = b;
+      if (b instanceof Uint8Array) {
+        pending[next] = inflateAsync(b, opts);
+        if (pending[next]) {
+          hints[next] = Math.min(sizeHint(b), opts.maxDecodedBytes ?? MAX_DECODED_PAYLOAD_BYTES);
+          aheadBytes += hints[next];
+        }
+      }
+      next++;
     }
-    if (err.code === 'Z_BUF_ERROR' || (err as { errno?: number }).errno === zc.Z_BUF_ERROR) {
-      return fail('ENVELOPE_GZIP_TRUNCATED', 'gzip data is truncated (unexpected end of file)');
-    }
-    return fail('ENVELOPE_GZIP_CORRUPT', `gzip data is corrupt: ${err.message}`);
+    const p = pending[i];
+    const inflated = p === undefined ? undefined : await p;
+    const b = raw[i] as B;
+    raw[i] = undefined;
+    pending[i] = undefined;
+    aheadBytes -= hints[i];
+    yield finish(i, b, inflated);
   }
 }
 
@@ -218,11 +331,15 @@ export type RecordDataResult = DecodeResult | LinesData;
 export function decodeRecordData(
   buf: Uint8Array,
   opts: DecodeOptions & { format?: RecordFormat } = {},
+  inflated?: Inflated,
 ): RecordDataResult {
-  if (opts.format === 'cloudwatch') return decodeGzipPayload(buf, opts);
+  if (opts.format === 'cloudwatch') return decodeGzipPayload(buf, opts, inflated);
   if (buf.length === 0) return fail('ENVELOPE_EMPTY', 'record data is empty');
   let raw: Buffer;
-  if (isGzip(buf)) {
+  if (inflated !== undefined) {
+    if (!Buffer.isBuffer(inflated)) return inflated;
+    raw = inflated;
+  } else if (isGzip(buf)) {
     const out = gunzipBounded(buf, opts);
     if (!Buffer.isBuffer(out)) return out;
     raw = out;
@@ -230,13 +347,9 @@ export function decodeRecordData(
     try {
       raw = inflateSync(buf, { maxOutputLength: opts.maxDecodedBytes ?? MAX_DECODED_PAYLOAD_BYTES });
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE')
-        return fail(
-          'ENVELOPE_TOO_LARGE',
-          `decompressed record exceeds ${opts.maxDecodedBytes ?? MAX_DECODED_PAYLOAD_BYTES} bytes`,
-        );
-      // Two bytes that look like a zlib header but are not (text starting "x^"): take it as text.
-      raw = Buffer.from(buf.buffer, buf.byteOffset, buf.length);
+      const out = inflateFailure(e, buf, opts);
+      if (!Buffer.isBuffer(out)) return out;
+      raw = out;
     }
   } else {
     raw = Buffer.from(buf.buffer, buf.byteOffset, buf.length);

@@ -25,10 +25,13 @@ import { gzipSync } from 'node:zlib';
 import type { FirehoseClient } from '@aws-sdk/client-firehose';
 import { cjsNamespace, clientConfig, endpointFor } from '../aws/clients.js';
 import {
+  base64Bytes,
   type DataMessage,
   type DecodeResult,
-  decodeBase64Payload,
+  decodeGzipPayload,
   decodeJsonPayload,
+  type Inflated,
+  inflateAhead,
   toRecords,
 } from '../aws/cloudwatch-payload.js';
 import { FIREHOSE_MAX_RECORD_BYTES } from '../aws/firehose-reingest.js';
@@ -38,12 +41,12 @@ import type { DeadLetter, DeadLetterSink } from '../core/dead-letter.js';
 import { toDocument } from '../core/document.js';
 import type { PlannedTransform, SourceNode } from '../core/graph.js';
 import { deliver } from '../core/deliver.js';
-import { emfMetrics } from '../core/lambda.js';
+import { type EnvelopeStream, emfMetrics, runEnvelopeStream } from '../core/lambda.js';
 import type { Outcome, Tally } from '../core/outcome.js';
 import type { Transform } from '../core/pipeline.js';
 import type { LogRecord } from '../core/record.js';
 import { type Deadline, NO_DEADLINE, type RetryPolicy } from '../core/retry.js';
-import { createRunner, type Runner, runEnvelopes, type SinkNode } from '../core/runner.js';
+import { createRunner, type Runner, type SinkNode } from '../core/runner.js';
 import type { Encoded, ItemProblem, SendResult, Sink } from '../core/sink.js';
 import type { SourceEnvelope } from '../core/source.js';
 
@@ -246,39 +249,76 @@ const SOURCE_TYPE = 'firehose';
 
 /** One envelope per `recordId`, in event order. Never throws. */
 export function decodeFirehoseEvent(event: FirehoseTransformationEvent): FirehoseEnvelope[] {
-  const input = Array.isArray(event?.records) ? event.records : [];
+  const input = inputRecords(event);
   const out: FirehoseEnvelope[] = new Array(input.length);
-  for (let i = 0; i < input.length; i++) {
-    const rec = input[i];
-    const recordId = String(rec?.recordId ?? '');
-    const data = rec?.data;
-    const bytes = typeof data === 'string' ? Math.floor((data.length * 3) / 4) : 0;
-    const env: FirehoseEnvelope = { index: i, recordId, ackId: recordId, records: [], bytes, generation: 0 };
-    out[i] = env;
-    let decoded = decodeBase64Payload(data);
-    if (!decoded.ok && decoded.code === 'ENVELOPE_NOT_GZIP') decoded = decodePlainJson(rec.data, decoded);
-    if (!decoded.ok) {
-      env.malformed = {
-        code: decoded.code,
-        reason: safeReason(decoded.code, decoded.reason),
-        payload: typeof data === 'string' ? data : '',
-      };
-      continue;
-    }
-    const msg = decoded.message;
-    if (msg.messageType === 'CONTROL_MESSAGE') {
-      env.control = true;
-      continue;
-    }
-    const gen = (msg as unknown as Record<string, unknown>)[GENERATION_FIELD];
-    env.generation = typeof gen === 'number' && Number.isInteger(gen) && gen > 0 ? gen : 0;
-    env.records = toRecords(msg, SOURCE_TYPE, recordId);
-    // The records now hold what the events held: keep only the header (re-ingest and partition
-    // keys read it), so the parsed event objects die young instead of living through the invocation.
-    env.msg = { ...msg, logEvents: [] };
-    env.logGroup = msg.logGroup;
-  }
+  for (let i = 0; i < input.length; i++) out[i] = firehoseEnvelope(input[i], i, base64Bytes(input[i]?.data));
   return out;
+}
+
+/**
+ * `decodeFirehoseEvent` as a stream: the same envelopes in the same order, each yielded as soon as
+ * its payload is inflated while the next ones inflate on the libuv thread pool (`inflateAhead`),
+ * so on a 2-vCPU Lambda decompression runs beside parsing, masking and formatting.
+ */
+export function decodeFirehoseEventAhead(
+  event: FirehoseTransformationEvent,
+): EnvelopeStream<FirehoseEnvelope> {
+  const input = inputRecords(event);
+  return {
+    count: input.length,
+    envelopes: inflateAhead(
+      input.length,
+      (i) => base64Bytes(input[i]?.data),
+      (i, bytes, inflated) => firehoseEnvelope(input[i], i, bytes, inflated),
+    ),
+  };
+}
+
+function inputRecords(event: FirehoseTransformationEvent): FirehoseInputRecord[] {
+  return Array.isArray(event?.records) ? event.records : [];
+}
+
+/** One input record as an envelope (`bytes`: its data base64-decoded; `inflated`: its gzip, if done). */
+function firehoseEnvelope(
+  rec: FirehoseInputRecord,
+  i: number,
+  bytes: Buffer | DecodeResult,
+  inflated?: Inflated,
+): FirehoseEnvelope {
+  const recordId = String(rec?.recordId ?? '');
+  const data = rec?.data;
+  const size = typeof data === 'string' ? Math.floor((data.length * 3) / 4) : 0;
+  const env: FirehoseEnvelope = {
+    index: i,
+    recordId,
+    ackId: recordId,
+    records: [],
+    bytes: size,
+    generation: 0,
+  };
+  let decoded = Buffer.isBuffer(bytes) ? decodeGzipPayload(bytes, {}, inflated) : bytes;
+  if (!decoded.ok && decoded.code === 'ENVELOPE_NOT_GZIP') decoded = decodePlainJson(rec.data, decoded);
+  if (!decoded.ok) {
+    env.malformed = {
+      code: decoded.code,
+      reason: safeReason(decoded.code, decoded.reason),
+      payload: typeof data === 'string' ? data : '',
+    };
+    return env;
+  }
+  const msg = decoded.message;
+  if (msg.messageType === 'CONTROL_MESSAGE') {
+    env.control = true;
+    return env;
+  }
+  const gen = (msg as unknown as Record<string, unknown>)[GENERATION_FIELD];
+  env.generation = typeof gen === 'number' && Number.isInteger(gen) && gen > 0 ? gen : 0;
+  env.records = toRecords(msg, SOURCE_TYPE, recordId);
+  // The records now hold what the events held: keep only the header (re-ingest and partition
+  // keys read it), so the parsed event objects die young instead of living through the invocation.
+  env.msg = { ...msg, logEvents: [] };
+  env.logGroup = msg.logGroup;
+  return env;
 }
 
 /**
@@ -306,33 +346,30 @@ class ResponseSink implements Sink<LogRecord> {
 
   constructor(private readonly t: FirehoseTransformer) {}
 
-  begin(
-    event: FirehoseTransformationEvent,
-    envs: readonly FirehoseEnvelope[],
-    deadline: Deadline,
-    summary: InvocationSummary,
-  ) {
+  /** One slot per input record (its header and generation arrive with its envelope: `decoded`). */
+  begin(event: FirehoseTransformationEvent, deadline: Deadline, summary: InvocationSummary) {
+    const input = inputRecords(event);
     this.event = event;
     this.deadline = deadline;
     this.summary = summary;
-    this.slots = new Array(envs.length);
+    this.slots = new Array(input.length);
     this.bySlot = new Map();
     // `{"records":[` … `]}`
     this.used = 14;
-    for (let i = 0; i < envs.length; i++) {
-      const e = envs[i];
-      const smallCost = entryCost(e.recordId, 'ProcessingFailed', 0);
+    for (let i = 0; i < input.length; i++) {
+      const recordId = String(input[i]?.recordId ?? '');
+      const smallCost = entryCost(recordId, 'ProcessingFailed', 0);
       this.used += smallCost;
-      this.slots[i] = {
-        recordId: e.recordId,
-        msg: e.msg,
-        generation: e.generation,
-        okCost: 0,
-        okFixed: 0,
-        smallCost,
-      };
-      if (!this.bySlot.has(e.recordId)) this.bySlot.set(e.recordId, i);
+      this.slots[i] = { recordId, generation: 0, okCost: 0, okFixed: 0, smallCost };
+      if (!this.bySlot.has(recordId)) this.bySlot.set(recordId, i);
     }
+  }
+
+  /** An envelope was decoded: its slot learns the payload header and generation. */
+  decoded(e: FirehoseEnvelope): void {
+    const s = this.slots[e.index];
+    s.msg = e.msg;
+    s.generation = e.generation;
   }
 
   encode(record: LogRecord): Encoded<LogRecord> {
@@ -519,9 +556,9 @@ export class FirehoseTransformer {
     deadline: Deadline = NO_DEADLINE,
   ): Promise<{ response: FirehoseTransformationResponse; summary: InvocationSummary }> {
     const started = Date.now();
-    const envelopes = decodeFirehoseEvent(event);
+    const count = inputRecords(event).length;
     const summary: InvocationSummary = {
-      records: envelopes.length,
+      records: count,
       ok: 0,
       dropped: 0,
       failed: 0,
@@ -533,11 +570,19 @@ export class FirehoseTransformer {
       tally: undefined as unknown as Tally,
     };
     const { sink, runner } = this.build();
-    sink.begin(event, envelopes, deadline, summary);
-    const { outcomes, result } = await runEnvelopes(
+    sink.begin(event, deadline, summary);
+    // Envelopes reach the runner as their payloads are inflated (on the thread pool, ahead).
+    const decoding = decodeFirehoseEventAhead(event);
+    async function* decoded(): AsyncGenerator<FirehoseEnvelope> {
+      for await (const e of decoding.envelopes) {
+        sink.decoded(e);
+        yield e;
+      }
+    }
+    const { envelopes, outcomes, result } = await runEnvelopeStream(
       runner,
       { type: SOURCE_TYPE, name: this.source.name },
-      envelopes,
+      { count, envelopes: decoded() },
       { deadline },
     );
     summary.tally = result.tally;

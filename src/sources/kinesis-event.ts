@@ -18,11 +18,14 @@ import {
   base64Bytes,
   type DecodeOptions,
   decodeRecordData,
+  inflateAhead,
   linesToRecords,
+  type RecordDataResult,
   type RecordFormat,
   toRecords,
 } from '../aws/cloudwatch-payload.js';
 import type { DeadLetter } from '../core/dead-letter.js';
+import type { EnvelopeStream } from '../core/lambda.js';
 import type { Outcome } from '../core/outcome.js';
 import type { SourceEnvelope } from '../core/source.js';
 
@@ -82,56 +85,84 @@ export function decodeKinesisEvent(
   event: KinesisEvent,
   opts: DecodeOptions & { format?: KinesisRecordFormat } = {},
 ): KinesisEnvelope[] {
-  const list = Array.isArray(event?.Records) ? event.Records : [];
+  const list = recordsOf(event);
   const out: KinesisEnvelope[] = new Array(list.length);
   for (let i = 0; i < list.length; i++) {
     const r = list[i] ?? {};
-    const data = r.kinesis?.data;
-    const ackId = r.kinesis?.sequenceNumber ?? '';
-    const shardId = shardIdOf(r);
-    const shard = `${r.eventSourceARN ?? ''}/${shardId}`;
-    const bytes = typeof data === 'string' ? Math.floor((data.length * 3) / 4) : 0;
-    const buf = base64Bytes(data);
-    const res = Buffer.isBuffer(buf) ? decodeRecordData(buf, opts) : buf;
-    if (!res.ok) {
-      out[i] = {
-        ackId,
-        shard,
-        records: [],
-        bytes,
-        malformed: { code: res.code, reason: res.reason, payload: typeof data === 'string' ? data : '' },
-      };
-    } else if (res.message === undefined) {
-      const stream = streamOfArn(r.eventSourceARN);
-      const arrival = r.kinesis?.approximateArrivalTimestamp;
-      out[i] = {
-        ackId,
-        shard,
-        records: linesToRecords(res, {
-          owner: stream.account,
-          logGroup: stream.name,
-          logStream: shardId,
-          idBase: `${shardId}:${ackId}`,
-          source: SOURCE_TYPE,
-          ackId,
-          fallbackTime: typeof arrival === 'number' ? Math.round(arrival * 1000) : Date.now(),
-        }),
-        logGroup: stream.name,
-        bytes,
-      };
-    } else if (res.message.messageType === 'CONTROL_MESSAGE') {
-      out[i] = { ackId, shard, records: [], bytes, control: true };
-    } else {
-      out[i] = {
-        ackId,
-        shard,
-        records: toRecords(res.message, SOURCE_TYPE, ackId),
-        logGroup: res.message.logGroup,
-        bytes,
-      };
-    }
+    const buf = base64Bytes(r.kinesis?.data);
+    out[i] = kinesisEnvelope(r, Buffer.isBuffer(buf) ? decodeRecordData(buf, opts) : buf);
   }
   return out;
+}
+
+/**
+ * `decodeKinesisEvent` as a stream: the same envelopes in the same order, each yielded as soon as
+ * its payload is inflated while the next ones inflate on the libuv thread pool (`inflateAhead`).
+ */
+export function decodeKinesisEventAhead(
+  event: KinesisEvent,
+  opts: DecodeOptions & { format?: KinesisRecordFormat } = {},
+): EnvelopeStream<KinesisEnvelope> {
+  const list = recordsOf(event);
+  return {
+    count: list.length,
+    envelopes: inflateAhead(
+      list.length,
+      (i) => base64Bytes(list[i]?.kinesis?.data),
+      (i, buf, inflated) =>
+        kinesisEnvelope(list[i] ?? {}, Buffer.isBuffer(buf) ? decodeRecordData(buf, opts, inflated) : buf),
+      opts,
+    ),
+  };
+}
+
+function recordsOf(event: KinesisEvent): KinesisEventRecord[] {
+  return Array.isArray(event?.Records) ? event.Records : [];
+}
+
+/** One Kinesis record's envelope from what its data decoded to. */
+function kinesisEnvelope(r: KinesisEventRecord, res: RecordDataResult): KinesisEnvelope {
+  const data = r.kinesis?.data;
+  const ackId = r.kinesis?.sequenceNumber ?? '';
+  const shardId = shardIdOf(r);
+  const shard = `${r.eventSourceARN ?? ''}/${shardId}`;
+  const bytes = typeof data === 'string' ? Math.floor((data.length * 3) / 4) : 0;
+  if (!res.ok)
+    return {
+      ackId,
+      shard,
+      records: [],
+      bytes,
+      malformed: { code: res.code, reason: res.reason, payload: typeof data === 'string' ? data : '' },
+    };
+  if (res.message === undefined) {
+    const stream = streamOfArn(r.eventSourceARN);
+    const arrival = r.kinesis?.approximateArrivalTimestamp;
+    return {
+      ackId,
+      shard,
+      records: linesToRecords(res, {
+        owner: stream.account,
+        logGroup: stream.name,
+        logStream: shardId,
+        idBase: `${shardId}:${ackId}`,
+        source: SOURCE_TYPE,
+        ackId,
+        fallbackTime: typeof arrival === 'number' ? Math.round(arrival * 1000) : Date.now(),
+      }),
+      logGroup: stream.name,
+      bytes,
+    };
+  }
+  if (res.message.messageType === 'CONTROL_MESSAGE')
+    return { ackId, shard, records: [], bytes, control: true };
+  return {
+    ackId,
+    shard,
+    records: toRecords(res.message, SOURCE_TYPE, ackId),
+    logGroup: res.message.logGroup,
+    bytes,
+  };
 }
 
 /** Dead-letter entries for the malformed envelopes (whole payloads: never redriven). */

@@ -24,6 +24,7 @@ import type { Outcome, Tally } from '../core/outcome.js';
 import type { Runner } from '../core/runner.js';
 import {
   decodeKinesisEvent,
+  decodeKinesisEventAhead,
   type KinesisBatchResponse,
   type KinesisEnvelope,
   type KinesisEvent,
@@ -44,6 +45,7 @@ function kinesisDecoderFor(
     name: KINESIS_SOURCE_NAME,
     type: SOURCE_TYPE,
     decode: (event) => decodeKinesisEvent(event, { format }),
+    decodeAhead: (event) => decodeKinesisEventAhead(event, { format }),
     respond: (envelopes, outcomes) => kinesisResponse(envelopes, outcomes),
   };
 }
