@@ -23,6 +23,8 @@ import { buildTransforms } from '../config/build-pipeline.js';
 import { validateConfig } from '../config/load.js';
 import { buildFirehoseTransforms } from '../lambda/firehose.js';
 import {
+  decodeFirehoseEvent,
+  decodeFirehoseEventAhead,
   FirehoseTransformer,
   type FirehoseTransformationEvent,
   GENERATION_FIELD,
@@ -168,6 +170,53 @@ describe('FirehoseTransformer', () => {
     expect(lines.find((l) => l.msg === 'record ProcessingFailed')?.code).toBe('FORMAT_FAILED');
     expect(summary.tally.balanced()).toBe(true);
     expect(summary.tally.total).toMatchObject({ received: 7, delivered: 6, failed: 1 });
+  });
+
+  it('decodes ahead on the thread pool into exactly the envelopes of the synchronous decoder', async () => {
+    const r = rng(31);
+    const stream = streamFor('lambda', r);
+    const good = cwPayload(stream, events('lambda', 4, r));
+    const deep = `${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}`;
+    const plainJson = Buffer.from(gunzipSync(good)).toString('base64'); // Firehose-side decompression on
+    const payloads: (Buffer | string)[] = [
+      good,
+      good.subarray(0, good.length - 10).toString('base64'),
+      gzipSync('not json').toString('base64'),
+      cwPayload(stream, [{ id: 'far', timestamp: 1e20, message: 'far future' }]),
+      cwPayload(stream, [{ id: 'deep', timestamp: 1, message: deep }]),
+      controlPayload(),
+      plainJson,
+      '@@not base64@@',
+      '',
+      ...Array.from({ length: 9 }, (_, i) => cwPayload(stream, events('lambda', i + 1, r))),
+    ];
+    const input = ev(firehoseEvent(payloads));
+    const sync = decodeFirehoseEvent(input);
+    const ahead = decodeFirehoseEventAhead(input);
+    const out = [];
+    for await (const e of ahead.envelopes) out.push(e);
+    expect(ahead.count).toBe(payloads.length);
+    expect(out).toEqual(sync);
+    expect(sync.map((e) => e.malformed?.code ?? (e.control ? 'control' : e.records.length))).toEqual([
+      4,
+      'ENVELOPE_GZIP_TRUNCATED',
+      'ENVELOPE_NOT_JSON',
+      1,
+      1,
+      'control',
+      4,
+      'ENVELOPE_BAD_BASE64',
+      'ENVELOPE_EMPTY',
+      1,
+      2,
+      3,
+      4,
+      5,
+      6,
+      7,
+      8,
+      9,
+    ]);
   });
 
   it('answers ndjson documents', async () => {

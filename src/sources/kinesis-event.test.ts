@@ -5,6 +5,7 @@ import type { Outcome } from '../core/outcome.js';
 import {
   compareSequence,
   decodeKinesisEvent,
+  decodeKinesisEventAhead,
   type KinesisEventRecord,
   kinesisResponse,
   malformedDeadLetters,
@@ -36,6 +37,66 @@ const dataMsg = (events: number) => ({
 });
 
 const control = controlMessage(1, 'Kinesis stream');
+
+/** Every kind of record one bad producer can send, beside good ones. */
+function poisonRecords(): KinesisEventRecord[] {
+  const good = gz(dataMsg(3));
+  const gzBytes = encodeCloudWatchPayload(dataMsg(2));
+  const deep = `${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}`;
+  const bomb = gzipSync(Buffer.alloc(3_000_000, 'a'));
+  return [
+    rec(1, good),
+    rec(2, gzBytes.subarray(0, gzBytes.length - 9).toString('base64')), // truncated gzip
+    rec(3, Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9]).toString('base64')),
+    rec(4, gz({ ...dataMsg(1), logEvents: [{ id: 'x', timestamp: 1e20, message: 'far future' }] })),
+    rec(5, gz({ ...dataMsg(1), logEvents: [{ id: 'd', timestamp: 1, message: deep }] })),
+    rec(6, gz(control)),
+    rec(7, bomb.toString('base64')), // over the decoded-size cap below
+    rec(8, deflateSync('{"msg":"zlib json"}').toString('base64')),
+    rec(9, Buffer.from('x^ text that looks like a zlib header\nsecond line').toString('base64')),
+    rec(10, Buffer.from([0x78, 0x9c, 0xff, 0xfe, 0xfd]).toString('base64')), // zlib header, bad stream
+    rec(11, 'not base64 !!'),
+    rec(12, undefined),
+    rec(13, gz('{"messageType":"DATA_MESSAGE"')),
+    rec(14, good),
+  ];
+}
+
+describe('decodeKinesisEventAhead', () => {
+  const collect = async (event: { Records: KinesisEventRecord[] }, opts = {}) => {
+    const stream = decodeKinesisEventAhead(event, opts);
+    const out = [];
+    for await (const e of stream.envelopes) out.push(e);
+    return { count: stream.count, out };
+  };
+
+  for (const format of ['auto', 'cloudwatch'] as const)
+    it(`yields exactly what decodeKinesisEvent returns, poison input included (${format})`, async () => {
+      const event = { Records: poisonRecords() };
+      const opts = { format, maxDecodedBytes: 1_000_000 };
+      const sync = decodeKinesisEvent(event, opts);
+      const { count, out } = await collect(event, opts);
+      expect(count).toBe(sync.length);
+      // Records carry Date.now() only for text without an arrival time; every record here has one.
+      expect(out).toEqual(sync);
+      expect(sync[0].records).toHaveLength(3);
+      expect(sync[6].malformed?.code).toBe('ENVELOPE_TOO_LARGE');
+      expect(sync[1].malformed?.code).toBe('ENVELOPE_GZIP_TRUNCATED');
+      expect(sync[13].records).toHaveLength(3);
+    });
+
+  it('keeps order when more records than the read-ahead window arrive', async () => {
+    const event = { Records: Array.from({ length: 23 }, (_, i) => rec(i + 1, gz(dataMsg((i % 5) + 1)))) };
+    const { out } = await collect(event);
+    expect(out.map((e) => e.ackId)).toEqual(event.Records.map((r) => r.kinesis?.sequenceNumber));
+    expect(out).toEqual(decodeKinesisEvent(event));
+  });
+
+  it('is empty for an event without records', async () => {
+    expect((await collect({ Records: [] })).out).toEqual([]);
+    expect(decodeKinesisEventAhead(undefined as never).count).toBe(0);
+  });
+});
 
 describe('decodeKinesisEvent', () => {
   it('turns each Kinesis record into one envelope keyed by its sequence number', () => {
