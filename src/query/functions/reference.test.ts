@@ -472,11 +472,62 @@ describe('booleans in JSON and CSV output', () => {
   });
 });
 
-describe('bin() with periods that are not a whole fraction of their unit (the documented choice)', () => {
-  it('bin(90s) and bin(7m) floor to multiples of the period since the epoch', async () => {
-    expect(await ev('bin(90s)')).toBe(Math.floor(T / 90_000) * 90_000);
+describe("bin(), datefloor(), dateceil(): AWS's per-unit period caps", () => {
+  // "The cap for ms is 1000, the caps for s and m are 60, and the cap for h is 24" — Logs Insights
+  // silently clamps (bin(300s) runs as 60s); logferry refuses with line and column instead.
+  it.each([
+    [
+      'stats count(*) by bin(300s)',
+      1,
+      23,
+      "bin(): the period 300s is over Logs Insights' cap of 60s",
+      'write 5m instead',
+    ],
+    ['stats count(*) by bin(90s)', 1, 23, 'cap of 60s', 'write it in a larger unit'],
+    ['stats count(*) by bin(2000ms)', 1, 23, 'cap of 1000ms', 'write 2s instead'],
+    ['stats count(*) by bin(1001ms)', 1, 23, 'cap of 1000ms', 'write it in a larger unit'],
+    ['stats count(*) by bin(120m)', 1, 23, 'cap of 60m', 'write 2h instead'],
+    ['stats count(*) by bin(48h)', 1, 23, 'cap of 24h', 'write 2d instead'],
+    ['stats count(*) by bin(36h)', 1, 23, 'cap of 24h', 'write it in a larger unit'],
+    [
+      'fields x\n| fields datefloor(@timestamp, 90min) as t',
+      2,
+      32,
+      'datefloor(): the period 90min',
+      'cap of 60m',
+    ],
+    [
+      'fields dateceil(@timestamp, 3600secs) as t',
+      1,
+      29,
+      'dateceil(): the period 3600secs',
+      'write 1h instead',
+    ],
+  ])('%j → line %i, column %i', (q, line, column, msg, hint) => {
+    const ps = problemsOf(q);
+    const p = ps.find((x) => x.message.includes(msg));
+    expect(p, JSON.stringify(ps)).toBeDefined();
+    expect(p!.message).toContain(hint);
+    expect([p!.line, p!.column]).toEqual([line, column]);
+  });
+
+  it('reports every over-cap period of a query at once', () => {
+    const ps = problemsOf(
+      'fields datefloor(@timestamp, 61m) as a, dateceil(@timestamp, 25h) as b | stats count(*) by bin(61s)',
+    );
+    expect(ps.map((p) => p.message.match(/the period (\S+)/)?.[1])).toEqual(['61m', '25h', '61s']);
+  });
+
+  it('periods at the cap, and units without a documented cap, are accepted', async () => {
+    expect(await ev('bin(1000ms)')).toBe(Math.floor(T / 1000) * 1000);
+    expect(await ev('bin(60s)')).toBe(Date.UTC(2026, 10, 22, 10, 37, 0));
+    expect(await ev('bin(60m)')).toBe(Date.UTC(2026, 10, 22, 10, 0, 0));
+    expect(await ev('bin(24h)')).toBe(Date.UTC(2026, 10, 22));
     expect(await ev('bin(7m)')).toBe(Math.floor(T / 420_000) * 420_000);
-    expect(await ev('bin(1h)')).toBe(Date.UTC(2026, 10, 22, 10, 0, 0));
+    expect(await ev('datefloor(@timestamp, 400d)')).toBe(
+      Math.floor(T / (400 * 86_400_000)) * 400 * 86_400_000,
+    );
+    expect(await ev('dateceil(@timestamp, 14mo)')).toBeGreaterThan(T);
   });
 });
 

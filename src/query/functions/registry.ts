@@ -22,7 +22,7 @@ import {
   truthy,
 } from '../values.js';
 import { compileDateParser, compileDatePattern, type DatePattern, formatDate } from './date-format.js';
-import { ceilTime, floorTime, type Period } from './datetime.js';
+import { ceilTime, floorTime, type Period, periodCapProblem } from './datetime.js';
 import {
   ipv4ToNumber,
   isIpInSubnet,
@@ -50,6 +50,9 @@ export interface FnContext {
   end?: number;
 }
 
+/** A static argument problem: a sentence (placed at the call), or a sentence and the argument it is about. */
+export type CheckResult = string | { message: string; at: Expr } | undefined;
+
 export interface ScalarSpec {
   kind: 'scalar';
   min: number;
@@ -57,7 +60,7 @@ export interface ScalarSpec {
   /** True when the result is an epoch-ms timestamp (renderers show it as a date). */
   returnsTime?: boolean;
   /** Static argument check; returns a problem message (the parser adds the position). */
-  check?(args: Expr[]): string | undefined;
+  check?(args: Expr[]): CheckResult;
   build(args: CompiledArg[], ctx: FnContext): Getter;
 }
 
@@ -72,7 +75,7 @@ export interface AggregateSpec {
   max: number;
   /** Whether the result is a timestamp, given whether the first argument is one. */
   returnsTime?: (argIsTime: boolean) => boolean;
-  check?(args: Expr[]): string | undefined;
+  check?(args: Expr[]): CheckResult;
   /** Returns a factory of per-group accumulators. */
   create(args: CompiledArg[], ctx: FnContext, star: boolean): () => Accumulator;
 }
@@ -168,6 +171,13 @@ function periodArg(e: Expr | undefined): Period | undefined {
 
 const NEEDS_PERIOD = 'expects a time period such as 5m, 1h or 1d';
 
+/** A datetime-function period: present, and within AWS's per-unit cap (see `periodCapProblem`). */
+function checkPeriod(name: string, e: Expr | undefined, missing: string): CheckResult {
+  if (e?.kind !== 'duration') return missing;
+  const over = periodCapProblem(name, e.text, e);
+  return over ? { message: over, at: e } : undefined;
+}
+
 function greatestLeast(sign: 1 | -1): ScalarSpec {
   return pure(1, Number.POSITIVE_INFINITY, (...vals) => {
     let best: number | null = null;
@@ -187,7 +197,7 @@ function dateRound(name: string, round: (ts: number, p: Period) => number): Scal
     min: 2,
     max: 2,
     returnsTime: true,
-    check: (a) => (periodArg(a[1]) ? undefined : `${name}() ${NEEDS_PERIOD} as its second argument`),
+    check: (a) => checkPeriod(name, a[1], `${name}() ${NEEDS_PERIOD} as its second argument`),
     build(args) {
       const p = periodArg(args[1].expr)!;
       const get = args[0].get;
@@ -479,7 +489,7 @@ const FUNCTIONS: Record<string, FunctionSpec> = {
     min: 1,
     max: 1,
     returnsTime: true,
-    check: (a) => (periodArg(a[0]) ? undefined : `bin() ${NEEDS_PERIOD}`),
+    check: (a) => checkPeriod('bin', a[0], `bin() ${NEEDS_PERIOD}`),
     build(args) {
       const p = periodArg(args[0].expr)!;
       return (r) => {
