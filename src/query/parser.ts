@@ -1296,7 +1296,8 @@ function validateExpr(e: Expr, where: 'row' | 'agg' | 'inAgg', problems: Problem
           });
         } else {
           const msg = spec.check?.(e.args);
-          if (msg) problems.push({ pos: e.span.start, message: msg });
+          if (typeof msg === 'string') problems.push({ pos: e.span.start, message: msg });
+          else if (msg) problems.push({ pos: msg.at.span.start, message: msg.message });
         }
         if (spec.kind === 'aggregate') {
           if (where === 'row') {

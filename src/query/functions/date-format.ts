@@ -59,7 +59,7 @@ export interface DatePattern {
 
 const pad = (n: number, w: number) => String(n).padStart(w, '0');
 
-function render(f: Field, d: Date, ms: number): string {
+function render(f: Field, d: Date, ms: number, z: ZoneAt): string {
   switch (f) {
     case 'year':
       return pad(d.getUTCFullYear(), 4);
@@ -100,13 +100,13 @@ function render(f: Field, d: Date, ms: number): string {
     case 'dowLong':
       return DAYS[d.getUTCDay()];
     case 'dayOfYear':
-      return pad(Math.floor((ms - Date.UTC(d.getUTCFullYear(), 0, 1)) / 86_400_000) + 1, 3);
+      return pad(Math.floor((d.getTime() - Date.UTC(d.getUTCFullYear(), 0, 1)) / 86_400_000) + 1, 3);
     case 'zone':
-      return '+0000';
+      return offsetText(z.offsetMin, '');
     case 'zoneColon':
-      return 'Z';
+      return z.offsetMin === 0 ? 'Z' : offsetText(z.offsetMin, ':');
     case 'zoneName':
-      return 'UTC';
+      return z.name;
     case 'epochSeconds':
       return String(Math.floor(ms / 1000));
     case 'epochMillis':
@@ -256,10 +256,86 @@ function isField(p: Part): p is Field {
   return typeof p === 'string';
 }
 
-export function formatDate(ms: number, p: DatePattern): string {
-  const d = new Date(ms);
+function offsetText(min: number, sep: string): string {
+  const a = Math.abs(min);
+  return `${min < 0 ? '-' : '+'}${pad(Math.floor(a / 60), 2)}${sep}${pad(a % 60, 2)}`;
+}
+
+/** The zone a time is shown in: its name and its UTC offset at that time, in minutes. */
+interface ZoneAt {
+  name: string;
+  offsetMin: number;
+}
+
+const UTC_AT: ZoneAt = { name: 'UTC', offsetMin: 0 };
+
+/** A time zone argument (`"UTC"`, `"+05:30"`, `"America/New_York"`), compiled once per query. */
+export interface TimeZone {
+  name: string;
+  /** UTC offset in minutes at the given instant (epoch ms). */
+  offsetAt(ms: number): number;
+}
+
+const FIXED_ZONE_RE = /^(?:(?:UTC|GMT)\s*)?([+-])(\d{1,2})(?::?(\d{2}))?$/i;
+
+/** Compiles a zone name; throws a sentence for an unknown zone. */
+export function compileTimeZone(text: string): TimeZone {
+  const t = text.trim();
+  if (/^(?:UTC|GMT|Z)$/i.test(t)) return { name: 'UTC', offsetAt: () => 0 };
+  const f = FIXED_ZONE_RE.exec(t);
+  if (f) {
+    const min = (f[1] === '-' ? -1 : 1) * (Number(f[2]) * 60 + Number(f[3] ?? 0));
+    if (Math.abs(min) > 18 * 60) throw new Error(`time zone offset '${text}' is beyond ±18:00`);
+    return { name: offsetText(min, ':'), offsetAt: () => min };
+  }
+  let fmt: Intl.DateTimeFormat;
+  try {
+    fmt = new Intl.DateTimeFormat('en-US', {
+      timeZone: t,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
+  } catch {
+    throw new Error(
+      `unknown time zone '${text}' (use an IANA name such as "Europe/Paris", "UTC" or an offset such as "+05:30")`,
+    );
+  }
+  const name = t;
+  // Zone offsets change on minute boundaries at the finest; logs arrive mostly in time order, so one
+  // remembered minute saves the Intl call for most rows.
+  let lastMinute = Number.NaN;
+  let lastOffset = 0;
+  return {
+    name,
+    offsetAt(ms) {
+      const minute = Math.floor(ms / 60_000);
+      if (minute === lastMinute) return lastOffset;
+      const v: Record<string, number> = {};
+      for (const p of fmt.formatToParts(minute * 60_000))
+        if (p.type !== 'literal') v[p.type] = Number(p.value);
+      const wall = Date.UTC(v.year, v.month - 1, v.day, v.hour, v.minute, v.second);
+      lastMinute = minute;
+      lastOffset = Math.round((wall - minute * 60_000) / 60_000);
+      return lastOffset;
+    },
+  };
+}
+
+/** Formats epoch ms with the pattern, in UTC or in the given zone. */
+export function formatDate(ms: number, p: DatePattern, zone?: TimeZone): string {
+  let z = UTC_AT;
+  let d = new Date(ms);
+  if (zone) {
+    z = { name: zone.name, offsetMin: zone.offsetAt(ms) };
+    d = new Date(ms + z.offsetMin * 60_000);
+  }
   let out = '';
-  for (const part of p.parts) out += isField(part) ? render(part, d, ms) : part.lit;
+  for (const part of p.parts) out += isField(part) ? render(part, d, ms, z) : part.lit;
   return out;
 }
 
@@ -295,8 +371,11 @@ const READ: Record<Field, string> = {
 
 export type DateParser = (s: string) => number | null;
 
-/** A parser for text in the given pattern, whole string, → epoch ms (UTC unless a zone is in the text). */
-export function compileDateParser(p: DatePattern): DateParser {
+/**
+ * A parser for text in the given pattern, whole string, → epoch ms. A zone in the text wins; else the
+ * text is wall-clock time in `zone` (UTC by default).
+ */
+export function compileDateParser(p: DatePattern, zone?: TimeZone): DateParser {
   let src = '^\\s*';
   const fields: Field[] = [];
   for (const part of p.parts) {
@@ -306,6 +385,7 @@ export function compileDateParser(p: DatePattern): DateParser {
     } else src += part.lit.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
   }
   const re = new RegExp(`${src}\\s*$`);
+  const zoneNamed = p.parts.includes('zoneName');
   return (s) => {
     const m = re.exec(s);
     if (!m) return null;
@@ -320,6 +400,7 @@ export function compileDateParser(p: DatePattern): DateParser {
     let offsetMin = 0;
     let doy: number | undefined;
     let epoch: number | undefined;
+    let sawZone = zoneNamed;
     for (let i = 0; i < fields.length; i++) {
       const v = m[i + 1];
       switch (fields[i]) {
@@ -370,6 +451,7 @@ export function compileDateParser(p: DatePattern): DateParser {
           break;
         case 'zone':
         case 'zoneColon':
+          sawZone = true;
           if (v !== 'Z') {
             const z = /([+-])(\d{2}):?(\d{2})/.exec(v)!;
             offsetMin = (z[1] === '-' ? -1 : 1) * (Number(z[2]) * 60 + Number(z[3]));
@@ -391,6 +473,10 @@ export function compileDateParser(p: DatePattern): DateParser {
     const base = doy !== undefined ? Date.UTC(y, 0, doy, h, mi, sec, ms) : Date.UTC(y, mo, d, h, mi, sec, ms);
     // A day that does not exist in its month (Feb 30) rolls over in Date.UTC: refuse it instead.
     if (doy === undefined && new Date(base).getUTCDate() !== d) return null;
+    if (!sawZone && zone) {
+      // Wall time in the zone: the offset at (base − offset) settles it, also next to a DST change.
+      return base - zone.offsetAt(base - zone.offsetAt(base) * 60_000) * 60_000;
+    }
     return base - offsetMin * 60_000;
   };
 }

@@ -15,6 +15,41 @@ export interface Period {
   unit: DurationUnit;
 }
 
+/**
+ * AWS's per-unit caps on datetime-function periods: "The cap for `ms` is 1000, the caps for `s` and
+ * `m` are 60, and the cap for `h` is 24" (CWL_QuerySyntax-operations-functions, Datetime functions).
+ * Logs Insights silently clamps a larger amount (`bin(300s)` runs as 60 seconds); logferry refuses
+ * it instead, naming the period in a larger unit when one fits. `d`, `w`, `mo`, `q`, `y` have no
+ * documented cap.
+ */
+export const PERIOD_CAPS: Partial<Record<DurationUnit, number>> = { ms: 1000, s: 60, m: 60, h: 24 };
+
+const CAP_UNITS: [DurationUnit, number][] = [
+  ['d', 86_400_000],
+  ['h', 3_600_000],
+  ['m', 60_000],
+  ['s', 1000],
+];
+
+/** A sentence when `amount` is over its unit's documented cap, else undefined. */
+export function periodCapProblem(fn: string, text: string, p: Period): string | undefined {
+  const cap = PERIOD_CAPS[p.unit];
+  if (cap === undefined || p.amount <= cap) return undefined;
+  const ms = periodMs(p);
+  let better: string | undefined;
+  for (const [u, w] of CAP_UNITS) {
+    const n = ms / w;
+    if (Number.isInteger(n) && n >= 1 && n <= (PERIOD_CAPS[u] ?? Number.POSITIVE_INFINITY)) {
+      better = `${n}${u}`;
+      break;
+    }
+  }
+  return (
+    `${fn}(): the period ${text} is over Logs Insights' cap of ${cap}${p.unit} (it would silently use ${cap}${p.unit}); ` +
+    (better ? `write ${better} instead` : 'write it in a larger unit')
+  );
+}
+
 export function periodMs(p: Period): number {
   return p.amount * UNIT_MS[p.unit];
 }

@@ -21,8 +21,15 @@ import {
   toStr,
   truthy,
 } from '../values.js';
-import { compileDateParser, compileDatePattern, type DatePattern, formatDate } from './date-format.js';
-import { ceilTime, floorTime, type Period } from './datetime.js';
+import {
+  compileDateParser,
+  compileDatePattern,
+  compileTimeZone,
+  type DatePattern,
+  formatDate,
+  type TimeZone,
+} from './date-format.js';
+import { ceilTime, floorTime, type Period, periodCapProblem } from './datetime.js';
 import {
   ipv4ToNumber,
   isIpInSubnet,
@@ -50,6 +57,9 @@ export interface FnContext {
   end?: number;
 }
 
+/** A static argument problem: a sentence (placed at the call), or a sentence and the argument it is about. */
+export type CheckResult = string | { message: string; at: Expr } | undefined;
+
 export interface ScalarSpec {
   kind: 'scalar';
   min: number;
@@ -57,7 +67,7 @@ export interface ScalarSpec {
   /** True when the result is an epoch-ms timestamp (renderers show it as a date). */
   returnsTime?: boolean;
   /** Static argument check; returns a problem message (the parser adds the position). */
-  check?(args: Expr[]): string | undefined;
+  check?(args: Expr[]): CheckResult;
   build(args: CompiledArg[], ctx: FnContext): Getter;
 }
 
@@ -72,7 +82,7 @@ export interface AggregateSpec {
   max: number;
   /** Whether the result is a timestamp, given whether the first argument is one. */
   returnsTime?: (argIsTime: boolean) => boolean;
-  check?(args: Expr[]): string | undefined;
+  check?(args: Expr[]): CheckResult;
   /** Returns a factory of per-group accumulators. */
   create(args: CompiledArg[], ctx: FnContext, star: boolean): () => Accumulator;
 }
@@ -168,6 +178,13 @@ function periodArg(e: Expr | undefined): Period | undefined {
 
 const NEEDS_PERIOD = 'expects a time period such as 5m, 1h or 1d';
 
+/** A datetime-function period: present, and within AWS's per-unit cap (see `periodCapProblem`). */
+function checkPeriod(name: string, e: Expr | undefined, missing: string): CheckResult {
+  if (e?.kind !== 'duration') return missing;
+  const over = periodCapProblem(name, e.text, e);
+  return over ? { message: over, at: e } : undefined;
+}
+
 function greatestLeast(sign: 1 | -1): ScalarSpec {
   return pure(1, Number.POSITIVE_INFINITY, (...vals) => {
     let best: number | null = null;
@@ -187,7 +204,7 @@ function dateRound(name: string, round: (ts: number, p: Period) => number): Scal
     min: 2,
     max: 2,
     returnsTime: true,
-    check: (a) => (periodArg(a[1]) ? undefined : `${name}() ${NEEDS_PERIOD} as its second argument`),
+    check: (a) => checkPeriod(name, a[1], `${name}() ${NEEDS_PERIOD} as its second argument`),
     build(args) {
       const p = periodArg(args[1].expr)!;
       const get = args[0].get;
@@ -240,19 +257,31 @@ function datePatternOf(e: Expr): DatePattern {
   return compileDatePattern(literalText(e) ?? '');
 }
 
-/** formatDate/strftime: a time and a literal pattern → text (UTC). */
+function zoneOf(e: Expr): TimeZone {
+  return compileTimeZone(literalText(e) ?? '');
+}
+
+/** Checks of a literal format (argument `fmt`) and an optional literal time zone (argument `fmt + 1`). */
+function formatAndZoneCheck(name: string, fmt: number, what: string): (a: Expr[]) => CheckResult {
+  const format = literalCheck(name, fmt, what, datePatternOf);
+  const zone = literalCheck(name, fmt + 1, 'a time zone "string" such as "UTC" or "Europe/Paris"', zoneOf);
+  return (a) => format(a) ?? zone(a);
+}
+
+/** formatDate/strftime: a time, a literal pattern and an optional literal time zone → text (UTC by default). */
 function formatSpec(name: string): ScalarSpec {
   return {
     kind: 'scalar',
     min: 2,
-    max: 2,
-    check: literalCheck(name, 1, 'a format "string" such as "%Y-%m-%d" or "yyyy-MM-dd"', datePatternOf),
+    max: 3,
+    check: formatAndZoneCheck(name, 1, 'a format "string" such as "%Y-%m-%d" or "yyyy-MM-dd"'),
     build(args) {
       const pattern = datePatternOf(args[1].expr);
+      const zone = args[2] ? zoneOf(args[2].expr) : undefined;
       const get = args[0].get;
       return (r) => {
         const ts = toEpochMs(get(r));
-        return ts === null ? null : formatDate(ts, pattern);
+        return ts === null ? null : formatDate(ts, pattern, zone);
       };
     },
   };
@@ -306,6 +335,62 @@ function windowEdge(pick: (ctx: FnContext) => number | undefined): ScalarSpec {
       return () => t;
     },
   };
+}
+
+// ------------------------------------------------------------------ conversions
+
+/** toNumber/toDouble: a number from a number or number-like text; true/false → 1/0; else null. */
+function convertNumber(v: unknown): number | null {
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  const n = toNumber(v);
+  return Number.isNaN(n) ? null : n;
+}
+
+/** toInt/toLong: the number truncated toward zero, or null outside [-2^(bits-1), 2^(bits-1)). */
+function truncateIn(v: unknown, bits: 32 | 64): number | null {
+  const n = convertNumber(v);
+  if (n === null) return null;
+  const t = Math.trunc(n);
+  const half = 2 ** (bits - 1);
+  return t >= -half && t < half ? t || 0 : null;
+}
+
+function hexToText(s: string): string | null {
+  return HEX_RE.test(s) ? Buffer.from(s, 'hex').toString('utf8') : null;
+}
+
+const HEX_NUMBER_RE = /^\s*([+-]?)(?:0x)?([0-9a-f]+)\s*$/i;
+
+function hexToDec(s: string): number | null {
+  const m = HEX_NUMBER_RE.exec(s);
+  if (!m) return null;
+  const n = Number(BigInt(`0x${m[2]}`));
+  return m[1] === '-' ? -n : n;
+}
+
+function decToHex(v: unknown): string | null {
+  const n = convertNumber(v);
+  if (n === null || !Number.isFinite(n)) return null;
+  const t = Math.trunc(n);
+  const hex = BigInt(Math.abs(t)).toString(16);
+  return t < 0 ? `-0x${hex}` : `0x${hex}`;
+}
+
+/** Mean Earth radius (IUGG), km: AWS does not say which radius haversine uses. */
+const EARTH_RADIUS_KM = 6371.0088;
+const RAD = Math.PI / 180;
+
+function haversineKm(lat1: unknown, lon1: unknown, lat2: unknown, lon2: unknown): number | null {
+  const a1 = toNumber(lat1);
+  const o1 = toNumber(lon1);
+  const a2 = toNumber(lat2);
+  const o2 = toNumber(lon2);
+  if ([a1, o1, a2, o2].some((x) => Number.isNaN(x))) return null;
+  if (Math.abs(a1) > 90 || Math.abs(a2) > 90 || Math.abs(o1) > 180 || Math.abs(o2) > 180) return null;
+  const h =
+    Math.sin(((a2 - a1) * RAD) / 2) ** 2 +
+    Math.cos(a1 * RAD) * Math.cos(a2 * RAD) * Math.sin(((o2 - o1) * RAD) / 2) ** 2;
+  return 2 * EARTH_RADIUS_KM * Math.asin(Math.min(1, Math.sqrt(h)));
 }
 
 // ------------------------------------------------------------------ aggregates
@@ -472,6 +557,8 @@ const FUNCTIONS: Record<string, FunctionSpec> = {
   sqrt: num1(Math.sqrt),
   greatest: greatestLeast(1),
   least: greatestLeast(-1),
+  /** Great-circle distance in km between two (latitude, longitude) points in degrees. */
+  haversine: pure(4, 4, haversineKm),
 
   // Datetime functions
   bin: {
@@ -479,7 +566,7 @@ const FUNCTIONS: Record<string, FunctionSpec> = {
     min: 1,
     max: 1,
     returnsTime: true,
-    check: (a) => (periodArg(a[0]) ? undefined : `bin() ${NEEDS_PERIOD}`),
+    check: (a) => checkPeriod('bin', a[0], `bin() ${NEEDS_PERIOD}`),
     build(args) {
       const p = periodArg(args[0].expr)!;
       return (r) => {
@@ -580,11 +667,13 @@ const FUNCTIONS: Record<string, FunctionSpec> = {
   },
 
   // Conversion functions
-  tonumber: pure(1, 1, (v) => {
-    if (typeof v === 'boolean') return v ? 1 : 0;
-    const n = toNumber(v);
-    return Number.isNaN(n) ? null : n;
-  }),
+  tonumber: pure(1, 1, convertNumber),
+  /** toDouble: as toNumber (every logferry number is a double). */
+  todouble: pure(1, 1, convertNumber),
+  /** toInt: truncated toward zero; outside the 32-bit range → null. */
+  toint: pure(1, 1, (v) => truncateIn(v, 32)),
+  /** toLong: truncated toward zero; outside the 64-bit range → null (exact up to 2^53). */
+  tolong: pure(1, 1, (v) => truncateIn(v, 64)),
   tostring: pure(1, 1, (v) => (isMissing(v) ? null : toStr(v))),
   isnumeric: pure(
     1,
@@ -604,6 +693,11 @@ const FUNCTIONS: Record<string, FunctionSpec> = {
     kind: 'scalar',
     min: 2,
     max: Number.POSITIVE_INFINITY,
+    // "Supports up to 10 branches" (AWS's General functions table).
+    check: (a) =>
+      Math.floor(a.length / 2) > 10
+        ? `case() supports up to 10 branches (condition, value pairs), got ${Math.floor(a.length / 2)}`
+        : undefined,
     build(args) {
       const g = args.map((a) => a.get);
       const pairs = Math.floor(g.length / 2);
@@ -631,6 +725,16 @@ const FUNCTIONS: Record<string, FunctionSpec> = {
   },
   querystarttime: windowEdge((c) => c.start),
   queryendtime: windowEdge((c) => c.end ?? c.now),
+  /** The query window's length in ms (end − start); null when the start is not known. */
+  querytimerange: {
+    kind: 'scalar',
+    min: 0,
+    max: 0,
+    build(_args, ctx) {
+      const d = ctx.start === undefined ? null : (ctx.end ?? ctx.now) - ctx.start;
+      return () => d;
+    },
+  },
 
   // Encoding and hashing
   urlencode: str1((s) => encodeURIComponent(s)),
@@ -644,7 +748,13 @@ const FUNCTIONS: Record<string, FunctionSpec> = {
   base64encode: str1((s) => Buffer.from(s, 'utf8').toString('base64')),
   base64decode: str1(decodeBase64),
   hexencode: str1((s) => Buffer.from(s, 'utf8').toString('hex')),
-  hexdecode: str1((s) => (HEX_RE.test(s) ? Buffer.from(s, 'hex').toString('utf8') : null)),
+  hexdecode: str1(hexToText),
+  /** hexToAscii("48656c6c6f") → "Hello": as hexDecode, also after a 0x prefix. */
+  hextoascii: str1((s) => hexToText(s.replace(/^0x/i, ''))),
+  /** hexToDec("0xff") → 255 (optional sign and 0x prefix); not hex → null. */
+  hextodec: str1(hexToDec),
+  /** decToHex(255) → "0xff", decToHex(-255) → "-0xff"; non-integers are truncated. */
+  dectohex: pure(1, 1, decToHex),
   md5: hash('md5'),
   sha256: hash('sha256'),
 
@@ -652,13 +762,14 @@ const FUNCTIONS: Record<string, FunctionSpec> = {
   parsedate: {
     kind: 'scalar',
     min: 1,
-    max: 2,
+    max: 3,
     returnsTime: true,
-    check: literalCheck('parseDate', 1, 'a format "string" such as "yyyy-MM-dd HH:mm:ss"', datePatternOf),
+    check: formatAndZoneCheck('parseDate', 1, 'a format "string" such as "yyyy-MM-dd HH:mm:ss"'),
     build(args) {
       const get = args[0].get;
       if (args.length === 1) return (r) => toEpochMs(get(r));
-      const parse = compileDateParser(datePatternOf(args[1].expr));
+      const zone = args[2] ? zoneOf(args[2].expr) : undefined;
+      const parse = compileDateParser(datePatternOf(args[1].expr), zone);
       return (r) => {
         const v = get(r);
         return isMissing(v) ? null : parse(toStr(v));
@@ -676,9 +787,10 @@ const FUNCTIONS: Record<string, FunctionSpec> = {
 
   // JSON functions (newer reference)
   jsonarraysize: pure(1, 1, (v) => asList(v)?.length ?? null),
+  // "Returns false (0) for invalid JSON, non-array, or empty array" — so a missing field is false too.
   jsonarraycontains: pure(2, 2, (v, x) => {
     const list = asList(v);
-    if (!list) return null;
+    if (!list) return false;
     for (const el of list) if (looseEquals(el, x)) return true;
     return false;
   }),
