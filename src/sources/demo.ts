@@ -13,7 +13,7 @@
  * `follow` it runs until the signal aborts; `rate` caps events per second (0 = as fast as possible).
  * The payloads come from the one data generator (log-generator.ts), which the benches use too.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { decodeGzipPayload, toRecords } from '../aws/cloudwatch-payload.js';
 import type { ComponentSpec } from '../core/component.js';
 import type { Outcome, OutcomeKind } from '../core/outcome.js';

@@ -32,7 +32,7 @@ import {
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createGunzip, createInflate } from 'node:zlib';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { BuildContext, ComponentSpec } from '../core/component.js';
 import type { Source, SourceEnvelope } from '../core/source.js';
 import {

@@ -15,7 +15,7 @@
  */
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type LinesContext, lineToRecord, parseObjectLine } from '../aws/cloudwatch-payload.js';
 import type { BuildContext, ComponentSpec } from '../core/component.js';
 import type { LogRecord } from '../core/record.js';

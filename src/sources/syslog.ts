@@ -22,7 +22,7 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { type AddressInfo, createServer as createTcpServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { BuildContext, ComponentSpec } from '../core/component.js';
 import type { Parser } from '../core/pipeline.js';
 import { isParseFailure } from '../core/pipeline.js';

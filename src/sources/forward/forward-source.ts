@@ -34,7 +34,7 @@ import { hostname } from 'node:os';
 import { createServer as createTcpServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { encode } from '@msgpack/msgpack';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { BuildContext, ComponentSpec } from '../../core/component.js';
 import type { Outcome } from '../../core/outcome.js';
 import type { LogRecord } from '../../core/record.js';
