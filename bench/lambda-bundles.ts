@@ -13,12 +13,15 @@
  * i.e. evaluated before the handler exists) and `totalBytes` (the whole zip-ready directory without
  * source maps). Per configuration, fresh `node` processes (median of LOGFERRY_BENCH_RUNS, default
  * 7, variants interleaved): `importMs` (the `import()` of the handler module, what Lambda's init
- * does) and `firstAnswerMs` (import + the first invocation with an empty batch, which loads the
- * config and builds the sinks: the whole cold start before any record). Configurations:
+ * does), `importCpuMs` (the CPU time of that import, user + system, less sensitive to a loaded
+ * machine than wall time) and `firstAnswerMs` (import + the first invocation with an empty batch,
+ * which loads the config and builds the sinks: the whole cold start before any record).
+ * Configurations:
  *   - `default`: firehose with no config; kinesis, subscription and sqs with LOGFERRY_OPENSEARCH_URL
  *     (their documented minimal setup);
  *   - `opensearch+s3`: LOGFERRY_CONFIG (YAML) with an OpenSearch and an S3 sink and an SQS dead-letter
  *     queue (endpoints point at a closed local port: nothing is sent by an empty batch).
+ * The extension (its own process, no handler) is measured by bytes and `import` only.
  * Writes bench/results/lambda-bundles.json. Run: `npx tsx bench/lambda-bundles.ts`.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -42,8 +45,10 @@ import { median, writeResults } from './lib/harness.js';
 const root = new URL('..', import.meta.url).pathname;
 const RUNS = Number(process.env.LOGFERRY_BENCH_RUNS ?? 7);
 const BASE_REF = process.env.LOGFERRY_BENCH_BASE_REF ?? '4b51e2d';
-const HANDLERS = ['firehose', 'kinesis', 'subscription', 'sqs'] as const;
+const HANDLERS = ['firehose', 'kinesis', 'subscription', 'sqs', 'extension'] as const;
 type Handler = (typeof HANDLERS)[number];
+/** Handlers that answer an event; the extension (a process of its own) is measured by its import only. */
+const INVOKED = new Set<Handler>(['firehose', 'kinesis', 'subscription', 'sqs']);
 const VARIANTS = ['baseline', 'single', 'split'] as const;
 type Variant = (typeof VARIANTS)[number];
 
@@ -111,7 +116,7 @@ try {
       logEvents: [{ id: '', timestamp: 1_700_000_000_000, message: 'CWL CONTROL MESSAGE: Checking health' }],
     }),
   ).toString('base64');
-  const emptyEvent: Record<Handler, unknown> = {
+  const emptyEvent: Partial<Record<Handler, unknown>> = {
     firehose: {
       invocationId: 'bench',
       deliveryStreamArn: 'arn:aws:firehose:us-east-1:123456789012:deliverystream/bench',
@@ -142,15 +147,17 @@ try {
   };
 
   const child = `
+const c0 = process.cpuUsage();
 const t0 = performance.now();
 const m = await import(process.argv[1]);
 const t1 = performance.now();
+const c1 = process.cpuUsage(c0);
 let t2 = t1;
 if (process.env.BENCH_EVENT) {
   await m.handler(JSON.parse(process.env.BENCH_EVENT), { getRemainingTimeInMillis: () => 60000 });
   t2 = performance.now();
 }
-process.stdout.write(JSON.stringify({ importMs: t1 - t0, firstAnswerMs: t2 - t0 }));
+process.stdout.write(JSON.stringify({ importMs: t1 - t0, importCpuMs: (c1.user + c1.system) / 1000, firstAnswerMs: t2 - t0 }));
 `;
   const baseEnv: Record<string, string> = {
     PATH: process.env.PATH ?? '',
@@ -170,12 +177,10 @@ process.stdout.write(JSON.stringify({ importMs: t1 - t0, firstAnswerMs: t2 - t0 
       },
     );
     if (r.status !== 0) throw new Error(`${v}/${h}: exit ${r.status}\n${r.stderr}`);
-    return JSON.parse(r.stdout.trim().split('\n').pop() as string) as {
-      importMs: number;
-      firstAnswerMs: number;
-    };
+    return JSON.parse(r.stdout.trim().split('\n').pop() as string) as Sample;
   };
 
+  type Sample = { importMs: number; importCpuMs: number; firstAnswerMs: number };
   const handlers: Record<string, unknown> = {};
   for (const h of HANDLERS) {
     const sizes = Object.fromEntries(
@@ -191,21 +196,20 @@ process.stdout.write(JSON.stringify({ importMs: t1 - t0, firstAnswerMs: t2 - t0 
         ];
       }),
     );
-    const times: Record<string, Record<Variant, { importMs: number; firstAnswerMs: number }>> = {};
+    const times: Record<string, Record<Variant, Sample>> = {};
     // Module import alone (no config involved), then the first answer per configuration.
     for (const [label, env, event] of [
       ['import', {}, false] as const,
-      ...Object.entries(configs).map(([k, f]) => [k, f(h), true] as const),
+      ...(INVOKED.has(h) ? Object.entries(configs).map(([k, f]) => [k, f(h), true] as const) : []),
     ]) {
-      const samples: Record<Variant, { importMs: number[]; firstAnswerMs: number[] }> = {
-        baseline: { importMs: [], firstAnswerMs: [] },
-        single: { importMs: [], firstAnswerMs: [] },
-        split: { importMs: [], firstAnswerMs: [] },
-      };
+      const samples = Object.fromEntries(
+        VARIANTS.map((v) => [v, { importMs: [], importCpuMs: [], firstAnswerMs: [] }]),
+      ) as unknown as Record<Variant, Record<keyof Sample, number[]>>;
       for (let i = 0; i < RUNS; i++)
         for (const v of VARIANTS) {
           const r = once(v, h, env, event);
           samples[v].importMs.push(r.importMs);
+          samples[v].importCpuMs.push(r.importCpuMs);
           samples[v].firstAnswerMs.push(r.firstAnswerMs);
         }
       times[label] = Object.fromEntries(
@@ -213,34 +217,44 @@ process.stdout.write(JSON.stringify({ importMs: t1 - t0, firstAnswerMs: t2 - t0 
           v,
           {
             importMs: Math.round(median(samples[v].importMs) * 10) / 10,
+            importCpuMs: Math.round(median(samples[v].importCpuMs) * 10) / 10,
             firstAnswerMs: Math.round(median(samples[v].firstAnswerMs) * 10) / 10,
           },
         ]),
-      ) as Record<Variant, { importMs: number; firstAnswerMs: number }>;
+      ) as Record<Variant, Sample>;
     }
     const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
+    const answered = INVOKED.has(h);
     const entry = {
       sizes,
       times,
       ratios: {
         bytesSplitVsBaseline: ratio(sizes.split.bytes, sizes.baseline.bytes),
         importSplitVsBaseline: ratio(times.import.split.importMs, times.import.baseline.importMs),
-        firstAnswerDefaultSplitVsBaseline: ratio(
-          times.default.split.firstAnswerMs,
-          times.default.baseline.firstAnswerMs,
-        ),
-        firstAnswerFullSplitVsBaseline: ratio(
-          times['opensearch+s3'].split.firstAnswerMs,
-          times['opensearch+s3'].baseline.firstAnswerMs,
-        ),
+        importCpuSplitVsBaseline: ratio(times.import.split.importCpuMs, times.import.baseline.importCpuMs),
+        ...(answered
+          ? {
+              firstAnswerDefaultSplitVsBaseline: ratio(
+                times.default.split.firstAnswerMs,
+                times.default.baseline.firstAnswerMs,
+              ),
+              firstAnswerFullSplitVsBaseline: ratio(
+                times['opensearch+s3'].split.firstAnswerMs,
+                times['opensearch+s3'].baseline.firstAnswerMs,
+              ),
+            }
+          : {}),
       },
     };
     handlers[h] = entry;
     process.stderr.write(
       `${h}: bytes ${sizes.baseline.bytes} → ${sizes.split.bytes} (${entry.ratios.bytesSplitVsBaseline}×), ` +
-        `import ${times.import.baseline.importMs} → ${times.import.split.importMs} ms, ` +
-        `first answer (default) ${times.default.baseline.firstAnswerMs} → ${times.default.split.firstAnswerMs} ms, ` +
-        `(opensearch+s3) ${times['opensearch+s3'].baseline.firstAnswerMs} → ${times['opensearch+s3'].split.firstAnswerMs} ms\n`,
+        `import ${times.import.baseline.importMs} → ${times.import.split.importMs} ms ` +
+        `(CPU ${times.import.baseline.importCpuMs} → ${times.import.split.importCpuMs} ms)` +
+        (answered
+          ? `, first answer (default) ${times.default.baseline.firstAnswerMs} → ${times.default.split.firstAnswerMs} ms, ` +
+            `(opensearch+s3) ${times['opensearch+s3'].baseline.firstAnswerMs} → ${times['opensearch+s3'].split.firstAnswerMs} ms\n`
+          : '\n'),
     );
   }
   const doc = {

@@ -3,7 +3,7 @@
  * `transforms`, `sinks` and `deadLetter` are validated by each component's own schema, looked up by
  * `type` in the registries, so every problem is reported with its path in one pass.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { BufferConfig } from '../core/buffer/config.js';
 import { shutdownSettings } from '../core/shutdown.js';
 

@@ -4,7 +4,7 @@
  * be secrets. Apart from load.ts so the Lambda handlers, which parse text only when a config is
  * given, do not load the YAML parser at start (bench/lambda-bundles.ts).
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { Registry } from '../core/component.js';
 import { type BufferConfig, bufferConfig } from '../core/buffer/config.js';
 import { LogferryError } from '../core/errors.js';

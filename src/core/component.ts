@@ -4,7 +4,7 @@
  * (strict: unknown keys are refused) and a factory. The config loader builds its schema from these,
  * so adding a component never touches the loader.
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 
 /** Services a factory may need; all optional so pure components need nothing. */
 export interface BuildContext {

@@ -5,7 +5,7 @@
  * and not acknowledged, so the source delivers them again after a restart. A second signal
  * abandons them at once.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Default time SIGTERM/SIGINT wait for deliveries in progress. */
 export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;

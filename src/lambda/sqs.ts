@@ -7,7 +7,7 @@
  * chunkLines, maxBufferedBytes). Enable ReportBatchItemFailures. A bad config throws, so the
  * invocation fails loudly and the messages are redelivered rather than lost.
  */
-import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import type { S3ClientConfig } from '@aws-sdk/client-s3';
 import { clientConfig } from '../aws/clients.js';
 import { secretContext, sharedSecretResolver } from '../aws/secrets.js';
 import { buildSinks, handlerSource } from '../config/build.js';
@@ -25,6 +25,7 @@ import {
   type SqsEvent,
   type SqsHandlerDeps,
 } from '../sources/sqs-s3-handler.js';
+import { lazyS3Client } from '../sources/s3-object/read-object.js';
 
 export function sqsLambdaHandler(
   opts: { env?: NodeJS.ProcessEnv } = {},
@@ -57,7 +58,7 @@ export function sqsLambdaHandler(
     const num = (k: string) => (typeof srcCfg?.[k] === 'number' ? (srcCfg[k] as number) : undefined);
     const graph = { sources: [source], transforms: graphTransforms, sinks: sinkNodes };
     const safety = Number(env.LOGFERRY_DEADLINE_SAFETY_MS);
-    const s3 = new S3Client(clientConfig('s3', { env }) as S3ClientConfig);
+    const s3 = lazyS3Client(clientConfig('s3', { env }) as S3ClientConfig);
     log.info('sqs handler ready', {
       sinks: sinks.map((s) => s.name),
       deadLetter: deadLetter?.type,

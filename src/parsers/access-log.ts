@@ -10,7 +10,7 @@
  * The `[13/Jun/2023:10:42:07 +0000]` time becomes the event time (`timeKeep: true` also keeps
  * `time`); `types` converts further fields. Never throws; a line of another shape is a failure.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ParseFailure, Parser } from '../core/pipeline.js';
 import { createFieldPost, type TimeOptions, timeOptionsShape } from './time.js';
 

@@ -1,5 +1,5 @@
 /** Parser registry: one line per parser format (see core/component.ts). */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Registry } from '../core/component.js';
 import type { Parser } from '../core/pipeline.js';
 import { createEksAuthenticatorParser } from './eks-authenticator.js';

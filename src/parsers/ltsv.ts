@@ -6,7 +6,7 @@
  * as empty strings. A trailing `\r` is ignored. Time options as the regex parser (`timeKey: time`,
  * `timeFormat: '[%d/%b/%Y:%H:%M:%S %z]'`).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { PARSED_FIELDS, type ParseFailure, type Parser } from '../core/pipeline.js';
 import { checkTimeOptions, createFieldPost, type TimeOptions, timeOptionsShape } from './time.js';
 

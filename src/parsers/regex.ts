@@ -9,7 +9,7 @@
  * pattern must have at least one named group. Beware catastrophic backtracking in your pattern:
  * it runs on every record of the streams it is selected for.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { PARSED_FIELDS, type ParseFailure, type Parser } from '../core/pipeline.js';
 import { checkTimeOptions, createFieldPost, type TimeOptions, timeOptionsShape } from './time.js';
 

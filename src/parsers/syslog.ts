@@ -9,7 +9,7 @@
  * true` also keeps `time`); RFC 3164 times have no year or zone: the year is the one that puts the
  * time nearest the record's own (CloudWatch) time, the zone `timeOffset` (UTC by default).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ParseFailure, Parser } from '../core/pipeline.js';
 import type { LogRecord } from '../core/record.js';
 import { parseAnyTime, parseOffset } from './strptime.js';

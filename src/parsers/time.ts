@@ -3,7 +3,7 @@
  * fields object it returns (never copied into the record). The parse transform sets the record's
  * time from it (Fluent Bit's `Time_Key`), unless told not to.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { compileStrptime, parseAnyTime, parseOffset, type TimeParser } from './strptime.js';
 
 export const PARSED_TIME: unique symbol = Symbol.for('logferry.parsedTime');

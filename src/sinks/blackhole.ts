@@ -4,7 +4,7 @@
  * optionally serialise each record (`encode: json`) so a bench includes encoding cost. No limits
  * beyond the batch sizes below; it keeps no records, only counters.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ComponentSpec } from '../core/component.js';
 import { toDocument } from '../core/document.js';
 import type { LogRecord } from '../core/record.js';

@@ -9,7 +9,7 @@
  */
 import { mkdir, open } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ComponentSpec } from '../core/component.js';
 import { type DeadLetter, type DeadLetterSink, serializeDeadLetter } from '../core/dead-letter.js';
 

@@ -1,5 +1,5 @@
 /** The `firehose` sink's config and registry description, apart from its SDK client (src/sinks/firehose.ts). */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ComponentMeta } from '../core/component.js';
 
 export const FIREHOSE_SINK_IAM_ACTIONS = ['firehose:PutRecordBatch'] as const;

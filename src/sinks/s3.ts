@@ -21,7 +21,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createGzip } from 'node:zlib';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { z } from 'zod';
+import * as z from 'zod';
 import { clientConfig } from '../aws/clients.js';
 import { type PartitionKeys, partitionKeys } from '../aws/partition.js';
 import type { BuildContext, ComponentSpec } from '../core/component.js';

@@ -1,5 +1,5 @@
 /** The `sqs` dead-letter sink's config and registry description, apart from its SDK clients (src/sinks/sqs.ts). */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ComponentMeta } from '../core/component.js';
 
 /** Entries per SendMessageBatch (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessageBatch.html). */

@@ -6,7 +6,7 @@
  * the batch as SINK_UNAVAILABLE so the source redelivers. No size limits beyond the batch sizes.
  */
 import type { Writable } from 'node:stream';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ComponentSpec } from '../core/component.js';
 import { toDocument } from '../core/document.js';
 import { LogferryError } from '../core/errors.js';

@@ -1,5 +1,5 @@
 /** The `cloudwatch` source's config and registry description, apart from its SDK client (cloudwatch.ts). */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ComponentMeta } from '../core/component.js';
 import { describeError } from '../core/errors.js';
 import { resolveTime } from './cloudwatch-time.js';

@@ -1,57 +1,12 @@
-/**
- * The `demo` source (like Vector's `demo_logs`): realistic CloudWatch Logs subscription payloads,
- * encoded exactly as CloudWatch sends them (gzip JSON `DATA_MESSAGE`s, plus the occasional
- * `CONTROL_MESSAGE`) and decoded back through the real decode path (`decodeGzipPayload` +
- * `toRecords`), so a demo run exercises what production runs. It covers the EKS control plane
- * (`/aws/eks/<cluster>/cluster`: kube-apiserver-audit JSON events — reads, aws-auth patches,
- * evictions, pod/node deletes, forbidden requests —, kube-apiserver / controller-manager / scheduler
- * klog lines, authenticator key=value lines incl. "access denied"), Lambda (`/aws/lambda/<fn>`,
- * START/END/REPORT platform lines and JSON or tab-separated app lines) and ECS (`ecs/<container>/<task>`).
- * Output is deterministic for a seed and a start time; event times spread over a recent window.
- *
- * Delivery semantics: there is no upstream to redrive, so `ack` only counts outcomes. Limits: with
- * `follow` it runs until the signal aborts; `rate` caps events per second (0 = as fast as possible).
- * The payloads come from the one data generator (log-generator.ts), which the benches use too.
- */
-import { z } from 'zod';
 import { decodeGzipPayload, toRecords } from '../aws/cloudwatch-payload.js';
 import type { ComponentSpec } from '../core/component.js';
 import type { Outcome, OutcomeKind } from '../core/outcome.js';
 import { sleep } from '../core/retry.js';
 import type { Source, SourceEnvelope } from '../core/source.js';
 import { DemoGenerator, type DemoPayload } from './log-generator.js';
+import { type DemoConfig, demoConfig, demoSourceMeta } from './demo-config.js';
 
-export const demoConfig = z.strictObject({
-  type: z.literal('demo'),
-  name: z.string().min(1).optional(),
-  /** Payloads to emit (ignored with `follow`). 400 × 50 = 20,000 events by default. */
-  envelopes: z.number().int().min(0).default(400),
-  /** Log events per DATA_MESSAGE. CloudWatch batches vary; a fixed count keeps totals predictable. */
-  eventsPerEnvelope: z.number().int().min(1).max(10_000).default(50),
-  seed: z.number().int().default(1),
-  /** Keep emitting until interrupted. */
-  follow: z.boolean().default(false),
-  /** Most events per second (0 = unbounded). */
-  rate: z.number().min(0).default(0),
-  /** Event times spread over this many minutes before the start (bounded runs). */
-  windowMinutes: z
-    .number()
-    .positive()
-    .max(7 * 24 * 60)
-    .default(60),
-  /** One envelope in N is a CONTROL_MESSAGE (0 = never). */
-  controlEvery: z.number().int().min(0).default(200),
-  /** One envelope in N is corrupted in transit (truncated gzip) to exercise the dead-letter path (0 = never). */
-  corruptEvery: z.number().int().min(0).default(0),
-  /** AWS account id used as the payload owner. */
-  owner: z
-    .string()
-    .regex(/^\d{12}$/, 'owner must be a 12-digit AWS account id')
-    .default('123456789012'),
-  /** EKS cluster name used in log group names. */
-  cluster: z.string().min(1).default('demo-prod'),
-});
-export type DemoConfig = z.infer<typeof demoConfig>;
+export { type DemoConfig, demoConfig } from './demo-config.js';
 
 export {
   DEMO_MIX,
@@ -144,10 +99,6 @@ export class DemoSource implements Source {
 }
 
 export const demoSpec: ComponentSpec<DemoConfig, Source> = {
-  type: 'demo',
-  iam: [],
-  summary:
-    'Realistic CloudWatch subscription payloads (EKS control plane, Lambda, ECS, control messages), seeded.',
-  schema: demoConfig,
+  ...demoSourceMeta,
   create: (cfg) => new DemoSource(cfg),
 };

@@ -32,7 +32,6 @@ import {
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createGunzip, createInflate } from 'node:zlib';
-import { z } from 'zod';
 import type { BuildContext, ComponentSpec } from '../core/component.js';
 import type { Source, SourceEnvelope } from '../core/source.js';
 import {
@@ -42,70 +41,17 @@ import {
   lineRecords,
   ndjsonRecords,
 } from './http-decode.js';
-import {
-  DEFAULT_ADDRESS,
-  formatAddress,
-  listenError,
-  loadTls,
-  pendingShape,
-  resolveSecretRef,
-  sameSecret,
-  secretRefSchema,
-  sourceName,
-  tlsConfig,
-} from './listen.js';
+import { formatAddress, listenError, loadTls, resolveSecretRef, sameSecret } from './listen.js';
 import { outcomeJoin, type PushStats } from './push-queue.js';
 import { ListenerSource } from './listener-source.js';
+import { FIREHOSE_MAX_ACCESS_KEY_BYTES, type HttpSourceConfig, httpSourceMeta } from './http-config.js';
 
-/** Firehose's largest HTTP endpoint buffer (64 MiB). */
-export const FIREHOSE_MAX_BUFFER_BYTES = 64 * 1024 * 1024;
-/** Firehose limits an access key to 4,096 bytes. */
-export const FIREHOSE_MAX_ACCESS_KEY_BYTES = 4096;
-
-const path = z.string().regex(/^\/[^?#\s]*$/, 'a path starts with `/` and has no query or spaces');
-
-export const httpSourceConfig = z
-  .strictObject({
-    type: z.literal('http'),
-    name: sourceName,
-    /** Interface to listen on (default 127.0.0.1: this machine only). */
-    address: z.string().min(1).default(DEFAULT_ADDRESS),
-    /** TCP port (0 = any free port). */
-    port: z.number().int().min(0).max(65535).default(9880),
-    /** Path of the Firehose HTTP endpoint protocol (POST). */
-    firehosePath: path.default('/firehose'),
-    /** Path of plain POSTs (text lines or NDJSON, see `format`). */
-    path: path.default('/'),
-    /** Body of plain POSTs: one record per line (`lines`) or one JSON document per line (`ndjson`). */
-    format: z.enum(['lines', 'ndjson']).default('lines'),
-    /** Shared key (secret reference): `X-Amz-Firehose-Access-Key` or `Authorization: Bearer`. */
-    accessKey: secretRefSchema('accessKey').optional(),
-    tls: tlsConfig.optional(),
-    /** Largest body as sent (413 above). */
-    maxBodyBytes: z
-      .number()
-      .int()
-      .min(1024)
-      .max(1024 * 1024 * 1024)
-      .default(FIREHOSE_MAX_BUFFER_BYTES),
-    /** Largest body after `Content-Encoding: gzip`/`deflate` (413 above; refuses gzip bombs). */
-    maxDecodedBytes: z
-      .number()
-      .int()
-      .min(1024)
-      .max(4 * 1024 * 1024 * 1024)
-      .default(256 * 1024 * 1024),
-    ...pendingShape,
-    /** `meta.logGroup` of records that are not CloudWatch payloads (default: the source name). */
-    logGroup: z.string().min(1).optional(),
-    /** Tag (`fields.tag`) of every record. */
-    tag: z.string().min(1).optional(),
-  })
-  .superRefine((c, ctx) => {
-    if (c.firehosePath === c.path)
-      ctx.addIssue({ code: 'custom', path: ['path'], message: '`path` and `firehosePath` must differ' });
-  });
-export type HttpSourceConfig = z.infer<typeof httpSourceConfig>;
+export {
+  FIREHOSE_MAX_ACCESS_KEY_BYTES,
+  FIREHOSE_MAX_BUFFER_BYTES,
+  httpSourceConfig,
+  type HttpSourceConfig,
+} from './http-config.js';
 
 export interface HttpSourceStats extends PushStats {
   requests: number;
@@ -415,12 +361,6 @@ function bearer(req: IncomingMessage): string | undefined {
 }
 
 export const httpSourceSpec: ComponentSpec<HttpSourceConfig, Source> = {
-  type: 'http',
-  summary:
-    'Listens for Amazon Data Firehose HTTP endpoint deliveries and plain text-lines/NDJSON POSTs; answers only after the records have an outcome (413/429 push-back, optional TLS and access key).',
-  schema: httpSourceConfig,
-  // Listens only; an access key in SSM or Secrets Manager needs ssm:GetParameter or
-  // secretsmanager:GetSecretValue on that one secret.
-  iam: [],
+  ...httpSourceMeta,
   create: (cfg, ctx) => new HttpSource(cfg, ctx),
 };

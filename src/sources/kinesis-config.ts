@@ -1,5 +1,5 @@
 /** The `kinesis` source's config and registry description, apart from its SDK client (kinesis.ts). */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ComponentMeta } from '../core/component.js';
 
 /** GetRecords: at most 10,000 records per call — https://docs.aws.amazon.com/kinesis/latest/APIReference/API_GetRecords.html */

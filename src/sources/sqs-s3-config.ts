@@ -1,5 +1,5 @@
 /** The `sqs-s3` source's config and registry description, apart from its SDK clients (sqs-s3.ts). */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ComponentMeta } from '../core/component.js';
 import { DEFAULT_MAX_LINE_BYTES } from './s3-object/lines.js';
 

@@ -15,29 +15,13 @@
  */
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
-import { z } from 'zod';
 import { type LinesContext, lineToRecord, parseObjectLine } from '../aws/cloudwatch-payload.js';
 import type { BuildContext, ComponentSpec } from '../core/component.js';
 import type { LogRecord } from '../core/record.js';
 import type { Source, SourceEnvelope } from '../core/source.js';
+import { type StdinSourceConfig, stdinSourceMeta } from './stdin-config.js';
 
-export const stdinSourceConfig = z.strictObject({
-  type: z.literal('stdin'),
-  name: z.string().min(1).optional(),
-  format: z.enum(['lines', 'ndjson', 'auto']).default('auto'),
-  logGroup: z.string().min(1).default('stdin'),
-  logStream: z.string().min(1).default('stdin'),
-  /** Lines per envelope at most. */
-  batchLines: z.number().int().min(1).max(100_000).default(1_000),
-  /** Longer lines are cut into pieces of this many characters. */
-  maxLineBytes: z
-    .number()
-    .int()
-    .min(1_024)
-    .default(4 * 1024 * 1024),
-});
-
-export type StdinSourceConfig = z.infer<typeof stdinSourceConfig>;
+export { stdinSourceConfig, type StdinSourceConfig } from './stdin-config.js';
 
 export interface StdinSourceStats {
   lines: number;
@@ -156,9 +140,6 @@ export class StdinSource implements Source {
 }
 
 export const stdinSourceSpec: ComponentSpec<StdinSourceConfig, StdinSource> = {
-  type: 'stdin',
-  iam: [],
-  summary: 'Reads standard input to EOF: text lines, NDJSON, or both (format: lines|ndjson|auto).',
-  schema: stdinSourceConfig,
+  ...stdinSourceMeta,
   create: (config, ctx) => new StdinSource(config, ctx),
 };

@@ -22,74 +22,23 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { type AddressInfo, createServer as createTcpServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
-import { z } from 'zod';
 import type { BuildContext, ComponentSpec } from '../core/component.js';
 import type { Parser } from '../core/pipeline.js';
 import { isParseFailure } from '../core/pipeline.js';
 import type { LogRecord } from '../core/record.js';
 import type { Source } from '../core/source.js';
-import { parseOffset } from '../parsers/strptime.js';
 import { createSyslogParser } from '../parsers/syslog.js';
 import { parsedTime } from '../parsers/time.js';
-import {
-  DEFAULT_ADDRESS,
-  formatAddress,
-  listenError,
-  loadTls,
-  pendingShape,
-  sourceName,
-  tlsConfig,
-} from './listen.js';
+import { formatAddress, listenError, loadTls } from './listen.js';
 import type { PushStats } from './push-queue.js';
 import { ListenerSource } from './listener-source.js';
+import { type SyslogSourceConfig, syslogSourceMeta } from './syslog-config.js';
 
 /** Records gathered from UDP datagrams before they are handed over as one envelope. */
 const UDP_BATCH_RECORDS = 1000;
 const OVERFLOW_WARN_MS = 10_000;
 
-export const syslogSourceConfig = z
-  .strictObject({
-    type: z.literal('syslog'),
-    name: sourceName,
-    /** Transports to listen on (the same port number for both). */
-    mode: z.enum(['udp', 'tcp', 'both']).default('both'),
-    /** Interface to listen on (default 127.0.0.1: this machine only). */
-    address: z.string().min(1).default(DEFAULT_ADDRESS),
-    /** Port (0 = any free port; with `both`, TCP's port is used for UDP too). */
-    port: z.number().int().min(0).max(65535).default(5140),
-    /** Open TCP connections at most (more are refused until one closes). */
-    maxConnections: z.number().int().min(1).default(1000),
-    /** TLS on TCP (RFC 5425). */
-    tls: tlsConfig.optional(),
-    /** Message format: told apart per message, or required. */
-    format: z.enum(['auto', 'rfc5424', 'rfc3164']).default('auto'),
-    /** TCP framing: octet counting (RFC 6587 3.4.1), newline (3.4.2), or told apart per message. */
-    framing: z.enum(['auto', 'octet-counting', 'newline']).default('auto'),
-    /** Zone of RFC 3164 times, which carry none (`+0200`); default UTC. */
-    timeOffset: z.string().optional(),
-    maxMessageBytes: z
-      .number()
-      .int()
-      .min(480)
-      .max(16 * 1024 * 1024)
-      .default(256 * 1024),
-    ...pendingShape,
-    /** `meta.logGroup` of every record (default: the source name). */
-    logGroup: z.string().min(1).optional(),
-    /** Tag (`fields.tag`) of every record. */
-    tag: z.string().min(1).optional(),
-  })
-  .superRefine((c, ctx) => {
-    if (c.tls && c.mode === 'udp')
-      ctx.addIssue({ code: 'custom', path: ['tls'], message: 'tls needs mode tcp or both (UDP has no TLS)' });
-    if (c.timeOffset !== undefined && parseOffset(c.timeOffset) === undefined)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['timeOffset'],
-        message: 'timeOffset is a fixed offset such as +0200 or -06:00',
-      });
-  });
-export type SyslogSourceConfig = z.infer<typeof syslogSourceConfig>;
+export { type SyslogSourceConfig, syslogSourceConfig } from './syslog-config.js';
 
 export interface SyslogSourceStats extends PushStats {
   tcp: { connections: number; messages: number; framingErrors: number };
@@ -425,10 +374,6 @@ export class SyslogSource extends ListenerSource<{ tcp?: AddressInfo; udp?: Addr
 }
 
 export const syslogSourceSpec: ComponentSpec<SyslogSourceConfig, Source> = {
-  type: 'syslog',
-  summary:
-    'Receives RFC 5424/3164 syslog over UDP and TCP (octet counting or newline framing, optional TLS), parsed into fields; TCP is flow-controlled, UDP cannot be acknowledged (overflow counted).',
-  schema: syslogSourceConfig,
-  iam: [],
+  ...syslogSourceMeta,
   create: (cfg, ctx) => new SyslogSource(cfg, ctx),
 };

@@ -11,7 +11,7 @@
  *
  * Existing fields are kept unless `overwrite: true`. Never drops a record.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { BuildContext } from '../core/component.js';
 import type { Transform } from '../core/pipeline.js';
 import type { LogRecord } from '../core/record.js';

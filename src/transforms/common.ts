@@ -3,7 +3,7 @@
  * paths and regular expressions (each refusing bad input with a sentence), and field access on a
  * record's parsed fields by dotted path.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { SYSTEM_FIELDS } from '../core/document.js';
 import type { LogRecord } from '../core/record.js';
 import { compileCondition, compileValueExpression, recordFieldGetter } from '../query/condition.js';

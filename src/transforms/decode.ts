@@ -8,7 +8,7 @@
  * never rewritten). A field that is missing, not a string or does not decode is left as it is
  * (`onError: annotate` adds `@decodeError`). Never drops a record.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Transform } from '../core/pipeline.js';
 import { decodeEscaped, decodeJsonString } from '../parsers/decoders.js';
 import { fieldPath, writableFieldSchema } from './common.js';

@@ -11,7 +11,7 @@
  * key longer than 128 characters is remembered as its SHA-256 digest.
  */
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Transform } from '../core/pipeline.js';
 import type { LogRecord } from '../core/record.js';
 import { mustCompileExpression } from '../query/condition.js';

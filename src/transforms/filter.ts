@@ -5,7 +5,7 @@
  * together, a record is kept only when every test says keep. Dropped records are counted as
  * `dropped FILTERED`. A record whose field is missing fails `condition` and `regex` (not `exclude`).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Transform } from '../core/pipeline.js';
 import { mustCompileCondition } from '../query/condition.js';
 import { conditionSchema, flagsSchema, recordReader, regexSchema } from './common.js';

@@ -24,7 +24,7 @@ import {
   registeredSecrets,
   secretsVersion,
 } from '../core/secrets-registry.js';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { BuildContext } from '../core/component.js';
 import { LogferryError } from '../core/errors.js';
 import type { Transform } from '../core/pipeline.js';

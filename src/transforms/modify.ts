@@ -15,7 +15,7 @@
  * (`@message`, `@timestamp`, …) is refused at load. Never drops a record.
  */
 import { createHash, createHmac } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { BuildContext } from '../core/component.js';
 import type { Transform } from '../core/pipeline.js';
 import type { LogRecord } from '../core/record.js';

@@ -11,7 +11,7 @@
  *
  * Neither drops records nor touches system fields.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Transform } from '../core/pipeline.js';
 import { fieldPath, writableFieldSchema } from './common.js';
 

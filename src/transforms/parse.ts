@@ -16,7 +16,7 @@
  *
  * Never throws: parsers return failures, they do not raise them.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { isParseFailure, type Parser, type Transform } from '../core/pipeline.js';
 import type { LogRecord } from '../core/record.js';
 import { parsers } from '../parsers/index.js';

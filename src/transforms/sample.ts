@@ -7,7 +7,7 @@
  * `exclude` is true, are always kept (e.g. sample only successful reads; keep every error). Records
  * whose key is missing are kept (sampling needs something to hash).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Transform } from '../core/pipeline.js';
 import { mustCompileCondition, mustCompileExpression } from '../query/condition.js';
 import { toStr } from '../query/values.js';

@@ -12,7 +12,7 @@
  * Memory is bounded: at most `maxKeys` keys are tracked per window; records of further keys share
  * one overflow budget of `threshold` records, so a flood of distinct keys cannot grow the state.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Transform } from '../core/pipeline.js';
 import type { LogRecord } from '../core/record.js';
 import { mustCompileCondition, mustCompileExpression } from '../query/condition.js';

@@ -10,7 +10,7 @@
  *     buffer: { type: disk, maxBytes: 1GiB, whenFull: block }
  * ```
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Default in-memory bound per sink: records held in batches and deliveries. */
 export const DEFAULT_MEMORY_MAX_RECORDS = 100_000;

@@ -4,7 +4,7 @@
  * own with only their service's options. Every form is checked by one function and normalised to
  * `HttpSinkConfig` (the `http` form with its flavor) before a sink is built.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { LOGZIO_MAX_LINE_BYTES, LOGZIO_MAX_REQUEST_BYTES, DEFAULT_TIMEOUT_MS } from './limits.js';
 
 export const FLAVORS = ['logzio', 'splunk-hec', 'loki', 'ndjson'] as const;

@@ -2,7 +2,7 @@
  * The `opensearch` sink's configuration: its options schema and the limits it enforces (named
  * constants with their sources). See sink.ts for what the sink does.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ComponentMeta } from '../../core/component.js';
 import { describeError } from '../../core/errors.js';
 import { compileIndexTemplate } from './index-name.js';

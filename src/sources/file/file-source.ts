@@ -16,7 +16,7 @@
  * and the daemon's `Source` contract.
  */
 import { basename, join, resolve } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { BuildContext, ComponentSpec, Logger } from '../../core/component.js';
 import { stateDir } from '../../core/data-dir.js';
 import type { Outcome } from '../../core/outcome.js';

@@ -1,7 +1,7 @@
 /** Shared helpers for the file source tests: run a source in the background, wait for conditions. */
 import { DELIVERED, type Outcome } from '../../core/outcome.js';
 import type { SourceEnvelope } from '../../core/source.js';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { FileSource, fileSourceConfig } from './file-source.js';
 
 export async function waitFor(cond: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {

@@ -16,7 +16,8 @@
  *  - anything else (AccessDenied, throttling, network) throws `ObjectReadError`: retriable, the
  *    caller leaves the message for redelivery and nothing is acknowledged past what was read.
  */
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
+import { cjsNamespace } from '../../aws/clients.js';
 import { describeError } from '../../core/errors.js';
 import type { SourceEnvelope } from '../../core/source.js';
 import { emptyLineStats, type LineOptions, type LineStats, objectLines } from './lines.js';
@@ -59,6 +60,27 @@ export interface ReadOutcome {
 
 type S3Api = Pick<S3Client, 'send'>;
 
+type S3Sdk = typeof import('@aws-sdk/client-s3');
+let sdk: Promise<S3Sdk> | undefined;
+/**
+ * @aws-sdk/client-s3, imported on first use: the `sqs` Lambda handler's start path must not carry
+ * the S3 client (about half a megabyte of Smithy and SDK code), only its first object read does.
+ */
+function s3Sdk(): Promise<S3Sdk> {
+  sdk ??= import('@aws-sdk/client-s3').then((m) => cjsNamespace(m, 'GetObjectCommand'));
+  return sdk;
+}
+
+/** An S3 API for {@link readObject} whose client (and SDK) is created on its first request. */
+export function lazyS3Client(config: S3ClientConfig): S3Api {
+  let client: Promise<S3Client> | undefined;
+  const send = async (command: unknown, options?: unknown) => {
+    client ??= s3Sdk().then((m) => new m.S3Client(config));
+    return (await client).send(command as never, options as never);
+  };
+  return { send: send as unknown as S3Client['send'] };
+}
+
 function errName(e: unknown): string {
   return (e as { name?: string; Code?: string })?.name ?? (e as { Code?: string })?.Code ?? '';
 }
@@ -80,6 +102,7 @@ export async function* readObject(
   const start = opts.skipThrough ?? 0;
   let body: (AsyncIterable<Uint8Array> & { destroy?: () => void }) | undefined;
   let lastModified: number | undefined;
+  const { GetObjectCommand } = await s3Sdk();
   try {
     const res = await s3.send(
       new GetObjectCommand({
