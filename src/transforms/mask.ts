@@ -14,7 +14,8 @@
  * pre-filter per string of 4+ characters (native `indexOf` scans for each pattern's anchor and a
  * right-to-left key check at each `:`/`=`; see `buildPrefilter`), the combined regex only where the
  * pre-filter cannot rule a match out, a replace pass only when it matched, no allocation when
- * nothing matches; sensitive-key decisions are cached. Limits: pattern-based, so it lowers but does
+ * nothing matches; a parsed value found verbatim in a message the pre-filter cleared skips it (see
+ * maskValue); sensitive-key decisions are cached. Limits: pattern-based, so it lowers but does
  * not remove the risk of leaking secrets with unusual shapes; literal secrets shorter than
  * MIN_SECRET_LENGTH are ignored (they would mangle ordinary text).
  */
