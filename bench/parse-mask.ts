@@ -117,21 +117,28 @@ const naiveMask: Transform = {
 
 // ---- run ----------------------------------------------------------------------------------------
 
-function runOnce(stages: Transform[], records: LogRecord[]): number {
+/** Wall and CPU milliseconds of one pass (CPU time is the steadier figure on a shared machine). */
+function runOnce(stages: Transform[], records: LogRecord[]): { wall: number; cpu: number } {
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   for (const r of records) {
     let cur: LogRecord = r;
     for (const s of stages) cur = s.apply(cur) as LogRecord;
   }
-  return performance.now() - t0;
+  const wall = performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  return { wall, cpu: (c.user + c.system) / 1000 };
 }
 
 interface Scenario {
   name: string;
   make: () => Transform[];
   times: number[];
+  cpu: number[];
   sample: LogRecord[];
 }
+
+const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 function report(sc: Scenario, total: number, bytes: number): void {
   const times = [...sc.times].sort((a, b) => a - b);
@@ -141,7 +148,7 @@ function report(sc: Scenario, total: number, bytes: number): void {
   ).length;
   const withFields = sc.sample.filter((r) => Object.keys(r.fields).length > 0).length;
   console.log(
-    `${sc.name.padEnd(22)} ${((total / ms) * 1000).toFixed(0).padStart(9)} rec/s ${((bytes / 2 ** 20 / ms) * 1000).toFixed(1).padStart(7)} MB/s  median ${ms.toFixed(1).padStart(7)} ms (min ${times[0].toFixed(1)})  parsed ${withFields}/${total}  secrets left ${leaked}`,
+    `${sc.name.padEnd(22)} ${((total / ms) * 1000).toFixed(0).padStart(9)} rec/s ${((bytes / 2 ** 20 / ms) * 1000).toFixed(1).padStart(7)} MB/s  median ${ms.toFixed(1).padStart(7)} ms (min ${times[0].toFixed(1)}, CPU ${med(sc.cpu).toFixed(1)})  parsed ${withFields}/${total}  secrets left ${leaked}`,
   );
 }
 
@@ -152,16 +159,23 @@ console.log(
 );
 
 const scenarios: Scenario[] = [
-  { name: 'naive-parse', make: () => [naiveParse], times: [], sample: [] },
-  { name: 'auto-parse', make: () => [parseStage({ select: createAutoSelect() })], times: [], sample: [] },
-  { name: 'naive-parse+mask', make: () => [naiveParse, naiveMask], times: [], sample: [] },
+  { name: 'naive-parse', make: () => [naiveParse], times: [], cpu: [], sample: [] },
+  {
+    name: 'auto-parse',
+    make: () => [parseStage({ select: createAutoSelect() })],
+    times: [],
+    cpu: [],
+    sample: [],
+  },
+  { name: 'naive-parse+mask', make: () => [naiveParse, naiveMask], times: [], cpu: [], sample: [] },
   {
     name: 'auto-parse+mask',
     make: () => [parseStage({ select: createAutoSelect() }), createMaskTransform()],
     times: [],
+    cpu: [],
     sample: [],
   },
-  { name: 'mask-only (unparsed)', make: () => [createMaskTransform()], times: [], sample: [] },
+  { name: 'mask-only (unparsed)', make: () => [createMaskTransform()], times: [], cpu: [], sample: [] },
   // The pattern set before issue 8 added GitHub/Slack/Stripe/Google keys, API-key headers and the
   // random-value rule: what those cost, measured in the same run.
   {
@@ -180,6 +194,7 @@ const scenarios: Scenario[] = [
       }),
     ],
     times: [],
+    cpu: [],
     sample: [],
   },
 ];
@@ -187,9 +202,16 @@ const scenarios: Scenario[] = [
 for (let round = 0; round < ROUNDS; round++) {
   for (const sc of scenarios) {
     const records = fresh(protos);
-    sc.times.push(runOnce(sc.make(), records));
+    const t = runOnce(sc.make(), records);
+    sc.times.push(t.wall);
+    sc.cpu.push(t.cpu);
     sc.sample = round === ROUNDS - 1 ? records : [];
   }
 }
 for (const sc of scenarios) report(sc, protos.length, bytes);
+// Ratios by median CPU time, in this run: how much faster than the naive baselines.
+const cpuOf = (name: string) => med(scenarios.find((s) => s.name === name)!.cpu);
+console.log(
+  `CPU ratios: auto-parse = ${(cpuOf('naive-parse') / cpuOf('auto-parse')).toFixed(2)}x naive-parse, auto-parse+mask = ${(cpuOf('naive-parse+mask') / cpuOf('auto-parse+mask')).toFixed(2)}x naive-parse+mask`,
+);
 console.log(`peak rss ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { isParseFailure } from '../core/pipeline.js';
 import type { LogRecord } from '../core/record.js';
-import { createKlogParser, klogYear } from './klog.js';
+import { mulberry32 } from '../core/prng.js';
+import { createKlogParser, KLOG_HEADER, klogYear, parseKlog } from './klog.js';
 
 const at = (iso: string) =>
   ({ timestamp: Date.parse(iso), message: '', fields: {}, meta: {} }) as unknown as LogRecord;
@@ -121,5 +122,57 @@ describe('klogYear: the month cache gives what a Date per line gives', () => {
         for (let month = 1; month <= 12; month++) expect(klogYear(month, ms)).toBe(direct(month, ms));
     // Not a finite time: the current year's rule, as before.
     expect(klogYear(6, Number.NaN)).toBe(direct(6, Date.now()));
+  });
+
+  it('reads the header exactly as KLOG_HEADER matches it, on real and mutated lines', () => {
+    const r = mulberry32(3);
+    const lines = [
+      'I0613 10:42:07.123456      11 controller.go:611] quota admission added evaluator for: leases',
+      'W1231 23:59:59.999999 1 a:1]x',
+      'E0101 00:00:00.000000 123456789012345678901 file.go:99999999999999999999] big numbers',
+      'F0613 10:42:07.000001       1 server.go:100]',
+      'I0613 10:42:07.123456 11 a b.go:1] space in file',
+      'I0613 10:42:07.12345 11 a.go:1] short fraction',
+      'I0613 10:42:07.123456 11 a.go:] no line',
+      'I0613 10:42:07.123456 11 :1] no file',
+      'I0613 10:42:07.123456 a.go:1] no thread',
+      'I0613 10:42:07.123456 11  a.go:1] two spaces',
+    ];
+    const alphabet = 'IWEFX0123456789 :.]ab\u00e9';
+    let matched = 0;
+    for (let n = 0; n < 20_000; n++) {
+      let s = lines[n % lines.length];
+      const edits = Math.floor(r() * 3);
+      for (let k = 0; k < edits; k++) {
+        const at = Math.floor(r() * (s.length + 1));
+        const c = alphabet[Math.floor(r() * alphabet.length)];
+        const op = r();
+        s =
+          op < 0.4
+            ? s.slice(0, at) + c + s.slice(at + 1)
+            : op < 0.7
+              ? s.slice(0, at) + c + s.slice(at)
+              : s.slice(0, at) + s.slice(at + 1);
+      }
+      const m = KLOG_HEADER.exec(s);
+      const got = parseKlog(s, JUNE.timestamp, false);
+      if (!m) {
+        expect(isParseFailure(got), s).toBe(true);
+        continue;
+      }
+      matched++;
+      expect(got, s).toEqual({
+        level: { I: 'info', W: 'warning', E: 'error', F: 'fatal' }[m[1]],
+        // The event time is in June: every month reads as 2023.
+        time: `2023-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}.${m[7]}Z`,
+        threadId: Number(m[8]),
+        file: m[9],
+        line: Number(m[10]),
+        msg: s.slice(m[0].length),
+      });
+    }
+    // Both answers are exercised.
+    expect(matched).toBeGreaterThan(2000);
+    expect(matched).toBeLessThan(18_000);
   });
 });

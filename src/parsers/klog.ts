@@ -22,8 +22,9 @@ export interface KlogOptions {
 
 const LEVELS: Record<string, string> = { I: 'info', W: 'warning', E: 'error', F: 'fatal' };
 
-// Lmmdd hh:mm:ss.uuuuuu threadid file:line] msg
-const HEADER = /^([IWEF])(\d\d)(\d\d) (\d\d):(\d\d):(\d\d)\.(\d{6}) +(\d+) ([^ :\]]+):(\d+)\] ?/;
+// Lmmdd hh:mm:ss.uuuuuu threadid file:line] msg — what `scanHeader` reads, as a regular expression
+// (the tests hold the scanner to it):
+export const KLOG_HEADER = /^([IWEF])(\d\d)(\d\d) (\d\d):(\d\d):(\d\d)\.(\d{6}) +(\d+) ([^ :\]]+):(\d+)\] ?/;
 const FLAG = /^FLAG: --([^=]+)=(.*)$/s;
 
 const NOT_KLOG: ParseFailure = Object.freeze({ error: 'not a klog line' }) as ParseFailure;
@@ -52,23 +53,75 @@ export function klogYear(month: number, eventMs: number): number {
   return year;
 }
 
+const isDigit = (c: number): boolean => c >= 48 && c <= 57;
+/** Where `scanHeader` found the thread id, file and line: [start, end) each. */
+let threadAt = 0;
+let threadEnd = 0;
+let fileAt = 0;
+let fileEnd = 0;
+let lineEnd = 0;
+
+/**
+ * Reads a klog header as KLOG_HEADER matches it, by character codes (no match array, no capture
+ * strings): the end of the header, or -1. Sets threadAt…lineEnd.
+ */
+function scanHeader(text: string): number {
+  const n = text.length;
+  if (n < 28) return -1;
+  const c0 = text.charCodeAt(0);
+  if (c0 !== 73 && c0 !== 87 && c0 !== 69 && c0 !== 70) return -1; // I W E F
+  // `mmdd hh:mm:ss.uuuuuu`: digits but at 5 (space), 8 and 11 (colons), 14 (dot).
+  if (text.charCodeAt(5) !== 32 || text.charCodeAt(8) !== 58 || text.charCodeAt(11) !== 58) return -1;
+  if (text.charCodeAt(14) !== 46) return -1;
+  for (let i = 1; i <= 20; i++) {
+    if (i !== 5 && i !== 8 && i !== 11 && i !== 14 && !isDigit(text.charCodeAt(i))) return -1;
+  }
+  let i = 21;
+  if (text.charCodeAt(i) !== 32) return -1;
+  while (text.charCodeAt(i) === 32) i++;
+  threadAt = i;
+  while (isDigit(text.charCodeAt(i))) i++;
+  if (i === threadAt || text.charCodeAt(i) !== 32) return -1;
+  threadEnd = i++;
+  fileAt = i;
+  for (; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 32 || c === 58 || c === 93) break; // space : ]
+  }
+  if (i === fileAt || text.charCodeAt(i) !== 58) return -1;
+  fileEnd = i++;
+  const lineAt = i;
+  while (isDigit(text.charCodeAt(i))) i++;
+  if (i === lineAt || text.charCodeAt(i) !== 93) return -1;
+  lineEnd = i++;
+  return text.charCodeAt(i) === 32 ? i + 1 : i;
+}
+
+/** A run of ASCII digits as a number: by arithmetic when exact (≤ 15 digits), else as Number() reads it. */
+function digits(text: string, from: number, to: number): number {
+  if (to - from > 15) return Number(text.slice(from, to));
+  let v = 0;
+  for (let i = from; i < to; i++) v = v * 10 + (text.charCodeAt(i) - 48);
+  return v;
+}
+
 export function parseKlog(
   text: string,
   eventMs: number,
   structured = true,
 ): Record<string, unknown> | ParseFailure {
-  const m = HEADER.exec(text);
-  if (!m) return NOT_KLOG;
-  const month = Number(m[2]);
+  const start = scanHeader(text);
+  if (start < 0) return NOT_KLOG;
+  const month = (text.charCodeAt(1) - 48) * 10 + text.charCodeAt(2) - 48;
   const year = klogYear(month, eventMs);
   const fields: Record<string, unknown> = {
-    level: LEVELS[m[1]],
-    time: `${year}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}.${m[7]}Z`,
-    threadId: Number(m[8]),
-    file: m[9],
-    line: Number(m[10]),
+    level: LEVELS[text[0]],
+    // `mmdd hh:mm:ss.uuuuuu` as `yyyy-mm-ddThh:mm:ss.uuuuuuZ`.
+    time: `${year}-${text.slice(1, 3)}-${text.slice(3, 5)}T${text.slice(6, 21)}Z`,
+    threadId: digits(text, threadAt, threadEnd),
+    file: text.slice(fileAt, fileEnd),
+    line: digits(text, fileEnd + 1, lineEnd),
   };
-  const start = m[0].length;
   if (structured && text.charCodeAt(start) === 34) {
     // Structured logging: "message" key="value" ...
     const q = readQuoted(text, start);

@@ -577,6 +577,9 @@ describe('bulk document built directly (fast path) equals JSON.stringify(toDocum
     const sink = await createOpenSearchSink(
       opensearchSinkConfig.parse({ type: 'opensearch', url: 'http://127.0.0.1:1' }),
     );
+    const noIds = await createOpenSearchSink(
+      opensearchSinkConfig.parse({ type: 'opensearch', url: 'http://127.0.0.1:1', documentId: 'none' }),
+    );
     const proto = Object.create({ inherited: 'x' }) as Record<string, unknown>;
     proto.own = 1;
     const fieldsList: Record<string, unknown>[] = [
@@ -605,18 +608,32 @@ describe('bulk document built directly (fast path) equals JSON.stringify(toDocum
     let n = 0;
     for (const meta of metas)
       for (const fields of fieldsList)
-        for (const timestamp of [Date.UTC(2026, 10, 22, 7, 5, 9, 123), 0, -1, 253402300800000]) {
+        for (const timestamp of [
+          Date.UTC(2026, 10, 22, 7, 5, 9, 123),
+          0,
+          -1,
+          1.5,
+          253402300799999,
+          253402300800000,
+        ]) {
           const r = rec({ fields, timestamp, message: 'm "quoted"\n\t\u0001' }, meta);
           const enc = sink.encode(r);
           if ('reject' in enc) throw new Error(enc.reject);
           const [, doc] = enc.data.split('\n');
           expect(doc).toBe(JSON.stringify(toDocument(r, 'iso')));
+          // The byte count summed from the parts is the encoded line's, with and without `_id`.
+          expect(enc.bytes).toBe(Buffer.byteLength(enc.data));
+          const plain = noIds.encode(r);
+          if ('reject' in plain) throw new Error(plain.reject);
+          expect(plain.data.split('\n')[1]).toBe(doc);
+          expect(plain.bytes).toBe(Buffer.byteLength(plain.data));
           n++;
         }
-    expect(n).toBe(metas.length * fieldsList.length * 4);
+    expect(n).toBe(metas.length * fieldsList.length * 6);
     // Invalid dates and unserialisable fields are still rejected as before.
     expect(sink.encode(rec({ timestamp: 8.64e15 + 1 }))).toMatchObject({ code: 'SINK_REJECTED' });
     expect(sink.encode(rec({ fields: { b: 10n } }))).toMatchObject({ code: 'SINK_REJECTED' });
     await sink.close();
+    await noIds.close();
   });
 });

@@ -412,6 +412,16 @@ describe('mask: the pre-filter (fast path) never hides a match from the combined
       const hit = pats.test?.test(s) ?? false;
       const may = mayMatch(s);
       if (hit && !may) throw new Error(`pre-filter missed a match: ${JSON.stringify(s)}`);
+      // What the masker's verbatim-value shortcut rests on: a string the pre-filter rules out has no
+      // part it lets through, nor any part the combined pattern matches.
+      if (!may && s.length > 0) {
+        for (let k = 0; k < 4; k++) {
+          const a = Math.floor(r() * s.length);
+          const sub = s.slice(a, a + 1 + Math.floor(r() * (s.length - a)));
+          if (mayMatch(sub) || (pats.test?.test(sub) ?? false))
+            throw new Error(`part ${JSON.stringify(sub)} of ruled-out ${JSON.stringify(s)} may match`);
+        }
+      }
       if (hit) matched++;
       if (!may) filtered++;
     }
@@ -443,6 +453,88 @@ describe('mask: the pre-filter (fast path) never hides a match from the combined
       ['ſecret=x ſession=y', 'ſecret=x ſession=y'],
     ];
     for (const [input, expected] of cases) expect(m.maskString(input)).toBe(expected);
+  });
+});
+
+describe('mask: parsed values found verbatim in a clean message skip the pre-filter', () => {
+  const rec = (message: string, fields: Record<string, unknown>): LogRecord => ({
+    timestamp: 0,
+    message,
+    fields,
+    meta: { owner: '1', logGroup: 'g', logStream: 's', id: '1', source: 't', ackId: 'a' },
+  });
+  it('still masks values that are not in the message as they are (escaped, reordered, added)', () => {
+    const m = createMasker();
+    // JSON escapes: the parsed value reads `password=hunter2`, the message does not.
+    const escaped = '{"note":"pass\\u0077ord=hunter2","a":"x"}';
+    const r1 = rec(escaped, JSON.parse(escaped));
+    expect(r1.fields.note).toBe('password=hunter2');
+    m.maskRecord(r1);
+    expect(r1.fields.note).toBe('password=****');
+    expect(r1.message).toBe(escaped);
+    // A value found earlier in the text than the last one matched, and values another stage added.
+    const r2 = rec('{"b":"plain text here","a":"more text"}', {
+      a: 'more text',
+      b: 'plain text here',
+      extra: 'Bearer abcdefgh1234',
+      nested: { list: ['token=abc', 'plain text here'] },
+    });
+    m.maskRecord(r2);
+    expect(r2.fields).toEqual({
+      a: 'more text',
+      b: 'plain text here',
+      extra: 'Bearer ****',
+      nested: { list: ['token=****', 'plain text here'] },
+    });
+    // Key-based masking does not depend on the message.
+    const r3 = rec('{"password":"hunter2hunter2"}', {
+      password: 'hunter2hunter2',
+      tokenValue: 'a1B2c3D4e5F6g7H8',
+    });
+    m.maskRecord(r3);
+    expect(r3.message).toBe('{"password":"****"}');
+    expect(r3.fields).toEqual({ password: '****', tokenValue: '****' });
+  });
+  it('answers as masking each string alone would, over records parsed from random clean and unclean lines', () => {
+    const m = createMasker();
+    const r = mulberry32(5);
+    const words = [
+      'alpha',
+      'token',
+      'pass',
+      'word',
+      '=',
+      ':',
+      ' ',
+      'Bearer ',
+      'abc123XYZ789def0',
+      '"',
+      '\\',
+      '_',
+      'ghp',
+      'AKIA',
+      'x',
+    ];
+    for (let n = 0; n < 3000; n++) {
+      const vals: string[] = [];
+      for (let k = 0; k < 1 + Math.floor(r() * 4); k++) {
+        let v = '';
+        for (let w = 0; w < 1 + Math.floor(r() * 6); w++) v += words[Math.floor(r() * words.length)];
+        vals.push(v);
+      }
+      const obj: Record<string, unknown> = {};
+      vals.forEach((v, i) => {
+        obj[`k${i}`] = v;
+      });
+      const message = JSON.stringify(obj);
+      const fields = JSON.parse(message) as Record<string, unknown>;
+      const record = rec(message, fields);
+      m.maskRecord(record);
+      expect(record.message).toBe(m.maskString(message));
+      vals.forEach((v, i) => {
+        expect(record.fields[`k${i}`]).toBe(m.maskString(v));
+      });
+    }
   });
 });
 

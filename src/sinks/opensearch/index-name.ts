@@ -126,7 +126,16 @@ export class IndexNamer {
     this.usesStream = this.segs.some((s) => 'var' in s && !s.var.startsWith('fields.'));
     this.usesDate = this.segs.some((s) => 'date' in s);
     this.isStatic = this.segs.every((s) => 'lit' in s);
+    this.perStreamAndHour = this.segs.every(
+      (s) => !('var' in s) || ['component', 'cluster', 'function', 'logGroup', 'logStream'].includes(s.var),
+    );
   }
+  /** The name depends on nothing but the stream's facts and the hour's date parts. */
+  private readonly perStreamAndHour: boolean;
+  /** The last name built, and the facts and date parts it was built from (both kept by identity). */
+  private lastName?: string;
+  private lastNameFacts?: StreamFacts;
+  private lastNameDates?: Record<'YYYY' | 'MM' | 'dd' | 'HH', string>;
 
   private facts(r: LogRecord): StreamFacts {
     if (r.meta.logGroup === this.lastGroup && r.meta.logStream === this.lastStream)
@@ -172,6 +181,28 @@ export class IndexNamer {
   name(r: LogRecord): string {
     const f = this.usesStream ? this.facts(r) : undefined;
     const d = this.usesDate ? this.dates(r.timestamp) : undefined;
+    // Runs of records of one stream within one hour share their index name: built once.
+    if (
+      this.perStreamAndHour &&
+      this.lastName !== undefined &&
+      f === this.lastNameFacts &&
+      d === this.lastNameDates
+    )
+      return this.lastName;
+    const name = this.build(r, f, d);
+    if (this.perStreamAndHour) {
+      this.lastName = name;
+      this.lastNameFacts = f;
+      this.lastNameDates = d;
+    }
+    return name;
+  }
+
+  private build(
+    r: LogRecord,
+    f: StreamFacts | undefined,
+    d: Record<'YYYY' | 'MM' | 'dd' | 'HH', string> | undefined,
+  ): string {
     let out = '';
     for (const s of this.segs) {
       if ('lit' in s) out += s.lit;

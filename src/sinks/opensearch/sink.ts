@@ -20,7 +20,7 @@
  * item rules, server detection), client.ts (connection, auth), sink.ts (encoding and settling).
  */
 import type { BuildContext, ComponentSpec } from '../../core/component.js';
-import { toDocument } from '../../core/document.js';
+import { isoTimestamp, toDocument } from '../../core/document.js';
 import { describeError, LogferryError } from '../../core/errors.js';
 import type { LogRecord } from '../../core/record.js';
 import {
@@ -71,8 +71,10 @@ export class OpenSearchSink implements Sink<string> {
     } catch (e) {
       return { reject: `document cannot be serialised as JSON: ${describeError(e)}`, code: 'SINK_REJECTED' };
     }
-    const data = `${this.actionLine(record)}\n${json}\n`;
-    return { record, data, bytes: Buffer.byteLength(data) };
+    const action = this.actionLine(record);
+    // The byte count is summed from the parts (each a whole JSON text, so no UTF-16 pair is split
+    // between two of them): the line is not flattened here only to be measured.
+    return { record, data: `${action}\n${json}\n`, bytes: this.actionBytes + this.docBytes + 2 };
   }
 
   /**
@@ -101,19 +103,36 @@ export class OpenSearchSink implements Sink<string> {
         }
       }
     }
-    if (!direct) return JSON.stringify(toDocument(r, 'iso'));
+    if (!direct) {
+      const json = JSON.stringify(toDocument(r, 'iso'));
+      this.docBytes = Buffer.byteLength(json);
+      return json;
+    }
     if (m.logStream !== this.docStream || m.logGroup !== this.docGroup || m.owner !== this.docOwner) {
       this.docStream = m.logStream;
       this.docGroup = m.logGroup;
       this.docOwner = m.owner;
       const log = m.owner ? `${m.owner}:${m.logGroup}` : m.logGroup;
       this.docStreamJson = `,"@logStream":${JSON.stringify(m.logStream)},"@log":${JSON.stringify(log)}`;
+      this.docStreamBytes = Buffer.byteLength(this.docStreamJson);
     }
-    // An ISO date string holds nothing JSON escapes: quoting it is JSON.stringify's output.
-    const head = `{"@timestamp":"${new Date(r.timestamp).toISOString()}","@message":${JSON.stringify(r.message)}${this.docStreamJson},"@id":${JSON.stringify(m.id)}`;
+    // An ISO date string holds nothing JSON escapes: quoting it is JSON.stringify's output. It is
+    // ASCII, as are the literal keys: their bytes are their length.
+    const time = isoTimestamp(r.timestamp);
+    const msg = JSON.stringify(r.message);
+    const id = JSON.stringify(m.id);
     const fj = JSON.stringify(f);
-    return fj === '{}' ? `${head}}` : `${head},${fj.slice(1)}`;
+    const head = `{"@timestamp":"${time}","@message":${msg}${this.docStreamJson},"@id":${id}`;
+    // `{"@timestamp":"` `","@message":` `,"@id":` = 35 bytes, then `}` or `,` + the fields less `{`.
+    this.docBytes =
+      35 + time.length + Buffer.byteLength(msg) + this.docStreamBytes + Buffer.byteLength(id) + 1;
+    if (fj === '{}') return `${head}}`;
+    this.docBytes += Buffer.byteLength(fj) - 1;
+    return `${head},${fj.slice(1)}`;
   }
+  /** UTF-8 bytes of the last documentJson answer. */
+  private docBytes = 0;
+  private docStreamBytes = 0;
   private docStream?: string;
   private docGroup?: string;
   private docOwner?: string;
@@ -125,13 +144,21 @@ export class OpenSearchSink implements Sink<string> {
     if (name !== this.lastIndexName) {
       this.lastIndexName = name;
       this.lastActionPrefix = `{"create":{"_index":${JSON.stringify(name)}`;
+      this.lastActionPrefixBytes = Buffer.byteLength(this.lastActionPrefix);
     }
-    return this.cfg.documentId === 'stable'
-      ? `${this.lastActionPrefix},"_id":"${documentId(record.meta)}"}}`
-      : `${this.lastActionPrefix}}}`;
+    if (this.cfg.documentId === 'stable') {
+      // A document id is 32 base64url characters: `,"_id":"` + id + `"}}` = 43 bytes.
+      this.actionBytes = this.lastActionPrefixBytes + 43;
+      return `${this.lastActionPrefix},"_id":"${documentId(record.meta)}"}}`;
+    }
+    this.actionBytes = this.lastActionPrefixBytes + 2;
+    return `${this.lastActionPrefix}}}`;
   }
   private lastIndexName?: string;
   private lastActionPrefix = '';
+  private lastActionPrefixBytes = 0;
+  /** UTF-8 bytes of the last actionLine answer. */
+  private actionBytes = 0;
 
   /** The document in its safe form: system fields, the parsed fields as one JSON string, the reason. */
   encodeFallback(record: LogRecord, reason: string): string {
