@@ -23,6 +23,7 @@ import {
 } from './model.js';
 import {
   accessorSegments,
+  indexTemplate,
   fieldExpr,
   onigmoToJs,
   parseBool,
@@ -891,7 +892,13 @@ export function translate(fb: FbConfig, opts: TranslateOptions = {}): Translatio
       messageKeys: new Set(),
       head: [],
       headKey: '',
-      section: first ?? { kind: 'input', header: 'INPUT', entries: [], file: fb.files[0] ?? 'config', line: 0 },
+      section: first ?? {
+        kind: 'input',
+        header: 'INPUT',
+        entries: [],
+        file: fb.files[0] ?? 'config',
+        line: 0,
+      },
     });
   }
 
@@ -1587,6 +1594,23 @@ export function translate(fb: FbConfig, opts: TranslateOptions = {}): Translatio
           'aws_sts_endpoint',
           'aws_role_arn',
         );
+        const indexOf = (value: string, e: FbEntry | undefined): string => {
+          const { template, changed } = indexTemplate(value);
+          if (changed && e)
+            note(
+              'approximated',
+              e,
+              `${e.rawKey} ${value}: an index name holds only a-z 0-9 . _ - (OpenSearch refuses others); used ${template}`,
+              comp,
+            );
+          if (template.includes('{fields.') && e)
+            note(
+              'info',
+              e,
+              `${e.rawKey} ${value}: the record accessor names the index per record (${template})`,
+            );
+          return template;
+        };
         if (parseBool(v(o, 'logstash_format'))) {
           const prefix = v(o, 'logstash_prefix') ?? 'logstash';
           const df = v(o, 'logstash_dateformat') ?? '%Y.%m.%d';
@@ -1598,7 +1622,7 @@ export function translate(fb: FbConfig, opts: TranslateOptions = {}): Translatio
               `Logstash_DateFormat ${df}: only %Y %m %d %H translate; used YYYY.MM.dd`,
               comp,
             );
-          cfg.index = `${prefix}-${conv ?? 'YYYY.MM.dd'}`;
+          cfg.index = `${indexOf(prefix, getEntry(o, 'logstash_prefix'))}-${conv ?? 'YYYY.MM.dd'}`;
           if (parseBool(v(o, 'current_time_index')))
             note(
               'approximated',
@@ -1606,7 +1630,7 @@ export function translate(fb: FbConfig, opts: TranslateOptions = {}): Translatio
               'Current_Time_Index: logferry names indices by event time',
               comp,
             );
-        } else cfg.index = v(o, 'index') ?? (plugin === 'opensearch' ? 'fluent-bit' : 'fluent-bit');
+        } else cfg.index = indexOf(v(o, 'index') ?? 'fluent-bit', getEntry(o, 'index'));
         if (getEntry(o, 'logstash_prefix_key')) {
           h('logstash_prefix_key');
           const k = accessorSegments(v(o, 'logstash_prefix_key') ?? '').join('.');
