@@ -889,7 +889,8 @@ export function translate(fb: FbConfig, opts: TranslateOptions = {}): Translatio
       name,
       tag,
       pattern: tag,
-      messageKeys: new Set(),
+      // A line's text is what Fluent Bit's line inputs call `log` (tail, exec) or `message`.
+      messageKeys: new Set(['log', 'message']),
       head: [],
       headKey: '',
       section: first ?? {

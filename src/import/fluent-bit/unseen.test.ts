@@ -50,6 +50,21 @@ describe('import fluent-bit: configurations without a translatable input still v
     expect(notes('untranslated').some((m) => m.includes('[INPUT] cpu'))).toBe(true);
     expect(notes('info').some((m) => m.includes('no [INPUT] translated'))).toBe(true);
     expect(r.yaml).toContain('# stand-in: no [INPUT] translated');
+    // The stand-in's line is the message: a filter on Fluent Bit's `log` key reads it.
+    const { r: g } = await importAndValidate(`[INPUT]
+    Name mem
+    Tag  m
+[FILTER]
+    Name  grep
+    Match m
+    Regex log keep
+[OUTPUT]
+    Name  null
+    Match *
+`);
+    expect(Object.values(g.doc.transforms ?? {})).toEqual([
+      expect.objectContaining({ condition: '@message like /keep/' }),
+    ]);
   });
 
   it('a parsers file on its own imports and validates', async () => {
