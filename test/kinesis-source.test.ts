@@ -5,7 +5,7 @@
  * their parent, and the daemon runner drives it end to end. Throttling and iterator expiry cannot be
  * provoked on the emulator: src/sources/kinesis.test.ts covers them with a scripted client.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deflateSync, gzipSync } from 'node:zlib';
@@ -310,6 +310,100 @@ describe('kinesis source (kinesis-local)', () => {
     expect(ids.filter((i) => i === 'p1-0')).toHaveLength(2);
     expect(ids.at(-1)).toBe('p2-0');
     expect(src.stats.rewinds).toBe(1);
+  });
+
+  it('marks re-deliveries: records acknowledged past the checkpoint before a crash, or before a rewind, come again with meta.redelivered and are counted by the runner', async () => {
+    const name = await createStream(1);
+    await put(
+      name,
+      Array.from({ length: 8 }, (_, i) => ({ data: payload(i, 2), key: 'k' })),
+    );
+    const cpPath = join(dir, `${name}.json`);
+    // Run 1: p0, p1 acknowledged in order (the checkpoint moves to p1), p4 and p5 out of order
+    // (delivered, but the checkpoint cannot pass p2, p3); then kill -9: no close().
+    const src1 = new KinesisSource(config(name, cpPath));
+    const run1 = await collect(src1, async (env, all) => {
+      if ([0, 1, 4, 5].includes(all.length - 1)) await src1.ack(env, delivered);
+      return all.length >= 8 ? 'stop' : 'continue';
+    });
+    expect(run1.every((e) => !e.redelivered)).toBe(true);
+    const cp = JSON.parse(readFileSync(cpPath, 'utf8')) as {
+      shards: Record<string, { seq: string; acked?: string[] }>;
+    };
+    const shard = shardOf(run1[0]);
+    expect(cp.shards[shard].seq).toBe(String(seqOf(run1[1])));
+    expect(cp.shards[shard].acked?.sort()).toEqual([seqOf(run1[4]), seqOf(run1[5])].map(String).sort());
+
+    // Run 2: everything after p1 comes again; p4 and p5 (and only they) are marked. p3 is held and
+    // fails once p6 was delivered: the rewind brings p3.. again, p6 now marked too.
+    const src2 = new KinesisSource(config(name, cpPath));
+    let held: SourceEnvelope | undefined;
+    let failed = false;
+    const run2 = await collect(
+      src2,
+      async (env) => {
+        const id = env.records[0]?.meta.id;
+        if (id === 'p3-0' && !held) held = env;
+        else await src2.ack(env, delivered);
+        if (id === 'p6-0' && held && !failed) {
+          failed = true;
+          await src2.ack(held, { kind: 'failed', code: 'SINK_UNAVAILABLE', reason: 'down' });
+        }
+        return id === 'p7-0' ? 'stop' : 'continue';
+      },
+      20_000,
+    );
+    await src2.close();
+    const first = (e: SourceEnvelope) => e.records[0].meta.id;
+    expect(run2.map(first)).toEqual([
+      'p2-0',
+      'p3-0',
+      'p4-0',
+      'p5-0',
+      'p6-0',
+      'p3-0',
+      'p4-0',
+      'p5-0',
+      'p6-0',
+      'p7-0',
+    ]);
+    expect(run2.map((e) => e.redelivered ?? 0)).toEqual([0, 0, 2, 2, 0, 0, 2, 2, 2, 0]);
+    for (const e of run2)
+      expect(e.records.every((r) => (r.meta.redelivered === true) === (e.redelivered ?? 0) > 0)).toBe(true);
+    // Everything passed: no acked list left behind the checkpoint.
+    const end = JSON.parse(readFileSync(cpPath, 'utf8')) as {
+      shards: Record<string, { seq: string; acked?: string[] }>;
+    };
+    expect(end.shards[shard].seq).toBe(String(seqOf(run1[7])));
+    expect(end.shards[shard].acked).toBeUndefined();
+
+    // Under the runner: a third start after a checkpoint that still lists delivered records counts
+    // them in the result (the source of logferry_records_redelivered_total).
+    writeFileSync(
+      cpPath,
+      JSON.stringify({
+        version: 1,
+        stream: name,
+        shards: { [shard]: { seq: String(seqOf(run1[1])), acked: [String(seqOf(run1[4]))] } },
+      }),
+    );
+    const src3 = new KinesisSource(config(name, cpPath));
+    const sink = new BlackholeSink(blackholeSinkConfig.parse({ type: 'blackhole', maxAgeMs: 50 }));
+    const ac = new AbortController();
+    const stopper = setTimeout(() => ac.abort(), 30_000);
+    const res = await runDaemon({
+      sources: [src3],
+      transforms: [],
+      sinks: [sink],
+      signal: ac.signal,
+      onProgress: (p) => {
+        if (p.envelopes.acked >= 6) ac.abort();
+      },
+      progressIntervalMs: 50,
+    });
+    clearTimeout(stopper);
+    expect(sink.stats.records).toBe(12);
+    expect(res.redelivered.get(src3.name)).toBe(2);
   });
 
   it('a rewind before any checkpoint (start at LATEST) re-reads from the first record, not from LATEST', async () => {

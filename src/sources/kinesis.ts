@@ -12,6 +12,12 @@
  * other than `failed`, and whether the shard is finished; a restart resumes AFTER_SEQUENCE_NUMBER.
  * A `failed` acknowledgement rewinds that shard to its checkpoint (records after it are read again;
  * sinks dedupe by record id). Nothing behind a checkpoint is delivered again.
+ * Re-deliveries are marked: the checkpoint also lists, per shard, the sequence numbers past `seq`
+ * already acknowledged when it was written (`acked`: acknowledged out of order, or done before a
+ * rewind); a record read again with one of them after a restart (or a rewind) carries
+ * `meta.redelivered` and is counted (`logferry_records_redelivered_total`). Records acknowledged
+ * after the last checkpoint write (within `checkpointIntervalMs`) are read again unmarked after a
+ * `kill -9`; with `checkpointIntervalMs: 0` every acknowledgement is written before it returns.
  *
  * Limits: GetRecords returns at most 10,000 records / 10 MiB per call and each shard allows 5 calls
  * per second (https://docs.aws.amazon.com/kinesis/latest/APIReference/API_GetRecords.html), so a
@@ -65,7 +71,7 @@ export interface KinesisApi {
 interface CheckpointFile {
   version: 1;
   stream: string;
-  shards: Record<string, { seq?: string; finished?: boolean }>;
+  shards: Record<string, { seq?: string; finished?: boolean; acked?: string[] }>;
 }
 
 interface PendingSeq {
@@ -89,6 +95,8 @@ interface ShardState {
   initial: 'configured' | 'TRIM_HORIZON';
   /** Bounded mode: read to the tip (MillisBehindLatest 0); the reader stopped there. */
   caughtUp?: boolean;
+  /** Sequence numbers past the checkpoint already delivered: read again, they are re-deliveries. */
+  redo: Set<string>;
 }
 
 interface InFlight {
@@ -300,8 +308,9 @@ export class KinesisSource implements Source {
       const cp = this.checkpoint.shards[shard.id] ?? {};
       cp.seq = advanced;
       this.checkpoint.shards[shard.id] = cp;
-      await this.scheduleFlush();
     }
+    // Out of order too: the checkpoint's `acked` list remembers it for re-delivery marking.
+    await this.scheduleFlush();
     if (shard.status === 'ended' && shard.pending.length === 0) await this.finishShard(shard);
   }
 
@@ -352,6 +361,7 @@ export class KinesisSource implements Source {
             gen: 0,
             pending: [],
             rewind: false,
+            redo: new Set(cp?.acked ?? []),
             // The configured start applies only to shards seen on the very first run; every shard
             // found later (children of a reshard, or while we were down) is read from its start.
             initial: this.firstRun ? 'configured' : 'TRIM_HORIZON',
@@ -423,6 +433,8 @@ export class KinesisSource implements Source {
       code: outcome.code,
     });
     shard.gen++;
+    // Records after the failed one that were delivered come again with the rewind: re-deliveries.
+    for (const p of shard.pending) if (p.done) shard.redo.add(p.seq);
     shard.pending = [];
     shard.rewind = true;
     shard.caughtUp = false;
@@ -518,6 +530,11 @@ export class KinesisSource implements Source {
       for (const r of records) {
         const seq = r.SequenceNumber as string;
         const env = this.toEnvelope(shard.id, seq, r.Data ?? new Uint8Array(), r.ApproximateArrivalTimestamp);
+        // Kept in `redo` until the checkpoint passes it: a second crash before then still knows.
+        if (shard.redo.size > 0 && shard.redo.has(seq) && env.records.length > 0) {
+          for (const rec of env.records) rec.meta.redelivered = true;
+          env.redelivered = env.records.length;
+        }
         const entry: PendingSeq = { seq, done: false };
         shard.pending.push(entry);
         shard.lastRead = seq;
@@ -608,11 +625,31 @@ export class KinesisSource implements Source {
     this.flushTimer.unref();
   }
 
+  /**
+   * Sets each shard's `acked` in the checkpoint: sequence numbers past `seq` delivered already
+   * (acknowledged out of order, or waiting in `redo` to be read again), those behind `seq` dropped.
+   */
+  private noteAcked(): void {
+    for (const shard of this.shards.values()) {
+      const cp = this.checkpoint.shards[shard.id];
+      const after = cp?.seq === undefined ? undefined : BigInt(cp.seq);
+      if (after !== undefined) for (const q of shard.redo) if (BigInt(q) <= after) shard.redo.delete(q);
+      const acked = [...shard.redo];
+      for (const p of shard.pending) if (p.done && !shard.redo.has(p.seq)) acked.push(p.seq);
+      if (acked.length > 0 && shard.status !== 'finished') {
+        const c = cp ?? {};
+        c.acked = acked;
+        this.checkpoint.shards[shard.id] = c;
+      } else if (cp) delete cp.acked;
+    }
+  }
+
   /** Writes the checkpoint atomically (temp file + rename); writes never overlap. */
   private flush(): Promise<void> {
     this.writing = this.writing.then(async () => {
       if (!this.dirty) return;
       this.dirty = false;
+      this.noteAcked();
       const text = `${JSON.stringify(this.checkpoint, null, 1)}\n`;
       const tmp = `${this.checkpointPath}.tmp`;
       try {

@@ -95,6 +95,8 @@ export function readClassic(
     (text, { config, problems, env, abs, file: shown, include }) => {
       let section: FbSection | undefined;
       let indent: string | undefined;
+      /** Inside a `[GROUP]` of the current section. */
+      let group = false;
       const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
       for (let i = 0; i < lines.length; i++) {
         const lineNo = i + 1;
@@ -103,27 +105,29 @@ export function readClassic(
         if (body === '' || body.startsWith('#')) continue;
         const where = { file: shown, line: lineNo };
         const lead = raw.slice(0, raw.length - body.length);
-        if (body.startsWith('[')) {
+        if (body.startsWith('[') && !(section && lead !== '' && lead === (indent ?? lead))) {
           if (lead !== '') {
             problems.push({ ...where, message: `section header ${body} must start at column 1` });
             continue;
           }
-          const m = /^\[([A-Za-z_.]+)\]$/.exec(body);
+          // As Fluent Bit: the name is what is between `[` and the first `]`; the rest of the line is ignored.
+          const m = /^\[([^\]\s][^\]]*)\]/.exec(body);
           if (!m) {
             problems.push({ ...where, message: `malformed section header: ${body}` });
             section = undefined;
             continue;
           }
-          const name = m[1].toLowerCase();
+          const name = m[1].trim().toLowerCase();
           section = {
             kind: KINDS[name] ?? 'other',
-            header: m[1],
+            header: m[1].trim(),
             entries: [],
             file: where.file,
             line: lineNo,
           };
           config.sections.push(section);
           indent = undefined;
+          group = false;
           continue;
         }
         if (body.startsWith('@')) {
@@ -169,7 +173,21 @@ export function readClassic(
           continue;
         }
         if (indent === undefined) indent = lead;
-        else if (lead !== indent) {
+        if (body.startsWith('[') && lead === indent) {
+          // A group inside the section (`    [GROUP name]`, its entries indented twice, as Fluent
+          // Bit reads them): kept as a nested setting, which has no logferry equivalent.
+          const g = /^\[([^\]]+)\]/.exec(body);
+          if (!g) problems.push({ ...where, message: `malformed group header: ${body}` });
+          else {
+            if (!section.nested) section.nested = [];
+            section.nested.push({ key: `[${g[1].trim()}] group`, line: lineNo });
+          }
+          group = true;
+          continue;
+        }
+        if (group && lead === indent + indent) continue;
+        group = false;
+        if (lead !== indent) {
           problems.push({
             ...where,
             message: `invalid indentation: entries of [${section.header}] (line ${section.line}) are indented with ${describeIndent(indent)}, this one with ${describeIndent(lead)}`,

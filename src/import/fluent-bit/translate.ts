@@ -23,6 +23,7 @@ import {
 } from './model.js';
 import {
   accessorSegments,
+  indexTemplate,
   fieldExpr,
   onigmoToJs,
   parseBool,
@@ -601,7 +602,17 @@ export function translate(fb: FbConfig, opts: TranslateOptions = {}): Translatio
         'db',
       );
       const paths = splitList(v(s, 'path') ?? '');
-      if (paths.length === 0) note('untranslated', s, 'tail without Path', comp);
+      if (paths.length === 0) {
+        // An empty Path (none written, or an unset `${VAR}`): Fluent Bit refuses to start the input.
+        note(
+          'untranslated',
+          getEntry(s, 'path') ?? s,
+          `[INPUT] tail without a Path${getEntry(s, 'path') ? ` (${getEntry(s, 'path')?.value} is empty here)` : ''}: Fluent Bit would not start it; left out (set the variable and import again)`,
+          'head',
+        );
+        usedNames.delete(name);
+        continue;
+      }
       cfg.path = paths.length === 1 ? paths[0] : paths;
       const ex = v(s, 'exclude_path');
       if (ex) cfg.exclude = splitList(ex).length === 1 ? splitList(ex)[0] : splitList(ex);
@@ -809,9 +820,27 @@ export function translate(fb: FbConfig, opts: TranslateOptions = {}): Translatio
         cfg.format = 'ndjson';
         messageKeys = new Set();
       }
+    } else if (plugin === 'dummy') {
+      // Fluent Bit's test generator ↔ logferry's demo source: sample records at the same rate, though
+      // not the Dummy record itself.
+      cfg.type = 'demo';
+      h('dummy', 'rate', 'samples');
+      const rate = Number(v(s, 'rate') ?? '1');
+      cfg.rate = Number.isFinite(rate) && rate >= 0 ? rate : 1;
+      const samples = Number(v(s, 'samples') ?? '0');
+      if (Number.isInteger(samples) && samples > 0) {
+        cfg.envelopes = samples;
+        cfg.eventsPerEnvelope = 1;
+      } else cfg.follow = true;
+      note(
+        'approximated',
+        getEntry(s, 'dummy') ?? s,
+        `[INPUT] dummy → demo source: sample log records (EKS, Lambda, ECS) at ${cfg.rate}/s${cfg.follow ? '' : `, ${samples} in all`}, not Fluent Bit's Dummy record`,
+        comp,
+      );
+      messageKeys = new Set();
     } else {
       const hint: Record<string, string> = {
-        dummy: 'logferry run with the demo source generates sample records',
         systemd: 'tail the journal export or forward it with journald → syslog',
         cpu: 'logferry ships logs, not host metrics',
         mem: 'logferry ships logs, not host metrics',
@@ -838,6 +867,40 @@ export function translate(fb: FbConfig, opts: TranslateOptions = {}): Translatio
         ? `concat(${stringLit(tag.slice(0, star))}, replace(ltrim(@logGroup, "/"), "/", "."), ${stringLit(tag.slice(star + 1))})`
         : undefined;
     sourcePlans.push({ name, tag, tagExpr, pattern, messageKeys, head, headKey, section: s });
+  }
+  if (sourcePlans.length === 0) {
+    // Nothing to read from (only host-metric inputs, or a parsers file): a stdin source stands in,
+    // carrying the first input's tag, so the filters and outputs are still translated and wired and
+    // the file validates; it reads lines piped into `logferry run`.
+    const first = fb.sections.find((x) => x.kind === 'input');
+    const tag = (first && v(first, 'tag')) || (first ? `${pluginName(first) || 'input'}.0` : 'stdin');
+    const name = unique('stdin');
+    doc.sources[name] = { type: 'stdin', format: 'lines', tag };
+    comment(
+      `sources.${name}`,
+      `stand-in: no [INPUT] translated, so this stdin source (tag ${tag}) feeds the pipeline; replace it with a real source`,
+    );
+    note(
+      'info',
+      first ?? { file: fb.files[0] ?? 'config' },
+      `no [INPUT] translated: added the source ${name} (lines from stdin, tag ${tag}) so the filters and outputs are wired; replace it with a real source`,
+    );
+    sourcePlans.push({
+      name,
+      tag,
+      pattern: tag,
+      // A line's text is what Fluent Bit's line inputs call `log` (tail, exec) or `message`.
+      messageKeys: new Set(['log', 'message']),
+      head: [],
+      headKey: '',
+      section: first ?? {
+        kind: 'input',
+        header: 'INPUT',
+        entries: [],
+        file: fb.files[0] ?? 'config',
+        line: 0,
+      },
+    });
   }
 
   // ---- routing helpers ------------------------------------------------------------------------------
@@ -1532,6 +1595,23 @@ export function translate(fb: FbConfig, opts: TranslateOptions = {}): Translatio
           'aws_sts_endpoint',
           'aws_role_arn',
         );
+        const indexOf = (value: string, e: FbEntry | undefined): string => {
+          const { template, changed } = indexTemplate(value);
+          if (changed && e)
+            note(
+              'approximated',
+              e,
+              `${e.rawKey} ${value}: an index name holds only a-z 0-9 . _ - (OpenSearch refuses others); used ${template}`,
+              comp,
+            );
+          if (template.includes('{fields.') && e)
+            note(
+              'info',
+              e,
+              `${e.rawKey} ${value}: the record accessor names the index per record (${template})`,
+            );
+          return template;
+        };
         if (parseBool(v(o, 'logstash_format'))) {
           const prefix = v(o, 'logstash_prefix') ?? 'logstash';
           const df = v(o, 'logstash_dateformat') ?? '%Y.%m.%d';
@@ -1543,7 +1623,7 @@ export function translate(fb: FbConfig, opts: TranslateOptions = {}): Translatio
               `Logstash_DateFormat ${df}: only %Y %m %d %H translate; used YYYY.MM.dd`,
               comp,
             );
-          cfg.index = `${prefix}-${conv ?? 'YYYY.MM.dd'}`;
+          cfg.index = `${indexOf(prefix, getEntry(o, 'logstash_prefix'))}-${conv ?? 'YYYY.MM.dd'}`;
           if (parseBool(v(o, 'current_time_index')))
             note(
               'approximated',
@@ -1551,7 +1631,7 @@ export function translate(fb: FbConfig, opts: TranslateOptions = {}): Translatio
               'Current_Time_Index: logferry names indices by event time',
               comp,
             );
-        } else cfg.index = v(o, 'index') ?? (plugin === 'opensearch' ? 'fluent-bit' : 'fluent-bit');
+        } else cfg.index = indexOf(v(o, 'index') ?? 'fluent-bit', getEntry(o, 'index'));
         if (getEntry(o, 'logstash_prefix_key')) {
           h('logstash_prefix_key');
           const k = accessorSegments(v(o, 'logstash_prefix_key') ?? '').join('.');
@@ -1959,12 +2039,6 @@ export function translate(fb: FbConfig, opts: TranslateOptions = {}): Translatio
     );
   }
   if (Object.keys(sinks).length) doc.sinks = sinks;
-  if (Object.keys(doc.sources).length === 0)
-    note(
-      'untranslated',
-      { file: fb.files[0] ?? 'config' },
-      'no input translated: logferry would run its demo source',
-    );
   return { doc, comments, notes };
 }
 

@@ -103,6 +103,26 @@ export function accessorSegments(key: string): string[] {
   return segs;
 }
 
+/**
+ * A Fluent Bit index name (`Index`, `Logstash_Prefix`) as a logferry index template: record accessors
+ * (`$idx`, `$kubernetes['namespace_name']`) become `{fields.…}` placeholders; literal text outside
+ * what an index name may hold (`a-z 0-9 . _ -`) is lower-cased, the rest replaced by `-`.
+ * `changed` says whether literal text had to change (OpenSearch would refuse the name as written).
+ */
+export function indexTemplate(value: string): { template: string; changed: boolean } {
+  let changed = false;
+  const template = value.replace(
+    /\$([A-Za-z_][\w-]*(?:\[\s*(?:'[^']*'|"[^"]*"|\d+)\s*\])*)|([^$]+|\$)/g,
+    (_m, acc: string | undefined, lit: string | undefined) => {
+      if (acc !== undefined) return `{fields.${accessorSegments(acc).join('.')}}`;
+      const clean = (lit ?? '').toLowerCase().replace(/[^a-z0-9._-]+/g, '-');
+      if (clean !== lit) changed = true;
+      return clean;
+    },
+  );
+  return { template, changed };
+}
+
 /** A field reference in a Logs Insights expression (backticks where a segment is not a plain name). */
 export function fieldExpr(segments: string[]): string {
   if (segments.length === 1 && segments[0].startsWith('@')) return segments[0];

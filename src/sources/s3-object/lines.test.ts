@@ -56,6 +56,23 @@ describe('objectLines', () => {
     expect(tl?.type === 'tooLong' && tl.head.length).toBe(1024);
     expect(stats.linesTooLong).toBe(1);
   });
+  it('corrupt objects of the acceptance run: empty is nothing (no damage), a gzip header alone is truncated, concatenated gzip members are read whole', async () => {
+    const empty = await collect(pieces(Buffer.alloc(0)));
+    expect(empty.events).toEqual([]);
+    expect(empty.stats.lines).toBe(0);
+    for (const body of [Buffer.from([0x1f, 0x8b]), gzipSync('abc\n').subarray(0, 10)]) {
+      const { events } = await collect(pieces(body));
+      expect(events).toEqual([
+        expect.objectContaining({ type: 'damage', code: 'S3_OBJECT_GZIP_TRUNCATED', afterLine: 0 }),
+      ]);
+    }
+    const members = await collect(pieces(Buffer.concat([gzipSync('a\nb\n'), gzipSync('c\n')])));
+    expect(allLines(members.events)).toEqual([
+      [1, 'a'],
+      [2, 'b'],
+      [3, 'c'],
+    ]);
+  });
   it('delivers the lines before gzip damage, then says what was lost', async () => {
     const lines = Array.from({ length: 50_000 }, (_, i) => `line ${i + 1} ${'y'.repeat(i % 50)}`);
     const gz = gzipSync(`${lines.join('\n')}\n`);
