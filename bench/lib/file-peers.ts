@@ -10,7 +10,8 @@
  * - Fluent Bit (`LOGFERRY_FLUENT_BIT=/path/to/fluent-bit`): `tail` with the built-in `cri`
  *   multiline parser (partial-line reassembly) → `parser` filter with a JSON parser on `log`
  *   (`Reserve_Data On`) → `null`, `Exit_On_Eof On`, `Grace 0`; with stock buffers (32 KiB) and with
- *   `Buffer_Chunk_Size`/`Buffer_Max_Size` 256 KiB.
+ *   `Buffer_Chunk_Size`/`Buffer_Max_Size` 256 KiB; or, beside an OpenSearch subject, the same input
+ *   and filter into Fluent Bit's `opensearch` output (`fluentBitOpenSearchOutput`).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -160,8 +161,57 @@ export function logferryPhase(
   }
 }
 
-/** Fluent Bit `tail` (CRI multiline parser) → `parser` json filter → `null`; undefined when not configured. */
-export function fluentBitPhase(corpus: CriCorpus, bufferKiB: number | undefined): Measured | undefined {
+/** A Fluent Bit `[OUTPUT]` for `fluentBitPhase` (default: `null`) and the phase's name suffix. */
+export interface FluentBitOutput {
+  /** Appended to the phase name (`fluent-bit-256k` + `-opensearch`). */
+  suffix: string;
+  /** The `[OUTPUT]` section's lines after `Name`/`Match`. */
+  lines: string[];
+  name: string;
+  /** Seconds Fluent Bit may take after EOF to flush what it holds (`Grace`). */
+  graceS: number;
+  /** Keep the raw `log` beside the parsed fields (as logferry's `@message`). */
+  preserveKey?: boolean;
+}
+
+/**
+ * Fluent Bit's `opensearch` output to `url`'s `index` as logferry's sink writes it: `create` with a
+ * generated `_id` (`Generate_ID On`, so the node checks ids as it does for logferry's stable ids),
+ * no `_type`, `@timestamp`, the raw line kept beside the parsed fields (`Preserve_Key On`, logferry's
+ * `@message`), retried on failure (`Retry_Limit 10`; the bench counts the documents afterwards).
+ */
+export function fluentBitOpenSearchOutput(url: string, index: string): FluentBitOutput {
+  const u = new URL(url);
+  return {
+    suffix: '-opensearch',
+    name: 'opensearch',
+    graceS: 600,
+    preserveKey: true,
+    lines: [
+      `    Host  ${u.hostname}`,
+      `    Port  ${u.port || (u.protocol === 'https:' ? '443' : '80')}`,
+      `    Index ${index}`,
+      '    Suppress_Type_Name On',
+      '    Generate_ID On',
+      '    Write_Operation create',
+      '    Time_Key @timestamp',
+      '    Buffer_Size 1MB',
+      '    Retry_Limit 10',
+    ],
+  };
+}
+
+const NULL_OUTPUT: FluentBitOutput = { suffix: '', name: 'null', lines: [], graceS: 0 };
+
+/**
+ * Fluent Bit `tail` (CRI multiline parser) → `parser` json filter → `output` (default `null`);
+ * undefined when `LOGFERRY_FLUENT_BIT` is not set.
+ */
+export function fluentBitPhase(
+  corpus: CriCorpus,
+  bufferKiB: number | undefined,
+  output: FluentBitOutput = NULL_OUTPUT,
+): Measured | undefined {
   const bin = process.env.LOGFERRY_FLUENT_BIT;
   if (!bin) return undefined;
   const dir = mkdtempSync(join(tmpdir(), 'lf-fluentbit-'));
@@ -179,7 +229,7 @@ export function fluentBitPhase(corpus: CriCorpus, bufferKiB: number | undefined)
       [
         '[SERVICE]',
         '    Flush        1',
-        '    Grace        0',
+        `    Grace        ${output.graceS}`,
         '    Log_Level    warn',
         `    Parsers_File ${join(dir, 'parsers.conf')}`,
         '[INPUT]',
@@ -195,16 +245,16 @@ export function fluentBitPhase(corpus: CriCorpus, bufferKiB: number | undefined)
         '    Key_Name     log',
         '    Parser       json',
         '    Reserve_Data On',
+        ...(output.preserveKey ? ['    Preserve_Key On'] : []),
         '[OUTPUT]',
-        '    Name  null',
+        `    Name  ${output.name}`,
         '    Match *',
+        ...output.lines,
         '',
       ].join('\n'),
     );
-    return measure(bufferKiB === undefined ? 'fluent-bit-stock' : `fluent-bit-${bufferKiB}k`, bin, [
-      '-c',
-      join(dir, 'fluent-bit.conf'),
-    ]);
+    const phase = `${bufferKiB === undefined ? 'fluent-bit-stock' : `fluent-bit-${bufferKiB}k`}${output.suffix}`;
+    return measure(phase, bin, ['-c', join(dir, 'fluent-bit.conf')]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
