@@ -19,7 +19,8 @@
  *   BENCH_MB=500 BENCH_SEED=1 BENCH_RUNS=1 BENCH_OPENSEARCH_HEAP_MB=1024 LOGFERRY_FLUENT_BIT=…
  *   LOGFERRY_OPENSEARCH_URL=http://… uses a running node instead of starting one.
  *
- * Results go to stdout and bench/results/file-to-opensearch.json.
+ * Results go to stdout and bench/results/file-to-opensearch.json (another BENCH_MB than 500:
+ * file-to-opensearch-<MB>mb.json, so a smaller comparison does not replace the full one).
  */
 import { cpus, loadavg } from 'node:os';
 import { startOpenSearch } from '../test/infra/opensearch.js';
@@ -47,6 +48,7 @@ const INDEX = 'bench-file-cri';
 /** The index both clients write to, created before each phase. */
 const INDEX_SETTINGS = { number_of_shards: 1, number_of_replicas: 0, refresh_interval: '30s' };
 const FB_OPENSEARCH = 'fluent-bit-256k-opensearch';
+const SCENARIO = MB === 500 ? 'file-to-opensearch' : `file-to-opensearch-${MB}mb`;
 
 const load = () => loadavg().map((x) => +x.toFixed(1));
 const loadAtStart = load();
@@ -129,7 +131,7 @@ try {
   const lf = server.get('logferry-opensearch');
   const fb = server.get(FB_OPENSEARCH);
   const result = {
-    scenario: 'file-to-opensearch',
+    scenario: SCENARIO,
     at: new Date().toISOString(),
     cpus: cpus().length,
     /** 1, 5 and 15 minute load averages at the start and at the end (the machine is shared). */
@@ -156,7 +158,7 @@ try {
   console.log(
     `logferry → OpenSearch = ${w.fluentBit256kToOpenSearch ?? '–'} × Fluent Bit 256k → OpenSearch, ${w.cat} × cat, ${w.naiveNode} × naive Node, ${w.fluentBitStockToNull ?? '–'} × Fluent Bit stock → null, ${w.fluentBit256kToNull ?? '–'} × Fluent Bit 256k → null (load average ${result.loadAverage.start.join(' ')} → ${result.loadAverage.end.join(' ')})`,
   );
-  writeResults('file-to-opensearch', result);
+  writeResults(SCENARIO, result);
 } finally {
   await node.stop();
 }

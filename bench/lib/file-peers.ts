@@ -214,6 +214,11 @@ export function fluentBitPhase(
 ): Measured | undefined {
   const bin = process.env.LOGFERRY_FLUENT_BIT;
   if (!bin) return undefined;
+  const phase = `${bufferKiB === undefined ? 'fluent-bit-stock' : `fluent-bit-${bufferKiB}k`}${output.suffix}`;
+  if (!hasOutputPlugin(bin, output.name)) {
+    skipped.set(phase, `skipped (${bin} was built without the ${output.name} output)`);
+    return undefined;
+  }
   const dir = mkdtempSync(join(tmpdir(), 'lf-fluentbit-'));
   try {
     writeFileSync(
@@ -253,7 +258,6 @@ export function fluentBitPhase(
         '',
       ].join('\n'),
     );
-    const phase = `${bufferKiB === undefined ? 'fluent-bit-stock' : `fluent-bit-${bufferKiB}k`}${output.suffix}`;
     return measure(phase, bin, ['-c', join(dir, 'fluent-bit.conf')]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -261,6 +265,17 @@ export function fluentBitPhase(
 }
 
 export const FLUENT_BIT_SKIPPED = 'skipped (set LOGFERRY_FLUENT_BIT)';
+
+/** Why a phase that returned undefined was skipped, when not for want of `LOGFERRY_FLUENT_BIT`. */
+const skipped = new Map<string, string>();
+
+/** Whether Fluent Bit `bin` lists output plugin `name` in its `-h` (a minimal build has few). */
+function hasOutputPlugin(bin: string, name: string): boolean {
+  if (name === 'null') return true;
+  const help = spawnSync(bin, ['-h'], { encoding: 'utf8' });
+  const outputs = `${help.stdout}${help.stderr}`.split(/Outputs/)[1]?.split(/\n\S/)[0] ?? '';
+  return new RegExp(`^\\s+${name}\\s`, 'm').test(outputs);
+}
 
 export type PhaseRow = PhaseFigures | { phase: string; skipped: string };
 
@@ -281,13 +296,13 @@ export async function runPhases(
       const m = await phases[n]();
       if (m) got.get(n)?.push(m);
       process.stderr.write(
-        m ? `  ${n}: ${m.wallS} s, ${m.peakRssMb} MB\n` : `  ${n}: ${FLUENT_BIT_SKIPPED}\n`,
+        m ? `  ${n}: ${m.wallS} s, ${m.peakRssMb} MB\n` : `  ${n}: ${skipped.get(n) ?? FLUENT_BIT_SKIPPED}\n`,
       );
     }
   }
   return names.map((n) => {
     const ms = got.get(n) ?? [];
-    if (ms.length === 0) return { phase: n, skipped: FLUENT_BIT_SKIPPED };
+    if (ms.length === 0) return { phase: n, skipped: skipped.get(n) ?? FLUENT_BIT_SKIPPED };
     const wall = median(ms.map((m) => m.wallS));
     const m = ms.find((x) => x.wallS === wall) as Measured;
     return { ...figures(m, corpus), peakRssMb: Math.max(...ms.map((x) => x.peakRssMb)) };
