@@ -36,6 +36,7 @@ import {
   printRows,
   peerRatios,
   ratioOf,
+  row,
   runPhases,
 } from './lib/file-peers.js';
 import { writeResults } from './lib/harness.js';
@@ -145,6 +146,18 @@ try {
     logferryVs: vs('wall'),
     /** By MiB per CPU-second of the client process (the node's own CPU is in `serverCpuS`). */
     logferryVsByCpu: vs('cpu'),
+    /**
+     * Documents indexed per wall second, logferry's over Fluent Bit's (the MiB/s ratios above count
+     * the whole corpus read, whether or not a client got every document in).
+     */
+    docsPerSecVsFluentBit:
+      lf && fb && fb.documents > 0
+        ? +(
+            lf.documents /
+            (row(rows, 'logferry-opensearch')?.wallS ?? Number.NaN) /
+            (fb.documents / (row(rows, FB_OPENSEARCH)?.wallS ?? Number.NaN))
+          ).toFixed(2)
+        : null,
     /** Documents per CPU-second of the OpenSearch node, logferry's over Fluent Bit's. */
     serverCpuPerDocVsFluentBit:
       lf && fb && fb.documents > 0
