@@ -10,7 +10,8 @@
  * - Fluent Bit (`LOGFERRY_FLUENT_BIT=/path/to/fluent-bit`): `tail` with the built-in `cri`
  *   multiline parser (partial-line reassembly) → `parser` filter with a JSON parser on `log`
  *   (`Reserve_Data On`) → `null`, `Exit_On_Eof On`, `Grace 0`; with stock buffers (32 KiB) and with
- *   `Buffer_Chunk_Size`/`Buffer_Max_Size` 256 KiB.
+ *   `Buffer_Chunk_Size`/`Buffer_Max_Size` 256 KiB; or, beside an OpenSearch subject, the same input
+ *   and filter into Fluent Bit's `opensearch` output (`fluentBitOpenSearchOutput`).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -160,10 +161,64 @@ export function logferryPhase(
   }
 }
 
-/** Fluent Bit `tail` (CRI multiline parser) → `parser` json filter → `null`; undefined when not configured. */
-export function fluentBitPhase(corpus: CriCorpus, bufferKiB: number | undefined): Measured | undefined {
+/** A Fluent Bit `[OUTPUT]` for `fluentBitPhase` (default: `null`) and the phase's name suffix. */
+export interface FluentBitOutput {
+  /** Appended to the phase name (`fluent-bit-256k` + `-opensearch`). */
+  suffix: string;
+  /** The `[OUTPUT]` section's lines after `Name`/`Match`. */
+  lines: string[];
+  name: string;
+  /** Seconds Fluent Bit may take after EOF to flush what it holds (`Grace`). */
+  graceS: number;
+  /** Keep the raw `log` beside the parsed fields (as logferry's `@message`). */
+  preserveKey?: boolean;
+}
+
+/**
+ * Fluent Bit's `opensearch` output to `url`'s `index` as logferry's sink writes it: `create` with a
+ * generated `_id` (`Generate_ID On`, so the node checks ids as it does for logferry's stable ids),
+ * no `_type`, `@timestamp`, the raw line kept beside the parsed fields (`Preserve_Key On`, logferry's
+ * `@message`), retried on failure (`Retry_Limit 10`; the bench counts the documents afterwards).
+ */
+export function fluentBitOpenSearchOutput(url: string, index: string): FluentBitOutput {
+  const u = new URL(url);
+  return {
+    suffix: '-opensearch',
+    name: 'opensearch',
+    graceS: 600,
+    preserveKey: true,
+    lines: [
+      `    Host  ${u.hostname}`,
+      `    Port  ${u.port || (u.protocol === 'https:' ? '443' : '80')}`,
+      `    Index ${index}`,
+      '    Suppress_Type_Name On',
+      '    Generate_ID On',
+      '    Write_Operation create',
+      '    Time_Key @timestamp',
+      '    Buffer_Size 1MB',
+      '    Retry_Limit 10',
+    ],
+  };
+}
+
+const NULL_OUTPUT: FluentBitOutput = { suffix: '', name: 'null', lines: [], graceS: 0 };
+
+/**
+ * Fluent Bit `tail` (CRI multiline parser) → `parser` json filter → `output` (default `null`);
+ * undefined when `LOGFERRY_FLUENT_BIT` is not set.
+ */
+export function fluentBitPhase(
+  corpus: CriCorpus,
+  bufferKiB: number | undefined,
+  output: FluentBitOutput = NULL_OUTPUT,
+): Measured | undefined {
   const bin = process.env.LOGFERRY_FLUENT_BIT;
   if (!bin) return undefined;
+  const phase = `${bufferKiB === undefined ? 'fluent-bit-stock' : `fluent-bit-${bufferKiB}k`}${output.suffix}`;
+  if (!hasOutputPlugin(bin, output.name)) {
+    skipped.set(phase, `skipped (${bin} was built without the ${output.name} output)`);
+    return undefined;
+  }
   const dir = mkdtempSync(join(tmpdir(), 'lf-fluentbit-'));
   try {
     writeFileSync(
@@ -179,7 +234,7 @@ export function fluentBitPhase(corpus: CriCorpus, bufferKiB: number | undefined)
       [
         '[SERVICE]',
         '    Flush        1',
-        '    Grace        0',
+        `    Grace        ${output.graceS}`,
         '    Log_Level    warn',
         `    Parsers_File ${join(dir, 'parsers.conf')}`,
         '[INPUT]',
@@ -195,22 +250,32 @@ export function fluentBitPhase(corpus: CriCorpus, bufferKiB: number | undefined)
         '    Key_Name     log',
         '    Parser       json',
         '    Reserve_Data On',
+        ...(output.preserveKey ? ['    Preserve_Key On'] : []),
         '[OUTPUT]',
-        '    Name  null',
+        `    Name  ${output.name}`,
         '    Match *',
+        ...output.lines,
         '',
       ].join('\n'),
     );
-    return measure(bufferKiB === undefined ? 'fluent-bit-stock' : `fluent-bit-${bufferKiB}k`, bin, [
-      '-c',
-      join(dir, 'fluent-bit.conf'),
-    ]);
+    return measure(phase, bin, ['-c', join(dir, 'fluent-bit.conf')]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
 export const FLUENT_BIT_SKIPPED = 'skipped (set LOGFERRY_FLUENT_BIT)';
+
+/** Why a phase that returned undefined was skipped, when not for want of `LOGFERRY_FLUENT_BIT`. */
+const skipped = new Map<string, string>();
+
+/** Whether Fluent Bit `bin` lists output plugin `name` in its `-h` (a minimal build has few). */
+function hasOutputPlugin(bin: string, name: string): boolean {
+  if (name === 'null') return true;
+  const help = spawnSync(bin, ['-h'], { encoding: 'utf8' });
+  const outputs = `${help.stdout}${help.stderr}`.split(/Outputs/)[1]?.split(/\n\S/)[0] ?? '';
+  return new RegExp(`^\\s+${name}\\s`, 'm').test(outputs);
+}
 
 export type PhaseRow = PhaseFigures | { phase: string; skipped: string };
 
@@ -231,13 +296,13 @@ export async function runPhases(
       const m = await phases[n]();
       if (m) got.get(n)?.push(m);
       process.stderr.write(
-        m ? `  ${n}: ${m.wallS} s, ${m.peakRssMb} MB\n` : `  ${n}: ${FLUENT_BIT_SKIPPED}\n`,
+        m ? `  ${n}: ${m.wallS} s, ${m.peakRssMb} MB\n` : `  ${n}: ${skipped.get(n) ?? FLUENT_BIT_SKIPPED}\n`,
       );
     }
   }
   return names.map((n) => {
     const ms = got.get(n) ?? [];
-    if (ms.length === 0) return { phase: n, skipped: FLUENT_BIT_SKIPPED };
+    if (ms.length === 0) return { phase: n, skipped: skipped.get(n) ?? FLUENT_BIT_SKIPPED };
     const wall = median(ms.map((m) => m.wallS));
     const m = ms.find((x) => x.wallS === wall) as Measured;
     return { ...figures(m, corpus), peakRssMb: Math.max(...ms.map((x) => x.peakRssMb)) };

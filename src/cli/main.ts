@@ -6,7 +6,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { LogferryError } from '../core/errors.js';
-import { commands } from './commands/index.js';
+import { registrations } from './commands/index.js';
 
 /** The package version, put in by the build (scripts/build.mjs); tests run from source. */
 declare const __LOGFERRY_VERSION__: string | undefined;
@@ -21,7 +21,7 @@ export async function main(argv: string[]): Promise<number> {
     .version(LOGFERRY_VERSION)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const register of commands) register(program);
+  for (const register of await registrations(argv)) register(program);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return Number(process.exitCode ?? 0);

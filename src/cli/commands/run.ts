@@ -31,6 +31,7 @@ import type { LogRecord } from '../../core/record.js';
 import { DEFAULT_DRAIN_TIMEOUT_MS } from '../../core/shutdown.js';
 import type { Source } from '../../core/source.js';
 import type { Config } from '../../config/schema.js';
+import { tuneHeapGrowth } from '../heap.js';
 import { type PipelineShape, startMetricsServer } from '../metrics-server.js';
 import { ProgressDisplay } from './run-progress.js';
 import { buildSummary, describeDeadLetter, formatSummary } from './run-summary.js';
@@ -221,6 +222,7 @@ export async function run(
   opts: RunOptions,
   tapOpts?: TapOptions,
 ): Promise<void> {
+  tuneHeapGrowth();
   const outDir = resolve(opts.out ?? DEFAULT_DATA_DIR);
   const { doc: fileDoc, origin } = loadDoc(configPath);
   const doc = withDefaults(applyShorthands(fileDoc, process.env), { dataDir: outDir });

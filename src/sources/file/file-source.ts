@@ -92,13 +92,15 @@ export const fileSourceConfig = z.strictObject({
     .default(256 * 1024),
   /**
    * Most bytes of records handed to the pipeline and not yet acknowledged; reading pauses there
-   * (bounds memory whatever the sinks' speed; at least one read is always in flight).
+   * (bounds memory whatever the sinks' speed; at least one read is always in flight). 1 MiB keeps
+   * the pipe full for every sink measured; at 4 MiB a file → blackhole run took ~1.8× the CPU and
+   * 1.7× the peak RSS (records outlive two scavenges and are copied into the old generation).
    */
   readAheadBytes: z
     .number()
     .int()
     .min(64 * 1024)
-    .default(4 * 1024 * 1024),
+    .default(1024 * 1024),
   /** Poll interval (a fallback for missed or unsupported file-system events). */
   pollIntervalMs: z.number().int().min(10).default(1000),
   /** How often to look for new files besides file-system events. */
