@@ -29,6 +29,11 @@ export const firehoseSettings = z.strictObject({
   deliveryStreamName: z.string().min(1).optional(),
   /** Most times one payload may be split and re-ingested (guards against loops). */
   maxReingestGenerations: z.number().int().min(1).max(20).default(5),
+  /**
+   * Worker threads answering big invocations (docs/firehose.md): `auto` (one per available CPU when
+   * there are at least 2 and the answer is the only output), `off`, or a count.
+   */
+  workers: z.union([z.enum(['auto', 'off']), z.number().int().min(1).max(64)]).default('auto'),
 });
 
 export type FirehoseSettings = z.infer<typeof firehoseSettings>;
