@@ -111,7 +111,9 @@ async function makeHandler(variant: Variant): Promise<{
   const t = new FirehoseTransformer(cfg.firehose, { transforms, log: silent });
   const threads = firehoseWorkerThreads(cfg);
   if (workers && threads.count === 0) throw new Error(`raw-workers: workers are off (${threads.why})`);
-  const pool = workers ? new FirehoseWorkerPool(t, { threads: threads.count, config: cfg, log: silent }) : undefined;
+  const pool = workers
+    ? new FirehoseWorkerPool(t, { threads: threads.count, config: cfg, log: silent })
+    : undefined;
   if (pool) await pool.start();
   return {
     handle: async (ev) => (await (pool ?? t).transform(ev, NO_DEADLINE)).response,
@@ -176,7 +178,14 @@ async function child(variant: Variant, file: string): Promise<void> {
     maxRssMB: process.resourceUsage().maxRSS / 1024,
     transforms,
     ...(pool
-      ? { workers: { threads: pool.workerCount, startMs: pool.stats.startMs, fallbacks: pool.stats.fallbacks, invocations: pool.stats.invocations } }
+      ? {
+          workers: {
+            threads: pool.workerCount,
+            startMs: pool.stats.startMs,
+            fallbacks: pool.stats.fallbacks,
+            invocations: pool.stats.invocations,
+          },
+        }
       : {}),
   };
   await pool?.close();

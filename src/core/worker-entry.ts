@@ -15,7 +15,11 @@ export type WorkerEntry = { url: URL } | { code: string };
  * `bundled`: candidate paths of the bundled script relative to it (first that exists wins; a
  * bundler may put the asking code in a chunk one directory down). Undefined when none exists.
  */
-export function workerEntry(here: string, source: string, bundled: readonly string[]): WorkerEntry | undefined {
+export function workerEntry(
+  here: string,
+  source: string,
+  bundled: readonly string[],
+): WorkerEntry | undefined {
   if (here.endsWith('.ts')) {
     const url = new URL(source, here);
     if (!existsSync(fileURLToPath(url))) return undefined;

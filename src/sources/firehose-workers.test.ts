@@ -7,7 +7,15 @@
  */
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { controlPayload, cwPayload, events, firehoseEvent, payloadOfSize, rng, streamFor } from '../../bench/data.js';
+import {
+  controlPayload,
+  cwPayload,
+  events,
+  firehoseEvent,
+  payloadOfSize,
+  rng,
+  streamFor,
+} from '../../bench/data.js';
 import { validateConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../core/component.js';
@@ -59,7 +67,10 @@ function bigEvent(seed: number, poison: boolean): FirehoseTransformationEvent {
       '@@not base64@@',
       '',
     );
-    payloads.push(controlPayload(), cwPayload(stream, [{ id: 'k', timestamp: 2, message: 'password=hunter2 ok' }]));
+    payloads.push(
+      controlPayload(),
+      cwPayload(stream, [{ id: 'k', timestamp: 2, message: 'password=hunter2 ok' }]),
+    );
   }
   return ev(firehoseEvent(payloads, { invocationId: `inv-${seed}` }));
 }

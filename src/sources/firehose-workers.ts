@@ -38,12 +38,15 @@ import type {
  * Invocations with less base64 input than this stay on the main thread: posting a slice and its
  * answers costs more than it saves (bench/firehose-transform.ts, `raw-workers`).
  */
-export const FIREHOSE_WORKERS_MIN_BYTES = 256 * 1024;
+export const FIREHOSE_WORKERS_MIN_BYTES = 64 * 1024;
 /** Slices per worker: a few, so a worker that finishes early takes another. */
 const SLICES_PER_WORKER = 3;
 
 /** Worker threads for a config: `count` 0 means off, with `why`. */
-export function firehoseWorkerThreads(cfg: Config, cpus = availableParallelism()): { count: number; why?: string } {
+export function firehoseWorkerThreads(
+  cfg: Config,
+  cpus = availableParallelism(),
+): { count: number; why?: string } {
   const w = cfg.firehose.workers ?? 'auto';
   if (w === 'off') return { count: 0, why: 'firehose.workers is off' };
   if (cfg.sinks.length > 0 || cfg.deadLetter)
@@ -54,7 +57,10 @@ export function firehoseWorkerThreads(cfg: Config, cpus = availableParallelism()
 
 /** The worker script of this module (bundled: beside the Lambda entry; from source: through tsx). */
 export function firehoseWorkerEntry(): WorkerEntry | undefined {
-  return workerEntry(import.meta.url, './firehose-worker.ts', ['./firehose-worker.mjs', '../firehose-worker.mjs']);
+  return workerEntry(import.meta.url, './firehose-worker.ts', [
+    './firehose-worker.mjs',
+    '../firehose-worker.mjs',
+  ]);
 }
 
 export interface FirehoseWorkerPoolOptions {
@@ -99,7 +105,8 @@ class Threads {
     const starts: Promise<void>[] = [];
     for (let i = 0; i < n; i++) {
       const opts = { workerData: { config }, resourceLimits };
-      const worker = 'url' in entry ? new Worker(entry.url, opts) : new Worker(entry.code, { ...opts, eval: true });
+      const worker =
+        'url' in entry ? new Worker(entry.url, opts) : new Worker(entry.code, { ...opts, eval: true });
       const t: Thread = { worker };
       this.threads.push(t);
       starts.push(
@@ -184,7 +191,8 @@ export class FirehoseWorkerPool {
       return this.threads;
     }
     const entry = this.opts.entry ?? firehoseWorkerEntry();
-    if (!entry) throw new Error('firehose worker script not found (dist/lambda/firehose/firehose-worker.mjs)');
+    if (!entry)
+      throw new Error('firehose worker script not found (dist/lambda/firehose/firehose-worker.mjs)');
     const started = performance.now();
     const threads = new Threads(this.opts.threads, entry, this.opts.config, this.opts.resourceLimits);
     this.threads = threads;
@@ -192,7 +200,10 @@ export class FirehoseWorkerPool {
     await threads.ready;
     this.stats.startMs = Math.round(performance.now() - started);
     threads.ref(false);
-    this.opts.log.info('firehose workers started', { threads: this.opts.threads, startMs: this.stats.startMs });
+    this.opts.log.info('firehose workers started', {
+      threads: this.opts.threads,
+      startMs: this.stats.startMs,
+    });
     return threads;
   }
 
@@ -289,7 +300,14 @@ function mergeParts(
   parts: readonly FirehoseParts[],
   count: number,
   budget: number,
-): { records: FirehoseOutputRecord[]; failures: RecordFailure[]; summary: InvocationSummary; result: MergedResult } | undefined {
+):
+  | {
+      records: FirehoseOutputRecord[];
+      failures: RecordFailure[];
+      summary: InvocationSummary;
+      result: MergedResult;
+    }
+  | undefined {
   const records: FirehoseOutputRecord[] = new Array(count);
   const okCost = new Float64Array(count);
   const smallCost = new Float64Array(count);
