@@ -77,7 +77,7 @@ function bigEvent(seed: number, poison: boolean): FirehoseTransformationEvent {
 
 const summaryLine = (lines: Line[]) => {
   const l = lines.filter((x) => x.msg === 'firehose transformation').pop()!;
-  const { durationMs, time, _aws, ...rest } = l as Record<string, unknown>;
+  const { durationMs, time, _aws, workers, ...rest } = l as Record<string, unknown>;
   return rest;
 };
 
@@ -85,6 +85,7 @@ describe('Firehose worker threads', () => {
   let s: Awaited<ReturnType<typeof setup>>;
   beforeAll(async () => {
     s = await setup();
+    await s.pool.start();
   }, 60_000);
   afterAll(async () => {
     await s?.pool.close();
@@ -122,6 +123,7 @@ describe('Firehose worker threads', () => {
   it('answers an over-budget invocation as the main thread does (it answers it again)', async () => {
     const o = await setup({ maxResponseBytes: 200_000 });
     try {
+      await o.pool.start();
       const event = bigEvent(9, true);
       const a = await o.one.transform(event, NO_DEADLINE);
       const b = await o.pool.transform(event, NO_DEADLINE);
@@ -144,8 +146,14 @@ describe('Firehose worker threads', () => {
     await new Promise((r) => setImmediate(r));
     await s.pool.workers()[0].terminate();
     await expect(running).rejects.toThrow(/firehose worker exited/);
+    // The next big invocation is answered by the main thread while a new pool starts.
+    const meanwhile = await s.pool.transform(event, NO_DEADLINE);
+    expect(JSON.stringify(meanwhile.response)).toBe(expected);
+    await s.pool.start();
+    const invocations = s.pool.stats.invocations;
     const again = await s.pool.transform(event, NO_DEADLINE);
     expect(s.pool.stats.pools).toBe(pools + 1);
+    expect(s.pool.stats.invocations).toBe(invocations + 1);
     expect(JSON.stringify(again.response)).toBe(expected);
   }, 120_000);
 
@@ -153,6 +161,7 @@ describe('Firehose worker threads', () => {
     const cfg = validateConfig({ firehose: { workers: 2 } }, 'test');
     const t = new FirehoseTransformer(cfg.firehose, { transforms: [], log: capture().log });
     const pool = new FirehoseWorkerPool(t, { threads: 2, config: cfg, log: capture().log });
+    await pool.start();
     const r = await pool.transform(bigEvent(11, false), NO_DEADLINE);
     const small = await pool.transform(
       ev(firehoseEvent([cwPayload(streamFor('lambda', rng(1)), events('lambda', 3, rng(2)))])),

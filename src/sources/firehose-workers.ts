@@ -14,7 +14,8 @@
  *
  * A worker that crashes (uncaught error, out of memory, exit) fails the invocation — it throws, so
  * Firehose retries the whole batch and no record is lost — and the pool is rebuilt on the next
- * big invocation. Workers start on the first big invocation (`startMs` in the log line).
+ * big invocation. Workers start on the first big invocation, which the main thread answers while
+ * they start (`firehose workers started` logs `startMs`); the next big ones go to them.
  */
 import { availableParallelism } from 'node:os';
 import { type ResourceLimits, Worker } from 'node:worker_threads';
@@ -98,6 +99,7 @@ interface Thread {
 class Threads {
   readonly threads: Thread[] = [];
   broken?: Error;
+  started = false;
   readonly ready: Promise<void>;
   private nextId = 1;
 
@@ -131,7 +133,9 @@ class Threads {
         }),
       );
     }
-    this.ready = Promise.all(starts).then(() => {});
+    this.ready = Promise.all(starts).then(() => {
+      this.started = true;
+    });
     this.ready.catch(() => {});
   }
 
@@ -167,6 +171,7 @@ class Threads {
 /** `FirehoseTransformer.transform` on worker threads for big invocations; see the module comment. */
 export class FirehoseWorkerPool {
   private threads?: Threads;
+  private starting?: Promise<unknown>;
   /** Milliseconds the last pool took from spawn to every worker ready; pools built so far. */
   readonly stats = { startMs: 0, pools: 0, invocations: 0, fallbacks: 0 };
 
@@ -226,8 +231,19 @@ export class FirehoseWorkerPool {
     }
     if (input.length < 2 || bytes < (this.opts.minBytes ?? FIREHOSE_WORKERS_MIN_BYTES))
       return this.transformer.transform(event, deadline);
+    const threads = this.threads;
+    if (!threads || threads.broken || !threads.started) {
+      // Workers start beside this invocation, which the main thread answers: starting them takes
+      // 0.5–0.9 s on a loaded 2-core host (docs/firehose.md), longer than most invocations.
+      if (!this.starting)
+        this.starting = this.start()
+          .catch((e) => this.opts.log.warn('firehose workers did not start', { error: String(e) }))
+          .finally(() => {
+            this.starting = undefined;
+          });
+      return this.transformer.transform(event, deadline);
+    }
     const started = Date.now();
-    const threads = await this.start();
     this.stats.invocations++;
     threads.ref(true);
     let parts: FirehoseParts[];
@@ -247,7 +263,9 @@ export class FirehoseWorkerPool {
       this.stats.fallbacks++;
       return this.transformer.transform(event, deadline);
     }
-    this.transformer.logMerged(event, merged.summary, merged.failures, merged.result, Date.now() - started);
+    this.transformer.logMerged(event, merged.summary, merged.failures, merged.result, Date.now() - started, {
+      workers: threads.threads.length,
+    });
     return { response: { records: merged.records }, summary: merged.summary };
   }
 }

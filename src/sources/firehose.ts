@@ -713,8 +713,9 @@ export class FirehoseTransformer {
     failures: RecordFailure[],
     result: Pick<RunResult, 'tally' | 'bytesIn' | 'sinks'>,
     durationMs: number,
+    extra: Record<string, unknown>,
   ): void {
-    this.logInvocation(event, s, failures, result as RunResult, durationMs);
+    this.logInvocation(event, s, failures, result as RunResult, durationMs, extra);
   }
 
   /** @internal Re-ingests the slots that did not fit; sets each slot's `settled`, `code`, `reason`. */
@@ -913,6 +914,7 @@ export class FirehoseTransformer {
     failures: RecordFailure[],
     result: RunResult,
     durationMs: number,
+    extra?: Record<string, unknown>,
   ): void {
     const log = this.deps.log;
     for (const f of failures)
@@ -934,6 +936,7 @@ export class FirehoseTransformer {
       events: s.tally.total,
       reasons: Object.fromEntries(s.tally.byReason),
       durationMs,
+      ...extra,
       ...emfMetrics('firehose', result, s.failed),
     });
   }

@@ -47,7 +47,10 @@ function poisonRecords(): KinesisEventRecord[] {
   return [
     rec(1, good),
     rec(2, gzBytes.subarray(0, gzBytes.length - 9).toString('base64')), // truncated gzip
-    rec(3, Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9]).toString('base64')),
+    rec(
+      3,
+      Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9]).toString('base64'),
+    ),
     rec(4, gz({ ...dataMsg(1), logEvents: [{ id: 'x', timestamp: 1e20, message: 'far future' }] })),
     rec(5, gz({ ...dataMsg(1), logEvents: [{ id: 'd', timestamp: 1, message: deep }] })),
     rec(6, gz(control)),
