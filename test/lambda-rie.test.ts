@@ -154,7 +154,10 @@ describe('built Lambda bundles under the Runtime Interface Emulator', () => {
   }, 60_000);
 
   it('firehose: answers a big invocation on worker threads (the bundled firehose-worker.mjs)', async () => {
-    const fn = await lambda('firehose', { LOGFERRY_LOG_LEVEL: 'info' });
+    const fn = await lambda('firehose', {
+      LOGFERRY_LOG_LEVEL: 'info',
+      LOGFERRY_CONFIG: JSON.stringify({ firehose: { workers: 'auto' } }),
+    });
     // ~40 KB of gzip per record (hex does not compress much): over the main-thread threshold.
     const messages = Array.from({ length: 6 }, (_, r) =>
       Array.from({ length: 300 }, (_, i) => `record ${r} line ${i} ${randomBytes(96).toString('hex')}`),

@@ -174,13 +174,14 @@ describe('Firehose worker threads', () => {
     await pool.close();
   }, 120_000);
 
-  it('is on by default only when the answer is the only output and there are 2+ CPUs', () => {
-    const plain = validateConfig({}, 'test') as Config;
-    expect(firehoseWorkerThreads(plain, 2)).toEqual({ count: 2 });
-    expect(firehoseWorkerThreads(plain, 1).count).toBe(0);
+  it('is off by default; `auto` is on only when the answer is the only output and there are 2+ CPUs', () => {
+    expect(firehoseWorkerThreads(validateConfig({}, 'test') as Config, 2).count).toBe(0);
+    const auto = validateConfig({ firehose: { workers: 'auto' } }, 'test');
+    expect(firehoseWorkerThreads(auto, 2)).toEqual({ count: 2 });
+    expect(firehoseWorkerThreads(auto, 1).count).toBe(0);
     expect(firehoseWorkerThreads(validateConfig({ firehose: { workers: 'off' } }, 'test'), 4).count).toBe(0);
     expect(firehoseWorkerThreads(validateConfig({ firehose: { workers: 3 } }, 'test'), 1).count).toBe(3);
-    const withSink = validateConfig({ sinks: [{ type: 'stdout' }] }, 'test');
+    const withSink = validateConfig({ sinks: [{ type: 'stdout' }], firehose: { workers: 'auto' } }, 'test');
     expect(firehoseWorkerThreads(withSink, 2).count).toBe(0);
     expect(() => validateConfig({ firehose: { workers: 'many' } }, 'test')).toThrow();
   });

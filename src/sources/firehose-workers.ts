@@ -48,7 +48,7 @@ export function firehoseWorkerThreads(
   cfg: Config,
   cpus = availableParallelism(),
 ): { count: number; why?: string } {
-  const w = cfg.firehose.workers ?? 'auto';
+  const w = cfg.firehose.workers ?? 'off';
   if (w === 'off') return { count: 0, why: 'firehose.workers is off' };
   if (cfg.sinks.length > 0 || cfg.deadLetter)
     return { count: 0, why: 'configured sinks or dead-letter sink: the answer is not the only output' };

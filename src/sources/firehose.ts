@@ -67,7 +67,7 @@ export interface FirehoseSettings {
   reingest: boolean;
   deliveryStreamName?: string;
   maxReingestGenerations: number;
-  /** Worker threads for big invocations (src/sources/firehose-workers.ts); default `auto`. */
+  /** Worker threads for big invocations (src/sources/firehose-workers.ts); default `off`. */
   workers?: 'auto' | 'off' | number;
 }
 
