@@ -22,7 +22,9 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { validateConfig } from '../src/config/load.js';
 import { buildFirehoseTransforms } from '../src/lambda/firehose.js';
+import { NO_DEADLINE } from '../src/core/retry.js';
 import { FirehoseTransformer, type FirehoseTransformationEvent } from '../src/sources/firehose.js';
+import { FirehoseWorkerPool, firehoseWorkerThreads } from '../src/sources/firehose-workers.js';
 import { firehoseEvent, payloadOfSize, rng, type StreamKind } from './data.js';
 import { BusyMeter, silentLogger, writeResults } from './lib/harness.js';
 import { naiveSeedHandler } from './naive/firehose-seed.js';
@@ -37,7 +39,8 @@ const SEED = Number(env.BENCH_SEED ?? 42);
 const INVOCATION_DECODED_BYTES = 2_000_000;
 
 /** `raw-nomask`: the default pipeline with `mask: false` — the seed's work plus validation, budget and keys. */
-const VARIANTS = ['naive', 'raw', 'raw-nomask', 'ndjson'] as const;
+/** `raw-workers`: `raw` with `firehose.workers: auto` (src/sources/firehose-workers.ts). */
+const VARIANTS = ['naive', 'raw', 'raw-workers', 'raw-nomask', 'ndjson'] as const;
 type Variant = (typeof VARIANTS)[number];
 
 /** Weighted like an EKS-heavy account: audit dominates volume. */
@@ -84,28 +87,44 @@ interface ChildResult {
   failed: number;
   maxRssMB: number;
   transforms: string[];
+  /** `raw-workers`: threads, pool start (spawn to every worker ready, tsx-loaded here), invocations on workers / answered again on the main thread. */
+  workers?: { threads: number; startMs: number; fallbacks: number; invocations: number };
 }
 
-async function makeHandler(
-  variant: Variant,
-): Promise<{ handle: (ev: FirehoseTransformationEvent) => Promise<unknown>; transforms: string[] }> {
+async function makeHandler(variant: Variant): Promise<{
+  handle: (ev: FirehoseTransformationEvent) => Promise<unknown>;
+  transforms: string[];
+  /** `raw-workers`: the pool (started before the timed passes; its start time is reported). */
+  pool?: FirehoseWorkerPool;
+}> {
   if (variant === 'naive') return { handle: (ev) => naiveSeedHandler(ev), transforms: [] };
   const format = variant === 'ndjson' ? 'ndjson' : 'raw';
+  const workers = variant === 'raw-workers';
   const cfg = validateConfig(
-    { ...(variant === 'raw-nomask' ? { mask: false } : {}), firehose: { format, reingest: false } },
+    {
+      ...(variant === 'raw-nomask' ? { mask: false } : {}),
+      firehose: { format, reingest: false, workers: workers ? 'auto' : 'off' },
+    },
     'bench',
   );
   const transforms = await buildFirehoseTransforms(cfg, { log: silent });
   const t = new FirehoseTransformer(cfg.firehose, { transforms, log: silent });
+  const threads = firehoseWorkerThreads(cfg);
+  if (workers && threads.count === 0) throw new Error(`raw-workers: workers are off (${threads.why})`);
+  const pool = workers
+    ? new FirehoseWorkerPool(t, { threads: threads.count, config: cfg, log: silent })
+    : undefined;
+  if (pool) await pool.start();
   return {
-    handle: async (ev) => (await t.transform(ev)).response,
+    handle: async (ev) => (await (pool ?? t).transform(ev, NO_DEADLINE)).response,
     transforms: transforms.map((x) => x.type),
+    pool,
   };
 }
 
 async function child(variant: Variant, file: string): Promise<void> {
   const data = JSON.parse(readFileSync(file, 'utf8')) as DataFile;
-  const { handle, transforms } = await makeHandler(variant);
+  const { handle, transforms, pool } = await makeHandler(variant);
   const passSeconds: number[] = [];
   const passWallSeconds: number[] = [];
   const passActiveSeconds: number[] = [];
@@ -158,7 +177,18 @@ async function child(variant: Variant, file: string): Promise<void> {
     ...counts,
     maxRssMB: process.resourceUsage().maxRSS / 1024,
     transforms,
+    ...(pool
+      ? {
+          workers: {
+            threads: pool.workerCount,
+            startMs: pool.stats.startMs,
+            fallbacks: pool.stats.fallbacks,
+            invocations: pool.stats.invocations,
+          },
+        }
+      : {}),
   };
+  await pool?.close();
   process.stdout.write(`${JSON.stringify(out)}\n`);
 }
 
@@ -183,6 +213,7 @@ async function paired(file: string): Promise<void> {
   }
   const per = (f: (m: BusyMeter) => number) =>
     Object.fromEntries(VARIANTS.map((v, k) => [v, f(meters[k]) / PASSES]));
+  await Promise.all(handlers.map((h) => h.pool?.close()));
   process.stdout.write(
     `${JSON.stringify({ cpu: per((m) => m.cpuSeconds), active: per((m) => m.activeSeconds), mainCpu: per((m) => m.mainCpuSeconds) })}\n`,
   );
@@ -259,7 +290,7 @@ async function main(): Promise<void> {
   );
   const check = await checkRawMatchesSeed(data);
   const runs: ChildResult[] = [];
-  let pairedCpu: Record<Variant, number> = { naive: 0, raw: 0, 'raw-nomask': 0, ndjson: 0 };
+  let pairedCpu = Object.fromEntries(VARIANTS.map((v) => [v, 0])) as Record<Variant, number>;
   let pairedActive: Record<Variant, number> = { ...pairedCpu };
   let pairedMainCpu: Record<Variant, number> = { ...pairedCpu };
   try {
@@ -360,6 +391,7 @@ async function main(): Promise<void> {
       failed: b.failed,
       responseMB: +(b.responseBytes / 1e6).toFixed(1),
       transforms: b.transforms,
+      ...(b.workers ? { workers: b.workers } : {}),
     };
   });
   const result = {

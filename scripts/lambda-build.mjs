@@ -12,7 +12,13 @@ export const requireBanner = {
 
 export function lambdaBuildOptions(root, name, outdir) {
   return {
-    entryPoints: { index: join(root, 'src', 'lambda', `${name}.ts`) },
+    entryPoints: {
+      index: join(root, 'src', 'lambda', `${name}.ts`),
+      // The Firehose transformation runs big invocations on worker threads running this entry.
+      ...(name === 'firehose'
+        ? { 'firehose-worker': join(root, 'src', 'sources', 'firehose-worker.ts') }
+        : {}),
+    },
     outdir,
     outExtension: { '.js': '.mjs' },
     chunkNames: 'chunks/[name]-[hash]',

@@ -13,6 +13,7 @@
  * on Lambda.
  */
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -151,6 +152,55 @@ describe('built Lambda bundles under the Runtime Interface Emulator', () => {
     expect(by.get('r-control')?.result).toBe('Dropped');
     expect(by.get('r-bad')?.result).toBe('ProcessingFailed');
   }, 60_000);
+
+  it('firehose: answers a big invocation on worker threads (the bundled firehose-worker.mjs)', async () => {
+    const fn = await lambda('firehose', {
+      LOGFERRY_LOG_LEVEL: 'info',
+      LOGFERRY_CONFIG: JSON.stringify({ firehose: { workers: 'auto' } }),
+    });
+    // ~40 KB of gzip per record (hex does not compress much): over the main-thread threshold.
+    const messages = Array.from({ length: 6 }, (_, r) =>
+      Array.from({ length: 300 }, (_, i) => `record ${r} line ${i} ${randomBytes(96).toString('hex')}`),
+    );
+    const event = {
+      invocationId: 'inv-workers',
+      deliveryStreamArn: 'arn:aws:firehose:us-east-1:123456789012:deliverystream/logs',
+      region: 'us-east-1',
+      records: [
+        ...messages.map((m, r) => ({
+          recordId: `r-${r}`,
+          approximateArrivalTimestamp: Date.now(),
+          data: cwPayload('/aws/eks/prod/cluster', `kube-apiserver-${r}`, m).toString('base64'),
+        })),
+        { recordId: 'r-control', approximateArrivalTimestamp: Date.now(), data: CONTROL.toString('base64') },
+        {
+          recordId: 'r-bad',
+          approximateArrivalTimestamp: Date.now(),
+          data: Buffer.from('nope').toString('base64'),
+        },
+      ],
+    };
+    // The first big invocation is answered on the main thread while the workers start; once they
+    // are up, the next one goes to them (its summary line says `workers`).
+    const check = (r: { status: number; body: unknown }) => {
+      expect(r.status, fn.output()).toBe(200);
+      const records = (r.body as { records: { recordId: string; result: string; data?: string }[] }).records;
+      expect(records.map((x) => x.recordId)).toEqual(event.records.map((x) => x.recordId));
+      messages.forEach((m, i) => {
+        expect(records[i].result).toBe('Ok');
+        expect(Buffer.from(records[i].data ?? '', 'base64').toString('utf8')).toBe(`${m.join('\n')}\n`);
+      });
+      expect(records[6].result).toBe('Dropped');
+      expect(records[7].result).toBe('ProcessingFailed');
+      return JSON.stringify(r.body);
+    };
+    const first = check(await fn.invoke(event));
+    for (let i = 0; i < 300 && !/firehose workers started/.test(fn.output()); i++)
+      await new Promise((r) => setTimeout(r, 100));
+    expect(fn.output()).toMatch(/firehose workers started/);
+    expect(check(await fn.invoke(event))).toBe(first);
+    expect(fn.output()).toMatch(/"msg":"firehose transformation".*"workers":2/);
+  }, 120_000);
 
   it('kinesis: ships to OpenSearch, answers batchItemFailures, dead-letters a malformed record', async () => {
     const index = `${unique}-kinesis`;

@@ -29,6 +29,12 @@ export const firehoseSettings = z.strictObject({
   deliveryStreamName: z.string().min(1).optional(),
   /** Most times one payload may be split and re-ingested (guards against loops). */
   maxReingestGenerations: z.number().int().min(1).max(20).default(5),
+  /**
+   * Worker threads answering big invocations (docs/firehose.md): `off` (default: measured no faster
+   * on 2 cores yet), `auto` (one per available CPU when there are at least 2 and the answer is the
+   * only output), or a count.
+   */
+  workers: z.union([z.enum(['auto', 'off']), z.number().int().min(1).max(64)]).default('off'),
 });
 
 export type FirehoseSettings = z.infer<typeof firehoseSettings>;

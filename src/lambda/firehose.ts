@@ -15,17 +15,19 @@ import { buildSinks, handlerSource } from '../config/build.js';
 import { buildGraphTransforms, buildTransforms } from '../config/build-pipeline.js';
 import { configOnce } from '../config/env.js';
 import type { Config } from '../config/schema.js';
-import type { BuildContext } from '../core/component.js';
+import type { BuildContext, Logger } from '../core/component.js';
 import { LogferryError } from '../core/errors.js';
 import { type LambdaContextLike, once } from '../core/lambda.js';
 import { jsonLogger } from '../core/logger.js';
 import type { Transform } from '../core/pipeline.js';
 import { lambdaDeadline } from '../core/retry.js';
+import { FirehoseWorkerPool, firehoseWorkerThreads } from '../sources/firehose-workers.js';
 import {
   FIREHOSE_SOURCE_NAME,
   type FirehoseTransformationEvent,
   type FirehoseTransformationResponse,
   FirehoseTransformer,
+  type FirehoseTransformerDeps,
 } from '../sources/firehose.js';
 
 /**
@@ -39,43 +41,59 @@ export function buildFirehoseTransforms(cfg: Config, ctx: BuildContext = {}): Pr
   return buildTransforms(fieldsUnused ? { ...cfg, parse: 'none' } : cfg, ctx);
 }
 
+/**
+ * The transformer for a validated config (the handler's and each worker thread's): stages, graph
+ * transforms, configured sinks and dead-letter sink. A bad config throws (CONFIG_INVALID).
+ */
+export async function buildFirehoseTransformer(
+  cfg: Config,
+  ctx: BuildContext & { log: Logger },
+): Promise<{ transformer: FirehoseTransformer; deps: FirehoseTransformerDeps }> {
+  const transforms = await buildFirehoseTransforms(cfg, ctx);
+  const problems: string[] = [];
+  const graphTransforms = await buildGraphTransforms(cfg, ctx, problems);
+  if (problems.length > 0)
+    throw new LogferryError('CONFIG_INVALID', `cannot start:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  // Configured sinks fan out beside the answer; the configured dead-letter sink replaces the
+  // error prefix for rejected records (buildSinks lists every problem at once).
+  const { sinkNodes, deadLetter } = await buildSinks(cfg, ctx);
+  const deps: FirehoseTransformerDeps = {
+    transforms,
+    graphTransforms,
+    source: handlerSource(cfg, 'firehose', FIREHOSE_SOURCE_NAME),
+    sinks: sinkNodes,
+    deadLetter,
+    log: ctx.log,
+  };
+  return { transformer: new FirehoseTransformer(cfg.firehose, deps), deps };
+}
+
 export function firehoseLambdaHandler(
   opts: { env?: NodeJS.ProcessEnv } = {},
 ): (
   event: FirehoseTransformationEvent,
   context?: LambdaContextLike,
 ) => Promise<FirehoseTransformationResponse> {
-  const ready = once(async () => {
+  const ready = once(async (): Promise<Pick<FirehoseTransformer, 'transform'>> => {
     const env = opts.env ?? process.env;
     const log = jsonLogger({ source: 'firehose' });
     const cfg = await configOnce(env);
-    const ctx: BuildContext = { log, env, ...secretContext(sharedSecretResolver(env)) };
-    const transforms = await buildFirehoseTransforms(cfg, ctx);
-    const problems: string[] = [];
-    const graphTransforms = await buildGraphTransforms(cfg, ctx, problems);
-    if (problems.length > 0)
-      throw new LogferryError(
-        'CONFIG_INVALID',
-        `cannot start:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
-      );
-    // Configured sinks fan out beside the answer; the configured dead-letter sink replaces the
-    // error prefix for rejected records (buildSinks lists every problem at once).
-    const { sinkNodes, deadLetter } = await buildSinks(cfg, ctx);
+    const ctx: BuildContext & { log: Logger } = { log, env, ...secretContext(sharedSecretResolver(env)) };
+    const { transformer, deps } = await buildFirehoseTransformer(cfg, ctx);
+    const threads = firehoseWorkerThreads(cfg);
     log.info('firehose transformer ready', {
       format: cfg.firehose.format,
-      transforms: transforms.map((t) => t.type),
-      graphTransforms: graphTransforms.map((t) => t.name),
-      sinks: sinkNodes.map((s) => s.name),
-      deadLetter: deadLetter?.type ?? 'error prefix',
+      transforms: deps.transforms.map((t) => t.type),
+      graphTransforms: (deps.graphTransforms ?? []).map((t) => t.name),
+      sinks: (deps.sinks ?? []).map((s) => s.name),
+      deadLetter: deps.deadLetter?.type ?? 'error prefix',
+      workers: threads.count,
+      ...(threads.why ? { workersOff: threads.why } : {}),
     });
-    return new FirehoseTransformer(cfg.firehose, {
-      transforms,
-      graphTransforms,
-      source: handlerSource(cfg, 'firehose', FIREHOSE_SOURCE_NAME),
-      sinks: sinkNodes,
-      deadLetter,
-      log,
-    });
+    // Worker threads start on the first big invocation (small ones never need them).
+    return threads.count > 0
+      ? new FirehoseWorkerPool(transformer, { threads: threads.count, config: cfg, log })
+      : transformer;
   });
   return async (event, context) => {
     const transformer = await ready();

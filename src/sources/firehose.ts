@@ -46,7 +46,7 @@ import type { Outcome, Tally } from '../core/outcome.js';
 import type { Transform } from '../core/pipeline.js';
 import type { LogRecord } from '../core/record.js';
 import { type Deadline, NO_DEADLINE, type RetryPolicy } from '../core/retry.js';
-import { createRunner, type Runner, type SinkNode } from '../core/runner.js';
+import { createRunner, type RunResult, type Runner, type SinkNode } from '../core/runner.js';
 import type { Encoded, ItemProblem, SendResult, Sink } from '../core/sink.js';
 import type { SourceEnvelope } from '../core/source.js';
 
@@ -67,6 +67,8 @@ export interface FirehoseSettings {
   reingest: boolean;
   deliveryStreamName?: string;
   maxReingestGenerations: number;
+  /** Worker threads for big invocations (src/sources/firehose-workers.ts); default `off`. */
+  workers?: 'auto' | 'off' | number;
 }
 
 /** The documented 6 MB limit of a transformation Lambda's response (https://docs.aws.amazon.com/firehose/latest/dev/data-transformation.html). */
@@ -502,6 +504,70 @@ class ErrorPrefix implements DeadLetterSink {
   }
 }
 
+/** Why one `recordId` was answered ProcessingFailed (logged, never its data). */
+export interface RecordFailure {
+  recordId: string;
+  code: string;
+  reason?: string;
+}
+
+/** A slice of an invocation answered by a worker thread without a budget (`transformParts`). */
+export interface FirehoseParts {
+  records: FirehoseOutputRecord[];
+  failures: RecordFailure[];
+  /** Per record: response bytes if answered `Ok`, if not, and its re-ingest generation. */
+  okCost: Float64Array;
+  smallCost: Float64Array;
+  generation: Int32Array;
+  tally: {
+    total: Tally['total'];
+    byGroup: [string, Tally['total']][];
+    byReason: [string, number][];
+    failureExamples: [string, string][];
+  };
+  bytesIn: number;
+  retries: number;
+}
+
+/**
+ * Each `recordId`'s answer from its slot and its envelope's worst outcome, counted into the
+ * summary; `failures` lists the ProcessingFailed ones in record order.
+ */
+function answerRecords(run: {
+  sink: ResponseSink;
+  envelopes: readonly FirehoseEnvelope[];
+  outcomes: readonly Outcome[];
+  summary: InvocationSummary;
+}): { records: FirehoseOutputRecord[]; failures: RecordFailure[] } {
+  const { sink, envelopes, outcomes, summary } = run;
+  const records: FirehoseOutputRecord[] = new Array(envelopes.length);
+  const failures: RecordFailure[] = [];
+  for (let i = 0; i < envelopes.length; i++) {
+    const s = sink.slots[i];
+    const o = outcomes[i];
+    let out: FirehoseOutputRecord;
+    const m = envelopes[i].malformed;
+    if (!m && !s.errorPrefix && o.kind !== 'failed' && (s.out || o.kind !== 'delivered'))
+      out = s.out ?? { recordId: s.recordId, result: 'Dropped', data: '' };
+    else {
+      // Malformed, sent to the error prefix, or failed (time ran out, a sink failed): Firehose
+      // keeps the original in its error prefix.
+      out = { recordId: s.recordId, result: 'ProcessingFailed', data: '' };
+      failures.push({
+        recordId: s.recordId,
+        code: m?.code ?? s.code ?? o.code ?? 'INTERNAL',
+        reason: m?.reason ?? s.reason ?? (o.kind === 'failed' ? o.reason : undefined),
+      });
+    }
+    if (out.result === 'Dropped' && s.settled === 'reingested') summary.reingestedRecords++;
+    records[i] = out;
+    if (out.result === 'Ok') summary.ok++;
+    else if (out.result === 'Dropped') summary.dropped++;
+    else summary.failed++;
+  }
+  return { records, failures };
+}
+
 /**
  * Formats, budgets and re-ingests one invocation at a time. Stateless between invocations: each
  * `transform` gets its own answer sink and runner (invocations may overlap in tests and tools).
@@ -556,6 +622,53 @@ export class FirehoseTransformer {
     deadline: Deadline = NO_DEADLINE,
   ): Promise<{ response: FirehoseTransformationResponse; summary: InvocationSummary }> {
     const started = Date.now();
+    const run = await this.run(event, deadline, this.budgetBytes());
+    const { records, failures } = answerRecords(run);
+    this.logInvocation(event, run.summary, failures, run.result, Date.now() - started);
+    return { response: { records }, summary: run.summary };
+  }
+
+  /** The response budget of one invocation: the configured budget, at most the documented limit. */
+  budgetBytes(): number {
+    return Math.min(this.settings.maxResponseBytes, FIREHOSE_RESPONSE_LIMIT_BYTES);
+  }
+
+  /**
+   * @internal One slice of an invocation for a worker thread (src/sources/firehose-workers.ts):
+   * the same runner and answer as `transform`, but with no response budget (the main thread fits
+   * the slices' answers into the invocation's budget) and no summary line (it logs the merged one).
+   */
+  async transformParts(event: FirehoseTransformationEvent, deadline: Deadline): Promise<FirehoseParts> {
+    const run = await this.run(event, deadline, Number.POSITIVE_INFINITY);
+    const { records, failures } = answerRecords(run);
+    const slots = run.sink.slots;
+    const okCost = new Float64Array(records.length);
+    const smallCost = new Float64Array(records.length);
+    const generation = new Int32Array(records.length);
+    for (let i = 0; i < records.length; i++) {
+      okCost[i] = slots[i].okCost;
+      smallCost[i] = slots[i].smallCost;
+      generation[i] = slots[i].generation;
+    }
+    const t = run.result.tally;
+    return {
+      records,
+      failures,
+      okCost,
+      smallCost,
+      generation,
+      tally: {
+        total: { ...t.total },
+        byGroup: [...t.byGroup],
+        byReason: [...t.byReason],
+        failureExamples: [...t.failureExamples],
+      },
+      bytesIn: run.result.bytesIn,
+      retries: run.result.sinks.reduce((n, s) => n + s.retries, 0),
+    };
+  }
+
+  private async run(event: FirehoseTransformationEvent, deadline: Deadline, budgetBytes: number) {
     const count = inputRecords(event).length;
     const summary: InvocationSummary = {
       records: count,
@@ -566,7 +679,7 @@ export class FirehoseTransformer {
       reingestedPayloads: 0,
       splitRecords: 0,
       responseBytes: 0,
-      budgetBytes: Math.min(this.settings.maxResponseBytes, FIREHOSE_RESPONSE_LIMIT_BYTES),
+      budgetBytes,
       tally: undefined as unknown as Tally,
     };
     const { sink, runner } = this.build();
@@ -586,35 +699,23 @@ export class FirehoseTransformer {
       { deadline },
     );
     summary.tally = result.tally;
-
-    const records: FirehoseOutputRecord[] = new Array(envelopes.length);
-    const failures: { recordId: string; code: string; reason?: string }[] = [];
-    for (let i = 0; i < envelopes.length; i++) {
-      const s = sink.slots[i];
-      const o = outcomes[i];
-      let out: FirehoseOutputRecord;
-      const m = envelopes[i].malformed;
-      if (!m && !s.errorPrefix && o.kind !== 'failed' && (s.out || o.kind !== 'delivered'))
-        out = s.out ?? { recordId: s.recordId, result: 'Dropped', data: '' };
-      else {
-        // Malformed, sent to the error prefix, or failed (time ran out, a sink failed): Firehose
-        // keeps the original in its error prefix.
-        out = { recordId: s.recordId, result: 'ProcessingFailed', data: '' };
-        failures.push({
-          recordId: s.recordId,
-          code: m?.code ?? s.code ?? o.code ?? 'INTERNAL',
-          reason: m?.reason ?? s.reason ?? (o.kind === 'failed' ? o.reason : undefined),
-        });
-      }
-      if (out.result === 'Dropped' && s.settled === 'reingested') summary.reingestedRecords++;
-      records[i] = out;
-      if (out.result === 'Ok') summary.ok++;
-      else if (out.result === 'Dropped') summary.dropped++;
-      else summary.failed++;
-    }
     summary.responseBytes = sink.used;
-    this.logInvocation(event, summary, failures, result, Date.now() - started);
-    return { response: { records }, summary };
+    return { sink, envelopes, outcomes, result, summary };
+  }
+
+  /**
+   * @internal The summary line of an invocation answered by worker threads (same fields as
+   * `transform`'s). `result` needs the merged tally, bytes in and retries.
+   */
+  logMerged(
+    event: FirehoseTransformationEvent,
+    s: InvocationSummary,
+    failures: RecordFailure[],
+    result: Pick<RunResult, 'tally' | 'bytesIn' | 'sinks'>,
+    durationMs: number,
+    extra: Record<string, unknown>,
+  ): void {
+    this.logInvocation(event, s, failures, result as RunResult, durationMs, extra);
   }
 
   /** @internal Re-ingests the slots that did not fit; sets each slot's `settled`, `code`, `reason`. */
@@ -810,9 +911,10 @@ export class FirehoseTransformer {
   private logInvocation(
     event: FirehoseTransformationEvent,
     s: InvocationSummary,
-    failures: { recordId: string; code: string; reason?: string }[],
-    result: Parameters<typeof emfMetrics>[1],
+    failures: RecordFailure[],
+    result: RunResult,
     durationMs: number,
+    extra?: Record<string, unknown>,
   ): void {
     const log = this.deps.log;
     for (const f of failures)
@@ -834,6 +936,7 @@ export class FirehoseTransformer {
       events: s.tally.total,
       reasons: Object.fromEntries(s.tally.byReason),
       durationMs,
+      ...extra,
       ...emfMetrics('firehose', result, s.failed),
     });
   }

@@ -12,11 +12,9 @@
  * lines over the length cap are counted (`linesTooLong`). `incompleteReasons()` sums it all up so the
  * CLI can say what was skipped and exit non-zero.
  */
-import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { type WorkerEntry, workerEntry } from '../../core/worker-entry.js';
 import type { CompiledQuery, Row } from '../types.js';
 import { AsyncQueue } from './async-queue.js';
 import type { ObjectInfo } from './partition-path.js';
@@ -136,34 +134,12 @@ export function newProgress(): ScanProgress {
   };
 }
 
-type WorkerEntry = { url: URL } | { code: string };
-
 /**
  * The worker script: the bundled `dist/cli/query-worker.mjs` beside the CLI bundle, or — running
  * from source (tests, tsx) — `scan-worker.ts` loaded through tsx's loader in the worker.
  */
-function workerEntry(): WorkerEntry | undefined {
-  const here = import.meta.url;
-  if (here.endsWith('.ts')) {
-    const url = new URL('./scan-worker.ts', here);
-    if (!existsSync(fileURLToPath(url))) return undefined;
-    let api: string;
-    try {
-      api = pathToFileURL(
-        createRequire(here)
-          .resolve('tsx/esm/api')
-          .replace(/\.cjs$/, '.mjs'),
-      ).href;
-    } catch {
-      return undefined;
-    }
-    return {
-      code: `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); });`,
-    };
-  }
-  const url = new URL('./query-worker.mjs', here);
-  return existsSync(fileURLToPath(url)) ? { url } : undefined;
-}
+const scanWorkerEntry = (): WorkerEntry | undefined =>
+  workerEntry(import.meta.url, './scan-worker.ts', ['./query-worker.mjs']);
 
 export class ArchiveScan {
   readonly progress: ScanProgress = newProgress();
@@ -215,7 +191,7 @@ export class ArchiveScan {
     threads = Math.min(threads, this.targets.length);
     const entry =
       threads > 0 && totalBytes >= (this.opts.inlineMaxBytes ?? INLINE_SCAN_MAX_BYTES)
-        ? workerEntry()
+        ? scanWorkerEntry()
         : undefined;
     const queue = new AsyncQueue<Row[]>(threads > 0 ? threads * 4 : 4);
     this.progress.threads = entry ? threads : 0;
