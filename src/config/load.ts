@@ -16,7 +16,7 @@ export function parseConfigText(text: string, origin = 'config'): unknown {
   if (doc.errors.length > 0) {
     const problems = doc.errors.map((e) => ({
       path: e.linePos ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '(syntax)',
-      message: e.message.split('\n')[0],
+      message: /Maximum call stack/.test(e.message) ? TOO_DEEP : e.message.split('\n')[0],
     }));
     throw configError(origin, problems);
   }
@@ -27,14 +27,19 @@ export function parseConfigText(text: string, origin = 'config'): unknown {
     const why = (e as Error)?.message ?? String(e);
     throw configError(origin, [
       {
-        path: '(aliases)',
+        path: e instanceof RangeError && /call stack/.test(why) ? '(document)' : '(aliases)',
         message: /alias count/i.test(why)
           ? `too many alias expansions (more than ${MAX_ALIAS_COUNT}): the document expands aliases (*name) exponentially; write the values out or use fewer aliases`
-          : `cannot resolve the document's aliases: ${why}`,
+          : e instanceof RangeError && /call stack/.test(why)
+            ? TOO_DEEP
+            : `cannot resolve the document's aliases: ${why}`,
       },
     ]);
   }
 }
+
+const TOO_DEEP =
+  'lists or maps are nested too deeply to read (thousands of levels); a config is a few levels deep — check for unbalanced brackets';
 
 /** Alias expansions allowed while reading a config (yaml's default is 100 too; set here explicitly). */
 const MAX_ALIAS_COUNT = 100;
