@@ -31,6 +31,7 @@ import type { LogRecord } from '../../core/record.js';
 import { DEFAULT_DRAIN_TIMEOUT_MS } from '../../core/shutdown.js';
 import type { Source } from '../../core/source.js';
 import type { Config } from '../../config/schema.js';
+import { jsonText } from '../../query/values.js';
 import { type PipelineShape, startMetricsServer } from '../metrics-server.js';
 import { ProgressDisplay } from './run-progress.js';
 import { buildSummary, describeDeadLetter, formatSummary } from './run-summary.js';
@@ -396,8 +397,9 @@ function tapWriter(
   const wanted = new Set(t.components.length > 0 ? t.components : built.sourceNodes.map((n) => n.name));
   return (component, r) => {
     if (!wanted.has(component)) return;
+    // jsonText: a record nested deeper than JSON.stringify's stack is shown capped, never stops its source.
     process.stdout.write(
-      `${JSON.stringify({
+      `${jsonText({
         component,
         timestamp: r.timestamp,
         message: r.message,
