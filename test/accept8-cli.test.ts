@@ -3,6 +3,8 @@
  * - `logferry tap` over a record nested 5,000 levels deep stopped its source
  *   ("Maximum call stack size exceeded", exit 1, the other records never delivered);
  * - `logferry run` with a stdout sink failed the deep record's whole batch (INTERNAL, redriven);
+ * - an archive directory holding a zstd / Snappy / binary object read it as text: garbage rows
+ *   counted in the answer, exit 0, nothing said (a single such `--from` file was refused);
  * - `logferry query -o json|csv|table` over an archive line with `@timestamp: 1e20` ended with
  *   `RangeError: Invalid time value` and a stack trace; `jsonParse` + `unnest` of a deep message
  *   ended `-o json` with `RangeError: Maximum call stack size exceeded`.
@@ -115,5 +117,28 @@ describe('query output over hostile archive lines', () => {
     const rows = JSON.parse(r.stdout) as { n: number }[];
     expect(rows.reduce((s, x) => s + x.n, 0)).toBe(2);
     expect(r.stdout).toContain('nested deeper than');
+  });
+});
+
+describe('objects that are neither gzip nor text inside an archive directory', () => {
+  it('are reported as not read (exit 3), never counted as rows', () => {
+    const archive = join(dir, 'mixed');
+    mkdirSync(archive, { recursive: true });
+    writeFileSync(join(archive, 'good.ndjson'), '{"@timestamp":1796529600000,"@message":"one"}\n');
+    writeFileSync(
+      join(archive, 'a.zst'),
+      Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x20, 0x41, 0x0a, 0x42, 0x0a]),
+    );
+    writeFileSync(
+      join(archive, 'b.snappy'),
+      Buffer.from([0xff, 0x06, 0x00, 0x00, 0x73, 0x4e, 0x61, 0x50, 0x70, 0x59, 0x0a, 0x41, 0x0a]),
+    );
+    writeFileSync(join(archive, 'c.bin'), Buffer.from('line one\n\u0000\u0001\u0002 binary\nline two\n'));
+    const r = cliRun(['query', '--from', archive, '-o', 'csv', 'stats count() as n']);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stdout).toBe('n\r\n1\r\n');
+    expect(r.stderr).toMatch(/zstd-compressed/);
+    expect(r.stderr).toMatch(/Snappy-compressed/);
+    expect(r.stderr).toMatch(/c\.bin: .*binary data/);
   });
 });
