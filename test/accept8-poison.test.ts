@@ -86,6 +86,9 @@ describe('the query engine and its renderers take values nested deeper than the 
     expect(formatTimestamp(-1e17)).toBe('-100000000000000000');
     expect(formatValue(1e20, true)).toBe('100000000000000000000');
     expect(formatTimestamp(Date.UTC(9999, 11, 31, 23, 59, 59, 999))).toBe('9999-12-31 23:59:59.999');
+    // Six-digit and negative years (parseDate("99999-01-01"), a computed time) were cut mid-string.
+    expect(formatTimestamp(Date.UTC(99999, 0, 1))).toBe('+099999-01-01 00:00:00.000');
+    expect(formatTimestamp(Date.UTC(-1, 0, 1, 2, 3, 4, 5))).toBe('-000001-01-01 02:03:04.005');
     expect(displayRows(['@timestamp'], [{ '@timestamp': 1e20 }], new Set(['@timestamp']))).toEqual([
       { '@timestamp': '100000000000000000000' },
     ]);

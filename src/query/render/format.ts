@@ -13,7 +13,9 @@ export function formatTimestamp(ms: number): string {
   // Beyond what a Date holds (±8.64e15 ms, e.g. a `1e20` read from a foreign archive): the number as it is.
   if (Math.abs(ms) > 8.64e15) return String(ms);
   const iso = new Date(ms).toISOString();
-  return `${iso.slice(0, 10)} ${iso.slice(11, 23)}`;
+  // Years outside 0000–9999 are written `+099999-01-01T…`/`-000001-…`: split at the `T`.
+  const t = iso.length === 24 ? 10 : iso.indexOf('T');
+  return `${iso.slice(0, t)} ${iso.slice(t + 1, t + 13)}`;
 }
 
 const TIME_FUNCTIONS = new Set([
