@@ -5,6 +5,8 @@
  * - `logferry run` with a stdout sink failed the deep record's whole batch (INTERNAL, redriven);
  * - an archive directory holding a zstd / Snappy / binary object read it as text: garbage rows
  *   counted in the answer, exit 0, nothing said (a single such `--from` file was refused);
+ * - `logferry validate|run|replay -c /dev/zero` read the device until memory ran out (3 GB in 10 s),
+ *   `logferry replay /dev/zero` too; a FIFO waited forever;
  * - `logferry query -o json|csv|table` over an archive line with `@timestamp: 1e20` ended with
  *   `RangeError: Invalid time value` and a stack trace; `jsonParse` + `unnest` of a deep message
  *   ended `-o json` with `RangeError: Maximum call stack size exceeded`.
@@ -140,5 +142,26 @@ describe('objects that are neither gzip nor text inside an archive directory', (
     expect(r.stderr).toMatch(/zstd-compressed/);
     expect(r.stderr).toMatch(/Snappy-compressed/);
     expect(r.stderr).toMatch(/c\.bin: .*binary data/);
+  });
+});
+
+describe('devices and FIFOs where a config or dead-letter location is expected', () => {
+  it.each([
+    [['validate', '/dev/zero']],
+    [['run', '/dev/zero']],
+    [['replay', '/dev/zero', '-c', '/dev/zero']],
+  ])('%j exits 2 with a sentence at once', (args) => {
+    const r = cliRun(args);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/character device, not a file/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('replay of a device as the dead-letter location', () => {
+    const cfg = join(dir, 'replay.yaml');
+    writeFileSync(cfg, 'sinks:\n  - type: stdout\n');
+    const r = cliRun(['replay', '/dev/zero', '-c', cfg]);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/dead-letter location \/dev\/zero: it is a character device/);
   });
 });

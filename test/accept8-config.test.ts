@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { LogferryError } from '../src/core/errors.js';
-import { parseConfigText } from '../src/config/load.js';
+import { parseConfigText, readConfigFile } from '../src/config/load.js';
 
 function problemsOf(text: string): { path: string; message: string }[] {
   try {
@@ -38,5 +38,22 @@ describe('configs nested too deeply', () => {
     }
     const problems = problemsOf(`${lines.join('\n')}\n`);
     expect(problems[0].message).toMatch(/too many alias expansions/);
+  });
+});
+
+describe('config paths that are not files', () => {
+  it.each([
+    ['/dev/zero', /character device, not a file/],
+    ['/', /directory, not a file/],
+    ['/nonexistent/logferry.yaml', /ENOENT/],
+  ])('%s is refused with a sentence before reading', (path, why) => {
+    try {
+      readConfigFile(path);
+    } catch (e) {
+      expect((e as LogferryError).code).toBe('CONFIG_INVALID');
+      expect((e as Error).message).toMatch(why);
+      return;
+    }
+    throw new Error('expected CONFIG_INVALID');
   });
 });

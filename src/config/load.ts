@@ -3,7 +3,10 @@
  * listed (YAML syntax errors with line and column, schema problems with their path), and never
  * echoes values that could be secrets.
  */
+import { readFileSync, statSync } from 'node:fs';
 import { parseDocument } from 'yaml';
+import { describeError, LogferryError } from '../core/errors.js';
+import { fileKind } from '../core/file-kind.js';
 import { parsers } from '../parsers/index.js';
 import type { Config } from './schema.js';
 import { configError, validateConfig } from './validate.js';
@@ -50,3 +53,25 @@ export function loadConfigText(text: string, origin = 'config'): Config {
 
 // Parsers are referenced by name from parse settings; export the registry for the CLI's listing.
 export { parsers };
+
+/** Largest config file read: a config with 10,000 components is about 1 MiB. */
+export const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
+
+/**
+ * A config file's text, or CONFIG_INVALID with a sentence: a directory, a device (`/dev/zero` would
+ * be read until memory runs out), a FIFO (would wait for a writer forever), a socket, or a file over
+ * MAX_CONFIG_BYTES is refused before reading.
+ */
+export function readConfigFile(path: string): string {
+  try {
+    const st = statSync(path);
+    if (!st.isFile()) throw new Error(`it is ${fileKind(st)}, not a file`);
+    if (st.size > MAX_CONFIG_BYTES)
+      throw new Error(
+        `it is ${st.size} bytes; a config file is at most ${MAX_CONFIG_BYTES / 1024 / 1024} MiB`,
+      );
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new LogferryError('CONFIG_INVALID', `cannot read config file ${path}: ${describeError(e)}`);
+  }
+}

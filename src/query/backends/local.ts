@@ -14,6 +14,7 @@ import type { Stats } from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { describeError, LogferryError } from '../../core/errors.js';
+import { fileKind } from '../../core/file-kind.js';
 import { parseObjectKey } from './partition-path.js';
 import type { ScanTarget } from './scan.js';
 import { binaryObjectKind, SNIFF_BYTES } from './scan-object.js';
@@ -28,14 +29,6 @@ export interface LocalListing {
   unreadable: string[];
   /** Entries that are not regular files or directories, never opened. */
   ignored: string[];
-}
-
-function kindOf(st: Stats): string {
-  if (st.isFIFO()) return 'a FIFO (named pipe)';
-  if (st.isCharacterDevice()) return 'a character device';
-  if (st.isBlockDevice()) return 'a block device';
-  if (st.isSocket()) return 'a socket';
-  return 'not a regular file or directory';
 }
 
 const HINT =
@@ -87,7 +80,7 @@ export async function listLocal(root: string): Promise<LocalListing> {
     };
   }
   if (!st.isDirectory())
-    throw new LogferryError('CONFIG_INVALID', `--from ${root}: is ${kindOf(st)}, not an archive; ${HINT}`);
+    throw new LogferryError('CONFIG_INVALID', `--from ${root}: is ${fileKind(st)}, not an archive; ${HINT}`);
   try {
     await readdir(root);
   } catch (e) {
