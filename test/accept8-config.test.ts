@@ -57,3 +57,10 @@ describe('config paths that are not files', () => {
     throw new Error('expected CONFIG_INVALID');
   });
 });
+
+describe('a lookup table that is a device', () => {
+  it('--lookup u=/dev/zero is refused at once (it was read until memory ran out)', async () => {
+    const { loadLookupTables } = await import('../src/query/lookup/table.js');
+    await expect(loadLookupTables(['u=/dev/zero'])).rejects.toThrow(/character device, not a file/);
+  });
+});
