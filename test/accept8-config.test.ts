@@ -64,3 +64,14 @@ describe('a lookup table that is a device', () => {
     await expect(loadLookupTables(['u=/dev/zero'])).rejects.toThrow(/character device, not a file/);
   });
 });
+
+describe('a Fluent Bit config path that is a device', () => {
+  it('import fluent-bit /dev/zero reports it unread (it was read until memory ran out)', async () => {
+    const { readTree } = await import('../src/import/fluent-bit/read-tree.js');
+    const { problems, config } = readTree('/dev/zero', {}, undefined, '@INCLUDE', () => {
+      throw new Error('must not parse');
+    });
+    expect(config.files).toEqual([]);
+    expect(problems.map((p) => p.message)).toEqual(['cannot read: it is a character device, not a file']);
+  });
+});
