@@ -150,6 +150,7 @@ describe('devices and FIFOs where a config or dead-letter location is expected',
     [['validate', '/dev/zero']],
     [['run', '/dev/zero']],
     [['replay', '/dev/zero', '-c', '/dev/zero']],
+    [['query', '-f', '/dev/zero']],
   ])('%j exits 2 with a sentence at once', (args) => {
     const r = cliRun(args);
     expect(r.code, r.stderr).toBe(2);
