@@ -2,7 +2,7 @@
 // Makes a fresh clone runnable: installs dependencies when node_modules is missing or stale, and
 // builds dist/ when it is missing or older than the sources. Quiet when there is nothing to do.
 import { execSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -21,7 +21,15 @@ function newest(dir) {
 
 const lock = join(root, 'package-lock.json');
 const installed = join(root, 'node_modules', '.package-lock.json');
-if (!existsSync(installed) || mtime(lock) > mtime(installed)) {
+// A node_modules that is a symlink is shared with another checkout (a git worktree): `npm ci` would
+// empty the directory it points to under the other checkout's feet, so only say it may be stale.
+const shared =
+  existsSync(join(root, 'node_modules')) && lstatSync(join(root, 'node_modules')).isSymbolicLink();
+if (shared && (!existsSync(installed) || mtime(lock) > mtime(installed))) {
+  console.error(
+    'logferry: node_modules is a symlink (shared); not reinstalling it — run `npm ci` where it lives if it is stale',
+  );
+} else if (!existsSync(installed) || mtime(lock) > mtime(installed)) {
   // `npm ci`: exactly what the lock says, so a fresh clone gets the tested tree.
   console.error('logferry: installing dependencies (npm ci)…');
   run('npm ci --no-audit --no-fund --loglevel=error');

@@ -3,7 +3,10 @@
  * listed (YAML syntax errors with line and column, schema problems with their path), and never
  * echoes values that could be secrets.
  */
+import { readFileSync, statSync } from 'node:fs';
 import { parseDocument } from 'yaml';
+import { describeError, LogferryError } from '../core/errors.js';
+import { fileKind } from '../core/file-kind.js';
 import { parsers } from '../parsers/index.js';
 import type { Config } from './schema.js';
 import { configError, validateConfig } from './validate.js';
@@ -16,7 +19,7 @@ export function parseConfigText(text: string, origin = 'config'): unknown {
   if (doc.errors.length > 0) {
     const problems = doc.errors.map((e) => ({
       path: e.linePos ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '(syntax)',
-      message: e.message.split('\n')[0],
+      message: /Maximum call stack/.test(e.message) ? TOO_DEEP : e.message.split('\n')[0],
     }));
     throw configError(origin, problems);
   }
@@ -27,14 +30,19 @@ export function parseConfigText(text: string, origin = 'config'): unknown {
     const why = (e as Error)?.message ?? String(e);
     throw configError(origin, [
       {
-        path: '(aliases)',
+        path: e instanceof RangeError && /call stack/.test(why) ? '(document)' : '(aliases)',
         message: /alias count/i.test(why)
           ? `too many alias expansions (more than ${MAX_ALIAS_COUNT}): the document expands aliases (*name) exponentially; write the values out or use fewer aliases`
-          : `cannot resolve the document's aliases: ${why}`,
+          : e instanceof RangeError && /call stack/.test(why)
+            ? TOO_DEEP
+            : `cannot resolve the document's aliases: ${why}`,
       },
     ]);
   }
 }
+
+const TOO_DEEP =
+  'lists or maps are nested too deeply to read (thousands of levels); a config is a few levels deep — check for unbalanced brackets';
 
 /** Alias expansions allowed while reading a config (yaml's default is 100 too; set here explicitly). */
 const MAX_ALIAS_COUNT = 100;
@@ -45,3 +53,25 @@ export function loadConfigText(text: string, origin = 'config'): Config {
 
 // Parsers are referenced by name from parse settings; export the registry for the CLI's listing.
 export { parsers };
+
+/** Largest config file read: a config with 10,000 components is about 1 MiB. */
+export const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
+
+/**
+ * A config file's text, or CONFIG_INVALID with a sentence: a directory, a device (`/dev/zero` would
+ * be read until memory runs out), a FIFO (would wait for a writer forever), a socket, or a file over
+ * MAX_CONFIG_BYTES is refused before reading.
+ */
+export function readConfigFile(path: string): string {
+  try {
+    const st = statSync(path);
+    if (!st.isFile()) throw new Error(`it is ${fileKind(st)}, not a file`);
+    if (st.size > MAX_CONFIG_BYTES)
+      throw new Error(
+        `it is ${st.size} bytes; a config file is at most ${MAX_CONFIG_BYTES / 1024 / 1024} MiB`,
+      );
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new LogferryError('CONFIG_INVALID', `cannot read config file ${path}: ${describeError(e)}`);
+  }
+}

@@ -21,6 +21,7 @@ import { runQuery } from '../query/backends/index.js';
 import { formatTimestamp } from '../query/render/format.js';
 import { expandRecipe, findRecipe } from '../query/recipes/index.js';
 import { compileQuery, type QueryProblem } from '../query/index.js';
+import { jsonText } from '../query/values.js';
 import { daemonBase, fetchPipeline, pipeTail } from './daemon.js';
 import { languageCatalog } from './language.js';
 import { discoverFields } from './fields.js';
@@ -135,7 +136,7 @@ function str(body: Record<string, unknown>, key: string, required = false): stri
 }
 
 function sendJson(res: ServerResponse, status: number, value: unknown): void {
-  const body = JSON.stringify(value);
+  const body = jsonText(value);
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(body),
@@ -242,7 +243,8 @@ export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole
       'x-content-type-options': 'nosniff',
     });
     const write = (v: unknown) => {
-      if (!res.destroyed) res.write(`${JSON.stringify(v)}\n`);
+      // jsonText: a row may hold a value nested deeper than JSON.stringify's stack (jsonParse of a log line).
+      if (!res.destroyed) res.write(`${jsonText(v)}\n`);
     };
     const t0 = Date.now();
     let last = 0;

@@ -165,6 +165,22 @@ function untilAborted<T>(
   });
 }
 
+/**
+ * `sink.encode`, with a throw (a message nested too deep for JSON.stringify, a value a sink's
+ * encoder cannot take) turned into a rejection of that one record, so one hostile record never
+ * fails the batch it was read with.
+ */
+function encodeOne<E>(sink: Sink<E>, record: LogRecord): Encoded<E> | { reject: string; code: string } {
+  try {
+    return sink.encode(record);
+  } catch (e) {
+    return {
+      reject: `${sink.name} cannot encode the record: ${describeError(e)}`,
+      code: 'RECORD_UNENCODABLE',
+    };
+  }
+}
+
 export async function deliver<E>(
   sink: Sink<E>,
   records: readonly LogRecord[],
@@ -180,7 +196,7 @@ export async function deliver<E>(
   let pending: number[] = [];
 
   for (let i = 0; i < records.length; i++) {
-    const enc = sink.encode(records[i]);
+    const enc = encodeOne(sink, records[i]);
     if ('reject' in enc) {
       outcomes[i] = { kind: 'rejected', code: enc.code, reason: enc.reject, attempts: 0 };
     } else if (enc.bytes > sink.limits.maxRecordBytes) {

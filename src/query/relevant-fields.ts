@@ -20,7 +20,7 @@ import type { RelevantfieldsCommand } from './ast.js';
 import { compileExpr, type ExprContext } from './compile-expr.js';
 import type { Sink } from './stateful-commands.js';
 import type { Row } from './types.js';
-import { fieldGetter, isMissing, toNumber, toStr, truthy } from './values.js';
+import { fieldGetter, isMissing, jsonText, toNumber, toStr, truthy } from './values.js';
 
 export const RELEVANTFIELDS_COLUMNS = [
   '@fieldName',
@@ -109,7 +109,7 @@ export function relevantfieldsOperator(c: RelevantfieldsCommand, ctx: ExprContex
         if (j < RELEVANTFIELDS_SAMPLE) s.nums[j] = n;
       }
     }
-    const key = typeof v === 'object' ? JSON.stringify(v) : toStr(v);
+    const key = typeof v === 'object' ? jsonText(v) : toStr(v);
     const cur = s.counts.get(key);
     if (cur !== undefined) s.counts.set(key, cur + 1);
     else if (s.counts.size < RELEVANTFIELDS_MAX_VALUES) s.counts.set(key, 1);

@@ -22,7 +22,7 @@ import { type Accumulator, type CompiledArg, lookupFunction } from './functions/
 import { escapeRegex, type QueryRegex, type RegexMatch } from './regex.js';
 import { OUTLIER_MARK } from './row-commands.js';
 import type { Row } from './types.js';
-import { fieldGetter, type Getter, isMissing, sortCompare, toNumber, toStr } from './values.js';
+import { fieldGetter, type Getter, isMissing, jsonText, sortCompare, toNumber, toStr } from './values.js';
 
 export interface Sink {
   /** Returns false when no more input is needed. */
@@ -209,7 +209,7 @@ export function dedupOperator(c: DedupCommand, next: Sink): Sink {
           open = next.push(row);
           return open;
         }
-        key += `${typeof v === 'string' ? v : JSON.stringify(v)}\u0000`;
+        key += `${typeof v === 'string' ? v : jsonText(v)}\u0000`;
       }
       if (seen.has(key)) return true;
       seen.add(key);
@@ -564,7 +564,7 @@ export function sessionizeOperator(c: SessionizeCommand, next: Sink): Sink {
         for (const g of getters) {
           const v = g(r);
           if (isMissing(v)) return;
-          key += `${typeof v === 'string' ? v : JSON.stringify(v)}\u0000`;
+          key += `${typeof v === 'string' ? v : jsonText(v)}\u0000`;
         }
         if (typeof ts(r) !== 'number') return;
         let list = byKey.get(key);
@@ -630,7 +630,7 @@ export function fillmissingOperator(
       const groups = new Map<string, Row[]>();
       const order: string[] = [];
       for (const r of rows) {
-        const key = JSON.stringify(otherKeys.map((k) => r[k] ?? null));
+        const key = jsonText(otherKeys.map((k) => r[k] ?? null));
         let g = groups.get(key);
         if (!g) {
           g = [];
@@ -699,7 +699,7 @@ const MISSING_KEY = Symbol('missing');
 function mapKey(v: unknown): unknown {
   if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return v;
   if (v === undefined || v === null) return MISSING_KEY;
-  return `\u0000o${JSON.stringify(v)}`;
+  return `\u0000o${jsonText(v)}`;
 }
 
 /**

@@ -94,11 +94,39 @@ export function toNumber(v: unknown): number {
   return Number.NaN;
 }
 
+/** Nesting kept by `jsonText` when a value is too deep for `JSON.stringify`'s stack. */
+export const JSON_TEXT_MAX_DEPTH = 256;
+const TOO_DEEP = `[nested deeper than ${JSON_TEXT_MAX_DEPTH} levels]`;
+
+function capDepth(v: unknown, depth: number): unknown {
+  if (typeof v !== 'object' || v === null) return v;
+  if (depth >= JSON_TEXT_MAX_DEPTH) return TOO_DEEP;
+  if (Array.isArray(v)) return v.map((x) => capDepth(x, depth + 1));
+  const o: Record<string, unknown> = {};
+  for (const k of Object.keys(v)) o[k] = capDepth((v as Record<string, unknown>)[k], depth + 1);
+  return o;
+}
+
+/**
+ * `JSON.stringify(v, null, space)` for values read from logs, which may nest deeper than the
+ * stack allows (`jsonParse` of a hostile message, an archive line written by another tool): such a
+ * value is written with everything below JSON_TEXT_MAX_DEPTH levels replaced by a marker string,
+ * instead of a RangeError ending the query.
+ */
+export function jsonText(v: unknown, space?: number): string {
+  try {
+    return JSON.stringify(v, null, space);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    return JSON.stringify(capDepth(v, 0), null, space);
+  }
+}
+
 /** Text form of a value for string functions and string comparison. */
 export function toStr(v: unknown): string {
   if (typeof v === 'string') return v;
   if (v === null || v === undefined) return '';
-  if (typeof v === 'object') return JSON.stringify(v);
+  if (typeof v === 'object') return jsonText(v);
   return String(v);
 }
 

@@ -226,6 +226,21 @@ export function isObjectReference(v: string): boolean {
   return (v.includes('-') || v.includes('/') || v.includes(':')) && OBJECT_REF.test(v);
 }
 
+/**
+ * klog's `secret="kube-system/bootstrap-token-7h2k9q"` (klog.KObj of a Secret): a key ending in
+ * `secret` whose value is `namespace/name` names the object, it does not hold it.
+ */
+function isSecretObjectName(key: string, v: string): boolean {
+  return v.includes('/') && normalizeKey(key).endsWith('secret') && OBJECT_REF.test(v);
+}
+
+/** True when `offset` lies inside an ARN (`…:secret:prod/db-AbCdEf` of a Secrets Manager ARN is a name). */
+function insideArn(text: string, offset: number): boolean {
+  let i = offset;
+  while (i > 0 && !/[\s"'=,;([{]/.test(text[i - 1])) i--;
+  return i < offset && text.startsWith('arn:', i);
+}
+
 const TOKEN_CHARS = /^[A-Za-z0-9+/_=.-]{16,512}$/;
 /** Lower-case words joined by hyphens, one of them a real word: `bootstrap-token-07401b`. */
 const WORDY = /^[a-z0-9]+(?:-[a-z0-9]+)+$/;
@@ -366,7 +381,13 @@ export function buildPatterns(
       '(?<gh>\\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})(?![A-Za-z0-9_]))',
     );
   }
-  if (p.slack) branches.push('(?<slack>\\bxox[abpr]-[A-Za-z0-9-]{10,250})');
+  if (p.slack) {
+    branches.push('(?<slack>\\bxox[abpr]-[A-Za-z0-9-]{10,250})');
+    // Incoming-webhook URLs: the last path segment is the secret (team and channel ids show).
+    branches.push(
+      '(?<slackh>hooks\\.slack\\.com/services/T[A-Z0-9]+/B[A-Z0-9]+/)[A-Za-z0-9]{16,64}(?![A-Za-z0-9])',
+    );
+  }
   if (p.stripe) {
     branches.push(
       '(?<stripe>\\b(?:[rs]k_(?:live|test)_[A-Za-z0-9]{10,247}|whsec_[A-Za-z0-9+/=]{24,256})(?![A-Za-z0-9]))',
@@ -441,7 +462,7 @@ export function buildPrefilter(
   if (p.jwt) anchors.push('yJ');
   if (p.awsAccessKeyId) anchors.push('AKIA', 'ASIA');
   if (p.googleApiKey) anchors.push('AIza');
-  if (p.slack) anchors.push('xox');
+  if (p.slack) anchors.push('xox', 'hooks.slack.com/');
   if (p.email) anchors.push('@');
   // GitHub and Stripe tokens: found by their `_` (see underscoreToken).
   const underscore = p.github || p.stripe;
@@ -673,6 +694,7 @@ interface Groups {
   v3?: string;
   v4?: string;
   bs?: string;
+  slackh?: string;
 }
 
 // ---- the transform ---------------------------------------------------------------------------
@@ -720,9 +742,12 @@ export function createMasker(options: MaskOptions = { type: 'mask' }): Masker {
     const g = args[args.length - 1] as Groups;
     if (g.kvk !== undefined) {
       const v = g.v1 ?? g.v2 ?? g.v3 ?? g.v4;
+      const text = args[args.length - 2] as string;
+      const offset = args[args.length - 3] as number;
+      if (insideArn(text, offset)) return match;
       if (v !== undefined && isObjectReference(v)) {
-        const key = fullKey(args[args.length - 2] as string, args[args.length - 3] as number, g.kvk);
-        if (SECRET_REFERENCE_KEYS.has(normalizeKey(key))) return match;
+        const key = fullKey(text, offset, g.kvk);
+        if (SECRET_REFERENCE_KEYS.has(normalizeKey(key)) || isSecretObjectName(key, v)) return match;
       }
       if (g.v1 !== undefined) {
         if (g.v1 === '') return match;
@@ -733,6 +758,7 @@ export function createMasker(options: MaskOptions = { type: 'mask' }): Masker {
       return g.kvk + R;
     }
     if (g.gk !== undefined) {
+      if (insideArn(args[args.length - 2] as string, args[args.length - 3] as number)) return match;
       const key = fullKey(args[args.length - 2] as string, args[args.length - 3] as number, g.gk);
       const v = g.gv as string;
       if (isSensitiveKey(key)) {
@@ -741,6 +767,7 @@ export function createMasker(options: MaskOptions = { type: 'mask' }): Masker {
       return looksRandom(v) ? g.gk + R : match;
     }
     if (g.hk !== undefined) return g.hk + R;
+    if (g.slackh !== undefined) return g.slackh + R;
     if (g.awsk !== undefined) return g.awsk + R;
     if (g.urlp !== undefined) return g.urlp + R;
     if (g.bs !== undefined) return g.bs + R;

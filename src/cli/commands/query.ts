@@ -5,9 +5,10 @@
  * recipe (`--recipe eks/aws-auth-changes --param cluster=prod`). Syntax errors are LogferryError
  * QUERY_SYNTAX with a caret snippet (exit 2); progress goes to stderr on a TTY only.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { LogferryError } from '../../core/errors.js';
+import { fileKind } from '../../core/file-kind.js';
 import { expandRecipe, findRecipe, parseParamArgs } from '../../query/recipes/index.js';
 import {
   type OutputFormat,
@@ -81,6 +82,9 @@ export async function resolveQueryText(positional: string | undefined, flags: Qu
     if (flags.param.length) throw new LogferryError('CONFIG_INVALID', '--param applies to --recipe only');
     if (flags.file) {
       try {
+        // A device or FIFO would be read until the string limit (or waited on forever).
+        const st = await stat(flags.file);
+        if (!st.isFile()) throw new Error(`it is ${fileKind(st)}, not a file`);
         text = await readFile(flags.file, 'utf8');
       } catch (e) {
         throw new LogferryError(

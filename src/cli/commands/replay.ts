@@ -35,13 +35,14 @@ import { decodeBase64Payload, toRecords } from '../../aws/cloudwatch-payload.js'
 import { secretContext, sharedSecretResolver } from '../../aws/secrets.js';
 import { buildSinks, sourceNodes, withDefaults } from '../../config/build.js';
 import { buildGraphTransforms, buildTransforms } from '../../config/build-pipeline.js';
-import { parseConfigText, validateConfig } from '../../config/load.js';
+import { parseConfigText, readConfigFile, validateConfig } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
 import { applyShorthands } from '../../config/shorthands.js';
 import type { Logger } from '../../core/component.js';
 import { runDaemon } from '../../core/daemon.js';
 import type { DeadLetter } from '../../core/dead-letter.js';
 import { describeError, LogferryError } from '../../core/errors.js';
+import { fileKind } from '../../core/file-kind.js';
 import { jsonLogger } from '../../core/logger.js';
 import type { Outcome } from '../../core/outcome.js';
 import type { LogRecord } from '../../core/record.js';
@@ -209,11 +210,15 @@ function lines(text: string, where: string): ReadEntry[] {
 function readFileLocation(path: string): ReadEntry[] {
   let files: string[];
   try {
-    files = statSync(path).isDirectory()
+    const st = statSync(path);
+    // A device or FIFO would be read forever (or wait forever): only files and directories of them.
+    if (!st.isDirectory() && !st.isFile()) throw new Error(`it is ${fileKind(st)}, not a file or directory`);
+    files = st.isDirectory()
       ? readdirSync(path)
           .filter((f) => /\.(nd)?jsonl?$/.test(f))
           .sort()
           .map((f) => join(path, f))
+          .filter((f) => statSync(f).isFile())
       : [path];
   } catch (e) {
     throw new LogferryError(
@@ -331,12 +336,7 @@ export function sourceFor(cfg: Config, entry: ReadEntry, override?: string): str
 }
 
 function loadConfig(path: string): { cfg: Config; cwd: string } {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new LogferryError('CONFIG_INVALID', `cannot read config file ${path}: ${describeError(e)}`);
-  }
+  const text = readConfigFile(path);
   const doc = parseConfigText(text, path);
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
     throw new LogferryError(

@@ -14,23 +14,23 @@
  * stderr (`--json`: the summary as one JSON line, the last line on stderr). Config problems are all
  * listed at once and exit 2 (main.ts owns exit codes).
  */
-import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { classifyStream, componentLabel } from '../../aws/classify.js';
 import { sharedSecretResolver, secretContext } from '../../aws/secrets.js';
 import { buildDaemon, DEFAULT_DATA_DIR, withDefaults } from '../../config/build.js';
-import { parseConfigText, validateConfig } from '../../config/load.js';
+import { parseConfigText, readConfigFile, validateConfig } from '../../config/load.js';
 import { applyShorthands } from '../../config/shorthands.js';
 import type { Logger } from '../../core/component.js';
 import { lockDataDir } from '../../core/data-dir.js';
 import { type DaemonResult, runDaemon } from '../../core/daemon.js';
-import { describeError, LogferryError } from '../../core/errors.js';
+import { LogferryError } from '../../core/errors.js';
 import { jsonLogger } from '../../core/logger.js';
 import type { LogRecord } from '../../core/record.js';
 import { DEFAULT_DRAIN_TIMEOUT_MS } from '../../core/shutdown.js';
 import type { Source } from '../../core/source.js';
 import type { Config } from '../../config/schema.js';
+import { jsonText } from '../../query/values.js';
 import { tuneHeapGrowth } from '../heap.js';
 import { type PipelineShape, startMetricsServer } from '../metrics-server.js';
 import { ProgressDisplay } from './run-progress.js';
@@ -126,12 +126,7 @@ function stderrLogger(): Logger {
 
 function loadDoc(configPath: string | undefined): { doc: Record<string, unknown>; origin: string } {
   if (!configPath) return { doc: {}, origin: 'embedded defaults' };
-  let text: string;
-  try {
-    text = readFileSync(configPath, 'utf8');
-  } catch (e) {
-    throw new LogferryError('CONFIG_INVALID', `cannot read config file ${configPath}: ${describeError(e)}`);
-  }
+  const text = readConfigFile(configPath);
   const doc = parseConfigText(text, configPath);
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
     throw new LogferryError(
@@ -398,8 +393,9 @@ function tapWriter(
   const wanted = new Set(t.components.length > 0 ? t.components : built.sourceNodes.map((n) => n.name));
   return (component, r) => {
     if (!wanted.has(component)) return;
+    // jsonText: a record nested deeper than JSON.stringify's stack is shown capped, never stops its source.
     process.stdout.write(
-      `${JSON.stringify({
+      `${jsonText({
         component,
         timestamp: r.timestamp,
         message: r.message,

@@ -7,14 +7,14 @@
  * connection to each sink's endpoint (TCP to its host and port; a writable directory for local
  * archives and dead-letter files) and lists every one it cannot reach.
  */
-import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { sharedSecretResolver, secretContext } from '../../aws/secrets.js';
 import { buildDaemon, withDefaults } from '../../config/build.js';
-import { parseConfigText, validateConfig } from '../../config/load.js';
+import { parseConfigText, readConfigFile, validateConfig } from '../../config/load.js';
 import type { ComponentConfig, Config } from '../../config/schema.js';
 import { applyShorthands } from '../../config/shorthands.js';
 import { describeError, LogferryError } from '../../core/errors.js';
@@ -53,14 +53,7 @@ function invalid(configPath: string, problems: string[]): LogferryError {
 }
 
 export async function validateFile(configPath: string, opts: { connect?: boolean } = {}): Promise<string> {
-  let text: string;
-  try {
-    if (existsSync(configPath) && statSync(configPath).isDirectory())
-      throw new Error('it is a directory, not a file');
-    text = readFileSync(configPath, 'utf8');
-  } catch (e) {
-    throw new LogferryError('CONFIG_INVALID', `cannot read config file ${configPath}: ${describeError(e)}`);
-  }
+  const text = readConfigFile(configPath);
   if (text.trim() === '' || /^\s*(#.*)?(\n\s*(#.*)?)*$/.test(text))
     throw invalid(configPath, [
       '(top level): the file is empty; write at least `sinks:` (logferry run without a config runs the demo)',

@@ -5,6 +5,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { fileKind } from '../../core/file-kind.js';
 import type { FbConfig, ReadProblem } from './model.js';
 
 export interface ReadTreeOptions {
@@ -52,7 +53,9 @@ export function readTree(
     }
     let text: string;
     try {
-      if (statSync(abs).isDirectory()) throw new Error('it is a directory, not a file');
+      // A directory is refused; a device or FIFO (`/dev/zero`) would be read or waited on forever.
+      const st = statSync(abs);
+      if (!st.isFile()) throw new Error(`it is ${fileKind(st)}, not a file`);
       text = readFileSync(abs, 'utf8');
     } catch (e) {
       problems.push({ file: show(abs), message: `cannot read: ${(e as Error).message}` });

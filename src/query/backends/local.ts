@@ -14,13 +14,14 @@ import type { Stats } from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { describeError, LogferryError } from '../../core/errors.js';
+import { fileKind } from '../../core/file-kind.js';
 import { parseObjectKey } from './partition-path.js';
 import type { ScanTarget } from './scan.js';
+import { binaryObjectKind, SNIFF_BYTES } from './scan-object.js';
 
 /** `state`: the daemon's positions, checkpoints, disk buffers and lock (core/data-dir.ts), not logs. */
 const SKIP_DIRS = new Set(['dead-letter', 'node_modules', 'state']);
 /** Bytes of a single-file `--from` inspected to tell text or gzip from binary data. */
-const SNIFF_BYTES = 64 * 1024;
 
 export interface LocalListing {
   targets: ScanTarget[];
@@ -30,22 +31,8 @@ export interface LocalListing {
   ignored: string[];
 }
 
-function kindOf(st: Stats): string {
-  if (st.isFIFO()) return 'a FIFO (named pipe)';
-  if (st.isCharacterDevice()) return 'a character device';
-  if (st.isBlockDevice()) return 'a block device';
-  if (st.isSocket()) return 'a socket';
-  return 'not a regular file or directory';
-}
-
 const HINT =
   'point --from at an archive directory (what `logferry run` or the S3 sink writes), one archive object (gzip or NDJSON/raw text), an s3://bucket/prefix or an opensearch://host:port/index';
-
-/** True when the first bytes look like gzip or text (no NUL byte), as archive objects are. */
-export function looksLikeArchiveObject(head: Buffer): boolean {
-  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return true;
-  return !head.includes(0);
-}
 
 export async function listLocal(root: string): Promise<LocalListing> {
   let st: Stats;
@@ -80,10 +67,11 @@ export async function listLocal(root: string): Promise<LocalListing> {
         `--from ${root}: cannot be read (${describeError(e)}); ${HINT}`,
       );
     }
-    if (!looksLikeArchiveObject(head))
+    const binary = binaryObjectKind(head);
+    if (binary !== undefined)
       throw new LogferryError(
         'CONFIG_INVALID',
-        `--from ${root}: is not an archive object (binary data, neither gzip nor text); ${HINT}`,
+        `--from ${root}: is not an archive object (${binary}, neither gzip nor text); ${HINT}`,
       );
     return {
       targets: [{ info: parseObjectKey(root.split(sep).join('/')), size: st.size, path: root }],
@@ -92,7 +80,7 @@ export async function listLocal(root: string): Promise<LocalListing> {
     };
   }
   if (!st.isDirectory())
-    throw new LogferryError('CONFIG_INVALID', `--from ${root}: is ${kindOf(st)}, not an archive; ${HINT}`);
+    throw new LogferryError('CONFIG_INVALID', `--from ${root}: is ${fileKind(st)}, not an archive; ${HINT}`);
   try {
     await readdir(root);
   } catch (e) {

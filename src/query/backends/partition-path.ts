@@ -45,6 +45,8 @@ const CLASS_MARKERS = new Set(['lambda', 'ecs', 'default']);
 const LAMBDA_GROUP_SEGMENT = /^_aws_lambda_([A-Za-z0-9_-]+)$/;
 
 const EKS_GROUP_SEGMENT = /^_aws_eks_(.+)_cluster$/;
+/** A Lambda log stream with `/` written as `_`: `2026_11_22_[$LATEST]0123…`. */
+const LAMBDA_STREAM_SEGMENT = /^(\d{4})_(\d{2})_(\d{2})_(\[[^\]/]*\][0-9a-f]+)$/;
 const NAME_TIME = /(\d{4})-(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{2})(?=[-_.])/;
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
@@ -106,8 +108,19 @@ export function parseObjectKey(key: string): ObjectInfo {
       info.fields[k] = v;
       if (k === 'cluster' && v !== 'none') info.cluster = v;
       else if (k === 'component' && EKS_SET.has(v)) info.streamPrefix = v;
-      else if (k === 'log_stream' && v && !v.includes('_')) info.logStream = v;
-      else if (k === 'dt' && /^\d{4}-\d{2}-\d{2}$/.test(v)) dt = v;
+      else if (k === 'log_stream' && v) {
+        // `/` was written as `_`: exact when there was none, and for Lambda's `YYYY/MM/DD/[…]…`.
+        const lambdaStream = LAMBDA_STREAM_SEGMENT.exec(v);
+        if (!v.includes('_')) info.logStream = v;
+        else if (lambdaStream)
+          info.logStream = `${lambdaStream[1]}/${lambdaStream[2]}/${lambdaStream[3]}/${lambdaStream[4]}`;
+      } else if (k === 'log_group' && v && !info.logGroup) {
+        // Only the group names whose `/` → `_` form is unambiguous (the seed's EKS and Lambda groups).
+        const eksGroup = EKS_GROUP_SEGMENT.exec(v);
+        const lambdaGroup = LAMBDA_GROUP_SEGMENT.exec(v);
+        if (eksGroup) info.logGroup = `/aws/eks/${eksGroup[1]}/cluster`;
+        else if (lambdaGroup) info.logGroup = `/aws/lambda/${lambdaGroup[1]}`;
+      } else if (k === 'dt' && /^\d{4}-\d{2}-\d{2}$/.test(v)) dt = v;
       else if (k === 'hour' && /^\d{1,2}$/.test(v)) hour = v;
       else if (k === 'year' && /^\d{4}$/.test(v)) ymd = [v, ymd?.[1] ?? '', ymd?.[2] ?? ''];
       else if (k === 'month' && /^\d{1,2}$/.test(v) && ymd) ymd[1] = v;

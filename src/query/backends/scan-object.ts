@@ -101,6 +101,31 @@ export function isGzip(b: Buffer): boolean {
   return b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
 }
 
+/** Bytes of an object's start sniffed to tell text from binary data. */
+export const SNIFF_BYTES = 64 * 1024;
+
+const MAGIC: [string, number[]][] = [
+  ['zstd-compressed', [0x28, 0xb5, 0x2f, 0xfd]],
+  ['Snappy-compressed (framed)', [0xff, 0x06, 0x00, 0x00, 0x73, 0x4e, 0x61, 0x50, 0x70, 0x59]],
+  ['bzip2-compressed', [0x42, 0x5a, 0x68]],
+  ['xz-compressed', [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]],
+  ['LZ4-compressed', [0x04, 0x22, 0x4d, 0x18]],
+  ['a ZIP file', [0x50, 0x4b, 0x03, 0x04]],
+  ['Parquet', [0x50, 0x41, 0x52, 0x31]],
+];
+
+/**
+ * What an object is when it is neither gzip nor text (its first bytes hold a NUL, as text never
+ * does): a named compression or file format (Firehose also writes ZIP, Snappy and Parquet), else
+ * "binary data". Undefined for gzip and text, the objects an archive holds.
+ */
+export function binaryObjectKind(head: Buffer): string | undefined {
+  if (isGzip(head)) return undefined;
+  for (const [kind, m] of MAGIC) if (head.length >= m.length && m.every((x, i) => head[i] === x)) return kind;
+  const sniff = head.length > SNIFF_BYTES ? head.subarray(0, SNIFF_BYTES) : head;
+  return sniff.includes(0) ? 'binary data' : undefined;
+}
+
 /** A zlib failure while decompressing: the lines before it stand; `consumed` compressed bytes were read. */
 export class GzipDamage extends Error {
   constructor(
@@ -166,6 +191,13 @@ export async function scanObject(
   })();
   const first = await it.next();
   if (first.done) return stats;
+  // A zstd/Snappy/Parquet/binary object read as text would give garbage rows: refused, so the scan
+  // reports it as not read (exit 3) instead.
+  const binary = binaryObjectKind(first.value);
+  if (binary !== undefined)
+    throw new Error(
+      `not an archive object: ${binary}, neither gzip nor text (logferry reads gzip or plain-text objects)`,
+    );
   const text: AsyncIterable<Buffer> = isGzip(first.value)
     ? gunzipChunks(first.value, it)
     : (async function* () {

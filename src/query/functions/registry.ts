@@ -20,6 +20,7 @@ import {
   toNumber,
   toStr,
   truthy,
+  jsonText,
 } from '../values.js';
 import {
   compileDateParser,
@@ -510,7 +511,7 @@ function bySortAgg(sign: 1 | -1): AggregateSpec {
 }
 
 function distinctKey(v: unknown): string {
-  return typeof v === 'string' ? `s${v}` : typeof v === 'object' ? `o${JSON.stringify(v)}` : `p${String(v)}`;
+  return typeof v === 'string' ? `s${v}` : typeof v === 'object' ? `o${jsonText(v)}` : `p${String(v)}`;
 }
 
 // ------------------------------------------------------------------ registry
@@ -634,7 +635,7 @@ const FUNCTIONS: Record<string, FunctionSpec> = {
       return null;
     }
   }),
-  jsonstringify: pure(1, 1, (v) => (isMissing(v) ? null : JSON.stringify(v))),
+  jsonstringify: pure(1, 1, (v) => (isMissing(v) ? null : jsonText(v))),
 
   // String functions (newer reference)
   startswith: pure(2, 2, (v, p) =>

@@ -7,7 +7,8 @@
  * (first row wins for a repeated key); CIDR lookups index each prefix length and take the most
  * specific (longest) matching range.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
+import { fileKind } from '../../core/file-kind.js';
 import { LogferryError } from '../../core/errors.js';
 import { v4Bytes, v6Bytes } from '../functions/ip.js';
 import { isMissing, toStr } from '../values.js';
@@ -135,7 +136,13 @@ async function readLocation(location: string, signal?: AbortSignal): Promise<Uin
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(location) && !/^file:\/\//i.test(location))
     throw new LogferryError('CONFIG_INVALID', `${location}: a lookup table is a local file or an s3:// URL`);
-  return readFile(location.replace(/^file:\/\//i, ''));
+  const path = location.replace(/^file:\/\//i, '');
+  // A device or FIFO would be read (or waited on) forever; an oversized file is refused unread.
+  const st = await stat(path);
+  if (!st.isFile()) throw new Error(`it is ${fileKind(st)}, not a file`);
+  if (st.size > MAX_LOOKUP_TABLE_BYTES)
+    throw new Error(`it is ${st.size} bytes; a lookup table is at most 10 MB (as in CloudWatch)`);
+  return readFile(path);
 }
 
 /** Reads and parses the named tables; every problem is reported together. */

@@ -14,7 +14,7 @@ import { queryError } from '../parser.js';
 import { compileExpr, type ExprContext } from '../compile-expr.js';
 import type { Sink } from '../stateful-commands.js';
 import type { Row } from '../types.js';
-import { toEpochMs } from '../values.js';
+import { jsonText, toEpochMs } from '../values.js';
 import { AnomalyTracker, anomalyColumns, anomalyRank, detectAnomalies } from './anomaly.js';
 import type { AnomalyCommand, DiffCommand, PatternCommand } from './ast.js';
 import { type PatternCluster, PatternClusterer } from './cluster.js';
@@ -167,7 +167,7 @@ function familyOperator(
     push(row) {
       const v = get(row);
       if (v === undefined || v === null) return true;
-      const text = typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v);
+      const text = typeof v === 'string' ? v : typeof v === 'object' ? jsonText(v) : String(v);
       const ts = toEpochMs(row['@timestamp']);
       const slot = mode.diff && row[WINDOW_FIELD] === 'baseline' ? 1 : 0;
       clusterer.add(text, slot, typeof ts === 'number' ? ts : Number.NaN);

@@ -6,11 +6,16 @@
  */
 import type { Expr, QueryAst } from '../ast.js';
 import type { Row } from '../types.js';
+import { jsonText } from '../values.js';
 
 export function formatTimestamp(ms: number): string {
   if (!Number.isFinite(ms)) return '';
+  // Beyond what a Date holds (±8.64e15 ms, e.g. a `1e20` read from a foreign archive): the number as it is.
+  if (Math.abs(ms) > 8.64e15) return String(ms);
   const iso = new Date(ms).toISOString();
-  return `${iso.slice(0, 10)} ${iso.slice(11, 23)}`;
+  // Years outside 0000–9999 are written `+099999-01-01T…`/`-000001-…`: split at the `T`.
+  const t = iso.length === 24 ? 10 : iso.indexOf('T');
+  return `${iso.slice(0, t)} ${iso.slice(t + 1, t + 13)}`;
 }
 
 const TIME_FUNCTIONS = new Set([
@@ -91,7 +96,7 @@ export function formatValue(v: unknown, isTime: boolean): string {
   if (typeof v === 'boolean') return v ? '1' : '0';
   if (typeof v === 'number' || typeof v === 'bigint') return String(v);
   if (v instanceof Date) return formatTimestamp(v.getTime());
-  return JSON.stringify(v);
+  return jsonText(v);
 }
 
 /** Rows with exactly the displayed columns, formatted as the console shows them (for json/csv; nested values stay JSON). */

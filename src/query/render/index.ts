@@ -8,6 +8,7 @@ import type { QueryRun, ScanProgress } from '../backends/index.js';
 import { binColumn, displayRows, formatValue, humanBytes, humanCount, timeColumns } from './format.js';
 import { renderBarChart, renderHistogram } from './chart.js';
 import { renderTable } from './table.js';
+import { jsonText } from '../values.js';
 
 export type OutputFormat = 'table' | 'json' | 'csv';
 
@@ -30,7 +31,7 @@ function timesOf(run: QueryRun): Set<string> {
 
 export function renderJson(run: QueryRun): string {
   const { fields, rows } = run.result;
-  return `${JSON.stringify(displayRows(fields, rows, timesOf(run)), null, 2)}\n`;
+  return `${jsonText(displayRows(fields, rows, timesOf(run)), 2)}\n`;
 }
 
 function csvCell(s: string): string {
