@@ -218,6 +218,19 @@ describe('file source: tailing', () => {
     expect(r2.messages()).toEqual(['partial line']);
   });
 
+  it('once: a file without a saved position is read from the head unless readFromHead is false', async () => {
+    const f = join(dir, 'app.log');
+    writeFileSync(f, 'h-0\nh-1\n');
+    const r = run(fileSource({ path: f, dataDir: join(dir, 'state-default'), once: true }));
+    await r.done;
+    expect(r.messages()).toEqual(['h-0', 'h-1']);
+    const tailOnly = run(
+      fileSource({ path: f, readFromHead: false, dataDir: join(dir, 'state-tail'), once: true }),
+    );
+    await tailOnly.done;
+    expect(tailOnly.messages()).toEqual([]);
+  });
+
   it('cuts lines longer than maxLineBytes, counts and marks them, within one read and across reads', async () => {
     const f = join(dir, 'app.log');
     const huge = 'y'.repeat(50_000);

@@ -74,8 +74,12 @@ export const fileSourceConfig = z.strictObject({
    * the top-level `dataDir`; default: `<dataDir>/state/<name>/positions.json`.
    */
   dataDir: z.string().min(1).optional(),
-  /** Files found at startup without a saved position: read from the beginning (else from the end). */
-  readFromHead: z.boolean().default(false),
+  /**
+   * Files found at startup without a saved position: read from the beginning (else from the end).
+   * Default: false for a daemon (new data only, as Fluent Bit's tail), true under `run --once`, whose
+   * job is to read what is there now — a `--once` run that skipped every file would deliver nothing.
+   */
+  readFromHead: z.boolean().optional(),
   format: z.enum(['auto', 'cri', 'docker', 'plain']).default('auto'),
   /** Longer lines are cut to this size, counted, and marked `truncated: true`. */
   maxLineBytes: z
@@ -228,7 +232,7 @@ export class FileSource implements Source {
       include: list(this.cfg.path),
       exclude: list(this.cfg.exclude),
       cwd: this.cwd,
-      readFromHead: this.cfg.readFromHead,
+      readFromHead: this.cfg.readFromHead ?? this.once,
       maxLineBytes: this.cfg.maxLineBytes,
       readBufferBytes: this.cfg.readBufferBytes,
       pollIntervalMs: this.cfg.multiline
