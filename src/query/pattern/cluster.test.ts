@@ -101,8 +101,12 @@ describe('PatternClusterer invariants (seeded random logs)', () => {
     // times: every cluster, token detail and time must agree, with and without coarsening.
     const counter = {
       create: () => ({ n: 0 }),
-      add: (e: { n: number }) => void e.n++,
-      merge: (a: { n: number }, b: { n: number }) => void (a.n += b.n),
+      add: (e: { n: number }) => {
+        e.n++;
+      },
+      merge: (a: { n: number }, b: { n: number }) => {
+        a.n += b.n;
+      },
     };
     const logs = randomLogs(44, 6000, randomTemplates(44, 80));
     for (let i = 0; i < 400; i++)
