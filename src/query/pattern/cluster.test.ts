@@ -95,6 +95,43 @@ describe('PatternClusterer invariants (seeded random logs)', () => {
     });
   }
 
+  it('one-event signatures built late give what building them at once gives', () => {
+    // A clusterer with extra state builds every signature at once; one without keeps one-event
+    // signatures as their message until seen again, coarsened, or clustered. Same input, same
+    // times: every cluster, token detail and time must agree, with and without coarsening.
+    const counter = {
+      create: () => ({ n: 0 }),
+      add: (e: { n: number }) => {
+        e.n++;
+      },
+      merge: (a: { n: number }, b: { n: number }) => {
+        a.n += b.n;
+      },
+    };
+    const logs = randomLogs(44, 6000, randomTemplates(44, 80));
+    for (let i = 0; i < 400; i++)
+      logs.push(
+        `worker pool-${'abcdefghij'[i % 10]}${'klmnopqrst'[(i * 7) % 10]}${i % 3 ? 'x' : 'yz'} restarted`,
+      );
+    for (const maxSignatures of [20_000, 60, 8]) {
+      const lazy = new PatternClusterer({ maxSignatures });
+      const eager = new PatternClusterer({ maxSignatures, extra: counter });
+      logs.forEach((m, i) => {
+        const ts = i % 5 === 0 ? Number.NaN : 1_700_000_000_000 + ((i * 7919) % 100_000);
+        lazy.add(m, 0, ts);
+        eager.add(m, 0, ts);
+      });
+      expect(lazy.level).toBe(eager.level);
+      expect(lazy.signatureCount).toBe(eager.signatureCount);
+      const a = lazy.clusters();
+      const b = eager.clusters();
+      expect(a.map((x) => [x.pattern, x.counts, x.severity, x.tokens, x.minTs, x.maxTs])).toEqual(
+        b.map((x) => [x.pattern, x.counts, x.severity, x.tokens, x.minTs, x.maxTs]),
+      );
+      expect(b.reduce((n, x) => n + (x.extra as { n: number }).n, 0)).toBe(logs.length);
+    }
+  });
+
   it('splits keyword-like alternatives and merges variable words', () => {
     const logs: string[] = [];
     for (let i = 0; i < 30; i++) {

@@ -139,7 +139,22 @@ interface Signature<E> {
   extra: E | undefined;
   /** The pattern text it ended in (set by `clusters()`). */
   pattern?: string;
+  /**
+   * Set while the signature has seen one event only (and no consumer keeps extra state): that
+   * event's message, slot and time. Its `seps`, `words`, `severity` and `samples` are not built
+   * yet (`realize` builds them from the message, exactly as `add` would have): inputs with a
+   * constant word of high cardinality bring a new signature with almost every event, and most of
+   * those are never seen again before coarsening folds them together.
+   */
+  pending: string | undefined;
+  pendingSlot: number;
+  pendingTs: number;
 }
+
+/** A one-event signature keeps its message (see `Signature.pending`) only up to this length. */
+const PENDING_MAX_CHARS = 4096;
+const NO_WORDS: string[] = [];
+const NO_SAMPLES: (ValueSample | undefined)[] = [];
 
 export interface PatternTokenDetail {
   /** As in the pattern text, e.g. `<Number-2>`. */
@@ -390,6 +405,8 @@ export class PatternClusterer<E = undefined> {
   private readonly extra: Extra<E> | undefined;
   private readonly tok = newTokenized();
   private readonly sp = newSpans();
+  /** Scratch spans of `realize` (which runs while `sp` holds the message being added). */
+  private readonly sp2 = newSpans();
   /** Current coarsening level (0 = none). */
   level = 0;
   events = 0;
@@ -408,27 +425,87 @@ export class PatternClusterer<E = undefined> {
   /** Adds one message to count slot `slot`, seen at `ts` (epoch ms; NaN when unknown). */
   add(message: string, slot = 0, ts = Number.NaN): void {
     this.events++;
+    this.place(message, slot, ts);
+    if (this.sigs.size > this.maxSignatures) this.coarsenAll();
+  }
+
+  /** Counts one event in its signature at the current level (creating the signature if new). */
+  private place(message: string, slot: number, ts: number): void {
     const sp = scan(message, this.sp);
     if (this.level > 0) coarsenSpans(message, sp, this.level);
     hashSpans(sp);
     const found = this.sigs.find();
     let sig: Signature<E>;
-    if (found >= 0) sig = this.sigs.list[found];
-    else {
-      const t = materialize(message, sp, this.tok);
-      sig = {
-        seps: t.seps.slice(),
-        words: t.words.slice(),
-        counts: new Array(this.slots).fill(0),
-        total: 0,
-        samples: new Array(t.words.length),
-        severity: severityOf(t.seps, t.words),
-        minTs: Number.POSITIVE_INFINITY,
-        maxTs: Number.NEGATIVE_INFINITY,
-        extra: this.extra?.create(),
-      };
-      this.sigs.insert(sig);
-    }
+    if (found >= 0) {
+      sig = this.sigs.list[found];
+      if (sig.pending !== undefined) this.realize(sig);
+    } else if (!this.extra && message.length <= PENDING_MAX_CHARS) {
+      const counts = new Array(this.slots).fill(0);
+      counts[slot] = 1;
+      this.sigs.insert({
+        seps: NO_WORDS,
+        words: NO_WORDS,
+        counts,
+        total: 1,
+        samples: NO_SAMPLES,
+        severity: 'UNKNOWN',
+        minTs: ts < Number.POSITIVE_INFINITY ? ts : Number.POSITIVE_INFINITY,
+        maxTs: ts > Number.NEGATIVE_INFINITY ? ts : Number.NEGATIVE_INFINITY,
+        // (exactly what `count` sets for one event)
+        extra: undefined,
+        pending: message,
+        pendingSlot: slot,
+        pendingTs: ts,
+      });
+      return;
+    } else sig = this.newSignature(message, sp);
+    this.count(sig, message, sp, slot, ts);
+  }
+
+  private newSignature(message: string, sp: Spans): Signature<E> {
+    const t = materialize(message, sp, this.tok);
+    const sig: Signature<E> = {
+      seps: t.seps.slice(),
+      words: t.words.slice(),
+      counts: new Array(this.slots).fill(0),
+      total: 0,
+      samples: new Array(t.words.length),
+      severity: severityOf(t.seps, t.words),
+      minTs: Number.POSITIVE_INFINITY,
+      maxTs: Number.NEGATIVE_INFINITY,
+      extra: this.extra?.create(),
+      pending: undefined,
+      pendingSlot: 0,
+      pendingTs: 0,
+    };
+    this.sigs.insert(sig);
+    return sig;
+  }
+
+  /**
+   * Builds a one-event signature's words and samples from its kept message: the same scan at the
+   * same level (pending signatures always belong to the current level: `coarsenAll` places them
+   * again), so the result is what `add` builds for a new signature.
+   */
+  private realize(sig: Signature<E>): void {
+    const message = sig.pending as string;
+    sig.pending = undefined;
+    const sp = scan(message, this.sp2);
+    if (this.level > 0) coarsenSpans(message, sp, this.level);
+    const t = materialize(message, sp, this.tok);
+    sig.seps = t.seps.slice();
+    sig.words = t.words.slice();
+    sig.samples = new Array(t.words.length);
+    sig.severity = severityOf(t.seps, t.words);
+    sig.counts[sig.pendingSlot] = 0;
+    sig.total = 0;
+    sig.minTs = Number.POSITIVE_INFINITY;
+    sig.maxTs = Number.NEGATIVE_INFINITY;
+    this.count(sig, message, sp, sig.pendingSlot, sig.pendingTs);
+  }
+
+  /** Counts one event (its scan `sp`) in `sig`: counts, times, value samples, extra state. */
+  private count(sig: Signature<E>, message: string, sp: Spans, slot: number, ts: number): void {
     sig.counts[slot]++;
     sig.total++;
     if (ts < sig.minTs) sig.minTs = ts;
@@ -454,7 +531,6 @@ export class PatternClusterer<E = undefined> {
       }
     }
     if (this.extra && sig.extra !== undefined) this.extra.add(sig.extra, message, sp, ts);
-    if (this.sigs.size > this.maxSignatures) this.coarsenAll();
   }
 
   private coarsenAll(): void {
@@ -463,6 +539,11 @@ export class PatternClusterer<E = undefined> {
       const old = this.sigs;
       this.sigs = new SigTable();
       for (const sig of old.list) {
+        if (sig.pending !== undefined) {
+          // A one-event signature is its message: place it again at the new level.
+          this.place(sig.pending, sig.pendingSlot, sig.pendingTs);
+          continue;
+        }
         const before = sig.words.slice();
         coarsen(sig, this.level);
         // Constant words that became variables join the samples with their counts.
@@ -479,8 +560,11 @@ export class PatternClusterer<E = undefined> {
         sig.severity = severityOf(sig.seps, sig.words);
         hashSignature(sig.seps, sig.words);
         const cur = this.sigs.find();
-        if (cur >= 0) this.mergeSig(this.sigs.list[cur], sig);
-        else this.sigs.insert(sig);
+        if (cur >= 0) {
+          const into = this.sigs.list[cur];
+          if (into.pending !== undefined) this.realize(into);
+          this.mergeSig(into, sig);
+        } else this.sigs.insert(sig);
       }
     }
   }
@@ -514,6 +598,7 @@ export class PatternClusterer<E = undefined> {
 
   /** Clusters everything added so far into patterns, most frequent first (ties by pattern text). */
   clusters(): PatternCluster<E>[] {
+    for (const sig of this.sigs.list) if (sig.pending !== undefined) this.realize(sig);
     const groups = new Map<string, Signature<E>[]>();
     for (const sig of this.sigs.list) {
       // Severity is part of the shape: a pattern never mixes `E…` and `I…` lines.

@@ -31,26 +31,24 @@ export interface Slot {
 }
 
 /**
- * Kept values live in fixed arrays of k+1 entries: the strings, and one Float64Array holding each
- * value's two hashes (tokenize.ts `hashRange`; the first is `hash32`), count and first-seen time.
- * A value is recognised by its 64 hash bits — adding an occurrence of a kept value compares numbers
- * only, and nothing is sliced or allocated unless the value is new to the sample and kept.
+ * Kept values live in two plain arrays that grow with the values kept (most samples of a rare
+ * signature hold one or two values, so nothing is reserved up front): the strings, and one array
+ * of four numbers per value — its two hashes (tokenize.ts `hashRange`; the first is `hash32`),
+ * count and first-seen time. A value is recognised by its 64 hash bits: adding an occurrence of a
+ * kept value compares numbers only, and nothing is sliced or allocated unless the value is new to
+ * the sample and kept. (Plain arrays rather than typed ones: a typed array per sample costs an
+ * off-heap backing store, and signatures that appear once each made that the clusterer's main cost.)
  */
 export class ValueSample {
   private n = 0;
-  private readonly vals: string[];
-  /** [0, k]: hash 1 (unsigned), [k+1, 2k+1]: hash 2, then counts, then first-seen times. */
-  private readonly data: Float64Array;
-  private readonly stride: number;
+  private readonly vals: string[] = [];
+  /** Value j: [4j] hash 1 (unsigned), [4j+1] hash 2, [4j+2] count, [4j+3] first-seen time. */
+  private readonly data: number[] = [];
   /** Whether a value was ever dropped (more than k distinct values). */
   overflow = false;
   private maxHash = -1;
 
-  constructor(readonly k: number) {
-    this.stride = k + 1;
-    this.vals = new Array<string>(k + 1).fill('');
-    this.data = new Float64Array(4 * (k + 1));
-  }
+  constructor(readonly k: number) {}
 
   /** Number of kept values. */
   get size(): number {
@@ -60,9 +58,8 @@ export class ValueSample {
   /** Kept values with their counts and first-seen times (a fresh map; not for hot loops). */
   get values(): Map<string, Slot> {
     const m = new Map<string, Slot>();
-    const { data, stride } = this;
-    for (let j = 0; j < this.n; j++)
-      m.set(this.vals[j], { count: data[2 * stride + j], first: data[3 * stride + j] });
+    const { data } = this;
+    for (let j = 0; j < this.n; j++) m.set(this.vals[j], { count: data[4 * j + 2], first: data[4 * j + 3] });
     return m;
   }
 
@@ -87,11 +84,11 @@ export class ValueSample {
       return;
     }
     const h2 = h2s[at];
-    const { data, stride } = this;
-    for (let j = 0; j < n; j++) {
-      if (data[j] === h && data[stride + j] === h2) {
-        data[2 * stride + j]++;
-        if (first < data[3 * stride + j]) data[3 * stride + j] = first;
+    const data = this.data;
+    for (let j = 0; j < 4 * n; j += 4) {
+      if (data[j] === h && data[j + 1] === h2) {
+        data[j + 2]++;
+        if (first < data[j + 3]) data[j + 3] = first;
         return;
       }
     }
@@ -104,11 +101,11 @@ export class ValueSample {
   }
 
   private addHashed(value: string, h: number, h2: number, count: number, first: number): void {
-    const { data, stride } = this;
-    for (let j = 0; j < this.n; j++) {
-      if (data[j] === h && data[stride + j] === h2) {
-        data[2 * stride + j] += count;
-        if (first < data[3 * stride + j]) data[3 * stride + j] = first;
+    const data = this.data;
+    for (let j = 0; j < 4 * this.n; j += 4) {
+      if (data[j] === h && data[j + 1] === h2) {
+        data[j + 2] += count;
+        if (first < data[j + 3]) data[j + 3] = first;
         return;
       }
     }
@@ -129,21 +126,21 @@ export class ValueSample {
   }
 
   private set(j: number, value: string, h: number, h2: number, count: number, first: number): void {
-    const { data, stride } = this;
+    const { data } = this;
     this.vals[j] = value;
-    data[j] = h;
-    data[stride + j] = h2;
-    data[2 * stride + j] = count;
-    data[3 * stride + j] = first;
+    data[4 * j] = h;
+    data[4 * j + 1] = h2;
+    data[4 * j + 2] = count;
+    data[4 * j + 3] = first;
   }
 
   /** Drops the value with the largest hash (ties: the larger value) and recomputes the bound. */
   private evict(): void {
-    const { data, stride, vals } = this;
+    const { data, vals } = this;
     let worst = -1;
     let wh = -1;
     for (let j = 0; j < this.n; j++) {
-      const h = data[j];
+      const h = data[4 * j];
       if (h > wh || (h === wh && worst >= 0 && vals[j] > vals[worst])) {
         wh = h;
         worst = j;
@@ -152,19 +149,20 @@ export class ValueSample {
     if (worst >= 0) {
       const last = --this.n;
       vals[worst] = vals[last];
-      for (let f = 0; f < 4; f++) data[f * stride + worst] = data[f * stride + last];
-      vals[last] = '';
+      for (let f = 0; f < 4; f++) data[4 * worst + f] = data[4 * last + f];
+      vals.length = last;
+      data.length = 4 * last;
     }
     let m = -1;
-    for (let j = 0; j < this.n; j++) if (data[j] > m) m = data[j];
+    for (let j = 0; j < this.n; j++) if (data[4 * j] > m) m = data[4 * j];
     this.maxHash = m;
   }
 
   merge(o: ValueSample): void {
     if (o.overflow) this.overflow = true;
-    const { data, stride } = o;
+    const { data } = o;
     for (let j = 0; j < o.n; j++)
-      this.addHashed(o.vals[j], data[j], data[stride + j], data[2 * stride + j], data[3 * stride + j]);
+      this.addHashed(o.vals[j], data[4 * j], data[4 * j + 1], data[4 * j + 2], data[4 * j + 3]);
   }
 
   /** Distinct values: exact when no overflow, else the bottom-k estimate (k-1)/(max hash fraction). */
@@ -177,14 +175,14 @@ export class ValueSample {
   /** Kept values, most frequent first (ties by value). */
   top(n: number): { value: string; count: number }[] {
     const out: { value: string; count: number }[] = [];
-    for (let j = 0; j < this.n; j++) out.push({ value: this.vals[j], count: this.data[2 * this.stride + j] });
+    for (let j = 0; j < this.n; j++) out.push({ value: this.vals[j], count: this.data[4 * j + 2] });
     return out
       .sort((a, b) => b.count - a.count || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0))
       .slice(0, n);
   }
 
   firstSeen(value: string): number | undefined {
-    for (let j = 0; j < this.n; j++) if (this.vals[j] === value) return this.data[3 * this.stride + j];
+    for (let j = 0; j < this.n; j++) if (this.vals[j] === value) return this.data[4 * j + 3];
     return undefined;
   }
 }

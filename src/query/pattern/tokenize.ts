@@ -168,13 +168,15 @@ export function hashRange(s: string, from: number, to: number): number {
 }
 
 // Character classes of the word scan (ASCII); a character without the C_SPECIAL bit is plain
-// word text, handled by the loop's fast path.
+// word text, handled by the loop's fast path, which only ORs the classes of the run together.
 const C_HEX = 1; // 0-9 a-f A-F ':' (MAC/IPv6 groups)
 const C_DIGIT = 2;
 const C_SPECIAL = 4; // separators, '(', '.', '/', '?': the slow path decides
+const C_NOT_HEX = 8; // any character without C_HEX (non-ASCII ones too)
 const CLS = new Uint8Array(128);
 for (let c = 48; c <= 57; c++) CLS[c] = C_HEX | C_DIGIT;
 for (const c of 'abcdefABCDEF:') CLS[c.charCodeAt(0)] |= C_HEX;
+for (let c = 0; c < 128; c++) if ((CLS[c] & C_HEX) === 0) CLS[c] |= C_NOT_HEX;
 // Control characters and space end a word inside quotes (and nowhere else unless separators).
 for (let c = 0; c < 128; c++) if (SEP[c] !== 0 || c <= 32) CLS[c] |= C_SPECIAL;
 for (const c of '(./?') CLS[c.charCodeAt(0)] |= C_SPECIAL;
@@ -278,11 +280,31 @@ function isHexRange(msg: string, s: number, e: number): boolean {
   return true;
 }
 
+/**
+ * The message's UTF-16 code units, copied by one native call (`Buffer.write`, little-endian as on
+ * every platform Node runs on): the scan's per-character loops read a typed array instead of
+ * calling `charCodeAt`, whose string-representation dispatch cost about a quarter of the scan.
+ * Only indices below the message's length are read from it (lookahead past the end stays on the
+ * string, where it reads NaN, not a stale unit).
+ */
+let UNITS_BUF = Buffer.allocUnsafeSlow(16384);
+let UNITS = new Uint16Array(UNITS_BUF.buffer, UNITS_BUF.byteOffset, UNITS_BUF.length >> 1);
+
+function units(msg: string): Uint16Array {
+  if (msg.length > UNITS.length) {
+    UNITS_BUF = Buffer.allocUnsafeSlow(2 * msg.length + 1024);
+    UNITS = new Uint16Array(UNITS_BUF.buffer, UNITS_BUF.byteOffset, UNITS_BUF.length >> 1);
+  }
+  UNITS_BUF.write(msg, 0, 'utf16le');
+  return UNITS;
+}
+
 /** Splits `msg` into word spans (see module comment for the rules), hashing words and separators. */
 export function scan(msg: string, sp: Spans): Spans {
   const { wStart, wEnd, type, wh1, wh2, sh1, sh2 } = sp;
   let w = 0;
   const n = msg.length;
+  const u = units(msg);
   let i = 0;
   let sepStart = 0;
   let quoted = false;
@@ -306,7 +328,7 @@ export function scan(msg: string, sp: Spans): Spans {
     let s1 = H1_SEED;
     let s2 = H2_SEED;
     while (i < n) {
-      const c = msg.charCodeAt(i);
+      const c = u[i];
       if (c === 46) {
         if (msg.charCodeAt(i + 1) === 46 || (i > sepStart && msg.charCodeAt(i - 1) === 46)) {
           s1 = Math.imul(s1 ^ c, H1_MUL);
@@ -360,66 +382,71 @@ export function scan(msg: string, sp: Spans): Spans {
     sh1[w] = s1;
     sh2[w] = s2;
     const start = i;
-    let digit = false;
+    // OR of the classes of the word's characters so far: C_DIGIT (has a digit), C_NOT_HEX.
+    let acc = 0;
     let dot = false;
     let url = false;
-    let hexOnly = true;
     let h1 = H1_SEED;
     let h2 = H2_SEED;
     while (i < n) {
-      const c = msg.charCodeAt(i);
-      if (c >= 128) {
-        hexOnly = false;
-      } else {
-        const k = CLS[c];
-        if ((k & C_SPECIAL) === 0) {
-          // Plain word text (the common case).
-          if ((k & C_HEX) === 0) hexOnly = false;
-          else if ((k & C_DIGIT) !== 0) digit = true;
-        } else {
-          if (hexOnly && (k & C_HEX) === 0) hexOnly = false;
-          const s = SEP[c];
-          if (quoted) {
-            // Inside a double-quoted string only whitespace and the closing quote end a word: a
-            // value such as "system:node:ip-10-0-1-2" or "a=b,c" is one word whatever it holds.
-            if (c <= 32 || c === 34) break;
-          } else if (c === 40 && i > start && attachedParens(msg, i) > 0) {
-            // `LOCAL(0)`, `pam_unix(sshd:auth)`: a parenthesised suffix glued to a word, closed
-            // before any space, belongs to the word.
-            const close = attachedParens(msg, i);
-            for (let j = i; j < close; j++) {
-              const d = msg.charCodeAt(j);
-              if (isDigit(d)) digit = true;
-              h1 = Math.imul(h1 ^ d, H1_MUL);
-              h2 = Math.imul(h2 ^ d, H2_MUL);
-            }
-            i = close;
-            h1 = Math.imul(h1 ^ 41, H1_MUL);
-            h2 = Math.imul(h2 ^ 41, H2_MUL);
-            i++;
-            continue;
-          } else if (s !== 0) {
-            // '=' inside a URL or path (`/x?a=1`) stays in the word; ':' between digits too, unless
-            // the word already has a dot (`10.0.0.1:80` splits into address and port, `10:04:05`
-            // does not). Hex groups joined by ':' (a MAC or IPv6 address, `fe80::1`) stay one word.
-            if (
-              s === 3
-                ? !url
-                : s === 1 ||
-                  (!(hexOnly && isHexOrColon(msg.charCodeAt(i - 1)) && isHexOrColon(msg.charCodeAt(i + 1))) &&
-                    (dot || !isDigit(msg.charCodeAt(i - 1)) || !isDigit(msg.charCodeAt(i + 1))))
-            )
-              break;
-          } else if (c === 46) {
-            if (msg.charCodeAt(i + 1) === 46) break;
-            dot = true;
-          } else if (c === 47 || c === 63) url = true;
-        }
+      // Plain word text (the common case): no decision to take, only classes and hashes.
+      let c = u[i];
+      let k = c < 128 ? CLS[c] : C_NOT_HEX;
+      while ((k & C_SPECIAL) === 0) {
+        acc |= k;
+        h1 = Math.imul(h1 ^ c, H1_MUL);
+        h2 = Math.imul(h2 ^ c, H2_MUL);
+        if (++i >= n) break;
+        c = u[i];
+        k = c < 128 ? CLS[c] : C_NOT_HEX;
       }
+      if (i >= n) break;
+      acc |= k & C_NOT_HEX;
+      const s = SEP[c];
+      if (quoted) {
+        // Inside a double-quoted string only whitespace and the closing quote end a word: a
+        // value such as "system:node:ip-10-0-1-2" or "a=b,c" is one word whatever it holds.
+        if (c <= 32 || c === 34) break;
+      } else if (c === 40 && i > start && attachedParens(msg, i) > 0) {
+        // `LOCAL(0)`, `pam_unix(sshd:auth)`: a parenthesised suffix glued to a word, closed
+        // before any space, belongs to the word.
+        const close = attachedParens(msg, i);
+        for (let j = i; j < close; j++) {
+          const d = msg.charCodeAt(j);
+          if (isDigit(d)) acc |= C_DIGIT;
+          h1 = Math.imul(h1 ^ d, H1_MUL);
+          h2 = Math.imul(h2 ^ d, H2_MUL);
+        }
+        i = close;
+        h1 = Math.imul(h1 ^ 41, H1_MUL);
+        h2 = Math.imul(h2 ^ 41, H2_MUL);
+        i++;
+        continue;
+      } else if (s !== 0) {
+        // '=' inside a URL or path (`/x?a=1`) stays in the word; ':' between digits too, unless
+        // the word already has a dot (`10.0.0.1:80` splits into address and port, `10:04:05`
+        // does not). Hex groups joined by ':' (a MAC or IPv6 address, `fe80::1`) stay one word.
+        if (
+          s === 3
+            ? !url
+            : s === 1 ||
+              (!(
+                (acc & C_NOT_HEX) === 0 &&
+                isHexOrColon(msg.charCodeAt(i - 1)) &&
+                isHexOrColon(msg.charCodeAt(i + 1))
+              ) &&
+                (dot || !isDigit(msg.charCodeAt(i - 1)) || !isDigit(msg.charCodeAt(i + 1))))
+        )
+          break;
+      } else if (c === 46) {
+        if (msg.charCodeAt(i + 1) === 46) break;
+        dot = true;
+      } else if (c === 47 || c === 63) url = true;
       h1 = Math.imul(h1 ^ c, H1_MUL);
       h2 = Math.imul(h2 ^ c, H2_MUL);
       i++;
     }
+    const digit = (acc & C_DIGIT) !== 0;
     const len = i - start;
     wStart[w] = start;
     wEnd[w] = i;
