@@ -75,3 +75,11 @@ describe('a Fluent Bit config path that is a device', () => {
     expect(problems.map((p) => p.message)).toEqual(['cannot read: it is a character device, not a file']);
   });
 });
+
+describe('the nesting pre-check reads quotes and comments as YAML does', () => {
+  it('brackets inside quoted strings, comments and plain scalars do not count', () => {
+    const many = (s: string) => Array.from({ length: 300 }, () => s).join('\n');
+    const text = `sources:\n  s: { type: stdin }\nnotes:\n${many(`  - "${'['.repeat(5)}"  # ${'{'.repeat(5)}`)}\n${many("  - it's [fine]")}\n`;
+    expect(() => parseConfigText(text, 'cfg.yaml')).not.toThrow();
+  });
+});

@@ -15,6 +15,8 @@ export { type ConfigProblem, suggestKey, validateConfig } from './validate.js';
 
 /** Parses YAML (JSON is YAML) into a plain value, or throws CONFIG_INVALID with positions. */
 export function parseConfigText(text: string, origin = 'config'): unknown {
+  const deep = flowDepthBeyond(text, MAX_FLOW_DEPTH);
+  if (deep !== undefined) throw configError(origin, [{ path: deep, message: TOO_DEEP }]);
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     const problems = doc.errors.map((e) => ({
@@ -39,6 +41,53 @@ export function parseConfigText(text: string, origin = 'config'): unknown {
       },
     ]);
   }
+}
+
+/** Deepest `[`/`{` nesting read: a real config is a few levels; yaml recurses once per level. */
+const MAX_FLOW_DEPTH = 256;
+
+/**
+ * One linear pass over the text: the line and column where `[`/`{` nesting (outside quoted strings
+ * and comments) first exceeds `max`, or undefined. Refusing such a document before yaml reads it
+ * keeps the parser's recursion (and the engine's stack overflow deep inside it) out of the way.
+ */
+function flowDepthBeyond(text: string, max: number): string | undefined {
+  let depth = 0;
+  let line = 1;
+  let lineStart = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10) {
+      line++;
+      lineStart = i + 1;
+    } else if ((c === 34 || c === 39) && startsToken(text, i)) {
+      // "…" with backslash escapes, '…' with '' for a quote; both may span lines. A quote inside a
+      // plain scalar (don't) is text, as in YAML.
+      for (i++; i < text.length; i++) {
+        const d = text.charCodeAt(i);
+        if (d === 10) {
+          line++;
+          lineStart = i + 1;
+        } else if (c === 34 && d === 92) i++;
+        else if (d === c) {
+          if (c === 39 && text.charCodeAt(i + 1) === 39) i++;
+          else break;
+        }
+      }
+    } else if (c === 35 && (i === 0 || text.charCodeAt(i - 1) <= 32)) {
+      while (i + 1 < text.length && text.charCodeAt(i + 1) !== 10) i++;
+    } else if (c === 91 || c === 123) {
+      if (++depth > max) return `line ${line}, column ${i - lineStart + 1}`;
+    } else if ((c === 93 || c === 125) && depth > 0) depth--;
+  }
+  return undefined;
+}
+
+/** A quote opens a quoted scalar only at a token start: after a blank, `[`, `{`, `,`, `:`, `-` or at the start. */
+function startsToken(text: string, i: number): boolean {
+  if (i === 0) return true;
+  const p = text.charCodeAt(i - 1);
+  return p <= 32 || p === 91 || p === 123 || p === 44 || p === 58 || p === 45;
 }
 
 const TOO_DEEP =
