@@ -10,11 +10,13 @@
  *     https://github.com/logpai/loghub): the 16 `*_2k.log_structured.csv` files, column `Content`
  *     parsed, column `EventId` as truth. Not in this repository: point LOGHUB_DIR at a folder with
  *     the CSV files, or LOGHUB_GIT at a git directory of logpai/loghub (read with `git show`).
- *   - our own fixtures (bench/data.ts generators: EKS control plane, Lambda, ECS, generic); truth is
- *     the generator branch: the stream kind, plus klog's level letter and Lambda's START/REPORT/app
- *     line (the level letter is a constant of a klog template; values are variables).
- * Speed: events per CPU second over BENCH_EVENTS (default 500,000) events, best of BENCH_PASSES
- * (default 3) passes per tool, timing only the mining (Drain3 inside Python, ours inside Node: no I/O
+ *   - our own fixtures (src/sources/log-generator.ts: EKS control plane, Lambda, ECS, generic); truth
+ *     is the template id the generator reports for each line (`onTemplate`; what one template is, is
+ *     written at `TEMPLATE_RULE` there: constant text same, variables differ, as Loghub labels).
+ *     A confusion summary says which truth templates a tool merges or splits.
+ * Speed: events per CPU second, best of the passes per tool (Loghub-2k cycled: BENCH_EVENTS, default
+ * 500,000, BENCH_PASSES, default 3; fixtures: BENCH_FIXTURE_EVENTS, default 200,000,
+ * BENCH_FIXTURE_PASSES, default 1, since Drain3's time grows with the square of the fixture count), timing only the mining (Drain3 inside Python, ours inside Node: no I/O
  * either side; CPU time because the machine is shared), on two inputs: fixture events of all kinds,
  * and the 32,000 Loghub-2k lines cycled. Both tools get the messages decoded from the same JSON lines.
  * Ours is timed through `clusters()` (the final patterns), Drain3 through its last `add_log_message`.
@@ -30,13 +32,18 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PatternClusterer } from '../src/query/pattern/cluster.js';
-import { ALL_KINDS, events, rng } from './data.js';
+import { LogGenerator } from '../src/sources/log-generator.js';
+import { ALL_KINDS, rng } from './data.js';
 import { writeResults } from './lib/harness.js';
 
 const env = process.env;
 const EVENTS = Number(env.BENCH_EVENTS ?? 500_000);
 const SEED = Number(env.BENCH_SEED ?? 42);
 const PASSES = Number(env.BENCH_PASSES ?? 3);
+// Drain3 is quadratic on our fixtures (see `clustersByKind`): 200,000 events in one pass take it
+// about 1.5 CPU minutes here, 3 × 500,000 took more than 25.
+const FIXTURE_EVENTS = Number(env.BENCH_FIXTURE_EVENTS ?? 200_000);
+const FIXTURE_PASSES = Number(env.BENCH_FIXTURE_PASSES ?? 1);
 const PYTHON = env.DRAIN3_PYTHON ?? join(homedir(), '.cache/logferry-bench/venv/bin/python');
 const LOGHUB_GIT = env.LOGHUB_GIT ?? '/work/.mirror/logpai+loghub/repo';
 const LOGHUB_DIR = env.LOGHUB_DIR;
@@ -145,25 +152,80 @@ function loghub(set: string): Labelled | undefined {
   return { messages: data.map((r) => r[ci]), truth: data.map((r) => r[ei]) };
 }
 
-/** Fixture events of every kind, interleaved in blocks, with their generator-branch truth. */
-function fixtures(n: number, seed: number): Labelled {
-  const r = rng(seed);
+/**
+ * Fixture events of every kind, in blocks, with their ground-truth template: the id the generator
+ * reports for the template branch that made each line (`onTemplate`; the rule of what one template
+ * is, is at `TEMPLATE_RULE` in src/sources/log-generator.ts). Same generator settings as bench/data.ts.
+ */
+export function fixtures(n: number, seed: number): Labelled {
+  const truth: string[] = [];
+  const gen = new LogGenerator({
+    rnd: rng(seed),
+    cluster: 'prod',
+    leaks: false,
+    onTemplate: (t) => truth.push(t),
+  });
   const per = Math.ceil(n / ALL_KINDS.length);
   const messages: string[] = [];
-  const truth: string[] = [];
-  for (const kind of ALL_KINDS) {
-    for (const e of events(kind, per, r)) {
-      if (messages.length >= n) break;
-      const m = e.message;
-      let t: string = kind;
-      if (/^[IWEF]\d{4} /.test(m)) t += `:${m[0]}`;
-      else if (kind === 'lambda')
-        t += m.startsWith('START') ? ':start' : m.startsWith('REPORT') ? ':report' : ':app';
-      messages.push(m);
-      truth.push(t);
-    }
-  }
+  for (const kind of ALL_KINDS) for (const e of gen.events(kind, per)) messages.push(e.message);
+  messages.length = Math.min(n, messages.length);
+  truth.length = messages.length;
   return { messages, truth };
+}
+
+/**
+ * Where a clustering disagrees with the truth: truth templates split over several predicted groups,
+ * and predicted groups that merge several truth templates (largest first).
+ */
+export function confusion(
+  truth: readonly string[],
+  pred: readonly string[],
+  top = 8,
+): {
+  split: { template: string; groups: number; events: number }[];
+  merged: { templates: string[]; events: number }[];
+} {
+  const byTruth = new Map<string, Map<string, number>>();
+  const byPred = new Map<string, Map<string, number>>();
+  const bump = (m: Map<string, Map<string, number>>, a: string, b: string) => {
+    let inner = m.get(a);
+    if (!inner) {
+      inner = new Map();
+      m.set(a, inner);
+    }
+    inner.set(b, (inner.get(b) ?? 0) + 1);
+  };
+  truth.forEach((t, i) => {
+    bump(byTruth, t, pred[i]);
+    bump(byPred, pred[i], t);
+  });
+  const total = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
+  const split = [...byTruth]
+    .filter(([, g]) => g.size > 1)
+    .map(([template, g]) => ({ template, groups: g.size, events: total(g) }))
+    .sort((a, b) => b.events - a.events)
+    .slice(0, top);
+  const merged = [...byPred.values()]
+    .filter((g) => g.size > 1)
+    .map((g) => ({ templates: [...g.keys()].sort(), events: total(g) }))
+    .sort((a, b) => b.events - a.events)
+    .slice(0, top);
+  return { split, merged };
+}
+
+/** Distinct predicted groups per truth kind (the part of a template id before the first `:`). */
+function clustersByKind(truth: readonly string[], pred: readonly string[]): Record<string, number> {
+  const sets = new Map<string, Set<string>>();
+  truth.forEach((t, i) => {
+    const k = t.slice(0, t.indexOf(':'));
+    let s = sets.get(k);
+    if (!s) {
+      s = new Set();
+      sets.set(k, s);
+    }
+    s.add(pred[i]);
+  });
+  return Object.fromEntries([...sets].map(([k, s]) => [k, s.size]));
 }
 
 interface Run {
@@ -248,22 +310,38 @@ function main(): void {
       console.log(`${set.padEnd(12)} GA ours ${ours.toFixed(3)}  Drain3 ${drain.toFixed(3)}`);
     }
     const fx = fixtures(20_000, SEED);
-    const fxOurs = groupingAccuracy(fx.truth, runOurs(fx.messages).pred);
-    const fxDrain = groupingAccuracy(fx.truth, runDrain3(fx.messages, dir).pred);
-    console.log(`fixtures     GA ours ${fxOurs.toFixed(3)}  Drain3 ${fxDrain.toFixed(3)}`);
+    const fxOursPred = runOurs(fx.messages).pred;
+    const fxDrainPred = runDrain3(fx.messages, dir).pred;
+    const fxOurs = groupingAccuracy(fx.truth, fxOursPred);
+    const fxDrain = groupingAccuracy(fx.truth, fxDrainPred);
+    const fxConfusion = { ours: confusion(fx.truth, fxOursPred), drain3: confusion(fx.truth, fxDrainPred) };
+    console.log(
+      `fixtures     GA ours ${fxOurs.toFixed(3)}  Drain3 ${fxDrain.toFixed(3)}  (${new Set(fx.truth).size} truth templates)`,
+    );
+    for (const [tool, c] of Object.entries(fxConfusion)) {
+      for (const s of c.split)
+        console.error(`  ${tool} splits ${s.template} (${s.events} events) into ${s.groups} groups`);
+      for (const m of c.merged)
+        console.error(`  ${tool} merges ${m.templates.join(' + ')} (${m.events} events)`);
+    }
 
     // Throughput on two inputs of EVENTS events each: our fixtures, and the Loghub-2k lines cycled
     // (the mix Drain3's usual speed figures come from).
     const throughput: Record<string, unknown> = {};
-    const inputs: [string, string[]][] = [['fixtures', decoded(fixtures(EVENTS, SEED + 1).messages)]];
+    const bigFx = fixtures(FIXTURE_EVENTS, SEED + 1);
+    const inputs: [string, string[], number, string[] | undefined][] = [
+      ['fixtures', decoded(bigFx.messages), FIXTURE_PASSES, bigFx.truth],
+    ];
     if (loghubLines.length > 0)
       inputs.push([
         'loghub-cycled',
         decoded(Array.from({ length: EVENTS }, (_, i) => loghubLines[i % loghubLines.length])),
+        PASSES,
+        undefined,
       ]);
-    for (const [name, big] of inputs) {
-      const ours = runOurs(big, PASSES);
-      const drain = runDrain3(big, dir, PASSES);
+    for (const [name, big, passes, truth] of inputs) {
+      const ours = runOurs(big, passes);
+      const drain = runDrain3(big, dir, passes);
       const oursRate = big.length / ours.seconds;
       const drainRate = big.length / drain.seconds;
       console.log(
@@ -271,14 +349,23 @@ function main(): void {
       );
       throughput[name] = {
         events: big.length,
-        passes: PASSES,
+        passes,
         clock: 'CPU time, best pass',
         oursEventsPerSec: Math.round(oursRate),
         drain3EventsPerSec: Math.round(drainRate),
         ratio: Number((oursRate / drainRate).toFixed(2)),
         oursPatterns: ours.clusters,
         drain3Clusters: drain.clusters,
+        ...(truth
+          ? {
+              truthTemplates: new Set(truth).size,
+              oursGroupsByKind: clustersByKind(truth, ours.pred),
+              drain3ClustersByKind: clustersByKind(truth, drain.pred),
+            }
+          : {}),
       };
+      if (truth)
+        console.log(`  Drain3 clusters per kind: ${JSON.stringify(clustersByKind(truth, drain.pred))}`);
     }
     const doc = {
       scenario: 'pattern-accuracy',
@@ -297,6 +384,9 @@ function main(): void {
         events: fx.messages.length,
         ours: Number(fxOurs.toFixed(4)),
         drain3: Number(fxDrain.toFixed(4)),
+        truth: 'generator template ids (onTemplate; rule at TEMPLATE_RULE in src/sources/log-generator.ts)',
+        truthTemplates: new Set(fx.truth).size,
+        confusion: fxConfusion,
       },
       throughput,
     };

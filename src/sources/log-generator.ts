@@ -73,7 +73,28 @@ export interface LogGeneratorOptions {
   leaks?: boolean;
   /** Share (0–1) of text lines that get a planted credential appended (default 0). */
   secretsRate?: number;
+  /**
+   * Called with the ground-truth template id of every event made, in order (for pattern-quality
+   * benches). Ids are `<kind>:<template>`; the rule of what one template is, is written at
+   * `TEMPLATE_RULE`. Recording draws nothing from the PRNG: output is the same with or without it.
+   */
+  onTemplate?: (template: string) => void;
 }
+
+/**
+ * What one ground-truth template is (the `onTemplate` ids), as Loghub labels templates: one format
+ * string whose constant text is the same and whose variable parts differ. So two lines that differ
+ * only in a value drawn for a slot (namespace, app, pod, node, user, id, IP, number, time, the
+ * nginx path, the job name and status of a key=value line) are one template; a branch that picks
+ * among N fixed sentences (a message text, a level word, a user-agent string) is N templates; a
+ * branch whose line gains or loses fields (a cold start's `Init Duration`, orders-api's extra JSON
+ * keys) is one template per shape. Audit events (JSON): the verb and the resource are the event's
+ * constant "sentence" (they also decide the URI shape and the keys present) and the response code
+ * decides whether a failure status and message are present, so an audit template is branch + verb
+ * + resource + code; names, namespaces, users, uids, IPs and times are variables. A planted
+ * credential (`secretsRate`) is constant text, so it appends `+secret<n>` to the id.
+ */
+export const TEMPLATE_RULE = 'constant text same, variables differ (see log-generator.ts)';
 
 /** Credentials planted by `secretsRate`: each a pattern the default masking must catch. */
 export const PLANTED_SECRETS = [
@@ -126,6 +147,11 @@ export class LogGenerator {
   private readonly lambdaStreams: string[][];
   private readonly ecsTasks: string[];
   private eventSeq = 0;
+  private readonly onTemplate?: (template: string) => void;
+  /** Template id of the line being built (set by each template branch before `event`). */
+  private tpl = '';
+  /** Ids of the events made in the current batch (reported once the batch is cut to length). */
+  private readonly tplLog: string[] = [];
 
   constructor(opts: LogGeneratorOptions = {}) {
     this.rnd = opts.rnd ?? mulberry32(opts.seed ?? 1);
@@ -133,6 +159,7 @@ export class LogGenerator {
     this.cluster = opts.cluster ?? 'demo-prod';
     this.secretsRate = opts.secretsRate ?? 0;
     this.leaks = opts.leaks ?? true;
+    this.onTemplate = opts.onTemplate;
     this.nodes = Array.from(
       { length: 4 },
       () => `ip-10-0-${this.int(1, 3)}-${this.int(10, 250)}.ec2.internal`,
@@ -211,6 +238,10 @@ export class LogGenerator {
       stream = this.stream(kind);
       for (let i = 0; i < n; i++) events.push(this.event(tick(), this.eksLine(kind, ts)));
     }
+    if (this.onTemplate) {
+      for (let i = 0; i < events.length; i++) this.onTemplate(this.tplLog[i]);
+      this.tplLog.length = 0;
+    }
     return { stream, events, endMs: ts };
   }
 
@@ -237,11 +268,15 @@ export class LogGenerator {
     // time and a counter so they are unique and stable for a seed.
     const n = this.eventSeq++;
     const id = `${String(timestamp).padStart(16, '0')}${String(n).padStart(20, '0')}${String(Math.floor(this.rnd() * 1e10)).padStart(20, '0')}`;
+    let tpl = this.tpl;
     if (this.secretsRate > 0 && message.charCodeAt(0) !== 123 && this.rnd() < this.secretsRate) {
       // Planted after the text (never inside JSON, which would stop being JSON).
       const nl = message.endsWith('\n');
-      message = `${nl ? message.slice(0, -1) : message}${this.pick(PLANTED_SECRETS)}${nl ? '\n' : ''}`;
+      const secret = this.pick(PLANTED_SECRETS);
+      message = `${nl ? message.slice(0, -1) : message}${secret}${nl ? '\n' : ''}`;
+      tpl += `+secret${PLANTED_SECRETS.indexOf(secret)}`;
     }
+    if (this.onTemplate) this.tplLog.push(tpl);
     return { id, timestamp, message };
   }
 
@@ -329,7 +364,9 @@ export class LogGenerator {
     let code = 200;
     let decision = 'allow';
     let extra: Record<string, unknown> = {};
+    let branch: string;
     if (r < 0.3) {
+      branch = 'read';
       verb = this.pick(['get', 'list', 'watch']);
       const res = this.pick(['pods', 'configmaps', 'endpoints', 'services', 'secrets']);
       uri =
@@ -346,6 +383,7 @@ export class LogGenerator {
         apiVersion: 'v1',
       };
     } else if (r < 0.48) {
+      branch = 'lease';
       verb = 'update';
       uri = `/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${node}`;
       user = { username: `system:node:${node}`, groups: ['system:nodes', 'system:authenticated'] };
@@ -358,6 +396,7 @@ export class LogGenerator {
         apiVersion: 'v1',
       };
     } else if (r < 0.58) {
+      branch = 'create-pod';
       verb = 'create';
       const pod = this.pod(app);
       uri = `/api/v1/namespaces/${ns}/pods`;
@@ -366,6 +405,7 @@ export class LogGenerator {
       objectRef = { resource: 'pods', namespace: ns, name: pod, apiVersion: 'v1' };
       code = 201;
     } else if (r < 0.65) {
+      branch = 'aws-auth';
       verb = 'patch';
       uri = '/api/v1/namespaces/kube-system/configmaps/aws-auth';
       user = human;
@@ -379,6 +419,7 @@ export class LogGenerator {
         },
       };
     } else if (r < 0.72) {
+      branch = 'eviction';
       verb = 'create';
       const pod = this.pod(app);
       uri = `/api/v1/namespaces/${ns}/pods/${pod}/eviction`;
@@ -390,6 +431,7 @@ export class LogGenerator {
       objectRef = { resource: 'pods', namespace: ns, name: pod, apiVersion: 'v1', subresource: 'eviction' };
       code = this.rnd() < 0.2 ? 429 : 201;
     } else if (r < 0.8) {
+      branch = 'delete-pod';
       verb = 'delete';
       const pod = this.pod(app);
       uri = `/api/v1/namespaces/${ns}/pods/${pod}`;
@@ -397,12 +439,14 @@ export class LogGenerator {
       agent = 'kubectl/v1.30.2 (linux/amd64) kubernetes/3968350';
       objectRef = { resource: 'pods', namespace: ns, name: pod, apiVersion: 'v1' };
     } else if (r < 0.83) {
+      branch = 'delete-node';
       verb = 'delete';
       uri = `/api/v1/nodes/${node}`;
       user = human;
       agent = 'kubectl/v1.30.2 (linux/amd64) kubernetes/3968350';
       objectRef = { resource: 'nodes', name: node, apiVersion: 'v1' };
     } else if (r < 0.92) {
+      branch = 'forbidden';
       verb = this.pick(['get', 'list', 'create']);
       const res = this.pick(['secrets', 'clusterrolebindings', 'configmaps']);
       uri =
@@ -425,6 +469,7 @@ export class LogGenerator {
       code = 403;
       decision = 'forbid';
     } else {
+      branch = 'hpa-status';
       verb = 'update';
       uri = `/apis/autoscaling/v2/namespaces/${ns}/horizontalpodautoscalers/${app}/status`;
       user = sa('horizontal-pod-autoscaler');
@@ -449,6 +494,7 @@ export class LogGenerator {
       responseStatus.message = "Cannot evict pod as it would violate the pod's disruption budget.";
       responseStatus.reason = 'TooManyRequests';
     }
+    this.tpl = `audit:${branch}:${verb}:${String(objectRef.resource)}:${code}`;
     return JSON.stringify({
       kind: 'Event',
       apiVersion: 'audit.k8s.io/v1',
@@ -477,8 +523,16 @@ export class LogGenerator {
 
   private apiserverLine(ts: number): string {
     const r = this.rnd();
-    if (r < 0.45)
+    if (r < 0.45) {
+      this.tpl = 'apiserver:quota-evaluator';
       return `${this.klogPrefix('I', ts, 10, 'controller.go:615')} quota admission added evaluator for: ${this.pick(['leases.coordination.k8s.io', 'endpoints', 'replicasets.apps', 'events.events.k8s.io'])}`;
+    }
+    this.tpl =
+      r < 0.7
+        ? 'apiserver:alloc-clusterip'
+        : r < 0.85
+          ? 'apiserver:webhook-fail-open'
+          : 'apiserver:stream-closed';
     if (r < 0.7)
       return `${this.klogPrefix('I', ts, 10, 'alloc.go:330')} "allocated clusterIPs" service="${this.pick(NAMESPACES)}/${this.pick(APPS)}" clusterIPs={"IPv4":"172.20.${this.int(0, 255)}.${this.int(1, 254)}"}`;
     if (r < 0.85)
@@ -490,6 +544,14 @@ export class LogGenerator {
     const r = this.rnd();
     const ns = this.pick(NAMESPACES);
     const app = this.pick(APPS);
+    this.tpl =
+      r < 0.55
+        ? 'kcm:event-created-pod'
+        : r < 0.75
+          ? 'kcm:node-notready'
+          : r < 0.9
+            ? 'kcm:set-podcidr'
+            : 'kcm:job-failed-pods';
     if (r < 0.55) {
       const pod = this.pod(app);
       return `${this.klogPrefix('I', ts, 11, 'event.go:389')} "Event occurred" object="${ns}/${pod.slice(0, pod.lastIndexOf('-'))}" fieldPath="" kind="ReplicaSet" apiVersion="apps/v1" type="Normal" reason="SuccessfulCreate" message="Created pod: ${pod}"`;
@@ -505,8 +567,10 @@ export class LogGenerator {
     const ns = this.pick(NAMESPACES);
     const pod = this.pod(this.pick(APPS));
     if (this.rnd() < 0.8) {
+      this.tpl = 'scheduler:bound';
       return `${this.klogPrefix('I', ts, 10, 'schedule_one.go:314')} "Successfully bound pod to node" pod="${ns}/${pod}" node="${this.pick(this.nodes)}" evaluatedNodes=4 feasibleNodes=${this.int(1, 4)}`;
     }
+    this.tpl = 'scheduler:unschedulable';
     return `${this.klogPrefix('I', ts, 10, 'schedule_one.go:1004')} "Unable to schedule pod; no fit; waiting" pod="${ns}/${pod}" err="0/4 nodes are available: 4 Insufficient cpu. preemption: 0/4 nodes are available: 4 No preemption victims found for incoming pod."`;
   }
 
@@ -514,6 +578,14 @@ export class LogGenerator {
     const time = new Date(ts).toISOString().replace(/\.\d{3}Z$/, 'Z');
     const client = `127.0.0.1:${this.int(30000, 60000)}`;
     const r = this.rnd();
+    this.tpl =
+      r < 0.7
+        ? 'auth:granted'
+        : r < 0.85
+          ? 'auth:denied-unmapped'
+          : r < 0.95
+            ? 'auth:sts-response'
+            : 'auth:denied-expired';
     if (r < 0.7) {
       const node = this.pick(this.nodes);
       return `time="${time}" level=info msg="access granted" arn="arn:aws:iam::${this.owner}:role/eks-node-role" client="${client}" groups="[system:bootstrappers system:nodes]" method=POST path=/authenticate uid="aws-iam-authenticator:${this.owner}:AROA${this.hex(17).toUpperCase()}" username="system:node:${node}"`;
@@ -535,6 +607,7 @@ export class LogGenerator {
   private lambdaInvocation(fn: string, tick: () => number, out: DataMessage['logEvents']): void {
     const req = this.uuid();
     const cold = this.rnd() < 0.1;
+    this.tpl = 'lambda:start';
     out.push(this.event(tick(), `START RequestId: ${req} Version: $LATEST\n`));
     const lines = this.int(1, 4);
     let t = 0;
@@ -543,6 +616,11 @@ export class LogGenerator {
       const iso = new Date(t).toISOString();
       const r = this.rnd();
       if (r < 0.55) {
+        const message =
+          r < 0.5
+            ? this.pick(['order accepted', 'resized image', 'webhook verified', 'cache miss'])
+            : 'slow downstream call';
+        this.tpl = `lambda:json:${r < 0.5 ? 'INFO' : 'WARN'}:${message}${fn === 'orders-api' ? ':order' : ''}`;
         out.push(
           this.event(
             t,
@@ -551,10 +629,7 @@ export class LogGenerator {
               level: r < 0.5 ? 'INFO' : 'WARN',
               requestId: req,
               service: fn,
-              message:
-                r < 0.5
-                  ? this.pick(['order accepted', 'resized image', 'webhook verified', 'cache miss'])
-                  : 'slow downstream call',
+              message,
               durationMs: this.int(2, 900),
               ...(fn === 'orders-api'
                 ? { orderId: `ord_${this.hex(12)}`, customer: `cus_${this.hex(8)}` }
@@ -563,6 +638,7 @@ export class LogGenerator {
           ),
         );
       } else if (r < 0.85) {
+        this.tpl = 'lambda:tsv-processed';
         out.push(
           this.event(
             t,
@@ -570,6 +646,7 @@ export class LogGenerator {
           ),
         );
       } else if (r < 0.95) {
+        this.tpl = 'lambda:tsv-timeout';
         out.push(
           this.event(
             t,
@@ -578,6 +655,7 @@ export class LogGenerator {
         );
       } else {
         // Debug output that leaks a credential (with `leaks`): masking must catch it before any sink sees it.
+        this.tpl = this.leaks ? 'lambda:tsv-debug-leak' : 'lambda:tsv-debug';
         out.push(
           this.event(
             t,
@@ -589,7 +667,9 @@ export class LogGenerator {
       }
     }
     const dur = this.int(2, 2500) + this.rnd();
+    this.tpl = 'lambda:end';
     out.push(this.event(tick(), `END RequestId: ${req}\n`));
+    this.tpl = cold ? 'lambda:report-cold' : 'lambda:report';
     out.push(
       this.event(
         tick(),
@@ -616,38 +696,45 @@ export class LogGenerator {
         path === '/health'
           ? 'ELB-HealthChecker/2.0'
           : 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 Safari/605.1.15';
+      this.tpl = path === '/health' ? 'ecs:nginx-health' : 'ecs:nginx-access';
       return `10.0.${this.int(1, 3)}.${this.int(2, 254)} - - [${stamp}] "GET ${path} HTTP/1.1" ${status} ${this.int(0, 48000)} "-" "${agent}"`;
     }
     const r = this.rnd();
     const level = r < 0.8 ? 'info' : r < 0.93 ? 'warn' : 'error';
     if (this.rnd() < 0.75) {
+      const msg =
+        level === 'error'
+          ? 'payment declined'
+          : level === 'warn'
+            ? 'retrying request'
+            : this.pick(['request completed', 'job finished', 'message consumed']);
+      this.tpl = `ecs:json:${level}:${msg}`;
       return JSON.stringify({
         level,
         ts: ts / 1000,
         logger: container,
-        msg:
-          level === 'error'
-            ? 'payment declined'
-            : level === 'warn'
-              ? 'retrying request'
-              : this.pick(['request completed', 'job finished', 'message consumed']),
+        msg,
         traceId: this.hex(32),
         ...(level === 'error'
           ? { code: 'card_declined', email: `${this.pick(USERS)}@example.com` }
           : { latencyMs: this.int(1, 300) }),
       });
     }
+    this.tpl = `ecs:text:${level}`;
     return `${new Date(ts).toISOString()} ${level.toUpperCase()} [${container}] ${level === 'error' ? 'java.net.SocketTimeoutException: Read timed out' : `processed batch of ${this.int(1, 200)} messages`}`;
   }
 
   private ccmLine(ts: number): string {
     const node = this.pick(this.nodes);
-    if (this.rnd() < 0.7)
+    const ok = this.rnd() < 0.7;
+    this.tpl = ok ? 'ccm:node-initialized' : 'ccm:shutdown-check-error';
+    if (ok)
       return `${this.klogPrefix('I', ts, 12, 'node_controller.go:431')} Successfully initialized node ${node} with cloud provider, providerID="aws:///us-east-1a/i-${this.hex(17)}"`;
     return `${this.klogPrefix('E', ts, 12, 'node_lifecycle_controller.go:165')} error checking if node ${node} is shutdown: RequestLimitExceeded: Request limit exceeded.`;
   }
 
   private genericLine(): string {
+    this.tpl = 'generic:job-step';
     return `job=${this.pick(['resize', 'export', 'reindex'])} step=${this.int(0, 9)} status=${this.pick(['ok', 'ok', 'retry', 'failed'])} items=${this.int(0, 4999)}`;
   }
 }
