@@ -83,37 +83,48 @@ class Writer {
   }
 }
 
+/** A run dir with `containers/` and a config tailing it (`path`, `format`, extra source lines) into `./archive`. */
+function setup(prefix: string, path: string, format: string, source: string[], sink: string[]) {
+  const dir = mkdtempSync(join(root, prefix));
+  const logs = join(dir, 'containers');
+  mkdirSync(logs);
+  writeFileSync(
+    join(dir, 'logferry.yaml'),
+    [
+      'dataDir: ./data',
+      'sources:',
+      '  pods:',
+      '    type: file',
+      `    path: ${path}`,
+      '    readFromHead: true',
+      `    format: ${format}`,
+      '    pollIntervalMs: 50',
+      '    refreshIntervalMs: 100',
+      ...source,
+      'sinks:',
+      '  archive:',
+      '    type: s3',
+      '    url: ./archive',
+      ...sink,
+      '',
+    ].join('\n'),
+  );
+  return { dir, logs };
+}
+
 describe('crash recovery: kill -9 under load with a disk buffer', () => {
   it.each(['cri', 'docker'] as const)(
     'loses no line of rotated %s container logs (split lines included) across two kill -9 and restarts; duplicates are counted',
     async (format) => {
-      const dir = mkdtempSync(join(root, 'run-'));
-      const logs = join(dir, 'containers');
-      mkdirSync(logs);
+      const { dir, logs } = setup(
+        'run-',
+        '[./containers/*.log, ./containers/*.log.*]',
+        format,
+        ['    rotateWaitMs: 300'],
+        ['    maxAgeMs: 300', '    buffer: { type: disk, maxBytes: 64MiB }'],
+      );
       const files = ['web-7d9f_prod_app-0123456789ab.log', 'worker-55c8_prod_app-ba9876543210.log'];
       for (const f of files) writeFileSync(join(logs, f), '');
-      writeFileSync(
-        join(dir, 'logferry.yaml'),
-        [
-          'dataDir: ./data',
-          'sources:',
-          '  pods:',
-          '    type: file',
-          '    path: [./containers/*.log, ./containers/*.log.*]',
-          '    readFromHead: true',
-          `    format: ${format}`,
-          '    pollIntervalMs: 50',
-          '    refreshIntervalMs: 100',
-          '    rotateWaitMs: 300',
-          'sinks:',
-          '  archive:',
-          '    type: s3',
-          '    url: ./archive',
-          '    maxAgeMs: 300',
-          '    buffer: { type: disk, maxBytes: 64MiB }',
-          '',
-        ].join('\n'),
-      );
       const writer = new Writer(logs, files, 900, format);
       writer.start(40, 10); // ~8,000 lines/s across both files
       const crashes: string[] = [];
@@ -198,32 +209,10 @@ describe('crash recovery: kill -9 under load with a disk buffer', () => {
 
 describe('crash recovery: copytruncate, truncation and a split line across kill -9', () => {
   it('delivers every line when the file is copy-truncated, truncated in place and killed mid-line', async () => {
-    const dir = mkdtempSync(join(root, 'trunc-'));
-    const logs = join(dir, 'containers');
-    mkdirSync(logs);
+    // Copies (`*.log.1`) are logrotate's, not read: the daemon follows the live file only.
+    const { dir, logs } = setup('trunc-', './containers/*.log', 'cri', [], ['    maxAgeMs: 200']);
     const path = join(logs, 'api-6f7c_prod_app-0123456789ab.log');
     writeFileSync(path, '');
-    writeFileSync(
-      join(dir, 'logferry.yaml'),
-      [
-        'dataDir: ./data',
-        'sources:',
-        '  pods:',
-        '    type: file',
-        // Copies (`*.log.1`) are logrotate's, not read: the daemon follows the live file only.
-        '    path: ./containers/*.log',
-        '    readFromHead: true',
-        '    format: cri',
-        '    pollIntervalMs: 50',
-        '    refreshIntervalMs: 100',
-        'sinks:',
-        '  archive:',
-        '    type: s3',
-        '    url: ./archive',
-        '    maxAgeMs: 200',
-        '',
-      ].join('\n'),
-    );
     let next = 0;
     const ts = (i: number) => new Date(Date.UTC(2026, 11, 5, 10) + i).toISOString();
     const append = (n: number) => {
