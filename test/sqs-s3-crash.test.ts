@@ -4,7 +4,6 @@
  * empty, and what was re-sent after the crash is bounded by what was in flight (the S3 sink cannot
  * dedupe across different batches; OpenSearch would store each id once).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,12 +12,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCliBundle } from './infra/cli-bundle.js';
 import { motoUrl } from './infra/services.js';
 import {
+  archivedIds as ids,
   type Clients,
   clients,
   createLayout,
   eksLines,
   type Layout,
   objectKey,
+  startRun,
   putLines,
   queueDepth,
 } from './sqs-s3-fixtures.js';
@@ -33,49 +34,6 @@ let layout: Layout;
 const objects = new Map<string, number>();
 const OBJECTS = 10;
 const LINES = 20_000;
-
-function walk(d: string): string[] {
-  if (!existsSync(d)) return [];
-  return readdirSync(d, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? walk(join(d, e.name)) : [join(d, e.name)],
-  );
-}
-const ids = (d: string) =>
-  walk(d)
-    .filter((f) => f.endsWith('.gz'))
-    .flatMap((f) => gunzipSync(readFileSync(f)).toString('utf8').split('\n'))
-    .filter(Boolean)
-    .map((l) => JSON.parse(l)['@id'] as string);
-
-function start(
-  config: string,
-  extra: string[] = [],
-): {
-  proc: ChildProcess;
-  done: Promise<{ code: number | null; stderr: string }>;
-} {
-  const proc = spawn(process.execPath, [cli, 'run', config, '--json', ...extra], {
-    cwd: dir,
-    env: {
-      ...process.env,
-      LOGFERRY_OPENSEARCH_URL: '',
-      LOGFERRY_S3_URL: '',
-      LOGFERRY_DLQ: '',
-      AWS_ACCESS_KEY_ID: 'testing',
-      AWS_SECRET_ACCESS_KEY: 'testing',
-      AWS_REGION: 'us-east-1',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  proc.stderr?.on('data', (d) => {
-    stderr += d;
-  });
-  const done = new Promise<{ code: number | null; stderr: string }>((r) =>
-    proc.on('exit', (code) => r({ code, stderr })),
-  );
-  return { proc, done };
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -123,7 +81,7 @@ describe('sqs-s3 daemon: kill -9 mid-queue, then restart', () => {
         deadLetter: { type: 'file', path: join(dir, 'dead-letter') },
       }),
     );
-    const first = start(config);
+    const first = startRun(cli, dir, config);
     // Kill once part of the queue is archived (some objects delivered, others in flight).
     const t0 = Date.now();
     while (ids(archive).length < LINES * 2 && Date.now() - t0 < 120_000) await sleep(100);
@@ -138,7 +96,7 @@ describe('sqs-s3 daemon: kill -9 mid-queue, then restart', () => {
     // Messages in flight reappear after their visibility timeout (5 s). The restart drains the
     // queue with `--once` (bounded mode: ends once the queue answers empty with nothing in flight).
     await sleep(7_000);
-    const second = start(config, ['--once']);
+    const second = startRun(cli, dir, config, ['--once']);
     const r2 = await second.done;
     expect(r2.code, r2.stderr).toBe(0);
     const summary = JSON.parse(r2.stderr.trim().split('\n').pop() as string);

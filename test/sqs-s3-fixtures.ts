@@ -5,8 +5,11 @@
  * to it (raw message delivery, as the seed says; or SNS-wrapped), plus EventBridge-shaped messages
  * sent to a queue directly.
  */
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { gzipSync } from 'node:zlib';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import {
   CreateBucketCommand,
   PutBucketNotificationConfigurationCommand,
@@ -193,4 +196,55 @@ export async function receiveAll(c: Clients, queueUrl: string, want: number) {
     out.push(...(r.Messages ?? []));
   }
   return out;
+}
+
+function walk(d: string): string[] {
+  if (!existsSync(d)) return [];
+  return readdirSync(d, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? walk(join(d, e.name)) : [join(d, e.name)],
+  );
+}
+
+/** Every file under `d` (none when it does not exist). */
+export const filesUnder = walk;
+
+/** The `@id` of every record a local S3-sink archive (gzip ndjson) holds, duplicates included. */
+export const archivedIds = (d: string): string[] =>
+  walk(d)
+    .filter((f) => f.endsWith('.gz'))
+    .flatMap((f) => gunzipSync(readFileSync(f)).toString('utf8').split('\n'))
+    .filter(Boolean)
+    .map((l) => JSON.parse(l)['@id'] as string);
+
+/** Starts the built CLI's `logferry run <config> --json` against moto (stderr collected for the summary). */
+export function startRun(
+  cli: string,
+  cwd: string,
+  config: string,
+  extra: string[] = [],
+): {
+  proc: ChildProcess;
+  done: Promise<{ code: number | null; stderr: string }>;
+} {
+  const proc = spawn(process.execPath, [cli, 'run', config, '--json', ...extra], {
+    cwd,
+    env: {
+      ...process.env,
+      LOGFERRY_OPENSEARCH_URL: '',
+      LOGFERRY_S3_URL: '',
+      LOGFERRY_DLQ: '',
+      AWS_ACCESS_KEY_ID: 'testing',
+      AWS_SECRET_ACCESS_KEY: 'testing',
+      AWS_REGION: 'us-east-1',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  proc.stderr?.on('data', (d) => {
+    stderr += d;
+  });
+  const done = new Promise<{ code: number | null; stderr: string }>((r) =>
+    proc.on('exit', (code) => r({ code, stderr })),
+  );
+  return { proc, done };
 }

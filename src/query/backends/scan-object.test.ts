@@ -1,10 +1,10 @@
-import { gzipSync } from 'node:zlib';
+import { constants, gzipSync, gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { compileQuery } from '../index.js';
 import type { Row } from '../types.js';
 import { parseObjectKey } from './partition-path.js';
 import { lineRequirement } from './prune.js';
-import { DEFAULT_MAX_LINE_BYTES, scanObject } from './scan-object.js';
+import { DEFAULT_MAX_LINE_BYTES, GZ_SLICE, scanObject } from './scan-object.js';
 
 function doc(i: number, name: string): string {
   return JSON.stringify({
@@ -167,12 +167,12 @@ describe('scanObject', () => {
     const lines = Array.from({ length: 20_000 }, (_, i) => `line ${i} ${'z'.repeat(40)}`);
     const text = `${lines.join('\n')}\n`;
     const gz = gzipSync(Buffer.from(text));
-    const read = async (bytes: Buffer, sizeBytes?: number) => {
+    const read = async (bytes: Buffer, sizeBytes?: number, step = 4096) => {
       const compiled = compileQuery('fields @message');
       const rows: Row[] = [];
       const stats = await scanObject(
         (async function* () {
-          for (let i = 0; i < bytes.length; i += 4096) yield bytes.subarray(i, i + 4096);
+          for (let i = 0; i < bytes.length; i += step) yield bytes.subarray(i, i + step);
         })(),
         {
           info: parseObjectKey('default/x.gz'),
@@ -216,6 +216,59 @@ describe('scanObject', () => {
       expect(rows).toEqual([]);
       expect(stats.damage?.message).toMatch(/corrupt/);
       expect(stats.damage?.bytesLost).toBeGreaterThan(0);
+    });
+
+    // The complete lines `zcat` gets from `bytes` up to `at` (everything decodable before the damage).
+    const zcatLines = (bytes: Buffer, at: number) => {
+      const t = gunzipSync(bytes.subarray(0, at), { finishFlush: constants.Z_SYNC_FLUSH }).toString();
+      return t
+        .slice(0, t.lastIndexOf('\n') + 1)
+        .split('\n')
+        .slice(0, -1);
+    };
+    const junk = Buffer.from('this is not gzip at all\n'.repeat(40));
+
+    it('a whole member followed by junk, in one write, delivers every line of the member', async () => {
+      const bad = Buffer.concat([gz, junk]);
+      for (const step of [bad.length, 4096]) {
+        const { rows, stats } = await read(bad, bad.length, step);
+        expect(rows.map((r) => r['@message'])).toEqual(lines);
+        expect(stats.damage?.message).toMatch(/corrupt/);
+        // What could not be decoded is the junk (the member was read whole).
+        expect(stats.damage?.bytesLost).toBeGreaterThan(0);
+        expect(stats.damage?.bytesLost).toBeLessThanOrEqual(junk.length);
+      }
+    });
+
+    it('concatenated members then junk deliver both members', async () => {
+      const bad = Buffer.concat([gz, gz, junk]);
+      const { rows, stats } = await read(bad, bad.length, bad.length);
+      expect(rows.map((r) => r['@message'])).toEqual([...lines, ...lines]);
+      expect(stats.damage).toBeDefined();
+    });
+
+    it('a member truncated mid-way, in one write, keeps what zcat keeps', async () => {
+      const cut = gz.subarray(0, Math.floor(gz.length * 0.7));
+      const want = zcatLines(cut, cut.length);
+      expect(want.length).toBeGreaterThan(1000);
+      const { rows, stats } = await read(cut, undefined, cut.length);
+      expect(rows.map((r) => r['@message'])).toEqual(want);
+      expect(stats.damage?.message).toMatch(/truncated/);
+    });
+
+    it('damage just before, at and after a slice boundary keeps the lines decoded before it', async () => {
+      for (const at of [GZ_SLICE - 1, GZ_SLICE, GZ_SLICE + 1, 3 * GZ_SLICE + 7]) {
+        const bad = Buffer.concat([gz.subarray(0, at), Buffer.alloc(64, 0xff)]);
+        const want = zcatLines(gz, at);
+        expect(want.length).toBeGreaterThan(100);
+        for (const step of [bad.length, 1000]) {
+          const { rows, stats } = await read(bad, bad.length, step);
+          const got = rows.map((r) => r['@message']);
+          // zlib may decode a few garbage bits past `at` before it sees the damage; no line before it is lost.
+          expect(got.slice(0, want.length)).toEqual(want);
+          expect(stats.damage).toBeDefined();
+        }
+      }
     });
 
     it('an intact object reports no damage', async () => {

@@ -137,44 +137,106 @@ export class GzipDamage extends Error {
   }
 }
 
-export async function* gunzipChunks(first: Buffer, rest: AsyncIterator<Buffer>): AsyncGenerator<Buffer> {
-  const gz = createGunzip({ chunkSize: 256 * 1024 });
-  let sourceFailed = false;
-  // After a zlib error the stream is destroyed: waits end at 'close' instead of a 'drain' that never comes.
-  const closed = new Promise<void>((r) => gz.once('close', () => r()));
-  const drained = () => Promise.race([new Promise<void>((r) => gz.once('drain', () => r())), closed]);
-  const feed = (async () => {
-    try {
-      if (!gz.write(first)) await drained();
-      for (;;) {
-        if (gz.destroyed) {
-          await rest.return?.();
-          return;
-        }
-        const n = await rest.next();
-        if (n.done) break;
-        if (!gz.write(n.value)) await drained();
-      }
-      if (gz.destroyed) return;
-      // Flush what the input decodes to before ending: a truncated stream fails at the end, and
-      // zlib drops the output of the failing call; flushed first, every decodable line gets out.
-      await Promise.race([new Promise<void>((r) => gz.flush(constants.Z_SYNC_FLUSH, () => r())), closed]);
-      if (!gz.destroyed) gz.end();
-    } catch (e) {
-      sourceFailed = true;
-      gz.destroy(e as Error);
-    }
-  })();
-  try {
-    for await (const c of gz) yield c as Buffer;
-  } catch (e) {
-    // A read error of the source (not zlib's) stays an error: the object was not read.
-    const err = e as NodeJS.ErrnoException;
-    await feed;
-    if (sourceFailed || typeof err?.code !== 'string' || !err.code.startsWith('Z_')) throw e;
-    throw new GzipDamage(err.code, err.message, gz.bytesWritten);
+/** Compressed bytes handed to zlib per write: zlib drops the output of a write that fails, so bounded. */
+export const GZ_SLICE = 16 * 1024;
+
+/** One gunzip stream driven a write at a time: `push` resolves with the text that write decoded. */
+class GunzipStep {
+  private readonly gz = createGunzip({ chunkSize: 256 * 1024 });
+  private out: Buffer[] = [];
+  private failure: NodeJS.ErrnoException | undefined;
+  /** Whether decoded text is kept (a trailing decoder discards it until it must re-read a slice). */
+  constructor(public keep: boolean) {
+    this.gz.on('data', (c: Buffer) => {
+      if (this.keep) this.out.push(c);
+    });
+    this.gz.on('error', (e) => {
+      this.failure ??= e as NodeJS.ErrnoException;
+    });
   }
-  await feed;
+  /** Text decoded by this write, or the zlib error (the output of the failing write is lost). */
+  push(b: Buffer): Promise<Buffer[] | NodeJS.ErrnoException> {
+    return this.settle((done) => this.gz.write(b, done));
+  }
+  /** Flushes then ends the stream (a truncated stream fails here, after its decodable text is out). */
+  async end(): Promise<Buffer[] | NodeJS.ErrnoException> {
+    const flushed = await this.settle((done) => this.gz.flush(constants.Z_SYNC_FLUSH, () => done()));
+    if (!Array.isArray(flushed)) return flushed;
+    const ended = await this.settle((done) => {
+      this.gz.once('end', () => done());
+      this.gz.end();
+    });
+    return Array.isArray(ended) ? [...flushed, ...ended] : ended;
+  }
+  destroy(): void {
+    this.gz.destroy();
+  }
+  private settle(
+    start: (done: (e?: Error | null) => void) => void,
+  ): Promise<Buffer[] | NodeJS.ErrnoException> {
+    return new Promise((resolve) => {
+      const finish = () => {
+        this.gz.off('error', finish);
+        if (this.failure) return resolve(this.failure);
+        const out = this.out;
+        this.out = [];
+        resolve(out);
+      };
+      if (this.failure) return finish();
+      this.gz.once('error', finish);
+      start(() => setImmediate(finish));
+    });
+  }
+}
+
+/**
+ * Gunzips `first` and the rest of the stream, yielding text as it is decoded. A zlib failure
+ * (corrupt data, junk after a member, truncation) ends it with `GzipDamage` after every byte of text
+ * decoded before the damage was yielded, as `zcat` does. zlib drops the output of a failing write,
+ * so the input goes in slices of `GZ_SLICE` bytes, and a second decoder (its output discarded) trails
+ * one slice behind: when a slice fails, that decoder, in the state before the slice, re-reads it a
+ * byte at a time and yields what it decodes up to the damage. Linear (two decodes of each byte, a
+ * slice's text in memory), streaming; a read error of the source is rethrown as it is.
+ */
+export async function* gunzipChunks(first: Buffer, rest: AsyncIterator<Buffer>): AsyncGenerator<Buffer> {
+  const ahead = new GunzipStep(true);
+  const behind = new GunzipStep(false);
+  let consumed = 0;
+  let finished = false;
+  const damage = (e: NodeJS.ErrnoException, at: number) => new GzipDamage(e.code, e.message, at);
+  try {
+    let chunk: Buffer | undefined = first;
+    while (chunk !== undefined) {
+      for (let off = 0; off < chunk.length; off += GZ_SLICE) {
+        const slice = chunk.subarray(off, off + GZ_SLICE);
+        const r = await ahead.push(slice);
+        if (!Array.isArray(r)) {
+          // The trailing decoder re-reads the failing slice byte by byte, keeping its text this time.
+          behind.keep = true;
+          for (let i = 0; i < slice.length; i++) {
+            const o = await behind.push(slice.subarray(i, i + 1));
+            if (!Array.isArray(o)) throw damage(o, consumed + i);
+            for (const c of o) yield c;
+          }
+          throw damage(r, consumed + slice.length);
+        }
+        for (const c of r) yield c;
+        const b = await behind.push(slice);
+        if (!Array.isArray(b)) throw damage(b, consumed);
+        consumed += slice.length;
+      }
+      const n = await rest.next();
+      chunk = n.done ? undefined : n.value;
+    }
+    finished = true;
+    const r = await ahead.end();
+    if (!Array.isArray(r)) throw damage(r, consumed);
+    for (const c of r) yield c;
+  } finally {
+    ahead.destroy();
+    behind.destroy();
+    if (!finished) await rest.return?.();
+  }
 }
 
 export async function scanObject(

@@ -85,6 +85,13 @@ describe('objectLines', () => {
     expect(dmg).toMatchObject({ type: 'damage', code: 'S3_OBJECT_GZIP_TRUNCATED' });
     expect(dmg.type === 'damage' && dmg.afterLine).toBeGreaterThanOrEqual(got[got.length - 1][0]);
   });
+  it('a gzip member followed by junk in one piece (as S3 hands it over): every line of the member, then damage', async () => {
+    const lines = Array.from({ length: 5_000 }, (_, i) => `line ${i + 1}`);
+    const body = Buffer.concat([gzipSync(`${lines.join('\n')}\n`), Buffer.from('not gzip\n'.repeat(10))]);
+    const { events } = await collect(pieces(body, body.length));
+    expect(allLines(events).map(([, l]) => l)).toEqual(lines);
+    expect(events[events.length - 1]).toMatchObject({ type: 'damage', afterLine: 5_000 });
+  });
   it('streams a large gzip object in bounded memory (≈ 400 MB of text, heap growth well under it)', async () => {
     const line = `I1205 16:00:00.000000      10 httplog.go:132] "HTTP" verb="GET" URI="/readyz" latency="1.2ms" ${'z'.repeat(300)}\n`;
     const total = 400 * 1024 * 1024;
