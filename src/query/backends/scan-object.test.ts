@@ -167,7 +167,7 @@ describe('scanObject', () => {
     const lines = Array.from({ length: 20_000 }, (_, i) => `line ${i} ${'z'.repeat(40)}`);
     const text = `${lines.join('\n')}\n`;
     const gz = gzipSync(Buffer.from(text));
-    const read = async (bytes: Buffer, sizeBytes?: number, step = 4096) => {
+    const read = async (bytes: Buffer, sizeBytes?: number, step = 4096, exactGzip = true) => {
       const compiled = compileQuery('fields @message');
       const rows: Row[] = [];
       const stats = await scanObject(
@@ -181,6 +181,7 @@ describe('scanObject', () => {
           rowStage: (r) => compiled.rowStage(r),
           histogram: new Map(),
           sizeBytes,
+          exactGzip,
           emit: (r) => {
             rows.push(...r);
           },
@@ -269,6 +270,20 @@ describe('scanObject', () => {
           expect(stats.damage).toBeDefined();
         }
       }
+    });
+
+    it("the query's fast reader reports the same damage and yields only lines before it", async () => {
+      for (const bad of [gz.subarray(0, Math.floor(gz.length / 2)), Buffer.concat([gz, junk])]) {
+        const exact = await read(bad, bad.length, 65536, true);
+        const fast = await read(bad, bad.length, 65536, false);
+        const got = fast.rows.map((r) => r['@message']);
+        expect(got).toEqual(exact.rows.map((r) => r['@message']).slice(0, got.length));
+        expect(fast.stats.damage).toBeDefined();
+        expect(fast.stats.damage?.bytesLost).toBeGreaterThan(0);
+      }
+      const intact = await read(gz, gz.length, 65536, false);
+      expect(intact.rows).toHaveLength(lines.length);
+      expect(intact.stats.damage).toBeUndefined();
     });
 
     it('an intact object reports no damage', async () => {

@@ -73,6 +73,11 @@ export interface ObjectScanSpec {
   sizeBytes?: number;
   /** Give each row `@ptr` = `<key>:<line number>` (set when the query references `@ptr`). */
   pointers?: boolean;
+  /**
+   * Recover every line decodable before gzip damage, as `zcat` does (`gunzipChunksExact`, ~2.3× the
+   * gunzip CPU), instead of the fast reader that may lose the last ≤ 256 KiB decoded before it.
+   */
+  exactGzip?: boolean;
   emit(rows: Row[]): void | Promise<void>;
 }
 
@@ -198,7 +203,7 @@ class GunzipStep {
  * byte at a time and yields what it decodes up to the damage. Linear (two decodes of each byte, a
  * slice's text in memory), streaming; a read error of the source is rethrown as it is.
  */
-export async function* gunzipChunks(first: Buffer, rest: AsyncIterator<Buffer>): AsyncGenerator<Buffer> {
+export async function* gunzipChunksExact(first: Buffer, rest: AsyncIterator<Buffer>): AsyncGenerator<Buffer> {
   const ahead = new GunzipStep(true);
   const behind = new GunzipStep(false);
   let consumed = 0;
@@ -239,6 +244,53 @@ export async function* gunzipChunks(first: Buffer, rest: AsyncIterator<Buffer>):
   }
 }
 
+/**
+ * Gunzips `first` and the rest of the stream with one zlib stream and large writes — the reader of
+ * `logferry query`, where gzip decoding is a large share of the scan. On damage it ends with
+ * `GzipDamage` (the query reports the object and the bytes lost, exit 3); text zlib decoded inside the
+ * failing write but had not handed out yet (at most one 256 KiB output chunk) is not yielded. The
+ * delivery paths, which must not lose a decodable line, use `gunzipChunksExact` (about 2.3× the CPU).
+ */
+export async function* gunzipChunksFast(first: Buffer, rest: AsyncIterator<Buffer>): AsyncGenerator<Buffer> {
+  const gz = createGunzip({ chunkSize: 256 * 1024 });
+  let sourceFailed = false;
+  // After a zlib error the stream is destroyed: waits end at 'close' instead of a 'drain' that never comes.
+  const closed = new Promise<void>((r) => gz.once('close', () => r()));
+  const drained = () => Promise.race([new Promise<void>((r) => gz.once('drain', () => r())), closed]);
+  const feed = (async () => {
+    try {
+      if (!gz.write(first)) await drained();
+      for (;;) {
+        if (gz.destroyed) {
+          await rest.return?.();
+          return;
+        }
+        const n = await rest.next();
+        if (n.done) break;
+        if (!gz.write(n.value)) await drained();
+      }
+      if (gz.destroyed) return;
+      // Flush what the input decodes to before ending: a truncated stream fails at the end, and
+      // zlib drops the output of the failing call; flushed first, every decodable line gets out.
+      await Promise.race([new Promise<void>((r) => gz.flush(constants.Z_SYNC_FLUSH, () => r())), closed]);
+      if (!gz.destroyed) gz.end();
+    } catch (e) {
+      sourceFailed = true;
+      gz.destroy(e as Error);
+    }
+  })();
+  try {
+    for await (const c of gz) yield c as Buffer;
+  } catch (e) {
+    // A read error of the source (not zlib's) stays an error: the object was not read.
+    const err = e as NodeJS.ErrnoException;
+    await feed;
+    if (sourceFailed || typeof err?.code !== 'string' || !err.code.startsWith('Z_')) throw e;
+    throw new GzipDamage(err.code, err.message, gz.bytesWritten);
+  }
+  await feed;
+}
+
 export async function scanObject(
   source: AsyncIterable<Buffer | Uint8Array>,
   spec: ObjectScanSpec,
@@ -261,7 +313,7 @@ export async function scanObject(
       `not an archive object: ${binary}, neither gzip nor text (logferry reads gzip or plain-text objects)`,
     );
   const text: AsyncIterable<Buffer> = isGzip(first.value)
-    ? gunzipChunks(first.value, it)
+    ? (spec.exactGzip ? gunzipChunksExact : gunzipChunksFast)(first.value, it)
     : (async function* () {
         yield first.value;
         for (;;) {

@@ -14,7 +14,7 @@
  * function of the object: it is half of each record's deterministic id and the unit of the resume
  * position (`skipThrough`: lines up to and including it are read past, not emitted).
  */
-import { GzipDamage, gunzipChunks, isGzip } from '../../query/backends/scan-object.js';
+import { GzipDamage, gunzipChunksExact, isGzip } from '../../query/backends/scan-object.js';
 
 /** Default cap on one line: a CloudWatch event is ≤ 1 MB and an ndjson document of one stays well under 4 MiB. */
 export const DEFAULT_MAX_LINE_BYTES = 4 * 1024 * 1024;
@@ -96,7 +96,7 @@ export async function* objectLines(
   if (first.done) return;
   stats.gzip = isGzip(first.value);
   const text: AsyncIterable<Buffer> = stats.gzip
-    ? gunzipChunks(first.value, counted)
+    ? gunzipChunksExact(first.value, counted)
     : (async function* () {
         yield first.value;
         for (;;) {
