@@ -1,7 +1,14 @@
 /** The `http` source's config and registry description, apart from its server (http.ts). */
 import * as z from 'zod';
 import type { ComponentMeta } from '../core/component.js';
-import { DEFAULT_ADDRESS, pendingShape, secretRefSchema, sourceName, tlsConfig } from './listen.js';
+import {
+  DEFAULT_ADDRESS,
+  maxDecodedBytesSchema,
+  pendingShape,
+  secretRefSchema,
+  sourceName,
+  tlsConfig,
+} from './listen.js';
 
 /** Firehose's largest HTTP endpoint buffer (64 MiB). */
 export const FIREHOSE_MAX_BUFFER_BYTES = 64 * 1024 * 1024;
@@ -35,12 +42,7 @@ export const httpSourceConfig = z
       .max(1024 * 1024 * 1024)
       .default(FIREHOSE_MAX_BUFFER_BYTES),
     /** Largest body after `Content-Encoding: gzip`/`deflate` (413 above; refuses gzip bombs). */
-    maxDecodedBytes: z
-      .number()
-      .int()
-      .min(1024)
-      .max(4 * 1024 * 1024 * 1024)
-      .default(256 * 1024 * 1024),
+    maxDecodedBytes: maxDecodedBytesSchema,
     ...pendingShape,
     /** `meta.logGroup` of records that are not CloudWatch payloads (default: the source name). */
     logGroup: z.string().min(1).optional(),

@@ -46,6 +46,14 @@ export const pendingShape = {
     .default(256 * 1024 * 1024),
 };
 
+/** Largest body/entry after decompression (refuses gzip bombs); 256 MiB by default, at most 4 GiB. */
+export const maxDecodedBytesSchema = z
+  .number()
+  .int()
+  .min(1024)
+  .max(4 * 1024 * 1024 * 1024)
+  .default(256 * 1024 * 1024);
+
 export interface TlsMaterial {
   cert: Buffer;
   key: Buffer;

@@ -1,7 +1,14 @@
 /** The `forward` source's config and registry description, apart from its listener and msgpack codec (forward-source.ts). */
 import * as z from 'zod';
 import type { ComponentMeta } from '../../core/component.js';
-import { DEFAULT_ADDRESS, pendingShape, secretRefSchema, sourceName, tlsConfig } from '../listen.js';
+import {
+  DEFAULT_ADDRESS,
+  maxDecodedBytesSchema,
+  pendingShape,
+  secretRefSchema,
+  sourceName,
+  tlsConfig,
+} from '../listen.js';
 
 export const forwardSourceConfig = z.strictObject({
   type: z.literal('forward'),
@@ -27,12 +34,7 @@ export const forwardSourceConfig = z.strictObject({
     .max(1024 * 1024 * 1024)
     .default(64 * 1024 * 1024),
   /** Largest CompressedPackedForward entries after gunzip. */
-  maxDecodedBytes: z
-    .number()
-    .int()
-    .min(1024)
-    .max(4 * 1024 * 1024 * 1024)
-    .default(256 * 1024 * 1024),
+  maxDecodedBytes: maxDecodedBytesSchema,
   ...pendingShape,
   /** Prefix added to every incoming tag (Fluent Bit's `tag_prefix`). */
   tagPrefix: z.string().optional(),
