@@ -3,6 +3,7 @@ import {
   mkdtempSync,
   readFileSync,
   renameSync,
+  statSync,
   rmSync,
   truncateSync,
   unlinkSync,
@@ -14,6 +15,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DELIVERED } from '../../core/outcome.js';
 import { fileSourceConfig } from './file-source.js';
 import { fileSource, run, waitFor } from './test-helpers.js';
+import { FileTailer } from './tail.js';
 
 let dir: string;
 beforeEach(() => {
@@ -26,7 +28,9 @@ afterEach(() => {
 const lines = (prefix: string, n: number, from = 0) =>
   Array.from({ length: n }, (_, i) => `${prefix}-${from + i}`);
 
-function positions(path: string): Record<string, { path: string; offset: number }> {
+function positions(
+  path: string,
+): Record<string, { path: string; offset: number; head?: { len: number; hash: string } }> {
   return JSON.parse(readFileSync(path, 'utf8')).files;
 }
 
@@ -119,6 +123,8 @@ describe('file source: tailing', () => {
     await r.stop();
     expect(r.messages().slice(5)).toEqual(['x-0', 'x-1']);
     expect(Object.values(positions(src.positionsPath))[0].offset).toBe(8);
+    // the fingerprint is taken again from the new content (the old one was of the lost lines)
+    expect(Object.values(positions(src.positionsPath))[0].head?.len).toBe(8);
   });
 
   it('files appearing and disappearing', async () => {
@@ -264,5 +270,111 @@ describe('file source: tailing', () => {
     expect(paths.join(' ')).toContain('path');
     expect(paths.join(' ')).toContain('format');
     expect(paths.join(' ')).toContain('multiline.firstLine');
+  });
+});
+
+describe('file source: files changed while logferry is down (head fingerprint)', () => {
+  /** One `once` run over `f` with the position database in `state`. */
+  async function onceRun(f: string, state: string) {
+    const src = fileSource({ path: f, readFromHead: true, dataDir: state, once: true });
+    const r = run(src);
+    await r.done;
+    return { src, messages: r.messages() };
+  }
+  const body = (prefix: string, n: number) => `${lines(prefix, n).join('\n')}\n`;
+
+  it('a file truncated and refilled longer in place (same inode): every new line is delivered', async () => {
+    const f = join(dir, 'app.log');
+    const state = join(dir, 'state');
+    writeFileSync(f, body('old', 1000));
+    const ino = statSync(f).ino;
+    const first = await onceRun(f, state);
+    expect(first.messages).toHaveLength(1000);
+    const saved = Object.values(positions(first.src.positionsPath));
+    expect(saved).toHaveLength(1);
+    expect(saved[0].head).toEqual({ len: 1024, hash: expect.stringMatching(/^[0-9a-f]{16}$/) });
+    writeFileSync(f, body('new', 2000)); // O_TRUNC: same inode, longer than the saved offset
+    expect(statSync(f).ino).toBe(ino);
+    const second = await onceRun(f, state);
+    expect(second.messages).toEqual(lines('new', 2000));
+    expect(second.src.stats.tail.truncations).toBe(1);
+    // the new content's fingerprint is saved: a third run has nothing left to read
+    const third = await onceRun(f, state);
+    expect(third.messages).toEqual([]);
+    expect(third.src.stats.tail.truncations).toBe(0);
+  });
+
+  it('copytruncate while stopped, then more written than before: the new content is read from 0', async () => {
+    const f = join(dir, 'app.log');
+    const state = join(dir, 'state');
+    writeFileSync(f, body('a', 50));
+    expect((await onceRun(f, state)).messages).toHaveLength(50);
+    writeFileSync(`${f}.1`, readFileSync(f));
+    truncateSync(f, 0);
+    appendFileSync(f, body('b', 80));
+    const second = await onceRun(f, state);
+    expect(second.messages).toEqual(lines('b', 80));
+    expect(second.src.stats.tail.truncations).toBe(1);
+  });
+
+  it('a file that only grew resumes at its offset (no duplicates); a short head grows with the file', async () => {
+    const f = join(dir, 'app.log');
+    const state = join(dir, 'state');
+    writeFileSync(f, body('a', 3)); // 12 bytes: the fingerprint covers them all
+    const first = await onceRun(f, state);
+    expect(first.messages).toEqual(lines('a', 3));
+    const db = first.src.positionsPath;
+    expect(Object.values(positions(db))[0].head?.len).toBe(12);
+    appendFileSync(f, body('b', 500));
+    const second = await onceRun(f, state);
+    expect(second.messages).toEqual(lines('b', 500));
+    expect(second.src.stats.tail.truncations).toBe(0);
+    expect(Object.values(positions(db))[0].head?.len).toBe(1024);
+    appendFileSync(f, body('c', 2));
+    const third = await onceRun(f, state);
+    expect(third.messages).toEqual(lines('c', 2));
+    expect(third.src.stats.tail.truncations).toBe(0);
+  });
+
+  it('a position database without fingerprints (older versions) resumes at the saved offset as before', async () => {
+    const f = join(dir, 'app.log');
+    const state = join(dir, 'state');
+    writeFileSync(f, body('a', 10));
+    const first = await onceRun(f, state);
+    expect(first.messages).toHaveLength(10);
+    const db = first.src.positionsPath;
+    const files = positions(db);
+    for (const p of Object.values(files)) delete p.head;
+    writeFileSync(db, JSON.stringify({ version: 1, files }));
+    appendFileSync(f, body('b', 3));
+    const second = await onceRun(f, state);
+    expect(second.messages).toEqual(lines('b', 3));
+    expect(second.src.stats.tail.truncations).toBe(0);
+    // the next write adds the fingerprint
+    expect(Object.values(positions(db))[0].head?.len).toBe(Math.min(1024, statSync(f).size));
+  });
+
+  it('the tailer warns once with the path when a saved head no longer matches', async () => {
+    const f = join(dir, 'app.log');
+    writeFileSync(f, 'same length A\n');
+    const head = new FileTailer({ include: [f], once: true });
+    let first: { len: number; hash: string } | undefined;
+    for await (const ev of head.read(new AbortController().signal))
+      if (ev.kind === 'closed') first = ev.file.head;
+    expect(first?.len).toBe(14);
+    writeFileSync(f, 'same length B\n');
+    const warnings: { msg: string; path: unknown }[] = [];
+    const t = new FileTailer({
+      include: [f],
+      once: true,
+      savedPosition: () => ({ offset: 14, head: first }),
+      onWarning: (msg, data) => warnings.push({ msg, path: data?.path }),
+    });
+    const got: string[] = [];
+    for await (const ev of t.read(new AbortController().signal))
+      if (ev.kind === 'lines') got.push(...ev.lines.map((l) => l.text));
+    expect(got).toEqual(['same length B']);
+    expect(t.stats.truncations).toBe(1);
+    expect(warnings).toEqual([{ msg: expect.stringContaining('truncated or replaced'), path: f }]);
   });
 });

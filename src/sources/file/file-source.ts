@@ -30,7 +30,7 @@ import {
 } from './container-log.js';
 import { MultilineJoiner } from './multiline.js';
 import { PositionDb } from './positions.js';
-import { emptyTailerStats, FileTailer, type TailEvent, type TailerStats } from './tail.js';
+import { emptyTailerStats, type FileHead, FileTailer, type TailEvent, type TailerStats } from './tail.js';
 
 /** Where positions were kept before the top-level `dataDir` (relative to the config's directory). */
 const LEGACY_STATE_DIR = './logferry-data/state';
@@ -168,6 +168,8 @@ interface FileState {
    * lines starting in them are marked `redelivered`.
    */
   redo: [number, number][] | undefined;
+  /** Fingerprint of the file's head (from the tailer), saved with each position. */
+  head: FileHead | undefined;
 }
 
 export class FileSource implements Source {
@@ -241,7 +243,7 @@ export class FileSource implements Source {
       refreshIntervalMs: this.cfg.refreshIntervalMs,
       rotateWaitMs: this.cfg.rotateWaitMs,
       once: this.once,
-      savedOffset: (key) => this.db.get(key)?.offset,
+      savedPosition: (key) => this.db.get(key),
       onWarning: (msg, data) => this.log?.warn(`${this.name}: ${msg}`, data),
     });
     this.tailer = tailer;
@@ -296,6 +298,7 @@ export class FileSource implements Source {
     if (ev.kind === 'idle') return undefined;
     const start = ev.kind === 'lines' ? ev.lines[0].offset : ev.kind === 'reset' ? ev.offset : ev.consumed;
     const st = this.state(ev.file.key, ev.file.path, start);
+    st.head = ev.file.head;
     if (ev.kind === 'reset') {
       st.decoder.reset();
       st.joiner?.reset();
@@ -308,7 +311,7 @@ export class FileSource implements Source {
         // Content before the offset is gone: in-flight envelopes can no longer move the position.
         for (const f of st.queue) this.settle(this.flightId(f), f);
         st.queue = [];
-        this.db.set(st.key, st.path, ev.offset);
+        this.db.set(st.key, st.path, ev.offset, st.head);
         void this.flushDb();
       }
       return undefined;
@@ -440,13 +443,13 @@ export class FileSource implements Source {
     let advanced = false;
     while (st.queue.length > 0 && st.queue[0].done) {
       const head = st.queue.shift() as Flight;
-      this.db.set(st.key, st.path, head.to);
+      this.db.set(st.key, st.path, head.to, st.head);
       advanced = true;
     }
     // Envelopes delivered past the position (acknowledged out of order) are recorded too, so lines
     // a restart reads again from there are known re-deliveries.
     const ranges = st.queue.length > 0 ? doneRanges(st.queue, 0) : undefined;
-    const rangesChanged = this.db.setAcked(st.key, st.path, st.queue[0]?.from ?? f.to, ranges);
+    const rangesChanged = this.db.setAcked(st.key, st.path, st.queue[0]?.from ?? f.to, ranges, st.head);
     // A file `once` read to EOF keeps its position (the next run resumes there); a gone one drops it.
     if (st.closed && st.queue.length === 0) this.forget(st, st.gone);
     // The first acknowledgement that moves a position (or the ranges delivered past it) waits for
@@ -511,6 +514,7 @@ export class FileSource implements Source {
       closed: false,
       gone: false,
       redo: undefined,
+      head: undefined,
     };
     // Resumed where the database says: its delivered ranges past that point are re-read as re-deliveries.
     const saved = this.db.get(key);

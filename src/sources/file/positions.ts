@@ -7,6 +7,9 @@
  * Beside the offset, `acked` lists byte ranges past it whose lines were already delivered (their
  * envelopes were acknowledged out of order, or after the last write of the offset that covers
  * them): lines re-read from those ranges after a restart are marked `redelivered` and counted.
+ * `head` is the fingerprint of the file's first bytes (see `FileHead` in tail.ts): a file whose
+ * head no longer matches was truncated or replaced, and is read again from 0. Databases written
+ * before it have no `head`: their positions are trusted as before (the next write adds it).
  *
  * Compatibility: earlier versions kept the database at `<config dir>/logferry-data/state/
  * file-<source>.positions.json`. When the new file does not exist yet, that one is read
@@ -14,6 +17,7 @@
  */
 import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import type { FileHead } from './tail.js';
 
 export interface Position {
   /** Last path the file was seen at (informational; identity is dev+ino). */
@@ -22,6 +26,8 @@ export interface Position {
   offset: number;
   /** Ranges [from, to) past `offset` already delivered (re-read lines there are re-deliveries). */
   acked?: [number, number][];
+  /** Fingerprint of the file's head when the offset was saved (absent in older databases). */
+  head?: FileHead;
 }
 
 interface PositionFile {
@@ -81,12 +87,12 @@ export class PositionDb {
                 Array.isArray(r) && typeof r[0] === 'number' && typeof r[1] === 'number' && r[1] > r[0],
             )
           : [];
-        this.files.set(
-          k,
-          acked.length > 0
-            ? { path: String(v.path), offset: v.offset, acked }
-            : { path: String(v.path), offset: v.offset },
-        );
+        const pos: Position = { path: String(v.path), offset: v.offset };
+        if (acked.length > 0) pos.acked = acked;
+        const h = v.head;
+        if (h && Number.isInteger(h.len) && h.len > 0 && typeof h.hash === 'string' && h.hash !== '')
+          pos.head = { len: h.len, hash: h.hash };
+        this.files.set(k, pos);
       }
   }
 
@@ -98,10 +104,14 @@ export class PositionDb {
     return this.files.entries();
   }
 
-  set(key: string, path: string, offset: number): void {
+  /** Sets a file's offset and fingerprint (`head`: undefined while the file is empty). */
+  set(key: string, path: string, offset: number, head?: FileHead): void {
     const cur = this.files.get(key);
-    if (cur && cur.offset === offset && cur.path === path) return;
-    this.files.set(key, cur?.acked ? { path, offset, acked: cur.acked } : { path, offset });
+    if (cur && cur.offset === offset && cur.path === path && sameHead(cur.head, head)) return;
+    const pos: Position = { path, offset };
+    if (cur?.acked) pos.acked = cur.acked;
+    if (head) pos.head = head;
+    this.files.set(key, pos);
     this.dirty = true;
   }
 
@@ -109,11 +119,17 @@ export class PositionDb {
    * Replaces the delivered ranges past a file's offset; true when they changed. A file without a
    * position yet gets `base` (where its first unacknowledged envelope starts) as its offset.
    */
-  setAcked(key: string, path: string, base: number, acked: [number, number][] | undefined): boolean {
+  setAcked(
+    key: string,
+    path: string,
+    base: number,
+    acked: [number, number][] | undefined,
+    head?: FileHead,
+  ): boolean {
     let cur = this.files.get(key);
     if (!cur) {
       if (acked === undefined || acked.length === 0) return false;
-      cur = { path, offset: base };
+      cur = head ? { path, offset: base, head } : { path, offset: base };
       this.files.set(key, cur);
     }
     const was = cur.acked;
@@ -188,6 +204,10 @@ export class PositionDb {
       this.migratedFrom = undefined;
     }
   }
+}
+
+function sameHead(a: FileHead | undefined, b: FileHead | undefined): boolean {
+  return a === b || (a !== undefined && b !== undefined && a.len === b.len && a.hash === b.hash);
 }
 
 async function readIfPresent(path: string): Promise<string | undefined> {

@@ -3,7 +3,11 @@
  * expands glob patterns, follows each file by identity (`<dev>:<ino>`), and yields complete lines
  * with their byte offsets. Rotation by rename+create keeps reading the old inode to EOF (plus
  * `rotateWaitMs` for late writes) before closing it; a file whose size drops below the read offset
- * (copytruncate, `> file`) restarts at 0 and is counted. Lines longer than `maxLineBytes` are cut
+ * (copytruncate, `> file`) restarts at 0 and is counted. Because an inode number alone cannot tell
+ * a file truncated and refilled while logferry was down (or a new file that reuses the inode) from
+ * the one it read, each file also has a fingerprint of its head (`FileHead`: the first
+ * `min(size, 1 KiB)` bytes, hashed once per open, never per line), saved with its position: a
+ * saved position whose fingerprint no longer matches the file's head restarts at 0 and is counted. Lines longer than `maxLineBytes` are cut
  * to that size and flagged; the rest of the line is skipped without being buffered (linear time:
  * pieces are collected in an array and joined once).
  *
@@ -14,6 +18,7 @@
 import { type FSWatcher, readSync, watch } from 'node:fs';
 import { isAscii } from 'node:buffer';
 import { type FileHandle, open, stat } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import { expandGlob, globMatcher, watchBase } from './glob.js';
 
 /**
@@ -26,11 +31,34 @@ import { expandGlob, globMatcher, watchBase } from './glob.js';
  */
 const DECODE_PIECE_BYTES = 64 * 1024;
 
+/** Bytes of a file's head that make its fingerprint (a shorter file: all of it). */
+export const HEAD_BYTES = 1024;
+
+/** Fingerprint of a file's first `len` bytes (`len` = min(size, HEAD_BYTES) when it was taken). */
+export interface FileHead {
+  len: number;
+  /** sha1 of those bytes, hex, first 16 digits. */
+  hash: string;
+}
+
+/** A saved position: where to resume, and the fingerprint of the file it was taken from. */
+export interface SavedPosition {
+  offset: number;
+  /** Absent in databases written before fingerprints: the position is trusted as before. */
+  head?: FileHead;
+}
+
+function hashHead(buf: Buffer, len: number): string {
+  return createHash('sha1').update(buf.subarray(0, len)).digest('hex').slice(0, 16);
+}
+
 export interface FileIdentity {
   /** `<dev>:<ino>`: stable across renames, the position database key. */
   key: string;
   /** Current path (the last path the file was seen at). */
   path: string;
+  /** Fingerprint of the file's head; undefined while the file is empty. */
+  head?: FileHead;
 }
 
 export interface TailedLine {
@@ -74,7 +102,7 @@ export interface TailerOptions {
   /** Read to EOF of the files present now, then end. */
   once?: boolean;
   /** Saved position for a file identity (from the position database). */
-  savedOffset?: (key: string) => number | undefined;
+  savedPosition?: (key: string) => SavedPosition | undefined;
   /** Called for errors that do not stop tailing (unreadable file, watch failure). */
   onWarning?: (msg: string, data?: Record<string, unknown>) => void;
 }
@@ -128,6 +156,8 @@ export class FileTailer {
   private readonly excludes: ((p: string) => boolean)[];
   private readonly maxLine: number;
   private readonly buf: Buffer;
+  /** For fingerprints (never `buf`: a head is also taken right after a read into it). */
+  private readonly headBuf = Buffer.allocUnsafe(HEAD_BYTES);
   private readonly events: TailEvent[] = [];
   private watchers: FSWatcher[] = [];
   private wake: (() => void) | undefined;
@@ -336,16 +366,34 @@ export class FileTailer {
       this.opts.onWarning?.('cannot open file', { path, error: (e as Error).message });
       return;
     }
-    const saved = this.opts.savedOffset?.(key);
+    const saved = this.opts.savedPosition?.(key);
+    let head: FileHead | undefined;
     let offset: number;
-    if (saved !== undefined) {
-      if (saved > size) {
+    try {
+      const want = saved?.head && saved.head.len <= size ? saved.head.len : 0;
+      const r = this.readHead(fh, size, want);
+      head = r.head;
+      if (saved === undefined) offset = startup && !this.opts.readFromHead ? size : 0;
+      else if (saved.offset > size || (saved.head && r.saved !== saved.head.hash)) {
+        // Truncated or replaced while not tailed (same inode, other content): read it all.
         offset = 0;
         this.stats.truncations++;
-      } else offset = saved;
-    } else offset = startup && !this.opts.readFromHead ? size : 0;
+        this.opts.onWarning?.(
+          'file was truncated or replaced since its position was saved; reading it from the start',
+          {
+            path,
+            savedOffset: saved.offset,
+            size,
+          },
+        );
+      } else offset = saved.offset;
+    } catch (e) {
+      await fh.close().catch(() => {});
+      this.opts.onWarning?.('cannot read file', { path, error: (e as Error).message });
+      return;
+    }
     this.files.set(key, {
-      id: { key, path },
+      id: head ? { key, path, head } : { key, path },
       fh,
       offset,
       lineStart: offset,
@@ -357,6 +405,27 @@ export class FileTailer {
       rewindTo: undefined,
     });
     this.stats.filesOpened++;
+  }
+
+  /**
+   * The fingerprint of a file of `size` bytes (none when empty), and the hash of its first
+   * `savedLen` bytes (to compare with a saved fingerprint; undefined when `savedLen` is 0).
+   */
+  private readHead(fh: FileHandle, size: number, savedLen: number): { head?: FileHead; saved?: string } {
+    const len = Math.min(size, HEAD_BYTES);
+    if (len === 0) return {};
+    const buf = this.headBuf;
+    let got = 0;
+    while (got < len) {
+      const n = readSync(fh.fd, buf, got, len - got, got);
+      if (n === 0) break;
+      got += n;
+    }
+    if (got === 0) return {};
+    const head = { len: got, hash: hashHead(buf, got) };
+    if (savedLen === 0) return { head };
+    // Shrunk between stat and read: the saved head is past the end, so it cannot match.
+    return { head, saved: savedLen > got ? '' : savedLen === got ? head.hash : hashHead(buf, savedLen) };
   }
 
   /** One read from `f`: complete lines, or undefined at EOF. Detects truncation at EOF. */
@@ -384,6 +453,7 @@ export class FileTailer {
         // copytruncate / truncation: the content before our offset is gone; start over.
         this.stats.truncations++;
         this.restart(f, 0);
+        f.id.head = undefined; // taken again from the new content
         return { kind: 'reset', file: { ...f.id }, offset: 0, reason: 'truncated' };
       }
       f.atEof = true;
@@ -391,6 +461,16 @@ export class FileTailer {
     }
     f.atEof = false;
     this.stats.bytesRead += n;
+    if (f.id.head === undefined) {
+      // Empty when opened or truncated since: the fingerprint is taken once data arrives (a
+      // separate read, once per file: this read may start past the head).
+      try {
+        const h = this.readHead(f.fh, HEAD_BYTES, 0).head;
+        if (h) f.id.head = h;
+      } catch {
+        // Taken at the next read.
+      }
+    }
     const base = f.offset;
     const buf = this.buf;
     const lines: TailedLine[] = [];
