@@ -24,7 +24,7 @@ import { validateConfig } from '../src/config/load.js';
 import { buildFirehoseTransforms } from '../src/lambda/firehose.js';
 import { NO_DEADLINE } from '../src/core/retry.js';
 import { FirehoseTransformer, type FirehoseTransformationEvent } from '../src/sources/firehose.js';
-import { FirehoseWorkerPool, firehoseWorkerThreads } from '../src/sources/firehose-workers.js';
+import { FirehoseWorkerPool, firehoseWorkerThreads } from '../src/lambda/firehose-workers.js';
 import { firehoseEvent, payloadOfSize, rng, type StreamKind } from './data.js';
 import { BusyMeter, silentLogger, writeResults } from './lib/harness.js';
 import { naiveSeedHandler } from './naive/firehose-seed.js';
@@ -39,7 +39,7 @@ const SEED = Number(env.BENCH_SEED ?? 42);
 const INVOCATION_DECODED_BYTES = 2_000_000;
 
 /** `raw-nomask`: the default pipeline with `mask: false` — the seed's work plus validation, budget and keys. */
-/** `raw-workers`: `raw` with `firehose.workers: auto` (src/sources/firehose-workers.ts). */
+/** `raw-workers`: `raw` with `firehose.workers: auto` (src/lambda/firehose-workers.ts). */
 const VARIANTS = ['naive', 'raw', 'raw-workers', 'raw-nomask', 'ndjson'] as const;
 type Variant = (typeof VARIANTS)[number];
 

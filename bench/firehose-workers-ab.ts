@@ -11,7 +11,7 @@ import { validateConfig } from '../src/config/load.js';
 import { NO_DEADLINE } from '../src/core/retry.js';
 import { buildFirehoseTransforms } from '../src/lambda/firehose.js';
 import { FirehoseTransformer, type FirehoseTransformationEvent } from '../src/sources/firehose.js';
-import { FirehoseWorkerPool } from '../src/sources/firehose-workers.js';
+import { FirehoseWorkerPool } from '../src/lambda/firehose-workers.js';
 import { firehoseEvent, payloadOfSize, rng } from './data.js';
 import { BusyMeter, silentLogger } from './lib/harness.js';
 const r = rng(42);

@@ -16,7 +16,7 @@ export function lambdaBuildOptions(root, name, outdir) {
       index: join(root, 'src', 'lambda', `${name}.ts`),
       // The Firehose transformation runs big invocations on worker threads running this entry.
       ...(name === 'firehose'
-        ? { 'firehose-worker': join(root, 'src', 'sources', 'firehose-worker.ts') }
+        ? { 'firehose-worker': join(root, 'src', 'lambda', 'firehose-worker.ts') }
         : {}),
     },
     outdir,

@@ -21,7 +21,7 @@ import { type LambdaContextLike, once } from '../core/lambda.js';
 import { jsonLogger } from '../core/logger.js';
 import type { Transform } from '../core/pipeline.js';
 import { lambdaDeadline } from '../core/retry.js';
-import { FirehoseWorkerPool, firehoseWorkerThreads } from '../sources/firehose-workers.js';
+import { FirehoseWorkerPool, firehoseWorkerThreads } from './firehose-workers.js';
 import {
   FIREHOSE_SOURCE_NAME,
   type FirehoseTransformationEvent,

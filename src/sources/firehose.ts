@@ -67,7 +67,7 @@ export interface FirehoseSettings {
   reingest: boolean;
   deliveryStreamName?: string;
   maxReingestGenerations: number;
-  /** Worker threads for big invocations (src/sources/firehose-workers.ts); default `off`. */
+  /** Worker threads for big invocations (src/lambda/firehose-workers.ts); default `off`. */
   workers?: 'auto' | 'off' | number;
 }
 
@@ -634,7 +634,7 @@ export class FirehoseTransformer {
   }
 
   /**
-   * @internal One slice of an invocation for a worker thread (src/sources/firehose-workers.ts):
+   * @internal One slice of an invocation for a worker thread (src/lambda/firehose-workers.ts):
    * the same runner and answer as `transform`, but with no response budget (the main thread fits
    * the slices' answers into the invocation's budget) and no summary line (it logs the merged one).
    */

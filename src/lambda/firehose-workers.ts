@@ -2,7 +2,7 @@
  * The Firehose transformation on worker threads (docs/firehose.md, "Worker threads"). A big
  * invocation is cut into contiguous slices of records; each worker runs its slices through the one
  * runner of its own FirehoseTransformer, built from the same validated config
- * (src/sources/firehose-worker.ts → `transformParts`), and returns each record's answer without
+ * (src/lambda/firehose-worker.ts → `transformParts`), and returns each record's answer without
  * fitting it into a budget. The main thread merges the answers in record order and applies what is
  * global to the invocation: the response budget (same order and arithmetic as the single-threaded
  * answer sink), the summary line and its metrics; the deadline travels with each slice.
@@ -33,7 +33,7 @@ import type {
   FirehoseTransformer,
   InvocationSummary,
   RecordFailure,
-} from './firehose.js';
+} from '../sources/firehose.js';
 
 /**
  * Invocations with less base64 input than this stay on the main thread: posting a slice and its

@@ -20,8 +20,9 @@ import { validateConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../core/component.js';
 import { NO_DEADLINE } from '../core/retry.js';
-import { buildFirehoseTransformer } from '../lambda/firehose.js';
-import { type FirehoseTransformationEvent, FirehoseTransformer, jsonLogger } from './firehose.js';
+import { jsonLogger } from '../core/logger.js';
+import { type FirehoseTransformationEvent, FirehoseTransformer } from '../sources/firehose.js';
+import { buildFirehoseTransformer } from './firehose.js';
 import { FirehoseWorkerPool, firehoseWorkerThreads } from './firehose-workers.js';
 
 interface Line {

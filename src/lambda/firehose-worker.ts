@@ -1,5 +1,5 @@
 /**
- * Worker thread of the Firehose transformation (src/sources/firehose-workers.ts): builds the same
+ * Worker thread of the Firehose transformation (src/lambda/firehose-workers.ts): builds the same
  * FirehoseTransformer as the handler from the validated config it is given, then answers slices of
  * invocations with `transformParts` (the one runner; no budget, no summary line: the main thread
  * merges). Bundled as dist/lambda/firehose/firehose-worker.mjs (scripts/lambda-build.mjs).
@@ -8,8 +8,8 @@ import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { secretContext, sharedSecretResolver } from '../aws/secrets.js';
 import type { Config } from '../config/schema.js';
 import { jsonLogger } from '../core/logger.js';
-import { buildFirehoseTransformer } from '../lambda/firehose.js';
-import type { FirehoseTransformer } from './firehose.js';
+import type { FirehoseTransformer } from '../sources/firehose.js';
+import { buildFirehoseTransformer } from './firehose.js';
 import type { SliceTask, WorkerReply } from './firehose-workers.js';
 
 const port = parentPort!;
