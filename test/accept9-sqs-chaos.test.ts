@@ -8,7 +8,7 @@
  * the kills, the truncated object is dead-lettered with its reason after its decodable lines were
  * delivered, and at each kill no message of an object still missing lines had been deleted.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { constants, gunzipSync, gzipSync } from 'node:zlib';
@@ -27,6 +27,7 @@ import {
   type Layout,
   objectKey,
   startRun,
+  writeCrashConfig,
   queueDepth,
   send,
 } from './sqs-s3-fixtures.js';
@@ -160,28 +161,14 @@ describe('accept #9: sqs-s3 with mixed, corrupt objects and two kill -9s', () =>
   it('delivers every good line, dead-letters the corrupt object, deletes no message early', async () => {
     const archive = join(dir, 'archive');
     const deadLetter = join(dir, 'dead-letter');
-    const config = join(dir, 'logferry.json');
-    writeFileSync(
-      config,
-      JSON.stringify({
-        sources: [
-          {
-            type: 'sqs-s3',
-            name: 'chaos',
-            queueUrl: layout.ebQueue,
-            endpoint: motoUrl(),
-            waitTimeSeconds: 1,
-            visibilityTimeoutSeconds: 5,
-            retryDelaySeconds: 0,
-            maxConcurrentObjects: 2,
-            chunkLines: 500,
-            dataDir: join(dir, 'state'),
-          },
-        ],
-        sinks: [{ type: 's3', url: archive, format: 'ndjson', maxRecords: 2_000, maxAgeMs: 100 }],
-        deadLetter: { type: 'file', path: deadLetter },
-      }),
-    );
+    const config = writeCrashConfig({
+      dir,
+      name: 'chaos',
+      queueUrl: layout.ebQueue,
+      endpoint: motoUrl(),
+      archive,
+      deadLetter: deadLetter,
+    });
     const total = [...good.values()].reduce((a, b) => a + b, 0);
     const perKey = (all: string[]) => {
       const m = new Map<string, Set<string>>();

@@ -4,10 +4,9 @@
  * empty, and what was re-sent after the crash is bounded by what was in flight (the S3 sink cannot
  * dedupe across different batches; OpenSearch would store each id once).
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCliBundle } from './infra/cli-bundle.js';
 import { motoUrl } from './infra/services.js';
@@ -20,6 +19,7 @@ import {
   type Layout,
   objectKey,
   startRun,
+  writeCrashConfig,
   putLines,
   queueDepth,
 } from './sqs-s3-fixtures.js';
@@ -59,28 +59,14 @@ afterAll(() => {
 describe('sqs-s3 daemon: kill -9 mid-queue, then restart', () => {
   it('loses nothing and deletes every message', async () => {
     const archive = join(dir, 'archive');
-    const config = join(dir, 'logferry.json');
-    writeFileSync(
-      config,
-      JSON.stringify({
-        sources: [
-          {
-            type: 'sqs-s3',
-            name: 'apiserver',
-            queueUrl: layout.rawQueue,
-            endpoint: motoUrl(),
-            waitTimeSeconds: 1,
-            visibilityTimeoutSeconds: 5,
-            retryDelaySeconds: 0,
-            maxConcurrentObjects: 2,
-            chunkLines: 500,
-            dataDir: join(dir, 'state'),
-          },
-        ],
-        sinks: [{ type: 's3', url: archive, format: 'ndjson', maxRecords: 2_000, maxAgeMs: 100 }],
-        deadLetter: { type: 'file', path: join(dir, 'dead-letter') },
-      }),
-    );
+    const config = writeCrashConfig({
+      dir,
+      name: 'apiserver',
+      queueUrl: layout.rawQueue,
+      endpoint: motoUrl(),
+      archive,
+      deadLetter: join(dir, 'dead-letter'),
+    });
     const first = startRun(cli, dir, config);
     // Kill once part of the queue is archived (some objects delivered, others in flight).
     const t0 = Date.now();

@@ -7,7 +7,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import {
@@ -215,6 +215,44 @@ export const archivedIds = (d: string): string[] =>
     .flatMap((f) => gunzipSync(readFileSync(f)).toString('utf8').split('\n'))
     .filter(Boolean)
     .map((l) => JSON.parse(l)['@id'] as string);
+
+/**
+ * Writes `<dir>/logferry.json` for the crash tests: one sqs-s3 source on `queueUrl` (short polls,
+ * 5 s visibility, state under `<dir>/state`) → a local S3-sink archive of gzip ndjson, dead letters
+ * to a file. Returns the config's path.
+ */
+export function writeCrashConfig(o: {
+  dir: string;
+  name: string;
+  queueUrl: string;
+  endpoint: string;
+  archive: string;
+  deadLetter: string;
+}): string {
+  const config = join(o.dir, 'logferry.json');
+  writeFileSync(
+    config,
+    JSON.stringify({
+      sources: [
+        {
+          type: 'sqs-s3',
+          name: o.name,
+          queueUrl: o.queueUrl,
+          endpoint: o.endpoint,
+          waitTimeSeconds: 1,
+          visibilityTimeoutSeconds: 5,
+          retryDelaySeconds: 0,
+          maxConcurrentObjects: 2,
+          chunkLines: 500,
+          dataDir: join(o.dir, 'state'),
+        },
+      ],
+      sinks: [{ type: 's3', url: o.archive, format: 'ndjson', maxRecords: 2_000, maxAgeMs: 100 }],
+      deadLetter: { type: 'file', path: o.deadLetter },
+    }),
+  );
+  return config;
+}
 
 /** Starts the built CLI's `logferry run <config> --json` against moto (stderr collected for the summary). */
 export function startRun(
