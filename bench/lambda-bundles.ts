@@ -25,21 +25,12 @@
  * Writes bench/results/lambda-bundles.json. Run: `npx tsx bench/lambda-bundles.ts`.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  symlinkSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { gzipSync } from 'node:zlib';
 import { build, type BuildOptions } from 'esbuild';
+import { controlMessage, encodeCloudWatchPayload } from '../src/aws/cloudwatch-payload.js';
 import { median, writeResults } from './lib/harness.js';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -106,16 +97,7 @@ try {
     ]),
   );
 
-  const control = gzipSync(
-    JSON.stringify({
-      messageType: 'CONTROL_MESSAGE',
-      owner: 'CloudwatchLogs',
-      logGroup: '',
-      logStream: '',
-      subscriptionFilters: [],
-      logEvents: [{ id: '', timestamp: 1_700_000_000_000, message: 'CWL CONTROL MESSAGE: Checking health' }],
-    }),
-  ).toString('base64');
+  const control = encodeCloudWatchPayload(controlMessage(1_700_000_000_000)).toString('base64');
   const emptyEvent: Partial<Record<Handler, unknown>> = {
     firehose: {
       invocationId: 'bench',

@@ -3,7 +3,7 @@
  * exits; the checkpoint in dataDir makes the next --once read only what was put since.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -20,6 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientConfig } from '../src/aws/clients.js';
 import { encodeCloudWatchPayload } from '../src/aws/cloudwatch-payload.js';
 import { buildCliBundle } from './infra/cli-bundle.js';
+import { walk } from './infra/cli-daemon.js';
 import { kinesisUrl } from './infra/services.js';
 
 const root = mkdtempSync(join(tmpdir(), 'lf-kinesis-once-'));
@@ -97,13 +98,6 @@ function runOnce(cwd: string) {
   });
   const lines = r.stderr.trim().split('\n');
   return { code: r.status, stderr: r.stderr, stdout: r.stdout, summary: JSON.parse(lines[lines.length - 1]) };
-}
-
-function walk(d: string): string[] {
-  if (!existsSync(d)) return [];
-  return readdirSync(d, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? walk(join(d, e.name)) : [join(d, e.name)],
-  );
 }
 
 describe('kinesis --once', () => {

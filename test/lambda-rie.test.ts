@@ -12,7 +12,7 @@
  * Configuration comes from LOGFERRY_CONFIG / shorthand variables in the function's environment, as
  * on Lambda.
  */
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +25,8 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { controlMessage, encodeCloudWatchPayload } from '../src/aws/cloudwatch-payload.js';
+import { walk } from './infra/cli-daemon.js';
 import { startLambda, type RunningLambda } from './infra/lambda-rie.js';
 import { motoUrl, opensearchUrl } from './infra/services.js';
 
@@ -85,18 +87,7 @@ const rec = (seq: string, data: Buffer) => ({
   },
 });
 
-const CONTROL = gzipSync(
-  JSON.stringify({
-    messageType: 'CONTROL_MESSAGE',
-    owner: 'CloudwatchLogs',
-    logGroup: '',
-    logStream: '',
-    subscriptionFilters: [],
-    logEvents: [
-      { id: '', timestamp: Date.now(), message: 'CWL CONTROL MESSAGE: Checking health of destination' },
-    ],
-  }),
-);
+const CONTROL = encodeCloudWatchPayload(controlMessage(Date.now()));
 
 const s3 = () =>
   new S3Client({
@@ -105,16 +96,6 @@ const s3 = () =>
     forcePathStyle: true,
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
   });
-
-function walk(d: string): string[] {
-  try {
-    return readdirSync(d, { withFileTypes: true }).flatMap((e) =>
-      e.isDirectory() ? walk(join(d, e.name)) : [join(d, e.name)],
-    );
-  } catch {
-    return [];
-  }
-}
 
 describe('built Lambda bundles under the Runtime Interface Emulator', () => {
   it('firehose: answers every recordId (Ok with the messages, Dropped control, ProcessingFailed malformed)', async () => {

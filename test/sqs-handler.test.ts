@@ -6,7 +6,7 @@
  * (resumed on a warm container without re-sending; re-read from line 1 elsewhere, with every
  * re-sent record counted).
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -17,6 +17,7 @@ import { FileDeadLetterSink } from '../src/sinks/file.js';
 import { s3Spec } from '../src/sinks/s3.js';
 import { MemoryProgress } from '../src/sources/s3-object/message-source.js';
 import { processSqsEvent, type SqsEvent, type SqsHandlerDeps } from '../src/sources/sqs-s3-handler.js';
+import { walk } from './infra/cli-daemon.js';
 import { motoUrl } from './infra/services.js';
 import {
   type Clients,
@@ -41,15 +42,6 @@ let truncatedKey = '';
 let bigKey = '';
 const BIG_LINES = 400_000;
 
-function walk(d: string): string[] {
-  try {
-    return readdirSync(d, { withFileTypes: true }).flatMap((e) =>
-      e.isDirectory() ? walk(join(d, e.name)) : [join(d, e.name)],
-    );
-  } catch {
-    return [];
-  }
-}
 const ids = (d: string) =>
   walk(d)
     .filter((f) => f.endsWith('.gz'))
