@@ -101,6 +101,29 @@ let streamArn: string;
 let otherStreamArn: string;
 const stack = `${p}-topology`;
 
+/** A zip-packaged function (`extra`: runtime, layers, environment, tags…) on moto. */
+const create = (name: string, extra: Record<string, unknown>) =>
+  lambda.send(
+    new CreateFunctionCommand({
+      FunctionName: name,
+      Role: roleArn,
+      Handler: 'index.handler',
+      Code: { ZipFile: ZIP },
+      ...extra,
+    } as never),
+  );
+
+/** A container-image function (onboarding refuses or patches these differently). */
+const createImageFunction = (name: string) =>
+  lambda.send(
+    new CreateFunctionCommand({
+      FunctionName: name,
+      Role: roleArn,
+      PackageType: 'Image',
+      Code: { ImageUri: '123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1' },
+    }),
+  );
+
 async function createStream(name: string): Promise<string> {
   await kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: 1 }));
   return (await kinesis.send(new DescribeStreamCommand({ StreamName: name }))).StreamDescription!.StreamARN!;
@@ -204,9 +227,6 @@ describe('onboard lambda', () => {
   const state = () => functionsState(names, groups);
 
   beforeAll(async () => {
-    const base = { Role: roleArn, Handler: 'index.handler', Code: { ZipFile: ZIP } };
-    const create = (name: string, extra: Record<string, unknown>) =>
-      lambda.send(new CreateFunctionCommand({ FunctionName: name, ...base, ...extra } as never));
     await create(fn('orders'), { Runtime: 'nodejs22.x' });
     await group(`/aws/lambda/${fn('orders')}`, 7);
     await otherFilter(`/aws/lambda/${fn('orders')}`, 'datadog');
@@ -214,14 +234,7 @@ describe('onboard lambda', () => {
     // Reports LastUpdateStatus InProgress for two reads after each update (moto extension).
     await create(fn('busy'), { Runtime: 'nodejs20.x', Tags: { 'logferry-test:update-polls': '2' } });
     await group(`/aws/lambda/${fn('busy')}`);
-    await lambda.send(
-      new CreateFunctionCommand({
-        FunctionName: fn('image'),
-        Role: roleArn,
-        PackageType: 'Image',
-        Code: { ImageUri: '123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1' },
-      }),
-    );
+    await createImageFunction(fn('image'));
     await create(fn('ruby'), { Runtime: 'ruby3.3' });
     await create(fn('owned'), {
       Runtime: 'nodejs22.x',
@@ -432,9 +445,6 @@ describe('onboard lambda --extension-layer-arn', () => {
     ext2 = await publish(`${p}-logferry-extension`, compat);
     otherLayers = [];
     for (let i = 1; i <= 5; i++) otherLayers.push(await publish(`${p}-other${i}`));
-    const base = { Role: roleArn, Handler: 'index.handler', Code: { ZipFile: ZIP } };
-    const create = (name: string, extra: Record<string, unknown>) =>
-      lambda.send(new CreateFunctionCommand({ FunctionName: name, ...base, ...extra } as never));
     // Has its own layer and a secret in its environment; updates take two reads to finish.
     await create(fn('node'), {
       Runtime: 'nodejs22.x',
@@ -445,14 +455,7 @@ describe('onboard lambda --extension-layer-arn', () => {
     // An older version of the extension is replaced in place.
     await create(fn('old'), { Runtime: 'nodejs20.x', Layers: [otherLayers[1], ext1] });
     await create(fn('full'), { Runtime: 'nodejs22.x', Layers: otherLayers });
-    await lambda.send(
-      new CreateFunctionCommand({
-        FunctionName: fn('image'),
-        Role: roleArn,
-        PackageType: 'Image',
-        Code: { ImageUri: '123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1' },
-      }),
-    );
+    await createImageFunction(fn('image'));
     await create(fn('py'), { Runtime: 'python3.12' });
     await create(fn('arm'), { Runtime: 'nodejs22.x', Architectures: ['arm64'] });
     await create(fn('owned'), {
