@@ -17,15 +17,15 @@ import type { Transform } from './pipeline.js';
 import { lambdaDeadline, type RetryPolicy } from './retry.js';
 import {
   createRunner,
-  type RunOptions,
+  type EnvelopeStream,
   type RunResult,
   type Runner,
   type RunnerGraph,
-  runEnvelopes,
+  runEnvelopeStream,
 } from './runner.js';
 import { redactSecrets } from './secrets-registry.js';
 import type { Sink } from './sink.js';
-import type { Source, SourceEnvelope } from './source.js';
+import type { SourceEnvelope } from './source.js';
 
 /** Time kept back from the Lambda deadline for the dead-letter hand-off and the answer. */
 export const DEFAULT_DEADLINE_SAFETY_MS = 5_000;
@@ -92,10 +92,8 @@ export async function invokeLambda<Ev, Env extends SourceEnvelope, Ans>(
   const started = Date.now();
   const deadline = invocationDeadline(context, opts.safetyMs);
   const source = { type: decoder.type, name: opts.source ?? decoder.name };
-  const stream = decoder.decodeAhead?.(event);
-  const { envelopes, outcomes, result } = stream
-    ? await runEnvelopeStream(runner, source, stream, { deadline })
-    : await runList(runner, source, decoder.decode(event), deadline);
+  const stream = decoder.decodeAhead?.(event) ?? listStream(decoder.decode(event));
+  const { envelopes, outcomes, result } = await runEnvelopeStream(runner, source, stream, { deadline });
   const answer = decoder.respond(envelopes, outcomes, result);
   logInvocation(
     opts.log,
@@ -112,63 +110,8 @@ export async function invokeLambda<Ev, Env extends SourceEnvelope, Ans>(
   return { answer, envelopes, outcomes, tally: result.tally, result };
 }
 
-async function runList<E extends SourceEnvelope>(
-  runner: Runner,
-  source: { type: string; name: string },
-  envelopes: E[],
-  deadline: RunOptions['deadline'],
-) {
-  return { envelopes, ...(await runEnvelopes(runner, source, envelopes, { deadline })) };
-}
-
-/** The envelopes of one event while they are being decoded: exactly `count` of them, in event order. */
-export interface EnvelopeStream<E> {
-  count: number;
-  envelopes: AsyncIterable<E>;
-}
-
-/**
- * `runEnvelopes` for envelopes still being decoded: the runner takes each as soon as it is yielded
- * (so decoding the next ones overlaps the work on this one), and every envelope has an outcome
- * when this returns. `envelopes[i]`/`outcomes[i]`: the i-th envelope of the stream and its worst
- * outcome. A stream that yields fewer than `count` envelopes is a bug in its decoder: this throws
- * (the invocation fails and is retried whole) rather than answer for records it never saw.
- */
-export async function runEnvelopeStream<E extends SourceEnvelope>(
-  runner: Runner,
-  source: { type: string; name: string },
-  stream: EnvelopeStream<E>,
-  ro: RunOptions = {},
-): Promise<{ envelopes: E[]; outcomes: Outcome[]; result: RunResult }> {
-  const { count } = stream;
-  const envelopes: E[] = new Array(count);
-  const outcomes: Outcome[] = new Array(count);
-  const index = new Map<SourceEnvelope, number>();
-  let seen = 0;
-  const src: Source = {
-    type: source.type,
-    name: source.name,
-    expected: count,
-    async *envelopes() {
-      for await (const env of stream.envelopes) {
-        if (seen >= count) break;
-        envelopes[seen] = env;
-        index.set(env, seen++);
-        yield env;
-      }
-    },
-    async ack(env, outcome) {
-      const i = index.get(env);
-      if (i !== undefined) outcomes[i] = outcome;
-    },
-  };
-  const result = await runner.run([src], ro);
-  if (seen < count)
-    throw new Error(
-      `${source.name}: decoded ${seen} of ${count} envelopes${result.sourceErrors[0] ? ` (${result.sourceErrors[0].error})` : ''}`,
-    );
-  for (let i = 0; i < count; i++) outcomes[i] ??= { kind: 'failed', code: 'INTERNAL', reason: 'no outcome' };
-  return { envelopes, outcomes, result };
+function listStream<E>(envelopes: E[]): EnvelopeStream<E> {
+  return { count: envelopes.length, envelopes };
 }
 
 /** The EMF block and metric values for a run's counters (the same names `/metrics` uses). */

@@ -1013,42 +1013,69 @@ export function createRunner(graph: RunnerGraph, opts: RunnerOptions = {}): Runn
 }
 
 /** A source over a fixed list of envelopes (a Lambda event); `outcomes[i]` is envelope i's worst. */
-export class EnvelopeListSource<E extends SourceEnvelope = SourceEnvelope> implements Source {
-  readonly outcomes: Outcome[];
-  private readonly index = new Map<SourceEnvelope, number>();
-  constructor(
-    readonly type: string,
-    readonly name: string,
-    private readonly list: readonly E[],
-  ) {
-    this.outcomes = new Array(list.length);
-    for (let i = 0; i < list.length; i++) this.index.set(list[i], i);
-  }
-  get expected(): number {
-    return this.list.length;
-  }
-  async *envelopes(): AsyncIterable<SourceEnvelope> {
-    yield* this.list;
-  }
-  async ack(envelope: SourceEnvelope, outcome: Outcome): Promise<void> {
-    const i = this.index.get(envelope);
-    if (i !== undefined) this.outcomes[i] = outcome;
-  }
+/** The envelopes of one batch, in order, possibly still being decoded: exactly `count` of them. */
+export interface EnvelopeStream<E> {
+  count: number;
+  envelopes: AsyncIterable<E> | Iterable<E>;
 }
 
 /**
- * Runs a decoded batch (one Lambda invocation) to completion: every envelope gets an outcome
- * before this returns, bounded by `deadline`.
+ * Runs one batch (a Lambda invocation, a telemetry batch, a list of records) to completion: the
+ * runner takes each envelope as soon as it is yielded (so decoding the next ones overlaps the work
+ * on this one), and every envelope has an outcome when this returns, bounded by `deadline`.
+ * `envelopes[i]`/`outcomes[i]`: the i-th envelope and its worst outcome. A stream that yields fewer
+ * than `count` envelopes is a bug in its decoder: this throws (the invocation fails and is retried
+ * whole) rather than answer for records it never saw.
  */
+export async function runEnvelopeStream<E extends SourceEnvelope>(
+  runner: Runner,
+  source: { type: string; name: string },
+  stream: EnvelopeStream<E>,
+  ro: RunOptions = {},
+): Promise<{ envelopes: E[]; outcomes: Outcome[]; result: RunResult }> {
+  const { count } = stream;
+  const envelopes: E[] = new Array(count);
+  const outcomes: Outcome[] = new Array(count);
+  const index = new Map<SourceEnvelope, number>();
+  let seen = 0;
+  const src: Source = {
+    type: source.type,
+    name: source.name,
+    expected: count,
+    async *envelopes() {
+      for await (const env of stream.envelopes) {
+        if (seen >= count) break;
+        envelopes[seen] = env;
+        index.set(env, seen++);
+        yield env;
+      }
+    },
+    async ack(env, outcome) {
+      const i = index.get(env);
+      if (i !== undefined) outcomes[i] = outcome;
+    },
+  };
+  const result = await runner.run([src], ro);
+  if (seen < count)
+    throw new Error(
+      `${source.name}: decoded ${seen} of ${count} envelopes${result.sourceErrors[0] ? ` (${result.sourceErrors[0].error})` : ''}`,
+    );
+  for (let i = 0; i < count; i++) outcomes[i] ??= { kind: 'failed', code: 'INTERNAL', reason: 'no outcome' };
+  return { envelopes, outcomes, result };
+}
+
+/** `runEnvelopeStream` for a batch already decoded. */
 export async function runEnvelopes<E extends SourceEnvelope>(
   runner: Runner,
   source: { type: string; name: string },
   envelopes: readonly E[],
   ro: RunOptions = {},
 ): Promise<{ outcomes: Outcome[]; result: RunResult }> {
-  const src = new EnvelopeListSource(source.type, source.name, envelopes);
-  const result = await runner.run([src], ro);
-  for (let i = 0; i < envelopes.length; i++)
-    src.outcomes[i] ??= { kind: 'failed', code: 'INTERNAL', reason: 'no outcome' };
-  return { outcomes: src.outcomes, result };
+  const { outcomes, result } = await runEnvelopeStream(
+    runner,
+    source,
+    { count: envelopes.length, envelopes },
+    ro,
+  );
+  return { outcomes, result };
 }

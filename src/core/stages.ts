@@ -8,7 +8,7 @@
 import type { Outcome } from './outcome.js';
 import type { Transform } from './pipeline.js';
 import type { LogRecord } from './record.js';
-import { createRunner, EnvelopeListSource, type RunResult } from './runner.js';
+import { createRunner, type RunResult, runEnvelopes } from './runner.js';
 import { ALL_DELIVERED, type Sink } from './sink.js';
 
 const SOURCE = 'records';
@@ -52,12 +52,11 @@ export async function runStages(
     { flushConcurrency: 1, tap: (component, r) => component === SOURCE && records.push(r) },
   );
   const envelopes = input.map((r, i) => ({ ackId: String(i), records: [r], bytes: r.message.length }));
-  const source = new EnvelopeListSource('records', SOURCE, envelopes);
-  const result = await runner.run([source]);
+  const { outcomes, result } = await runEnvelopes(runner, { type: 'records', name: SOURCE }, envelopes);
   await runner.close();
   const dropped: StagesResult['dropped'] = [];
   for (let i = 0; i < input.length; i++) {
-    const o = source.outcomes[i];
+    const o = outcomes[i];
     if (o && o.kind !== 'delivered') dropped.push({ record: input[i], outcome: o });
   }
   return { records, dropped, result };

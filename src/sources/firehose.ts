@@ -41,12 +41,19 @@ import type { DeadLetter, DeadLetterSink } from '../core/dead-letter.js';
 import { toDocument } from '../core/document.js';
 import type { PlannedTransform, SourceNode } from '../core/graph.js';
 import { deliver } from '../core/deliver.js';
-import { type EnvelopeStream, emfMetrics, runEnvelopeStream } from '../core/lambda.js';
+import { emfMetrics } from '../core/lambda.js';
 import type { Outcome, Tally } from '../core/outcome.js';
 import type { Transform } from '../core/pipeline.js';
 import type { LogRecord } from '../core/record.js';
 import { type Deadline, NO_DEADLINE, type RetryPolicy } from '../core/retry.js';
-import { createRunner, type RunResult, type Runner, type SinkNode } from '../core/runner.js';
+import {
+  createRunner,
+  type EnvelopeStream,
+  type RunResult,
+  type Runner,
+  runEnvelopeStream,
+  type SinkNode,
+} from '../core/runner.js';
 import type { Encoded, ItemProblem, SendResult, Sink } from '../core/sink.js';
 import type { SourceEnvelope } from '../core/source.js';
 

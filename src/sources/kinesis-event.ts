@@ -25,7 +25,7 @@ import {
   toRecords,
 } from '../aws/cloudwatch-payload.js';
 import type { DeadLetter } from '../core/dead-letter.js';
-import type { EnvelopeStream } from '../core/lambda.js';
+import type { EnvelopeStream } from '../core/runner.js';
 import type { Outcome } from '../core/outcome.js';
 import type { SourceEnvelope } from '../core/source.js';
 
