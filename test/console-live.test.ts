@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningConsole, startConsole } from '../src/console/server.js';
-import { launchChromium } from './infra/chromium.js';
+import { launchChromium, screenshotDir } from './infra/chromium.js';
 import { freePort, waitFor } from './infra/process.js';
 
 interface Dom {
@@ -22,7 +22,7 @@ interface Dom {
 declare const document: { querySelector(s: string): Dom | null; querySelectorAll(s: string): ArrayLike<Dom> };
 
 const root = new URL('..', import.meta.url).pathname;
-const images = join(root, 'docs', 'images');
+const images = screenshotDir();
 let dir: string;
 let build: string;
 let daemon: ChildProcess;

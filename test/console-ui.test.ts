@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type RunningConsole, startConsole } from '../src/console/server.js';
-import { launchChromium } from './infra/chromium.js';
+import { launchChromium, screenshotDir } from './infra/chromium.js';
 import { AWS_AUTH_QUERY, expectedAwsAuth, makeFixture, T0, writeArchive } from './query-fixtures.js';
 
 /** What the page callbacks touch (they run in the browser; this file is typechecked without the DOM lib). */
@@ -31,7 +31,7 @@ declare const document: {
 };
 
 const root = new URL('..', import.meta.url).pathname;
-const images = join(root, 'docs', 'images');
+const images = screenshotDir();
 const fx = makeFixture();
 let dir: string;
 let build: string;

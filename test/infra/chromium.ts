@@ -5,6 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 
 const DEFAULT = '/usr/bin/chromium';
@@ -51,4 +52,16 @@ export function launchChromium(): Promise<Browser> {
       '--disable-sync',
     ],
   });
+}
+
+/**
+ * Where the console tests write their screenshots: `.cache/screenshots/` (ignored), so a test run
+ * leaves the work tree clean; with LOGFERRY_UPDATE_SCREENSHOTS=1 they refresh the ones docs/console.md
+ * shows, under docs/images/.
+ */
+export function screenshotDir(): string {
+  const root = new URL('../..', import.meta.url).pathname;
+  return process.env.LOGFERRY_UPDATE_SCREENSHOTS === '1'
+    ? join(root, 'docs', 'images')
+    : join(root, '.cache', 'screenshots');
 }
