@@ -31,19 +31,27 @@ const CAP_UNITS: [DurationUnit, number][] = [
   ['s', 1000],
 ];
 
+/**
+ * The same period written within the caps: itself when its amount is within its unit's cap, else the
+ * largest unit (d, h, m, s) that expresses it exactly within that unit's cap (`300s` → `5m`); undefined
+ * when none does (`90m`).
+ */
+export function periodWithinCaps(p: Period): string | undefined {
+  const cap = PERIOD_CAPS[p.unit];
+  if (cap === undefined || p.amount <= cap) return `${p.amount}${p.unit}`;
+  const ms = periodMs(p);
+  for (const [u, w] of CAP_UNITS) {
+    const n = ms / w;
+    if (Number.isInteger(n) && n >= 1 && n <= (PERIOD_CAPS[u] ?? Number.POSITIVE_INFINITY)) return `${n}${u}`;
+  }
+  return undefined;
+}
+
 /** A sentence when `amount` is over its unit's documented cap, else undefined. */
 export function periodCapProblem(fn: string, text: string, p: Period): string | undefined {
   const cap = PERIOD_CAPS[p.unit];
   if (cap === undefined || p.amount <= cap) return undefined;
-  const ms = periodMs(p);
-  let better: string | undefined;
-  for (const [u, w] of CAP_UNITS) {
-    const n = ms / w;
-    if (Number.isInteger(n) && n >= 1 && n <= (PERIOD_CAPS[u] ?? Number.POSITIVE_INFINITY)) {
-      better = `${n}${u}`;
-      break;
-    }
-  }
+  const better = periodWithinCaps(p);
   return (
     `${fn}(): the period ${text} is over Logs Insights' cap of ${cap}${p.unit} (it would silently use ${cap}${p.unit}); ` +
     (better ? `write ${better} instead` : 'write it in a larger unit')

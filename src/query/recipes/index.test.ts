@@ -74,4 +74,28 @@ describe('recipes', () => {
     expect(parseParamArgs(['a=b=c', 'x='])).toEqual({ a: 'b=c', x: '' });
     expect(() => parseParamArgs(['novalue'])).toThrow(/expected name=value/);
   });
+
+  it('writes a bin period within Logs Insights caps (300s → 5m) and refuses one no unit writes exactly', () => {
+    const r = findRecipe('lambda/cold-starts');
+    const run = (bin: string) => expandRecipe(r, { bin });
+    expect(run('300s')).toContain('by bin(5m)');
+    expect(run('48h')).toContain('by bin(2d)');
+    expect(run('120m')).toContain('by bin(2h)');
+    expect(run('45s')).toContain('by bin(45s)');
+    expect(run('3000ms')).toContain('by bin(3s)');
+    for (const ok of ['300s', '48h', '120m', '3000ms']) expect(() => compileQuery(run(ok))).not.toThrow();
+    const problems = (bin: string) => {
+      try {
+        run(bin);
+      } catch (e) {
+        return (e as { details: { problems: string[] } }).details.problems;
+      }
+      return [];
+    };
+    expect(problems('90m')).toEqual([
+      `parameter bin="90m": 90m is over Logs Insights' cap of 60m and no larger unit writes it exactly; use 1h or 2h`,
+    ]);
+    expect(problems('30h')[0]).toMatch(/use 1d or 2d$/);
+    expect(problems('0m')[0]).toMatch(/at least 1/);
+  });
 });

@@ -10,6 +10,8 @@
  * pattern before it reaches the query, so a recipe can never be turned into a different query.
  */
 import { LogferryError } from '../../core/errors.js';
+import type { DurationUnit } from '../ast.js';
+import { PERIOD_CAPS, periodWithinCaps } from '../functions/datetime.js';
 
 export interface RecipeParam {
   name: string;
@@ -19,6 +21,11 @@ export interface RecipeParam {
   pattern: RegExp;
   /** Shown when validation fails. */
   expect: string;
+  /**
+   * Rewrites a value that matched `pattern` into the form the query needs, or returns a sentence
+   * (`{ problem }`) when it has none.
+   */
+  normalize?: (v: string) => string | { problem: string };
 }
 
 export interface Recipe {
@@ -53,7 +60,29 @@ const bin = (d: string): RecipeParam => ({
   default: d,
   pattern: /^\d{1,4}(ms|s|m|h|d)$/,
   expect: 'a period such as 5m, 1h, 1d',
+  normalize: binWithinCaps,
 });
+
+/**
+ * A recipe's `bin` is not query text: `300s` means five minutes, so it is written `5m` (Logs
+ * Insights would silently run `bin(300s)` as 60 seconds, and logferry refuses it in a query). A
+ * period no larger unit expresses exactly (`90m`) is refused with the nearest ones that fit.
+ */
+function binWithinCaps(v: string): string | { problem: string } {
+  const m = /^(\d+)(ms|s|m|h|d)$/.exec(v)!;
+  const p = { amount: Number(m[1]), unit: m[2] as DurationUnit };
+  if (p.amount === 0) return { problem: 'a period must be at least 1' };
+  const fits = periodWithinCaps(p);
+  if (fits) return fits;
+  const cap = PERIOD_CAPS[p.unit]!;
+  const up = p.unit === 'ms' ? 's' : p.unit === 's' ? 'm' : p.unit === 'm' ? 'h' : 'd';
+  const per = p.unit === 'h' ? 24 : p.unit === 'ms' ? 1000 : 60;
+  const lo = Math.floor(p.amount / per);
+  const near = [lo, lo + 1].filter((n) => n >= 1).map((n) => `${n}${up}`);
+  return {
+    problem: `${v} is over Logs Insights' cap of ${cap}${p.unit} and no larger unit writes it exactly; use ${near.join(' or ')}`,
+  };
+}
 const text = (name: string, description: string, def = ''): RecipeParam => ({
   name,
   description,
@@ -477,7 +506,12 @@ export function expandRecipe(recipe: Recipe, given: Record<string, string>): str
       problems.push(`parameter ${p.name}=${JSON.stringify(v)}: expected ${p.expect}`);
       continue;
     }
-    values[p.name] = v;
+    const n = p.normalize ? p.normalize(v) : v;
+    if (typeof n !== 'string') {
+      problems.push(`parameter ${p.name}=${JSON.stringify(v)}: ${n.problem}`);
+      continue;
+    }
+    values[p.name] = n;
   }
   if (problems.length) {
     throw new LogferryError('CONFIG_INVALID', `recipe ${recipe.name}:\n  ${problems.join('\n  ')}`, {
