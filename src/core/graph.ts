@@ -261,16 +261,23 @@ export function planGraph(g: {
   return plans;
 }
 
-/** A one-line description of the graph for `logferry validate` and start-up logs. */
+/** At most this many names per kind in the one-line description; the rest are counted. */
+const DESCRIBE_NAMES = 10;
+
+/** A one-line description of the graph for `logferry validate` and start-up logs (long lists cut short). */
 export function describeGraph(g: GraphShape): string {
   const n = (k: number, what: string) => `${k} ${what}${k === 1 ? '' : 's'}`;
+  const names = (list: readonly { name: string }[]) =>
+    list.length <= DESCRIBE_NAMES
+      ? list.map((x) => x.name).join(', ')
+      : `${list
+          .slice(0, DESCRIBE_NAMES - 2)
+          .map((x) => x.name)
+          .join(', ')}, … ${list.length - (DESCRIBE_NAMES - 2)} more`;
   const edges =
     g.transforms.reduce((k, t) => k + (t.inputs?.length ?? 1), 0) +
     g.sinks.reduce((k, s) => k + (s.inputs?.length ?? 1), 0);
-  return `${n(g.sources.length, 'source')} (${g.sources.map((s) => s.name).join(', ')}), ${n(
-    g.transforms.length,
-    'transform',
-  )}${g.transforms.length ? ` (${g.transforms.map((t) => t.name).join(', ')})` : ''}, ${n(g.sinks.length, 'sink')} (${g.sinks
-    .map((s) => s.name)
-    .join(', ')}), ${n(edges, 'edge')}`;
+  return `${n(g.sources.length, 'source')} (${names(g.sources)}), ${n(g.transforms.length, 'transform')}${
+    g.transforms.length ? ` (${names(g.transforms)})` : ''
+  }, ${n(g.sinks.length, 'sink')} (${names(g.sinks)}), ${n(edges, 'edge')}`;
 }
