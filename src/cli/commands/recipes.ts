@@ -19,6 +19,26 @@ function paramSummary(r: Recipe): string {
     .join(' ');
 }
 
+/** Quotes a word for a POSIX shell when it holds anything but safe characters. */
+function shellWord(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * The command that runs recipe `r`: every `--param` the user gave (quoted for the shell, in the
+ * recipe's parameter order), then `--param name=…` for each required one still missing.
+ */
+export function runHint(r: Recipe, given: Record<string, string>): string {
+  const params = r.params.flatMap((p) =>
+    given[p.name] !== undefined
+      ? [` --param ${shellWord(`${p.name}=${given[p.name]}`)}`]
+      : p.default === undefined
+        ? [` --param ${p.name}=…`]
+        : [],
+  );
+  return `logferry query --recipe ${shellWord(r.name)}${params.join('')}`;
+}
+
 export function registerRecipes(program: Command): void {
   program
     .command('recipes')
@@ -71,10 +91,7 @@ export function registerRecipes(program: Command): void {
         out += query
           ? `\nQuery:\n${query.replace(/^/gm, '  ')}\n`
           : `\nGive ${required.map((p) => `--param ${p.name}=…`).join(' ')} to see the expanded query.\n`;
-        out += `\nRun: logferry query --recipe ${r.name}${r.params
-          .filter((p) => p.default === undefined)
-          .map((p) => ` --param ${p.name}=…`)
-          .join('')}\n`;
+        out += `\nRun: ${runHint(r, given)}\n`;
         process.stdout.write(out);
         return;
       }
