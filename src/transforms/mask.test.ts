@@ -388,13 +388,19 @@ describe('mask: the pre-filter (fast path) never hides a match from the combined
     'X-Auth-Token:\tabc',
   ];
 
-  it.each(configs.map((c, i) => [i, c] as const))('config %i: random strings', (_i, options) => {
+  /** A config's options parsed, and its sensitive keys as the masker computes them. */
+  const parsed = (options: MaskOptions) => {
     const cfg = maskOptionsSchema.parse(options);
     const removed = new Set(cfg.keys.remove.map((k) => k.toLowerCase().replace(/[^a-z0-9]/g, '')));
     const keys = [
       ...DEFAULT_SENSITIVE_KEYS.filter((k) => !removed.has(k.toLowerCase().replace(/[^a-z0-9]/g, ''))),
       ...cfg.keys.add,
     ];
+    return { cfg, keys };
+  };
+
+  it.each(configs.map((c, i) => [i, c] as const))('config %i: random strings', (_i, options) => {
+    const { cfg, keys } = parsed(options);
     const pats = buildPatterns(cfg, keys, cfg.secrets);
     const mayMatch = buildPrefilter(cfg, keys, cfg.secrets);
     const r = rand(7 + _i);
@@ -433,12 +439,7 @@ describe('mask: the pre-filter (fast path) never hides a match from the combined
   it.each(configs.map((c, i) => [i, c] as const))(
     'config %i: joined messages (packed records) are ruled out only when no message can match, and masked as each alone',
     (_i, options) => {
-      const cfg = maskOptionsSchema.parse(options);
-      const removed = new Set(cfg.keys.remove.map((k) => k.toLowerCase().replace(/[^a-z0-9]/g, '')));
-      const keys = [
-        ...DEFAULT_SENSITIVE_KEYS.filter((k) => !removed.has(k.toLowerCase().replace(/[^a-z0-9]/g, ''))),
-        ...cfg.keys.add,
-      ];
+      const { cfg, keys } = parsed(options);
       const pats = buildPatterns(cfg, keys, cfg.secrets);
       const joinedMay = buildPrefilter(cfg, keys, cfg.secrets, 'joined');
       const m = createMasker(options);
