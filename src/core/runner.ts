@@ -27,6 +27,8 @@
  * batch per sink; at most `maxInFlightEnvelopes`/`maxInFlightRecords` are held; a batch leaves when
  * full, when its oldest record reaches `maxAgeMs`, half-way to the in-flight bound, and at the end.
  * An envelope is acknowledged with its worst record's outcome once every record has one.
+ * A packed envelope (`eventsPerRecord`: one record holding n events) counts each of its records as
+ * that many events in every tally, so packing never changes what is counted.
  */
 import type { Logger } from './component.js';
 import type { DeadLetter, DeadLetterSink } from './dead-letter.js';
@@ -190,6 +192,8 @@ interface Pending {
   ts0: number;
   /** Some records are re-deliveries (`meta.redelivered`): sinks count what they take of them. */
   redelivered: boolean;
+  /** Events each entity stands for in the tallies (`SourceEnvelope.eventsPerRecord`; usually 1). */
+  w: number;
 }
 
 const gOf = (p: Pending, e: number): string => (p.groups === undefined ? p.group : p.groups[e]);
@@ -485,16 +489,16 @@ export function createRunner(graph: RunnerGraph, opts: RunnerOptions = {}): Runn
       let run = 0;
       for (let e = 0; e < n; e++) {
         const o = p.outs[e] ?? NO_ROUTE_DROP;
-        if (p.labels) components.settle(p.labels[e], o);
+        if (p.labels) components.settle(p.labels[e], o, p.w);
         if (o.kind === 'delivered') {
           const ms = now - p.ts0;
-          lag.sumMs += ms;
-          lag.count++;
+          lag.sumMs += ms * p.w;
+          lag.count += p.w;
           if (ms > lag.maxMs) lag.maxMs = ms;
         }
         if (e + 1 === n || gOf(p, e + 1) !== gOf(p, e) || !same(p.outs[e + 1] ?? NO_ROUTE_DROP, o)) {
-          tally.settle(gOf(p, e), o, e + 1 - run);
-          st.settle(gOf(p, e), o, e + 1 - run);
+          tally.settle(gOf(p, e), o, (e + 1 - run) * p.w);
+          st.settle(gOf(p, e), o, (e + 1 - run) * p.w);
           run = e + 1;
         }
         envWorst = worstOutcome(envWorst, o);
@@ -558,7 +562,7 @@ export function createRunner(graph: RunnerGraph, opts: RunnerOptions = {}): Runn
           const prev = p.outs[e];
           p.outs[e] = prev === undefined ? o : combineBranch(prev, o);
           if (i + 1 === sg.to || !same(outcomes[k + 1], o) || gOf(p, sg.ents[i + 1]) !== gOf(p, e)) {
-            nt.settle(gOf(p, e), o, k + 1 - run);
+            nt.settle(gOf(p, e), o, (k + 1 - run) * p.w);
             run = k + 1;
           }
         }
@@ -734,12 +738,12 @@ export function createRunner(graph: RunnerGraph, opts: RunnerOptions = {}): Runn
             };
           const o = drop;
           p.outs[e] = combineBranch(p.outs[e], o);
-          nt?.settle(gOf(p, e), o);
+          nt?.settle(gOf(p, e), o, p.w);
         } else if (Array.isArray(out)) {
           for (let k = 0; k < out.length; k++) {
             let ek = e;
             if (k > 0) {
-              // An extra record: a new accounting entity in the same log group.
+              // An extra record: a new accounting entity in the same log group (of the same weight).
               ek = p.count++;
               const g = gOf(p, e);
               if (p.groups) p.groups.push(g);
@@ -747,9 +751,9 @@ export function createRunner(graph: RunnerGraph, opts: RunnerOptions = {}): Runn
               if (p.reached instanceof Uint8Array) p.reached = Array.from(p.reached);
               p.reached.push(0);
               p.labels?.push(p.labels[e]);
-              tally.received(g);
-              nodeTally(p.source.name).received(g);
-              p.labels && components.received(p.labels[e]);
+              tally.received(g, p.w);
+              nodeTally(p.source.name).received(g, p.w);
+              p.labels && components.received(p.labels[e], p.w);
             }
             outR.push(out[k]);
             outE.push(ek);
@@ -770,14 +774,14 @@ export function createRunner(graph: RunnerGraph, opts: RunnerOptions = {}): Runn
         let g = 0;
         for (let i = 1; i <= recs.length; i++)
           if (i === recs.length || gOf(p, ents[i]) !== gOf(p, ents[g])) {
-            nt.received(gOf(p, ents[g]), i - g);
+            nt.received(gOf(p, ents[g]), (i - g) * p.w);
             g = i;
           }
         // Records passed on count as delivered by this node.
         let h = 0;
         for (let i = 1; i <= outR.length; i++)
           if (i === outR.length || gOf(p, outE[i]) !== gOf(p, outE[h])) {
-            nt.settle(gOf(p, outE[h]), DELIVERED, i - h);
+            nt.settle(gOf(p, outE[h]), DELIVERED, (i - h) * p.w);
             h = i;
           }
       }
@@ -815,6 +819,7 @@ export function createRunner(graph: RunnerGraph, opts: RunnerOptions = {}): Runn
         thrown: undefined,
         ts0: input[0].timestamp,
         redelivered: (env.redelivered ?? 0) > 0,
+        w: env.eventsPerRecord ?? 1,
       };
       if (p.redelivered)
         redelivered.set(source.name, (redelivered.get(source.name) ?? 0) + (env.redelivered as number));
@@ -823,12 +828,12 @@ export function createRunner(graph: RunnerGraph, opts: RunnerOptions = {}): Runn
       let g = 0;
       for (let i = 1; i <= n; i++) {
         if (i === n || gOf(p, i) !== gOf(p, g)) {
-          tally.received(gOf(p, g), i - g);
-          st.received(gOf(p, g), i - g);
+          tally.received(gOf(p, g), (i - g) * p.w);
+          st.received(gOf(p, g), (i - g) * p.w);
           g = i;
         }
       }
-      if (p.labels) for (const l of p.labels) components.received(l);
+      if (p.labels) for (const l of p.labels) components.received(l, p.w);
 
       let recs: LogRecord[] = input;
       for (const t of pre) [recs, ents] = apply(t, undefined, recs, ents, p, false);

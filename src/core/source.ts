@@ -22,6 +22,11 @@ export interface SourceEnvelope {
   bytes: number;
   /** How many of `records` carry `meta.redelivered` (delivered before a restart, handed out again). */
   redelivered?: number;
+  /**
+   * Events each record stands for (default 1): a packed envelope (src/sources/firehose.ts) carries
+   * one record holding all of its CloudWatch events, counted as that many by the runner's tallies.
+   */
+  eventsPerRecord?: number;
 }
 
 export interface Source {

@@ -178,7 +178,9 @@ describe('Firehose worker threads', () => {
   it('is off by default; `auto` is on only when the answer is the only output and there are 2+ CPUs', () => {
     expect(firehoseWorkerThreads(validateConfig({}, 'test') as Config, 2).count).toBe(0);
     const auto = validateConfig({ firehose: { workers: 'auto' } }, 'test');
-    expect(firehoseWorkerThreads(auto, 2)).toEqual({ count: 2 });
+    // The main thread answers slices too: one worker per further CPU.
+    expect(firehoseWorkerThreads(auto, 2)).toEqual({ count: 1 });
+    expect(firehoseWorkerThreads(auto, 4)).toEqual({ count: 3 });
     expect(firehoseWorkerThreads(auto, 1).count).toBe(0);
     expect(firehoseWorkerThreads(validateConfig({ firehose: { workers: 'off' } }, 'test'), 4).count).toBe(0);
     expect(firehoseWorkerThreads(validateConfig({ firehose: { workers: 3 } }, 'test'), 1).count).toBe(3);

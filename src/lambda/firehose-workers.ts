@@ -3,7 +3,10 @@
  * invocation is cut into contiguous slices of records; each worker runs its slices through the one
  * runner of its own FirehoseTransformer, built from the same validated config
  * (src/lambda/firehose-worker.ts → `transformParts`), and returns each record's answer without
- * fitting it into a budget. The main thread merges the answers in record order and applies what is
+ * fitting it into a budget. The main thread answers slices too, with its own transformer, while the
+ * workers work (each worker holds a slice in hand beside the one it runs, so it never waits for the
+ * busy main thread to hand it the next); `auto` so starts one worker less than there are CPUs.
+ * The main thread merges the answers in record order and applies what is
  * global to the invocation: the response budget (same order and arithmetic as the single-threaded
  * answer sink), the summary line and its metrics; the deadline travels with each slice.
  *
@@ -40,8 +43,10 @@ import type {
  * answers costs more than it saves (bench/firehose-transform.ts, `raw-workers`).
  */
 export const FIREHOSE_WORKERS_MIN_BYTES = 64 * 1024;
-/** Slices per worker: a few, so a worker that finishes early takes another. */
+/** Slices per thread (workers and the main thread): a few, so one that finishes early takes another. */
 const SLICES_PER_WORKER = 3;
+/** Slices a worker holds at once (the one it runs and the next). */
+const WORKER_SLICES_IN_HAND = 2;
 
 /** Worker threads for a config: `count` 0 means off, with `why`. */
 export function firehoseWorkerThreads(
@@ -52,7 +57,8 @@ export function firehoseWorkerThreads(
   if (w === 'off') return { count: 0, why: 'firehose.workers is off' };
   if (cfg.sinks.length > 0 || cfg.deadLetter)
     return { count: 0, why: 'configured sinks or dead-letter sink: the answer is not the only output' };
-  if (w === 'auto') return cpus >= 2 ? { count: cpus } : { count: 0, why: 'one CPU' };
+  // The main thread answers slices too: one worker per further CPU.
+  if (w === 'auto') return cpus >= 2 ? { count: cpus - 1 } : { count: 0, why: 'one CPU' };
   return { count: w };
 }
 
@@ -92,7 +98,7 @@ export type WorkerReply =
 
 interface Thread {
   worker: Worker;
-  task?: { id: number; resolve: (p: FirehoseParts) => void; reject: (e: Error) => void };
+  tasks: Map<number, { resolve: (p: FirehoseParts) => void; reject: (e: Error) => void }>;
 }
 
 /** A set of started workers; broken (and terminated) as a whole when one crashes. */
@@ -109,7 +115,7 @@ class Threads {
       const opts = { workerData: { config }, resourceLimits };
       const worker =
         'url' in entry ? new Worker(entry.url, opts) : new Worker(entry.code, { ...opts, eval: true });
-      const t: Thread = { worker };
+      const t: Thread = { worker, tasks: new Map() };
       this.threads.push(t);
       starts.push(
         new Promise<void>((resolve, reject) => {
@@ -119,9 +125,9 @@ class Threads {
               else this.break(new Error(`firehose worker could not start: ${m.error}`));
               return;
             }
-            const task = t.task;
-            if (!task || task.id !== m.id) return;
-            t.task = undefined;
+            const task = t.tasks.get(m.id);
+            if (!task) return;
+            t.tasks.delete(m.id);
             if ('parts' in m) task.resolve(m.parts);
             else task.reject(new Error(`firehose worker failed on a slice: ${m.error}`));
           };
@@ -147,8 +153,8 @@ class Threads {
     this.broken = e;
     for (const r of this.onBreak) r(e);
     for (const t of this.threads) {
-      t.task?.reject(e);
-      t.task = undefined;
+      for (const task of t.tasks.values()) task.reject(e);
+      t.tasks.clear();
       void t.worker.terminate();
     }
   }
@@ -162,7 +168,7 @@ class Threads {
     if (this.broken) return Promise.reject(this.broken);
     const id = this.nextId++;
     return new Promise<FirehoseParts>((resolve, reject) => {
-      t.task = { id, resolve, reject };
+      t.tasks.set(id, { resolve, reject });
       t.worker.postMessage({ id, ...slice } satisfies SliceTask);
     });
   }
@@ -248,7 +254,7 @@ export class FirehoseWorkerPool {
     threads.ref(true);
     let parts: FirehoseParts[];
     try {
-      parts = await runSlices(threads, event, input, bytes, deadline);
+      parts = await runSlices(threads, this.transformer, event, input, bytes, deadline);
     } catch (e) {
       // The invocation fails whole (Firehose retries it); the next big one starts a new pool.
       threads.break(e instanceof Error ? e : new Error(String(e)));
@@ -270,9 +276,13 @@ export class FirehoseWorkerPool {
   }
 }
 
-/** Cuts the records into contiguous slices of similar base64 size and runs them on free workers. */
+/**
+ * Cuts the records into contiguous slices of similar base64 size and runs them on free workers and
+ * on the main thread (`main`), in slice order as each becomes free.
+ */
 async function runSlices(
   threads: Threads,
+  main: FirehoseTransformer,
   event: FirehoseTransformationEvent,
   input: FirehoseInputRecord[],
   bytes: number,
@@ -284,7 +294,7 @@ async function runSlices(
     region: event.region,
     sourceKinesisStreamArn: event.sourceKinesisStreamArn,
   };
-  const wanted = Math.min(input.length, threads.threads.length * SLICES_PER_WORKER);
+  const wanted = Math.min(input.length, (threads.threads.length + 1) * SLICES_PER_WORKER);
   const per = bytes / wanted;
   const bounds: number[] = [0];
   let acc = 0;
@@ -295,17 +305,27 @@ async function runSlices(
   }
   bounds.push(input.length);
   const parts: FirehoseParts[] = new Array(bounds.length - 1);
+  const slice = (k: number) => ({ ...header, records: input.slice(bounds[k], bounds[k + 1]) });
   let next = 0;
   const loop = async (t: Thread) => {
     while (next < parts.length) {
       const k = next++;
-      parts[k] = await threads.run(t, {
-        event: { ...header, records: input.slice(bounds[k], bounds[k + 1]) },
-        remainingMs: deadline.remainingMs(),
-      });
+      parts[k] = await threads.run(t, { event: slice(k), remainingMs: deadline.remainingMs() });
     }
   };
-  await Promise.all(threads.threads.map(loop));
+  // A slice for each worker, one for the main thread, then each worker's next in hand (lanes take
+  // their first slice in the order they start: a 2-record invocation is one record each).
+  const lanes: Promise<void>[] = threads.threads.map(loop);
+  lanes.push(
+    (async () => {
+      while (next < parts.length) {
+        const k = next++;
+        parts[k] = await main.transformParts(slice(k), deadline);
+      }
+    })(),
+  );
+  for (const t of threads.threads) for (let j = 1; j < WORKER_SLICES_IN_HAND; j++) lanes.push(loop(t));
+  await Promise.all(lanes);
   return parts;
 }
 

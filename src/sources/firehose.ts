@@ -26,6 +26,7 @@ import type { FirehoseClient } from '@aws-sdk/client-firehose';
 import { cjsNamespace, clientConfig, endpointFor } from '../aws/clients.js';
 import {
   base64Bytes,
+  type CloudWatchLogEvent,
   type DataMessage,
   type DecodeResult,
   decodeGzipPayload,
@@ -44,7 +45,7 @@ import { deliver } from '../core/deliver.js';
 import { emfMetrics } from '../core/lambda.js';
 import type { Outcome, Tally } from '../core/outcome.js';
 import type { Transform } from '../core/pipeline.js';
-import type { LogRecord } from '../core/record.js';
+import type { LogRecord, RecordMeta } from '../core/record.js';
 import { type Deadline, NO_DEADLINE, type RetryPolicy } from '../core/retry.js';
 import {
   createRunner,
@@ -53,11 +54,13 @@ import {
   type Runner,
   runEnvelopeStream,
   type SinkNode,
+  timestampInRange,
 } from '../core/runner.js';
 import type { Encoded, ItemProblem, SendResult, Sink } from '../core/sink.js';
 import type { SourceEnvelope } from '../core/source.js';
 
 import type { FirehoseSinkStats } from '../sinks/firehose.js';
+import { maskerOf } from '../transforms/mask.js';
 
 export { jsonLogger } from '../core/logger.js';
 
@@ -166,15 +169,106 @@ function entryCost(recordId: string, result: FirehoseResult, dataLen: number, ke
 
 const base64Len = (bytes: number) => Math.ceil(bytes / 3) * 4;
 
+/**
+ * A CloudWatch record's events as one record (the packed path, used when the config needs nothing
+ * per event: `raw` output, no transform but `mask`, the answer the only output). `message` is every
+ * event's message followed by "\n" — already the `raw` answer's text; message i ends at `ends[i]`.
+ * `minTimestamp` is the earliest event time (partition keys); `timestamp` the first event's, as the
+ * first record's would be. The parsed events are not kept (objects living through the invocation
+ * cost more in garbage collection than the whole mask): `gzip`, the record's payload, is decoded
+ * again in the rare case the events are needed one by one (re-ingest). The runner counts it as
+ * `ends.length` events (`SourceEnvelope.eventsPerRecord`).
+ */
+export class PackedRecord implements LogRecord {
+  readonly fields: Record<string, unknown> = {};
+  constructor(
+    public message: string,
+    public ends: Int32Array,
+    public timestamp: number,
+    readonly minTimestamp: number,
+    readonly gzip: Buffer,
+    public meta: RecordMeta,
+  ) {}
+
+  /** The events as records (message as masked), for re-ingest. */
+  unpack(): LogRecord[] {
+    const d = decodeGzipPayload(this.gzip);
+    const events = d.ok ? (d.message.logEvents as CloudWatchLogEvent[]) : [];
+    if (events.length !== this.ends.length) throw new Error('packed record: payload changed'); // never
+    const out: LogRecord[] = new Array(events.length);
+    for (let i = 0, start = 0; i < out.length; start = this.ends[i] + 1, i++) {
+      const ev = events[i];
+      out[i] = {
+        timestamp: ev.timestamp,
+        message: this.message.slice(start, this.ends[i]),
+        fields: {},
+        meta: { ...this.meta, id: ev.id },
+      };
+    }
+    return out;
+  }
+}
+
+/**
+ * A DATA_MESSAGE as one PackedRecord, or undefined when its events need the per-event path (none,
+ * or an event time out of range: the runner rejects those events one by one).
+ */
+export function packEvents(
+  msg: DataMessage,
+  gzip: Buffer,
+  source: string,
+  ackId: string,
+): PackedRecord | undefined {
+  const evs = msg.logEvents;
+  const n = evs.length;
+  if (n === 0) return undefined;
+  const ends = new Int32Array(n);
+  // One more, empty: the join ends with "\n" and is one flat string (not a cons string to flatten).
+  const messages: string[] = new Array(n + 1);
+  messages[n] = '';
+  let len = 0;
+  let min = evs[0].timestamp;
+  for (let i = 0; i < n; i++) {
+    const ev = evs[i];
+    if (!timestampInRange(ev.timestamp)) return undefined;
+    if (ev.timestamp < min) min = ev.timestamp;
+    messages[i] = ev.message;
+    len += ev.message.length;
+    ends[i] = len++;
+  }
+  const meta: RecordMeta = {
+    owner: msg.owner,
+    logGroup: msg.logGroup,
+    logStream: msg.logStream,
+    id: evs[0].id,
+    subscriptionFilters: msg.subscriptionFilters,
+    source,
+    ackId,
+  };
+  return new PackedRecord(messages.join('\n'), ends, evs[0].timestamp, min, gzip, meta);
+}
+
+/** The records a slot kept, packed ones unpacked into their events. */
+function unpacked(records: readonly LogRecord[]): LogRecord[] {
+  if (!records.some((r) => r instanceof PackedRecord)) return records as LogRecord[];
+  return records.flatMap((r) => (r instanceof PackedRecord ? r.unpack() : [r]));
+}
+
 /** `raw`: each message + "\n" (the seed's output), written straight into one buffer. */
 export function formatRaw(records: readonly LogRecord[]): Buffer {
+  // A packed record's text is already each message + "\n".
+  if (records.length === 1 && records[0] instanceof PackedRecord) return Buffer.from(records[0].message);
   let total = 0;
-  for (let i = 0; i < records.length; i++) total += Buffer.byteLength(records[i].message) + 1;
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i];
+    total += Buffer.byteLength(r.message) + (r instanceof PackedRecord ? 0 : 1);
+  }
   const buf = Buffer.allocUnsafe(total);
   let at = 0;
   for (let i = 0; i < records.length; i++) {
-    at += buf.write(records[i].message, at);
-    buf[at++] = 0x0a;
+    const r = records[i];
+    at += buf.write(r.message, at);
+    if (!(r instanceof PackedRecord)) buf[at++] = 0x0a;
   }
   return buf;
 }
@@ -214,6 +308,12 @@ export interface FirehoseTransformerDeps {
   firehoseClient?: (region: string) => FirehoseClient | Promise<FirehoseClient>;
   retry?: RetryPolicy;
   random?: () => number;
+  /**
+   * Pack each CloudWatch record's events into one record (PackedRecord) when the config allows it
+   * (`raw`, stages are only `mask`, no graph transforms, sinks or dead-letter sink): default true;
+   * false keeps one record per event (tests compare the two).
+   */
+  packed?: boolean;
 }
 
 /** One `recordId` of the event: an envelope for the runner, and a slot of the answer. */
@@ -271,6 +371,7 @@ export function decodeFirehoseEvent(event: FirehoseTransformationEvent): Firehos
  */
 export function decodeFirehoseEventAhead(
   event: FirehoseTransformationEvent,
+  packed = false,
 ): EnvelopeStream<FirehoseEnvelope> {
   const input = inputRecords(event);
   return {
@@ -278,7 +379,7 @@ export function decodeFirehoseEventAhead(
     envelopes: inflateAhead(
       input.length,
       (i) => base64Bytes(input[i]?.data),
-      (i, bytes, inflated) => firehoseEnvelope(input[i], i, bytes, inflated),
+      (i, bytes, inflated) => firehoseEnvelope(input[i], i, bytes, inflated, packed),
     ),
   };
 }
@@ -293,6 +394,7 @@ function firehoseEnvelope(
   i: number,
   bytes: Buffer | DecodeResult,
   inflated?: Inflated,
+  packed = false,
 ): FirehoseEnvelope {
   const recordId = String(rec?.recordId ?? '');
   const data = rec?.data;
@@ -306,7 +408,12 @@ function firehoseEnvelope(
     generation: 0,
   };
   let decoded = Buffer.isBuffer(bytes) ? decodeGzipPayload(bytes, {}, inflated) : bytes;
-  if (!decoded.ok && decoded.code === 'ENVELOPE_NOT_GZIP') decoded = decodePlainJson(rec.data, decoded);
+  // Packed only from gzip (the payload a packed record decodes again if it must be unpacked).
+  let gzip = decoded.ok && Buffer.isBuffer(bytes) ? bytes : undefined;
+  if (!decoded.ok && decoded.code === 'ENVELOPE_NOT_GZIP') {
+    decoded = decodePlainJson(rec.data, decoded);
+    gzip = undefined;
+  }
   if (!decoded.ok) {
     env.malformed = {
       code: decoded.code,
@@ -322,7 +429,11 @@ function firehoseEnvelope(
   }
   const gen = (msg as unknown as Record<string, unknown>)[GENERATION_FIELD];
   env.generation = typeof gen === 'number' && Number.isInteger(gen) && gen > 0 ? gen : 0;
-  env.records = toRecords(msg, SOURCE_TYPE, recordId);
+  const one = packed && gzip ? packEvents(msg, gzip, SOURCE_TYPE, recordId) : undefined;
+  if (one) {
+    env.records = [one];
+    env.eventsPerRecord = msg.logEvents.length;
+  } else env.records = toRecords(msg, SOURCE_TYPE, recordId);
   // The records now hold what the events held: keep only the header (re-ingest and partition
   // keys read it), so the parsed event objects die young instead of living through the invocation.
   env.msg = { ...msg, logEvents: [] };
@@ -431,8 +542,9 @@ class ResponseSink implements Sink<LogRecord> {
       }
       // Partition by the earliest event: a payload's events can be out of order, and a partition's
       // time must never be later than an event in it, or time-pruned queries would skip that event.
-      let earliest = kept[0].timestamp;
-      for (let k = 1; k < kept.length; k++) if (kept[k].timestamp < earliest) earliest = kept[k].timestamp;
+      const first = (r: LogRecord) => (r instanceof PackedRecord ? r.minTimestamp : r.timestamp);
+      let earliest = first(kept[0]);
+      for (let k = 1; k < kept.length; k++) if (first(kept[k]) < earliest) earliest = first(kept[k]);
       s.keys = partitionKeys(s.msg!.logGroup, s.msg!.logStream, earliest);
       s.okFixed = entryCost(s.recordId, 'Ok', 0, s.keys);
       s.okCost = s.okFixed + base64Len(s.data.length);
@@ -576,12 +688,44 @@ function answerRecords(run: {
 }
 
 /**
+ * The stages of the packed path, or undefined when this config needs records per event: packing
+ * needs `raw` output (the answer is the messages alone), no graph transforms, configured sinks,
+ * dead-letter sink or answer inputs (they see records one by one), and stages that are all `mask`
+ * (which masks a packed record's text exactly as it masks each message: Masker.maskJoined).
+ */
+function packedStages(settings: FirehoseSettings, deps: FirehoseTransformerDeps): Transform[] | undefined {
+  if (deps.packed === false || settings.format !== 'raw') return undefined;
+  if ((deps.graphTransforms?.length ?? 0) > 0 || (deps.sinks?.length ?? 0) > 0) return undefined;
+  if (deps.deadLetter || deps.responseInputs) return undefined;
+  const out: Transform[] = [];
+  for (const t of deps.transforms) {
+    const masker = maskerOf(t);
+    if (!masker) return undefined;
+    out.push({
+      type: t.type,
+      apply(r) {
+        if (!(r instanceof PackedRecord)) return t.apply(r);
+        const m = masker.maskJoined(r.message, r.ends);
+        if (m) {
+          r.message = m.text;
+          r.ends = m.ends;
+        }
+        return r;
+      },
+    });
+  }
+  return out;
+}
+
+/**
  * Formats, budgets and re-ingests one invocation at a time. Stateless between invocations: each
  * `transform` gets its own answer sink and runner (invocations may overlap in tests and tools).
  */
 export class FirehoseTransformer {
   readonly format: (records: readonly LogRecord[]) => Buffer;
   private readonly source: SourceNode;
+  /** The stages over packed records, when this config takes the packed path (decided once). */
+  private readonly packedStages?: Transform[];
 
   constructor(
     readonly settings: FirehoseSettings,
@@ -589,6 +733,12 @@ export class FirehoseTransformer {
   ) {
     this.format = settings.format === 'ndjson' ? formatNdjson : formatRaw;
     this.source = deps.source ?? { name: FIREHOSE_SOURCE_NAME };
+    this.packedStages = packedStages(settings, deps);
+  }
+
+  /** Whether invocations take the packed path (one record per CloudWatch record). */
+  get packed(): boolean {
+    return this.packedStages !== undefined;
   }
 
   /** The answer sink and the runner of one invocation (building them is a few small objects). */
@@ -606,7 +756,7 @@ export class FirehoseTransformer {
     };
     const runner = createRunner(
       {
-        pre: deps.transforms,
+        pre: this.packedStages ?? deps.transforms,
         sources: [this.source],
         transforms: graphTransforms,
         sinks: [node, ...(deps.sinks ?? [])],
@@ -692,7 +842,7 @@ export class FirehoseTransformer {
     const { sink, runner } = this.build();
     sink.begin(event, deadline, summary);
     // Envelopes reach the runner as their payloads are inflated (on the thread pool, ahead).
-    const decoding = decodeFirehoseEventAhead(event);
+    const decoding = decodeFirehoseEventAhead(event, this.packed);
     async function* decoded(): AsyncGenerator<FirehoseEnvelope> {
       for await (const e of decoding.envelopes) {
         sink.decoded(e);
@@ -863,7 +1013,7 @@ export class FirehoseTransformer {
    */
   private buildPayloads(s: Slot, maxOutputBytes: number, fitAloneBytes: number): Buffer[] | string {
     const msg = s.msg!;
-    const kept = s.kept!;
+    const kept = unpacked(s.kept!);
     const header: Record<string, unknown> = {};
     for (const k in msg)
       if (k !== 'logEvents' && k !== GENERATION_FIELD)

@@ -388,13 +388,19 @@ describe('mask: the pre-filter (fast path) never hides a match from the combined
     'X-Auth-Token:\tabc',
   ];
 
-  it.each(configs.map((c, i) => [i, c] as const))('config %i: random strings', (_i, options) => {
+  /** A config's options parsed, and its sensitive keys as the masker computes them. */
+  const parsed = (options: MaskOptions) => {
     const cfg = maskOptionsSchema.parse(options);
     const removed = new Set(cfg.keys.remove.map((k) => k.toLowerCase().replace(/[^a-z0-9]/g, '')));
     const keys = [
       ...DEFAULT_SENSITIVE_KEYS.filter((k) => !removed.has(k.toLowerCase().replace(/[^a-z0-9]/g, ''))),
       ...cfg.keys.add,
     ];
+    return { cfg, keys };
+  };
+
+  it.each(configs.map((c, i) => [i, c] as const))('config %i: random strings', (_i, options) => {
+    const { cfg, keys } = parsed(options);
     const pats = buildPatterns(cfg, keys, cfg.secrets);
     const mayMatch = buildPrefilter(cfg, keys, cfg.secrets);
     const r = rand(7 + _i);
@@ -429,6 +435,64 @@ describe('mask: the pre-filter (fast path) never hides a match from the combined
     if (pats.test) expect(matched).toBeGreaterThan(100);
     expect(filtered).toBeGreaterThan(100);
   });
+
+  it.each(configs.map((c, i) => [i, c] as const))(
+    'config %i: joined messages (packed records) are ruled out only when no message can match, and masked as each alone',
+    (_i, options) => {
+      const { cfg, keys } = parsed(options);
+      const pats = buildPatterns(cfg, keys, cfg.secrets);
+      const joinedMay = buildPrefilter(cfg, keys, cfg.secrets, 'joined');
+      const m = createMasker(options);
+      const r = rand(1000 + _i);
+      const pick = (a: readonly string[]) => a[Math.floor(r() * a.length)];
+      let ruledOut = 0;
+      let masked = 0;
+      for (let n = 0; n < 3_000; n++) {
+        const msgs: string[] = [];
+        const count = 1 + Math.floor(r() * 5);
+        for (let k = 0; k < count; k++) {
+          let s = '';
+          const parts = Math.floor(r() * 5);
+          for (let p = 0; p < parts; p++) {
+            const kind = r();
+            if (kind < 0.4) s += pick(keyish) + pick(seps) + pick(values);
+            else if (kind < 0.5)
+              s += pick(keyish); // a key at a message's end, its separator in the next
+            else if (kind < 0.6) s += pick(seps) + pick(values);
+            else s += pick(other);
+          }
+          msgs.push(s);
+        }
+        const text = `${msgs.join('\n')}\n`;
+        const ends = new Int32Array(count);
+        for (let k = 0, at = 0; k < count; k++) {
+          at += msgs[k].length;
+          ends[k] = at++;
+        }
+        if (!joinedMay(text)) {
+          ruledOut++;
+          for (const s of msgs)
+            if (pats.test?.test(s))
+              throw new Error(`joined pre-filter ruled out a match: ${JSON.stringify(s)}`);
+        }
+        const want = msgs.map((s) => m.maskString(s));
+        const got = m.maskJoined(text, ends);
+        if (want.every((w, k) => w === msgs[k])) expect(got).toBeUndefined();
+        else {
+          masked++;
+          expect(got?.text).toBe(`${want.join('\n')}\n`);
+          const wantEnds = new Int32Array(count);
+          for (let k = 0, at = 0; k < count; k++) {
+            at += want[k].length;
+            wantEnds[k] = at++;
+          }
+          expect(got?.ends).toEqual(wantEnds);
+        }
+      }
+      expect(ruledOut).toBeGreaterThan(50);
+      if (pats.test) expect(masked).toBeGreaterThan(50);
+    },
+  );
 
   it('rules out ordinary log lines without the regex, and still masks tricky near-misses', () => {
     const cfg = maskOptionsSchema.parse({ type: 'mask' });

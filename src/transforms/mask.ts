@@ -453,6 +453,7 @@ export function buildPrefilter(
   cfg: MaskConfig,
   keys: readonly string[],
   literals: readonly string[],
+  mode: 'text' | 'joined' = 'text',
 ): (s: string) => boolean {
   const p = cfg.patterns;
   // Substrings each branch cannot match without (the rarest part of its literal prefix).
@@ -620,6 +621,28 @@ export function buildPrefilter(
     return start <= a && mentionsSecretWord(s, start, a + 1);
   };
 
+  const joined = mode === 'joined';
+  /**
+   * For `joined` text: does a key holding `word` (`oken` of [tT]oken, `ecret` of [sS]ecret: what
+   * the generic branch's key must contain, case-sensitively) run up to a separator — an optional
+   * backslash, an optional quote, white space, `:` or `=` — with 16+ token characters after it?
+   * That is what the generic branch needs to match, read from the word forwards, so it is true
+   * wherever the branch can match, in any message of the joined text.
+   */
+  const secretWordKeyIn = (s: string, word: string): boolean => {
+    for (let at = s.indexOf(word); at >= 0; at = s.indexOf(word, at + 1)) {
+      let i = at + word.length;
+      let c = s.charCodeAt(i);
+      while ((c >= 48 && c <= 57) || ((c | 32) >= 97 && (c | 32) <= 122) || c === 95 || c === 46 || c === 45)
+        c = s.charCodeAt(++i);
+      if (c === 92) c = s.charCodeAt(++i);
+      if (c === 34 || c === 39) c = s.charCodeAt(++i);
+      while (c === 32 || (c >= 9 && c <= 13) || (c >= 128 && isSpace(c))) c = s.charCodeAt(++i);
+      if ((c === 58 || c === 61) && longValueAfter(s, i)) return true;
+    }
+    return false;
+  };
+
   // Anchors sharing a first character (`Bearer`, `Basic`, `BEGIN `; `AKIA`, `ASIA`) are found by one
   // scan for that character (rare in most logs) instead of one scan each; the others by `indexOf`.
   const heads = new Map<string, string[]>();
@@ -662,8 +685,10 @@ export function buildPrefilter(
         if (underscoreToken(s, at)) return true;
     }
     // The generic branch needs `ken` or `cret` in the string (see hasSecretWordHint), then at a
-    // separator a key mentioning secret/token before it and a long value after it.
-    const gen = generic && hasSecretWordHint(s);
+    // separator a key mentioning secret/token before it and a long value after it. Over joined
+    // messages (`joined`) the hint is nearly always somewhere, so that branch is checked from its
+    // own anchors instead (secretWordKeyIn, after the separator scans).
+    const gen = generic && !joined && hasSecretWordHint(s);
     if (url || keyCheck) {
       for (let at = s.indexOf(':'); at >= 0; at = s.indexOf(':', at + 1)) {
         if (url && s.charCodeAt(at + 1) === 47 && s.charCodeAt(at + 2) === 47 && userInfoAt(s, at + 3))
@@ -678,6 +703,7 @@ export function buildPrefilter(
         if (gen && secretKeyBefore(s, at) && longValueAfter(s, at)) return true;
       }
     }
+    if (joined && generic && (secretWordKeyIn(s, 'oken') || secretWordKeyIn(s, 'ecret'))) return true;
     return false;
   };
 }
@@ -704,6 +730,14 @@ export interface Masker {
   maskString(s: string): string;
   /** Masks a record in place (fields, and the message unless disabled). */
   maskRecord(record: LogRecord): void;
+  /**
+   * Masks messages joined into one text, each followed by one separator character (a packed
+   * CloudWatch record: message i is `text.slice(i ? ends[i - 1] + 1 : 0, ends[i])`), exactly as
+   * `maskRecord` masks each message alone. One pre-filter pass over the whole text rules out every
+   * message at once (see `buildPrefilter` `joined`); only otherwise is each message masked.
+   * Undefined when nothing changed, else the new text and message ends.
+   */
+  maskJoined(text: string, ends: Int32Array): { text: string; ends: Int32Array } | undefined;
   isSensitiveKey(key: string): boolean;
 }
 
@@ -721,12 +755,14 @@ export function createMasker(options: MaskOptions = { type: 'mask' }): Masker {
   let version = -1;
   let pats: Patterns = {};
   let mayMatch: (s: string) => boolean = () => true;
+  let mayMatchJoined: (s: string) => boolean = () => true;
 
   const rebuild = () => {
     version = secretsVersion();
     const literals = [...cfg.secrets, ...registeredSecrets()].filter((s) => s.length >= MIN_SECRET_LENGTH);
     pats = buildPatterns(cfg, keys, literals);
     mayMatch = buildPrefilter(cfg, keys, literals);
+    mayMatchJoined = buildPrefilter(cfg, keys, literals, 'joined');
   };
   rebuild();
 
@@ -887,18 +923,54 @@ export function createMasker(options: MaskOptions = { type: 'mask' }): Masker {
       maskObject(record.fields, 0);
       cleanText = undefined;
     },
+    maskJoined(text, ends) {
+      if (!cfg.message) return undefined;
+      if (version !== secretsVersion()) rebuild();
+      if (extra.length === 0 && (!pats.test || !mayMatchJoined(text))) return undefined;
+      let parts: string[] | undefined;
+      let out: Int32Array | undefined;
+      let len = 0;
+      for (let i = 0, start = 0; i < ends.length; start = ends[i] + 1, i++) {
+        const msg = text.slice(start, ends[i]);
+        const m = maskString(msg);
+        if (m !== msg && !parts) {
+          parts = [];
+          out = new Int32Array(ends.length);
+          for (let j = 0, st = 0; j < i; st = ends[j] + 1, j++) {
+            parts.push(text.slice(st, ends[j] + 1));
+            out[j] = ends[j];
+          }
+          len = i === 0 ? 0 : ends[i - 1] + 1;
+        }
+        if (parts && out) {
+          parts.push(m, text[ends[i]]);
+          len += m.length;
+          out[i] = len;
+          len++;
+        }
+      }
+      return parts && out ? { text: parts.join(''), ends: out } : undefined;
+    },
   };
+}
+
+/** The masker behind a transform `createMaskTransform` built (packed records use it directly). */
+const maskers = new WeakMap<Transform, Masker>();
+export function maskerOf(t: Transform): Masker | undefined {
+  return maskers.get(t);
 }
 
 export function createMaskTransform(options: MaskOptions = { type: 'mask' }): Transform {
   const masker = createMasker(options);
-  return {
+  const t: Transform = {
     type: 'mask',
     apply(record) {
       masker.maskRecord(record);
       return record;
     },
   };
+  maskers.set(t, masker);
+  return t;
 }
 
 /** Registry factory: resolves `secretRefs` (and registers them) before building the transform. */
