@@ -605,31 +605,41 @@ describe('bulk document built directly (fast path) equals JSON.stringify(toDocum
       { owner: '', logGroup: 'g"q', logStream: 's\\t' },
       { logStream: 'other', id: 'ü-1' },
     ];
+    // The message's byte count is derived from the message (see jsonStringBytes): escapes, Latin-1,
+    // BMP and astral characters, U+2028, and lone surrogates (JSON writes them escaped).
+    const messages = [
+      'm "quoted"\n\t\u0001',
+      'ü € \u{1f600} \u2028 \\ \u007f \u0000',
+      'lone high \ud800 and low \udc00',
+      '\ud83d',
+      '',
+    ];
     let n = 0;
-    for (const meta of metas)
-      for (const fields of fieldsList)
-        for (const timestamp of [
-          Date.UTC(2026, 10, 22, 7, 5, 9, 123),
-          0,
-          -1,
-          1.5,
-          253402300799999,
-          253402300800000,
-        ]) {
-          const r = rec({ fields, timestamp, message: 'm "quoted"\n\t\u0001' }, meta);
-          const enc = sink.encode(r);
-          if ('reject' in enc) throw new Error(enc.reject);
-          const [, doc] = enc.data.split('\n');
-          expect(doc).toBe(JSON.stringify(toDocument(r, 'iso')));
-          // The byte count summed from the parts is the encoded line's, with and without `_id`.
-          expect(enc.bytes).toBe(Buffer.byteLength(enc.data));
-          const plain = noIds.encode(r);
-          if ('reject' in plain) throw new Error(plain.reject);
-          expect(plain.data.split('\n')[1]).toBe(doc);
-          expect(plain.bytes).toBe(Buffer.byteLength(plain.data));
-          n++;
-        }
-    expect(n).toBe(metas.length * fieldsList.length * 6);
+    for (const message of messages)
+      for (const meta of metas)
+        for (const fields of fieldsList)
+          for (const timestamp of [
+            Date.UTC(2026, 10, 22, 7, 5, 9, 123),
+            0,
+            -1,
+            1.5,
+            253402300799999,
+            253402300800000,
+          ]) {
+            const r = rec({ fields, timestamp, message }, meta);
+            const enc = sink.encode(r);
+            if ('reject' in enc) throw new Error(enc.reject);
+            const [, doc] = enc.data.split('\n');
+            expect(doc).toBe(JSON.stringify(toDocument(r, 'iso')));
+            // The byte count summed from the parts is the encoded line's, with and without `_id`.
+            expect(enc.bytes).toBe(Buffer.byteLength(enc.data));
+            const plain = noIds.encode(r);
+            if ('reject' in plain) throw new Error(plain.reject);
+            expect(plain.data.split('\n')[1]).toBe(doc);
+            expect(plain.bytes).toBe(Buffer.byteLength(plain.data));
+            n++;
+          }
+    expect(n).toBe(messages.length * metas.length * fieldsList.length * 6);
     // Invalid dates and unserialisable fields are still rejected as before.
     expect(sink.encode(rec({ timestamp: 8.64e15 + 1 }))).toMatchObject({ code: 'SINK_REJECTED' });
     expect(sink.encode(rec({ fields: { b: 10n } }))).toMatchObject({ code: 'SINK_REJECTED' });

@@ -73,26 +73,48 @@ describe('decodeKinesisEventAhead', () => {
     return { count: stream.count, out };
   };
 
+  // syncInflateBelow 0: every payload on the pool; the default inflates these small ones in place.
   for (const format of ['auto', 'cloudwatch'] as const)
-    it(`yields exactly what decodeKinesisEvent returns, poison input included (${format})`, async () => {
-      const event = { Records: poisonRecords() };
-      const opts = { format, maxDecodedBytes: 1_000_000 };
-      const sync = decodeKinesisEvent(event, opts);
-      const { count, out } = await collect(event, opts);
-      expect(count).toBe(sync.length);
-      // Records carry Date.now() only for text without an arrival time; every record here has one.
-      expect(out).toEqual(sync);
-      expect(sync[0].records).toHaveLength(3);
-      expect(sync[6].malformed?.code).toBe('ENVELOPE_TOO_LARGE');
-      expect(sync[1].malformed?.code).toBe('ENVELOPE_GZIP_TRUNCATED');
-      expect(sync[13].records).toHaveLength(3);
-    });
+    for (const syncInflateBelow of [0, undefined])
+      it(`yields exactly what decodeKinesisEvent returns, poison input included (${format}, syncInflateBelow ${syncInflateBelow})`, async () => {
+        const event = { Records: poisonRecords() };
+        const opts = { format, maxDecodedBytes: 1_000_000, syncInflateBelow };
+        const sync = decodeKinesisEvent(event, opts);
+        const { count, out } = await collect(event, opts);
+        expect(count).toBe(sync.length);
+        // Records carry Date.now() only for text without an arrival time; every record here has one.
+        expect(out).toEqual(sync);
+        expect(sync[0].records).toHaveLength(3);
+        expect(sync[6].malformed?.code).toBe('ENVELOPE_TOO_LARGE');
+        expect(sync[1].malformed?.code).toBe('ENVELOPE_GZIP_TRUNCATED');
+        expect(sync[13].records).toHaveLength(3);
+      });
 
   it('keeps order when more records than the read-ahead window arrive', async () => {
     const event = { Records: Array.from({ length: 23 }, (_, i) => rec(i + 1, gz(dataMsg((i % 5) + 1)))) };
-    const { out } = await collect(event);
-    expect(out.map((e) => e.ackId)).toEqual(event.Records.map((r) => r.kinesis?.sequenceNumber));
+    for (const syncInflateBelow of [0, undefined]) {
+      const { out } = await collect(event, { syncInflateBelow });
+      expect(out.map((e) => e.ackId)).toEqual(event.Records.map((r) => r.kinesis?.sequenceNumber));
+      expect(out).toEqual(decodeKinesisEvent(event));
+    }
+  });
+
+  it('mixes pool and in-place inflation by announced size, in order', async () => {
+    // Every third payload is above the threshold (a large message), the others inflate in place.
+    const big = (i: number) => {
+      const m = dataMsg(2);
+      m.logEvents[0].message = 'x'.repeat(200_000 + i);
+      return gz(m);
+    };
+    const event = {
+      Records: Array.from({ length: 10 }, (_, i) =>
+        rec(i + 1, i % 3 === 0 ? big(i) : gz(dataMsg((i % 4) + 1))),
+      ),
+    };
+    const { out } = await collect(event, { syncInflateBelow: 100_000 });
     expect(out).toEqual(decodeKinesisEvent(event));
+    expect(out[0].records[0].message).toHaveLength(200_000);
+    expect(out[3].records[0].message).toHaveLength(200_003);
   });
 
   it('is empty for an event without records', async () => {

@@ -42,6 +42,20 @@ import {
 } from './config.js';
 import { documentId, IndexNamer } from './index-name.js';
 
+const wellFormed = (s: string): boolean => (s as unknown as { isWellFormed(): boolean }).isWellFormed();
+
+/**
+ * UTF-8 bytes of `json`, the JSON.stringify of the string `s`, without measuring `json` (a
+ * stringify result is a rope: measuring flattens it, a copy of the message made only to be
+ * counted). JSON escapes only ASCII characters (quote, backslash, controls) into ASCII sequences and
+ * keeps every other character as it is — except lone surrogates, which it writes as `\udxxx` where
+ * Buffer.byteLength counts 3 bytes: so for a well-formed `s` the escapes add exactly as many bytes
+ * as UTF-16 units, and `json` has the bytes of `s` plus `json.length - s.length`.
+ */
+export function jsonStringBytes(s: string, json: string): number {
+  return wellFormed(s) ? Buffer.byteLength(s) + json.length - s.length : Buffer.byteLength(json);
+}
+
 export class OpenSearchSink implements Sink<string> {
   readonly type = 'opensearch';
   readonly name: string;
@@ -125,7 +139,7 @@ export class OpenSearchSink implements Sink<string> {
     const head = `{"@timestamp":"${time}","@message":${msg}${this.docStreamJson},"@id":${id}`;
     // `{"@timestamp":"` `","@message":` `,"@id":` = 35 bytes, then `}` or `,` + the fields less `{`.
     this.docBytes =
-      35 + time.length + Buffer.byteLength(msg) + this.docStreamBytes + Buffer.byteLength(id) + 1;
+      35 + time.length + jsonStringBytes(r.message, msg) + this.docStreamBytes + Buffer.byteLength(id) + 1;
     if (fj === '{}') return `${head}}`;
     this.docBytes += Buffer.byteLength(fj) - 1;
     return `${head},${fj.slice(1)}`;
