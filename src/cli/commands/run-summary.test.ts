@@ -56,3 +56,52 @@ describe('run summary: why records failed', () => {
     expect(text).not.toMatch(/s3cr3t-qa-value|private-line|a later/);
   });
 });
+
+describe('run summary: re-deliveries since the last clean stop', () => {
+  const result = (): DaemonResult => {
+    const tally = new Tally();
+    return {
+      phase: 'done',
+      elapsedMs: 10,
+      envelopes: { read: 1, acked: 1, inFlight: 0 },
+      bytesIn: 0,
+      tally,
+      components: new Tally(),
+      nodes: new Map(),
+      lag: { sumMs: 0, count: 0, maxMs: 0 },
+      redelivered: new Map([['pods', 5]]),
+      sinks: [],
+      balanced: true,
+      sourceErrors: [],
+    };
+  };
+
+  it('adds the journals of every source and says across how many starts (text and JSON)', () => {
+    const summary = buildSummary(result(), {
+      targets: [],
+      interrupted: false,
+      journals: { pods: { starts: 3, records: 1234 }, app: { starts: 2, records: 0 } },
+    });
+    expect(summary.redelivered.records).toBe(5);
+    expect(summary.redelivered.sinceCleanStop).toEqual({
+      records: 1234,
+      starts: 3,
+      bySource: { pods: 1234, app: 0 },
+    });
+    expect(JSON.parse(JSON.stringify(summary)).redelivered.sinceCleanStop.records).toBe(1234);
+    expect(formatSummary(summary)).toMatch(
+      /1,234 re-delivered since the last clean stop, across 3 starts \(1,234 from pods\)/,
+    );
+  });
+
+  it('says nothing more after a single start, and has no field without journals', () => {
+    const one = buildSummary(result(), {
+      targets: [],
+      interrupted: false,
+      journals: { pods: { starts: 1, records: 5 } },
+    });
+    expect(formatSummary(one)).not.toMatch(/since the last clean stop/);
+    const none = buildSummary(result(), { targets: [], interrupted: false });
+    expect(none.redelivered.sinceCleanStop).toBeUndefined();
+  });
+});

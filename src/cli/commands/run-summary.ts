@@ -57,6 +57,12 @@ export interface RunSummary {
     bySource: Record<string, number>;
     deduplicated: number;
     possibleDuplicates: number;
+    /**
+     * Since the last clean stop (this run included), from the sources' journals that survive
+     * `kill -9`: re-delivered records acknowledged, by source, and how many starts that spans.
+     * Absent when no source keeps a journal.
+     */
+    sinceCleanStop?: { records: number; starts: number; bySource: Record<string, number> };
   };
   deadLetter?: string;
 }
@@ -91,9 +97,32 @@ function bufferSummary(b: Record<string, unknown> | undefined): BufferSummary | 
   };
 }
 
+function sinceCleanStop(
+  journals: Record<string, { starts: number; records: number }> | undefined,
+): Pick<RunSummary['redelivered'], 'sinceCleanStop'> {
+  const names = Object.keys(journals ?? {});
+  if (!journals || names.length === 0) return {};
+  let records = 0;
+  let starts = 0;
+  const bySource: Record<string, number> = {};
+  for (const name of names) {
+    records += journals[name].records;
+    starts = Math.max(starts, journals[name].starts);
+    bySource[name] = journals[name].records;
+  }
+  return { sinceCleanStop: { records, starts, bySource } };
+}
+
 export function buildSummary(
   r: DaemonResult,
-  info: { targets: string[]; deadLetter?: string; interrupted: boolean; abandoned?: boolean },
+  info: {
+    targets: string[];
+    deadLetter?: string;
+    interrupted: boolean;
+    abandoned?: boolean;
+    /** The sources' re-delivery journals (core/redelivery-journal.ts), read after the run. */
+    journals?: Record<string, { starts: number; records: number }>;
+  },
 ): RunSummary {
   const secs = Math.max(r.elapsedMs, 1) / 1000;
   const events = { ...r.tally.total };
@@ -154,6 +183,7 @@ export function buildSummary(
       bySource,
       deduplicated,
       possibleDuplicates,
+      ...sinceCleanStop(info.journals),
     },
     ...(info.deadLetter ? { deadLetter: info.deadLetter } : {}),
   };
@@ -247,6 +277,15 @@ export function formatSummary(s: RunSummary): string {
     );
     lines.push(
       `${label('')}${int(rd.deduplicated)} stored once by id (deduplicated), ${int(rd.possibleDuplicates)} possible duplicates where the sink cannot dedupe`,
+    );
+  }
+  const since = rd?.sinceCleanStop;
+  if (since && since.starts > 1 && since.records > 0) {
+    const by = Object.entries(since.bySource)
+      .filter(([, v]) => v > 0)
+      .map(([k, v]) => `${int(v)} from ${k}`);
+    lines.push(
+      `${label(rd.records > 0 ? '' : 'redelivered')}${int(since.records)} re-delivered since the last clean stop, across ${int(since.starts)} starts (${by.join(', ')})`,
     );
   }
   const reasons = (kind: string) =>

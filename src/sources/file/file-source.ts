@@ -29,6 +29,7 @@ import {
   parseKubernetesFileName,
 } from './container-log.js';
 import { MultilineJoiner } from './multiline.js';
+import { RedeliveryJournal, REDELIVERY_JOURNAL } from '../../core/redelivery-journal.js';
 import { PositionDb } from './positions.js';
 import { emptyTailerStats, type FileHead, FileTailer, type TailEvent, type TailerStats } from './tail.js';
 
@@ -177,6 +178,8 @@ export class FileSource implements Source {
   readonly name: string;
   private readonly cfg: FileSourceConfig;
   private readonly db: PositionDb;
+  /** Re-delivered records acknowledged since the last clean stop, kept across crashes (none with the legacy per-source `dataDir`). */
+  private readonly journal?: RedeliveryJournal;
   private readonly log: Logger | undefined;
   private readonly cwd: string;
   private readonly files = new Map<string, FileState>();
@@ -203,6 +206,12 @@ export class FileSource implements Source {
       cfg.dataDir !== undefined
         ? new PositionDb(legacy(cfg.dataDir))
         : new PositionDb(join(stateDir(ctx, this.name), 'positions.json'), legacy(LEGACY_STATE_DIR));
+    if (cfg.dataDir === undefined)
+      this.journal = new RedeliveryJournal(join(stateDir(ctx, this.name), REDELIVERY_JOURNAL), (e) =>
+        this.log?.warn(`${this.name}: cannot keep the re-delivery count across restarts`, {
+          error: e.message,
+        }),
+      );
   }
 
   get stats(): FileSourceStats {
@@ -229,6 +238,7 @@ export class FileSource implements Source {
 
   async *envelopes(signal: AbortSignal): AsyncIterable<SourceEnvelope> {
     await this.db.load();
+    this.journal?.start();
     const list = (p: string | string[] | undefined) => (p === undefined ? [] : Array.isArray(p) ? p : [p]);
     const tailer = new FileTailer({
       include: list(this.cfg.path),
@@ -440,6 +450,7 @@ export class FileSource implements Source {
       return;
     }
     f.done = true;
+    if (envelope.redelivered) this.journal?.add(envelope.redelivered);
     let advanced = false;
     while (st.queue.length > 0 && st.queue[0].done) {
       const head = st.queue.shift() as Flight;
