@@ -227,6 +227,14 @@ describe('accept #9: sqs-s3 with mixed, corrupt objects and two kill -9s', () =>
     // Re-sends are bounded by what was in flight at each kill (2 objects × their unsaved lines + a sink batch).
     expect(duplicates).toBeLessThan(total / 2);
     expect(summary.redelivered.possibleDuplicates).toBeLessThanOrEqual(duplicates);
+    // Across the three starts: the journal keeps what the killed runs re-sent knowing it was delivered.
+    const since = summary.redelivered.sinceCleanStop;
+    console.log(
+      `sqs chaos: counted since the last clean stop ${since?.records} across ${since?.starts} starts (last run ${summary.redelivered.records})`,
+    );
+    expect(since).toMatchObject({ starts: 3 });
+    expect(since.records).toBeGreaterThanOrEqual(summary.redelivered.records);
+    expect(since.records).toBeLessThanOrEqual(duplicates);
 
     const dead = filesUnder(deadLetter).flatMap((f) => readFileSync(f, 'utf8').split('\n').filter(Boolean));
     const truncated = dead.filter((l) => l.includes(truncatedKey.split('/').pop() as string));

@@ -25,7 +25,7 @@ Bounded mode (`logferry run --once`, or `once: true`): receives wait at most `on
  * after `retryDelaySeconds`; if that is later than the end, it stays on the queue for the next run,
  * and the failed records make the run exit 1.
  */
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import {
   ChangeMessageVisibilityBatchCommand,
@@ -38,8 +38,10 @@ import {
 } from '@aws-sdk/client-sqs';
 import { clientConfig } from '../aws/clients.js';
 import type { BuildContext, ComponentSpec, Logger } from '../core/component.js';
+import { stateDir } from '../core/data-dir.js';
 import { describeError } from '../core/errors.js';
 import type { Outcome } from '../core/outcome.js';
+import { REDELIVERY_JOURNAL, RedeliveryJournal } from '../core/redelivery-journal.js';
 import type { Source, SourceEnvelope } from '../core/source.js';
 import { DEFAULT_MAX_LINE_BYTES } from './s3-object/lines.js';
 import {
@@ -159,6 +161,8 @@ export class SqsS3Source implements Source {
   readonly type = 'sqs-s3';
   readonly name: string;
   readonly progressPath: string;
+  /** Re-delivered records acknowledged since the last clean stop, kept across crashes (the daemon's, which gives a `dataDir`). */
+  private readonly journal?: RedeliveryJournal;
   private readonly inner: MessageSource<SqsMessage>;
   private readonly feed: SqsFeed;
   private readonly progress: FileProgress;
@@ -176,6 +180,13 @@ export class SqsS3Source implements Source {
     this.log = ctx.log;
     const dataDir = resolve(ctx.cwd ?? process.cwd(), cfg.dataDir ?? ctx.dataDir ?? DEFAULT_DATA_DIR);
     this.progressPath = resolve(dataDir, 'sqs-s3', `${this.name}.json`);
+    // In the daemon's (locked) data directory, wherever this source keeps its own state.
+    if (ctx.dataDir !== undefined)
+      this.journal = new RedeliveryJournal(join(stateDir(ctx, this.name), REDELIVERY_JOURNAL), (e) =>
+        this.log?.warn(`${this.name}: cannot keep the re-delivery count across restarts`, {
+          error: e.message,
+        }),
+      );
     this.sqs =
       deps.sqs ??
       new SQSClient(
@@ -249,6 +260,7 @@ export class SqsS3Source implements Source {
 
   async *envelopes(signal: AbortSignal): AsyncIterable<SourceEnvelope> {
     await this.progress.load();
+    this.journal?.start();
     const everyMs = Math.max(1_000, Math.floor((this.cfg.visibilityTimeoutSeconds * 1000) / 3));
     const timer = setInterval(() => void this.extend(), everyMs);
     try {
@@ -284,6 +296,7 @@ export class SqsS3Source implements Source {
 
   async ack(envelope: SourceEnvelope, outcome: Outcome): Promise<void> {
     await this.inner.ack(envelope, outcome);
+    if (outcome.kind !== 'failed' && envelope.redelivered) this.journal?.add(envelope.redelivered);
   }
 
   async close(): Promise<void> {

@@ -178,7 +178,7 @@ export class FileSource implements Source {
   readonly name: string;
   private readonly cfg: FileSourceConfig;
   private readonly db: PositionDb;
-  /** Re-delivered records acknowledged since the last clean stop, kept across crashes (none with the legacy per-source `dataDir`). */
+  /** Re-delivered records acknowledged since the last clean stop, kept across crashes (the daemon's, which gives a `dataDir`). */
   private readonly journal?: RedeliveryJournal;
   private readonly log: Logger | undefined;
   private readonly cwd: string;
@@ -206,7 +206,8 @@ export class FileSource implements Source {
       cfg.dataDir !== undefined
         ? new PositionDb(legacy(cfg.dataDir))
         : new PositionDb(join(stateDir(ctx, this.name), 'positions.json'), legacy(LEGACY_STATE_DIR));
-    if (cfg.dataDir === undefined)
+    // In the daemon's (locked) data directory, wherever this source keeps its own state.
+    if (ctx.dataDir !== undefined)
       this.journal = new RedeliveryJournal(join(stateDir(ctx, this.name), REDELIVERY_JOURNAL), (e) =>
         this.log?.warn(`${this.name}: cannot keep the re-delivery count across restarts`, {
           error: e.message,
