@@ -27,7 +27,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { controlMessage, encodeCloudWatchPayload } from '../src/aws/cloudwatch-payload.js';
 import { walk } from './infra/cli-daemon.js';
-import { startLambda, type RunningLambda } from './infra/lambda-rie.js';
+import { ensureRic, ensureRie, startLambda, type RunningLambda } from './infra/lambda-rie.js';
 import { motoUrl, opensearchUrl } from './infra/services.js';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -36,11 +36,15 @@ let work: string;
 const running: RunningLambda[] = [];
 
 beforeAll(() => {
+  // The first run on a machine builds the RIE and installs (compiles) the RIC: that belongs to the
+  // setup, under the hook's long timeout, not to the first test's 60 s.
+  ensureRie();
+  ensureRic();
   work = mkdtempSync(join(tmpdir(), 'logferry-rie-'));
   // A private copy: dist/ may be rebuilt by another test file while this one runs.
   for (const h of ['firehose', 'kinesis', 'subscription', 'sqs'])
     cpSync(join(root, 'dist', 'lambda', h), join(work, 'bundles', h), { recursive: true });
-});
+}, 900_000);
 afterAll(async () => {
   await Promise.all(running.map((r) => r.stop()));
   rmSync(work, { recursive: true, force: true });

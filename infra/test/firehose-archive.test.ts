@@ -19,11 +19,13 @@ import {
   stageBundles,
   synthStack,
 } from './helpers.js';
+import { ensureCfnLint } from '../../test/infra/cfn-lint.js';
 
 let s: Synthesized;
 beforeAll(() => {
+  ensureCfnLint(); // first run on a machine installs it: under this hook's timeout, not a test's
   s = synthStack('firehose-archive', { firehoseArchive: { clusters: ['prod', 'dev-2'] } });
-}, 120_000);
+}, 600_000);
 
 const byType = (type: string) => Object.entries<any>(s.json.Resources).filter(([, r]) => r.Type === type);
 

@@ -7,10 +7,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parseDeployConfig } from '../src/config.js';
 import { buildStack } from '../src/app.js';
 import { checkIam, grants, lint, resources, type Synthesized, stageBundles, synthStack } from './helpers.js';
+import { ensureCfnLint } from '../../test/infra/cfn-lint.js';
 
 let domain: Synthesized;
 let existing: Synthesized;
 beforeAll(() => {
+  ensureCfnLint(); // first run on a machine installs it: under this hook's timeout, not a test's
   domain = synthStack('kinesis-search', {});
   existing = synthStack('kinesis-search', {
     kinesisSearch: {
@@ -23,7 +25,7 @@ beforeAll(() => {
       readSecrets: ['secretsmanager:logzio-token'],
     },
   });
-}, 120_000);
+}, 600_000);
 
 describe('kinesis-search stack', () => {
   it('creates an on-demand, encrypted stream', () => {

@@ -23,6 +23,7 @@ import {
   stageBundles,
   synthStack,
 } from './helpers.js';
+import { ensureCfnLint } from '../../test/infra/cfn-lint.js';
 
 const PIPELINE = [
   '/logferry/LogferryFirehoseArchive/firehose',
@@ -34,6 +35,7 @@ const PIPELINE = [
 let filters: Synthesized;
 let account: Synthesized;
 beforeAll(() => {
+  ensureCfnLint(); // first run on a machine installs it: under this hook's timeout, not a test's
   filters = synthStack('subscriptions', {
     subscriptions: {
       selection: {
@@ -51,7 +53,7 @@ beforeAll(() => {
       selection: { exclude: { names: ['/noisy'] } },
     },
   });
-}, 120_000);
+}, 600_000);
 
 const env = (s: Synthesized) =>
   Object.values<any>(s.json.Resources).find((r) => r.Type === 'AWS::Lambda::Function')?.Properties.Environment
