@@ -85,12 +85,37 @@ describe('run summary: re-deliveries since the last clean stop', () => {
     expect(summary.redelivered.records).toBe(5);
     expect(summary.redelivered.sinceCleanStop).toEqual({
       records: 1234,
+      possible: 0,
+      skipped: 0,
       starts: 3,
       bySource: { pods: 1234, app: 0 },
+      possibleBy: {},
     });
     expect(JSON.parse(JSON.stringify(summary)).redelivered.sinceCleanStop.records).toBe(1234);
     expect(formatSummary(summary)).toMatch(
-      /1,234 re-delivered since the last clean stop, across 3 starts \(1,234 from pods\)/,
+      /since the last clean stop, across 3 starts: 1,234 re-delivered \(1,234 from pods\), 0 possible duplicates, 0 read again and skipped/,
+    );
+  });
+
+  it('adds possible duplicates of sources and disk buffers, and skipped re-reads', () => {
+    const summary = buildSummary(result(), {
+      targets: [],
+      interrupted: false,
+      journals: {
+        pods: { starts: 3, records: 2, possible: 40, skipped: 900 },
+        'archive/buffer': { starts: 0, records: 0, possible: 17 },
+      },
+    });
+    expect(summary.redelivered.sinceCleanStop).toEqual({
+      records: 2,
+      possible: 57,
+      skipped: 900,
+      starts: 3,
+      bySource: { pods: 2 },
+      possibleBy: { pods: 40, 'archive/buffer': 17 },
+    });
+    expect(formatSummary(summary)).toMatch(
+      /2 re-delivered \(2 from pods\), 57 possible duplicates \(40 from pods, 17 from archive\/buffer\), 900 read again and skipped/,
     );
   });
 

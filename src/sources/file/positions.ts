@@ -17,6 +17,7 @@
  */
 import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { type JournaledFile, merge, subtract } from './ack-journal.js';
 import type { FileHead } from './tail.js';
 
 export interface Position {
@@ -45,6 +46,13 @@ export class PositionDb {
 
   /** The legacy database read at load, removed once the new one is written. */
   migratedFrom: string | undefined;
+
+  /**
+   * Called when a write takes its snapshot (synchronously, so no change falls between); what it
+   * returns is called once that snapshot is durable in place (the acknowledgement journal's
+   * compaction).
+   */
+  onSnapshot: (() => () => void) | undefined;
 
   constructor(
     readonly path: string,
@@ -148,6 +156,28 @@ export class PositionDb {
     return true;
   }
 
+  /**
+   * Applies what the acknowledgement journal says of a file since this database was written (see
+   * ack-journal.ts): the position moves past every range acknowledged from it on, the other
+   * acknowledged ranges join `acked`. Returns the ranges that were in flight and not acknowledged
+   * past the resulting position (possibly delivered before the stop).
+   */
+  applyJournal(key: string, j: JournaledFile): [number, number][] {
+    const cur = this.files.get(key);
+    const base = j.base ?? cur?.offset;
+    if (base === undefined || (cur === undefined && j.path === undefined)) return [];
+    let offset = cur === undefined || j.reset ? base : Math.max(cur.offset, base);
+    const acked = merge([...(j.reset ? [] : (cur?.acked ?? [])), ...j.acked]).filter((r) => r[1] > offset);
+    while (acked.length > 0 && acked[0][0] <= offset)
+      offset = Math.max(offset, (acked.shift() as [number, number])[1]);
+    const pos: Position = { path: j.path ?? (cur as Position).path, offset };
+    if (acked.length > 0) pos.acked = acked;
+    if (cur?.head && !j.reset) pos.head = cur.head;
+    this.files.set(key, pos);
+    this.dirty = true;
+    return subtract(j.inflight, acked, offset);
+  }
+
   delete(key: string): void {
     if (this.files.delete(key)) this.dirty = true;
   }
@@ -188,17 +218,21 @@ export class PositionDb {
 
   private async write(): Promise<void> {
     const body: PositionFile = { version: 1, files: Object.fromEntries(this.files) };
+    // Serialized now: later changes to the positions (kept by reference) belong to the next write.
+    const text = `${JSON.stringify(body)}\n`;
+    const durable = this.onSnapshot?.();
     await mkdir(dirname(this.path), { recursive: true });
     const tmp = `${this.path}.tmp-${process.pid}`;
     const fh = await open(tmp, 'w');
     try {
-      await fh.writeFile(`${JSON.stringify(body)}\n`);
+      await fh.writeFile(text);
       await fh.sync();
     } finally {
       await fh.close();
     }
     await rename(tmp, this.path);
     this.writes++;
+    durable?.();
     if (this.migratedFrom !== undefined) {
       await unlink(this.migratedFrom).catch(() => {});
       this.migratedFrom = undefined;
