@@ -43,7 +43,6 @@ import { describeError } from '../core/errors.js';
 import type { Outcome } from '../core/outcome.js';
 import { REDELIVERY_JOURNAL, RedeliveryJournal } from '../core/redelivery-journal.js';
 import type { Source, SourceEnvelope } from '../core/source.js';
-import { DEFAULT_MAX_LINE_BYTES } from './s3-object/lines.js';
 import {
   type FeedMessage,
   type MessageFeed,
