@@ -10,7 +10,10 @@
  * acknowledged offset and rebuilds it. A `failed` acknowledgement rewinds the file to the start of
  * that envelope and re-reads it (and everything after). Record ids are `<dev>:<ino>:<offset>` of
  * the record's first line, so re-read records carry the same id and sinks that dedupe by id
- * (OpenSearch `_id`) store them once.
+ * (OpenSearch `_id`) store them once. With the daemon's `dataDir`, envelopes handed out and
+ * acknowledged are journaled (ack-journal.ts): after a `kill -9` the position moves past what was
+ * acknowledged since the last database write, records known delivered are skipped when read again,
+ * and records that were in flight are counted as possible duplicates (redelivered.journal).
  *
  * This file is the thin adapter between the tailer/decoders (which know nothing of the pipeline)
  * and the daemon's `Source` contract.

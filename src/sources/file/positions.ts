@@ -5,8 +5,9 @@
  * temp file + fsync + rename, so a crash leaves either the old or the new file, never a torn one.
  * Only acknowledged offsets are stored: after a crash the tailer re-reads from there (at-least-once).
  * Beside the offset, `acked` lists byte ranges past it whose lines were already delivered (their
- * envelopes were acknowledged out of order, or after the last write of the offset that covers
- * them): lines re-read from those ranges after a restart are marked `redelivered` and counted.
+ * envelopes were acknowledged out of order): records re-read wholly inside those ranges after a
+ * restart are skipped (see file-source.ts). What was acknowledged after the last write is in the
+ * acknowledgement journal (ack-journal.ts), applied over the database at load (`applyJournal`).
  * `head` is the fingerprint of the file's first bytes (see `FileHead` in tail.ts): a file whose
  * head no longer matches was truncated or replaced, and is read again from 0. Databases written
  * before it have no `head`: their positions are trusted as before (the next write adds it).
@@ -25,7 +26,7 @@ export interface Position {
   path: string;
   /** Byte offset: everything before it was acknowledged. */
   offset: number;
-  /** Ranges [from, to) past `offset` already delivered (re-read lines there are re-deliveries). */
+  /** Ranges [from, to) past `offset` already delivered (records re-read wholly inside are skipped). */
   acked?: [number, number][];
   /** Fingerprint of the file's head when the offset was saved (absent in older databases). */
   head?: FileHead;
