@@ -27,17 +27,15 @@ const envelope = (object: string, fromLine: number, through: number, redelivered
     })),
   }) as unknown as ObjectEnvelope;
 
+/** A journal over a progress file whose interval outlives the test (written only on `flush`). */
+const open = (dir: string, fp = new FileProgress(join(dir, 'progress.json'), 'q', 3_600_000, 86_400_000)) =>
+  new JournaledProgress(fp, dir, 86_400_000, () => []);
+
 describe('sqs-s3 progress journal', () => {
   it('restores progress the progress file never got, and counts lines in flight at the stop as possible duplicates', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'lf-sqsj-'));
-    const file = join(dir, 'progress.json');
     // The progress file is never written (its interval outlives the "crash").
-    const j = new JournaledProgress(
-      new FileProgress(file, 'q', 3_600_000, 86_400_000),
-      dir,
-      86_400_000,
-      () => [],
-    );
+    const j = open(dir);
     await j.load();
     j.intent({ object: 'o', fromLine: 1, through: 10 });
     j.intent({ object: 'o', fromLine: 11, through: 20 });
@@ -47,12 +45,7 @@ describe('sqs-s3 progress journal', () => {
     j.close();
     appendFileSync(join(dir, readdirSync(dir).find((n) => n.endsWith('.journal')) as string), 's ["o",{"thr');
 
-    const j2 = new JournaledProgress(
-      new FileProgress(file, 'q', 3_600_000, 86_400_000),
-      dir,
-      86_400_000,
-      () => [],
-    );
+    const j2 = open(dir);
     await j2.load();
     expect(j2.get('o')).toEqual({ through: 10, at: 1_001, acked: [[21, 30]] });
     // 11..20 were in flight and not acknowledged: possible duplicates; 21..30 certain (marked by
@@ -63,12 +56,7 @@ describe('sqs-s3 progress journal', () => {
     // The load compacted the journal into one generation that still knows all of it.
     expect(readdirSync(dir).filter((n) => n.endsWith('.journal'))).toHaveLength(1);
     j2.close();
-    const j3 = new JournaledProgress(
-      new FileProgress(file, 'q', 3_600_000, 86_400_000),
-      dir,
-      86_400_000,
-      () => [],
-    );
+    const j3 = open(dir);
     await j3.load();
     expect(j3.get('o')).toEqual({ through: 10, at: 1_001, acked: [[21, 30]] });
     expect(j3.possibleOf(envelope('o', 11, 20))).toBe(10);
@@ -77,9 +65,8 @@ describe('sqs-s3 progress journal', () => {
 
   it('a newer progress file wins over older journal lines', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'lf-sqsj-'));
-    const file = join(dir, 'progress.json');
-    const fp = new FileProgress(file, 'q', 3_600_000, 86_400_000);
-    const j = new JournaledProgress(fp, dir, 86_400_000, () => []);
+    const fp = new FileProgress(join(dir, 'progress.json'), 'q', 3_600_000, 86_400_000);
+    const j = open(dir, fp);
     await j.load();
     // (the progress file forgets entries older than SQS keeps a message: times are recent)
     const now = Date.now();
@@ -87,12 +74,7 @@ describe('sqs-s3 progress journal', () => {
     fp.set('o', { through: 50, at: now });
     await fp.flush();
     j.close();
-    const j2 = new JournaledProgress(
-      new FileProgress(file, 'q', 3_600_000, 86_400_000),
-      dir,
-      86_400_000,
-      () => [],
-    );
+    const j2 = open(dir);
     await j2.load();
     expect(j2.get('o')).toEqual({ through: 50, at: now });
     j2.close();

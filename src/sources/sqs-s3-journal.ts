@@ -18,14 +18,11 @@
  * lines plus four per object known, a new one starts with a snapshot of every object this process
  * set, the intents outstanding and the possible ranges not yet read again; older ones are removed.
  */
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
-import { merge, subtract } from './file/ack-journal.js';
+import { JournalGenerations, merge, subtract } from './file/ack-journal.js';
 import { DONE, type ObjectProgress, type ProgressStore } from './s3-object/message-source.js';
 import type { FileProgress } from './s3-object/progress-file.js';
 import type { ObjectEnvelope } from './s3-object/read-object.js';
 
-const FILE_RE = /^progress\.([0-9]{1,15})\.journal$/;
 const COMPACT_LINES = 1_000;
 
 /** An envelope's lines of one object, inclusive. */
@@ -40,32 +37,25 @@ export class JournaledProgress implements ProgressStore {
   private readonly mine = new Map<string, ObjectProgress>();
   /** Lines in flight at the last stop and not acknowledged, by object, half-open [from, to). */
   private readonly possible = new Map<string, [number, number][]>();
-  private fd: number | undefined;
-  private gen = 0;
+  private readonly files: JournalGenerations;
   private lines = 0;
-  private failed = false;
 
   constructor(
     private readonly inner: FileProgress,
-    readonly dir: string,
+    dir: string,
     private readonly rememberDoneMs: number,
     /** Envelopes handed out and not yet acknowledged (copied into a new generation). */
     private readonly outstanding: () => Iterable<Intent>,
-    private readonly onError?: (e: Error) => void,
-  ) {}
+    onError?: (e: Error) => void,
+  ) {
+    this.files = new JournalGenerations(dir, 'progress', onError);
+  }
 
   async load(): Promise<void> {
     await this.inner.load();
     const last = new Map<string, ObjectProgress>();
     const intents = new Map<string, [number, number][]>();
-    const gens = this.generations();
-    for (const g of gens) {
-      let text: string;
-      try {
-        text = readFileSync(this.file(g), 'utf8');
-      } catch {
-        continue;
-      }
+    for (const text of this.files.readAll()) {
       const lines = text.split('\n');
       lines.pop(); // a torn last line, or the empty string after the final `\n`
       for (const line of lines) {
@@ -96,9 +86,8 @@ export class JournaledProgress implements ProgressStore {
       const left = subtract(merge(rs), acked, (p?.through ?? 0) + 1);
       if (left.length > 0) this.possible.set(o, left);
     }
-    this.gen = (gens[gens.length - 1] ?? 0) + 1;
     // Start this run's generation with everything known, and drop the older ones.
-    this.rotate(gens);
+    this.rotate(this.files.gen - 1);
   }
 
   get(o: string): ObjectProgress | undefined {
@@ -139,11 +128,11 @@ export class JournaledProgress implements ProgressStore {
   }
 
   close(): void {
-    this.closeFd();
+    this.files.close();
   }
 
-  private rotate(older: readonly number[]): void {
-    this.closeFd();
+  /** Writes a snapshot to the current generation, then removes generations up to `through`. */
+  private rotate(through: number): void {
     const now = Date.now();
     let text = '';
     for (const [o, p] of this.mine) {
@@ -157,68 +146,14 @@ export class JournaledProgress implements ProgressStore {
     for (const [o, rs] of this.possible)
       for (const r of rs) text += `f ${JSON.stringify([o, r[0], r[1] - 1])}\n`;
     this.lines = 0;
-    if (text !== '') this.write(text);
-    if (this.failed) return; // keep the older generations: the new one may be incomplete
-    for (const g of older)
-      try {
-        unlinkSync(this.file(g));
-      } catch {
-        // Gone already, or removed at the next compaction.
-      }
+    // Keep the older generations when the new one may be incomplete.
+    if (text !== '' && !this.files.write(text)) return;
+    if (!this.files.failed) this.files.drop(through);
   }
 
   private append(text: string): void {
-    if (this.lines > COMPACT_LINES + 4 * this.mine.size) {
-      const through = this.gen;
-      this.gen++;
-      this.rotate(this.generations().filter((g) => g <= through));
-    }
-    this.write(text);
-  }
-
-  private write(text: string): void {
-    if (this.failed) return;
-    try {
-      if (this.fd === undefined) {
-        mkdirSync(this.dir, { recursive: true });
-        this.fd = openSync(this.file(this.gen), 'a');
-      }
-      writeSync(this.fd, text);
-      this.lines++;
-    } catch (e) {
-      // The journal only narrows duplicates: report once and keep delivering without it.
-      this.failed = true;
-      this.closeFd();
-      this.onError?.(e as Error);
-    }
-  }
-
-  private closeFd(): void {
-    if (this.fd === undefined) return;
-    try {
-      closeSync(this.fd);
-    } catch {
-      // The lines written are in the kernel already.
-    }
-    this.fd = undefined;
-  }
-
-  private generations(): number[] {
-    let names: string[];
-    try {
-      names = readdirSync(this.dir);
-    } catch {
-      return [];
-    }
-    return names
-      .map((n) => FILE_RE.exec(n))
-      .filter((m): m is RegExpExecArray => m !== null)
-      .map((m) => Number(m[1]))
-      .sort((a, b) => a - b);
-  }
-
-  private file(gen: number): string {
-    return join(this.dir, `progress.${gen}.journal`);
+    if (this.lines > COMPACT_LINES + 4 * this.mine.size) this.rotate(this.files.next());
+    if (this.files.write(text)) this.lines++;
   }
 }
 

@@ -22,8 +22,6 @@
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
-const FILE_RE = /^acked\.([0-9]{1,15})\.journal$/;
-
 /** What the journal says of one file. */
 export interface JournaledFile {
   /** Position after the last acknowledgement (undefined: only intents were journaled). */
@@ -38,94 +36,92 @@ export interface JournaledFile {
   inflight: [number, number][];
 }
 
-export class AckJournal {
+/**
+ * Numbered journal files `<prefix>.<gen>.journal` in a directory, appended with plain `write()`
+ * (one open file at a time). A write failure is reported once; later writes are dropped.
+ */
+export class JournalGenerations {
   private fd: number | undefined;
-  private gen = 0;
-  private failed = false;
+  gen = 0;
+  failed = false;
 
   constructor(
     readonly dir: string,
+    private readonly prefix: string,
     private readonly onError?: (e: Error) => void,
   ) {}
 
-  private generations(): number[] {
+  /** The generations on disk, oldest first. */
+  list(): number[] {
     let names: string[];
     try {
       names = readdirSync(this.dir);
     } catch {
       return [];
     }
+    const re = new RegExp(`^${this.prefix}\\.([0-9]{1,15})\\.journal$`);
     return names
-      .map((n) => FILE_RE.exec(n))
+      .map((n) => re.exec(n))
       .filter((m): m is RegExpExecArray => m !== null)
       .map((m) => Number(m[1]))
       .sort((a, b) => a - b);
   }
 
-  private file(gen: number): string {
-    return join(this.dir, `acked.${gen}.journal`);
+  file(gen: number): string {
+    return join(this.dir, `${this.prefix}.${gen}.journal`);
   }
 
-  /** Replays every generation left (oldest first); this run appends to a new one. */
-  load(): Map<string, JournaledFile> {
-    const out = new Map<string, JournaledFile>();
-    const gens = this.generations();
-    for (const g of gens) {
-      let text: string;
+  /** The text of every generation on disk, oldest first; later writes go to a new one. */
+  readAll(): string[] {
+    const gens = this.list();
+    const out: string[] = [];
+    for (const g of gens)
       try {
-        text = readFileSync(this.file(g), 'utf8');
+        out.push(readFileSync(this.file(g), 'utf8'));
       } catch {
-        continue;
+        // Removed meanwhile: nothing to replay.
       }
-      replay(text, out);
-    }
-    for (const f of out.values()) {
-      f.acked = merge(f.acked);
-      f.inflight = merge(f.inflight);
-    }
     this.gen = (gens[gens.length - 1] ?? 0) + 1;
     return out;
   }
 
-  inflight(key: string, from: number, to: number): void {
-    this.append(`f ${key} ${from} ${to}\n`);
+  /** Appends to the current generation; false once writing failed. */
+  write(text: string): boolean {
+    if (this.failed) return false;
+    try {
+      if (this.fd === undefined) {
+        mkdirSync(this.dir, { recursive: true });
+        this.fd = openSync(this.file(this.gen), 'a');
+      }
+      writeSync(this.fd, text);
+      return true;
+    } catch (e) {
+      // A journal only narrows duplicates: report once and keep delivering without it.
+      this.failed = true;
+      this.close();
+      this.onError?.(e as Error);
+      return false;
+    }
   }
 
-  acked(key: string, from: number, to: number, base: number, path: string): void {
-    this.append(`a ${key} ${from} ${to} ${base} ${path}\n`);
+  /** Later writes go to a new generation; returns the last one written so far. */
+  next(): number {
+    this.close();
+    return this.gen++;
   }
 
-  reset(key: string, offset: number): void {
-    this.append(`r ${key} ${offset}\n`);
-  }
-
-  /**
-   * The position database is taking a snapshot: later lines go to a new generation, which starts
-   * with the intents still `outstanding`. Returns what to call once the snapshot is durable.
-   */
-  rotate(outstanding: Iterable<{ key: string; from: number; to: number }>): () => void {
-    const through = this.gen;
-    this.closeFd();
-    this.gen++;
-    let text = '';
-    for (const f of outstanding) text += `f ${f.key} ${f.from} ${f.to}\n`;
-    if (text !== '') this.append(text);
-    return () => {
-      for (const g of this.generations())
-        if (g <= through)
-          try {
-            unlinkSync(this.file(g));
-          } catch {
-            // Already gone, or removed at the next compaction.
-          }
-    };
+  /** Removes the generations up to `through`. */
+  drop(through: number): void {
+    for (const g of this.list())
+      if (g <= through)
+        try {
+          unlinkSync(this.file(g));
+        } catch {
+          // Already gone, or removed at the next compaction.
+        }
   }
 
   close(): void {
-    this.closeFd();
-  }
-
-  private closeFd(): void {
     if (this.fd === undefined) return;
     try {
       closeSync(this.fd);
@@ -134,21 +130,52 @@ export class AckJournal {
     }
     this.fd = undefined;
   }
+}
 
-  private append(text: string): void {
-    if (this.failed) return;
-    try {
-      if (this.fd === undefined) {
-        mkdirSync(this.dir, { recursive: true });
-        this.fd = openSync(this.file(this.gen), 'a');
-      }
-      writeSync(this.fd, text);
-    } catch (e) {
-      // The journal only narrows duplicates: report once and keep delivering without it.
-      this.failed = true;
-      this.closeFd();
-      this.onError?.(e as Error);
+export class AckJournal {
+  private readonly files: JournalGenerations;
+
+  constructor(dir: string, onError?: (e: Error) => void) {
+    this.files = new JournalGenerations(dir, 'acked', onError);
+  }
+
+  /** Replays every generation left (oldest first); this run appends to a new one. */
+  load(): Map<string, JournaledFile> {
+    const out = new Map<string, JournaledFile>();
+    for (const text of this.files.readAll()) replay(text, out);
+    for (const f of out.values()) {
+      f.acked = merge(f.acked);
+      f.inflight = merge(f.inflight);
     }
+    return out;
+  }
+
+  inflight(key: string, from: number, to: number): void {
+    this.files.write(`f ${key} ${from} ${to}\n`);
+  }
+
+  acked(key: string, from: number, to: number, base: number, path: string): void {
+    this.files.write(`a ${key} ${from} ${to} ${base} ${path}\n`);
+  }
+
+  reset(key: string, offset: number): void {
+    this.files.write(`r ${key} ${offset}\n`);
+  }
+
+  /**
+   * The position database is taking a snapshot: later lines go to a new generation, which starts
+   * with the intents still `outstanding`. Returns what to call once the snapshot is durable.
+   */
+  rotate(outstanding: Iterable<{ key: string; from: number; to: number }>): () => void {
+    const through = this.files.next();
+    let text = '';
+    for (const f of outstanding) text += `f ${f.key} ${f.from} ${f.to}\n`;
+    if (text !== '') this.files.write(text);
+    return () => this.files.drop(through);
+  }
+
+  close(): void {
+    this.files.close();
   }
 }
 
