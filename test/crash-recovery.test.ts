@@ -198,6 +198,22 @@ describe('crash recovery: kill -9 under load with a disk buffer', () => {
       );
       expect(summary.sinks[0].redelivered).toBe(counted); // every one reached the (non-deduping) sink
       expect(counted).toBeLessThanOrEqual(lastRunDuplicates);
+      // Across the three starts (two killed): the journal kept what the killed runs re-delivered.
+      // Every counted line was acknowledged twice, so the archive holds at least that many copies.
+      const since = summary.redelivered.sinceCleanStop;
+      console.log(
+        `crash test (${format}): since the last clean stop across ${since?.starts} starts: certain ${since?.records}, possible ${since?.possible} (${JSON.stringify(since?.possibleBy)}), skipped ${since?.skipped}; observed duplicates ${duplicates}`,
+      );
+      expect(since).toMatchObject({ starts: 3 });
+      expect(since.records).toBeGreaterThanOrEqual(counted);
+      // Every duplicate is counted: the certain ones (re-sent knowing they were delivered) at most,
+      // and no more than those plus the possible ones (in flight at a crash: the source's intents,
+      // the disk buffer's replays of what it was delivering), summed over every start.
+      expect(since.records).toBeLessThanOrEqual(duplicates);
+      expect(duplicates).toBeLessThanOrEqual(since.records + since.possible);
+      // The clean stop reported it: the next start counts afresh.
+      expect(existsSync(join(dir, 'data', 'state', 'pods', 'redelivered.journal'))).toBe(false);
+      expect(existsSync(join(dir, 'data', 'state', 'archive', 'buffer', 'redelivered.journal'))).toBe(false);
       expect(missing).toEqual([]);
       expect(seen.size).toBe(total);
       // Duplicates are the bounded re-reads around each crash, never a whole replay.
@@ -274,9 +290,13 @@ describe('crash recovery: copytruncate, truncation and a split line across kill 
     const missing: number[] = [];
     for (let i = 0; i < next; i++) if (!seen.has(`line ${i}`)) missing.push(i);
     const duplicates = [...seen.values()].reduce((n, c) => n + c - 1, 0);
+    const since = summary.redelivered.sinceCleanStop;
     console.log(
-      `truncation crash test: ${next} lines, 2 truncations, 2 × kill -9; missing ${missing.length}, duplicates ${duplicates}, counted by the last run ${summary.redelivered.bySource.pods ?? 0}`,
+      `truncation crash test: ${next} lines, 2 truncations, 2 × kill -9; missing ${missing.length}, duplicates ${duplicates}; since the last clean stop: certain ${since.records}, possible ${since.possible}, skipped ${since.skipped}`,
     );
+    expect(since).toMatchObject({ starts: 3 });
+    expect(since.records).toBeLessThanOrEqual(duplicates);
+    expect(duplicates).toBeLessThanOrEqual(since.records + since.possible);
     expect(missing).toEqual([]);
     expect(seen.size).toBe(next);
     expect(duplicates).toBeLessThan(next / 4);

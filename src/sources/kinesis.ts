@@ -42,6 +42,7 @@ import { clientConfig } from '../aws/clients.js';
 import { decodeRecordData, linesToRecords, toRecords } from '../aws/cloudwatch-payload.js';
 import type { BuildContext, ComponentSpec, Logger } from '../core/component.js';
 import { stateDir } from '../core/data-dir.js';
+import { REDELIVERY_JOURNAL, RedeliveryJournal } from '../core/redelivery-journal.js';
 import { describeError, LogferryError } from '../core/errors.js';
 import type { Outcome } from '../core/outcome.js';
 import { sleep } from '../core/retry.js';
@@ -135,6 +136,8 @@ export class KinesisSource implements Source {
   private readonly cfg: KinesisSourceConfig;
   private readonly client: KinesisApi;
   private readonly log?: Logger;
+  /** Re-delivered records acknowledged since the last clean stop, kept across crashes (the daemon's, which gives a `dataDir`). */
+  private readonly journal?: RedeliveryJournal;
   private readonly checkpointPath: string;
   private readonly streamKey: string;
   /** Log group / owner of records that are not CloudWatch payloads. */
@@ -171,6 +174,13 @@ export class KinesisSource implements Source {
       cfg.checkpointPath === undefined
         ? join(stateDir(ctx, this.name), 'checkpoint.json')
         : resolvePath(ctx.cwd ?? process.cwd(), cfg.checkpointPath);
+    // In the daemon's (locked) data directory, wherever this source keeps its own state.
+    if (ctx.dataDir !== undefined)
+      this.journal = new RedeliveryJournal(join(stateDir(ctx, this.name), REDELIVERY_JOURNAL), (e) =>
+        this.log?.warn(`${this.name}: cannot keep the re-delivery count across restarts`, {
+          error: e.message,
+        }),
+      );
     this.streamKey = cfg.streamArn ?? (cfg.stream as string);
     const arn = cfg.streamArn ? streamOfArn(cfg.streamArn) : undefined;
     this.streamName = arn?.name ?? (cfg.stream as string);
@@ -226,6 +236,7 @@ export class KinesisSource implements Source {
     if (outer.aborted) stop.abort();
     else outer.addEventListener('abort', onOuterAbort, { once: true });
     this.signal = signal;
+    this.journal?.start();
     const saved = await this.readCheckpoint();
     if (saved) {
       if (saved.stream !== this.streamKey) {
@@ -301,6 +312,7 @@ export class KinesisSource implements Source {
       return;
     }
     f.entry.done = true;
+    if (envelope.redelivered) this.journal?.add(envelope.redelivered);
     let advanced: string | undefined;
     while (shard.pending.length > 0 && shard.pending[0].done)
       advanced = (shard.pending.shift() as PendingSeq).seq;

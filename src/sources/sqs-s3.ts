@@ -25,7 +25,7 @@ Bounded mode (`logferry run --once`, or `once: true`): receives wait at most `on
  * after `retryDelaySeconds`; if that is later than the end, it stays on the queue for the next run,
  * and the failed records make the run exit 1.
  */
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import {
   ChangeMessageVisibilityBatchCommand,
@@ -38,10 +38,11 @@ import {
 } from '@aws-sdk/client-sqs';
 import { clientConfig } from '../aws/clients.js';
 import type { BuildContext, ComponentSpec, Logger } from '../core/component.js';
+import { stateDir } from '../core/data-dir.js';
 import { describeError } from '../core/errors.js';
 import type { Outcome } from '../core/outcome.js';
+import { REDELIVERY_JOURNAL, RedeliveryJournal } from '../core/redelivery-journal.js';
 import type { Source, SourceEnvelope } from '../core/source.js';
-import { DEFAULT_MAX_LINE_BYTES } from './s3-object/lines.js';
 import {
   type FeedMessage,
   type MessageFeed,
@@ -49,6 +50,8 @@ import {
   type MessageSourceStats,
 } from './s3-object/message-source.js';
 import { FileProgress } from './s3-object/progress-file.js';
+import type { ObjectEnvelope } from './s3-object/read-object.js';
+import { JournaledProgress } from './sqs-s3-journal.js';
 import {
   DEFAULT_DATA_DIR,
   SQS_MAX_MESSAGES,
@@ -80,6 +83,8 @@ export interface SqsS3Stats extends MessageSourceStats {
   deletes: number;
   visibilityExtensions: number;
   progressWrites: number;
+  /** Records sent again that were in flight at the last stop (possibly delivered before; progress journal). */
+  possibleDuplicates: number;
 }
 
 /** SQS as a `MessageFeed`: long-poll receive, delete on ok, visibility back-off otherwise. */
@@ -159,9 +164,16 @@ export class SqsS3Source implements Source {
   readonly type = 'sqs-s3';
   readonly name: string;
   readonly progressPath: string;
+  /** Re-delivered records acknowledged since the last clean stop, kept across crashes (the daemon's, which gives a `dataDir`). */
+  private readonly journal?: RedeliveryJournal;
   private readonly inner: MessageSource<SqsMessage>;
   private readonly feed: SqsFeed;
   private readonly progress: FileProgress;
+  /** The progress journal over `progress` (the daemon's, with a `dataDir`): see sqs-s3-journal.ts. */
+  private readonly journaled?: JournaledProgress;
+  /** Envelopes handed out and not yet acknowledged (their intents are kept across compactions). */
+  private readonly flying = new Map<string, ObjectEnvelope>();
+  private possibleDuplicates = 0;
   private readonly sqs: SqsApi;
   private extensions = 0;
   private requestFlushFn?: () => void;
@@ -176,6 +188,13 @@ export class SqsS3Source implements Source {
     this.log = ctx.log;
     const dataDir = resolve(ctx.cwd ?? process.cwd(), cfg.dataDir ?? ctx.dataDir ?? DEFAULT_DATA_DIR);
     this.progressPath = resolve(dataDir, 'sqs-s3', `${this.name}.json`);
+    // In the daemon's (locked) data directory, wherever this source keeps its own state.
+    if (ctx.dataDir !== undefined)
+      this.journal = new RedeliveryJournal(join(stateDir(ctx, this.name), REDELIVERY_JOURNAL), (e) =>
+        this.log?.warn(`${this.name}: cannot keep the re-delivery count across restarts`, {
+          error: e.message,
+        }),
+      );
     this.sqs =
       deps.sqs ??
       new SQSClient(
@@ -203,10 +222,21 @@ export class SqsS3Source implements Source {
     // cannot know it delivered, only lines acknowledged while the last write was under way;
     // everything older is resumed past or, when acknowledged out of order, counted as redelivered.
     this.progress = new FileProgress(this.progressPath, cfg.queueUrl, PROGRESS_WRITE_MS, rememberDoneMs);
+    if (ctx.dataDir !== undefined)
+      this.journaled = new JournaledProgress(
+        this.progress,
+        stateDir(ctx, this.name),
+        rememberDoneMs,
+        () => this.flying.values(),
+        (e) =>
+          this.log?.warn(`${this.name}: cannot journal progress; a crash re-sends more`, {
+            error: e.message,
+          }),
+      );
     this.inner = new MessageSource(
       s3,
       this.feed,
-      this.progress,
+      this.journaled ?? this.progress,
       {
         type: 'sqs-s3',
         name: this.name,
@@ -244,15 +274,28 @@ export class SqsS3Source implements Source {
       deletes: this.feed.deletes,
       visibilityExtensions: this.extensions,
       progressWrites: this.progress.writes,
+      possibleDuplicates: this.possibleDuplicates,
     };
   }
 
   async *envelopes(signal: AbortSignal): AsyncIterable<SourceEnvelope> {
-    await this.progress.load();
+    await (this.journaled ?? this.progress).load();
+    this.journal?.start();
     const everyMs = Math.max(1_000, Math.floor((this.cfg.visibilityTimeoutSeconds * 1000) / 3));
     const timer = setInterval(() => void this.extend(), everyMs);
     try {
-      yield* this.inner.envelopes(signal);
+      const j = this.journaled;
+      if (!j) yield* this.inner.envelopes(signal);
+      else
+        for await (const env of this.inner.envelopes(signal)) {
+          const o = env as ObjectEnvelope;
+          // Journaled before its records can reach a sink: after a crash they are possible duplicates.
+          if (o.records.length > 0 && typeof o.object === 'string') {
+            j.intent(o);
+            this.flying.set(o.ackId, o);
+          }
+          yield env;
+        }
     } finally {
       clearInterval(timer);
     }
@@ -284,11 +327,20 @@ export class SqsS3Source implements Source {
 
   async ack(envelope: SourceEnvelope, outcome: Outcome): Promise<void> {
     await this.inner.ack(envelope, outcome);
+    this.flying.delete(envelope.ackId);
+    if (outcome.kind === 'failed') return;
+    if (envelope.redelivered) this.journal?.add(envelope.redelivered);
+    const possible = this.journaled?.possibleOf(envelope as ObjectEnvelope) ?? 0;
+    if (possible > 0) {
+      this.possibleDuplicates += possible;
+      this.journal?.possible(possible);
+    }
   }
 
   async close(): Promise<void> {
     await this.inner.drain();
     await this.progress.flush().catch(() => {});
+    this.journaled?.close();
   }
 }
 

@@ -6,6 +6,7 @@
 import { resolve } from 'node:path';
 import type { DaemonResult } from '../../core/daemon.js';
 import type { Counts } from '../../core/outcome.js';
+import type { RedeliveryTotals } from '../../core/redelivery-journal.js';
 import { redactSecrets } from '../../core/secrets-registry.js';
 
 /** Where dead letters go, as the summary shows it; a relative path is shown resolved (the config's directory). */
@@ -57,6 +58,22 @@ export interface RunSummary {
     bySource: Record<string, number>;
     deduplicated: number;
     possibleDuplicates: number;
+    /**
+     * Since the last clean stop (this run included), from the journals that survive `kill -9`:
+     * `records`, re-delivered records known delivered before (certain duplicates where a sink
+     * cannot dedupe), by source; `possible`, records re-sent that may have been delivered before
+     * (in flight at a crash: sources' intents, disk buffers' replays), by source or
+     * `<sink>/buffer`; `skipped`, records known delivered that were read again and not sent (no
+     * duplicate); and how many starts that spans. Absent when nothing keeps a journal.
+     */
+    sinceCleanStop?: {
+      records: number;
+      possible: number;
+      skipped: number;
+      starts: number;
+      bySource: Record<string, number>;
+      possibleBy: Record<string, number>;
+    };
   };
   deadLetter?: string;
 }
@@ -91,9 +108,40 @@ function bufferSummary(b: Record<string, unknown> | undefined): BufferSummary | 
   };
 }
 
+function sinceCleanStop(
+  journals: Record<string, RedeliveryTotals> | undefined,
+): Pick<RunSummary['redelivered'], 'sinceCleanStop'> {
+  const names = Object.keys(journals ?? {});
+  if (!journals || names.length === 0) return {};
+  let records = 0;
+  let possible = 0;
+  let skipped = 0;
+  let starts = 0;
+  const bySource: Record<string, number> = {};
+  const possibleBy: Record<string, number> = {};
+  for (const name of names) {
+    const j = journals[name];
+    records += j.records;
+    possible += j.possible ?? 0;
+    skipped += j.skipped ?? 0;
+    starts = Math.max(starts, j.starts);
+    // A disk buffer's journal (`<sink>/buffer`) has only possible duplicates.
+    if (!name.endsWith('/buffer')) bySource[name] = j.records;
+    if (j.possible) possibleBy[name] = j.possible;
+  }
+  return { sinceCleanStop: { records, possible, skipped, starts, bySource, possibleBy } };
+}
+
 export function buildSummary(
   r: DaemonResult,
-  info: { targets: string[]; deadLetter?: string; interrupted: boolean; abandoned?: boolean },
+  info: {
+    targets: string[];
+    deadLetter?: string;
+    interrupted: boolean;
+    abandoned?: boolean;
+    /** The re-delivery journals (core/redelivery-journal.ts), read after the run. */
+    journals?: Record<string, RedeliveryTotals>;
+  },
 ): RunSummary {
   const secs = Math.max(r.elapsedMs, 1) / 1000;
   const events = { ...r.tally.total };
@@ -154,6 +202,7 @@ export function buildSummary(
       bySource,
       deduplicated,
       possibleDuplicates,
+      ...sinceCleanStop(info.journals),
     },
     ...(info.deadLetter ? { deadLetter: info.deadLetter } : {}),
   };
@@ -247,6 +296,16 @@ export function formatSummary(s: RunSummary): string {
     );
     lines.push(
       `${label('')}${int(rd.deduplicated)} stored once by id (deduplicated), ${int(rd.possibleDuplicates)} possible duplicates where the sink cannot dedupe`,
+    );
+  }
+  const since = rd?.sinceCleanStop;
+  if (since && since.starts > 1 && (since.records > 0 || since.possible > 0 || since.skipped > 0)) {
+    const by = Object.entries(since.bySource)
+      .filter(([, v]) => v > 0)
+      .map(([k, v]) => `${int(v)} from ${k}`);
+    const pby = Object.entries(since.possibleBy).map(([k, v]) => `${int(v)} from ${k}`);
+    lines.push(
+      `${label(rd.records > 0 ? '' : 'redelivered')}since the last clean stop, across ${int(since.starts)} starts: ${int(since.records)} re-delivered${by.length > 0 ? ` (${by.join(', ')})` : ''}, ${int(since.possible)} possible duplicates${pby.length > 0 ? ` (${pby.join(', ')})` : ''}, ${int(since.skipped)} read again and skipped (known delivered)`,
     );
   }
   const reasons = (kind: string) =>

@@ -34,6 +34,7 @@ import { jsonText } from '../../query/values.js';
 import { tuneHeapGrowth } from '../heap.js';
 import { type PipelineShape, startMetricsServer } from '../metrics-server.js';
 import { ProgressDisplay } from './run-progress.js';
+import { readJournals, resetJournals } from '../../core/redelivery-journal.js';
 import { buildSummary, describeDeadLetter, formatSummary } from './run-summary.js';
 
 export { ProgressDisplay } from './run-progress.js';
@@ -325,14 +326,19 @@ async function runLocked(
     progress.end();
     await metrics?.close();
   }
+  const journals = readJournals(dataDir);
   const summary = buildSummary(result, {
     targets: built.sinks.map((s) => (s as { describe?: () => string }).describe?.() ?? s.name),
     deadLetter: cfg.deadLetter ? describeDeadLetter(cfg.deadLetter, cwd) : undefined,
     interrupted: stop.signal.aborted,
     abandoned: hard.signal.aborted,
+    journals,
   });
   // The summary is not data: stderr, so stdout stays records only.
   process.stderr.write(opts.json ? `${JSON.stringify(summary)}\n` : formatSummary(summary));
+  // A clean stop has reported every re-delivery since the previous one: start counting afresh.
+  // After a stop that abandoned deliveries or lost a source, the next start keeps adding to it.
+  if (!hard.signal.aborted && result.sourceErrors.length === 0) resetJournals(dataDir, Object.keys(journals));
   if (result.sourceErrors.length > 0) {
     throw new LogferryError(
       'SOURCE_FAILED',

@@ -19,7 +19,8 @@
  * end of the last segment (a crash mid-write, never acknowledged) is cut off and counted
  * `TORN_WRITE`; entries after the cursor are replayed. Corrupt entries met while reading are
  * skipped up to the next valid entry and counted by reason (`BAD_FRAME`, `CRC_MISMATCH`,
- * `TORN_WRITE`).
+ * `TORN_WRITE`). The possible duplicates found at each start are appended to the buffer's
+ * re-delivery journal (core/redelivery-journal.ts), so the run summary counts them across crashes.
  */
 import { closeSync, fsyncSync, openSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, stat, truncate, unlink, writeFile } from 'node:fs/promises';
@@ -27,6 +28,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../component.js';
 import { LogferryError } from '../errors.js';
+import { bufferJournalPath, RedeliveryJournal } from '../redelivery-journal.js';
 import { FRAME_HEADER_BYTES, FRAME_MAGIC, scanFrames, type Skip } from './frame.js';
 
 export interface BufferPosition {
@@ -197,6 +199,14 @@ export class DiskBuffer {
     if (this.segments.length === 0) await this.newSegment(this.cursor.seg);
     else this.active = await open(join(this.dir, segName(this.segments[this.segments.length - 1].seq)), 'a');
     this.stats.segments = this.segments.length;
+    // Kept across crashes (the summary since the last clean stop): each start that replays entries
+    // possibly delivered before adds them, so copies re-sent by runs killed again are counted too.
+    new RedeliveryJournal(bufferJournalPath(this.dir), (e) =>
+      this.log?.warn('disk buffer: cannot keep the possible-duplicate count across restarts', {
+        buffer: this.name,
+        error: e.message,
+      }),
+    ).possible(this.stats.possibleDuplicates);
     if (this.stats.replayed > 0)
       this.log?.warn('disk buffer: replaying entries not delivered before the last stop', {
         buffer: this.name,

@@ -1,6 +1,8 @@
 import {
   appendFileSync,
+  mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   renameSync,
   statSync,
@@ -13,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DELIVERED } from '../../core/outcome.js';
+import { readJournals } from '../../core/redelivery-journal.js';
 import { fileSourceConfig } from './file-source.js';
 import { fileSource, run, waitFor } from './test-helpers.js';
 import { FileTailer } from './tail.js';
@@ -182,14 +185,59 @@ describe('file source: tailing', () => {
     const all = [...lines('e0', 3), ...lines('e1', 3), ...lines('e2', 3), ...lines('e3', 3), 'after-crash'];
     const seen = new Set([...acked, ...r2.messages()]);
     expect([...seen].sort()).toEqual([...all].sort()); // nothing lost
-    // re-read: everything after the last contiguous acknowledgement (e1.. onwards), in order
-    expect(r2.messages()).toEqual(all.slice(3));
+    // re-read: everything after the last contiguous acknowledgement (e1.. onwards), in order,
+    // but envelope 2's lines (delivered before the crash) are skipped: no duplicate
+    expect(r2.messages()).toEqual([...lines('e1', 3), ...lines('e3', 3), 'after-crash']);
     // same record ids for the same lines across runs (sinks dedupe)
     expect(r2.got[0].records[0].meta.id).toBe(r.got[1].records[0].meta.id);
-    // exactly envelope 2's lines (delivered before the crash) are marked and counted as re-deliveries
-    const marked = r2.got.flatMap((e) => e.records.filter((x) => x.meta.redelivered).map((x) => x.message));
-    expect(marked).toEqual(lines('e2', 3));
-    expect(r2.got.reduce((n, e) => n + (e.redelivered ?? 0), 0)).toBe(3);
+    expect(r2.got.some((e) => e.records.some((x) => x.meta.redelivered))).toBe(false);
+    expect(src2.stats).toMatchObject({ skipped: 3, possibleDuplicates: 0 });
+  });
+
+  it('after a kill -9 that lost the position writes, skips what was acknowledged and counts what was in flight (acknowledgement journal)', async () => {
+    const f = join(dir, 'app.log');
+    writeFileSync(f, '');
+    const data = join(dir, 'data');
+    const src = fileSource({ path: f, readFromHead: true }, undefined, data);
+    const r = run(src, () => undefined);
+    await waitFor(() => src.stats.tail.filesOpened === 1, 'opened');
+    appendFileSync(f, `${lines('e0', 3).join('\n')}\n`);
+    await waitFor(() => r.got.length === 1, 'envelope 0');
+    await src.ack(r.got[0], DELIVERED);
+    const before = readFileSync(src.positionsPath, 'utf8');
+    // From here every position write fails, as if the kill -9 came before any of them landed.
+    const blocker = `${src.positionsPath}.tmp-${process.pid}`;
+    mkdirSync(blocker);
+    for (let i = 1; i <= 4; i++) {
+      appendFileSync(f, `${lines(`e${i}`, 3).join('\n')}\n`);
+      await waitFor(() => r.got.length === i + 1, `envelope ${i}`);
+    }
+    await src.ack(r.got[1], DELIVERED);
+    await src.ack(r.got[3], DELIVERED);
+    await expect(r.stop()).rejects.toThrow(/EISDIR/); // envelopes 2 and 4 were in flight
+    expect(readFileSync(src.positionsPath, 'utf8')).toBe(before);
+    rmSync(blocker, { recursive: true });
+    appendFileSync(f, 'after-crash\n');
+
+    const src2 = fileSource({ path: f, readFromHead: false }, undefined, data);
+    const r2 = run(src2);
+    await waitFor(() => r2.messages().includes('after-crash'), 'after-crash');
+    await r2.stop();
+    // e1 (contiguous) is resumed past, e3 is skipped; e2 and e4 are sent again as possible duplicates.
+    expect(r2.messages()).toEqual([...lines('e2', 3), ...lines('e4', 3), 'after-crash']);
+    expect(r2.got.some((e) => e.records.some((x) => x.meta.redelivered))).toBe(false);
+    expect(src2.stats).toMatchObject({ skipped: 3, possibleDuplicates: 6 });
+    expect(readJournals(data)).toEqual({ file: { starts: 2, records: 0, possible: 6, skipped: 3 } });
+    // The position written after the restart compacted the journal: one generation, intents only
+    // of what is still in flight (nothing).
+    const gens = readdirSync(join(data, 'state', 'file')).filter((n) => n.startsWith('acked.'));
+    expect(gens.length).toBeLessThanOrEqual(1);
+    const src3 = fileSource({ path: f, readFromHead: false }, undefined, data);
+    const r3 = run(src3);
+    appendFileSync(f, 'third\n');
+    await waitFor(() => r3.messages().includes('third'), 'third');
+    await r3.stop();
+    expect(r3.messages()).toEqual(['third']);
   });
 
   it('a failed acknowledgement re-reads that envelope and what followed', async () => {

@@ -10,7 +10,10 @@
  * acknowledged offset and rebuilds it. A `failed` acknowledgement rewinds the file to the start of
  * that envelope and re-reads it (and everything after). Record ids are `<dev>:<ino>:<offset>` of
  * the record's first line, so re-read records carry the same id and sinks that dedupe by id
- * (OpenSearch `_id`) store them once.
+ * (OpenSearch `_id`) store them once. With the daemon's `dataDir`, envelopes handed out and
+ * acknowledged are journaled (ack-journal.ts): after a `kill -9` the position moves past what was
+ * acknowledged since the last database write, records known delivered are skipped when read again,
+ * and records that were in flight are counted as possible duplicates (redelivered.journal).
  *
  * This file is the thin adapter between the tailer/decoders (which know nothing of the pipeline)
  * and the daemon's `Source` contract.
@@ -29,6 +32,8 @@ import {
   parseKubernetesFileName,
 } from './container-log.js';
 import { MultilineJoiner } from './multiline.js';
+import { RedeliveryJournal, REDELIVERY_JOURNAL } from '../../core/redelivery-journal.js';
+import { AckJournal, merge } from './ack-journal.js';
 import { PositionDb } from './positions.js';
 import { emptyTailerStats, type FileHead, FileTailer, type TailEvent, type TailerStats } from './tail.js';
 
@@ -131,6 +136,10 @@ export interface FileSourceStats {
   /** Lines that did not match the file's container format (kept as plain text). */
   malformedLines: number;
   positionWrites: number;
+  /** Records read again after a restart that were known delivered (not sent: no duplicate). */
+  skipped: number;
+  /** Records sent again that were in flight at the last stop (possibly delivered before). */
+  possibleDuplicates: number;
   tail: TailerStats;
 }
 
@@ -141,6 +150,9 @@ interface Flight {
   done: boolean;
   /** Bytes of the lines behind its records (counts against `readAheadBytes` until acknowledged). */
   bytes: number;
+  /** Records known delivered before (certain duplicates) / possibly delivered before (in flight at a crash). */
+  certain: number;
+  possible: number;
 }
 
 interface FileState {
@@ -164,10 +176,14 @@ interface FileState {
   gone: boolean;
   /**
    * Byte ranges [from, to) already delivered that are being read again (after a restart, from the
-   * position database's `acked`; after a failed envelope's rewind, the later ones that were done):
-   * lines starting in them are marked `redelivered`.
+   * position database's `acked` and the acknowledgement journal; after a failed envelope's rewind,
+   * the later ones that were done): records wholly inside one are skipped (no duplicate), records
+   * that only start in one (a multiline record joined differently this time) are sent marked
+   * `redelivered`.
    */
-  redo: [number, number][] | undefined;
+  skip: [number, number][] | undefined;
+  /** Ranges in flight at the last stop and not acknowledged: records starting there are possible duplicates. */
+  possible: [number, number][] | undefined;
   /** Fingerprint of the file's head (from the tailer), saved with each position. */
   head: FileHead | undefined;
 }
@@ -177,13 +193,19 @@ export class FileSource implements Source {
   readonly name: string;
   private readonly cfg: FileSourceConfig;
   private readonly db: PositionDb;
+  /** Re-delivered records acknowledged since the last clean stop, kept across crashes (the daemon's, which gives a `dataDir`). */
+  private readonly journal?: RedeliveryJournal;
+  /** Envelopes handed out and acknowledged since the last position write (the daemon's, with a `dataDir`). */
+  private readonly acks?: AckJournal;
+  /** In-flight ranges at the last stop, by file, until the file is opened. */
+  private readonly possibleAt = new Map<string, [number, number][]>();
   private readonly log: Logger | undefined;
   private readonly cwd: string;
   private readonly files = new Map<string, FileState>();
   private readonly inflight = new Map<string, Flight>();
   private tailer: FileTailer | undefined;
   private seq = 0;
-  private readonly counters = { envelopes: 0, records: 0, rewinds: 0 };
+  private readonly counters = { envelopes: 0, records: 0, rewinds: 0, skipped: 0, possibleDuplicates: 0 };
   private once: boolean;
   /** Bytes of envelopes in `inflight` (see `readAheadBytes`). */
   private unackedBytes = 0;
@@ -203,6 +225,19 @@ export class FileSource implements Source {
       cfg.dataDir !== undefined
         ? new PositionDb(legacy(cfg.dataDir))
         : new PositionDb(join(stateDir(ctx, this.name), 'positions.json'), legacy(LEGACY_STATE_DIR));
+    // In the daemon's (locked) data directory, wherever this source keeps its own state.
+    if (ctx.dataDir !== undefined)
+      this.acks = new AckJournal(stateDir(ctx, this.name), (e) =>
+        this.log?.warn(`${this.name}: cannot journal acknowledgements; a crash re-sends more`, {
+          error: e.message,
+        }),
+      );
+    if (ctx.dataDir !== undefined)
+      this.journal = new RedeliveryJournal(join(stateDir(ctx, this.name), REDELIVERY_JOURNAL), (e) =>
+        this.log?.warn(`${this.name}: cannot keep the re-delivery count across restarts`, {
+          error: e.message,
+        }),
+      );
   }
 
   get stats(): FileSourceStats {
@@ -229,6 +264,16 @@ export class FileSource implements Source {
 
   async *envelopes(signal: AbortSignal): AsyncIterable<SourceEnvelope> {
     await this.db.load();
+    this.journal?.start();
+    const acks = this.acks;
+    if (acks) {
+      // What was acknowledged or in flight since the database was last written (a kill -9).
+      for (const [key, j] of acks.load()) {
+        const possible = this.db.applyJournal(key, j);
+        if (possible.length > 0) this.possibleAt.set(key, possible);
+      }
+      this.db.onSnapshot = () => acks.rotate(this.inflight.values());
+    }
     const list = (p: string | string[] | undefined) => (p === undefined ? [] : Array.isArray(p) ? p : [p]);
     const tailer = new FileTailer({
       include: list(this.cfg.path),
@@ -311,6 +356,9 @@ export class FileSource implements Source {
         // Content before the offset is gone: in-flight envelopes can no longer move the position.
         for (const f of st.queue) this.settle(this.flightId(f), f);
         st.queue = [];
+        st.skip = undefined;
+        st.possible = undefined;
+        this.acks?.reset(st.key, ev.offset);
         this.db.set(st.key, st.path, ev.offset, st.head);
         void this.flushDb();
       }
@@ -359,11 +407,29 @@ export class FileSource implements Source {
 
   private envelope(st: FileState, entries: DecodedEntry[], to: number): SourceEnvelope | undefined {
     if (entries.length === 0) return undefined;
-    const ackId = `${this.name}:${st.key}:${++this.seq}`;
-    const flight: Flight = { key: st.key, from: st.lastTo, to, done: false, bytes: 0 };
+    const flight: Flight = {
+      key: st.key,
+      from: st.lastTo,
+      to,
+      done: false,
+      bytes: 0,
+      certain: 0,
+      possible: 0,
+    };
     st.lastTo = to;
     st.queue.push(flight);
+    // After a restart: leave out what was delivered before, note what may have been.
+    const marks =
+      st.skip !== undefined || st.possible !== undefined ? this.sieve(st, entries, flight) : undefined;
+    if (entries.length === 0) {
+      // Every record was delivered before: nothing to send, the position moves past them.
+      flight.done = true;
+      void this.advance(st);
+      return undefined;
+    }
+    const ackId = `${this.name}:${st.key}:${++this.seq}`;
     this.inflight.set(ackId, flight);
+    this.acks?.inflight(st.key, flight.from, to);
     const readTime = Date.now();
     const records: LogRecord[] = new Array(entries.length);
     const k8s = st.k8s;
@@ -399,7 +465,9 @@ export class FileSource implements Source {
     }
     flight.bytes = bytes;
     this.unackedBytes += bytes;
-    const redelivered = st.redo === undefined ? 0 : markRedelivered(st, entries, records);
+    if (marks)
+      for (let i = 0; i < records.length; i++) if (marks[i] === CERTAIN) records[i].meta.redelivered = true;
+    const redelivered = flight.certain;
     entries.length = 0;
     this.counters.envelopes++;
     this.counters.records += records.length;
@@ -427,9 +495,9 @@ export class FileSource implements Source {
     if (idx < 0) return; // superseded by a truncation or an earlier rewind
     if (outcome.kind === 'failed') {
       // Re-read this envelope and everything after it; later in-flight envelopes no longer count
-      // (those already delivered are re-deliveries when read again).
+      // (those already delivered are skipped when read again).
       const again = doneRanges(st.queue, idx + 1);
-      if (again) st.redo = st.redo ? mergeRanges([...st.redo, ...again]) : again;
+      if (again) st.skip = st.skip ? merge([...st.skip, ...again]) : again;
       st.queue.length = idx;
       this.counters.rewinds++;
       if (!this.tailer?.rewind(f.key, f.from))
@@ -440,6 +508,17 @@ export class FileSource implements Source {
       return;
     }
     f.done = true;
+    this.journal?.add(f.certain);
+    this.journal?.possible(f.possible);
+    await this.advance(st, f);
+  }
+
+  /**
+   * Moves a file's position past the acknowledged envelopes at the head of its queue, records
+   * those acknowledged out of order, journals `acked` (the envelope just acknowledged), and writes
+   * the database.
+   */
+  private async advance(st: FileState, acked?: Flight): Promise<void> {
     let advanced = false;
     while (st.queue.length > 0 && st.queue[0].done) {
       const head = st.queue.shift() as Flight;
@@ -447,9 +526,13 @@ export class FileSource implements Source {
       advanced = true;
     }
     // Envelopes delivered past the position (acknowledged out of order) are recorded too, so lines
-    // a restart reads again from there are known re-deliveries.
-    const ranges = st.queue.length > 0 ? doneRanges(st.queue, 0) : undefined;
-    const rangesChanged = this.db.setAcked(st.key, st.path, st.queue[0]?.from ?? f.to, ranges, st.head);
+    // a restart reads again from there are skipped; so are ranges known delivered that this run
+    // has not read past yet.
+    let ranges = st.queue.length > 0 ? doneRanges(st.queue, 0) : undefined;
+    if (st.skip) ranges = merge([...(ranges ?? []), ...st.skip]);
+    const base = st.queue[0]?.from ?? st.lastTo;
+    const rangesChanged = this.db.setAcked(st.key, st.path, base, ranges, st.head);
+    if (acked) this.acks?.acked(st.key, acked.from, acked.to, this.db.get(st.key)?.offset ?? base, st.path);
     // A file `once` read to EOF keeps its position (the next run resumes there); a gone one drops it.
     if (st.closed && st.queue.length === 0) this.forget(st, st.gone);
     // The first acknowledgement that moves a position (or the ranges delivered past it) waits for
@@ -513,12 +596,17 @@ export class FileSource implements Source {
       queue: [],
       closed: false,
       gone: false,
-      redo: undefined,
+      skip: undefined,
+      possible: undefined,
       head: undefined,
     };
-    // Resumed where the database says: its delivered ranges past that point are re-read as re-deliveries.
+    // Resumed where the database says: its delivered ranges past that point are skipped when read
+    // again, records in flight at the stop are possible duplicates.
     const saved = this.db.get(key);
-    if (saved?.acked && saved.offset === start) st.redo = saved.acked.map((r) => [r[0], r[1]]);
+    if (saved?.acked && saved.offset === start) st.skip = saved.acked.map((r) => [r[0], r[1]]);
+    const possible = this.possibleAt.get(key);
+    this.possibleAt.delete(key);
+    if (possible && saved?.offset === start) st.possible = possible;
     this.files.set(key, st);
     return st;
   }
@@ -526,6 +614,54 @@ export class FileSource implements Source {
   async close(): Promise<void> {
     await this.tailer?.close();
     await this.flushDb();
+    this.acks?.close();
+  }
+
+  /**
+   * Removes from `entries` the records wholly inside a range delivered before (counted skipped);
+   * returns, per record kept, CERTAIN (it starts in such a range but ends past it: sent marked
+   * `redelivered`), POSSIBLE (it starts in a range in flight at the stop) or 0, counted on the
+   * flight. Ranges behind the records are dropped (the fields end undefined past the last).
+   */
+  private sieve(st: FileState, entries: DecodedEntry[], flight: Flight): Uint8Array {
+    const skip = st.skip ?? [];
+    const possible = st.possible ?? [];
+    const marks = new Uint8Array(entries.length);
+    let s = 0;
+    let p = 0;
+    let kept = 0;
+    let skipped = 0;
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i];
+      while (s < skip.length && skip[s][1] <= e.offset) s++;
+      while (p < possible.length && possible[p][1] <= e.offset) p++;
+      let mark = 0;
+      if (s < skip.length && e.offset >= skip[s][0]) {
+        if (e.end <= skip[s][1]) {
+          skipped++;
+          continue;
+        }
+        mark = CERTAIN;
+        flight.certain++;
+      } else if (p < possible.length && e.offset >= possible[p][0]) {
+        mark = POSSIBLE;
+        flight.possible++;
+      }
+      marks[kept] = mark;
+      entries[kept++] = e;
+    }
+    entries.length = kept;
+    const last = flight.to;
+    while (skip.length > 0 && skip[0][1] <= last) skip.shift();
+    while (possible.length > 0 && possible[0][1] <= last) possible.shift();
+    if (skip.length === 0) st.skip = undefined;
+    if (possible.length === 0) st.possible = undefined;
+    if (skipped > 0) {
+      this.counters.skipped += skipped;
+      this.journal?.skipped(skipped);
+    }
+    this.counters.possibleDuplicates += flight.possible;
+    return marks;
   }
 }
 
@@ -545,39 +681,9 @@ function doneRanges(queue: readonly Flight[], at: number): [number, number][] | 
   return out;
 }
 
-function mergeRanges(rs: [number, number][]): [number, number][] {
-  rs.sort((a, b) => a[0] - b[0]);
-  const out: [number, number][] = [];
-  for (const r of rs) {
-    const last = out[out.length - 1];
-    if (last && r[0] <= last[1]) last[1] = Math.max(last[1], r[1]);
-    else out.push([r[0], r[1]]);
-  }
-  return out;
-}
-
-/**
- * Marks records whose line starts inside one of the file's `redo` ranges as re-deliveries and
- * returns how many; ranges behind the records are dropped (the state's field ends with the last).
- */
-function markRedelivered(st: FileState, entries: readonly DecodedEntry[], records: LogRecord[]): number {
-  const redo = st.redo as [number, number][];
-  let n = 0;
-  let r = 0;
-  for (let i = 0; i < entries.length; i++) {
-    const off = entries[i].offset;
-    while (r < redo.length && redo[r][1] <= off) r++;
-    if (r === redo.length) break;
-    if (off >= redo[r][0]) {
-      records[i].meta.redelivered = true;
-      n++;
-    }
-  }
-  const last = entries[entries.length - 1].offset;
-  while (redo.length > 0 && redo[0][1] <= last) redo.shift();
-  if (redo.length === 0) st.redo = undefined;
-  return n;
-}
+/** Marks of `sieve`. */
+const CERTAIN = 1;
+const POSSIBLE = 2;
 
 export const fileSourceSpec: ComponentSpec<FileSourceConfig, Source> = {
   type: 'file',

@@ -5,8 +5,9 @@
  * temp file + fsync + rename, so a crash leaves either the old or the new file, never a torn one.
  * Only acknowledged offsets are stored: after a crash the tailer re-reads from there (at-least-once).
  * Beside the offset, `acked` lists byte ranges past it whose lines were already delivered (their
- * envelopes were acknowledged out of order, or after the last write of the offset that covers
- * them): lines re-read from those ranges after a restart are marked `redelivered` and counted.
+ * envelopes were acknowledged out of order): records re-read wholly inside those ranges after a
+ * restart are skipped (see file-source.ts). What was acknowledged after the last write is in the
+ * acknowledgement journal (ack-journal.ts), applied over the database at load (`applyJournal`).
  * `head` is the fingerprint of the file's first bytes (see `FileHead` in tail.ts): a file whose
  * head no longer matches was truncated or replaced, and is read again from 0. Databases written
  * before it have no `head`: their positions are trusted as before (the next write adds it).
@@ -17,6 +18,7 @@
  */
 import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { type JournaledFile, merge, subtract } from './ack-journal.js';
 import type { FileHead } from './tail.js';
 
 export interface Position {
@@ -24,7 +26,7 @@ export interface Position {
   path: string;
   /** Byte offset: everything before it was acknowledged. */
   offset: number;
-  /** Ranges [from, to) past `offset` already delivered (re-read lines there are re-deliveries). */
+  /** Ranges [from, to) past `offset` already delivered (records re-read wholly inside are skipped). */
   acked?: [number, number][];
   /** Fingerprint of the file's head when the offset was saved (absent in older databases). */
   head?: FileHead;
@@ -45,6 +47,13 @@ export class PositionDb {
 
   /** The legacy database read at load, removed once the new one is written. */
   migratedFrom: string | undefined;
+
+  /**
+   * Called when a write takes its snapshot (synchronously, so no change falls between); what it
+   * returns is called once that snapshot is durable in place (the acknowledgement journal's
+   * compaction).
+   */
+  onSnapshot: (() => () => void) | undefined;
 
   constructor(
     readonly path: string,
@@ -148,6 +157,28 @@ export class PositionDb {
     return true;
   }
 
+  /**
+   * Applies what the acknowledgement journal says of a file since this database was written (see
+   * ack-journal.ts): the position moves past every range acknowledged from it on, the other
+   * acknowledged ranges join `acked`. Returns the ranges that were in flight and not acknowledged
+   * past the resulting position (possibly delivered before the stop).
+   */
+  applyJournal(key: string, j: JournaledFile): [number, number][] {
+    const cur = this.files.get(key);
+    const base = j.base ?? cur?.offset;
+    if (base === undefined || (cur === undefined && j.path === undefined)) return [];
+    let offset = cur === undefined || j.reset ? base : Math.max(cur.offset, base);
+    const acked = merge([...(j.reset ? [] : (cur?.acked ?? [])), ...j.acked]).filter((r) => r[1] > offset);
+    while (acked.length > 0 && acked[0][0] <= offset)
+      offset = Math.max(offset, (acked.shift() as [number, number])[1]);
+    const pos: Position = { path: j.path ?? (cur as Position).path, offset };
+    if (acked.length > 0) pos.acked = acked;
+    if (cur?.head && !j.reset) pos.head = cur.head;
+    this.files.set(key, pos);
+    this.dirty = true;
+    return subtract(j.inflight, acked, offset);
+  }
+
   delete(key: string): void {
     if (this.files.delete(key)) this.dirty = true;
   }
@@ -188,17 +219,21 @@ export class PositionDb {
 
   private async write(): Promise<void> {
     const body: PositionFile = { version: 1, files: Object.fromEntries(this.files) };
+    // Serialized now: later changes to the positions (kept by reference) belong to the next write.
+    const text = `${JSON.stringify(body)}\n`;
+    const durable = this.onSnapshot?.();
     await mkdir(dirname(this.path), { recursive: true });
     const tmp = `${this.path}.tmp-${process.pid}`;
     const fh = await open(tmp, 'w');
     try {
-      await fh.writeFile(`${JSON.stringify(body)}\n`);
+      await fh.writeFile(text);
       await fh.sync();
     } finally {
       await fh.close();
     }
     await rename(tmp, this.path);
     this.writes++;
+    durable?.();
     if (this.migratedFrom !== undefined) {
       await unlink(this.migratedFrom).catch(() => {});
       this.migratedFrom = undefined;

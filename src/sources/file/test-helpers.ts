@@ -15,6 +15,8 @@ export async function waitFor(cond: () => boolean, what: string, timeoutMs = 15_
 export function fileSource(
   cfg: Partial<z.input<typeof fileSourceConfig>> & { path: string | string[] },
   cwd?: string,
+  /** The daemon's data directory (enables the acknowledgement and re-delivery journals). */
+  dataDir?: string,
 ): FileSource {
   return new FileSource(
     fileSourceConfig.parse({
@@ -24,7 +26,7 @@ export function fileSource(
       rotateWaitMs: 30,
       ...cfg,
     }),
-    { cwd },
+    { cwd, dataDir },
   );
 }
 

@@ -1,0 +1,125 @@
+/**
+ * A per-source count of re-delivered records that outlives `kill -9`, so the run summary after
+ * several crashes reports every duplicate since the last clean stop, not only the last run's.
+ *
+ * File: `<dataDir>/state/<source>/redelivered.journal`, lines `start` (one per start of the source),
+ * `<n>` (n records marked `redelivered` — certainly delivered before — were acknowledged again),
+ * `p <n>` (n records that were in flight at a crash, so possibly delivered before, were
+ * acknowledged again) and `s <n>` (n records known delivered were skipped when read again: no
+ * duplicate). A disk buffer keeps one too, in its own directory (`state/<sink>/buffer/`), with
+ * `p <n>` lines: entries replayed at a start that were being delivered when the last run stopped.
+ * Appended with a plain synchronous `write()` — one call per acknowledged envelope that carried
+ * such records (rare: only after a restart), never per record. What reached the kernel survives
+ * `kill -9`; there is no fsync, so a power loss can lose the last appends. A torn last line is
+ * ignored when read. The files are removed at a clean stop after the summary that reported them
+ * was printed.
+ */
+import { appendFileSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { STATE_SUBDIR } from './data-dir.js';
+
+export const REDELIVERY_JOURNAL = 'redelivered.journal';
+
+/**
+ * Totals kept since the last clean stop: starts of the source, re-delivered records acknowledged
+ * (certain duplicates where a sink cannot dedupe), possible duplicates and skipped re-reads.
+ */
+export interface RedeliveryTotals {
+  starts: number;
+  records: number;
+  possible?: number;
+  skipped?: number;
+}
+
+export class RedeliveryJournal {
+  private failed = false;
+  constructor(
+    readonly path: string,
+    private readonly onError?: (e: Error) => void,
+  ) {}
+
+  /** Called once when the source starts reading. */
+  start(): void {
+    this.append('start\n', true);
+  }
+
+  /** `n` re-delivered records were acknowledged. */
+  add(n: number): void {
+    if (n > 0) this.append(`${n}\n`, false);
+  }
+
+  /** `n` records possibly delivered before (in flight at a crash) were acknowledged again. */
+  possible(n: number): void {
+    if (n > 0) this.append(`p ${n}\n`, true);
+  }
+
+  /** `n` records known delivered were read again and skipped (not sent: no duplicate). */
+  skipped(n: number): void {
+    if (n > 0) this.append(`s ${n}\n`, false);
+  }
+
+  private append(line: string, mkdir: boolean): void {
+    if (this.failed) return;
+    try {
+      if (mkdir) mkdirSync(dirname(this.path), { recursive: true });
+      appendFileSync(this.path, line);
+    } catch (e) {
+      // Counting must never stop delivery: report once and keep going without the journal.
+      this.failed = true;
+      this.onError?.(e as Error);
+    }
+  }
+}
+
+/** Parses a journal's text; lines that are neither `start` nor a count (a torn tail) are skipped. */
+export function parseJournal(text: string): RedeliveryTotals {
+  let starts = 0;
+  let records = 0;
+  let possible = 0;
+  let skipped = 0;
+  for (const line of text.split('\n')) {
+    if (line === 'start') starts++;
+    else if (/^[0-9]{1,15}$/.test(line)) records += Number(line);
+    else if (/^p [0-9]{1,15}$/.test(line)) possible += Number(line.slice(2));
+    else if (/^s [0-9]{1,15}$/.test(line)) skipped += Number(line.slice(2));
+  }
+  const out: RedeliveryTotals = { starts, records };
+  if (possible > 0) out.possible = possible;
+  if (skipped > 0) out.skipped = skipped;
+  return out;
+}
+
+/** Where a disk buffer in `dir` keeps its journal of replayed possible duplicates. */
+export function bufferJournalPath(dir: string): string {
+  return join(dir, REDELIVERY_JOURNAL);
+}
+
+const BUFFER_SUBDIR = 'buffer';
+
+/** Every source's journal under `<dataDir>/state`, by source (state directory) name. */
+export function readJournals(dataDir: string): Record<string, RedeliveryTotals> {
+  const out: Record<string, RedeliveryTotals> = {};
+  let names: string[];
+  try {
+    names = readdirSync(join(dataDir, STATE_SUBDIR));
+  } catch {
+    return out;
+  }
+  // A source's journal under its name; a disk buffer's (`<sink>/buffer/`) under `<sink>/buffer`.
+  for (const name of names.sort())
+    for (const key of [name, `${name}/${BUFFER_SUBDIR}`]) {
+      let text: string;
+      try {
+        text = readFileSync(join(dataDir, STATE_SUBDIR, key, REDELIVERY_JOURNAL), 'utf8');
+      } catch {
+        continue;
+      }
+      out[key] = parseJournal(text);
+    }
+  return out;
+}
+
+/** Removes the journals of `names` (after a clean stop reported them). */
+export function resetJournals(dataDir: string, names: string[]): void {
+  for (const name of names) rmSync(join(dataDir, STATE_SUBDIR, name, REDELIVERY_JOURNAL), { force: true });
+}

@@ -1,0 +1,260 @@
+/**
+ * The file source's acknowledgement journal: what happened since the position database was last
+ * written, so a restart after `kill -9` knows exactly which lines were delivered (and skips them)
+ * and which were in flight (and counts them as possible duplicates when they are sent again).
+ *
+ * Files `acked.<gen>.journal` in the source's state directory, lines of text:
+ * - `f <key> <from> <to>`: an envelope of lines starting in [from, to) of file `<key>` (`<dev>:<ino>`)
+ *   was handed to the pipeline (an intent, written before the records can reach a sink);
+ * - `a <key> <from> <to> <base> <path>`: that envelope was acknowledged, and the file's position
+ *   (everything before it acknowledged) is now `base`;
+ * - `r <key> <offset>`: the file was truncated or replaced; its position is `offset`, earlier lines
+ *   about it no longer apply.
+ * One plain `write()` per envelope handed out and one per acknowledgement, never per record: what
+ * reached the kernel survives `kill -9` (no fsync: a power loss can lose the last lines, which are
+ * then duplicates as before). A torn last line is ignored.
+ *
+ * Compaction: when the position database takes a snapshot to write, appends move to the next
+ * generation (the intents still outstanding are copied there); once the snapshot is renamed in
+ * place, older generations are removed. At load every generation left is replayed in order over
+ * the database, so a crash at any point leaves the union of what is known.
+ */
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** What the journal says of one file. */
+export interface JournaledFile {
+  /** Position after the last acknowledgement (undefined: only intents were journaled). */
+  base: number | undefined;
+  /** Path the file was last acknowledged at. */
+  path: string | undefined;
+  /** A truncation or replacement was journaled: `base` replaces the database's offset. */
+  reset: boolean;
+  /** Acknowledged ranges [from, to) (merged). */
+  acked: [number, number][];
+  /** Ranges handed out (merged); those not acknowledged were in flight at the stop. */
+  inflight: [number, number][];
+}
+
+/**
+ * Numbered journal files `<prefix>.<gen>.journal` in a directory, appended with plain `write()`
+ * (one open file at a time). A write failure is reported once; later writes are dropped.
+ */
+export class JournalGenerations {
+  private fd: number | undefined;
+  gen = 0;
+  failed = false;
+
+  constructor(
+    readonly dir: string,
+    private readonly prefix: string,
+    private readonly onError?: (e: Error) => void,
+  ) {}
+
+  /** The generations on disk, oldest first. */
+  list(): number[] {
+    let names: string[];
+    try {
+      names = readdirSync(this.dir);
+    } catch {
+      return [];
+    }
+    const re = new RegExp(`^${this.prefix}\\.([0-9]{1,15})\\.journal$`);
+    return names
+      .map((n) => re.exec(n))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map((m) => Number(m[1]))
+      .sort((a, b) => a - b);
+  }
+
+  file(gen: number): string {
+    return join(this.dir, `${this.prefix}.${gen}.journal`);
+  }
+
+  /** The text of every generation on disk, oldest first; later writes go to a new one. */
+  readAll(): string[] {
+    const gens = this.list();
+    const out: string[] = [];
+    for (const g of gens)
+      try {
+        out.push(readFileSync(this.file(g), 'utf8'));
+      } catch {
+        // Removed meanwhile: nothing to replay.
+      }
+    this.gen = (gens[gens.length - 1] ?? 0) + 1;
+    return out;
+  }
+
+  /** Appends to the current generation; false once writing failed. */
+  write(text: string): boolean {
+    if (this.failed) return false;
+    try {
+      if (this.fd === undefined) {
+        mkdirSync(this.dir, { recursive: true });
+        this.fd = openSync(this.file(this.gen), 'a');
+      }
+      writeSync(this.fd, text);
+      return true;
+    } catch (e) {
+      // A journal only narrows duplicates: report once and keep delivering without it.
+      this.failed = true;
+      this.close();
+      this.onError?.(e as Error);
+      return false;
+    }
+  }
+
+  /** Later writes go to a new generation; returns the last one written so far. */
+  next(): number {
+    this.close();
+    return this.gen++;
+  }
+
+  /** Removes the generations up to `through`. */
+  drop(through: number): void {
+    for (const g of this.list())
+      if (g <= through)
+        try {
+          unlinkSync(this.file(g));
+        } catch {
+          // Already gone, or removed at the next compaction.
+        }
+  }
+
+  close(): void {
+    if (this.fd === undefined) return;
+    try {
+      closeSync(this.fd);
+    } catch {
+      // Nothing to do: the lines written are in the kernel already.
+    }
+    this.fd = undefined;
+  }
+}
+
+export class AckJournal {
+  private readonly files: JournalGenerations;
+
+  constructor(dir: string, onError?: (e: Error) => void) {
+    this.files = new JournalGenerations(dir, 'acked', onError);
+  }
+
+  /** Replays every generation left (oldest first); this run appends to a new one. */
+  load(): Map<string, JournaledFile> {
+    const out = new Map<string, JournaledFile>();
+    for (const text of this.files.readAll()) replay(text, out);
+    for (const f of out.values()) {
+      f.acked = merge(f.acked);
+      f.inflight = merge(f.inflight);
+    }
+    return out;
+  }
+
+  inflight(key: string, from: number, to: number): void {
+    this.files.write(`f ${key} ${from} ${to}\n`);
+  }
+
+  acked(key: string, from: number, to: number, base: number, path: string): void {
+    this.files.write(`a ${key} ${from} ${to} ${base} ${path}\n`);
+  }
+
+  reset(key: string, offset: number): void {
+    this.files.write(`r ${key} ${offset}\n`);
+  }
+
+  /**
+   * The position database is taking a snapshot: later lines go to a new generation, which starts
+   * with the intents still `outstanding`. Returns what to call once the snapshot is durable.
+   */
+  rotate(outstanding: Iterable<{ key: string; from: number; to: number }>): () => void {
+    const through = this.files.next();
+    let text = '';
+    for (const f of outstanding) text += `f ${f.key} ${f.from} ${f.to}\n`;
+    if (text !== '') this.files.write(text);
+    return () => this.files.drop(through);
+  }
+
+  close(): void {
+    this.files.close();
+  }
+}
+
+function replay(text: string, out: Map<string, JournaledFile>): void {
+  const num = (s: string | undefined) => (s !== undefined && /^[0-9]{1,15}$/.test(s) ? Number(s) : undefined);
+  // A torn last line (no `\n`) is dropped.
+  const lines = text.split('\n');
+  lines.pop();
+  for (const line of lines) {
+    const p = line.split(' ');
+    const key = p[1];
+    if (key === undefined || key === '') continue;
+    const get = (): JournaledFile => {
+      let f = out.get(key);
+      if (!f) {
+        f = { base: undefined, path: undefined, reset: false, acked: [], inflight: [] };
+        out.set(key, f);
+      }
+      return f;
+    };
+    if (p[0] === 'r') {
+      const off = num(p[2]);
+      if (off === undefined) continue;
+      const f = get();
+      f.base = off;
+      f.reset = true;
+      f.acked = [];
+      f.inflight = [];
+      continue;
+    }
+    const from = num(p[2]);
+    const to = num(p[3]);
+    if (from === undefined || to === undefined || to <= from) continue;
+    if (p[0] === 'f') get().inflight.push([from, to]);
+    else if (p[0] === 'a') {
+      const base = num(p[4]);
+      if (base === undefined) continue;
+      const f = get();
+      f.acked.push([from, to]);
+      f.base = f.base === undefined ? base : Math.max(f.base, base);
+      f.path = p.slice(5).join(' ');
+    }
+  }
+}
+
+/** Sorted, merged copy of ranges [from, to). */
+export function merge(rs: readonly [number, number][]): [number, number][] {
+  const sorted = rs.map((r): [number, number] => [r[0], r[1]]).sort((a, b) => a[0] - b[0]);
+  const out: [number, number][] = [];
+  for (const r of sorted) {
+    const last = out[out.length - 1];
+    if (last && r[0] <= last[1]) last[1] = Math.max(last[1], r[1]);
+    else out.push(r);
+  }
+  return out;
+}
+
+/** Parts of `rs` not covered by `minus` (both merged), at or past `from`. */
+export function subtract(
+  rs: readonly [number, number][],
+  minus: readonly [number, number][],
+  from: number,
+): [number, number][] {
+  const out: [number, number][] = [];
+  let j = 0;
+  for (const r of rs) {
+    let a = Math.max(r[0], from);
+    const b = r[1];
+    while (j < minus.length && minus[j][1] <= a) j++;
+    let k = j;
+    while (a < b) {
+      if (k >= minus.length || minus[k][0] >= b) {
+        out.push([a, b]);
+        break;
+      }
+      if (minus[k][0] > a) out.push([a, minus[k][0]]);
+      a = Math.max(a, minus[k][1]);
+      k++;
+    }
+  }
+  return out;
+}
