@@ -51,6 +51,12 @@ export interface Transform {
   apply(record: LogRecord): LogRecord | null | LogRecord[];
   /** Reason code counted when this transform drops a record. */
   readonly dropCode?: string;
+  /**
+   * Optional: the same transform over many messages joined by "\n" (message i ends at `ends[i]`),
+   * as `apply` would change each message alone; undefined when nothing changes. A transform that
+   * has it can run on packed records (src/sources/firehose.ts) instead of one record per event.
+   */
+  applyJoined?(text: string, ends: Int32Array): { text: string; ends: Int32Array } | undefined;
 }
 
 export function parseStage(opts: ParseStageOptions): Transform {

@@ -60,7 +60,6 @@ import type { Encoded, ItemProblem, SendResult, Sink } from '../core/sink.js';
 import type { SourceEnvelope } from '../core/source.js';
 
 import type { FirehoseSinkStats } from '../sinks/firehose.js';
-import { maskerOf } from '../transforms/mask.js';
 
 export { jsonLogger } from '../core/logger.js';
 
@@ -690,8 +689,8 @@ function answerRecords(run: {
 /**
  * The stages of the packed path, or undefined when this config needs records per event: packing
  * needs `raw` output (the answer is the messages alone), no graph transforms, configured sinks,
- * dead-letter sink or answer inputs (they see records one by one), and stages that are all `mask`
- * (which masks a packed record's text exactly as it masks each message: Masker.maskJoined).
+ * dead-letter sink or answer inputs (they see records one by one), and stages that all have
+ * `applyJoined` (today `mask`: it masks a packed record's text exactly as it masks each message).
  */
 function packedStages(settings: FirehoseSettings, deps: FirehoseTransformerDeps): Transform[] | undefined {
   if (deps.packed === false || settings.format !== 'raw') return undefined;
@@ -699,13 +698,13 @@ function packedStages(settings: FirehoseSettings, deps: FirehoseTransformerDeps)
   if (deps.deadLetter || deps.responseInputs) return undefined;
   const out: Transform[] = [];
   for (const t of deps.transforms) {
-    const masker = maskerOf(t);
-    if (!masker) return undefined;
+    const joined = t.applyJoined?.bind(t);
+    if (!joined) return undefined;
     out.push({
       type: t.type,
       apply(r) {
         if (!(r instanceof PackedRecord)) return t.apply(r);
-        const m = masker.maskJoined(r.message, r.ends);
+        const m = joined(r.message, r.ends);
         if (m) {
           r.message = m.text;
           r.ends = m.ends;

@@ -954,23 +954,16 @@ export function createMasker(options: MaskOptions = { type: 'mask' }): Masker {
   };
 }
 
-/** The masker behind a transform `createMaskTransform` built (packed records use it directly). */
-const maskers = new WeakMap<Transform, Masker>();
-export function maskerOf(t: Transform): Masker | undefined {
-  return maskers.get(t);
-}
-
 export function createMaskTransform(options: MaskOptions = { type: 'mask' }): Transform {
   const masker = createMasker(options);
-  const t: Transform = {
+  return {
     type: 'mask',
     apply(record) {
       masker.maskRecord(record);
       return record;
     },
+    applyJoined: (text, ends) => masker.maskJoined(text, ends),
   };
-  maskers.set(t, masker);
-  return t;
 }
 
 /** Registry factory: resolves `secretRefs` (and registers them) before building the transform. */
