@@ -18,7 +18,7 @@
  * lines plus four per object known, a new one starts with a snapshot of every object this process
  * set, the intents outstanding and the possible ranges not yet read again; older ones are removed.
  */
-import { JournalGenerations, merge, subtract } from './file/ack-journal.js';
+import { JournalGenerations, merge, subtract } from './journal-files.js';
 import { DONE, type ObjectProgress, type ProgressStore } from './s3-object/message-source.js';
 import type { FileProgress } from './s3-object/progress-file.js';
 import type { ObjectEnvelope } from './s3-object/read-object.js';
@@ -55,23 +55,19 @@ export class JournaledProgress implements ProgressStore {
     await this.inner.load();
     const last = new Map<string, ObjectProgress>();
     const intents = new Map<string, [number, number][]>();
-    for (const text of this.files.readAll()) {
-      const lines = text.split('\n');
-      lines.pop(); // a torn last line, or the empty string after the final `\n`
-      for (const line of lines) {
-        let v: unknown;
-        try {
-          v = JSON.parse(line.slice(2));
-        } catch {
-          continue;
-        }
-        if (!Array.isArray(v) || typeof v[0] !== 'string') continue;
-        if (line.startsWith('s ') && isProgress(v[1])) last.set(v[0], v[1]);
-        else if (line.startsWith('f ') && Number.isInteger(v[1]) && Number.isInteger(v[2]) && v[2] >= v[1]) {
-          const l = intents.get(v[0]) ?? [];
-          l.push([v[1], v[2] + 1]);
-          intents.set(v[0], l);
-        }
+    for (const line of this.files.readLines()) {
+      let v: unknown;
+      try {
+        v = JSON.parse(line.slice(2));
+      } catch {
+        continue;
+      }
+      if (!Array.isArray(v) || typeof v[0] !== 'string') continue;
+      if (line.startsWith('s ') && isProgress(v[1])) last.set(v[0], v[1]);
+      else if (line.startsWith('f ') && Number.isInteger(v[1]) && Number.isInteger(v[2]) && v[2] >= v[1]) {
+        const l = intents.get(v[0]) ?? [];
+        l.push([v[1], v[2] + 1]);
+        intents.set(v[0], l);
       }
     }
     for (const [o, p] of last) {

@@ -2,7 +2,8 @@ import { appendFileSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AckJournal, merge, subtract } from './ack-journal.js';
+import { merge, subtract } from '../journal-files.js';
+import { AckJournal } from './ack-journal.js';
 
 describe('file acknowledgement journal', () => {
   it('replays intents, acknowledgements and resets in order; ignores a torn last line', () => {

@@ -19,8 +19,7 @@
  * place, older generations are removed. At load every generation left is replayed in order over
  * the database, so a crash at any point leaves the union of what is known.
  */
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { JournalGenerations, merge } from '../journal-files.js';
 
 /** What the journal says of one file. */
 export interface JournaledFile {
@@ -36,102 +35,6 @@ export interface JournaledFile {
   inflight: [number, number][];
 }
 
-/**
- * Numbered journal files `<prefix>.<gen>.journal` in a directory, appended with plain `write()`
- * (one open file at a time). A write failure is reported once; later writes are dropped.
- */
-export class JournalGenerations {
-  private fd: number | undefined;
-  gen = 0;
-  failed = false;
-
-  constructor(
-    readonly dir: string,
-    private readonly prefix: string,
-    private readonly onError?: (e: Error) => void,
-  ) {}
-
-  /** The generations on disk, oldest first. */
-  list(): number[] {
-    let names: string[];
-    try {
-      names = readdirSync(this.dir);
-    } catch {
-      return [];
-    }
-    const re = new RegExp(`^${this.prefix}\\.([0-9]{1,15})\\.journal$`);
-    return names
-      .map((n) => re.exec(n))
-      .filter((m): m is RegExpExecArray => m !== null)
-      .map((m) => Number(m[1]))
-      .sort((a, b) => a - b);
-  }
-
-  file(gen: number): string {
-    return join(this.dir, `${this.prefix}.${gen}.journal`);
-  }
-
-  /** The text of every generation on disk, oldest first; later writes go to a new one. */
-  readAll(): string[] {
-    const gens = this.list();
-    const out: string[] = [];
-    for (const g of gens)
-      try {
-        out.push(readFileSync(this.file(g), 'utf8'));
-      } catch {
-        // Removed meanwhile: nothing to replay.
-      }
-    this.gen = (gens[gens.length - 1] ?? 0) + 1;
-    return out;
-  }
-
-  /** Appends to the current generation; false once writing failed. */
-  write(text: string): boolean {
-    if (this.failed) return false;
-    try {
-      if (this.fd === undefined) {
-        mkdirSync(this.dir, { recursive: true });
-        this.fd = openSync(this.file(this.gen), 'a');
-      }
-      writeSync(this.fd, text);
-      return true;
-    } catch (e) {
-      // A journal only narrows duplicates: report once and keep delivering without it.
-      this.failed = true;
-      this.close();
-      this.onError?.(e as Error);
-      return false;
-    }
-  }
-
-  /** Later writes go to a new generation; returns the last one written so far. */
-  next(): number {
-    this.close();
-    return this.gen++;
-  }
-
-  /** Removes the generations up to `through`. */
-  drop(through: number): void {
-    for (const g of this.list())
-      if (g <= through)
-        try {
-          unlinkSync(this.file(g));
-        } catch {
-          // Already gone, or removed at the next compaction.
-        }
-  }
-
-  close(): void {
-    if (this.fd === undefined) return;
-    try {
-      closeSync(this.fd);
-    } catch {
-      // Nothing to do: the lines written are in the kernel already.
-    }
-    this.fd = undefined;
-  }
-}
-
 export class AckJournal {
   private readonly files: JournalGenerations;
 
@@ -142,7 +45,7 @@ export class AckJournal {
   /** Replays every generation left (oldest first); this run appends to a new one. */
   load(): Map<string, JournaledFile> {
     const out = new Map<string, JournaledFile>();
-    for (const text of this.files.readAll()) replay(text, out);
+    replay(this.files.readLines(), out);
     for (const f of out.values()) {
       f.acked = merge(f.acked);
       f.inflight = merge(f.inflight);
@@ -179,11 +82,8 @@ export class AckJournal {
   }
 }
 
-function replay(text: string, out: Map<string, JournaledFile>): void {
+function replay(lines: readonly string[], out: Map<string, JournaledFile>): void {
   const num = (s: string | undefined) => (s !== undefined && /^[0-9]{1,15}$/.test(s) ? Number(s) : undefined);
-  // A torn last line (no `\n`) is dropped.
-  const lines = text.split('\n');
-  lines.pop();
   for (const line of lines) {
     const p = line.split(' ');
     const key = p[1];
@@ -219,42 +119,4 @@ function replay(text: string, out: Map<string, JournaledFile>): void {
       f.path = p.slice(5).join(' ');
     }
   }
-}
-
-/** Sorted, merged copy of ranges [from, to). */
-export function merge(rs: readonly [number, number][]): [number, number][] {
-  const sorted = rs.map((r): [number, number] => [r[0], r[1]]).sort((a, b) => a[0] - b[0]);
-  const out: [number, number][] = [];
-  for (const r of sorted) {
-    const last = out[out.length - 1];
-    if (last && r[0] <= last[1]) last[1] = Math.max(last[1], r[1]);
-    else out.push(r);
-  }
-  return out;
-}
-
-/** Parts of `rs` not covered by `minus` (both merged), at or past `from`. */
-export function subtract(
-  rs: readonly [number, number][],
-  minus: readonly [number, number][],
-  from: number,
-): [number, number][] {
-  const out: [number, number][] = [];
-  let j = 0;
-  for (const r of rs) {
-    let a = Math.max(r[0], from);
-    const b = r[1];
-    while (j < minus.length && minus[j][1] <= a) j++;
-    let k = j;
-    while (a < b) {
-      if (k >= minus.length || minus[k][0] >= b) {
-        out.push([a, b]);
-        break;
-      }
-      if (minus[k][0] > a) out.push([a, minus[k][0]]);
-      a = Math.max(a, minus[k][1]);
-      k++;
-    }
-  }
-  return out;
 }

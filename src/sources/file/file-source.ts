@@ -33,7 +33,8 @@ import {
 } from './container-log.js';
 import { MultilineJoiner } from './multiline.js';
 import { RedeliveryJournal, REDELIVERY_JOURNAL } from '../../core/redelivery-journal.js';
-import { AckJournal, merge } from './ack-journal.js';
+import { merge } from '../journal-files.js';
+import { AckJournal } from './ack-journal.js';
 import { PositionDb } from './positions.js';
 import { emptyTailerStats, type FileHead, FileTailer, type TailEvent, type TailerStats } from './tail.js';
 

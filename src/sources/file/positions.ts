@@ -18,7 +18,8 @@
  */
 import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { type JournaledFile, merge, subtract } from './ack-journal.js';
+import { merge, subtract } from '../journal-files.js';
+import type { JournaledFile } from './ack-journal.js';
 import type { FileHead } from './tail.js';
 
 export interface Position {
