@@ -26,7 +26,6 @@ import type { FirehoseClient } from '@aws-sdk/client-firehose';
 import { cjsNamespace, clientConfig, endpointFor } from '../aws/clients.js';
 import {
   base64Bytes,
-  type CloudWatchLogEvent,
   type DataMessage,
   type DecodeResult,
   decodeGzipPayload,
@@ -189,21 +188,13 @@ export class PackedRecord implements LogRecord {
     public meta: RecordMeta,
   ) {}
 
-  /** The events as records (message as masked), for re-ingest. */
+  /** The events as records (message as masked), for re-ingest: the per-event path's records. */
   unpack(): LogRecord[] {
     const d = decodeGzipPayload(this.gzip);
-    const events = d.ok ? (d.message.logEvents as CloudWatchLogEvent[]) : [];
-    if (events.length !== this.ends.length) throw new Error('packed record: payload changed'); // never
-    const out: LogRecord[] = new Array(events.length);
-    for (let i = 0, start = 0; i < out.length; start = this.ends[i] + 1, i++) {
-      const ev = events[i];
-      out[i] = {
-        timestamp: ev.timestamp,
-        message: this.message.slice(start, this.ends[i]),
-        fields: {},
-        meta: { ...this.meta, id: ev.id },
-      };
-    }
+    const out = d.ok ? toRecords(d.message as DataMessage, this.meta.source, this.meta.ackId) : [];
+    if (out.length !== this.ends.length) throw new Error('packed record: payload changed'); // never
+    for (let i = 0, start = 0; i < out.length; start = this.ends[i] + 1, i++)
+      out[i].message = this.message.slice(start, this.ends[i]);
     return out;
   }
 }
