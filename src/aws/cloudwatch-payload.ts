@@ -249,7 +249,7 @@ function isizeOf(buf: Uint8Array): number {
 }
 
 /** Decompressed size a payload announces (gzip ISIZE), or its compressed size when it cannot tell. */
-function sizeHint(buf: Uint8Array): number {
+export function sizeHint(buf: Uint8Array): number {
   return isGzip(buf) && buf.length >= 18 ? isizeOf(buf) : buf.length;
 }
 

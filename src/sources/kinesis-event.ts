@@ -22,6 +22,7 @@ import {
   linesToRecords,
   type RecordDataResult,
   type RecordFormat,
+  sizeHint,
   toRecords,
 } from '../aws/cloudwatch-payload.js';
 import type { DeadLetter } from '../core/dead-letter.js';
@@ -110,14 +111,6 @@ interface InPlace {
   inPlace: Buffer;
 }
 
-/** Decompressed size a payload announces: gzip ISIZE (mod 2^32, a hint), else its own length. */
-function announcedBytes(buf: Buffer): number {
-  const n = buf.length;
-  if (n >= 18 && buf[0] === 0x1f && buf[1] === 0x8b)
-    return (buf[n - 4] | (buf[n - 3] << 8) | (buf[n - 2] << 16) | (buf[n - 1] << 24)) >>> 0;
-  return n;
-}
-
 /**
  * `decodeKinesisEvent` as a stream: the same envelopes in the same order, each yielded as soon as
  * its payload is inflated while the next large ones inflate on the libuv thread pool
@@ -136,7 +129,7 @@ export function decodeKinesisEventAhead(
       list.length,
       (i) => {
         const buf = base64Bytes(list[i]?.kinesis?.data);
-        return Buffer.isBuffer(buf) && announcedBytes(buf) < below ? { inPlace: buf } : buf;
+        return Buffer.isBuffer(buf) && sizeHint(buf) < below ? { inPlace: buf } : buf;
       },
       (i, b, inflated) =>
         kinesisEnvelope(
