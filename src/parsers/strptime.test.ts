@@ -33,6 +33,22 @@ describe('strptime', () => {
     expect(iso(fmt('%Y-%m-%d %H:%M:%S%z', 120)('2024-03-05 10:00:00Z'))).toBe('2024-03-05T10:00:00.000Z');
   });
 
+  it('ignores text after the format, as Fluent Bit does, but takes a zone designator there', () => {
+    // Fluent Bit's standard docker parser on Docker's json-file times.
+    const docker = fmt('%Y-%m-%dT%H:%M:%S.%L');
+    expect(iso(docker('2026-12-05T10:00:00.123456789Z'))).toBe('2026-12-05T10:00:00.123Z');
+    expect(iso(docker('2026-12-05T10:00:01.5Z'))).toBe('2026-12-05T10:00:01.500Z');
+    expect(iso(fmt('%Y-%m-%dT%H:%M:%S', 120)('2026-12-05T10:00:00Z'))).toBe('2026-12-05T10:00:00.000Z');
+    expect(iso(fmt('%Y-%m-%d %H:%M:%S')('2026-12-05 10:00:00 +02:00'))).toBe('2026-12-05T08:00:00.000Z');
+    expect(iso(fmt('%Y-%m-%d %H:%M:%S')('2026-12-05 10:00:00 -0600 CST'))).toBe('2026-12-05T16:00:00.000Z');
+    // Other text is ignored (the offset stays the configured one); a format with %z keeps its own.
+    expect(iso(fmt('%Y-%m-%d %H:%M:%S', 60)('2026-12-05 10:00:00 [main] INFO x'))).toBe(
+      '2026-12-05T09:00:00.000Z',
+    );
+    expect(iso(fmt('%H:%M:%S %Y-%m-%d')('10:00:00 2026-12-05Zulu'))).toBe('2026-12-05T10:00:00.000Z');
+    expect(iso(fmt('%Y-%m-%d %H:%M:%S%z')('2026-12-05 10:00:00+0100 Z'))).toBe('2026-12-05T09:00:00.000Z');
+  });
+
   it('refuses what does not match or is not a date', () => {
     const p = fmt('%Y-%m-%d %H:%M:%S');
     expect(p('2024-03-05')).toBeUndefined();

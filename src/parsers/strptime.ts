@@ -80,6 +80,9 @@ export function parseOffset(s: string): number | undefined {
   return (m[1] === '-' ? -1 : 1) * (h * 60 + mi);
 }
 
+/** A zone designator after the time (white space around it allowed, then the end or more text). */
+const TRAILING_ZONE = /^\s*(Z|[+-]\d{2}(?::?\d{2})?)(?:\s|$)/i;
+
 const escapeRe = (s: string) => s.replace(/[\\^$.|?*+()[\]{}]/g, '\\$&');
 
 /** Compiles a strptime format; returns a parser of text → epoch ms (undefined when it does not match). */
@@ -111,10 +114,15 @@ export function compileStrptime(format: string, offsetMinutes = 0): TimeParser |
   if (!slots.some((s) => s !== 'skip' && s !== 'p' && s !== 'z' && s !== 'L')) {
     return { error: 'the format has no date or time directive' };
   }
-  const re = new RegExp(`^\\s*${src}\\s*$`, 'i');
+  // Text after the format is ignored, as Fluent Bit's strptime does (its standard `docker` parser
+  // reads `…T10:00:00.123456789Z` with `%Y-%m-%dT%H:%M:%S.%L`), except that a zone designator there
+  // (`Z`, `+02:00`, `-0600`) is the time's offset when the format has no `%z` of its own.
+  const hasZone = slots.includes('z');
+  const re = new RegExp(`^\\s*${src}([\\s\\S]*)$`, 'i');
   return (text) => {
     const m = re.exec(text);
     if (!m) return undefined;
+    const rest = m[slots.length + 1];
     let Y = 1970;
     let mo = 1;
     let d = 1;
@@ -126,6 +134,10 @@ export function compileStrptime(format: string, offsetMinutes = 0): TimeParser |
     let twelve = false;
     let doy: number | undefined;
     let off = offsetMinutes;
+    if (!hasZone && rest !== '') {
+      const zone = TRAILING_ZONE.exec(rest);
+      if (zone) off = parseOffset(zone[1]) ?? off;
+    }
     let epoch: number | undefined;
     for (let i = 0; i < slots.length; i++) {
       const v = m[i + 1];
