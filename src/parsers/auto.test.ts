@@ -149,7 +149,7 @@ describe('parser registry', () => {
     }
     const json = parsers.find((p) => p.type === 'json')!;
     const cfg = json.schema.parse({ type: 'json' });
-    expect(cfg).toEqual({ type: 'json', prefix: true });
+    expect(cfg).toEqual({ type: 'json', prefix: true, timeKeep: false });
     const parser = json.create(cfg, {}) as { parse: (t: string, r: LogRecord) => unknown };
     expect(parser.parse('x {"a":1}', rec('g', 's', ''))).toEqual({ a: 1 });
   });

@@ -3,7 +3,7 @@ import * as z from 'zod';
 import type { Registry } from '../core/component.js';
 import type { Parser } from '../core/pipeline.js';
 import { createEksAuthenticatorParser } from './eks-authenticator.js';
-import { createJsonParser } from './json.js';
+import { createJsonParser, jsonOptionsSchema } from './json.js';
 import { createK8sAuditParser } from './k8s-audit.js';
 import { createKlogParser } from './klog.js';
 import { createLambdaPlatformParser } from './lambda-platform.js';
@@ -16,8 +16,9 @@ import { createSyslogParser, syslogOptionsSchema } from './syslog.js';
 export const parsers: Registry<Parser> = [
   {
     type: 'json',
-    summary: 'JSON objects, also after a text prefix; nested structure kept.',
-    schema: z.strictObject({ type: z.literal('json'), prefix: z.boolean().default(true) }),
+    summary:
+      'JSON objects, also after a text prefix; nested structure kept; timeKey makes a field the event time.',
+    schema: jsonOptionsSchema,
     create: (c) => createJsonParser(c),
   },
   {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isParseFailure, parseStage } from '../core/pipeline.js';
 import type { LogRecord } from '../core/record.js';
-import { createJsonParser, looksLikeJsonObject, parseJsonMessage } from './json.js';
+import { createJsonParser, jsonOptionsSchema, looksLikeJsonObject, parseJsonMessage } from './json.js';
 
 const rec = (message: string): LogRecord => ({
   timestamp: 1_718_275_327_123,
@@ -87,5 +87,66 @@ describe('json parser', () => {
     expect(r.timestamp).toBe(1_718_275_327_123);
     expect(r.message).toBe(msg);
     expect(r.fields.timestamp).toBe('1999-01-01T00:00:00Z');
+  });
+});
+
+describe('json parser time options (Fluent Bit Time_Key / Time_Format / Time_Keep)', () => {
+  const line = '{"log":"GET /healthz 200\\n","stream":"stdout","time":"2026-12-06T10:00:00.123456789Z"}';
+
+  it('makes the time field the event time through the parse transform, and removes it unless timeKeep', async () => {
+    const { createParseTransform, parseTransformSchema } = await import('../transforms/parse.js');
+    const t = await createParseTransform(
+      parseTransformSchema.parse({
+        type: 'parse',
+        parser: { type: 'json', timeKey: 'time', timeFormat: '%Y-%m-%dT%H:%M:%S.%L%z' },
+      }),
+    );
+    const r = rec(line);
+    await t.apply(r);
+    expect(new Date(r.timestamp).toISOString()).toBe('2026-12-06T10:00:00.123Z');
+    expect(r.fields).toEqual({ log: 'GET /healthz 200\n', stream: 'stdout' });
+
+    const keep = await createParseTransform(
+      parseTransformSchema.parse({
+        type: 'parse',
+        parser: { type: 'json', timeKey: 'time', timeKeep: true },
+      }),
+    );
+    const k = rec(line);
+    await keep.apply(k);
+    // Without timeFormat: ISO 8601 (or epoch numbers).
+    expect(new Date(k.timestamp).toISOString()).toBe('2026-12-06T10:00:00.123Z');
+    expect(k.fields.time).toBe('2026-12-06T10:00:00.123456789Z');
+  });
+
+  it('a time that does not parse stays a field and the record keeps its time; types convert', async () => {
+    const { parsedTime } = await import('./time.js');
+    const p = createJsonParser(
+      jsonOptionsSchema.parse({
+        type: 'json',
+        timeKey: 'ts',
+        timeFormat: '%d/%b/%Y:%H:%M:%S %z',
+        types: { status: 'integer' },
+      }),
+    );
+    const bad = p.parse('{"ts":"yesterday","status":"404"}', rec('')) as Record<string, unknown>;
+    expect(bad).toEqual({ ts: 'yesterday', status: 404 });
+    expect(parsedTime(bad)).toBeUndefined();
+    const good = p.parse('{"ts":"05/Mar/2024:10:11:12 +0100"}', rec('')) as Record<string, unknown>;
+    expect(new Date(parsedTime(good)!).toISOString()).toBe('2024-03-05T09:11:12.000Z');
+    // Failures stay failures; a JSON {"error": …} line stays fields.
+    expect(isParseFailure(p.parse('not json', rec('')))).toBe(true);
+    expect(isParseFailure(p.parse('{"error":"boom"}', rec('')))).toBe(false);
+  });
+
+  it('refuses bad time options with every problem', () => {
+    const r = jsonOptionsSchema.safeParse({ type: 'json', timeFormat: '%Q', timeOffset: 'CET' });
+    const msgs = r.success ? [] : r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    expect(msgs).toEqual(
+      expect.arrayContaining([
+        'timeOffset: timeOffset is a fixed offset such as +0200 or -06:00',
+        'timeKey: timeFormat needs timeKey (the field holding the time)',
+      ]),
+    );
   });
 });

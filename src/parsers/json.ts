@@ -7,9 +7,25 @@
  * lines in the hot path. Limits: only objects (arrays and scalars are failures); one attempt per
  * line, at the first `{`.
  */
-import { PARSED_FIELDS, type ParseFailure, type Parser } from '../core/pipeline.js';
+import * as z from 'zod';
+import { isParseFailure, PARSED_FIELDS, type ParseFailure, type Parser } from '../core/pipeline.js';
+import { checkTimeOptions, createFieldPost, type TimeOptions, timeOptionsShape } from './time.js';
 
-export interface JsonOptions {
+/**
+ * Options: `prefix`, and Fluent Bit's time and type options (`timeKey: time`, `timeFormat`,
+ * `timeKeep`, `timeOffset`, `types`): a JSON log's own time field becomes the event time, as a
+ * Fluent Bit json parser with `Time_Key` does (the standard `docker` parser of its parsers.conf).
+ */
+export const jsonOptionsSchema = z
+  .strictObject({
+    type: z.literal('json'),
+    /** Accept a JSON object after a text prefix (default true). */
+    prefix: z.boolean().default(true),
+    ...timeOptionsShape,
+  })
+  .superRefine((o, ctx) => checkTimeOptions(o, ctx));
+
+export interface JsonOptions extends TimeOptions {
   type: 'json';
   /** Accept a JSON object after a text prefix (default true). */
   prefix?: boolean;
@@ -73,8 +89,13 @@ export function parseJsonMessage(text: string, prefix: boolean): Record<string, 
 
 export function createJsonParser(opts: Partial<JsonOptions> = {}): Parser {
   const prefix = opts.prefix ?? true;
+  const post = createFieldPost(opts);
+  if (!post) return { type: 'json', parse: (text) => parseJsonMessage(text, prefix) };
   return {
     type: 'json',
-    parse: (text) => parseJsonMessage(text, prefix),
+    parse(text) {
+      const r = parseJsonMessage(text, prefix);
+      return isParseFailure(r) ? r : post(r);
+    },
   };
 }
