@@ -113,6 +113,76 @@ describe('logferry import fluent-bit (CLI)', () => {
     expect(records[2]).toMatchObject({ service: 'checkout' });
   });
 
+  it("a json parser's Time_Key/Time_Format (Fluent Bit's standard docker parser) makes the line's time the event time", () => {
+    const dir = mkdtempSync(join(tmp, 'docker-'));
+    const log = join(dir, 'web_default_nginx-0123456789abcdef.log');
+    writeFileSync(
+      log,
+      [
+        '{"log":"GET /healthz 200\\n","stream":"stdout","time":"2026-12-05T10:00:00.123456789Z"}',
+        '{"log":"upstream timed out\\n","stream":"stderr","time":"2026-12-05T10:00:01.5Z"}',
+      ].join('\n') + '\n',
+    );
+    writeFileSync(
+      join(dir, 'fluent-bit.conf'),
+      `[SERVICE]
+    Parsers_File parsers.conf
+[INPUT]
+    Name            tail
+    Path            ${log}
+    Tag             kube.*
+    Parser          docker
+    Read_from_Head  On
+    Exit_On_Eof     On
+[OUTPUT]
+    Name    stdout
+    Match   *
+    Format  json_lines
+`,
+    );
+    // Fluent Bit's own parsers.conf entry.
+    writeFileSync(
+      join(dir, 'parsers.conf'),
+      `[PARSER]
+    Name         docker
+    Format       json
+    Time_Key     time
+    Time_Format  %Y-%m-%dT%H:%M:%S.%L
+    Time_Keep    On
+`,
+    );
+    const imp = cli(['import', 'fluent-bit', 'fluent-bit.conf', '-o', 'logferry.yaml'], dir);
+    expect(imp.code).toBe(0);
+    expect(imp.stderr).not.toContain('Time_Key');
+    const doc = parse(readFileSync(join(dir, 'logferry.yaml'), 'utf8')) as Record<
+      string,
+      Record<string, Record<string, unknown>>
+    >;
+    const parseStep = Object.values(doc.transforms).find((t) => t.type === 'parse');
+    expect(parseStep?.parser).toEqual({
+      type: 'json',
+      prefix: false,
+      timeKey: 'time',
+      timeFormat: '%Y-%m-%dT%H:%M:%S.%L',
+      timeKeep: true,
+    });
+    const run = cli(['run', 'logferry.yaml'], dir);
+    expect(run.code).toBe(0);
+    const records = run.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(records.map((r) => new Date(r['@timestamp'] as string).toISOString())).toEqual([
+      '2026-12-05T10:00:00.123Z',
+      '2026-12-05T10:00:01.500Z',
+    ]);
+    expect(records[1]).toMatchObject({
+      log: 'upstream timed out\n',
+      stream: 'stderr',
+      time: '2026-12-05T10:00:01.5Z',
+    });
+  });
+
   it('writes -o and refuses an unreadable config with exit 2, every problem, nothing on stdout', () => {
     writeFileSync(join(tmp, 'bad.conf'), '[INPUT]\n    Name tail\n     Path /x\nTag y\n@INCLUDE nope.conf\n');
     const bad = cli(['import', 'fluent-bit', 'bad.conf', '-o', 'never.yaml']);

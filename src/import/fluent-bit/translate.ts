@@ -438,14 +438,9 @@ export function translate(fb: FbConfig, opts: TranslateOptions = {}): Translatio
         }
       }
     } else if (format === 'json') {
-      parser = { type: 'json', prefix: false };
-      if (tk || tf)
-        note(
-          'untranslated',
-          getEntry(s, 'time_key') ?? s,
-          `parser ${name}: Time_Key/Time_Format on a json parser — logferry's json parser keeps the record's own time`,
-          comp,
-        );
+      // Time_Key/Time_Format/Time_Keep/Time_Offset as on a regex parser (Types: see below).
+      const { types: _types, ...jsonTime } = timeOpts;
+      parser = { type: 'json', prefix: false, ...jsonTime };
       if (typesE)
         note(
           'untranslated',
