@@ -174,3 +174,37 @@ describe('import fluent-bit: OpenSearch index names', () => {
     expect(notes('approximated').filter((m) => m.includes('an index name holds only'))).toHaveLength(2);
   });
 });
+
+describe('import fluent-bit: YAML multiline parsers', () => {
+  it('rule regexes keep their backslashes (\\d stays one backslash), as in the classic syntax', async () => {
+    const { r } = await importAndValidate(
+      `multiline_parsers:
+  - name: java-ish
+    type: regex
+    flush_timeout: 1000
+    rules:
+      - state: start_state
+        regex: '/([a-zA-Z]+ \\d+ \\d+\\:\\d+\\:\\d+)(.*)/'
+        next_state: cont
+      - state: cont
+        regex: '/^\\s+at.*/'
+        next_state: cont
+pipeline:
+  inputs:
+    - name: tail
+      path: /var/log/app/*.log
+      tag: app.*
+      multiline.parser: java-ish
+  outputs:
+    - name: stdout
+      match: '*'
+`,
+      'yaml',
+    );
+    const ml = (r.doc.sources as Record<string, { multiline?: { firstLine: string; flushMs: number } }>).app
+      ?.multiline;
+    expect(ml?.firstLine).toBe('([a-zA-Z]+ \\d+ \\d+\\:\\d+\\:\\d+)(.*)');
+    expect(new RegExp(ml?.firstLine ?? '$^').test('Dec 14 06:41:08 Exception in thread "main"')).toBe(true);
+    expect(ml?.flushMs).toBe(1000);
+  });
+});

@@ -68,7 +68,9 @@ export function readYaml(
             if (isScalar(item)) push(scalarText(item.value), lineOf(item) ?? line);
             else if (isMap(item) && key === 'rules') {
               const r = item.toJSON() as Record<string, unknown>;
-              const q = (x: unknown) => JSON.stringify(scalarText(x));
+              // Quoted as a classic `rule` line is, for the same tokenizer: only `"` is escaped
+              // (JSON.stringify also doubled every backslash, so `\d` in a rule became `\\d`).
+              const q = (x: unknown) => `"${scalarText(x).replace(/"/g, '\\"')}"`;
               section.entries.push({
                 key: 'rule',
                 rawKey: 'rule',
