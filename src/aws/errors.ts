@@ -43,6 +43,7 @@ const ACCESS = new Set([
   'UnrecognizedClientException',
   'KMSAccessDeniedException',
   'InvalidKMSResourceException',
+  'KMSOptInRequired',
 ]);
 const NOT_FOUND = new Set([
   'ResourceNotFoundException',
@@ -50,6 +51,7 @@ const NOT_FOUND = new Set([
   'NoSuchKey',
   'AWS.SimpleQueueService.NonExistentQueue',
   'QueueDoesNotExist',
+  'KMSNotFoundException',
 ]);
 const INVALID = new Set([
   'InvalidArgumentException',
@@ -62,6 +64,9 @@ const INVALID = new Set([
   'AuthorizationHeaderMalformed',
   'EntityTooLarge',
   'BatchRequestTooLong',
+  // The stream's KMS key is disabled or not usable (PutRecords per-entry codes): waiting will not help.
+  'KMSDisabledException',
+  'KMSInvalidStateException',
 ]);
 
 export function awsErrorName(e: unknown): string {

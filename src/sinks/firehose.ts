@@ -16,7 +16,6 @@ import {
   type PutRecordBatchCommandOutput,
 } from '@aws-sdk/client-firehose';
 import { clientConfig } from '../aws/clients.js';
-import { classifyAwsCode, classifyAwsError } from '../aws/errors.js';
 import {
   FIREHOSE_MAX_RECORD_BYTES,
   PUT_RECORD_BATCH_MAX_BYTES,
@@ -24,9 +23,9 @@ import {
 } from '../aws/firehose-reingest.js';
 import type { ComponentSpec } from '../core/component.js';
 import { type FirehoseSinkConfig, firehoseSinkConfig, firehoseSinkMeta } from './firehose-config.js';
-import { describeError, LogferryError } from '../core/errors.js';
 import type { LogRecord } from '../core/record.js';
-import type { Encoded, ItemProblem, SendContext, SendResult, Sink, SinkLimits } from '../core/sink.js';
+import type { Encoded, SendContext, SendResult, Sink, SinkLimits } from '../core/sink.js';
+import { type BatchPutStats, batchPut } from './aws-batch.js';
 
 export { FIREHOSE_SINK_IAM_ACTIONS, type FirehoseSinkConfig, firehoseSinkConfig } from './firehose-config.js';
 
@@ -39,13 +38,7 @@ export function withPayload(record: LogRecord, bytes: Uint8Array): LogRecord {
   return record;
 }
 
-export interface FirehoseSinkStats {
-  calls: number;
-  /** Entries sent again after a failure. */
-  retriedEntries: number;
-  /** Throttled calls and entries. */
-  throttled: number;
-}
+export type FirehoseSinkStats = BatchPutStats;
 
 export class FirehoseSink implements Sink<Uint8Array> {
   readonly type = 'firehose';
@@ -72,44 +65,27 @@ export class FirehoseSink implements Sink<Uint8Array> {
     return { record, data, bytes: data.byteLength };
   }
 
-  async send(batch: readonly Encoded<Uint8Array>[], ctx: SendContext): Promise<SendResult> {
-    this.stats.calls++;
-    if (ctx.attempt > 1) this.stats.retriedEntries += batch.length;
-    let out: PutRecordBatchCommandOutput;
-    try {
-      out = await this.client.send(
-        new PutRecordBatchCommand({
-          DeliveryStreamName: this.deliveryStreamName,
-          Records: batch.map((e) => ({ Data: e.data })),
-        }),
-        ctx.signal ? { abortSignal: ctx.signal } : {},
-      );
-    } catch (e) {
-      const c = classifyAwsError(e);
-      if (c.kind === 'throttled') this.stats.throttled++;
-      throw new LogferryError(
-        c.retry ? (c.kind === 'throttled' ? 'SINK_THROTTLED' : 'SINK_UNAVAILABLE') : 'SINK_REJECTED',
-        `PutRecordBatch to ${this.deliveryStreamName} failed (${c.name}): ${describeError(e)}`,
-        { cause: e, details: { retryAfterMs: c.retryAfterMs, awsCode: c.name } },
-      );
-    }
-    const responses = out.RequestResponses ?? [];
-    const problems: ItemProblem[] = [];
-    for (let j = 0; j < batch.length; j++) {
-      const r = responses[j];
-      // A missing entry means we cannot know it was put: send it again.
-      if (r && !r.ErrorCode && r.RecordId) continue;
-      const code = r?.ErrorCode ?? 'MISSING_RESPONSE';
-      const c = classifyAwsCode(code);
-      if (c.kind === 'throttled') this.stats.throttled++;
-      problems.push({
-        index: j,
-        action: c.retry || code === 'MISSING_RESPONSE' ? 'retry' : 'reject',
-        code,
-        reason: r?.ErrorMessage ? `${code}: ${r.ErrorMessage}` : code,
-      });
-    }
-    return { problems };
+  send(batch: readonly Encoded<Uint8Array>[], ctx: SendContext): Promise<SendResult> {
+    return batchPut(
+      this.stats,
+      `PutRecordBatch to ${this.deliveryStreamName}`,
+      batch.length,
+      ctx.attempt,
+      () =>
+        this.client.send(
+          new PutRecordBatchCommand({
+            DeliveryStreamName: this.deliveryStreamName,
+            Records: batch.map((e) => ({ Data: e.data })),
+          }),
+          ctx.signal ? { abortSignal: ctx.signal } : {},
+        ),
+      (out: PutRecordBatchCommandOutput) =>
+        (out.RequestResponses ?? []).map((r) => ({
+          ok: !r.ErrorCode && !!r.RecordId,
+          code: r.ErrorCode,
+          message: r.ErrorMessage,
+        })),
+    );
   }
 }
 

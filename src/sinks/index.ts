@@ -1,6 +1,6 @@
 /**
  * Sink and dead-letter sink registries: one line per component (see core/component.ts). Sinks
- * that carry a heavy client (OpenSearch, Firehose, SQS) are `lazySpec`s: the loader validates with
+ * that carry a heavy client (OpenSearch, Firehose, Kinesis, SQS) are `lazySpec`s: the loader validates with
  * their schema and the implementation is imported on first create, so a Lambda bundle evaluates it
  * only when the config uses it (the S3 sink loads its SDK client the same way, on first put).
  */
@@ -11,6 +11,7 @@ import { blackholeSinkSpec } from './blackhole.js';
 import { fileDeadLetterSpec } from './file.js';
 import { firehoseSinkMeta } from './firehose-config.js';
 import { httpSinkSpec } from './http.js';
+import { kinesisSinkMeta } from './kinesis-config.js';
 import { logzioSinkSpec } from './logzio.js';
 import { lokiSinkSpec } from './loki.js';
 import { opensearchSinkMeta } from './opensearch/config.js';
@@ -27,6 +28,7 @@ export const sinks: Registry<Sink<any>> = [
   blackholeSinkSpec,
   stdoutSinkSpec,
   lazySpec(firehoseSinkMeta, () => import('./firehose.js').then((m) => m.firehoseSinkSpec)),
+  lazySpec(kinesisSinkMeta, () => import('./kinesis.js').then((m) => m.kinesisSinkSpec)),
   lokiSinkSpec,
   splunkHecSinkSpec,
   logzioSinkSpec,
