@@ -63,7 +63,8 @@ describe('YAML format reader', () => {
     const { config, problems } = readYaml(join(tmp, 'fb.yaml'), { display: show });
     expect(problems).toEqual([]);
     const ml = config.sections.find((s) => s.kind === 'multiline_parser');
-    expect(getAll(ml!, 'rule')[0].value).toBe('"start_state" "/^\\\\d/" "cont"');
+    expect(getAll(ml!, 'rule')[0].value).toBe('"start_state" "/^\\d/" "cont"');
+    expect(tokenize(getAll(ml!, 'rule')[0].value)).toEqual(['start_state', '/^\\d/', 'cont']);
     const grep = config.sections.find((s) => s.kind === 'filter');
     expect(getAll(grep!, 'regex').map((e) => [e.value, e.line])).toEqual([
       ['a ^x', 13],

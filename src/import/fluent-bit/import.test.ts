@@ -85,15 +85,21 @@ describe('import fluent-bit: the seed (003) configuration', () => {
     expect(secrets.some((s) => s.startsWith('seed-003/fluent-bit.conf:89 aws_sec_key'))).toBe(true);
     const un = kinds(r, 'untranslated');
     expect(un.some((s) => s.startsWith('seed-003/fluent-bit.conf:69 [FILTER] aws'))).toBe(true);
-    expect(un.some((s) => s.startsWith('seed-003/fluent-bit.conf:82 [OUTPUT] kinesis'))).toBe(true);
+    expect(un.some((s) => s.includes('[OUTPUT] kinesis'))).toBe(false);
     // Fluent Bit's own no-ops are recognised, not translated into work.
     expect(kinds(r, 'info').filter((s) => s.includes('no-op'))).toHaveLength(6);
     expect(r.yaml).toMatch(/# .*NOT TRANSLATED: \[FILTER\] aws/);
-    // No output translated: a stand-in archive reads every chain, so nothing parsed is dropped.
-    expect(r.doc.sinks?.archive).toMatchObject({
-      type: 's3',
-      inputs: ['test.access-modify', 'test.api-responselog-modify', 'test.api-requestlog-modify'],
+    // The agents' Kinesis output is a kinesis sink reading every chain (Match **), keyed as configured.
+    expect(r.doc.sinks).toEqual({
+      kinesis: {
+        type: 'kinesis',
+        stream: 'infra-dev-kinesis-01',
+        region: 'ap-northeast-2',
+        partitionKey: 'container_id',
+        inputs: ['test.access-modify', 'test.api-responselog-modify', 'test.api-requestlog-modify'],
+      },
     });
+    expect(kinds(r, 'approximated').some((s) => s.includes('append_newline'))).toBe(true);
   });
 });
 

@@ -1978,16 +1978,70 @@ export function translate(fb: FbConfig, opts: TranslateOptions = {}): Translatio
         cfg = { type: 'blackhole' };
         break;
       case 'kinesis':
-      case 'kinesis_streams':
-        note(
-          'untranslated',
-          o,
-          `[OUTPUT] ${plugin} (stream ${v(o, 'stream') ?? '?'}): logferry has no Kinesis Data Streams sink. Send the records straight to the destinations the stream's consumer writes to (docs/migrate-from-logstash.md shows the seed's Logstash consumer as logferry sinks), or keep the stream and read it with a kinesis source`,
-          'head',
+      case 'kinesis_streams': {
+        // Fluent Bit's C `kinesis_streams` and the older Go `kinesis` plugin (seed 003's agents).
+        h(
+          'stream',
+          'region',
+          'endpoint',
+          'partition_key',
+          'append_newline',
+          'time_key',
+          'time_key_format',
+          'log_key',
+          'compression',
+          'aggregation',
+          'simple_aggregation',
+          'data_keys',
+          'replace_dots',
         );
-        for (const e of o.entries)
-          if (AWS_KEY_KEYS.has(e.key)) rest({ ...o, entries: [e] }, new Set(), 'head');
-        return undefined;
+        const stream = v(o, 'stream');
+        if (!stream) {
+          note('untranslated', o, `[OUTPUT] ${plugin} without stream`, 'head');
+          return undefined;
+        }
+        cfg = { type: 'kinesis', stream };
+        if (v(o, 'region')) cfg.region = v(o, 'region');
+        if (v(o, 'endpoint')) cfg.endpoint = v(o, 'endpoint');
+        const pk = v(o, 'partition_key');
+        if (pk) {
+          const segs = accessorSegments(pk);
+          cfg.partitionKey = segs.length === 1 && segs[0] === 'log' ? '@message' : segs.join('.');
+        }
+        const logKey = v(o, 'log_key');
+        if (logKey !== undefined) {
+          cfg.format = 'raw';
+          if (accessorSegments(logKey).join('.') !== 'log')
+            note(
+              'approximated',
+              getEntry(o, 'log_key') ?? o,
+              `log_key ${logKey}: the kinesis sink's raw format sends the message, not the field ${logKey}`,
+              comp,
+            );
+        }
+        noteEntry(
+          'approximated',
+          o,
+          'append_newline',
+          'append_newline: each Kinesis record is one JSON document without a trailing newline (consumers parse it as one line)',
+          comp,
+        );
+        noteEntry('untranslated', o, 'time_key', 'time_key: logferry documents carry @timestamp', comp);
+        noteEntry('ignored', o, 'time_key_format', 'time_key_format: @timestamp is ISO 8601', comp);
+        noteEntry(
+          'approximated',
+          o,
+          'compression',
+          'compression: the kinesis sink sends records uncompressed (logferry consumers also read gzip/zlib records)',
+          comp,
+        );
+        for (const k of ['aggregation', 'simple_aggregation'])
+          if (parseBool(v(o, k)) === true)
+            noteEntry('approximated', o, k, `${k}: one Kinesis record per log record (no aggregation)`, comp);
+        noteEntry('untranslated', o, 'data_keys', 'data_keys: the whole record is sent', comp);
+        noteEntry('untranslated', o, 'replace_dots', 'replace_dots: keys are sent as they are', comp);
+        break;
+      }
       default: {
         const hint: Record<string, string> = {
           cloudwatch_logs: 'logferry reads CloudWatch Logs; it does not write to it',

@@ -208,3 +208,47 @@ pipeline:
     expect(ml?.flushMs).toBe(1000);
   });
 });
+
+describe('import fluent-bit: Kinesis Data Streams outputs', () => {
+  it('kinesis_streams becomes a kinesis sink: partition_key accessor as a field path, log_key log as raw messages', async () => {
+    const { r, notes } = await importAndValidate(`[INPUT]
+    Name  tail
+    Path  /var/log/containers/*.log
+    Tag   kube.*
+[OUTPUT]
+    Name           kinesis_streams
+    Match          kube.*
+    region         eu-west-1
+    stream         app-logs
+    partition_key  $kubernetes['pod_name']
+    time_key       ts
+    compression    gzip
+[OUTPUT]
+    Name     kinesis_streams
+    Match    *
+    region   eu-west-1
+    stream   arn:aws:kinesis:eu-west-1:123456789012:stream/raw-lines
+    log_key  log
+[OUTPUT]
+    Name   kinesis_streams
+    Match  *
+`);
+    const sinks = Object.values(r.doc.sinks ?? {}) as Record<string, unknown>[];
+    expect(sinks).toEqual([
+      expect.objectContaining({
+        type: 'kinesis',
+        stream: 'app-logs',
+        region: 'eu-west-1',
+        partitionKey: 'kubernetes.pod_name',
+      }),
+      expect.objectContaining({
+        type: 'kinesis',
+        stream: 'arn:aws:kinesis:eu-west-1:123456789012:stream/raw-lines',
+        format: 'raw',
+      }),
+    ]);
+    expect(notes('untranslated').some((m) => m.includes('kinesis_streams without stream'))).toBe(true);
+    expect(notes('untranslated').some((m) => m.startsWith('time_key'))).toBe(true);
+    expect(notes('approximated').some((m) => m.startsWith('compression'))).toBe(true);
+  });
+});
