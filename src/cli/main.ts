@@ -13,6 +13,11 @@ declare const __LOGFERRY_VERSION__: string | undefined;
 const LOGFERRY_VERSION = typeof __LOGFERRY_VERSION__ === 'string' ? __LOGFERRY_VERSION__ : '0.0.0-source';
 
 export async function main(argv: string[]): Promise<number> {
+  // The AWS SDK prints a 9-line notice on Node < 22 ("versions published after January 2027 will
+  // require node >= 22") to stderr on the first client of every command. logferry pins its SDK,
+  // so a user cannot act on it here; README says which Node versions logferry supports. Setting the
+  // SDK's own switch keeps stderr for logferry's progress and summaries (a user's value wins).
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const program = new Command('logferry')
     .description(
       'Ferries AWS CloudWatch Logs (EKS control plane, Lambda, ECS, any log group) to S3 archives, ' +
