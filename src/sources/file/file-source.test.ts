@@ -2,6 +2,7 @@ import {
   appendFileSync,
   mkdirSync,
   mkdtempSync,
+  existsSync,
   readdirSync,
   readFileSync,
   renameSync,
@@ -69,6 +70,31 @@ describe('file source: tailing', () => {
     await waitFor(() => r.messages().length === 3, 'three lines');
     await r.stop();
     expect(r.messages().sort()).toEqual(['new-0', 'new-1', 'old-2']);
+  });
+
+  it('a resumed run reads what was written while it was down: lines appended to a file it started at the end of, and files that appeared', async () => {
+    writeFileSync(join(dir, 'old.log'), 'history-0\nhistory-1\n');
+    const state = join(dir, 'state');
+    const first = fileSource({ path: join(dir, '*.log'), dataDir: state });
+    const r1 = run(first);
+    await waitFor(() => first.stats.tail.filesOpened === 1, 'old.log opened');
+    // Started at its end, the file has a position before any line of it is read.
+    await waitFor(
+      () =>
+        existsSync(first.positionsPath) &&
+        Object.values(positions(first.positionsPath)).some((p) => p.offset === 20),
+      'a position at the end of old.log',
+    );
+    await r1.stop();
+    expect(r1.messages()).toEqual([]);
+    // While logferry is down: more lines, and a new file.
+    appendFileSync(join(dir, 'old.log'), 'down-0\n');
+    writeFileSync(join(dir, 'later.log'), 'later-0\nlater-1\n');
+    const second = fileSource({ path: join(dir, '*.log'), dataDir: state, readFromHead: false });
+    const r2 = run(second);
+    await waitFor(() => r2.messages().length === 3, 'three lines');
+    await r2.stop();
+    expect(r2.messages().sort()).toEqual(['down-0', 'later-0', 'later-1']);
   });
 
   it('follows several patterns and skips excluded files', async () => {

@@ -267,9 +267,12 @@ export class FileSource implements Source {
     await this.db.load();
     this.journal?.start();
     const acks = this.acks;
+    // An earlier run left a position database or journal: this start resumes it.
+    let resumed = this.db.existed;
     if (acks) {
       // What was acknowledged or in flight since the database was last written (a kill -9).
       for (const [key, j] of acks.load()) {
+        resumed = true;
         const possible = this.db.applyJournal(key, j);
         if (possible.length > 0) this.possibleAt.set(key, possible);
       }
@@ -280,7 +283,15 @@ export class FileSource implements Source {
       include: list(this.cfg.path),
       exclude: list(this.cfg.exclude),
       cwd: this.cwd,
-      readFromHead: this.cfg.readFromHead ?? this.once,
+      // `readFromHead` decides for the files found at the first start only. Each file started at
+      // its end gets a position at once (`onStartAtEnd`), so when a run resumes, a file without a
+      // position appeared since the last run looked (while logferry was down, or before it read a
+      // line of it): it is read from its start, or its lines would be lost.
+      readFromHead: (this.cfg.readFromHead ?? this.once) || resumed,
+      onStartAtEnd: (file, offset) => {
+        this.db.set(file.key, file.path, offset, file.head);
+        void this.flushDb();
+      },
       maxLineBytes: this.cfg.maxLineBytes,
       readBufferBytes: this.cfg.readBufferBytes,
       pollIntervalMs: this.cfg.multiline

@@ -49,6 +49,9 @@ export class PositionDb {
   /** The legacy database read at load, removed once the new one is written. */
   migratedFrom: string | undefined;
 
+  /** A database was there to load (an earlier run of this source wrote one). */
+  existed = false;
+
   /**
    * Called when a write takes its snapshot (synchronously, so no change falls between); what it
    * returns is called once that snapshot is durable in place (the acknowledgement journal's
@@ -65,6 +68,7 @@ export class PositionDb {
   async load(): Promise<void> {
     const text = (await readIfPresent(this.path)) ?? (await this.loadFallback());
     if (text === undefined) return;
+    this.existed = true;
     this.parse(text, this.migratedFrom ?? this.path);
   }
 

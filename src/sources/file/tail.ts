@@ -93,6 +93,8 @@ export interface TailerOptions {
   cwd?: string;
   /** Files found at the first scan without a saved position start at 0 (else at their end). */
   readFromHead?: boolean;
+  /** A file found at the first scan without a saved position starts at its end, `offset` (not readFromHead). */
+  onStartAtEnd?: (file: FileIdentity, offset: number) => void;
   maxLineBytes?: number;
   readBufferBytes?: number;
   pollIntervalMs?: number;
@@ -369,12 +371,15 @@ export class FileTailer {
     const saved = this.opts.savedPosition?.(key);
     let head: FileHead | undefined;
     let offset: number;
+    let atEnd = false;
     try {
       const want = saved?.head && saved.head.len <= size ? saved.head.len : 0;
       const r = this.readHead(fh, size, want);
       head = r.head;
-      if (saved === undefined) offset = startup && !this.opts.readFromHead ? size : 0;
-      else if (saved.offset > size || (saved.head && r.saved !== saved.head.hash)) {
+      if (saved === undefined) {
+        atEnd = startup && !this.opts.readFromHead;
+        offset = atEnd ? size : 0;
+      } else if (saved.offset > size || (saved.head && r.saved !== saved.head.hash)) {
         // Truncated or replaced while not tailed (same inode, other content): read it all.
         offset = 0;
         this.stats.truncations++;
@@ -404,6 +409,7 @@ export class FileTailer {
       atEof: false,
       rewindTo: undefined,
     });
+    if (atEnd) this.opts.onStartAtEnd?.(head ? { key, path, head } : { key, path }, offset);
     this.stats.filesOpened++;
   }
 
