@@ -60,6 +60,9 @@ describe('logferry run --once', () => {
     const positions = join(dir, 'data', 'state', 'nodes', 'positions.json');
     expect(Object.keys(JSON.parse(readFileSync(positions, 'utf8')).files)).toHaveLength(2);
     expect(existsSync(join(dir, 'data', 'state', 'daemon.lock'))).toBe(false);
+    // The default dead-letter store is in the config's dataDir too, not in ./logferry-data.
+    expect(s1.deadLetter).toBe(`${join(dir, 'data', 'dead-letter')} (file)`);
+    expect(existsSync(join(dir, 'logferry-data'))).toBe(false);
 
     appendFileSync(join(dir, 'logs', 'app_ns_web-0123.log'), cri(500) + cri(501));
     const r2 = run(['run', 'logferry.yaml', '--once', '--json'], dir);

@@ -219,13 +219,17 @@ export async function run(
   tapOpts?: TapOptions,
 ): Promise<void> {
   tuneHeapGrowth();
-  const outDir = resolve(opts.out ?? DEFAULT_DATA_DIR);
   const { doc: fileDoc, origin } = loadDoc(configPath);
+  const cwd = configPath ? dirname(resolve(configPath)) : process.cwd();
+  // The default archive and dead letters go to --out, else to the config's own dataDir (a user who
+  // moved the state to /var/lib/logferry expects nothing in ./logferry-data), else ./logferry-data.
+  const ownDir =
+    typeof fileDoc.dataDir === 'string' && fileDoc.dataDir !== '' ? resolve(cwd, fileDoc.dataDir) : undefined;
+  const outDir = resolve(opts.out ?? ownDir ?? DEFAULT_DATA_DIR);
   const doc = withDefaults(applyShorthands(fileDoc, process.env), { dataDir: outDir });
   applyRunFlags(doc, opts);
   const cfg = validateConfig(doc, origin);
   const log = stderrLogger();
-  const cwd = configPath ? dirname(resolve(configPath)) : process.cwd();
   // State (positions, checkpoints, disk buffers) under one locked directory: the config's
   // `dataDir` (relative to the config file), else --out, else ./logferry-data.
   const dataDir = cfg.dataDir !== undefined ? resolve(cwd, cfg.dataDir) : outDir;
