@@ -16,6 +16,7 @@ describe('parseObjectKey', () => {
     expect(info.cluster).toBe('prod');
     expect(info.streamPrefix).toBe('kube-apiserver-audit');
     expect(info.logStream).toBe('kube-apiserver-audit-4e9f9d6f9d15381d05d77c5df3f7d329');
+    expect(info.fields).toEqual({ cluster: 'prod', component: 'kube-apiserver-audit' });
     expect(info.keyTimeMs).toBe(Date.UTC(2026, 10, 22, 9, 5, 7));
   });
   it('keeps cluster names with underscores', () => {
@@ -55,6 +56,8 @@ describe('parseObjectKey', () => {
       expect(info.logGroup, group).toBe(group);
       expect(info.logStream, group).toBe(stream);
       expect(info.component, group).toBe(component);
+      // The layout's component is a partition field, as a Hive `component=` key is.
+      expect(info.fields, group).toEqual({ component });
       expect(info.keyTimeMs).toBe(Date.UTC(2026, 10, 22, 0, 0, 1));
     }
   });

@@ -7,7 +7,8 @@
  *    (log group, component and the exact log stream — EKS stream names contain no `/`);
  *  - the same `<group>/<component>/<stream>` layout for Lambda (`_aws_lambda_<fn>/lambda/<stream>`),
  *    ECS (`<group>/ecs/<stream>`) and other groups (`<group>/default/<stream>`), names encoded
- *    reversibly (aws/partition.ts), so raw lines get their exact `@log` and `@logStream`;
+ *    reversibly (aws/partition.ts), so raw lines get their exact `@log` and `@logStream`; its
+ *    `component` (and an EKS group's `cluster`) are partition fields as Hive keys are;
  *  - Hive-style keys `cluster=…/component=…/log_stream=…/dt=YYYY-MM-DD/hour=HH` (any subset); every
  *    `key=value` segment is also a partition field the query reads as a field (`fields`);
  *  - Firehose's default time prefix `YYYY/MM/dd/HH/`;
@@ -74,6 +75,8 @@ export function parseObjectKey(key: string): ObjectInfo {
       const stream = dirs[i + 2];
       if (stream?.startsWith(dirs[i + 1]) && !stream.includes('=')) info.logStream = stream;
       info.component = dirs[i + 1];
+      // The layout's partition fields, read as Hive keys are (a line's own field wins).
+      info.fields = { ...info.fields, cluster: eks[1], component: dirs[i + 1] };
       i += stream !== undefined && info.logStream === stream ? 2 : 1;
       continue;
     }
@@ -91,6 +94,7 @@ export function parseObjectKey(key: string): ObjectInfo {
         info.logGroup = group;
         info.logStream = stream;
         info.component = marker;
+        info.fields = { ...info.fields, component: marker };
         i += 2;
         continue;
       }

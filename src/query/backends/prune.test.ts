@@ -158,6 +158,17 @@ describe('partition fields', () => {
     expect(mayMatch(ECS, filters('filter component = "lambda"'), {}, 0)).toBe(false);
     expect(mayMatch(LAMBDA, filters('filter component = "lambda"'), {}, 0)).toBe(true);
   });
+  it("prunes by the default layout's component and EKS cluster as by Hive keys", () => {
+    const f = (q: string) => filters(q);
+    const lambda = parseObjectKey('_aws_lambda_orders/lambda/2026_11_22_[$LATEST]0123abcd/x.gz');
+    const audit = parseObjectKey(
+      '_aws_eks_prod_cluster/kube-apiserver-audit/kube-apiserver-audit-4e9f9d6f9d15381d05d77c5df3f7d329/x.gz',
+    );
+    expect(mayMatch(lambda, f('filter component = "lambda"'), {}, 0)).toBe(true);
+    expect(mayMatch(audit, f('filter component = "lambda"'), {}, 0)).toBe(false);
+    expect(mayMatch(audit, f('filter cluster = "prod" and component like /audit/'), {}, 0)).toBe(true);
+    expect(mayMatch(audit, f('filter cluster = "staging"'), {}, 0)).toBe(false);
+  });
   it('never demands a literal of the line for a field the keys provide', () => {
     const q = filters('filter component = "lambda" and verb = "delete"');
     expect(lineRequirement(q)).toEqual([['lambda'], ['delete']].sort((a, b) => b[0].length - a[0].length));
