@@ -30,7 +30,7 @@ function intFlag(v: string, flag: string, min: number, max: number): number {
 export function registerConsole(program: Command): void {
   program
     .command('console')
-    .description('serve the web console: Logs Insights queries over what logferry shipped, in the browser')
+    .description('Serve the web console: Logs Insights queries over what logferry shipped, in the browser')
     .option(
       '--from <where>',
       'archive directory, s3://bucket/prefix or opensearch://host:port/index',
