@@ -116,7 +116,11 @@ const COMMON_IGNORED: Record<string, string> = {
   'tls.verify': 'logferry always verifies TLS certificates',
   'tls.debug': 'no equivalent needed',
   'net.keepalive': 'connections are kept alive by default',
+  auto_retry_requests: 'logferry retries failed requests with backoff by itself',
 };
+
+/** Role assumption of Fluent Bit's AWS outputs: logferry takes credentials from the default chain. */
+const AWS_ROLE_KEYS = new Set(['role_arn', 'sts_endpoint', 'external_id']);
 
 interface Parsed {
   /** The logferry parser config, when the format translates. */
@@ -238,6 +242,15 @@ export function translate(fb: FbConfig, opts: TranslateOptions = {}): Translatio
           'secret',
           e,
           `${e.rawKey}: inline AWS keys are refused and were not copied; logferry takes AWS credentials only from the default chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY in the environment, a profile, or the instance, IRSA or task role) — docs/migrate-from-fluent-bit.md#secrets`,
+          component,
+        );
+        continue;
+      }
+      if (AWS_ROLE_KEYS.has(e.key)) {
+        note(
+          'untranslated',
+          e,
+          `${e.rawKey}: logferry does not assume roles itself; it takes AWS credentials from the default chain, so run it with that role (IRSA, task or instance role) or a profile that assumes it (role_arn in ~/.aws/config, AWS_PROFILE)`,
           component,
         );
         continue;

@@ -223,6 +223,8 @@ describe('import fluent-bit: Kinesis Data Streams outputs', () => {
     partition_key  $kubernetes['pod_name']
     time_key       ts
     compression    gzip
+    role_arn       arn:aws:iam::123456789012:role/ship
+    auto_retry_requests true
 [OUTPUT]
     Name     kinesis_streams
     Match    *
@@ -250,5 +252,9 @@ describe('import fluent-bit: Kinesis Data Streams outputs', () => {
     expect(notes('untranslated').some((m) => m.includes('kinesis_streams without stream'))).toBe(true);
     expect(notes('untranslated').some((m) => m.startsWith('time_key'))).toBe(true);
     expect(notes('approximated').some((m) => m.startsWith('compression'))).toBe(true);
+    expect(notes('untranslated').some((m) => m.startsWith('role_arn: logferry does not assume roles'))).toBe(
+      true,
+    );
+    expect(notes('ignored').some((m) => m.startsWith('auto_retry_requests'))).toBe(true);
   });
 });
