@@ -5,14 +5,16 @@
  * they are sent again).
  *
  * Files `acked.<gen>.journal` in the source's state directory (`<dataDir>/state/<source>/`), lines:
- * - `f <shard> <seq>`: the record was handed to the pipeline (an intent, written before it can
- *   reach a sink);
- * - `a <shard> <seq> <base>`: it was acknowledged (any outcome but `failed`), and the shard's
- *   checkpoint (every record up to it acknowledged) is now `base` (`-`: none yet).
- * One plain `write()` per record handed out and one per acknowledgement — a Kinesis record is one
- * envelope (a CloudWatch payload holds many events), never one per event. What reached the kernel
- * survives `kill -9`; there is no fsync, so a power loss can lose the last lines (those records
- * are then re-sent uncounted, as before). A torn last line is ignored.
+ * - `f <shard> <seq> [<seq> …]`: the records were handed to the pipeline, or are about to be (an
+ *   intent, written before they can reach a sink);
+ * - `a <shard> <seq> <base>`: the record was acknowledged (any outcome but `failed`), and the
+ *   shard's checkpoint (every record up to it acknowledged) is now `base` (`-`: none yet).
+ * Intents are written for up to `DECLARE_AHEAD` queued records of a shard at once, and the
+ * acknowledgements of one event-loop turn in one `write()` (kinesis.ts): never a syscall per record
+ * or event. Delaying an acknowledgement line is safe: until it is written the record's intent says
+ * "possibly delivered", so a kill in between counts it possible instead of skipping it. What
+ * reached the kernel survives `kill -9`; there is no fsync, so a power loss can lose the last lines
+ * (those records are then re-sent uncounted, as before). A torn last line is ignored.
  *
  * Compaction: when the checkpoint is about to be written, appends move to the next generation,
  * which starts with the intents still outstanding (and the possible ones not yet read again); once
@@ -59,8 +61,9 @@ export class KinesisAckJournal {
         s = { base: undefined, acked: new Set(), inflight: new Set() };
         out.set(shard, s);
       }
-      if (p[0] === 'f') s.inflight.add(seq);
-      else if (p[0] === 'a') {
+      if (p[0] === 'f') {
+        for (let i = 2; i < p.length; i++) if (SEQ.test(p[i])) s.inflight.add(p[i]);
+      } else if (p[0] === 'a') {
         s.acked.add(seq);
         const base = p[3];
         if (base !== undefined && SEQ.test(base) && (s.base === undefined || seqCompare(base, s.base) > 0))
@@ -70,15 +73,25 @@ export class KinesisAckJournal {
     return out;
   }
 
-  /** A record is handed to the pipeline. */
-  inflight(shard: string, seq: string): void {
-    this.files.write(`f ${shard} ${seq}\n`);
+  /** Records of a shard are handed to the pipeline (or about to be): written at once. */
+  inflight(shard: string, seqs: readonly string[]): void {
+    this.flushAcked();
+    this.files.write(`f ${shard} ${seqs.join(' ')}\n`);
   }
 
-  /** A record was acknowledged; the shard's checkpoint is now `base`. */
+  /** A record was acknowledged; the shard's checkpoint is now `base`. Written at the end of the turn. */
   acked(shard: string, seq: string, base: string | undefined): void {
-    this.files.write(`a ${shard} ${seq} ${base ?? '-'}\n`);
+    if (this.ackLines === '') setImmediate(this.flushAcked);
+    this.ackLines += `a ${shard} ${seq} ${base ?? '-'}\n`;
   }
+
+  private ackLines = '';
+  private readonly flushAcked = (): void => {
+    if (this.ackLines === '') return;
+    const text = this.ackLines;
+    this.ackLines = '';
+    this.files.write(text);
+  };
 
   /**
    * The checkpoint is taking a snapshot: later lines go to a new generation, which starts with the
@@ -86,6 +99,7 @@ export class KinesisAckJournal {
    * again yet). Returns what to call once the snapshot is durable.
    */
   rotate(outstanding: Iterable<{ shard: string; seq: string }>): () => void {
+    this.flushAcked();
     const through = this.files.next();
     let text = '';
     for (const o of outstanding) text += `f ${o.shard} ${o.seq}\n`;
@@ -96,6 +110,7 @@ export class KinesisAckJournal {
   }
 
   close(): void {
+    this.flushAcked();
     this.files.close();
   }
 }

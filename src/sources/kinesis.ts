@@ -53,6 +53,9 @@ import { sleep } from '../core/retry.js';
 import type { Source, SourceEnvelope } from '../core/source.js';
 import { streamOfArn } from './kinesis-event.js';
 import { KinesisAckJournal, seqCompare } from './kinesis-journal.js';
+
+/** Intents are journaled for up to this many queued records of a shard at once (one `write()`). */
+const DECLARE_AHEAD = 32;
 import {
   GET_RECORDS_MIN_INTERVAL_MS,
   type KinesisSourceConfig,
@@ -111,7 +114,7 @@ interface InFlight {
   shard: string;
   gen: number;
   entry: PendingSeq;
-  /** Handed to the pipeline (its intent journaled), not only queued. */
+  /** Its intent is journaled (it was handed to the pipeline, or is next in line to be). */
   handed: boolean;
 }
 
@@ -379,13 +382,32 @@ export class KinesisSource implements Source {
   private handOut(env: SourceEnvelope, shardId: string): void {
     const f = this.inflight.get(env.ackId);
     if (!f) return;
-    f.handed = true;
-    this.acks?.inflight(shardId, f.entry.seq);
+    if (!f.handed) this.declare(f);
     const shard = this.shards.get(shardId);
     if (shard && shard.possible.size > 0 && shard.possible.delete(f.entry.seq) && env.records.length > 0) {
       this.stats.possibleDuplicates += env.records.length;
       this.journal?.possible(env.records.length);
     }
+  }
+
+  /**
+   * Journals the intent of `f` and of the next queued records of its shard (up to DECLARE_AHEAD,
+   * one `write()`): they may count as possible duplicates after a kill though not handed out yet,
+   * never the other way round.
+   */
+  private declare(f: InFlight): void {
+    f.handed = true;
+    if (!this.acks) return;
+    const seqs = [f.entry.seq];
+    for (let i = 0; i < this.queue.length && i < 4 * DECLARE_AHEAD && seqs.length < DECLARE_AHEAD; i++) {
+      const q = this.queue[i];
+      if (q.shard !== f.shard) continue;
+      const g = this.inflight.get(q.env.ackId);
+      if (!g || g.handed) continue;
+      g.handed = true;
+      seqs.push(g.entry.seq);
+    }
+    this.acks.inflight(f.shard, seqs);
   }
 
   /**
