@@ -1,7 +1,9 @@
 /**
  * `kill -9` of the built CLI under load, twice, reading a two-shard Kinesis stream (kinesis-local)
  * that a writer keeps filling with CloudWatch subscription payloads (five events per record), into
- * an S3-layout archive (a sink that cannot dedupe), then a final `--once` run. Every event written
+ * an NDJSON HTTP receiver that stores what it is sent at once and answers 150 ms later (a sink that
+ * cannot dedupe: a kill while answers are on their way leaves copies the daemon never saw
+ * acknowledged), then a final `--once` run. Every event written
  * must be in the archive; the copies it holds more than once must be counted: between the
  * re-deliveries known certain and those plus the possible ones (records in flight at a kill),
  * summed over the three starts. The checkpoint is written once a second (the default), so without
@@ -20,23 +22,44 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientConfig } from '../src/aws/clients.js';
 import { encodeCloudWatchPayload } from '../src/aws/cloudwatch-payload.js';
-import { archived, privateCli, sleep, summaryOf, walk } from './infra/cli-daemon.js';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { privateCli, sleep, summaryOf } from './infra/cli-daemon.js';
 import { kinesisUrl } from './infra/services.js';
 
 process.env.AWS_ACCESS_KEY_ID ??= 'testing';
 process.env.AWS_SECRET_ACCESS_KEY ??= 'testing';
 process.env.AWS_REGION ??= 'us-east-1';
-const { root, run, start } = privateCli('kinesis-crash');
+const { root, start } = privateCli('kinesis-crash');
 
 let url: string;
 let kinesis: KinesisClient;
-beforeAll(() => {
+/** The messages the receiver stored, in order (copies included). */
+const stored: string[] = [];
+let server: Server;
+let receiverUrl: string;
+beforeAll(async () => {
   url = kinesisUrl();
   kinesis = new KinesisClient(
     clientConfig('kinesis', { endpoint: url, maxAttempts: 3 }) as KinesisClientConfig,
   );
+  server = createServer((req, res) => {
+    const parts: Buffer[] = [];
+    req.on('data', (d: Buffer) => parts.push(d));
+    req.on('end', () => {
+      for (const l of Buffer.concat(parts).toString('utf8').split('\n'))
+        if (l !== '') stored.push(String(JSON.parse(l)['@message']));
+      setTimeout(() => res.writeHead(202).end(), 150);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  receiverUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
 });
-afterAll(() => kinesis?.destroy());
+afterAll(async () => {
+  kinesis?.destroy();
+  server?.closeAllConnections();
+  await new Promise((r) => server?.close(r));
+});
 
 const EVENTS = 5;
 
@@ -105,7 +128,7 @@ describe('kinesis source: kill -9 under load', () => {
         'sources:',
         `  stream: { type: kinesis, stream: ${stream}, endpoint: "${url}", pollIntervalMs: 200, maxRecords: 200 }`,
         'sinks:',
-        '  archive: { type: s3, url: ./archive, maxAgeMs: 300 }',
+        `  out: { type: http, flavor: ndjson, url: "${receiverUrl}", maxAgeMs: 100 }`,
         '',
       ].join('\n'),
     );
@@ -136,16 +159,17 @@ describe('kinesis source: kill -9 under load', () => {
     const total = writer.next;
 
     // Restart bounded: read every shard to its tip, exit.
-    const last = run(['run', 'k.yaml', '--once', '--json'], dir);
-    expect(last.stderr).not.toMatch(/"level":"error"/);
-    expect(last.code, last.stderr.slice(-2000)).toBe(0);
-    const summary = summaryOf(last.stderr);
+    // In the background: the receiver answers from this process.
+    const last = start(['run', 'k.yaml', '--once', '--json'], dir);
+    const code = await last.exited();
+    expect(last.stderr()).not.toMatch(/"level":"error"/);
+    expect(code, last.stderr().slice(-2000)).toBe(0);
+    const summary = summaryOf(last.stderr());
     expect(summary.balanced).toBe(true);
     expect(summary.events.failed).toBe(0);
 
     const seen = new Map<string, number>();
-    for (const f of walk(join(dir, 'archive')).filter((p) => p.endsWith('.gz')))
-      for (const doc of archived(f)) seen.set(doc['@message'], (seen.get(doc['@message']) ?? 0) + 1);
+    for (const m of stored) seen.set(m, (seen.get(m) ?? 0) + 1);
     const missing: string[] = [];
     for (let i = 0; i < total; i++)
       for (let k = 0; k < EVENTS; k++) if (!seen.has(`event ${i}/${k}`)) missing.push(`${i}/${k}`);
