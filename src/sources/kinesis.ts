@@ -53,9 +53,6 @@ import { sleep } from '../core/retry.js';
 import type { Source, SourceEnvelope } from '../core/source.js';
 import { streamOfArn } from './kinesis-event.js';
 import { KinesisAckJournal, seqCompare } from './kinesis-journal.js';
-
-/** Intents are journaled for up to this many queued records of a shard at once (one `write()`). */
-const DECLARE_AHEAD = 32;
 import {
   GET_RECORDS_MIN_INTERVAL_MS,
   type KinesisSourceConfig,
@@ -71,6 +68,9 @@ export {
   type KinesisSourceConfig,
   MAX_BACKOFF_MS,
 } from './kinesis-config.js';
+
+/** Intents are journaled for up to this many queued records of a shard at once (one `write()`). */
+const DECLARE_AHEAD = 32;
 
 /** The subset of the SDK client the source uses (injectable for tests of throttling). */
 export interface KinesisApi {
@@ -681,6 +681,7 @@ export class KinesisSource implements Source {
         this.queue.push({ env, shard: shard.id, gen });
       }
       if (skipped > 0) {
+        // toEnvelope counted them as read: they are counted skipped instead.
         this.stats.envelopes -= skipped;
         this.stats.records -= skippedEvents;
         this.stats.skipped += skippedEvents;
