@@ -312,7 +312,7 @@ describe('kinesis source (kinesis-local)', () => {
     expect(src.stats.rewinds).toBe(1);
   });
 
-  it('marks re-deliveries: records acknowledged past the checkpoint before a crash, or before a rewind, come again with meta.redelivered and are counted by the runner', async () => {
+  it('skips records known delivered: those acknowledged past the checkpoint before a crash, or before a rewind, are not sent again and are counted skipped', async () => {
     const name = await createStream(1);
     await put(
       name,
@@ -334,8 +334,8 @@ describe('kinesis source (kinesis-local)', () => {
     expect(cp.shards[shard].seq).toBe(String(seqOf(run1[1])));
     expect(cp.shards[shard].acked?.sort()).toEqual([seqOf(run1[4]), seqOf(run1[5])].map(String).sort());
 
-    // Run 2: everything after p1 comes again; p4 and p5 (and only they) are marked. p3 is held and
-    // fails once p6 was delivered: the rewind brings p3.. again, p6 now marked too.
+    // Run 2: everything after p1 is read again; p4 and p5 (and only they) are skipped. p3 is held
+    // and fails once p6 was delivered: the rewind reads p3.. again, p4-p6 skipped.
     const src2 = new KinesisSource(config(name, cpPath));
     let held: SourceEnvelope | undefined;
     let failed = false;
@@ -355,21 +355,10 @@ describe('kinesis source (kinesis-local)', () => {
     );
     await src2.close();
     const first = (e: SourceEnvelope) => e.records[0].meta.id;
-    expect(run2.map(first)).toEqual([
-      'p2-0',
-      'p3-0',
-      'p4-0',
-      'p5-0',
-      'p6-0',
-      'p3-0',
-      'p4-0',
-      'p5-0',
-      'p6-0',
-      'p7-0',
-    ]);
-    expect(run2.map((e) => e.redelivered ?? 0)).toEqual([0, 0, 2, 2, 0, 0, 2, 2, 2, 0]);
-    for (const e of run2)
-      expect(e.records.every((r) => (r.meta.redelivered === true) === (e.redelivered ?? 0) > 0)).toBe(true);
+    expect(run2.map(first)).toEqual(['p2-0', 'p3-0', 'p6-0', 'p3-0', 'p7-0']);
+    expect(run2.every((e) => !e.redelivered && e.records.every((r) => !r.meta.redelivered))).toBe(true);
+    // Events: p4, p5 at the first read; p4, p5, p6 after the rewind.
+    expect(src2.stats.skipped).toBe(10);
     // Everything passed: no acked list left behind the checkpoint.
     const end = JSON.parse(readFileSync(cpPath, 'utf8')) as {
       shards: Record<string, { seq: string; acked?: string[] }>;
@@ -377,8 +366,8 @@ describe('kinesis source (kinesis-local)', () => {
     expect(end.shards[shard].seq).toBe(String(seqOf(run1[7])));
     expect(end.shards[shard].acked).toBeUndefined();
 
-    // Under the runner: a third start after a checkpoint that still lists delivered records counts
-    // them in the result (the source of logferry_records_redelivered_total).
+    // Under the runner: a third start after a checkpoint that still lists delivered records does
+    // not send them (nothing re-delivered), and counts them skipped.
     writeFileSync(
       cpPath,
       JSON.stringify({
@@ -397,13 +386,14 @@ describe('kinesis source (kinesis-local)', () => {
       sinks: [sink],
       signal: ac.signal,
       onProgress: (p) => {
-        if (p.envelopes.acked >= 6) ac.abort();
+        if (p.envelopes.acked >= 5) ac.abort();
       },
       progressIntervalMs: 50,
     });
     clearTimeout(stopper);
-    expect(sink.stats.records).toBe(12);
-    expect(res.redelivered.get(src3.name)).toBe(2);
+    expect(sink.stats.records).toBe(10);
+    expect(res.redelivered.get(src3.name) ?? 0).toBe(0);
+    expect(src3.stats.skipped).toBe(2);
   });
 
   it('a rewind before any checkpoint (start at LATEST) re-reads from the first record, not from LATEST', async () => {

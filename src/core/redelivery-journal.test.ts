@@ -1,8 +1,9 @@
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
+  bufferJournalPath,
   parseJournal,
   REDELIVERY_JOURNAL,
   RedeliveryJournal,
@@ -40,6 +41,23 @@ describe('re-delivery journal', () => {
     mkdirSync(join(data, 'state', 'q'), { recursive: true });
     appendFileSync(join(data, 'state', 'q', REDELIVERY_JOURNAL), 'start\n');
     expect(readJournals(data)).toEqual({ q: { starts: 1, records: 0 } });
+  });
+
+  it("reads and resets a disk buffer journal kept in the buffer's own path, outside the data directory", () => {
+    const data = mkdtempSync(join(tmpdir(), 'lf-journal-'));
+    const spool = mkdtempSync(join(tmpdir(), 'lf-spool-'));
+    new RedeliveryJournal(bufferJournalPath(spool)).possible(4);
+    new RedeliveryJournal(join(data, 'state', 'pods', REDELIVERY_JOURNAL)).start();
+    expect(readJournals(data)).toEqual({ pods: { starts: 1, records: 0 } });
+    const dirs = { archive: spool };
+    const all = readJournals(data, dirs);
+    expect(all).toEqual({
+      pods: { starts: 1, records: 0 },
+      'archive/buffer': { starts: 0, records: 0, possible: 4 },
+    });
+    resetJournals(data, Object.keys(all), dirs);
+    expect(existsSync(bufferJournalPath(spool))).toBe(false);
+    expect(readJournals(data, dirs)).toEqual({});
   });
 
   it('reports a write failure once and keeps going (counting never stops delivery)', () => {

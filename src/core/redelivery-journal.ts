@@ -96,30 +96,54 @@ export function bufferJournalPath(dir: string): string {
 
 const BUFFER_SUBDIR = 'buffer';
 
-/** Every source's journal under `<dataDir>/state`, by source (state directory) name. */
-export function readJournals(dataDir: string): Record<string, RedeliveryTotals> {
+/**
+ * Every source's journal under `<dataDir>/state`, by source (state directory) name, and every disk
+ * buffer's (`<sink>/buffer`): in its state directory, or in its own `path` (`bufferDirs`: sink name
+ * → directory, for buffers configured outside the data directory).
+ */
+export function readJournals(
+  dataDir: string,
+  bufferDirs: Readonly<Record<string, string>> = {},
+): Record<string, RedeliveryTotals> {
   const out: Record<string, RedeliveryTotals> = {};
-  let names: string[];
+  const read = (key: string, path: string) => {
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch {
+      return;
+    }
+    out[key] = parseJournal(text);
+  };
+  let names: string[] = [];
   try {
     names = readdirSync(join(dataDir, STATE_SUBDIR));
   } catch {
-    return out;
+    // No state yet: only buffers with their own path can have a journal.
   }
   // A source's journal under its name; a disk buffer's (`<sink>/buffer/`) under `<sink>/buffer`.
   for (const name of names.sort())
-    for (const key of [name, `${name}/${BUFFER_SUBDIR}`]) {
-      let text: string;
-      try {
-        text = readFileSync(join(dataDir, STATE_SUBDIR, key, REDELIVERY_JOURNAL), 'utf8');
-      } catch {
-        continue;
-      }
-      out[key] = parseJournal(text);
-    }
+    for (const key of [name, `${name}/${BUFFER_SUBDIR}`])
+      read(key, join(dataDir, STATE_SUBDIR, key, REDELIVERY_JOURNAL));
+  for (const [sink, dir] of Object.entries(bufferDirs).sort())
+    read(`${sink}/${BUFFER_SUBDIR}`, bufferJournalPath(dir));
   return out;
 }
 
-/** Removes the journals of `names` (after a clean stop reported them). */
-export function resetJournals(dataDir: string, names: string[]): void {
-  for (const name of names) rmSync(join(dataDir, STATE_SUBDIR, name, REDELIVERY_JOURNAL), { force: true });
+/** Removes the journals of `names` (after a clean stop reported them); `bufferDirs` as for readJournals. */
+export function resetJournals(
+  dataDir: string,
+  names: string[],
+  bufferDirs: Readonly<Record<string, string>> = {},
+): void {
+  const own = new Map(Object.entries(bufferDirs).map(([sink, dir]) => [`${sink}/${BUFFER_SUBDIR}`, dir]));
+  for (const name of names) {
+    const dir = own.get(name);
+    rmSync(
+      dir !== undefined ? bufferJournalPath(dir) : join(dataDir, STATE_SUBDIR, name, REDELIVERY_JOURNAL),
+      {
+        force: true,
+      },
+    );
+  }
 }

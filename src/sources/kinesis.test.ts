@@ -2,12 +2,13 @@
  * Unit tests of the Kinesis source's config and of what the emulator cannot provoke (throttling,
  * iterator expiry), with a scripted client. The emulator-backed tests are in test/kinesis-source.test.ts.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { GetShardIteratorCommandInput } from '@aws-sdk/client-kinesis';
 import { describe, expect, it } from 'vitest';
 import { encodeCloudWatchPayload } from '../aws/cloudwatch-payload.js';
+import { parseJournal } from '../core/redelivery-journal.js';
 import type { SourceEnvelope } from '../core/source.js';
 import { type KinesisApi, KinesisSource, kinesisSourceConfig } from './kinesis.js';
 
@@ -234,5 +235,101 @@ describe('kinesis source bounded mode (--once)', () => {
       await src.ack(env, { kind: 'delivered' });
     }
     expect(got).toEqual(['shardId-000000000000/7']);
+  });
+});
+
+describe('kinesis source acknowledgement journal (kill -9 between checkpoint writes)', () => {
+  const shard = 'shardId-000000000000';
+  /** A record whose CloudWatch payload holds two events (counts are per event). */
+  const rec = (seq: string) => ({
+    SequenceNumber: seq,
+    Data: encodeCloudWatchPayload({
+      messageType: 'DATA_MESSAGE',
+      owner: '1',
+      logGroup: '/g',
+      logStream: 's',
+      subscriptionFilters: [],
+      logEvents: [0, 1].map((k) => ({ id: `${seq}-${k}`, timestamp: 1, message: `${seq}/${k}` })),
+    }),
+  });
+  const batch = (seqs: string[]) => () => ({
+    Records: seqs.map(rec),
+    NextShardIterator: 'n',
+    MillisBehindLatest: 0,
+  });
+
+  /** Hands out `n` envelopes, acknowledging those `ack` picks, then stops iterating without close() (a crash). */
+  async function crashRun(src: KinesisSource, n: number, ack: (seq: string) => boolean): Promise<string[]> {
+    const ac = new AbortController();
+    const out: string[] = [];
+    for await (const env of src.envelopes(ac.signal)) {
+      const seq = env.ackId.split('/')[1];
+      out.push(seq);
+      if (ack(seq)) await src.ack(env, { kind: 'delivered' });
+      if (out.length >= n) break;
+    }
+    return out;
+  }
+
+  it('a restart skips what was acknowledged after the last checkpoint write and counts what was in flight, at every start', async () => {
+    const dataDir = mkdtempSync(join(dir, 'journal-'));
+    // No checkpoint write within the test: only the journal knows.
+    const c = cfg('journal.json', { checkpointIntervalMs: 3_600_000 });
+    const ctx = { dataDir };
+    // Run 1: 1, 2 and 4 acknowledged, 3 and 5 in flight, 6 read ahead (never handed out, but its
+    // intent was journaled with the others queued when 1 was handed out: possible too).
+    const s1 = scripted([batch(['1', '2', '3', '4', '5', '6'])]);
+    const src1 = new KinesisSource(c, ctx, { client: s1.client });
+    expect(await crashRun(src1, 5, (q) => ['1', '2', '4'].includes(q))).toEqual(['1', '2', '3', '4', '5']);
+    // Run 2 resumes after 2 (the journal's checkpoint); 4 is skipped, 3 handed out again (possible),
+    // then a crash before its acknowledgement.
+    const s2 = scripted([batch(['3', '4', '5', '6'])]);
+    const src2 = new KinesisSource(c, ctx, { client: s2.client });
+    expect(await crashRun(src2, 1, () => false)).toEqual(['3']);
+    expect(s2.iterators[0]).toMatchObject({
+      ShardIteratorType: 'AFTER_SEQUENCE_NUMBER',
+      StartingSequenceNumber: '2',
+    });
+    expect(src2.stats).toMatchObject({ skipped: 2, possibleDuplicates: 2 });
+    // Run 3: 3 is a possible duplicate again (it may have reached the sink in run 2 too), so are 5
+    // and 6.
+    const s3 = scripted([batch(['3', '4', '5', '6'])]);
+    const src3 = new KinesisSource(c, ctx, { client: s3.client });
+    expect(await crashRun(src3, 3, () => true)).toEqual(['3', '5', '6']);
+    expect(s3.iterators[0]).toMatchObject({
+      ShardIteratorType: 'AFTER_SEQUENCE_NUMBER',
+      StartingSequenceNumber: '2',
+    });
+    expect(src3.stats).toMatchObject({ skipped: 2, possibleDuplicates: 6, envelopes: 3, records: 6 });
+    await src3.close();
+    expect((await src3.readCheckpoint())?.shards[shard]).toEqual({ seq: '6' });
+    const totals = parseJournal(
+      readFileSync(join(dataDir, 'state', 'kinesis', 'redelivered.journal'), 'utf8'),
+    );
+    expect(totals).toEqual({ starts: 3, records: 0, possible: 8, skipped: 4 });
+    // Compacted at the checkpoint write: nothing outstanding, so no generation is left.
+    expect(
+      readdirSync(join(dataDir, 'state', 'kinesis')).filter((f) => /^acked\.\d+\.journal$/.test(f)),
+    ).toEqual([]);
+  });
+
+  it('a shard with no checkpoint yet restarts at the first record journaled (AT_SEQUENCE_NUMBER), not at LATEST again', async () => {
+    const dataDir = mkdtempSync(join(dir, 'journal-latest-'));
+    const c = cfg('journal-latest.json', { checkpointIntervalMs: 3_600_000, startPosition: 'LATEST' });
+    const s1 = scripted([batch(['10', '11', '12'])]);
+    expect(
+      await crashRun(new KinesisSource(c, { dataDir }, { client: s1.client }), 2, (q) => q === '11'),
+    ).toEqual(['10', '11']);
+    expect(s1.iterators[0]).toMatchObject({ ShardIteratorType: 'LATEST' });
+    const s2 = scripted([batch(['10', '11', '12'])]);
+    const src2 = new KinesisSource(c, { dataDir }, { client: s2.client });
+    expect(await crashRun(src2, 2, () => true)).toEqual(['10', '12']);
+    expect(s2.iterators[0]).toMatchObject({
+      ShardIteratorType: 'AT_SEQUENCE_NUMBER',
+      StartingSequenceNumber: '10',
+    });
+    expect(src2.stats).toMatchObject({ skipped: 2, possibleDuplicates: 4 }); // 10, and 12 (declared with it)
+    await src2.close();
+    expect((await src2.readCheckpoint())?.shards[shard]).toEqual({ seq: '12' });
   });
 });

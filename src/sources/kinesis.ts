@@ -12,12 +12,16 @@
  * other than `failed`, and whether the shard is finished; a restart resumes AFTER_SEQUENCE_NUMBER.
  * A `failed` acknowledgement rewinds that shard to its checkpoint (records after it are read again;
  * sinks dedupe by record id). Nothing behind a checkpoint is delivered again.
- * Re-deliveries are marked: the checkpoint also lists, per shard, the sequence numbers past `seq`
- * already acknowledged when it was written (`acked`: acknowledged out of order, or done before a
- * rewind); a record read again with one of them after a restart (or a rewind) carries
- * `meta.redelivered` and is counted (`logferry_records_redelivered_total`). Records acknowledged
- * after the last checkpoint write (within `checkpointIntervalMs`) are read again unmarked after a
- * `kill -9`; with `checkpointIntervalMs: 0` every acknowledgement is written before it returns.
+ * Records known delivered are not sent again: the checkpoint also lists, per shard, the sequence
+ * numbers past `seq` already acknowledged when it was written (`acked`: acknowledged out of order,
+ * or done before a rewind); a record read again with one of them after a restart (or a rewind) is
+ * skipped (counted `skipped`, its events in the re-delivery journal). Under the daemon (a
+ * `dataDir`) every record handed out and every acknowledgement is also journaled
+ * (kinesis-journal.ts), so after a `kill -9` the checkpoint moves past what was acknowledged since
+ * its last write (within `checkpointIntervalMs`), those records are skipped too, and records that
+ * were in flight (handed out, not acknowledged) are sent again and their events counted as
+ * possible duplicates (`possibleDuplicates`; `p <n>` in redelivered.journal) each time they are
+ * handed out again.
  *
  * Limits: GetRecords returns at most 10,000 records / 10 MiB per call and each shard allows 5 calls
  * per second (https://docs.aws.amazon.com/kinesis/latest/APIReference/API_GetRecords.html), so a
@@ -48,6 +52,7 @@ import type { Outcome } from '../core/outcome.js';
 import { sleep } from '../core/retry.js';
 import type { Source, SourceEnvelope } from '../core/source.js';
 import { streamOfArn } from './kinesis-event.js';
+import { KinesisAckJournal, seqCompare } from './kinesis-journal.js';
 import {
   GET_RECORDS_MIN_INTERVAL_MS,
   type KinesisSourceConfig,
@@ -63,6 +68,9 @@ export {
   type KinesisSourceConfig,
   MAX_BACKOFF_MS,
 } from './kinesis-config.js';
+
+/** Intents are journaled for up to this many queued records of a shard at once (one `write()`). */
+const DECLARE_AHEAD = 32;
 
 /** The subset of the SDK client the source uses (injectable for tests of throttling). */
 export interface KinesisApi {
@@ -96,14 +104,18 @@ interface ShardState {
   initial: 'configured' | 'TRIM_HORIZON';
   /** Bounded mode: read to the tip (MillisBehindLatest 0); the reader stopped there. */
   caughtUp?: boolean;
-  /** Sequence numbers past the checkpoint already delivered: read again, they are re-deliveries. */
+  /** Sequence numbers past the checkpoint already delivered: read again, they are skipped. */
   redo: Set<string>;
+  /** Sequence numbers in flight at the last stop (journal): handed out again, possible duplicates. */
+  possible: Set<string>;
 }
 
 interface InFlight {
   shard: string;
   gen: number;
   entry: PendingSeq;
+  /** Its intent is journaled (it was handed to the pipeline, or is next in line to be). */
+  handed: boolean;
 }
 
 export interface KinesisSourceStats {
@@ -113,6 +125,10 @@ export interface KinesisSourceStats {
   errors: number;
   rewinds: number;
   checkpointWrites: number;
+  /** Events of records read again that were known delivered (not sent: no duplicate). */
+  skipped: number;
+  /** Events of records sent again that were in flight at the last stop (possibly delivered before). */
+  possibleDuplicates: number;
   /** Shard id → MillisBehindLatest of its last GetRecords. */
   behindMs: Record<string, number>;
 }
@@ -131,6 +147,8 @@ export class KinesisSource implements Source {
     errors: 0,
     rewinds: 0,
     checkpointWrites: 0,
+    skipped: 0,
+    possibleDuplicates: 0,
     behindMs: {},
   };
   private readonly cfg: KinesisSourceConfig;
@@ -138,6 +156,11 @@ export class KinesisSource implements Source {
   private readonly log?: Logger;
   /** Re-delivered records acknowledged since the last clean stop, kept across crashes (the daemon's, which gives a `dataDir`). */
   private readonly journal?: RedeliveryJournal;
+  /** Records handed out and acknowledged since the last checkpoint write (the daemon's, with a `dataDir`). */
+  private readonly acks?: KinesisAckJournal;
+  /** From the journal at start, by shard: records in flight at the last stop, and where to start a shard with no checkpoint. */
+  private readonly possibleAt = new Map<string, Set<string>>();
+  private readonly firstAt = new Map<string, string>();
   private readonly checkpointPath: string;
   private readonly streamKey: string;
   /** Log group / owner of records that are not CloudWatch payloads. */
@@ -175,6 +198,12 @@ export class KinesisSource implements Source {
         ? join(stateDir(ctx, this.name), 'checkpoint.json')
         : resolvePath(ctx.cwd ?? process.cwd(), cfg.checkpointPath);
     // In the daemon's (locked) data directory, wherever this source keeps its own state.
+    if (ctx.dataDir !== undefined)
+      this.acks = new KinesisAckJournal(stateDir(ctx, this.name), (e) =>
+        this.log?.warn(`${this.name}: cannot journal acknowledgements; a crash re-sends more`, {
+          error: e.message,
+        }),
+      );
     if (ctx.dataDir !== undefined)
       this.journal = new RedeliveryJournal(join(stateDir(ctx, this.name), REDELIVERY_JOURNAL), (e) =>
         this.log?.warn(`${this.name}: cannot keep the re-delivery count across restarts`, {
@@ -249,6 +278,7 @@ export class KinesisSource implements Source {
     } else {
       this.firstRun = true;
     }
+    this.applyJournal();
     // The first listing may be throttled (ListShards is rate-limited: LimitExceededException) or
     // the endpoint briefly unreachable: retry with back-off before giving up.
     for (let attempt = 1; ; attempt++) {
@@ -284,6 +314,7 @@ export class KinesisSource implements Source {
         const next = this.queue.shift();
         if (next) {
           if (this.queue.length < this.cfg.readAhead) this.wakeAllReaders();
+          this.handOut(next.env, next.shard);
           yield next.env;
           continue;
         }
@@ -306,13 +337,34 @@ export class KinesisSource implements Source {
     if (!f) return;
     this.inflight.delete(envelope.ackId);
     const shard = this.shards.get(f.shard);
-    if (!shard || shard.gen !== f.gen) return; // acknowledgement of a rewound generation
+    if (!shard) return;
+    if (shard.gen !== f.gen) {
+      // Acknowledgement of a rewound generation: delivered all the same, so when the rewind reads
+      // it again it is skipped (unless it was read again already).
+      if (outcome.kind !== 'failed' && shard.status !== 'finished') {
+        const base = this.checkpoint.shards[shard.id]?.seq;
+        if (base === undefined || seqCompare(f.entry.seq, base) > 0) {
+          shard.redo.add(f.entry.seq);
+          this.acks?.acked(shard.id, f.entry.seq, base);
+          this.dirty = true;
+        }
+      }
+      return;
+    }
     if (outcome.kind === 'failed') {
       this.rewindShard(shard, outcome);
       return;
     }
     f.entry.done = true;
-    if (envelope.redelivered) this.journal?.add(envelope.redelivered);
+    this.advance(shard);
+    this.acks?.acked(shard.id, f.entry.seq, this.checkpoint.shards[shard.id]?.seq);
+    // Out of order too: the checkpoint's `acked` list remembers it, so it is skipped if read again.
+    await this.scheduleFlush();
+    if (shard.status === 'ended' && shard.pending.length === 0) await this.finishShard(shard);
+  }
+
+  /** Moves the shard's checkpoint past the acknowledged (or skipped) records at the head of `pending`. */
+  private advance(shard: ShardState): void {
     let advanced: string | undefined;
     while (shard.pending.length > 0 && shard.pending[0].done)
       advanced = (shard.pending.shift() as PendingSeq).seq;
@@ -321,15 +373,81 @@ export class KinesisSource implements Source {
       cp.seq = advanced;
       this.checkpoint.shards[shard.id] = cp;
     }
-    // Out of order too: the checkpoint's `acked` list remembers it for re-delivery marking.
-    await this.scheduleFlush();
-    if (shard.status === 'ended' && shard.pending.length === 0) await this.finishShard(shard);
+  }
+
+  /**
+   * An envelope goes to the pipeline: its intent is journaled first, and if it was in flight at
+   * the last stop its events are counted as possible duplicates (each time it is handed out again).
+   */
+  private handOut(env: SourceEnvelope, shardId: string): void {
+    const f = this.inflight.get(env.ackId);
+    if (!f) return;
+    if (!f.handed) this.declare(f);
+    const shard = this.shards.get(shardId);
+    if (shard && shard.possible.size > 0 && shard.possible.delete(f.entry.seq) && env.records.length > 0) {
+      this.stats.possibleDuplicates += env.records.length;
+      this.journal?.possible(env.records.length);
+    }
+  }
+
+  /**
+   * Journals the intent of `f` and of the next queued records of its shard (up to DECLARE_AHEAD,
+   * one `write()`): they may count as possible duplicates after a kill though not handed out yet,
+   * never the other way round.
+   */
+  private declare(f: InFlight): void {
+    f.handed = true;
+    if (!this.acks) return;
+    const seqs = [f.entry.seq];
+    for (let i = 0; i < this.queue.length && i < 4 * DECLARE_AHEAD && seqs.length < DECLARE_AHEAD; i++) {
+      const q = this.queue[i];
+      if (q.shard !== f.shard) continue;
+      const g = this.inflight.get(q.env.ackId);
+      if (!g || g.handed) continue;
+      g.handed = true;
+      seqs.push(g.entry.seq);
+    }
+    this.acks.inflight(f.shard, seqs);
+  }
+
+  /**
+   * Replays the acknowledgement journal over the checkpoint just read: each shard's checkpoint
+   * moves to the highest one journaled, records acknowledged past it join its `acked` list (they
+   * are skipped when read again), records handed out and not acknowledged are possible
+   * duplicates, and a shard with no checkpoint starts at the first record journaled (not at
+   * LATEST again).
+   */
+  private applyJournal(): void {
+    const acks = this.acks;
+    if (!acks) return;
+    for (const [id, j] of acks.load()) {
+      const cp = this.checkpoint.shards[id] ?? {};
+      if (cp.finished) continue;
+      if (j.base !== undefined && (cp.seq === undefined || seqCompare(j.base, cp.seq) > 0)) cp.seq = j.base;
+      const past = (q: string) => cp.seq === undefined || seqCompare(q, cp.seq) > 0;
+      const acked = new Set((cp.acked ?? []).filter(past));
+      for (const q of j.acked) if (past(q)) acked.add(q);
+      if (acked.size > 0) cp.acked = [...acked];
+      else delete cp.acked;
+      const possible = new Set<string>();
+      for (const q of j.inflight) if (past(q) && !acked.has(q)) possible.add(q);
+      if (possible.size > 0) this.possibleAt.set(id, possible);
+      if (cp.seq === undefined) {
+        let first: string | undefined;
+        for (const q of [...j.inflight, ...j.acked])
+          if (first === undefined || seqCompare(q, first) < 0) first = q;
+        if (first !== undefined) this.firstAt.set(id, first);
+      }
+      if (cp.seq !== undefined || cp.acked) this.checkpoint.shards[id] = cp;
+      this.dirty = true;
+    }
   }
 
   async close(): Promise<void> {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
     await this.flush();
+    this.acks?.close();
   }
 
   // ---- shards ---------------------------------------------------------------------------------
@@ -374,6 +492,8 @@ export class KinesisSource implements Source {
             pending: [],
             rewind: false,
             redo: new Set(cp?.acked ?? []),
+            possible: this.possibleAt.get(id) ?? new Set(),
+            firstSeq: this.firstAt.get(id),
             // The configured start applies only to shards seen on the very first run; every shard
             // found later (children of a reshard, or while we were down) is read from its start.
             initial: this.firstRun ? 'configured' : 'TRIM_HORIZON',
@@ -539,22 +659,37 @@ export class KinesisSource implements Source {
       if (gen !== shard.gen) continue; // rewound while the call was in flight
       const records = res.Records ?? [];
       this.stats.behindMs[shard.id] = res.MillisBehindLatest ?? 0;
+      let skipped = 0;
+      let skippedEvents = 0;
       for (const r of records) {
         const seq = r.SequenceNumber as string;
         const env = this.toEnvelope(shard.id, seq, r.Data ?? new Uint8Array(), r.ApproximateArrivalTimestamp);
-        // Kept in `redo` until the checkpoint passes it: a second crash before then still knows.
-        if (shard.redo.size > 0 && shard.redo.has(seq) && env.records.length > 0) {
-          for (const rec of env.records) rec.meta.redelivered = true;
-          env.redelivered = env.records.length;
+        shard.lastRead = seq;
+        if (shard.firstSeq === undefined && !this.checkpoint.shards[shard.id]?.seq) shard.firstSeq = seq;
+        // Delivered before (a restart or a rewind reads it again): not sent, the checkpoint moves
+        // past it. Kept in `redo` until the checkpoint passes it: a second crash before then still knows.
+        if (shard.redo.size > 0 && shard.redo.has(seq)) {
+          shard.pending.push({ seq, done: true });
+          shard.possible.delete(seq);
+          skipped++;
+          skippedEvents += env.records.length;
+          continue;
         }
         const entry: PendingSeq = { seq, done: false };
         shard.pending.push(entry);
-        shard.lastRead = seq;
-        if (shard.firstSeq === undefined && !this.checkpoint.shards[shard.id]?.seq) shard.firstSeq = seq;
-        this.inflight.set(env.ackId, { shard: shard.id, gen, entry });
+        this.inflight.set(env.ackId, { shard: shard.id, gen, entry, handed: false });
         this.queue.push({ env, shard: shard.id, gen });
       }
-      if (records.length > 0) this.wake();
+      if (skipped > 0) {
+        // toEnvelope counted them as read: they are counted skipped instead.
+        this.stats.envelopes -= skipped;
+        this.stats.records -= skippedEvents;
+        this.stats.skipped += skippedEvents;
+        this.journal?.skipped(skippedEvents);
+        this.advance(shard);
+        await this.scheduleFlush();
+      }
+      if (records.length > skipped) this.wake();
       iterator = res.NextShardIterator;
       if (!iterator) {
         // SHARD_END: finished once every record read is acknowledged.
@@ -656,18 +791,29 @@ export class KinesisSource implements Source {
     }
   }
 
-  /** Writes the checkpoint atomically (temp file + rename); writes never overlap. */
+  /** Records handed out and not acknowledged, and possible duplicates not handed out again yet. */
+  private *outstanding(): Iterable<{ shard: string; seq: string }> {
+    for (const f of this.inflight.values()) if (f.handed) yield { shard: f.shard, seq: f.entry.seq };
+    for (const s of this.shards.values()) for (const seq of s.possible) yield { shard: s.id, seq };
+  }
+
+  /**
+   * Writes the checkpoint atomically (temp file + rename); writes never overlap. The journal
+   * starts a new generation with the snapshot and drops the older ones once it is in place.
+   */
   private flush(): Promise<void> {
     this.writing = this.writing.then(async () => {
       if (!this.dirty) return;
       this.dirty = false;
       this.noteAcked();
       const text = `${JSON.stringify(this.checkpoint, null, 1)}\n`;
+      const compacted = this.acks?.rotate(this.outstanding());
       const tmp = `${this.checkpointPath}.tmp`;
       try {
         await mkdir(dirname(this.checkpointPath), { recursive: true });
         await writeFile(tmp, text);
         await rename(tmp, this.checkpointPath);
+        compacted?.();
         this.stats.checkpointWrites++;
       } catch (e) {
         this.dirty = true;

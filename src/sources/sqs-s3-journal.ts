@@ -12,9 +12,9 @@
  *
  * At load the progress file is read, then the journal replayed over it: for each object the newer
  * of the two (by `at`) wins, so lines acknowledged after the last progress write are resumed past
- * (or, acknowledged out of order, marked `redelivered` by the message source: certain duplicates).
+ * (or, acknowledged out of order, skipped by the message source when read again: no duplicate).
  * Lines handed out and not acknowledged by the stop are possible duplicates when sent again: the
- * source counts them (`possibleDuplicates`). Compaction: once a generation holds more than 1,000
+ * source counts them (`possibleDuplicates`) each time it hands them out again. Compaction: once a generation holds more than 1,000
  * lines plus four per object known, a new one starts with a snapshot of every object this process
  * set, the intents outstanding and the possible ranges not yet read again; older ones are removed.
  */

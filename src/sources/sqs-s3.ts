@@ -13,9 +13,12 @@
  * Delivery: at-least-once, resumed inside an object. The per-object position (last line whose
  * outcome and every earlier line's is settled) is kept in `<dataDir>/sqs-s3/<name>.json`; after a
  * crash the message reappears when its visibility timeout passes and the object is read from the
- * line after that position. Lines after the position that were delivered before the crash are sent
- * again: OpenSearch stores them once (record ids are bucket/key/version/line), other sinks may hold
- * them twice (at most what was in flight: `maxBufferedBytes` per source).
+ * line after that position. Lines after the position acknowledged before the crash (out of order,
+ * or — with the daemon's progress journal, sqs-s3-journal.ts — after the last progress write) are
+ * skipped when read again (counted `skipped`); lines that were in flight are sent again and counted
+ * as possible duplicates each time they are handed out again: OpenSearch stores them once (record
+ * ids are bucket/key/version/line), other sinks may hold them twice (at most what was in flight:
+ * `maxBufferedBytes` per source).
 
 Bounded mode (`logferry run --once`, or `once: true`): receives wait at most `onceWaitSeconds`
  * (default 2 s, a long poll, which asks every SQS server, unlike a 0 s short poll), and the source
@@ -220,7 +223,7 @@ export class SqsS3Source implements Source {
     const rememberDoneMs = cfg.rememberDoneHours * 3_600_000;
     // Written as soon as an acknowledgement moves it (one write at a time): a crash re-reads, and
     // cannot know it delivered, only lines acknowledged while the last write was under way;
-    // everything older is resumed past or, when acknowledged out of order, counted as redelivered.
+    // everything older is resumed past or, when acknowledged out of order, skipped.
     this.progress = new FileProgress(this.progressPath, cfg.queueUrl, PROGRESS_WRITE_MS, rememberDoneMs);
     if (ctx.dataDir !== undefined)
       this.journaled = new JournaledProgress(
@@ -247,6 +250,7 @@ export class SqsS3Source implements Source {
         maxLineBytes: cfg.maxLineBytes,
         rememberDoneMs,
         batch: SQS_MAX_MESSAGES,
+        onSkipped: (n) => this.journal?.skipped(n),
       },
       ctx.log,
     );
@@ -293,6 +297,13 @@ export class SqsS3Source implements Source {
           if (o.records.length > 0 && typeof o.object === 'string') {
             j.intent(o);
             this.flying.set(o.ackId, o);
+            // Counted when handed out, not when acknowledged: a copy sent by a run killed before
+            // its acknowledgement may have reached the sink too, and the next run sends another.
+            const possible = j.possibleOf(o);
+            if (possible > 0) {
+              this.possibleDuplicates += possible;
+              this.journal?.possible(possible);
+            }
           }
           yield env;
         }
@@ -330,11 +341,6 @@ export class SqsS3Source implements Source {
     this.flying.delete(envelope.ackId);
     if (outcome.kind === 'failed') return;
     if (envelope.redelivered) this.journal?.add(envelope.redelivered);
-    const possible = this.journaled?.possibleOf(envelope as ObjectEnvelope) ?? 0;
-    if (possible > 0) {
-      this.possibleDuplicates += possible;
-      this.journal?.possible(possible);
-    }
   }
 
   async close(): Promise<void> {

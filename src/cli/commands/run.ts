@@ -330,7 +330,11 @@ async function runLocked(
     progress.end();
     await metrics?.close();
   }
-  const journals = readJournals(dataDir);
+  // Disk buffers with their own `path` keep their replay journal there.
+  const bufferDirs: Record<string, string> = {};
+  for (const [sink, b] of Object.entries(cfg.sinkBuffers ?? {}))
+    if (b.type === 'disk' && b.path !== undefined) bufferDirs[sink] = b.path;
+  const journals = readJournals(dataDir, bufferDirs);
   const summary = buildSummary(result, {
     targets: built.sinks.map((s) => (s as { describe?: () => string }).describe?.() ?? s.name),
     deadLetter: cfg.deadLetter ? describeDeadLetter(cfg.deadLetter, cwd) : undefined,
@@ -342,7 +346,8 @@ async function runLocked(
   process.stderr.write(opts.json ? `${JSON.stringify(summary)}\n` : formatSummary(summary));
   // A clean stop has reported every re-delivery since the previous one: start counting afresh.
   // After a stop that abandoned deliveries or lost a source, the next start keeps adding to it.
-  if (!hard.signal.aborted && result.sourceErrors.length === 0) resetJournals(dataDir, Object.keys(journals));
+  if (!hard.signal.aborted && result.sourceErrors.length === 0)
+    resetJournals(dataDir, Object.keys(journals), bufferDirs);
   if (result.sourceErrors.length > 0) {
     throw new LogferryError(
       'SOURCE_FAILED',

@@ -15,7 +15,8 @@
  * then duplicates as before). A torn last line is ignored.
  *
  * Compaction: when the position database takes a snapshot to write, appends move to the next
- * generation (the intents still outstanding are copied there); once the snapshot is renamed in
+ * generation (the intents still outstanding, and the ranges in flight at the last stop not read
+ * again yet, are copied there); once the snapshot is renamed in
  * place, older generations are removed. At load every generation left is replayed in order over
  * the database, so a crash at any point leaves the union of what is known.
  */

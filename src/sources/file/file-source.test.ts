@@ -266,6 +266,31 @@ describe('file source: tailing', () => {
     expect(r3.messages()).toEqual(['third']);
   });
 
+  it('counts a possible duplicate each time it is handed out again: a re-send in flight at a second crash is counted again, also for a file never acknowledged', async () => {
+    const f = join(dir, 'app.log');
+    writeFileSync(f, `${lines('n', 3).join('\n')}\n`);
+    const data = join(dir, 'data');
+    // Three starts; the first two end with the envelope handed out and never acknowledged.
+    for (let start = 1; start <= 3; start++) {
+      const src = fileSource({ path: f, readFromHead: true }, undefined, data);
+      const r = run(src, () => (start === 3 ? DELIVERED : undefined));
+      await waitFor(() => r.got.length === 1, `start ${start}`);
+      await r.stop();
+      expect(r.messages()).toEqual(lines('n', 3));
+      // Counted when handed out (a copy sent now may reach the sink even if this run dies).
+      expect(src.stats.possibleDuplicates).toBe(start === 1 ? 0 : 3);
+      expect(readJournals(data).file?.starts).toBe(start);
+      expect(readJournals(data).file?.possible ?? 0).toBe(3 * (start - 1));
+    }
+    const src4 = fileSource({ path: f, readFromHead: true }, undefined, data);
+    const r4 = run(src4);
+    appendFileSync(f, 'more\n');
+    await waitFor(() => r4.messages().includes('more'), 'more');
+    await r4.stop();
+    expect(r4.messages()).toEqual(['more']);
+    expect(src4.stats.possibleDuplicates).toBe(0);
+  });
+
   it('a failed acknowledgement re-reads that envelope and what followed', async () => {
     const f = join(dir, 'app.log');
     writeFileSync(f, 'x-0\nx-1\n');

@@ -276,7 +276,7 @@ export class FileSource implements Source {
         const possible = this.db.applyJournal(key, j);
         if (possible.length > 0) this.possibleAt.set(key, possible);
       }
-      this.db.onSnapshot = () => acks.rotate(this.inflight.values());
+      this.db.onSnapshot = () => acks.rotate(this.outstanding());
     }
     const list = (p: string | string[] | undefined) => (p === undefined ? [] : Array.isArray(p) ? p : [p]);
     const tailer = new FileTailer({
@@ -313,6 +313,9 @@ export class FileSource implements Source {
         yield env;
         await this.waitForAcks(signal);
       }
+      // Caught up: every file found at the start is open, so in-flight ranges of files not found
+      // (deleted while down) can no longer be sent again; stop carrying them into new generations.
+      if (ev.kind === 'idle' && this.possibleAt.size > 0) this.possibleAt.clear();
       if (ev.kind === 'idle' && this.cfg.multiline) {
         const now = Date.now();
         for (const st of this.files.values()) {
@@ -442,6 +445,9 @@ export class FileSource implements Source {
     const ackId = `${this.name}:${st.key}:${++this.seq}`;
     this.inflight.set(ackId, flight);
     this.acks?.inflight(st.key, flight.from, to);
+    // Counted when handed out, not when acknowledged: a copy sent by a run killed before its
+    // acknowledgement may have reached the sink too, and the next run sends (and counts) another.
+    this.journal?.possible(flight.possible);
     const readTime = Date.now();
     const records: LogRecord[] = new Array(entries.length);
     const k8s = st.k8s;
@@ -492,6 +498,17 @@ export class FileSource implements Source {
     return env;
   }
 
+  /**
+   * What a new journal generation starts with: envelopes handed out and not acknowledged, and
+   * ranges in flight at the last stop not read again yet (so a second crash still counts them).
+   */
+  private *outstanding(): Iterable<{ key: string; from: number; to: number }> {
+    yield* this.inflight.values();
+    for (const st of this.files.values())
+      for (const r of st.possible ?? []) yield { key: st.key, from: r[0], to: r[1] };
+    for (const [key, rs] of this.possibleAt) for (const r of rs) yield { key, from: r[0], to: r[1] };
+  }
+
   private flightId(f: Flight): string {
     for (const [id, g] of this.inflight) if (g === f) return id;
     return '';
@@ -521,7 +538,6 @@ export class FileSource implements Source {
     }
     f.done = true;
     this.journal?.add(f.certain);
-    this.journal?.possible(f.possible);
     await this.advance(st, f);
   }
 
@@ -618,7 +634,8 @@ export class FileSource implements Source {
     if (saved?.acked && saved.offset === start) st.skip = saved.acked.map((r) => [r[0], r[1]]);
     const possible = this.possibleAt.get(key);
     this.possibleAt.delete(key);
-    if (possible && saved?.offset === start) st.possible = possible;
+    // (A file with no position yet, read again from its head, too.)
+    if (possible && (saved?.offset ?? 0) === start) st.possible = possible;
     this.files.set(key, st);
     return st;
   }

@@ -171,7 +171,9 @@ export class PositionDb {
   applyJournal(key: string, j: JournaledFile): [number, number][] {
     const cur = this.files.get(key);
     const base = j.base ?? cur?.offset;
-    if (base === undefined || (cur === undefined && j.path === undefined)) return [];
+    // Never acknowledged and no position: read again from where it is opened (its head, with
+    // readFromHead); what was in flight is still possibly delivered.
+    if (base === undefined || (cur === undefined && j.path === undefined)) return j.reset ? [] : j.inflight;
     let offset = cur === undefined || j.reset ? base : Math.max(cur.offset, base);
     const acked = merge([...(j.reset ? [] : (cur?.acked ?? [])), ...j.acked]).filter((r) => r[1] > offset);
     while (acked.length > 0 && acked[0][0] <= offset)

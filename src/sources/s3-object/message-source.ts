@@ -11,8 +11,8 @@
  * Resume inside an object: per object (bucket/key/version) the `ProgressStore` keeps the highest
  * line number such that it and every earlier line have an outcome other than `failed`; a
  * redelivered message skips those lines. It also keeps the line ranges past that point whose
- * envelopes were already acknowledged (out of order): lines read again from them are marked
- * `redelivered` (delivered before; duplicates where a sink cannot dedupe) and counted. Completed objects are remembered for `rememberDoneMs` (a
+ * envelopes were already acknowledged (out of order): records of lines read again from them are
+ * skipped too (not sent: no duplicate; counted `skipped`). Completed objects are remembered for `rememberDoneMs` (a
  * duplicate notification — S3 delivers at least once — reads nothing). Control: `s3:TestEvent` is a
  * control envelope (`dropped CONTROL_MESSAGE`), a notification with no object-created event one
  * without records (`dropped NO_EVENTS`), an unrecognised body a malformed envelope
@@ -98,6 +98,8 @@ export interface MessageSourceOptions {
   shouldStop?: () => boolean;
   /** Messages to ask for at once (SQS: ≤ 10). */
   batch?: number;
+  /** `n` records known delivered were read again and not sent (the daemon journals the count). */
+  onSkipped?: (n: number) => void;
 }
 
 export interface MessageSourceStats {
@@ -120,6 +122,8 @@ export interface MessageSourceStats {
    * object (another container, progress lost): duplicates for sinks that cannot dedupe by id.
    */
   resentAfterRedelivery: number;
+  /** Records of lines acknowledged before (out of order) that were read again and not sent. */
+  skipped: number;
   lines: LineStats;
 }
 
@@ -165,6 +169,7 @@ export class MessageSource<M extends FeedMessage = FeedMessage> implements Sourc
     unrecognized: 0,
     readErrors: 0,
     resentAfterRedelivery: 0,
+    skipped: 0,
     lines: emptyLineStats(),
   };
   private readonly owner = new WeakMap<SourceEnvelope, { m: MsgState<M>; o?: ObjectState; f?: Flight }>();
@@ -419,12 +424,22 @@ export class MessageSource<M extends FeedMessage = FeedMessage> implements Sourc
           return false;
         }
         const env = n.value;
-        if (resent) this.stats.resentAfterRedelivery += env.records.length;
         if (redo) {
-          markRedelivered(env, redo);
+          const skipped = skipDelivered(env, redo);
           while (redo.length > 0 && redo[0][1] <= env.through) redo.shift();
           if (redo.length === 0) redo = undefined;
+          if (skipped > 0) {
+            this.stats.skipped += skipped;
+            this.opts.onSkipped?.(skipped);
+          }
+          if (env.records.length === 0) {
+            // Every line was delivered before: nothing to send, the position moves past them.
+            o.flights.push({ env, done: true, failed: false });
+            this.advance(o);
+            continue;
+          }
         }
+        if (resent) this.stats.resentAfterRedelivery += env.records.length;
         const f: Flight = { env, done: false, failed: false };
         o.flights.push(f);
         emit(env, o, f);
@@ -529,21 +544,22 @@ export class MessageSource<M extends FeedMessage = FeedMessage> implements Sourc
   }
 }
 
-/** Marks the envelope's records whose line lies in one of `ranges` (sorted) as re-deliveries. */
-function markRedelivered(env: ObjectEnvelope, ranges: number[][]): void {
-  let n = 0;
+/**
+ * Removes from the envelope the records whose line lies in one of `ranges` (sorted, inclusive:
+ * acknowledged before); returns how many.
+ */
+function skipDelivered(env: ObjectEnvelope, ranges: number[][]): number {
   if (ranges.some((r) => r[0] <= env.fromLine && env.through <= r[1])) {
-    for (const rec of env.records) rec.meta.redelivered = true;
-    n = env.records.length;
-  } else if (ranges.some((r) => r[0] <= env.through && env.fromLine <= r[1])) {
-    for (const rec of env.records) {
-      const id = rec.meta.id;
-      const line = Number(id.slice(id.lastIndexOf('#') + 1));
-      if (ranges.some((r) => r[0] <= line && line <= r[1])) {
-        rec.meta.redelivered = true;
-        n++;
-      }
-    }
+    const n = env.records.length;
+    env.records = [];
+    return n;
   }
-  if (n > 0) env.redelivered = n;
+  if (!ranges.some((r) => r[0] <= env.through && env.fromLine <= r[1])) return 0;
+  const before = env.records.length;
+  env.records = env.records.filter((rec) => {
+    const id = rec.meta.id;
+    const line = Number(id.slice(id.lastIndexOf('#') + 1));
+    return !ranges.some((r) => r[0] <= line && line <= r[1]);
+  });
+  return before - env.records.length;
 }
