@@ -426,6 +426,30 @@ describe('kinesis source (kinesis-local)', () => {
     expect(idsOf(seen).filter((i) => i === 'p0-0')).toHaveLength(2);
   });
 
+  it('a source started at LATEST and stopped before reading anything resumes from its first start, not from LATEST again', async () => {
+    const name = await createStream(2);
+    const cp = join(dir, `${name}.json`);
+    const first = new KinesisSource(config(name, cp, { startPosition: 'LATEST' }));
+    // Nothing is put while it runs; it stops (or is killed) before its first record.
+    const none = await collect(first, async () => 'continue', 1_500);
+    await first.close();
+    expect(none).toHaveLength(0);
+    const startedAt = JSON.parse(readFileSync(cp, 'utf8')).startedAt as number;
+    expect(typeof startedAt).toBe('number');
+    // Put while logferry is down.
+    await put(
+      name,
+      [0, 1, 2, 3].map((i) => ({ data: payload(i, 1), key: `k${i}` })),
+    );
+    const second = new KinesisSource(config(name, cp, { startPosition: 'LATEST' }));
+    const seen = await collect(second, async (env, all) => {
+      await second.ack(env, delivered);
+      return idsOf(all).length >= 4 ? 'stop' : 'continue';
+    });
+    await second.close();
+    expect(idsOf(seen).sort()).toEqual(['p0-0', 'p1-0', 'p2-0', 'p3-0']);
+  });
+
   it('after a split, reads the parent to its end before either child, then both children', async () => {
     const name = await createStream(1);
     await put(

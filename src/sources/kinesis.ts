@@ -71,6 +71,12 @@ export {
 
 /** Intents are journaled for up to this many queued records of a shard at once (one `write()`). */
 const DECLARE_AHEAD = 32;
+/**
+ * A resumed LATEST source reads from this long before its first start: Kinesis stamps arrival
+ * times on its own clock, so a little clock skew must not skip a record (a record from before the
+ * start may come once; never one after it is missed).
+ */
+const LATEST_START_SLACK_MS = 5_000;
 
 /** The subset of the SDK client the source uses (injectable for tests of throttling). */
 export interface KinesisApi {
@@ -81,6 +87,12 @@ interface CheckpointFile {
   version: 1;
   stream: string;
   shards: Record<string, { seq?: string; finished?: boolean; acked?: string[] }>;
+  /**
+   * When the first run began with `startPosition: LATEST` (epoch ms). Written at once, so a run
+   * that resumes reads every shard without a checkpoint from that time (AT_TIMESTAMP) instead of
+   * from LATEST again, which would skip what was put while logferry was down.
+   */
+  startedAt?: number;
 }
 
 interface PendingSeq {
@@ -275,8 +287,16 @@ export class KinesisSource implements Source {
         );
       }
       this.checkpoint = { version: 1, stream: saved.stream, shards: saved.shards ?? {} };
+      if (typeof saved.startedAt === 'number' && Number.isFinite(saved.startedAt))
+        this.checkpoint.startedAt = saved.startedAt;
     } else {
       this.firstRun = true;
+      if (this.cfg.startPosition === 'LATEST') {
+        // Taken before any iterator: records put from now on are read, now or by a resumed run.
+        this.checkpoint.startedAt = Date.now();
+        this.dirty = true;
+        await this.flush();
+      }
     }
     this.applyJournal();
     // The first listing may be throttled (ListShards is rate-limited: LimitExceededException) or
@@ -598,6 +618,11 @@ export class KinesisSource implements Source {
       base.ShardIteratorType = this.cfg.startPosition;
       if (this.cfg.startPosition === 'AT_TIMESTAMP')
         base.Timestamp = new Date(this.cfg.startTimestamp as string | number);
+    } else if (this.checkpoint.startedAt !== undefined) {
+      // A resumed run of a source that began at LATEST: from when it began, not from the shard's
+      // start (a shard created later starts after that time anyway).
+      base.ShardIteratorType = 'AT_TIMESTAMP';
+      base.Timestamp = new Date(this.checkpoint.startedAt - LATEST_START_SLACK_MS);
     }
     const res = (await this.client.send(new GetShardIteratorCommand(base))) as { ShardIterator?: string };
     return res.ShardIterator;
