@@ -13,8 +13,6 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  CreateStreamCommand,
-  DescribeStreamSummaryCommand,
   KinesisClient,
   type KinesisClientConfig,
   PutRecordsCommand,
@@ -25,6 +23,7 @@ import { encodeCloudWatchPayload } from '../src/aws/cloudwatch-payload.js';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { privateCli, sleep, summaryOf } from './infra/cli-daemon.js';
+import { createActiveStream } from './infra/kinesis.js';
 import { kinesisUrl } from './infra/services.js';
 
 process.env.AWS_ACCESS_KEY_ID ??= 'testing';
@@ -113,13 +112,7 @@ class Writer {
 describe('kinesis source: kill -9 under load', () => {
   it('loses no event across two kill -9 and restarts; every duplicate in a sink that cannot dedupe is counted', async () => {
     const stream = `crash-${process.pid}-${Date.now()}`;
-    await kinesis.send(new CreateStreamCommand({ StreamName: stream, ShardCount: 2 }));
-    for (let i = 0; ; i++) {
-      const d = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: stream }));
-      if (d.StreamDescriptionSummary?.StreamStatus === 'ACTIVE') break;
-      if (i > 100) throw new Error('stream not ACTIVE');
-      await sleep(100);
-    }
+    await createActiveStream(kinesis, stream, 2);
     const dir = mkdtempSync(join(root, 'k-'));
     writeFileSync(
       join(dir, 'k.yaml'),

@@ -7,8 +7,6 @@
  * client answers those.
  */
 import {
-  CreateStreamCommand,
-  DescribeStreamSummaryCommand,
   GetRecordsCommand,
   GetShardIteratorCommand,
   KinesisClient,
@@ -22,6 +20,7 @@ import { decodeRecordData } from '../src/aws/cloudwatch-payload.js';
 import { deliver } from '../src/core/deliver.js';
 import type { LogRecord } from '../src/core/record.js';
 import { KINESIS_MAX_RECORD_BYTES, KinesisSink, PUT_RECORDS_MAX_RECORDS } from '../src/sinks/kinesis.js';
+import { createActiveStream } from './infra/kinesis.js';
 import { kinesisUrl } from './infra/services.js';
 
 let url: string;
@@ -39,13 +38,8 @@ afterAll(() => kinesis?.destroy());
 
 async function createStream(shards: number): Promise<string> {
   const name = `sink-${process.pid}-${++streamNo}-${Date.now()}`;
-  await kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: shards }));
-  for (let i = 0; i < 100; i++) {
-    const d = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: name }));
-    if (d.StreamDescriptionSummary?.StreamStatus === 'ACTIVE') return name;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`stream ${name} did not become ACTIVE`);
+  await createActiveStream(kinesis, name, shards);
+  return name;
 }
 
 /** Every record of every shard, oldest first per shard. */

@@ -10,8 +10,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deflateSync, gzipSync } from 'node:zlib';
 import {
-  CreateStreamCommand,
-  DescribeStreamSummaryCommand,
   KinesisClient,
   type KinesisClientConfig,
   ListShardsCommand,
@@ -26,6 +24,7 @@ import { runDaemon } from '../src/core/daemon.js';
 import type { SourceEnvelope } from '../src/core/source.js';
 import { BlackholeSink, blackholeSinkConfig } from '../src/sinks/blackhole.js';
 import { KinesisSource, kinesisSourceConfig } from '../src/sources/kinesis.js';
+import { createActiveStream, waitStreamActive } from './infra/kinesis.js';
 import { kinesisUrl } from './infra/services.js';
 
 let url: string;
@@ -41,19 +40,9 @@ beforeAll(() => {
 });
 afterAll(() => kinesis?.destroy());
 
-async function waitActive(name: string): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    const d = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: name }));
-    if (d.StreamDescriptionSummary?.StreamStatus === 'ACTIVE') return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`stream ${name} did not become ACTIVE`);
-}
-
 async function createStream(shards: number): Promise<string> {
   const name = `logs-${process.pid}-${++streamNo}-${Date.now()}`;
-  await kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: shards }));
-  await waitActive(name);
+  await createActiveStream(kinesis, name, shards);
   return name;
 }
 
@@ -465,7 +454,7 @@ describe('kinesis source (kinesis-local)', () => {
         NewStartingHashKey: (2n ** 127n).toString(),
       }),
     );
-    await waitActive(name);
+    await waitStreamActive(kinesis, name);
     const low = '1';
     const high = (2n ** 128n - 2n).toString();
     await put(
@@ -528,7 +517,7 @@ describe('kinesis source (kinesis-local)', () => {
     await kinesis.send(
       new MergeShardsCommand({ StreamName: name, ShardToMerge: a, AdjacentShardToMerge: b }),
     );
-    await waitActive(name);
+    await waitStreamActive(kinesis, name);
     await put(
       name,
       Array.from({ length: 4 }, (_, i) => ({ data: payload(50 + i, 1), key: `m${i}` })),

@@ -5,6 +5,11 @@
  * HTTP/1.1 handler against it (`clientConfig('kinesis')` does that when an endpoint is set).
  */
 import { createRequire } from 'node:module';
+import {
+  CreateStreamCommand,
+  DescribeStreamSummaryCommand,
+  type KinesisClient,
+} from '@aws-sdk/client-kinesis';
 import { dirname, join } from 'node:path';
 import { freePort, type Running, startProcess, waitFor } from './process.js';
 
@@ -33,4 +38,20 @@ export async function startKinesis(): Promise<Running> {
     throw e;
   }
   return { url, stop: p.stop };
+}
+
+/** Creates a data stream of `shards` shards (on kinesis-local) and waits until it is ACTIVE. */
+export async function createActiveStream(client: KinesisClient, name: string, shards: number): Promise<void> {
+  await client.send(new CreateStreamCommand({ StreamName: name, ShardCount: shards }));
+  await waitStreamActive(client, name);
+}
+
+/** Waits until a stream is ACTIVE (after creating, splitting or merging shards). */
+export async function waitStreamActive(client: KinesisClient, name: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const d = await client.send(new DescribeStreamSummaryCommand({ StreamName: name }));
+    if (d.StreamDescriptionSummary?.StreamStatus === 'ACTIVE') return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`stream ${name} did not become ACTIVE`);
 }
