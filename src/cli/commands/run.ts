@@ -231,8 +231,8 @@ export async function run(
   const cfg = validateConfig(doc, origin);
   const log = stderrLogger();
   // State (positions, checkpoints, disk buffers) under one locked directory: the config's
-  // `dataDir` (relative to the config file), else --out, else ./logferry-data.
-  const dataDir = cfg.dataDir !== undefined ? resolve(cwd, cfg.dataDir) : outDir;
+  // `dataDir` (relative to the config file, validated above), else --out, else ./logferry-data.
+  const dataDir = ownDir ?? outDir;
   // A disk buffer's own `path`, like every path in the config, is relative to the config file.
   for (const b of Object.values(cfg.sinkBuffers ?? {}))
     if (b.type === 'disk' && b.path !== undefined) b.path = resolve(cwd, b.path);
