@@ -16,7 +16,8 @@
  */
 import { appendFileSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { STATE_SUBDIR } from './data-dir.js';
+import type { Logger } from './component.js';
+import { type DataDirConfig, STATE_SUBDIR, stateDir } from './data-dir.js';
 
 export const REDELIVERY_JOURNAL = 'redelivered.journal';
 
@@ -29,6 +30,21 @@ export interface RedeliveryTotals {
   records: number;
   possible?: number;
   skipped?: number;
+}
+
+/**
+ * A daemon source's re-delivery journal, in its state directory (`<dataDir>/state/<name>/`); none
+ * outside the daemon (no `dataDir` given: tests, tools). A journal that cannot be written warns once.
+ */
+export function sourceRedeliveryJournal(
+  ctx: DataDirConfig,
+  name: string,
+  log: Logger | undefined,
+): RedeliveryJournal | undefined {
+  if (ctx.dataDir === undefined) return undefined;
+  return new RedeliveryJournal(join(stateDir(ctx, name), REDELIVERY_JOURNAL), (e) =>
+    log?.warn(`${name}: cannot keep the re-delivery count across restarts`, { error: e.message }),
+  );
 }
 
 export class RedeliveryJournal {

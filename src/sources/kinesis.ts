@@ -46,7 +46,7 @@ import { clientConfig } from '../aws/clients.js';
 import { decodeRecordData, linesToRecords, toRecords } from '../aws/cloudwatch-payload.js';
 import type { BuildContext, ComponentSpec, Logger } from '../core/component.js';
 import { stateDir } from '../core/data-dir.js';
-import { REDELIVERY_JOURNAL, RedeliveryJournal } from '../core/redelivery-journal.js';
+import { type RedeliveryJournal, sourceRedeliveryJournal } from '../core/redelivery-journal.js';
 import { describeError, LogferryError } from '../core/errors.js';
 import type { Outcome } from '../core/outcome.js';
 import { sleep } from '../core/retry.js';
@@ -216,12 +216,7 @@ export class KinesisSource implements Source {
           error: e.message,
         }),
       );
-    if (ctx.dataDir !== undefined)
-      this.journal = new RedeliveryJournal(join(stateDir(ctx, this.name), REDELIVERY_JOURNAL), (e) =>
-        this.log?.warn(`${this.name}: cannot keep the re-delivery count across restarts`, {
-          error: e.message,
-        }),
-      );
+    this.journal = sourceRedeliveryJournal(ctx, this.name, this.log);
     this.streamKey = cfg.streamArn ?? (cfg.stream as string);
     const arn = cfg.streamArn ? streamOfArn(cfg.streamArn) : undefined;
     this.streamName = arn?.name ?? (cfg.stream as string);

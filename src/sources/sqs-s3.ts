@@ -28,7 +28,7 @@ Bounded mode (`logferry run --once`, or `once: true`): receives wait at most `on
  * after `retryDelaySeconds`; if that is later than the end, it stays on the queue for the next run,
  * and the failed records make the run exit 1.
  */
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import {
   ChangeMessageVisibilityBatchCommand,
@@ -44,7 +44,7 @@ import type { BuildContext, ComponentSpec, Logger } from '../core/component.js';
 import { stateDir } from '../core/data-dir.js';
 import { describeError } from '../core/errors.js';
 import type { Outcome } from '../core/outcome.js';
-import { REDELIVERY_JOURNAL, RedeliveryJournal } from '../core/redelivery-journal.js';
+import { type RedeliveryJournal, sourceRedeliveryJournal } from '../core/redelivery-journal.js';
 import type { Source, SourceEnvelope } from '../core/source.js';
 import {
   type FeedMessage,
@@ -192,12 +192,7 @@ export class SqsS3Source implements Source {
     const dataDir = resolve(ctx.cwd ?? process.cwd(), cfg.dataDir ?? ctx.dataDir ?? DEFAULT_DATA_DIR);
     this.progressPath = resolve(dataDir, 'sqs-s3', `${this.name}.json`);
     // In the daemon's (locked) data directory, wherever this source keeps its own state.
-    if (ctx.dataDir !== undefined)
-      this.journal = new RedeliveryJournal(join(stateDir(ctx, this.name), REDELIVERY_JOURNAL), (e) =>
-        this.log?.warn(`${this.name}: cannot keep the re-delivery count across restarts`, {
-          error: e.message,
-        }),
-      );
+    this.journal = sourceRedeliveryJournal(ctx, this.name, this.log);
     this.sqs =
       deps.sqs ??
       new SQSClient(

@@ -32,7 +32,7 @@ import {
   parseKubernetesFileName,
 } from './container-log.js';
 import { MultilineJoiner } from './multiline.js';
-import { RedeliveryJournal, REDELIVERY_JOURNAL } from '../../core/redelivery-journal.js';
+import { type RedeliveryJournal, sourceRedeliveryJournal } from '../../core/redelivery-journal.js';
 import { merge } from '../journal-files.js';
 import { AckJournal } from './ack-journal.js';
 import { PositionDb } from './positions.js';
@@ -233,12 +233,7 @@ export class FileSource implements Source {
           error: e.message,
         }),
       );
-    if (ctx.dataDir !== undefined)
-      this.journal = new RedeliveryJournal(join(stateDir(ctx, this.name), REDELIVERY_JOURNAL), (e) =>
-        this.log?.warn(`${this.name}: cannot keep the re-delivery count across restarts`, {
-          error: e.message,
-        }),
-      );
+    this.journal = sourceRedeliveryJournal(ctx, this.name, this.log);
   }
 
   get stats(): FileSourceStats {
