@@ -21,7 +21,7 @@ import type { LogRecord } from '../core/record.js';
 import type { CallExpr, Expr } from './ast.js';
 import { collectFields, compileExpr, type ExprContext } from './compile-expr.js';
 import { formatProblem, parseQuery, type QueryProblem } from './parser.js';
-import { fieldGetter, type Getter, truthy } from './values.js';
+import { type Getter, recordFieldGetter, truthy } from './values.js';
 
 export type ConditionProblem = QueryProblem;
 
@@ -50,31 +50,6 @@ export interface ConditionOptions {
 }
 
 const PREFIX = 'filter ';
-
-/** Reads a record's system fields and parsed fields as a shipped document would show them. */
-export function recordFieldGetter(name: string): Getter {
-  switch (name) {
-    case '@message':
-      return (r) => (r as unknown as LogRecord).message;
-    case '@timestamp':
-      return (r) => (r as unknown as LogRecord).timestamp;
-    case '@logStream':
-      return (r) => (r as unknown as LogRecord).meta.logStream;
-    case '@logGroup':
-      return (r) => (r as unknown as LogRecord).meta.logGroup;
-    case '@log':
-      return (r) => {
-        const m = (r as unknown as LogRecord).meta;
-        return m.owner ? `${m.owner}:${m.logGroup}` : m.logGroup;
-      };
-    case '@id':
-      return (r) => (r as unknown as LogRecord).meta.id;
-    default: {
-      const g = fieldGetter(name);
-      return (r) => g((r as unknown as LogRecord).fields);
-    }
-  }
-}
 
 function contextFor(opts: ConditionOptions): ExprContext {
   const clock = opts.now ?? Date.now;

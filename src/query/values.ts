@@ -4,6 +4,7 @@
  * coercion of number-like strings, and the total order used by `sort`, `min`/`max` and comparisons.
  * `undefined` and `null` both mean "missing" and propagate as null (see docs/query-language.md).
  */
+import type { LogRecord } from '../core/record.js';
 import type { Row } from './types.js';
 
 export type Getter = (row: Row) => unknown;
@@ -78,6 +79,37 @@ export function fieldGetter(name: string): Getter {
     };
   }
   return get;
+}
+
+/** Reads a record's system fields and parsed fields as a shipped document would show them. */
+export function recordFieldGetter(name: string): Getter {
+  switch (name) {
+    case '@message':
+      return (r) => (r as unknown as LogRecord).message;
+    case '@timestamp':
+      return (r) => (r as unknown as LogRecord).timestamp;
+    case '@logStream':
+      return (r) => (r as unknown as LogRecord).meta.logStream;
+    case '@logGroup':
+      return (r) => (r as unknown as LogRecord).meta.logGroup;
+    case '@log':
+      return (r) => {
+        const m = (r as unknown as LogRecord).meta;
+        return m.owner ? `${m.owner}:${m.logGroup}` : m.logGroup;
+      };
+    case '@id':
+      return (r) => (r as unknown as LogRecord).meta.id;
+    default: {
+      const g = fieldGetter(name);
+      return (r) => g((r as unknown as LogRecord).fields);
+    }
+  }
+}
+
+/** `recordFieldGetter` for a record itself: what conditions, transforms and sinks read by field name. */
+export function recordReader(name: string): (r: LogRecord) => unknown {
+  const g = recordFieldGetter(name);
+  return (r) => g(r as unknown as Row);
 }
 
 export function isMissing(v: unknown): v is null | undefined {

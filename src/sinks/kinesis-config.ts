@@ -19,8 +19,9 @@ export const kinesisSinkConfig = z.strictObject({
    */
   format: z.enum(['json', 'raw']).default('json'),
   /**
-   * The partition key: a field of the record (dotted path, or `@logStream`, `@logGroup`, `@id`)
-   * whose value becomes the key, so one stream's records stay in order on one shard. Default (and
+   * The partition key: a field of the record, read as conditions read it (`@logStream`, `@logGroup`,
+   * `@log`, `@id`, or a parsed field by dotted path), whose value becomes the key, so one stream's
+   * records stay in order on one shard. Default (and
    * when the field is missing or empty): a key that changes with every record, spreading records
    * evenly over the shards, as Fluent Bit's `kinesis_streams` and the Kinesis Agent do.
    */

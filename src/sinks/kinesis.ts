@@ -29,6 +29,7 @@ import type { ComponentSpec } from '../core/component.js';
 import { toDocument } from '../core/document.js';
 import { describeError } from '../core/errors.js';
 import type { LogRecord } from '../core/record.js';
+import { recordReader } from '../query/values.js';
 import type { Encoded, SendContext, SendResult, Sink, SinkLimits } from '../core/sink.js';
 import { type BatchPutStats, batchPut } from './aws-batch.js';
 import { type KinesisSinkConfig, kinesisSinkConfig, kinesisSinkMeta } from './kinesis-config.js';
@@ -47,29 +48,6 @@ export interface KinesisEntry {
 }
 
 export type KinesisSinkStats = BatchPutStats;
-
-/** Reads the partition key field of a record: a system field or a dotted path into its fields. */
-function keyReader(field: string): (r: LogRecord) => unknown {
-  switch (field) {
-    case '@logStream':
-      return (r) => r.meta.logStream;
-    case '@logGroup':
-      return (r) => r.meta.logGroup;
-    case '@log':
-      return (r) => (r.meta.owner ? `${r.meta.owner}:${r.meta.logGroup}` : r.meta.logGroup);
-    case '@id':
-      return (r) => r.meta.id;
-    case '@message':
-      return (r) => r.message;
-  }
-  const path = field.split('.');
-  return (r) => {
-    let v: unknown = r.fields;
-    for (let i = 0; i < path.length && v !== undefined && v !== null; i++)
-      v = typeof v === 'object' ? (v as Record<string, unknown>)[path[i]] : undefined;
-    return v;
-  };
-}
 
 export class KinesisSink implements Sink<KinesisEntry> {
   readonly type = 'kinesis';
@@ -91,7 +69,7 @@ export class KinesisSink implements Sink<KinesisEntry> {
     this.name = c.name ?? 'kinesis';
     this.target = c.stream.startsWith('arn:') ? { StreamARN: c.stream } : { StreamName: c.stream };
     this.raw = c.format === 'raw';
-    this.readKey = c.partitionKey === undefined ? undefined : keyReader(c.partitionKey);
+    this.readKey = c.partitionKey === undefined ? undefined : recordReader(c.partitionKey);
     this.limits = {
       maxRecords: PUT_RECORDS_MAX_RECORDS,
       maxBytes: PUT_RECORDS_MAX_BYTES,

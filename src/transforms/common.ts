@@ -5,8 +5,7 @@
  */
 import * as z from 'zod';
 import { SYSTEM_FIELDS } from '../core/document.js';
-import type { LogRecord } from '../core/record.js';
-import { compileCondition, compileValueExpression, recordFieldGetter } from '../query/condition.js';
+import { compileCondition, compileValueExpression } from '../query/condition.js';
 
 /** A Logs Insights boolean expression, checked at load (every problem with line/column). */
 export const conditionSchema = z.string().superRefine((s, ctx) => {
@@ -165,10 +164,7 @@ export function fieldPath(name: string): FieldPath {
 }
 
 /** Reads a field as conditions do: system fields from the record, others from its parsed fields. */
-export function recordReader(name: string): (r: LogRecord) => unknown {
-  const g = recordFieldGetter(name);
-  return (r) => g(r as unknown as Record<string, unknown>);
-}
+export { recordReader } from '../query/values.js';
 
 /** Deep copy of a static JSON value, so records never share mutable objects. */
 export function cloneJson<T>(v: T): T {
