@@ -12,14 +12,13 @@
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { KinesisClient, type KinesisClientConfig, PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import { type KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clientConfig } from '../src/aws/clients.js';
 import { encodeCloudWatchPayload } from '../src/aws/cloudwatch-payload.js';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { privateCli, sleep, summaryOf } from './infra/cli-daemon.js';
-import { createActiveStream } from './infra/kinesis.js';
+import { createActiveStream, kinesisTestClient } from './infra/kinesis.js';
 import { kinesisUrl } from './infra/services.js';
 
 process.env.AWS_ACCESS_KEY_ID ??= 'testing';
@@ -35,9 +34,7 @@ let server: Server;
 let receiverUrl: string;
 beforeAll(async () => {
   url = kinesisUrl();
-  kinesis = new KinesisClient(
-    clientConfig('kinesis', { endpoint: url, maxAttempts: 3 }) as KinesisClientConfig,
-  );
+  kinesis = kinesisTestClient(url);
   server = createServer((req, res) => {
     const parts: Buffer[] = [];
     req.on('data', (d: Buffer) => parts.push(d));

@@ -9,38 +9,29 @@
 import {
   GetRecordsCommand,
   GetShardIteratorCommand,
-  KinesisClient,
-  type KinesisClientConfig,
+  type KinesisClient,
   ListShardsCommand,
   type PutRecordsCommand,
 } from '@aws-sdk/client-kinesis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clientConfig } from '../src/aws/clients.js';
 import { decodeRecordData } from '../src/aws/cloudwatch-payload.js';
 import { deliver } from '../src/core/deliver.js';
 import type { LogRecord } from '../src/core/record.js';
 import { KINESIS_MAX_RECORD_BYTES, KinesisSink, PUT_RECORDS_MAX_RECORDS } from '../src/sinks/kinesis.js';
-import { createActiveStream } from './infra/kinesis.js';
+import { createTestStream, kinesisTestClient } from './infra/kinesis.js';
 import { kinesisUrl } from './infra/services.js';
 
 let url: string;
 let kinesis: KinesisClient;
-let streamNo = 0;
 const fast = { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5 };
 
 beforeAll(() => {
   url = kinesisUrl();
-  kinesis = new KinesisClient(
-    clientConfig('kinesis', { endpoint: url, maxAttempts: 3 }) as KinesisClientConfig,
-  );
+  kinesis = kinesisTestClient(url);
 });
 afterAll(() => kinesis?.destroy());
 
-async function createStream(shards: number): Promise<string> {
-  const name = `sink-${process.pid}-${++streamNo}-${Date.now()}`;
-  await createActiveStream(kinesis, name, shards);
-  return name;
-}
+const createStream = (shards: number) => createTestStream(kinesis, 'sink', shards);
 
 /** Every record of every shard, oldest first per shard. */
 async function readAll(name: string): Promise<{ shard: string; key: string; data: Buffer }[]> {

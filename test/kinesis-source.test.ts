@@ -10,41 +10,32 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deflateSync, gzipSync } from 'node:zlib';
 import {
-  KinesisClient,
-  type KinesisClientConfig,
+  type KinesisClient,
   ListShardsCommand,
   MergeShardsCommand,
   PutRecordsCommand,
   SplitShardCommand,
 } from '@aws-sdk/client-kinesis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clientConfig } from '../src/aws/clients.js';
 import { controlMessage, encodeCloudWatchPayload } from '../src/aws/cloudwatch-payload.js';
 import { runDaemon } from '../src/core/daemon.js';
 import type { SourceEnvelope } from '../src/core/source.js';
 import { BlackholeSink, blackholeSinkConfig } from '../src/sinks/blackhole.js';
 import { KinesisSource, kinesisSourceConfig } from '../src/sources/kinesis.js';
-import { createActiveStream, waitStreamActive } from './infra/kinesis.js';
+import { createTestStream, kinesisTestClient, waitStreamActive } from './infra/kinesis.js';
 import { kinesisUrl } from './infra/services.js';
 
 let url: string;
 let kinesis: KinesisClient;
 const dir = mkdtempSync(join(tmpdir(), 'logferry-kinesis-'));
-let streamNo = 0;
 
 beforeAll(() => {
   url = kinesisUrl();
-  kinesis = new KinesisClient(
-    clientConfig('kinesis', { endpoint: url, maxAttempts: 3 }) as KinesisClientConfig,
-  );
+  kinesis = kinesisTestClient(url);
 });
 afterAll(() => kinesis?.destroy());
 
-async function createStream(shards: number): Promise<string> {
-  const name = `logs-${process.pid}-${++streamNo}-${Date.now()}`;
-  await createActiveStream(kinesis, name, shards);
-  return name;
-}
+const createStream = (shards: number) => createTestStream(kinesis, 'logs', shards);
 
 /** A CloudWatch Logs subscription payload (gzip DATA_MESSAGE) with `n` events `p<i>-<k>`. */
 function payload(i: number, n = 3): Uint8Array {

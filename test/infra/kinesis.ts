@@ -5,12 +5,14 @@
  * HTTP/1.1 handler against it (`clientConfig('kinesis')` does that when an endpoint is set).
  */
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import {
   CreateStreamCommand,
   DescribeStreamSummaryCommand,
-  type KinesisClient,
+  KinesisClient,
+  type KinesisClientConfig,
 } from '@aws-sdk/client-kinesis';
-import { dirname, join } from 'node:path';
+import { clientConfig } from '../../src/aws/clients.js';
 import { freePort, type Running, startProcess, waitFor } from './process.js';
 
 export async function startKinesis(): Promise<Running> {
@@ -38,6 +40,23 @@ export async function startKinesis(): Promise<Running> {
     throw e;
   }
   return { url, stop: p.stop };
+}
+
+/** A Kinesis client for kinesis-local at `url` (HTTP/1.1, as `clientConfig` sets for an endpoint). */
+export function kinesisTestClient(url: string): KinesisClient {
+  return new KinesisClient(clientConfig('kinesis', { endpoint: url, maxAttempts: 3 }) as KinesisClientConfig);
+}
+
+let streams = 0;
+/** Creates a stream named `<prefix>-<pid>-<n>-<time>` of `shards` shards, ACTIVE; returns its name. */
+export async function createTestStream(
+  client: KinesisClient,
+  prefix: string,
+  shards: number,
+): Promise<string> {
+  const name = `${prefix}-${process.pid}-${++streams}-${Date.now()}`;
+  await createActiveStream(client, name, shards);
+  return name;
 }
 
 /** Creates a data stream of `shards` shards (on kinesis-local) and waits until it is ACTIVE. */
